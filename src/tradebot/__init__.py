@@ -1,0 +1,1 @@
+"""tradebot: one engine for backtest, paper and live crypto trading."""

@@ -1,0 +1,1 @@
+"""Value types every component shares. Pure: imports nothing but the standard library."""

@@ -1,0 +1,82 @@
+"""Signals, risk verdicts and the decision record written once per cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+MetadataValue = float | int | str | bool | None
+
+
+class SignalAction(StrEnum):
+    """What a strategy wants. Spot is long-only: SELL means leave the position."""
+
+    BUY = "BUY"
+    SELL = "SELL"
+    HOLD = "HOLD"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A strategy's output for one bar, with the reason a person can read."""
+
+    action: SignalAction
+    confidence: float = 0.0
+    reason: str = ""
+    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+
+    @classmethod
+    def hold(cls, reason: str = "no signal") -> Signal:
+        """The signal for doing nothing."""
+        return cls(SignalAction.HOLD, 0.0, reason)
+
+
+HOLD = Signal.hold()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskCheck:
+    """One pre-trade check and its verdict."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskVerdict:
+    """The risk controller's answer to a proposed order, with every check it ran."""
+
+    checks: tuple[RiskCheck, ...]
+
+    @property
+    def approved(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why the order was refused (empty when approved)."""
+        return tuple(c.detail for c in self.checks if not c.passed)
+
+    @classmethod
+    def rejected(cls, name: str, reason: str) -> RiskVerdict:
+        """A verdict refusing for one reason."""
+        return cls((RiskCheck(name, False, reason),))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The append-only audit record of one cycle: what was seen, decided and done."""
+
+    ts_ms: int
+    symbol: str
+    signal: Signal
+    indicators: Mapping[str, float]
+    verdict: RiskVerdict | None
+    action: str
+    client_order_ids: tuple[str, ...] = ()
+    equity: float = 0.0
+    cash: float = 0.0
+    position_qty: float = 0.0

@@ -1,0 +1,81 @@
+"""The error tree every tradebot component raises from.
+
+Callers decide by type, never by message text::
+
+    TradebotError
+    ├── ConfigError              at startup; names the field, the bad value and the fix
+    ├── DataError                gap, NaN, non-monotonic ts → fail fast, never trade on it
+    ├── StrategyError            wraps whatever a strategy raises (the strategy barrier)
+    ├── ExchangeError
+    │   ├── ExchangeUnavailable       network, timeout, 5xx → retry with backoff
+    │   │   └── RateLimited           429/418: stop calling until retry_after_s
+    │   ├── AuthenticationError       fatal: bad key, bad signature
+    │   ├── OrderRejected             the venue said no → record, alert, no blind retry
+    │   │   ├── InsufficientFunds
+    │   │   └── InvalidOrder          below minimum, bad precision, unknown symbol
+    │   └── OrderNotFound
+    └── StateError
+        └── ReconciliationError       local ≠ exchange → halt trading, alert
+"""
+
+from __future__ import annotations
+
+
+class TradebotError(Exception):
+    """Root of every error tradebot raises on purpose."""
+
+
+class ConfigError(TradebotError):
+    """The configuration is wrong; the message names the key path, the value and the fix."""
+
+
+class DataError(TradebotError):
+    """Market data cannot be trusted (gaps, NaNs, unsorted or duplicate timestamps)."""
+
+
+class StrategyError(TradebotError):
+    """A strategy raised; the original exception is the ``__cause__``."""
+
+
+class ExchangeError(TradebotError):
+    """Anything that went wrong talking to an exchange."""
+
+
+class ExchangeUnavailable(ExchangeError):
+    """Transient: network down, timeout, 5xx, maintenance. Safe to retry idempotent calls."""
+
+
+class RateLimited(ExchangeUnavailable):
+    """The venue throttled us; no call may be made for ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class AuthenticationError(ExchangeError):
+    """Bad key, bad signature or missing permission. Fatal: a person must act."""
+
+
+class OrderRejected(ExchangeError):
+    """The venue refused an order. Never retried blindly."""
+
+
+class InsufficientFunds(OrderRejected):
+    """Not enough free balance for the order."""
+
+
+class InvalidOrder(OrderRejected):
+    """The order breaks a market rule: precision, minimum amount or notional, symbol."""
+
+
+class OrderNotFound(ExchangeError):
+    """The venue does not know the order id asked for."""
+
+
+class StateError(TradebotError):
+    """Persistent state is missing, corrupt or inconsistent."""
+
+
+class ReconciliationError(StateError):
+    """Saved state and the exchange disagree in a way the bot cannot fix by itself."""

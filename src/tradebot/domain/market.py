@@ -1,0 +1,116 @@
+"""Market data values and the market's trading rules (precision and limits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+
+from tradebot.domain.errors import InvalidOrder
+
+_TIMEFRAME_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def timeframe_to_ms(timeframe: str) -> int:
+    """Return the length of a CCXT timeframe such as ``"1m"`` or ``"4h"`` in milliseconds.
+
+    Raises:
+        ValueError: the timeframe is not ``<positive int><s|m|h|d|w>``.
+    """
+    unit = timeframe[-1:]
+    count = timeframe[:-1]
+    if unit not in _TIMEFRAME_UNIT_MS or not count.isdigit() or int(count) <= 0:
+        raise ValueError(
+            f"timeframe {timeframe!r} is not valid: use a count and a unit, e.g. 1m, 15m, 1h, 1d"
+        )
+    return int(count) * _TIMEFRAME_UNIT_MS[unit]
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One OHLCV bar; ``ts_ms`` is the bar's open time (UTC epoch ms, as in CCXT)."""
+
+    ts_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """Best bid/ask and last price of a symbol at ``ts_ms``."""
+
+    symbol: str
+    ts_ms: int
+    bid: float
+    ask: float
+    last: float
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """One price level of an order book."""
+
+    price: float
+    qty: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """A snapshot of the book; bids best-first (descending), asks best-first (ascending)."""
+
+    symbol: str
+    ts_ms: int
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    nonce: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A symbol's trading rules, as the exchange states them.
+
+    Amounts and prices sent to an exchange are rounded here first and checked against the
+    limits, so an order the venue would refuse is refused before it is sent.
+    """
+
+    symbol: str
+    base: str
+    quote: str
+    price_step: Decimal
+    qty_step: Decimal
+    min_qty: Decimal = Decimal(0)
+    min_notional: Decimal = Decimal(0)
+
+    def round_qty(self, qty: Decimal) -> Decimal:
+        """Truncate an amount down to the lot step (never round up: that spends money)."""
+        return (qty / self.qty_step).to_integral_value(ROUND_DOWN) * self.qty_step
+
+    def round_price(self, price: Decimal) -> Decimal:
+        """Round a price to the nearest tick."""
+        return (price / self.price_step).to_integral_value(ROUND_HALF_EVEN) * self.price_step
+
+    def limit_violation(self, qty: Decimal, price: Decimal) -> str | None:
+        """Say why ``qty`` at ``price`` breaks the market's limits, or None if it does not."""
+        if qty <= 0:
+            return f"{self.symbol}: amount {qty} is not positive after rounding to {self.qty_step}"
+        if qty < self.min_qty:
+            return f"{self.symbol}: amount {qty} is below the minimum amount {self.min_qty}"
+        notional = qty * price
+        if notional < self.min_notional:
+            return (
+                f"{self.symbol}: notional {notional:.8f} {self.quote} is below the minimum "
+                f"notional {self.min_notional} {self.quote}"
+            )
+        return None
+
+    def check_order(self, qty: Decimal, price: Decimal) -> None:
+        """Raise if the rounded order breaks a limit.
+
+        Raises:
+            InvalidOrder: the amount or notional is below the market's minimum.
+        """
+        reason = self.limit_violation(qty, price)
+        if reason is not None:
+            raise InvalidOrder(reason)

@@ -1,0 +1,208 @@
+"""Orders, their lifecycle state machine, and fills.
+
+An order's life::
+
+    NEW → SUBMITTING → OPEN → PARTIALLY_FILLED → FILLED
+                  │       └──────────┴──────→ CANCELED / EXPIRED
+                  ├→ REJECTED
+                  └→ UNKNOWN (the request timed out) → resolved by looking the order up
+
+Every order carries a ``ClientOrderId`` derived from the decision that caused it, so a
+retried or replayed submission can never become a second order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import NewType
+
+from tradebot.domain.errors import StateError
+
+ClientOrderId = NewType("ClientOrderId", str)
+
+
+class OrderSide(StrEnum):
+    """Buy or sell, as CCXT spells them."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    """Order types the engine uses; each exchange adapter maps them to the venue's."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    LIMIT_MAKER = "limit_maker"
+    STOP_LOSS = "stop_loss"  # sell (or buy) at market once the stop price trades
+    STOP_LOSS_LIMIT = "stop_loss_limit"
+    TAKE_PROFIT = "take_profit"
+    TAKE_PROFIT_LIMIT = "take_profit_limit"
+
+
+class TimeInForce(StrEnum):
+    """How long a limit order may rest."""
+
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its lifecycle."""
+
+    NEW = "new"
+    SUBMITTING = "submitting"
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the order can change no more."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+_ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.NEW: frozenset({OrderStatus.SUBMITTING, OrderStatus.REJECTED}),
+    OrderStatus.SUBMITTING: frozenset(
+        {
+            OrderStatus.OPEN,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.REJECTED,
+            OrderStatus.EXPIRED,
+            OrderStatus.CANCELED,
+            OrderStatus.UNKNOWN,
+        }
+    ),
+    OrderStatus.UNKNOWN: frozenset(
+        {
+            OrderStatus.OPEN,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+        }
+    ),
+    OrderStatus.OPEN: frozenset(
+        {
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELED,
+            OrderStatus.EXPIRED,
+        }
+    ),
+    OrderStatus.PARTIALLY_FILLED: frozenset(
+        {
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELED,
+            OrderStatus.EXPIRED,
+        }
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of (part of) an order. ``fee`` is in ``fee_asset``."""
+
+    client_order_id: ClientOrderId
+    symbol: str
+    side: OrderSide
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    ts_ms: int
+    trade_id: str = ""
+    is_maker: bool = False
+
+    @property
+    def notional(self) -> Decimal:
+        """Quote value of the fill, before fees."""
+        return self.qty * self.price
+
+
+@dataclass(slots=True)
+class Order:
+    """An order and its lifecycle; transitions outside the state machine raise."""
+
+    client_order_id: ClientOrderId
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    status: OrderStatus = OrderStatus.NEW
+    exchange_order_id: str | None = None
+    filled_qty: Decimal = Decimal(0)
+    avg_fill_price: Decimal | None = None
+    created_ts_ms: int = 0
+    updated_ts_ms: int = 0
+    reason: str = ""
+    fills: list[Fill] = field(default_factory=list)
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        """Amount still to fill."""
+        return self.qty - self.filled_qty
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order may still fill."""
+        return not self.status.is_terminal
+
+    def transition(self, status: OrderStatus, ts_ms: int) -> None:
+        """Move to ``status``.
+
+        Raises:
+            StateError: the state machine does not allow the move.
+        """
+        if status == self.status and status is not OrderStatus.PARTIALLY_FILLED:
+            return
+        if status not in _ALLOWED.get(self.status, frozenset()):
+            raise StateError(
+                f"order {self.client_order_id}: cannot go from {self.status} to {status}"
+            )
+        self.status = status
+        self.updated_ts_ms = ts_ms
+
+    def apply_fill(self, fill: Fill) -> None:
+        """Record a fill and move to PARTIALLY_FILLED or FILLED.
+
+        Raises:
+            StateError: the fill is for another order or overfills this one.
+        """
+        if fill.client_order_id != self.client_order_id:
+            raise StateError(f"fill for {fill.client_order_id} applied to {self.client_order_id}")
+        new_filled = self.filled_qty + fill.qty
+        if new_filled > self.qty:
+            raise StateError(
+                f"order {self.client_order_id}: fill of {fill.qty} overfills "
+                f"{self.filled_qty}/{self.qty}"
+            )
+        prior_cost = (self.avg_fill_price or Decimal(0)) * self.filled_qty
+        self.avg_fill_price = (prior_cost + fill.notional) / new_filled
+        self.filled_qty = new_filled
+        self.fills.append(fill)
+        if self.status is OrderStatus.NEW:
+            self.transition(OrderStatus.SUBMITTING, fill.ts_ms)
+        if self.status in (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN):
+            self.transition(OrderStatus.OPEN, fill.ts_ms)
+        done = new_filled == self.qty
+        self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.ts_ms)

@@ -1,0 +1,195 @@
+"""Positions, closed trades and the portfolio ledger.
+
+The ledger identity holds after every fill (a property test checks it)::
+
+    cash + Σ qty × mark  =  starting cash + realised PnL + unrealised PnL − fees
+
+Fees charged in the base asset (as Binance does on spot buys) reduce the amount received;
+they are valued at the fill price so the identity still holds in quote terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tradebot.domain.errors import StateError
+from tradebot.domain.orders import Fill, OrderSide
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """A closed round trip: from flat to a position and back to flat."""
+
+    symbol: str
+    entry_ts_ms: int
+    exit_ts_ms: int
+    qty: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    fees: Decimal
+    pnl: Decimal  # net of fees, in quote
+    exit_reason: str = ""
+
+    @property
+    def return_pct(self) -> float:
+        """Net return on the entry notional, in percent."""
+        cost = self.qty * self.entry_price
+        return float(self.pnl / cost * 100) if cost else 0.0
+
+    @property
+    def duration_ms(self) -> int:
+        """Time held."""
+        return self.exit_ts_ms - self.entry_ts_ms
+
+
+@dataclass(slots=True)
+class Position:
+    """A spot holding of one symbol at average cost. ``cost`` excludes fees."""
+
+    symbol: str
+    base: str
+    quote: str
+    qty: Decimal = ZERO
+    cost: Decimal = ZERO
+    realised_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    opened_ts_ms: int = 0
+    # Round-trip bookkeeping, reset when the position goes flat.
+    trip_bought_qty: Decimal = ZERO
+    trip_bought_notional: Decimal = ZERO
+    trip_sold_qty: Decimal = ZERO
+    trip_sold_notional: Decimal = ZERO
+    trip_fees: Decimal = ZERO
+    trip_pnl: Decimal = ZERO
+
+    @property
+    def is_open(self) -> bool:
+        """True while anything is held."""
+        return self.qty > 0
+
+    @property
+    def avg_price(self) -> Decimal:
+        """Average cost per unit held (zero when flat)."""
+        return self.cost / self.qty if self.qty else ZERO
+
+    def unrealised_pnl(self, mark: Decimal) -> Decimal:
+        """Mark-to-market gain of what is held."""
+        return self.qty * mark - self.cost
+
+
+@dataclass(slots=True)
+class Portfolio:
+    """Cash in the quote currency and spot positions; applies fills and keeps the identity."""
+
+    starting_cash: Decimal
+    cash: Decimal
+    positions: dict[str, Position] = field(default_factory=dict)
+    fees: Decimal = ZERO
+    realised_pnl: Decimal = ZERO
+
+    @classmethod
+    def with_cash(cls, cash: Decimal) -> Portfolio:
+        """Start with ``cash`` of the quote currency and nothing else."""
+        return cls(starting_cash=cash, cash=cash)
+
+    def position(self, symbol: str) -> Position | None:
+        """The position in ``symbol`` if one was ever opened."""
+        return self.positions.get(symbol)
+
+    def apply_fill(self, fill: Fill, base: str, quote: str) -> Trade | None:
+        """Book a fill; return the closed trade when it brings the position back to flat.
+
+        Raises:
+            StateError: a sell for more than is held, or a fee in a third asset.
+        """
+        pos = self.positions.get(fill.symbol)
+        if pos is None:
+            pos = self.positions[fill.symbol] = Position(fill.symbol, base, quote)
+        fee_quote = self._fee_in_quote(fill, base, quote)
+        if fill.side is OrderSide.BUY:
+            self._buy(pos, fill, fee_quote, base)
+            return None
+        return self._sell(pos, fill, fee_quote, base)
+
+    def equity(self, marks: dict[str, Decimal]) -> Decimal:
+        """Cash plus every position at its mark."""
+        return self.cash + sum(
+            (p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO
+        )
+
+    def exposure(self, marks: dict[str, Decimal]) -> Decimal:
+        """Quote value of everything held."""
+        return sum((p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO)
+
+    def ledger_error(self, marks: dict[str, Decimal]) -> Decimal:
+        """How far the identity is off; zero when the books add up."""
+        unrealised = sum(
+            (p.unrealised_pnl(marks[s]) for s, p in self.positions.items() if p.qty), ZERO
+        )
+        expected = self.starting_cash + self.realised_pnl + unrealised - self.fees
+        return self.equity(marks) - expected
+
+    @staticmethod
+    def _fee_in_quote(fill: Fill, base: str, quote: str) -> Decimal:
+        if fill.fee == 0 or fill.fee_asset == quote:
+            return fill.fee
+        if fill.fee_asset == base:
+            return fill.fee * fill.price
+        raise StateError(f"fee in {fill.fee_asset} is not supported for {fill.symbol}")
+
+    def _buy(self, pos: Position, fill: Fill, fee_quote: Decimal, base: str) -> None:
+        received = fill.qty - (fill.fee if fill.fee_asset == base else ZERO)
+        cash_fee = fee_quote if fill.fee_asset != base else ZERO
+        self.cash -= fill.notional + cash_fee
+        if not pos.is_open:
+            pos.opened_ts_ms = fill.ts_ms
+        pos.qty += received
+        pos.cost += received * fill.price
+        pos.trip_bought_qty += received
+        pos.trip_bought_notional += received * fill.price
+        self._charge(pos, fee_quote)
+
+    def _sell(self, pos: Position, fill: Fill, fee_quote: Decimal, base: str) -> Trade | None:
+        if fill.qty > pos.qty:
+            raise StateError(f"sell of {fill.qty} {fill.symbol} exceeds the {pos.qty} held")
+        avg = pos.avg_price
+        base_fee = fill.fee if fill.fee_asset == base else ZERO
+        self.cash += (fill.qty - base_fee) * fill.price - (fee_quote if not base_fee else ZERO)
+        pnl = fill.qty * (fill.price - avg)
+        pos.cost -= fill.qty * avg
+        pos.qty -= fill.qty
+        pos.realised_pnl += pnl
+        pos.trip_pnl += pnl
+        pos.trip_sold_qty += fill.qty
+        pos.trip_sold_notional += fill.notional
+        self.realised_pnl += pnl
+        self._charge(pos, fee_quote)
+        if pos.qty:
+            return None
+        pos.cost = ZERO
+        return self._close_trip(pos, fill)
+
+    def _charge(self, pos: Position, fee_quote: Decimal) -> None:
+        pos.fees += fee_quote
+        pos.trip_fees += fee_quote
+        self.fees += fee_quote
+
+    @staticmethod
+    def _close_trip(pos: Position, fill: Fill) -> Trade:
+        trade = Trade(
+            symbol=pos.symbol,
+            entry_ts_ms=pos.opened_ts_ms,
+            exit_ts_ms=fill.ts_ms,
+            qty=pos.trip_sold_qty,
+            entry_price=pos.trip_bought_notional / pos.trip_bought_qty,
+            exit_price=pos.trip_sold_notional / pos.trip_sold_qty,
+            fees=pos.trip_fees,
+            pnl=pos.trip_pnl - pos.trip_fees,
+        )
+        pos.trip_bought_qty = pos.trip_bought_notional = ZERO
+        pos.trip_sold_qty = pos.trip_sold_notional = ZERO
+        pos.trip_fees = pos.trip_pnl = ZERO
+        return trade

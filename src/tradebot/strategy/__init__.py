@@ -1,0 +1,1 @@
+"""STRATEGY ENGINE: Strategy base, indicators, built-in strategies, registry."""

@@ -1,0 +1,108 @@
+"""The Strategy contract: vectorised causal indicators, then a per-bar signal on plain arrays.
+
+Why two steps: a backtest computes indicators once over the whole history (numpy speed) and
+asks for a signal bar by bar reading plain arrays; live trading runs the very same two calls
+on a rolling window and asks about its last bar. Indicators must therefore be *causal*: the
+value at bar ``i`` may depend only on bars ``0..i`` (``tradebot lookahead-check`` verifies it).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tradebot.domain.decisions import MetadataValue, Signal
+from tradebot.domain.portfolio import Position
+
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.int64]
+StrategyConfig = Mapping[str, MetadataValue]
+
+OHLCV_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+class Bars(Mapping[str, FloatArray]):
+    """Candles and indicator columns as float64 numpy arrays, plus ``ts_ms``.
+
+    Reading ``bars["ema_fast"][i]`` costs nanoseconds; reading a pandas row costs
+    microseconds, which is what makes per-bar backtests slow.
+    """
+
+    __slots__ = ("_columns", "ts_ms")
+
+    def __init__(self, ts_ms: IndexArray, columns: Mapping[str, FloatArray]) -> None:
+        self.ts_ms = ts_ms
+        self._columns = dict(columns)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Bars:
+        """Take every numeric column of ``frame``; ``ts_ms`` comes from the column or index."""
+        if "ts_ms" in frame.columns:
+            ts = frame["ts_ms"].to_numpy(dtype=np.int64)
+        else:
+            ts = frame.index.to_numpy(dtype=np.int64)
+        cols = {
+            str(name): frame[name].to_numpy(dtype=np.float64)
+            for name in frame.columns
+            if name != "ts_ms" and pd.api.types.is_numeric_dtype(frame[name])
+        }
+        return cls(ts, cols)
+
+    def __getitem__(self, name: str) -> FloatArray:
+        return self._columns[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    @property
+    def n_bars(self) -> int:
+        """Number of bars."""
+        return len(self.ts_ms)
+
+    def row(self, i: int) -> dict[str, float]:
+        """Every column's value at bar ``i`` (for the decision log)."""
+        return {name: float(col[i]) for name, col in self._columns.items()}
+
+
+class Strategy(ABC):
+    """Base class of every strategy, built-in or the user's own.
+
+    Subclasses set ``name``, take their parameters as keyword arguments, and implement the
+    three abstract methods. They may override ``signal_candidates`` to tell the backtester
+    which bars can possibly signal; the default (every bar) is always correct.
+    """
+
+    name: ClassVar[str] = "strategy"
+
+    @property
+    def warmup_bars(self) -> int:
+        """Bars needed before the indicators are meaningful; signals before that are HOLD."""
+        return 0
+
+    @abstractmethod
+    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Return ``candles`` with indicator columns added. Must be causal and vectorised."""
+
+    @abstractmethod
+    def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
+        """Return the signal at the close of bar ``i``, reading only bars ``0..i``."""
+
+    @abstractmethod
+    def get_config(self) -> StrategyConfig:
+        """The strategy's parameters, for the decision log and reports."""
+
+    def signal_candidates(self, bars: Bars) -> IndexArray | None:
+        """Bars where ``generate_signals`` may return something other than HOLD.
+
+        An accelerator for backtests: None (the default) means every bar is asked. An
+        override must be a superset of the bars that signal; a test holds the built-ins to it.
+        """
+        return None
