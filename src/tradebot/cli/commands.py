@@ -1,0 +1,7 @@
+"""The list of command modules; add yours here (one line) so ``build_app`` registers it."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+MODULES: list[ModuleType] = []
