@@ -1,1 +1,1 @@
-"""exchange component."""
+"""EXCHANGE CONNECTOR: the port, the CCXT adapter, the simulated exchange."""
