@@ -1,1 +1,1 @@
-"""backtest component."""
+"""Backtest runner, performance metrics, reports."""

@@ -1,0 +1,54 @@
+"""What a backtest produces: the inputs to metrics and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tradebot.domain.decisions import Decision, MetadataValue
+from tradebot.domain.orders import Fill
+from tradebot.domain.portfolio import Trade
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """A finished backtest of one symbol.
+
+    Arrays are per bar, aligned with ``ts_ms`` (bar open times, UTC ms). ``equity`` is
+    marked at each bar's close; ``position_qty`` is the base amount held at that close.
+    """
+
+    symbol: str
+    timeframe: str
+    strategy_name: str
+    strategy_config: Mapping[str, MetadataValue]
+    starting_cash: float
+    ts_ms: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    equity: FloatArray
+    position_qty: FloatArray
+    trades: list[Trade]
+    fills: list[Fill]
+    decisions: list[Decision]
+    fees_paid: float
+    rejected_orders: int = 0
+    settings: Mapping[str, MetadataValue] = field(default_factory=dict)
+
+    @property
+    def n_bars(self) -> int:
+        """Number of bars simulated."""
+        return len(self.ts_ms)
+
+    @property
+    def final_equity(self) -> float:
+        """Equity at the last bar's close."""
+        return float(self.equity[-1]) if len(self.equity) else self.starting_cash
