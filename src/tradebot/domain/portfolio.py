@@ -116,9 +116,7 @@ class Portfolio:
 
     def equity(self, marks: dict[str, Decimal]) -> Decimal:
         """Cash plus every position at its mark."""
-        return self.cash + sum(
-            (p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO
-        )
+        return self.cash + sum((p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO)
 
     def exposure(self, marks: dict[str, Decimal]) -> Decimal:
         """Quote value of everything held."""

@@ -1,1 +1,1 @@
-"""risk component."""
+"""RISK CONTROLLER: sizing, stops and targets, pre-trade checks, kill switch."""

@@ -1,0 +1,128 @@
+"""RiskController: every proposed order passes its checks or is refused with reasons.
+
+Checks (design II.4.C): maximum position size, maximum portfolio exposure, maximum daily
+loss (by UTC day), maximum open positions, and the graded kill switch:
+
+- ``ACTIVE``: trade normally.
+- ``REDUCING``: only orders that cut exposure (exits, stops) pass.
+- ``HALTED``: nothing passes; protective stops already resting stay in place.
+
+Orders that cut exposure are never blocked by size or loss limits: a limit must never stop
+the bot from getting out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tradebot.domain.decisions import RiskCheck, RiskVerdict
+
+
+class KillSwitch(StrEnum):
+    """How much trading is allowed."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """Limits in quote currency (USDT)."""
+
+    max_position_size: Decimal = Decimal(1000)
+    max_portfolio_exposure: Decimal = Decimal(5000)
+    max_daily_loss: Decimal = Decimal(500)
+    max_open_positions: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProposal:
+    """An order the engine would like to send."""
+
+    symbol: str
+    notional: Decimal
+    reduces_exposure: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RiskState:
+    """The portfolio as the checks see it."""
+
+    equity: Decimal
+    exposure: Decimal
+    position_notional: Decimal
+    open_positions: int
+    day_start_equity: Decimal
+    kill_switch: KillSwitch = KillSwitch.ACTIVE
+
+    @property
+    def daily_pnl(self) -> Decimal:
+        """Equity change since the start of the UTC day."""
+        return self.equity - self.day_start_equity
+
+
+class RiskController:
+    """Validate proposals against the limits; pure, so backtest and live agree."""
+
+    def __init__(self, limits: RiskLimits) -> None:
+        self.limits = limits
+
+    def validate_trade(self, proposal: OrderProposal, state: RiskState) -> RiskVerdict:
+        """Run every check and return them all, passed or not."""
+        checks = [self._kill_switch(proposal, state)]
+        if not proposal.reduces_exposure:
+            checks += [
+                self._position_size(proposal, state),
+                self._exposure(proposal, state),
+                self._daily_loss(state),
+                self._open_positions(proposal, state),
+            ]
+        return RiskVerdict(tuple(checks))
+
+    @staticmethod
+    def _kill_switch(proposal: OrderProposal, state: RiskState) -> RiskCheck:
+        level = state.kill_switch
+        if level is KillSwitch.HALTED:
+            return RiskCheck("kill_switch", False, "kill switch HALTED: no orders are sent")
+        if level is KillSwitch.REDUCING and not proposal.reduces_exposure:
+            return RiskCheck(
+                "kill_switch", False, "kill switch REDUCING: only orders that cut exposure"
+            )
+        return RiskCheck("kill_switch", True, f"kill switch {level}")
+
+    def _position_size(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
+        after = state.position_notional + proposal.notional
+        limit = self.limits.max_position_size
+        ok = after <= limit
+        return RiskCheck(
+            "max_position_size", ok, f"position {after:.2f} {'<=' if ok else '>'} limit {limit}"
+        )
+
+    def _exposure(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
+        after = state.exposure + proposal.notional
+        limit = self.limits.max_portfolio_exposure
+        ok = after <= limit
+        return RiskCheck(
+            "max_portfolio_exposure",
+            ok,
+            f"exposure {after:.2f} {'<=' if ok else '>'} limit {limit}",
+        )
+
+    def _daily_loss(self, state: RiskState) -> RiskCheck:
+        pnl = state.daily_pnl
+        limit = self.limits.max_daily_loss
+        ok = pnl > -limit
+        detail = f"daily PnL {pnl:.2f}; loss limit {limit}"
+        return RiskCheck("max_daily_loss", ok, detail if ok else f"{detail} reached")
+
+    def _open_positions(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
+        adds_position = state.position_notional == 0
+        count = state.open_positions + (1 if adds_position else 0)
+        limit = self.limits.max_open_positions
+        ok = count <= limit
+        return RiskCheck(
+            "max_open_positions", ok, f"{count} open positions {'<=' if ok else '>'} {limit}"
+        )

@@ -1,0 +1,110 @@
+"""PositionSizer: how much to buy, always capped by the maximum position size.
+
+Methods (design II.4.A):
+
+- ``fixed_fractional``: risk ``risk_per_trade`` of equity between entry and stop:
+  ``qty = equity × risk_per_trade / (entry − stop)``.
+- ``kelly``: the Kelly fraction ``W − (1 − W) / R`` from the strategy's own closed trades
+  (win rate W, average win / average loss R), capped at ``kelly_fraction_cap``; until
+  ``kelly_min_trades`` trades exist it falls back to ``risk_per_trade`` of equity.
+- ``volatility_target``: size so one ATR move is ``volatility_target`` of equity.
+- ``fixed_notional``: always ``max_position_size`` of quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tradebot.domain.portfolio import Trade
+
+ZERO = Decimal(0)
+
+
+class SizingMethod(StrEnum):
+    """The sizing rule."""
+
+    FIXED_FRACTIONAL = "fixed_fractional"
+    KELLY = "kelly"
+    VOLATILITY_TARGET = "volatility_target"
+    FIXED_NOTIONAL = "fixed_notional"
+
+
+@dataclass(frozen=True, slots=True)
+class SizingParams:
+    """Parameters of every sizing method; amounts in quote currency, fractions as 0..1."""
+
+    method: SizingMethod = SizingMethod.FIXED_FRACTIONAL
+    max_position_size: Decimal = Decimal(1000)
+    risk_per_trade: Decimal = Decimal("0.02")
+    kelly_fraction_cap: Decimal = Decimal("0.25")
+    kelly_min_trades: int = 20
+    volatility_target: Decimal = Decimal("0.02")
+
+
+@dataclass(frozen=True, slots=True)
+class SizingInput:
+    """What the sizer needs to know about one proposed entry."""
+
+    equity: Decimal
+    free_cash: Decimal
+    price: Decimal
+    stop_price: Decimal | None
+    atr: float | None
+    fee_rate: Decimal
+
+
+class PositionSizer:
+    """Turn an entry signal into a base amount (unrounded; the market rounds it)."""
+
+    def __init__(self, params: SizingParams) -> None:
+        self.params = params
+
+    def calculate_size(self, inp: SizingInput, history: Sequence[Trade] = ()) -> Decimal:
+        """Return the base amount to buy; zero when nothing sensible can be bought."""
+        if inp.price <= 0 or inp.equity <= 0:
+            return ZERO
+        notional = self._notional(inp, history)
+        cap = min(self.params.max_position_size, inp.free_cash / (1 + inp.fee_rate))
+        notional = max(ZERO, min(notional, cap))
+        return notional / inp.price
+
+    def _notional(self, inp: SizingInput, history: Sequence[Trade]) -> Decimal:
+        p = self.params
+        method = p.method
+        if method is SizingMethod.FIXED_NOTIONAL:
+            return p.max_position_size
+        if method is SizingMethod.KELLY:
+            return inp.equity * kelly_fraction(
+                history, p.kelly_fraction_cap, p.kelly_min_trades, fallback=p.risk_per_trade
+            )
+        if method is SizingMethod.VOLATILITY_TARGET:
+            if not inp.atr or inp.atr <= 0:
+                return ZERO
+            vol = Decimal(repr(inp.atr)) / inp.price
+            return inp.equity * p.volatility_target / vol
+        # fixed fractional: risk / stop distance, or the fraction of equity without a stop
+        if inp.stop_price is None or inp.stop_price >= inp.price:
+            return inp.equity * p.risk_per_trade
+        risk = inp.equity * p.risk_per_trade
+        return risk / (inp.price - inp.stop_price) * inp.price
+
+
+def kelly_fraction(
+    history: Sequence[Trade], cap: Decimal, min_trades: int, fallback: Decimal
+) -> Decimal:
+    """Kelly fraction ``W − (1 − W)/R`` of the closed trades, clamped to ``[0, cap]``."""
+    if len(history) < min_trades:
+        return min(fallback, cap)
+    wins = [t.pnl for t in history if t.pnl > 0]
+    losses = [-t.pnl for t in history if t.pnl < 0]
+    if not wins:
+        return ZERO
+    if not losses:
+        return cap
+    win_rate = Decimal(len(wins)) / Decimal(len(history))
+    ratio = (sum(wins, ZERO) / len(wins)) / (sum(losses, ZERO) / len(losses))
+    fraction = win_rate - (1 - win_rate) / ratio
+    return max(ZERO, min(fraction, cap))
