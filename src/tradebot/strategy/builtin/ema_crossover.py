@@ -1,0 +1,113 @@
+"""EMA crossover with an RSI filter: the design's example strategy, done causally and fast."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradebot.domain.decisions import HOLD, Signal, SignalAction
+from tradebot.domain.portfolio import Position
+from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
+from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
+from tradebot.strategy.indicators import ema, ema_convergence_bars, rsi
+
+
+class EmaCrossover(Strategy):
+    """BUY when the fast EMA crosses above the slow EMA while RSI is below a threshold;
+    SELL when it crosses below.
+
+    A cross at bar ``i`` means ``ema_fast[i-1] <= ema_slow[i-1]`` and
+    ``ema_fast[i] > ema_slow[i]`` (mirrored for SELL). ``rsi_threshold=100`` turns the RSI
+    filter off. Signals ignore the position: the engine skips a BUY when already long.
+    """
+
+    name: ClassVar[str] = "ema_crossover"
+
+    def __init__(
+        self,
+        fast_period: int = 12,
+        slow_period: int = 26,
+        rsi_period: int = 14,
+        rsi_threshold: float = 70.0,
+    ) -> None:
+        """Check and keep the parameters.
+
+        Raises:
+            ValueError: a parameter is outside its range, or fast_period >= slow_period.
+        """
+        self.fast_period = int_param("fast_period", fast_period, 1, MAX_PERIOD)
+        self.slow_period = int_param("slow_period", slow_period, 2, MAX_PERIOD)
+        self.rsi_period = int_param("rsi_period", rsi_period, 1, MAX_PERIOD)
+        self.rsi_threshold = float_param("rsi_threshold", rsi_threshold, 0.0, 100.0)
+        if self.fast_period >= self.slow_period:
+            msg = (
+                f"fast_period must be below slow_period, got fast_period={self.fast_period},"
+                f" slow_period={self.slow_period}"
+            )
+            raise ValueError(msg)
+
+    @property
+    def warmup_bars(self) -> int:
+        """The first bar with both EMAs at the previous bar and RSI at this one."""
+        return max(self.slow_period, self.rsi_period)
+
+    @property
+    def live_window_bars(self) -> int:
+        """Rolling-window length whose signals equal the full history's (seed decayed < 1e-12)."""
+        return self.warmup_bars + max(
+            ema_convergence_bars(self.slow_period),
+            ema_convergence_bars(self.rsi_period, wilder_smoothing=True),
+        )
+
+    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Add ``ema_fast``, ``ema_slow`` and ``rsi`` columns."""
+        close = candles["close"].to_numpy(dtype=np.float64)
+        frame = candles.copy()
+        frame["ema_fast"] = ema(close, self.fast_period)
+        frame["ema_slow"] = ema(close, self.slow_period)
+        frame["rsi"] = rsi(close, self.rsi_period)
+        return frame
+
+    def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
+        """Signal at the close of bar ``i`` from the EMA cross and the RSI filter."""
+        if i < self.warmup_bars:
+            return HOLD
+        fast, slow = bars["ema_fast"], bars["ema_slow"]
+        prev_fast, prev_slow = float(fast[i - 1]), float(slow[i - 1])
+        now_fast, now_slow = float(fast[i]), float(slow[i])
+        if prev_fast <= prev_slow and now_fast > now_slow:
+            now_rsi = float(bars["rsi"][i])
+            if self.rsi_threshold >= 100.0 or now_rsi < self.rsi_threshold:
+                return self._signal(SignalAction.BUY, "golden cross", now_fast, now_slow, now_rsi)
+        elif prev_fast >= prev_slow and now_fast < now_slow:
+            now_rsi = float(bars["rsi"][i])
+            return self._signal(SignalAction.SELL, "death cross", now_fast, now_slow, now_rsi)
+        return HOLD
+
+    def _signal(
+        self, action: SignalAction, what: str, fast: float, slow: float, now_rsi: float
+    ) -> Signal:
+        reason = (
+            f"EMA{self.fast_period} {what} EMA{self.slow_period}"
+            f" ({fast:.2f} vs {slow:.2f}), RSI{self.rsi_period}={now_rsi:.1f}"
+        )
+        metadata = {"ema_fast": fast, "ema_slow": slow, "rsi": now_rsi}
+        return Signal(action, 0.8, reason, metadata)
+
+    def signal_candidates(self, bars: Bars) -> IndexArray:
+        """Bars where the EMAs cross (the RSI filter only removes some of them)."""
+        fast, slow = bars["ema_fast"], bars["ema_slow"]
+        up = (fast[:-1] <= slow[:-1]) & (fast[1:] > slow[1:])
+        down = (fast[:-1] >= slow[:-1]) & (fast[1:] < slow[1:])
+        return (np.flatnonzero(up | down) + 1).astype(np.int64)
+
+    def get_config(self) -> StrategyConfig:
+        """The parameters, for the decision log and reports."""
+        return {
+            "fast_period": self.fast_period,
+            "slow_period": self.slow_period,
+            "rsi_period": self.rsi_period,
+            "rsi_threshold": self.rsi_threshold,
+        }

@@ -1,0 +1,175 @@
+"""Find a strategy by name or load the user's own from a file, and build it from parameters.
+
+A spec is either a registered name (``ema_crossover``) or ``path/to/file.py:ClassName``.
+Every failure is a ConfigError that says what was asked for and what is accepted, because
+a strategy is chosen in the config file or on the command line, at startup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType, ModuleType
+
+from tradebot.domain.errors import ConfigError
+from tradebot.strategy.base import Strategy
+from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
+
+STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
+    {cls.name: cls for cls in (EmaCrossover, RsiMeanReversion, Breakout)}
+)
+"""The built-in strategies by name (read-only)."""
+
+REQUIRED: object = inspect.Parameter.empty
+"""The value ``strategy_parameters`` gives a parameter that has no default."""
+
+
+def strategy_parameters(cls: type[Strategy]) -> dict[str, object]:
+    """Map each keyword parameter of ``cls`` to its default (``REQUIRED`` when it has none)."""
+    params = inspect.signature(cls).parameters.values()
+    return {
+        p.name: p.default
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def resolve_strategy(spec: str) -> type[Strategy]:
+    """Return the class a spec names: a registered name or ``file.py:ClassName``.
+
+    Raises:
+        ConfigError: unknown name, missing file, class not found or not a Strategy.
+    """
+    if spec in STRATEGIES:
+        return STRATEGIES[spec]
+    path_text, sep, class_name = spec.rpartition(":")
+    if not sep or not path_text.endswith(".py"):
+        known = ", ".join(sorted(STRATEGIES))
+        msg = (
+            f"unknown strategy {spec!r}: use one of {known},"
+            " or path/to/file.py:ClassName for your own"
+        )
+        raise ConfigError(msg)
+    module = _load_module(Path(path_text))
+    return _strategy_class(module, Path(path_text), class_name)
+
+
+def create_strategy(spec: str, params: Mapping[str, object]) -> Strategy:
+    """Build the strategy ``spec`` names with keyword ``params``.
+
+    Raises:
+        ConfigError: the spec cannot be resolved (see ``resolve_strategy``), a parameter is
+            unknown or missing, or the strategy refused a value (its message is kept).
+    """
+    cls = resolve_strategy(spec)
+    accepted = strategy_parameters(cls)
+    takes_any = any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(cls).parameters.values()
+    )
+    unknown = sorted(set(params) - set(accepted))
+    if unknown and not takes_any:
+        msg = (
+            f"strategy {spec!r} has no parameter {', '.join(unknown)};"
+            f" accepted: {_describe(accepted)}"
+        )
+        raise ConfigError(msg)
+    missing = sorted(k for k, v in accepted.items() if v is REQUIRED and k not in params)
+    if missing:
+        msg = f"strategy {spec!r} needs parameter {', '.join(missing)}"
+        raise ConfigError(msg)
+    try:
+        return cls(**params)
+    except (ValueError, TypeError) as e:
+        msg = f"strategy {spec!r}: {e} (parameters: {_describe(accepted)})"
+        raise ConfigError(msg) from e
+
+
+def parse_params(items: Sequence[str]) -> dict[str, object]:
+    """Parse ``k=v`` command-line items; values become int, float, bool or stay text.
+
+    Raises:
+        ConfigError: an item has no ``=`` or an empty name.
+    """
+    params: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            msg = f"--param {item!r} must look like name=value, e.g. fast_period=12"
+            raise ConfigError(msg)
+        params[key] = _parse_value(text.strip())
+    return params
+
+
+def _parse_value(text: str) -> object:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def _describe(accepted: Mapping[str, object]) -> str:
+    if not accepted:
+        return "none"
+    return ", ".join(
+        name if default is REQUIRED else f"{name}={default!r}" for name, default in accepted.items()
+    )
+
+
+def _load_module(path: Path) -> ModuleType:
+    # The module is registered in sys.modules under a name unique to its path, because
+    # dataclasses and pickling look a class's module up there.
+    if not path.is_file():
+        msg = f"strategy file {str(path)!r} not found (resolved: {path.resolve()})"
+        raise ConfigError(msg)
+    resolved = path.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    module_name = f"tradebot_user_strategy_{resolved.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
+    if spec is None or spec.loader is None:
+        msg = f"cannot import strategy file {str(path)!r}: not a Python module"
+        raise ConfigError(msg)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # the user's file may raise anything; report it at startup
+        del sys.modules[module_name]
+        msg = f"strategy file {str(path)!r} failed to import: {type(e).__name__}: {e}"
+        raise ConfigError(msg) from e
+    return module
+
+
+def _strategy_class(module: ModuleType, path: Path, class_name: str) -> type[Strategy]:
+    found = getattr(module, class_name, None) if class_name else None
+    if found is None:
+        names = sorted(
+            name
+            for name, obj in vars(module).items()
+            if inspect.isclass(obj) and issubclass(obj, Strategy) and obj is not Strategy
+        )
+        msg = (
+            f"strategy file {str(path)!r} has no class {class_name!r};"
+            f" Strategy classes in it: {', '.join(names) or 'none'}"
+        )
+        raise ConfigError(msg)
+    if not (inspect.isclass(found) and issubclass(found, Strategy)):
+        msg = (
+            f"{class_name!r} in {str(path)!r} is not a Strategy subclass: subclass"
+            " tradebot.strategy.base.Strategy"
+        )
+        raise ConfigError(msg)
+    if inspect.isabstract(found):
+        missing = ", ".join(sorted(found.__abstractmethods__))
+        msg = f"strategy {class_name!r} in {str(path)!r} does not implement {missing}"
+        raise ConfigError(msg)
+    return found
