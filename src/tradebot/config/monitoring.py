@@ -1,0 +1,136 @@
+"""The monitoring section: logs, metrics, dashboard, alert channels and alert thresholds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from tradebot.config.base import Section
+
+
+class EmailConfig(Section):
+    """SMTP settings for e-mail alerts; off while ``smtp_host`` is unset."""
+
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset disables e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    username: str | None = Field(default=None, description="SMTP login.")
+    password: SecretStr | None = Field(
+        default=None, description="SMTP password; write ${SMTP_PASSWORD}."
+    )
+    from_addr: str | None = Field(default=None, description="Sender address.")
+    to_addrs: list[str] = Field(default_factory=list, description="Recipients.")
+    use_tls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    timeout_s: float = Field(default=10.0, gt=0, le=120, description="SMTP timeout.")
+
+    @field_validator("from_addr")
+    @classmethod
+    def _from_is_address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            msg = "must be an e-mail address like bot@example.com"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("to_addrs")
+    @classmethod
+    def _to_are_addresses(cls, value: list[str]) -> list[str]:
+        bad = [addr for addr in value if "@" not in addr]
+        if bad:
+            msg = f"must be e-mail addresses like you@example.com; not: {', '.join(bad)}"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _complete_when_on(self) -> EmailConfig:
+        if self.smtp_host is not None and (self.from_addr is None or not self.to_addrs):
+            msg = "with smtp_host set, from_addr and at least one of to_addrs are needed"
+            raise ValueError(msg)
+        return self
+
+
+class DashboardConfig(Section):
+    """The read-only web dashboard."""
+
+    enabled: bool = Field(default=False, description="Serve the dashboard.")
+    host: str = Field(default="127.0.0.1", description="Address to listen on; keep it local.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port; 0 picks a free one.")
+
+
+class AlertThresholds(Section):
+    """When a warning or critical alert fires (design section VI.C)."""
+
+    max_drawdown_pct: float = Field(
+        default=0.15,
+        gt=0,
+        lt=1,
+        description="Alert when drawdown from peak equity exceeds this fraction.",
+    )
+    daily_loss: Decimal | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Alert at this loss today; unset = risk limit.",
+    )
+    max_api_latency_ms: int = Field(
+        default=1000, ge=1, description="Alert when API calls get slower."
+    )
+    min_win_rate: float = Field(
+        default=0.40, ge=0, le=1, description="Alert when win rate falls below."
+    )
+    max_position_age_hours: float = Field(
+        default=72, gt=0, description="Alert on positions older than."
+    )
+    exchange_unreachable_s: int = Field(
+        default=300, ge=1, description="Critical alert when the exchange is unreachable this long."
+    )
+
+
+class MonitoringConfig(Section):
+    """Logs, metrics, dashboard and alerts."""
+
+    telegram_token: SecretStr | None = Field(
+        default=None,
+        description="Telegram bot token; write ${TELEGRAM_TOKEN}. Unset disables Telegram.",
+    )
+    telegram_chat_id: str | None = Field(default=None, description="Chat that receives alerts.")
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API base URL (a local stand-in in tests).",
+    )
+    email: EmailConfig = Field(default_factory=EmailConfig)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level logged."
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="Log line format."
+    )
+    metrics_interval_s: int = Field(
+        default=300, ge=1, description="Seconds between metric snapshots."
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Serve Prometheus metrics here; unset = off."
+    )
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    alerts: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @field_validator("telegram_chat_id", mode="before")
+    @classmethod
+    def _chat_id_as_text(cls, value: object) -> object:
+        # YAML reads `telegram_chat_id: -100123` as a number; it is an id, keep it as text.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url_form(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            msg = "must start with http:// or https://"
+            raise ValueError(msg)
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _telegram_complete(self) -> MonitoringConfig:
+        if (self.telegram_token is None) != (self.telegram_chat_id is None):
+            msg = "telegram_token and telegram_chat_id must be set together"
+            raise ValueError(msg)
+        return self

@@ -1,0 +1,167 @@
+"""Turn pydantic's validation errors into one message a trader can act on.
+
+For every problem the message names the key path (``risk.risk_per_trade``), the bad value and
+what is allowed, worked out from the model itself (Literal choices, numeric bounds) so it can
+never drift from the schema. Values of secret fields are shown as the mask, and the values of
+unknown keys are never shown at all: a misspelt ``api_secert`` still holds a secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import annotated_types
+from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from tradebot.config.base import MASK
+from tradebot.config.interpolate import key_path
+
+_BOUNDS = (
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Ge, "ge", ">="),
+    (annotated_types.Lt, "lt", "<"),
+    (annotated_types.Le, "le", "<="),
+)
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "true or false"),
+    (int, "a whole number"),
+    (float, "a number"),
+    (Decimal, "a number"),
+    (SecretStr, "text"),
+    (str, "text"),
+    (Path, "a file path"),
+    (datetime, "a date like 2024-01-01 or a time like 2024-01-01T00:00:00Z"),
+    (list, "a list"),
+    (dict, "a mapping of keys"),
+)
+_MAX_SHOWN = 60
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    parent: type[BaseModel] | None  # the section the last key belongs to
+    field: FieldInfo | None
+    annotation: object  # the expected type at the error's location
+
+
+def describe_errors(error: ValidationError, model: type[BaseModel], source: str) -> str:
+    """Return one message listing every problem in ``error``, one line each."""
+    lines: list[str] = []
+    for detail in error.errors(include_url=False):
+        line = _describe(detail, model)
+        if line not in lines:
+            lines.append(line)
+    count = f"{len(lines)} problem" + ("s" if len(lines) > 1 else "")
+    body = "\n".join(f"  - {line}" for line in lines)
+    return f"{source}: {count} in the config:\n{body}"
+
+
+def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    loc = detail["loc"]
+    path = _path(loc)
+    target = _target(model, loc)
+    if detail["type"] == "extra_forbidden":
+        return _unknown_key(path, str(loc[-1]), target.parent)
+    if detail["type"] in {"model_type", "dict_type", "model_attributes_type"}:
+        what = "a section (a mapping of keys)"
+        return f"`{path}` = {_shown(detail['input'], target)}: must be {what}"
+    if isinstance(detail["input"], dict):
+        return f"`{path}`: {_allowed(detail, target)}"
+    return f"`{path}` = {_shown(detail['input'], target)}: {_allowed(detail, target)}"
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path = key_path(path, part)
+    return path or "(top level)"
+
+
+def _unknown_key(path: str, key: str, parent: type[BaseModel] | None) -> str:
+    known = list(parent.model_fields) if parent is not None else []
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key `{path}`; did you mean `{close[0]}`?"
+    return f"unknown key `{path}`; allowed keys here: {', '.join(known)}"
+
+
+def _target(model: type[BaseModel], loc: Sequence[int | str]) -> _Target:
+    parent: type[BaseModel] | None = None
+    field: FieldInfo | None = None
+    annotation: object = model
+    for part in loc:
+        annotation = _unwrap_optional(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            parent = annotation
+            field = annotation.model_fields.get(str(part))
+            annotation = field.annotation if field is not None else None
+        else:
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+            field = None
+    return _Target(parent, field, _unwrap_optional(annotation))
+
+
+def _unwrap_optional(annotation: object) -> object:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _is_secret(target: _Target) -> bool:
+    return target.annotation is SecretStr
+
+
+def _shown(value: object, target: _Target) -> str:
+    if _is_secret(target) and value is not None:
+        return f"'{MASK}'"
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _allowed(detail: ErrorDetails, target: _Target) -> str:
+    ctx = detail.get("ctx") or {}
+    if detail["type"] in {"value_error", "assertion_error"} and "error" in ctx:
+        return str(ctx["error"])
+    if typing.get_origin(target.annotation) is typing.Literal:
+        return "allowed: " + ", ".join(str(arg) for arg in typing.get_args(target.annotation))
+    kind = _kind(target.annotation)
+    if kind is None:
+        return detail["msg"]
+    bounds = _bounds(target.field)
+    return f"must be {kind}" + (f" {bounds}" if bounds else "")
+
+
+def _kind(annotation: object) -> str | None:
+    origin = typing.get_origin(annotation) or annotation
+    for kind, words in _KINDS:
+        if isinstance(origin, type) and issubclass(origin, kind):
+            return words
+    return None
+
+
+def _bounds(field: FieldInfo | None) -> str:
+    if field is None:
+        return ""
+    parts = []
+    for meta in field.metadata:
+        for kind, attr, sign in _BOUNDS:
+            if isinstance(meta, kind):
+                parts.append(f"{sign} {_number(getattr(meta, attr))}")
+    return " and ".join(parts)
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float | Decimal) and value == int(value):
+        return str(int(value))
+    return str(value)

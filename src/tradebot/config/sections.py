@@ -1,0 +1,338 @@
+"""The exchange, trading, strategy, execution, backtest, database and downtime sections.
+
+Every field has a default, so an empty config file is a valid paper-trading config. Units are
+in the names (``_s`` seconds, ``_bps`` basis points, ``_rate`` a fraction); money is Decimal
+in the quote currency.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from tradebot.config.base import Section
+
+TIMEFRAMES_MS: dict[str, int] = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+}
+_SYMBOL = re.compile(r"^[A-Z0-9]{2,20}/[A-Z0-9]{2,20}$")
+_COMMON_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
+_STRATEGY_NAME = re.compile(r"^([a-z_][a-z0-9_]*|.+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
+_DB_URL = re.compile(r"^[a-z][a-z0-9]*(\+[a-z0-9_]+)?://")
+
+
+def check_symbol(symbol: str) -> str:
+    """Accept a CCXT-unified ``BASE/QUOTE`` symbol; suggest the slash form when it is missing."""
+    if _SYMBOL.match(symbol):
+        return symbol
+    hint = ""
+    upper = symbol.upper().replace("-", "/").replace("_", "/")
+    if _SYMBOL.match(upper):
+        hint = f"; did you mean `{upper}`?"
+    else:
+        for quote in _COMMON_QUOTES:
+            if upper.endswith(quote) and len(upper) > len(quote):
+                hint = f"; did you mean `{upper[: -len(quote)]}/{quote}`?"
+                break
+    msg = f"must be BASE/QUOTE in capitals, e.g. BTC/USDT{hint}"
+    raise ValueError(msg)
+
+
+class SandboxConfig(Section):
+    """The local exchange that paper mode trades against."""
+
+    embedded: bool = Field(default=True, description="Start the sandbox inside the bot process.")
+    host: str = Field(default="127.0.0.1", description="Address the sandbox listens on.")
+    port: int = Field(
+        default=8765, ge=0, le=65535, description="Port of the sandbox; 0 picks a free one."
+    )
+
+
+class ExchangeConfig(Section):
+    """Which venue, which mode, and how to reach it."""
+
+    name: Literal["binance"] = Field(default="binance", description="Exchange (CCXT id).")
+    mode: Literal["backtest", "paper", "live"] = Field(
+        default="paper",
+        description="backtest: historical data; paper: local sandbox; live: real orders.",
+    )
+    testnet: bool = Field(
+        default=True,
+        description="In live mode trade the exchange's testnet; set false for real money.",
+    )
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    api_key: SecretStr | None = Field(
+        default=None, description="API key; write ${BINANCE_API_KEY}."
+    )
+    api_secret: SecretStr | None = Field(
+        default=None, description="API secret; ${BINANCE_API_SECRET}."
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="YAML or KEY=VALUE file holding api_key and api_secret (chmod 600).",
+    )
+    rate_limit_weight_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        le=6000,
+        description="Request weight budget per minute, below the venue cap.",
+    )
+    timeout_s: float = Field(default=10.0, gt=0, le=120, description="HTTP timeout per request.")
+
+    @model_validator(mode="after")
+    def _key_and_secret_together(self) -> ExchangeConfig:
+        if (self.api_key is None) != (self.api_secret is None):
+            msg = "api_key and api_secret must be set together (or both left out)"
+            raise ValueError(msg)
+        return self
+
+
+class TradingConfig(Section):
+    """What to trade and how often to decide."""
+
+    symbol: str = Field(default="BTC/USDT", description="Market traded, CCXT-unified BASE/QUOTE.")
+    symbols: list[str] | None = Field(
+        default=None,
+        description="Several markets, same quote currency; replaces `symbol` when set.",
+    )
+    timeframe: str = Field(default="1h", description="Candle timeframe the strategy runs on.")
+    cycle_interval_s: int = Field(
+        default=60, ge=1, description="Seconds between strategy evaluations."
+    )
+    starting_cash: Decimal = Field(
+        default=Decimal(10000),
+        gt=0,
+        allow_inf_nan=False,
+        description="Quote balance (backtest, paper).",
+    )
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol_form(cls, value: str) -> str:
+        return check_symbol(value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols_form(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            msg = "must list at least one symbol, or be left out to use `symbol`"
+            raise ValueError(msg)
+        for item in value:
+            check_symbol(item)
+        if len(set(value)) != len(value):
+            msg = "must not list a symbol twice"
+            raise ValueError(msg)
+        if len({s.split("/")[1] for s in value}) > 1:
+            msg = "must share one quote currency (starting_cash and limits are in it)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("timeframe")
+    @classmethod
+    def _known_timeframe(cls, value: str) -> str:
+        if value not in TIMEFRAMES_MS:
+            msg = f"allowed: {', '.join(TIMEFRAMES_MS)}"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def all_symbols(self) -> tuple[str, ...]:
+        """The markets traded: ``symbols`` when given, else ``symbol`` alone."""
+        return tuple(self.symbols) if self.symbols else (self.symbol,)
+
+    @property
+    def quote_currency(self) -> str:
+        """The currency ``starting_cash`` and every risk limit are counted in."""
+        return self.all_symbols[0].split("/")[1]
+
+    @property
+    def timeframe_ms(self) -> int:
+        """Length of one candle in milliseconds."""
+        return TIMEFRAMES_MS[self.timeframe]
+
+
+ParamValue = int | float | str | bool
+
+
+class StrategyConfig(Section):
+    """Which strategy runs and its parameters."""
+
+    name: str = Field(
+        default="ema_crossover", description="Built-in name, or `path/to/file.py:ClassName`."
+    )
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="Strategy parameters (numbers, text, true/false)."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_form(cls, value: str) -> str:
+        if not _STRATEGY_NAME.match(value):
+            msg = "must be a built-in name like ema_crossover, or path/to/file.py:ClassName"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _scalar_params(cls, value: object) -> object:
+        # `${FAST:-12}` arrives as the text "12"; a strategy wants the number.
+        if not isinstance(value, dict):
+            return value
+        out: dict[object, object] = {}
+        for key, item in value.items():
+            if not isinstance(item, ParamValue):
+                msg = f"`{key}` must be a number, text or true/false, not {type(item).__name__}"
+                raise ValueError(msg)
+            out[key] = _typed_scalar(item) if isinstance(item, str) else item
+        return out
+
+
+def _typed_scalar(text: str) -> ParamValue:
+    lowered = text.strip().lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+class ExecutionConfig(Section):
+    """How orders are sent."""
+
+    order_type: Literal["market", "limit"] = Field(
+        default="market", description="Entry order type."
+    )
+    limit_offset_bps: float = Field(
+        default=0.0, ge=0, le=1000, description="Limit price this far better than last price (bps)."
+    )
+    limit_timeout_s: int = Field(default=60, ge=1, description="Seconds a limit order may rest.")
+    on_limit_timeout: Literal["cancel", "reprice", "market"] = Field(
+        default="cancel", description="What to do with a limit order still open after the timeout."
+    )
+    stops_on_exchange: bool = Field(
+        default=True, description="Place stop-loss orders on the exchange, not only in the bot."
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # A time written without a zone is UTC, as candle timestamps are.
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class BacktestConfig(Section):
+    """Historical data, costs and where reports go."""
+
+    data: Path | None = Field(
+        default=None, description="CSV/Parquet candles; unset = bundled sample."
+    )
+    start: datetime | None = Field(default=None, description="First bar (inclusive), UTC.")
+    end: datetime | None = Field(default=None, description="End (exclusive), UTC.")
+    fee_rate: float = Field(
+        default=0.001, ge=0, lt=0.1, description="Taker fee, a fraction of notional."
+    )
+    maker_fee_rate: float = Field(
+        default=0.001, ge=-0.01, lt=0.1, description="Maker fee (rebate < 0)."
+    )
+    slippage_bps: float = Field(
+        default=0.0, ge=0, le=1000, description="Adverse slippage on fills."
+    )
+    report_dir: Path = Field(
+        default=Path("reports"), description="Folder the report folders go into."
+    )
+    data_repair: Literal["refuse", "drop", "ffill"] = Field(
+        default="refuse", description="What to do with NaN, duplicate or unsorted rows and gaps."
+    )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_is_midnight(cls, value: object) -> object:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(), tzinfo=UTC)
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BacktestConfig:
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            msg = f"start ({self.start.isoformat()}) must be before end ({self.end.isoformat()})"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def start_ts_ms(self) -> int | None:
+        """``start`` as epoch milliseconds UTC, as candles carry it."""
+        return None if self.start is None else int(self.start.timestamp() * 1000)
+
+    @property
+    def end_ts_ms(self) -> int | None:
+        """``end`` as epoch milliseconds UTC (exclusive)."""
+        return None if self.end is None else int(self.end.timestamp() * 1000)
+
+
+class DatabaseConfig(Section):
+    """Where state, trades and the decision log are kept."""
+
+    url_fields = frozenset({"url"})
+
+    url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:${PGPASSWORD}@host/db.",
+    )
+    path: Path = Field(
+        default=Path("data/tradebot.db"), description="SQLite file used when url is unset."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _DB_URL.match(value.get_secret_value()):
+            msg = "must be a SQLAlchemy URL like postgresql+psycopg://user:pw@host/db"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL to connect with: ``url`` when set, else SQLite at ``path``."""
+        if self.url is not None:
+            return self.url.get_secret_value()
+        return f"sqlite:///{self.path}"
+
+
+class DowntimeConfig(Section):
+    """What the bot does while the exchange cannot be reached."""
+
+    on_exchange_down: Literal["wait", "flatten_on_recovery", "halt"] = Field(
+        default="wait", description="wait; close every position once it is back; or stop trading."
+    )
+    health_check_interval_s: int = Field(
+        default=10, ge=1, description="Seconds between health checks."
+    )
