@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import strategy
+from tradebot.cli import config, strategy
 
-MODULES: list[ModuleType] = [strategy]
+MODULES: list[ModuleType] = [strategy, config]

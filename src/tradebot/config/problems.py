@@ -139,7 +139,16 @@ def _allowed(detail: ErrorDetails, target: _Target) -> str:
     if kind is None:
         return detail["msg"]
     bounds = _bounds(target.field)
-    return f"must be {kind}" + (f" {bounds}" if bounds else "")
+    text = f"must be {kind}" + (f" {bounds}" if bounds else "")
+    if _is_percentage_typo(detail["input"], bounds):
+        text += " (a fraction: write 0.02 for 2 %)"
+    return text
+
+
+def _is_percentage_typo(value: object, bounds: str) -> bool:
+    # 2 where 0.02 was meant: the commonest mistake with fractions.
+    fraction = bounds.endswith(("<= 1", "< 1"))
+    return fraction and isinstance(value, int | float) and not isinstance(value, bool) and value > 1
 
 
 def _kind(annotation: object) -> str | None:
