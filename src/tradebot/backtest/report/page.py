@@ -1,0 +1,157 @@
+"""The self-contained HTML report: header, metrics table, charts and the trade list.
+
+plotly.js is embedded in the page (``include_plotlyjs=True``), so the file opens offline, from
+an e-mail attachment or a machine with no internet. Every piece of text from the run (symbol,
+reasons, config values) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+
+import plotly.graph_objects as go
+
+from tradebot.backtest.metrics import PerformanceMetrics
+from tradebot.backtest.report.charts import FIGURE_DIV_ID
+from tradebot.backtest.report.records import masked
+from tradebot.backtest.result import BacktestResult
+from tradebot.domain.decisions import MetadataValue
+from tradebot.domain.portfolio import Trade
+
+MAX_TRADE_ROWS = 5_000  # more live in trades.csv; a longer table only bloats the page
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px;
+       color: #111827; background: #fff; }
+h1 { font-size: 1.5rem; margin: 0 0 4px; }
+h2 { font-size: 1.15rem; margin: 28px 0 8px; }
+.sub { color: #4b5563; margin: 2px 0; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f3f4f6; position: sticky; top: 0; }
+td.pos { color: #15803d; } td.neg { color: #b91c1c; }
+td.text { text-align: left; }
+.note { color: #6b7280; font-size: 0.85rem; }
+"""
+
+
+def render_html(result: BacktestResult, metrics: PerformanceMetrics, figure: go.Figure) -> str:
+    """The whole page as one string."""
+    chart = figure.to_html(
+        full_html=False,
+        include_plotlyjs=True,
+        div_id=FIGURE_DIV_ID,
+        config={"displaylogo": False, "responsive": True},
+    )
+    title = f"{result.symbol} {result.timeframe} · {result.strategy_name}"
+    return "\n".join(
+        (
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{escape(title)} backtest</title>",
+            f"<style>{_STYLE}</style></head><body>",
+            _header(result, metrics),
+            "<h2>Performance</h2>",
+            _metrics_table(metrics),
+            "<h2>Charts</h2>",
+            chart,
+            _trades_section(result.trades),
+            "</body></html>",
+        )
+    )
+
+
+def when(ts_ms: int) -> str:
+    """``2024-01-01 00:00 UTC``: the time format of the page."""
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _header(result: BacktestResult, metrics: PerformanceMetrics) -> str:
+    period = f"{when(metrics.start_ts_ms)} → {when(metrics.end_ts_ms)}" if result.n_bars else "—"
+    return "\n".join(
+        (
+            f"<h1>Backtest: {escape(result.symbol)} {escape(result.timeframe)}</h1>",
+            f'<p class="sub">Strategy <b>{escape(result.strategy_name)}</b> '
+            f"{_params(result.strategy_config)}</p>",
+            f'<p class="sub">Period {period} · {result.n_bars:,} bars · '
+            f"starting cash {metrics.starting_cash:,.2f} → final equity "
+            f"{metrics.final_equity:,.2f}</p>",
+            f'<p class="sub">Settings {_params(result.settings)}</p>' if result.settings else "",
+        )
+    )
+
+
+def _params(values: Mapping[str, MetadataValue]) -> str:
+    shown = masked(values)
+    if not shown:
+        return ""
+    inner = ", ".join(f"{escape(k)}={escape(str(v))}" for k, v in shown.items())
+    return f"({inner})"
+
+
+def _metrics_table(metrics: PerformanceMetrics) -> str:
+    body = "".join(
+        f"<tr><td>{escape(label)}</td><td>{escape(strategy)}</td><td>{escape(bench)}</td></tr>"
+        for label, strategy, bench in metrics.comparison_rows()
+    )
+    return (
+        '<table id="metrics"><thead><tr><th>Metric</th><th>Strategy</th>'
+        f"<th>Buy &amp; hold</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+_TRADE_HEAD = (
+    "#",
+    "Entry (UTC)",
+    "Exit (UTC)",
+    "Qty",
+    "Entry price",
+    "Exit price",
+    "PnL",
+    "Return %",
+    "Fees",
+    "Exit reason",
+)
+
+
+def _trades_section(trades: Sequence[Trade]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in _TRADE_HEAD)
+    rows = "".join(_trade_row(i, t) for i, t in enumerate(trades[:MAX_TRADE_ROWS], start=1))
+    note = ""
+    if len(trades) > MAX_TRADE_ROWS:
+        note = (
+            f'<p class="note">The first {MAX_TRADE_ROWS:,} of {len(trades):,} trades are '
+            "shown; trades.csv holds them all.</p>"
+        )
+    if not trades:
+        note = '<p class="note">No trades were closed.</p>'
+    return (
+        f"<h2>Trades ({len(trades):,})</h2>{note}"
+        f'<table id="trades"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _trade_row(number: int, trade: Trade) -> str:
+    sign = "pos" if trade.pnl > 0 else "neg" if trade.pnl < 0 else ""
+    cells = (
+        f"<td>{number}</td>",
+        f"<td>{when(trade.entry_ts_ms)}</td>",
+        f"<td>{when(trade.exit_ts_ms)}</td>",
+        f"<td>{trade.qty.normalize():f}</td>",
+        f"<td>{_price(trade.entry_price)}</td>",
+        f"<td>{_price(trade.exit_price)}</td>",
+        f'<td class="{sign}">{trade.pnl:,.2f}</td>',
+        f'<td class="{sign}">{trade.return_pct:,.2f}</td>',
+        f"<td>{trade.fees:,.4f}</td>",
+        f'<td class="text">{escape(trade.exit_reason)}</td>',
+    )
+    return f"<tr>{''.join(cells)}</tr>"
+
+
+def _price(value: Decimal) -> str:
+    # Cents for BTC-sized prices; eight decimals for coins priced below one unit.
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.8f}"
