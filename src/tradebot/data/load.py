@@ -21,7 +21,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tradebot.data.frame import conform, slice_ms, timeframe_from_name
+from tradebot.data.frame import (
+    CANDLE_COLUMNS,
+    VALUE_COLUMNS,
+    conform,
+    slice_ms,
+    timeframe_from_name,
+)
 from tradebot.data.repair import Repair, enforce
 from tradebot.domain.errors import DataError
 
@@ -137,3 +143,29 @@ def sample_path(name: str) -> Traversable:
     if not entry.is_file():
         raise DataError(f"no bundled sample {name!r}; choose one of: {', '.join(list_samples())}")
     return entry
+
+
+def write_candle_file(frame: pd.DataFrame, path: str | Path) -> int:
+    """Write a candle frame as normalized CSV(.gz) or Parquet, chosen by the file suffix.
+
+    CSV keeps the shared header (``timestamp``); Parquet keeps ``ts_ms`` and is written in
+    row groups of 65,536 so that a date-range read skips what it does not need.
+
+    Raises:
+        DataError: the suffix is not one of ``.csv``, ``.csv.gz``, ``.parquet``.
+    """
+    target = Path(path)
+    if not target.name.endswith(CANDLE_SUFFIXES):
+        kinds = ", ".join(CANDLE_SUFFIXES)
+        raise DataError(f"{target}: unknown candle file type; use one of {kinds}")
+    table = pa.Table.from_pandas(frame[list(CANDLE_COLUMNS)], preserve_index=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.name.endswith(".parquet"):
+        pq.write_table(table, target, row_group_size=65_536, compression="zstd")
+    else:
+        # pyarrow quotes header names; the shared format has a bare header line
+        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        with pa.output_stream(target, compression="detect") as sink:
+            sink.write(("timestamp," + ",".join(VALUE_COLUMNS) + "\n").encode())
+            pacsv.write_csv(table, sink, options)
+    return int(table.num_rows)
