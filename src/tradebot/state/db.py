@@ -1,0 +1,169 @@
+"""The database: engine and sessions for SQLite (default, WAL) or PostgreSQL, and migrations.
+
+A plain path means a SQLite file; anything with ``://`` is a SQLAlchemy URL
+(``postgresql+psycopg://user:pass@host/db``; ``postgresql://`` is taken to mean psycopg 3).
+
+SQLite runs in WAL mode so readers (the dashboard, ``tradebot`` commands) never block the bot,
+with ``synchronous=FULL`` so a committed order intent survives a power cut, and every write
+transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of
+failing half-way with "database is locked".
+
+The URL's password is never logged or shown: ``Database.url`` is the masked form.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradebot.domain.errors import ConfigError
+
+_log = logging.getLogger(__name__)
+
+_MIGRATIONS = str(Path(__file__).with_name("migrations"))
+_READ_ONLY = "tradebot_read_only"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def database_url(url_or_path: str | Path) -> URL:
+    """Turn a SQLite path or a database URL into a SQLAlchemy ``URL``.
+
+    Raises:
+        ConfigError: the URL cannot be parsed or names an unsupported database.
+    """
+    text = str(url_or_path)
+    if "://" not in text:
+        return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
+    try:
+        url = make_url(text)
+    except ArgumentError as e:
+        raise ConfigError(
+            "database.url is not a valid URL: use a file path or "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        ) from e
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"database.url uses {url.get_backend_name()!r}: tradebot supports sqlite "
+            "(a file path) and postgresql+psycopg URLs"
+        )
+    return url
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" hook below (pysqlite would otherwise
+    # open deferred transactions lazily, which breaks BEGIN IMMEDIATE).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _make_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+class Database:
+    """An engine plus session factories; one per process and database."""
+
+    def __init__(self, url_or_path: str | Path) -> None:
+        """Connect lazily to ``url_or_path`` (no I/O until the first session).
+
+        Raises:
+            ConfigError: the URL is malformed or not a supported database.
+        """
+        self._url = database_url(url_or_path)
+        self.engine = _make_engine(self._url)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        reader_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._reader = sessionmaker(reader_engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The URL with its password masked, safe to log."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._url.get_backend_name()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A write transaction: commits when the block ends, rolls back if it raises."""
+        with self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read transaction that never takes the SQLite write lock."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest migration (a no-op when already there)."""
+        with self.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        _log.info("database %s is at the newest schema", self.url)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config built in code (no alembic.ini) over the packaged migrations.
+
+    The connection travels in ``attributes`` rather than as a URL in the config, so no
+    password is ever written into an ini-style string or logged by Alembic.
+    """
+    config = Config()
+    config.set_main_option("script_location", _MIGRATIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url_or_path: str | Path) -> None:
+    """Upgrade the database at ``url_or_path`` to the newest schema."""
+    database = Database(url_or_path)
+    try:
+        database.migrate()
+    finally:
+        database.close()
+
+
+def create_database(url_or_path: str | Path) -> Database:
+    """Open the database at ``url_or_path``, creating and migrating it as needed."""
+    database = Database(url_or_path)
+    database.migrate()
+    return database

@@ -1,0 +1,148 @@
+"""The append-only decision log: one record per cycle, never changed afterwards.
+
+There is deliberately no update or delete here, and the database refuses them too (triggers
+created by the first migration), so an audit record cannot be rewritten after the fact.
+
+Indicator values are floats and may be NaN while an indicator warms up; JSON has no NaN, so
+non-finite floats are stored as ``{"$float": "nan"}`` and read back as the same float.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tradebot.domain.decisions import (
+    Decision,
+    MetadataValue,
+    RiskCheck,
+    RiskVerdict,
+    Signal,
+    SignalAction,
+)
+from tradebot.state.tables import DecisionRow
+
+_FLOAT_TAG = "$float"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedDecision:
+    """A decision as logged: its sequence number and when it was written."""
+
+    id: int
+    recorded_ts_ms: int
+    decision: Decision
+
+
+def _encode_value(value: MetadataValue) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {_FLOAT_TAG: repr(value)}
+    return value
+
+
+def _decode_value(value: Any) -> MetadataValue:
+    if isinstance(value, dict):
+        return float(value[_FLOAT_TAG])
+    if value is None or isinstance(value, float | int | str | bool):
+        return value
+    raise TypeError(f"decision log holds an unexpected JSON value {value!r}")
+
+
+def _exact(value: float) -> Decimal:
+    # repr is the shortest string that reads back as the same float: exact both ways.
+    return Decimal(repr(float(value)))
+
+
+def decision_to_row(decision: Decision, recorded_ts_ms: int) -> DecisionRow:
+    """A new row for ``decision``."""
+    verdict = decision.verdict
+    return DecisionRow(
+        ts_ms=decision.ts_ms,
+        symbol=decision.symbol,
+        signal_action=decision.signal.action.value,
+        signal_confidence=float(decision.signal.confidence),
+        signal_reason=decision.signal.reason,
+        signal_metadata={k: _encode_value(v) for k, v in decision.signal.metadata.items()},
+        indicators={k: _encode_value(float(v)) for k, v in decision.indicators.items()},
+        risk_checks=None
+        if verdict is None
+        else [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in verdict.checks],
+        verdict=None if verdict is None else ("approved" if verdict.approved else "rejected"),
+        action=decision.action,
+        client_order_ids=list(decision.client_order_ids),
+        equity=_exact(decision.equity),
+        cash=_exact(decision.cash),
+        position_qty=_exact(decision.position_qty),
+        recorded_ts_ms=recorded_ts_ms,
+    )
+
+
+def _verdict(checks: list[dict[str, Any]] | None) -> RiskVerdict | None:
+    if checks is None:
+        return None
+    return RiskVerdict(
+        tuple(RiskCheck(str(c["name"]), bool(c["passed"]), str(c["detail"])) for c in checks)
+    )
+
+
+def _floats(values: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(v[_FLOAT_TAG]) if isinstance(v, dict) else float(v) for k, v in values.items()}
+
+
+def decision_from_row(row: DecisionRow) -> Decision:
+    """The decision a row stands for."""
+    signal = Signal(
+        action=SignalAction(row.signal_action),
+        confidence=row.signal_confidence,
+        reason=row.signal_reason,
+        metadata={k: _decode_value(v) for k, v in row.signal_metadata.items()},
+    )
+    return Decision(
+        ts_ms=row.ts_ms,
+        symbol=row.symbol,
+        signal=signal,
+        indicators=_floats(row.indicators),
+        verdict=_verdict(row.risk_checks),
+        action=row.action,
+        client_order_ids=tuple(row.client_order_ids),
+        equity=float(row.equity),
+        cash=float(row.cash),
+        position_qty=float(row.position_qty),
+    )
+
+
+class DecisionLog:
+    """Append and read decisions within a caller's session; nothing else."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside ``session`` (its transaction decides when the write commits)."""
+        self._session = session
+
+    def append(self, decision: Decision, recorded_ts_ms: int) -> int:
+        """Write ``decision``; return its sequence number (increasing with each append)."""
+        row = decision_to_row(decision, recorded_ts_ms)
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def entries(
+        self, since_ms: int | None = None, symbol: str | None = None, limit: int | None = None
+    ) -> list[LoggedDecision]:
+        """Decisions with ``ts_ms >= since_ms`` (all when None), oldest first."""
+        query = select(DecisionRow).order_by(DecisionRow.ts_ms, DecisionRow.id)
+        if since_ms is not None:
+            query = query.where(DecisionRow.ts_ms >= since_ms)
+        if symbol is not None:
+            query = query.where(DecisionRow.symbol == symbol)
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            LoggedDecision(row.id, row.recorded_ts_ms, decision_from_row(row))
+            for row in self._session.scalars(query)
+        ]

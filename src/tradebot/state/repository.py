@@ -1,0 +1,313 @@
+"""The StateManager's storage: domain values in, domain values out, SQL hidden.
+
+Every method takes and returns the domain's types (Order, Fill, Position, Trade, Decision);
+ORM rows never leave ``tradebot.state``. Each write method is its own transaction; writes
+that belong together go through ``transaction()``::
+
+    with repository.transaction() as tx:
+        if tx.record_fill(fill):
+            tx.update_order(order)
+            tx.save_position(position, stop_price, take_profit_price)
+
+The order intent is written with ``record_order_intent`` *before* the order is sent; it is
+idempotent on the client order id, so a restarted bot that replays a decision sends nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from tradebot.domain.decisions import Decision
+from tradebot.domain.errors import StateError
+from tradebot.domain.orders import Fill, Order, OrderStatus
+from tradebot.domain.portfolio import Position, Trade
+from tradebot.state import rows
+from tradebot.state.control import (
+    KILL_SWITCH,
+    KILL_SWITCH_REASON,
+    KillSwitchLevel,
+    day_start_equity_key,
+    last_bar_key,
+)
+from tradebot.state.db import Database
+from tradebot.state.decision_log import DecisionLog, LoggedDecision
+from tradebot.state.reconcile import Discrepancy
+from tradebot.state.rows import PortfolioSnapshot, ReconciliationEvent, SavedPosition
+from tradebot.state.tables import (
+    ControlRow,
+    FillRow,
+    OrderRow,
+    PositionRow,
+    ReconciliationRow,
+    SnapshotRow,
+    TradeRow,
+)
+from tradebot.state.transaction import StateTransaction
+
+_OPEN_STATUSES = [s.value for s in OrderStatus if not s.is_terminal]
+
+
+def wall_clock_ms() -> int:
+    """Milliseconds since the epoch, UTC: when a row was written (not market time)."""
+    return time.time_ns() // 1_000_000
+
+
+def _fills_by_order(session: Session, order_ids: Sequence[str]) -> dict[str, list[Fill]]:
+    found: dict[str, list[Fill]] = {order_id: [] for order_id in order_ids}
+    if not order_ids:
+        return found
+    query = (
+        select(FillRow)
+        .where(FillRow.client_order_id.in_(order_ids))
+        .order_by(FillRow.ts_ms, FillRow.id)
+    )
+    for row in session.scalars(query):
+        found[row.client_order_id].append(rows.fill_from_row(row))
+    return found
+
+
+def _load_orders(session: Session, query: Select[OrderRow]) -> list[Order]:
+    order_rows = list(session.scalars(query.order_by(OrderRow.created_ts_ms)))
+    fills = _fills_by_order(session, [r.client_order_id for r in order_rows])
+    return [rows.order_from_row(r, fills[r.client_order_id]) for r in order_rows]
+
+
+class Repository:
+    """Load and save the bot's state in a ``Database``."""
+
+    def __init__(self, database: Database, now_ms: Callable[[], int] = wall_clock_ms) -> None:
+        """Use ``database``; ``now_ms`` stamps when rows are written (inject for replays)."""
+        self._db = database
+        self._now_ms = now_ms
+
+    @contextmanager
+    def transaction(self) -> Iterator[StateTransaction]:
+        """Group writes into one transaction: all are saved, or none if the block raises."""
+        with self._db.session() as session:
+            yield StateTransaction(session, self._now_ms())
+
+    # -- orders and fills -------------------------------------------------------------------
+
+    def record_order_intent(self, order: Order, decision_id: str | None = None) -> bool:
+        """Save an order before sending it; False when this client id was saved before."""
+        with self.transaction() as tx:
+            return tx.record_order_intent(order, decision_id)
+
+    def update_order(self, order: Order) -> None:
+        """Save an order's progress (see ``StateTransaction.update_order``)."""
+        with self.transaction() as tx:
+            tx.update_order(order)
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Save a fill; False when already saved."""
+        with self.transaction() as tx:
+            return tx.record_fill(fill)
+
+    def record_execution(
+        self,
+        fill: Fill,
+        order: Order,
+        saved: SavedPosition,
+        trade: Trade | None = None,
+    ) -> bool:
+        """Save a fill with the order, position and closed trade it produced, atomically.
+
+        Returns False (and writes nothing) when the fill was already saved.
+        """
+        with self.transaction() as tx:
+            if not tx.record_fill(fill):
+                return False
+            tx.update_order(order)
+            tx.save_position(saved.position, saved.stop_price, saved.take_profit_price)
+            if trade is not None:
+                tx.record_trade(trade)
+            return True
+
+    def get_order(self, client_order_id: str) -> Order | None:
+        """The saved order with its fills, or None."""
+        query = select(OrderRow).where(OrderRow.client_order_id == client_order_id)
+        with self._db.read_session() as session:
+            found = _load_orders(session, query)
+        return found[0] if found else None
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Saved orders not yet terminal (intents included), oldest first."""
+        query = select(OrderRow).where(OrderRow.status.in_(_OPEN_STATUSES))
+        if symbol is not None:
+            query = query.where(OrderRow.symbol == symbol)
+        with self._db.read_session() as session:
+            return _load_orders(session, query)
+
+    def orders(self, symbol: str | None = None, since_ms: int | None = None) -> list[Order]:
+        """Saved orders created at or after ``since_ms``, oldest first."""
+        query = select(OrderRow)
+        if symbol is not None:
+            query = query.where(OrderRow.symbol == symbol)
+        if since_ms is not None:
+            query = query.where(OrderRow.created_ts_ms >= since_ms)
+        with self._db.read_session() as session:
+            return _load_orders(session, query)
+
+    def fills(self, symbol: str | None = None, since_ms: int | None = None) -> list[Fill]:
+        """Saved fills at or after ``since_ms``, oldest first."""
+        query = select(FillRow).order_by(FillRow.ts_ms, FillRow.id)
+        if symbol is not None:
+            query = query.where(FillRow.symbol == symbol)
+        if since_ms is not None:
+            query = query.where(FillRow.ts_ms >= since_ms)
+        with self._db.read_session() as session:
+            return [rows.fill_from_row(r) for r in session.scalars(query)]
+
+    # -- positions, trades, snapshots -------------------------------------------------------
+
+    def save_position(
+        self,
+        position: Position,
+        stop_price: Decimal | None = None,
+        take_profit_price: Decimal | None = None,
+    ) -> None:
+        """Save a position and its protective prices."""
+        with self.transaction() as tx:
+            tx.save_position(position, stop_price, take_profit_price)
+
+    def positions(self, open_only: bool = False) -> list[SavedPosition]:
+        """Saved positions by symbol (flat ones too unless ``open_only``)."""
+        with self._db.read_session() as session:
+            saved = [
+                rows.position_from_row(r)
+                for r in session.scalars(select(PositionRow).order_by(PositionRow.symbol))
+            ]
+        return [s for s in saved if s.position.is_open] if open_only else saved
+
+    def record_trade(self, trade: Trade) -> int:
+        """Save a closed round trip; return its id."""
+        with self.transaction() as tx:
+            return tx.record_trade(trade)
+
+    def trades(self, symbol: str | None = None, since_ms: int | None = None) -> list[Trade]:
+        """Closed round trips that ended at or after ``since_ms``, in order of exit."""
+        query = select(TradeRow).order_by(TradeRow.exit_ts_ms, TradeRow.id)
+        if symbol is not None:
+            query = query.where(TradeRow.symbol == symbol)
+        if since_ms is not None:
+            query = query.where(TradeRow.exit_ts_ms >= since_ms)
+        with self._db.read_session() as session:
+            return [rows.trade_from_row(r) for r in session.scalars(query)]
+
+    def record_snapshot(self, snapshot: PortfolioSnapshot) -> None:
+        """Save the portfolio as it stood at ``snapshot.ts_ms``."""
+        with self.transaction() as tx:
+            tx.record_snapshot(snapshot)
+
+    def snapshots(self, since_ms: int | None = None) -> list[PortfolioSnapshot]:
+        """Saved snapshots at or after ``since_ms``, oldest first."""
+        query = select(SnapshotRow).order_by(SnapshotRow.ts_ms, SnapshotRow.id)
+        if since_ms is not None:
+            query = query.where(SnapshotRow.ts_ms >= since_ms)
+        with self._db.read_session() as session:
+            return [rows.snapshot_from_row(r) for r in session.scalars(query)]
+
+    def latest_snapshot(self) -> PortfolioSnapshot | None:
+        """The newest snapshot, or None before the first."""
+        query = select(SnapshotRow).order_by(SnapshotRow.ts_ms.desc(), SnapshotRow.id.desc())
+        with self._db.read_session() as session:
+            row = session.scalars(query.limit(1)).first()
+            return None if row is None else rows.snapshot_from_row(row)
+
+    # -- decisions and reconciliation -------------------------------------------------------
+
+    def append_decision(self, decision: Decision) -> int:
+        """Append one cycle's decision to the audit log; return its sequence number."""
+        with self.transaction() as tx:
+            return tx.append_decision(decision)
+
+    def decisions(self, since_ms: int | None = None, symbol: str | None = None) -> list[Decision]:
+        """Logged decisions with ``ts_ms >= since_ms``, oldest first."""
+        return [e.decision for e in self.decision_entries(since_ms, symbol)]
+
+    def decision_entries(
+        self, since_ms: int | None = None, symbol: str | None = None
+    ) -> list[LoggedDecision]:
+        """Logged decisions with their sequence numbers, oldest first."""
+        with self._db.read_session() as session:
+            return DecisionLog(session).entries(since_ms, symbol)
+
+    def record_reconciliation(self, discrepancy: Discrepancy, ts_ms: int) -> None:
+        """Save (and log) a discrepancy found at ``ts_ms``."""
+        with self.transaction() as tx:
+            tx.record_reconciliation(discrepancy, ts_ms)
+
+    def reconciliation_events(self, since_ms: int | None = None) -> list[ReconciliationEvent]:
+        """Saved discrepancies, oldest first."""
+        query = select(ReconciliationRow).order_by(ReconciliationRow.ts_ms, ReconciliationRow.id)
+        if since_ms is not None:
+            query = query.where(ReconciliationRow.ts_ms >= since_ms)
+        with self._db.read_session() as session:
+            return [rows.reconciliation_from_row(r) for r in session.scalars(query)]
+
+    # -- control state ----------------------------------------------------------------------
+
+    def get_control(self, key: str) -> str | None:
+        """A control-state value, or None when never set."""
+        with self._db.read_session() as session:
+            row = session.get(ControlRow, key)
+            return None if row is None else row.value
+
+    def set_control(self, key: str, value: str) -> None:
+        """Set a control-state value."""
+        with self.transaction() as tx:
+            tx.set_control(key, value)
+
+    def kill_switch(self) -> KillSwitchLevel:
+        """The kill switch level (ACTIVE when never set).
+
+        Raises:
+            StateError: the saved value is not a level.
+        """
+        value = self.get_control(KILL_SWITCH)
+        if value is None:
+            return KillSwitchLevel.ACTIVE
+        try:
+            return KillSwitchLevel(value)
+        except ValueError:
+            levels = ", ".join(KillSwitchLevel)
+            raise StateError(
+                f"control_state {KILL_SWITCH}={value!r} is not one of {levels}; "
+                "set it with `tradebot stop` or fix the row"
+            ) from None
+
+    def kill_switch_reason(self) -> str:
+        """Why the kill switch was last set ("" when never)."""
+        return self.get_control(KILL_SWITCH_REASON) or ""
+
+    def set_kill_switch(self, level: KillSwitchLevel, reason: str = "") -> None:
+        """Set the kill switch and why."""
+        with self.transaction() as tx:
+            tx.set_kill_switch(level, reason)
+
+    def last_bar_ts(self, symbol: str, timeframe: str) -> int | None:
+        """Open time of the last bar processed for ``symbol``/``timeframe``, or None."""
+        value = self.get_control(last_bar_key(symbol, timeframe))
+        return None if value is None else int(value)
+
+    def set_last_bar_ts(self, symbol: str, timeframe: str, ts_ms: int) -> None:
+        """Remember the last bar processed."""
+        with self.transaction() as tx:
+            tx.set_last_bar_ts(symbol, timeframe, ts_ms)
+
+    def day_start_equity(self, ts_ms: int) -> Decimal | None:
+        """Equity at the start of the UTC day containing ``ts_ms``, or None if not saved."""
+        value = self.get_control(day_start_equity_key(ts_ms))
+        return None if value is None else Decimal(value)
+
+    def set_day_start_equity(self, ts_ms: int, equity: Decimal) -> None:
+        """Remember the equity the UTC day containing ``ts_ms`` started with."""
+        with self.transaction() as tx:
+            tx.set_day_start_equity(ts_ms, equity)

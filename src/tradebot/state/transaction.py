@@ -1,0 +1,167 @@
+"""Writes that commit together: one ``StateTransaction`` is one database transaction.
+
+A fill, the order it fills, the position it changes and the trade it closes are written in
+one transaction (``Repository.transaction()``), so a crash leaves all of them or none.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tradebot.domain.decisions import Decision
+from tradebot.domain.errors import StateError
+from tradebot.domain.orders import Fill, Order
+from tradebot.domain.portfolio import Position, Trade
+from tradebot.state import rows
+from tradebot.state.control import (
+    KILL_SWITCH,
+    KILL_SWITCH_REASON,
+    KillSwitchLevel,
+    day_start_equity_key,
+    last_bar_key,
+)
+from tradebot.state.decision_log import DecisionLog
+from tradebot.state.reconcile import Discrepancy
+from tradebot.state.tables import Base, ControlRow, FillRow, OrderRow, PositionRow
+
+_log = logging.getLogger(__name__)
+
+# Fields of an intent that may not change once written: a second intent under the same
+# client order id with other terms is a bug that would otherwise send a different order.
+_INTENT_TERMS = ("symbol", "side", "type", "qty", "price", "stop_price")
+
+
+def _insert(connection: Connection, entity: type[Base]) -> Any:
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    return dialect.insert(entity)
+
+
+class StateTransaction:
+    """The write half of the repository, bound to one open transaction."""
+
+    def __init__(self, session: Session, now_ms: int) -> None:
+        """Write inside ``session``; ``now_ms`` stamps when rows were written."""
+        self._session = session
+        self._now_ms = now_ms
+
+    def record_order_intent(self, order: Order, decision_id: str | None = None) -> bool:
+        """Save an order before it is sent; False when its client id was already saved.
+
+        Raises:
+            StateError: an intent with this client id but other terms is already saved.
+        """
+        values = rows.order_values(order, decision_id, self._now_ms)
+        connection = self._session.connection()
+        statement = _insert(connection, OrderRow).values(**values)
+        result = connection.execute(statement.on_conflict_do_nothing())
+        if result.rowcount == 1:
+            return True
+        self._check_same_terms(order)
+        return False
+
+    def _check_same_terms(self, order: Order) -> None:
+        saved = self._session.get(OrderRow, order.client_order_id)
+        if saved is None:  # pragma: no cover - the insert just conflicted with it
+            raise StateError(f"order {order.client_order_id} vanished while being written")
+        new = rows.order_values(order, None, 0)
+        for name in _INTENT_TERMS:
+            if getattr(saved, name) != new[name]:
+                raise StateError(
+                    f"order {order.client_order_id} was saved with {name}="
+                    f"{getattr(saved, name)}, not {new[name]}: a client order id must "
+                    "name one order; derive a new id for a different order"
+                )
+
+    def update_order(self, order: Order) -> None:
+        """Save an order's progress: status, exchange id, filled amount, average price.
+
+        Raises:
+            StateError: the order's intent was never saved.
+        """
+        row = self._session.get(OrderRow, order.client_order_id)
+        if row is None:
+            raise StateError(
+                f"order {order.client_order_id} has no saved intent: call "
+                "record_order_intent before sending an order"
+            )
+        rows.copy_order_progress(order, row)
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Save a fill; False when it was already saved (replays are harmless).
+
+        Raises:
+            StateError: the fill belongs to an order that was never saved.
+        """
+        if self._session.get(OrderRow, fill.client_order_id) is None:
+            raise StateError(
+                f"fill {fill.trade_id or fill.ts_ms} is for order {fill.client_order_id}, "
+                "which has no saved intent; record the order first"
+            )
+        connection = self._session.connection()
+        statement = _insert(connection, FillRow).values(**rows.fill_values(fill))
+        result = connection.execute(statement.on_conflict_do_nothing())
+        return bool(result.rowcount == 1)
+
+    def save_position(
+        self,
+        position: Position,
+        stop_price: Decimal | None = None,
+        take_profit_price: Decimal | None = None,
+    ) -> None:
+        """Save the position in ``position.symbol`` with its protective prices."""
+        row = self._session.get(PositionRow, position.symbol)
+        if row is None:
+            row = PositionRow(symbol=position.symbol)
+            self._session.add(row)
+        rows.copy_position(rows.SavedPosition(position, stop_price, take_profit_price), row)
+        row.updated_ts_ms = self._now_ms
+
+    def record_trade(self, trade: Trade) -> int:
+        """Save a closed round trip; return its id."""
+        row = rows.trade_to_row(trade)
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def append_decision(self, decision: Decision) -> int:
+        """Append one cycle's decision to the audit log; return its sequence number."""
+        return DecisionLog(self._session).append(decision, self._now_ms)
+
+    def record_snapshot(self, snapshot: rows.PortfolioSnapshot) -> None:
+        """Save the portfolio as it stood at ``snapshot.ts_ms``."""
+        self._session.add(rows.snapshot_to_row(snapshot))
+
+    def record_reconciliation(self, discrepancy: Discrepancy, ts_ms: int) -> None:
+        """Save (and log) a discrepancy found at ``ts_ms`` and the fix taken."""
+        _log.warning("reconciliation: %s", discrepancy)
+        self._session.add(rows.reconciliation_to_row(discrepancy, ts_ms))
+
+    def set_control(self, key: str, value: str) -> None:
+        """Set a control-state value, replacing any earlier one."""
+        connection = self._session.connection()
+        values = {"key": key, "value": value, "updated_ts_ms": self._now_ms}
+        statement = _insert(connection, ControlRow).values(**values)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["key"], set_={"value": value, "updated_ts_ms": self._now_ms}
+        )
+        connection.execute(upsert)
+
+    def set_kill_switch(self, level: KillSwitchLevel, reason: str = "") -> None:
+        """Set the kill switch and why; it holds across restarts until changed."""
+        _log.warning("kill switch set to %s: %s", level, reason or "no reason given")
+        self.set_control(KILL_SWITCH, level.value)
+        self.set_control(KILL_SWITCH_REASON, reason)
+
+    def set_last_bar_ts(self, symbol: str, timeframe: str, ts_ms: int) -> None:
+        """Remember the open time of the last bar processed for ``symbol``/``timeframe``."""
+        self.set_control(last_bar_key(symbol, timeframe), str(ts_ms))
+
+    def set_day_start_equity(self, ts_ms: int, equity: Decimal) -> None:
+        """Remember the equity the UTC day containing ``ts_ms`` started with."""
+        self.set_control(day_start_equity_key(ts_ms), str(equity))
