@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from tradebot.config.base import Section
 
@@ -106,7 +106,11 @@ class MonitoringConfig(Section):
         default="console", description="Log line format."
     )
     metrics_interval_s: int = Field(
-        default=300, ge=1, description="Seconds between metric snapshots."
+        # The design document's name without the unit is accepted too.
+        validation_alias=AliasChoices("metrics_interval_s", "metrics_interval"),
+        default=300,
+        ge=1,
+        description="Seconds between metric snapshots.",
     )
     metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="Serve Prometheus metrics here; unset = off."

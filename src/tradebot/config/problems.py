@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import annotated_types
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -102,13 +102,23 @@ def _target(model: type[BaseModel], loc: Sequence[int | str]) -> _Target:
         annotation = _unwrap_optional(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             parent = annotation
-            field = annotation.model_fields.get(str(part))
+            field = _field_named(annotation, str(part))
             annotation = field.annotation if field is not None else None
         else:
             args = typing.get_args(annotation)
             annotation = args[-1] if args else None
             field = None
     return _Target(parent, field, _unwrap_optional(annotation))
+
+
+def _field_named(model: type[BaseModel], name: str) -> FieldInfo | None:
+    if name in model.model_fields:
+        return model.model_fields[name]
+    for field in model.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and name in alias.choices:
+            return field
+    return None
 
 
 def _unwrap_optional(annotation: object) -> object:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from tradebot.config.base import Section
 
@@ -113,7 +113,11 @@ class TradingConfig(Section):
     )
     timeframe: str = Field(default="1h", description="Candle timeframe the strategy runs on.")
     cycle_interval_s: int = Field(
-        default=60, ge=1, description="Seconds between strategy evaluations."
+        # The design document's name without the unit is accepted too.
+        validation_alias=AliasChoices("cycle_interval_s", "cycle_interval"),
+        default=60,
+        ge=1,
+        description="Seconds between strategy evaluations.",
     )
     starting_cash: Decimal = Field(
         default=Decimal(10000),
