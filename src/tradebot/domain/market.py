@@ -25,6 +25,11 @@ def timeframe_to_ms(timeframe: str) -> int:
     return int(count) * _TIMEFRAME_UNIT_MS[unit]
 
 
+def decimal_from_float(value: float) -> Decimal:
+    """The shortest exact decimal of a float price (``Decimal(0.1)`` drags binary noise)."""
+    return Decimal(repr(float(value)))
+
+
 @dataclass(frozen=True, slots=True)
 class Candle:
     """One OHLCV bar; ``ts_ms`` is the bar's open time (UTC epoch ms, as in CCXT)."""

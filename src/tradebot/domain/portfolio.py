@@ -99,8 +99,13 @@ class Portfolio:
         """The position in ``symbol`` if one was ever opened."""
         return self.positions.get(symbol)
 
-    def apply_fill(self, fill: Fill, base: str, quote: str) -> Trade | None:
+    def apply_fill(
+        self, fill: Fill, base: str, quote: str, dust_qty: Decimal = ZERO
+    ) -> Trade | None:
         """Book a fill; return the closed trade when it brings the position back to flat.
+
+        A remainder at or below ``dust_qty`` (less than the venue lets one sell, left by
+        fees paid in the base asset) counts as flat: the round trip closes, the dust stays.
 
         Raises:
             StateError: a sell for more than is held, or a fee in a third asset.
@@ -112,7 +117,7 @@ class Portfolio:
         if fill.side is OrderSide.BUY:
             self._buy(pos, fill, fee_quote, base)
             return None
-        return self._sell(pos, fill, fee_quote, base)
+        return self._sell(pos, fill, fee_quote, base, dust_qty)
 
     def equity(self, marks: dict[str, Decimal]) -> Decimal:
         """Cash plus every position at its mark."""
@@ -142,7 +147,7 @@ class Portfolio:
         received = fill.qty - (fill.fee if fill.fee_asset == base else ZERO)
         cash_fee = fee_quote if fill.fee_asset != base else ZERO
         self.cash -= fill.notional + cash_fee
-        if not pos.is_open:
+        if not pos.trip_bought_qty:
             pos.opened_ts_ms = fill.ts_ms
         pos.qty += received
         pos.cost += received * fill.price
@@ -150,7 +155,9 @@ class Portfolio:
         pos.trip_bought_notional += received * fill.price
         self._charge(pos, fee_quote)
 
-    def _sell(self, pos: Position, fill: Fill, fee_quote: Decimal, base: str) -> Trade | None:
+    def _sell(
+        self, pos: Position, fill: Fill, fee_quote: Decimal, base: str, dust_qty: Decimal
+    ) -> Trade | None:
         if fill.qty > pos.qty:
             raise StateError(f"sell of {fill.qty} {fill.symbol} exceeds the {pos.qty} held")
         avg = pos.avg_price
@@ -165,9 +172,10 @@ class Portfolio:
         pos.trip_sold_notional += fill.notional
         self.realised_pnl += pnl
         self._charge(pos, fee_quote)
-        if pos.qty:
+        if pos.qty > dust_qty:
             return None
-        pos.cost = ZERO
+        if not pos.qty:
+            pos.cost = ZERO
         return self._close_trip(pos, fill)
 
     def _charge(self, pos: Position, fee_quote: Decimal) -> None:

@@ -1,1 +1,1 @@
-"""execution component."""
+"""EXECUTION ENGINE: order router (order lifecycle) and position manager."""

@@ -1,0 +1,214 @@
+"""The backtester: a plain loop feeding historical bars to the same engine live trading uses.
+
+Speed comes from not visiting bars where nothing can happen, not from a second engine. A
+bar is visited when the strategy may signal there (its ``signal_candidates``), when an order
+is waiting for the next open, when a resting order's price lies inside the bar's range
+(found with a vectorised search over highs and lows), or on every bar while the engine asks
+for it (trailing stops, limit entries). On any other bar the engine would return HOLD and no
+order could fill, so skipping it changes nothing — ``every_bar=True`` visits all bars, and a
+test holds both paths to the same trades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tradebot.backtest.result import BacktestResult
+from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.decisions import Decision, SignalAction
+from tradebot.domain.errors import OrderNotFound, OrderRejected
+from tradebot.domain.events import OrderFilled, OrderUpdated
+from tradebot.domain.orders import OrderStatus
+from tradebot.exchange.simulated import SimEvent, SimulatedExchange
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.strategy.base import Bars, IndexArray
+
+ProgressCallback = Callable[[int, int], None]
+_FIRST_CHUNK = 64
+
+
+@dataclass(slots=True)
+class _Tape:
+    """What changed at each visited bar, to rebuild per-bar equity afterwards."""
+
+    index: list[int] = field(default_factory=list)
+    cash: list[float] = field(default_factory=list)
+    qty: list[float] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    rejected: int = 0
+
+
+class Backtester:
+    """Run one engine over one symbol's candles against a ``SimulatedExchange``."""
+
+    def __init__(
+        self,
+        engine: TradingEngine,
+        exchange: SimulatedExchange,
+        *,
+        every_bar: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.engine = engine
+        self.exchange = exchange
+        self.every_bar = every_bar
+        self.progress = progress
+        self.symbol = engine.symbol
+        self._tape = _Tape()
+
+    def run(self, candles: pd.DataFrame) -> BacktestResult:
+        """Simulate every bar of ``candles`` and return trades, fills, equity and decisions."""
+        bars = self.engine.prepare(candles)
+        self._loop(bars)
+        return self._result(bars)
+
+    # ----------------------------------------------------------------- the loop
+    def _loop(self, bars: Bars) -> None:
+        n = bars.n_bars
+        candidates = self._candidates(bars)
+        ptr, i = 0, 0
+        next_report = 0
+        while i < n:
+            while ptr < len(candidates) and candidates[ptr] < i:
+                ptr += 1
+            next_candidate = int(candidates[ptr]) if ptr < len(candidates) else n
+            j = self._next_bar(bars, i, next_candidate)
+            if j >= n:
+                break
+            self._visit(bars, j)
+            i = j + 1
+            if self.progress is not None and i >= next_report:
+                self.progress(i, n)
+                next_report = i + max(n // 100, 1)
+        if self.progress is not None:
+            self.progress(n, n)
+
+    def _candidates(self, bars: Bars) -> IndexArray:
+        if self.every_bar:
+            return np.arange(bars.n_bars, dtype=np.int64)
+        found = self.engine.strategy.signal_candidates(bars)
+        if found is None:
+            return np.arange(bars.n_bars, dtype=np.int64)
+        return np.unique(np.asarray(found, dtype=np.int64))
+
+    def _next_bar(self, bars: Bars, i: int, next_candidate: int) -> int:
+        if self.every_bar or self.engine.needs_every_bar:
+            return i
+        low_level, high_level, market_pending = self.exchange.trigger_levels(self.symbol)
+        if market_pending:
+            return i
+        if low_level == -np.inf and high_level == np.inf:
+            return next_candidate
+        return _first_touch(bars["low"], bars["high"], i, next_candidate, low_level, high_level)
+
+    def _visit(self, bars: Bars, j: int) -> None:
+        ex, symbol = self.exchange, self.symbol
+        o, h, lo, c = bars["open"][j], bars["high"][j], bars["low"][j], bars["close"][j]
+        self._handle(ex.open_bar(symbol, int(bars.ts_ms[j]), o, h, lo, c))
+        self._handle(ex.trade_bar(symbol))
+        commands, decision = self.engine.on_bar_closed(bars, j)
+        self._execute(commands)
+        if decision is not None and (
+            decision.signal.action is not SignalAction.HOLD or decision.action != "hold"
+        ):
+            self._tape.decisions.append(decision)
+        pos = self.engine.positions.position(symbol)
+        tape = self._tape
+        tape.index.append(j)
+        tape.cash.append(float(self.engine.portfolio.cash))
+        tape.qty.append(float(pos.qty) if pos else 0.0)
+
+    def _handle(self, events: list[SimEvent]) -> None:
+        for event in events:
+            if isinstance(event, OrderFilled):
+                self._execute(self.engine.on_fill(event.fill))
+            else:
+                self._execute(self.engine.on_order_update(event))
+
+    def _execute(self, commands: list[Command]) -> None:
+        ex, engine = self.exchange, self.engine
+        for cmd in commands:
+            if isinstance(cmd, CancelOrder):
+                try:
+                    order = ex.cancel(cmd.client_order_id)
+                except OrderNotFound:
+                    continue  # already filled or canceled: the venue's word stands
+                self._handle(
+                    [
+                        OrderUpdated(
+                            order.client_order_id, order.symbol, order.status, ex.now_ms, cmd.reason
+                        )
+                    ]
+                )
+                continue
+            try:
+                ex.submit(cmd)
+            except OrderRejected as exc:
+                self._tape.rejected += 1
+                self._handle(
+                    [
+                        OrderUpdated(
+                            cmd.client_order_id,
+                            cmd.symbol,
+                            OrderStatus.REJECTED,
+                            ex.now_ms,
+                            str(exc),
+                        )
+                    ]
+                )
+                continue
+            engine.router.on_status(cmd.client_order_id, OrderStatus.OPEN, ex.now_ms)
+
+    # ----------------------------------------------------------------- results
+    def _result(self, bars: Bars) -> BacktestResult:
+        n = bars.n_bars
+        tape = self._tape
+        starting_cash = float(self.engine.portfolio.starting_cash)
+        index = np.asarray(tape.index, dtype=np.int64)
+        last = np.searchsorted(index, np.arange(n), side="right") - 1
+        cash = np.concatenate(([starting_cash], np.asarray(tape.cash)))[last + 1]
+        qty = np.concatenate(([0.0], np.asarray(tape.qty)))[last + 1]
+        close = bars["close"]
+        engine = self.engine
+        return BacktestResult(
+            symbol=self.symbol,
+            timeframe=engine.settings.timeframe,
+            strategy_name=engine.strategy.name,
+            strategy_config=dict(engine.strategy.get_config()),
+            starting_cash=starting_cash,
+            ts_ms=bars.ts_ms,
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=close,
+            equity=cash + qty * close,
+            position_qty=qty,
+            trades=list(engine.trades),
+            fills=self.exchange.fills(self.symbol),
+            decisions=tape.decisions,
+            fees_paid=float(engine.portfolio.fees),
+            rejected_orders=tape.rejected,
+            settings={"bars_visited": len(tape.index)},
+        )
+
+
+def _first_touch(
+    low: np.ndarray, high: np.ndarray, start: int, stop: int, low_level: float, high_level: float
+) -> int:
+    """First bar in ``[start, stop)`` whose range reaches a level, else ``stop``.
+
+    Searches in growing chunks so a position held for many bars costs few numpy calls and a
+    stop hit soon costs one small one.
+    """
+    k, step = start, _FIRST_CHUNK
+    while k < stop:
+        end = min(stop, k + step)
+        hit = np.flatnonzero((low[k:end] <= low_level) | (high[k:end] >= high_level))
+        if hit.size:
+            return k + int(hit[0])
+        k, step = end, step * 4
+    return stop

@@ -1,0 +1,90 @@
+"""PositionManager: the portfolio, each position's protective orders, and closed trades.
+
+It books every fill into the ``Portfolio`` (whose ledger identity is tested after every
+event), remembers which resting orders protect each position, and turns the fill that
+brings a position back to flat into a ``Trade`` labelled with why it closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from tradebot.domain.market import Market
+from tradebot.domain.orders import ClientOrderId, Fill
+from tradebot.domain.portfolio import Portfolio, Position, Trade
+from tradebot.execution.router import OrderRole, role_of
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class Protection:
+    """The resting orders guarding one position."""
+
+    stop_order_id: ClientOrderId | None = None
+    stop_price: Decimal | None = None
+    take_profit_order_id: ClientOrderId | None = None
+    take_profit_price: Decimal | None = None
+    entry_atr: float | None = None
+
+
+class PositionManager:
+    """Positions of one account, in one quote currency."""
+
+    def __init__(self, portfolio: Portfolio, markets: dict[str, Market]) -> None:
+        self.portfolio = portfolio
+        self.markets = markets
+        self.protection: dict[str, Protection] = {}
+        self.trades: list[Trade] = []
+
+    def position(self, symbol: str) -> Position | None:
+        """The position in ``symbol`` (None if never opened)."""
+        return self.portfolio.position(symbol)
+
+    def dust_qty(self, symbol: str) -> Decimal:
+        """Below this a holding cannot be sold, so it counts as flat."""
+        market = self.markets[symbol]
+        return max(market.min_qty, market.qty_step)
+
+    def sellable_qty(self, symbol: str) -> Decimal:
+        """What can be sold now, rounded down to the lot step."""
+        pos = self.portfolio.position(symbol)
+        if pos is None:
+            return ZERO
+        return self.markets[symbol].round_qty(pos.qty)
+
+    def is_flat(self, symbol: str) -> bool:
+        """True when nothing sellable is held."""
+        pos = self.portfolio.position(symbol)
+        return pos is None or pos.qty <= self.dust_qty(symbol)
+
+    def on_fill(self, fill: Fill) -> Trade | None:
+        """Book a fill; return the trade it closed, labelled with the exit reason."""
+        market = self.markets[fill.symbol]
+        trade = self.portfolio.apply_fill(
+            fill, market.base, market.quote, self.dust_qty(fill.symbol)
+        )
+        if trade is None:
+            return None
+        role = role_of(fill.client_order_id)
+        trade = replace(trade, exit_reason=role.exit_reason if role else "external")
+        self.trades.append(trade)
+        self.protection.pop(fill.symbol, None)
+        return trade
+
+    def protect(self, symbol: str, protection: Protection) -> None:
+        """Remember the orders now guarding ``symbol``."""
+        self.protection[symbol] = protection
+
+    def protection_of(self, symbol: str) -> Protection | None:
+        """The orders guarding ``symbol``, if any."""
+        return self.protection.get(symbol)
+
+    def is_protective(self, client_order_id: ClientOrderId) -> bool:
+        """True for a stop-loss or take-profit order."""
+        return role_of(client_order_id) in (OrderRole.STOP_LOSS, OrderRole.TAKE_PROFIT)
+
+    def open_positions(self) -> int:
+        """Number of symbols with a sellable holding."""
+        return sum(1 for s in self.portfolio.positions if not self.is_flat(s))

@@ -1,0 +1,186 @@
+"""OrderRouter: the engine's book of its own orders and their lifecycle.
+
+Client order ids are derived from the decision that caused the order — the symbol, the bar
+it was decided on and the order's role — so the same decision always yields the same id. A
+bot restarted after a crash that re-decides a bar re-creates the same id, and the venue
+refuses the duplicate instead of trading twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tradebot.domain.commands import PlaceOrder
+from tradebot.domain.errors import StateError
+from tradebot.domain.orders import (
+    ClientOrderId,
+    Fill,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class OrderRole(StrEnum):
+    """Why an order exists; part of its client id and of the trade's exit reason."""
+
+    ENTRY = "en"
+    EXIT = "ex"
+    STOP_LOSS = "sl"
+    TAKE_PROFIT = "tp"
+    FLATTEN = "fl"
+
+    @property
+    def exit_reason(self) -> str:
+        """Readable reason for a trade closed by an order of this role."""
+        return {
+            OrderRole.EXIT: "signal",
+            OrderRole.STOP_LOSS: "stop_loss",
+            OrderRole.TAKE_PROFIT: "take_profit",
+            OrderRole.FLATTEN: "flatten",
+        }.get(self, "")
+
+
+def _base36(n: int) -> str:
+    digits = []
+    while True:
+        n, r = divmod(n, 36)
+        digits.append(_BASE36[r])
+        if not n:
+            return "".join(reversed(digits))
+
+
+def make_client_order_id(
+    prefix: str, symbol: str, bar_ts_ms: int, role: OrderRole, attempt: int = 0
+) -> ClientOrderId:
+    """Build a deterministic id (Binance allows ``[A-Za-z0-9_-]{1,36}``).
+
+    ``attempt`` distinguishes deliberate re-sends of the same role on the same bar (a
+    trailing stop moved twice), never a retry of one send.
+    """
+    compact = "".join(ch for ch in symbol if ch.isalnum())
+    suffix = role.value if attempt == 0 else f"{role.value}{attempt}"
+    cid = f"{prefix}-{compact}-{_base36(bar_ts_ms)}-{suffix}"
+    if len(cid) > 36:
+        raise StateError(f"client order id {cid!r} is longer than 36 characters")
+    return ClientOrderId(cid)
+
+
+def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
+    """Recover the role from an id made by ``make_client_order_id``."""
+    tail = client_order_id.rsplit("-", 1)[-1][:2]
+    try:
+        return OrderRole(tail)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """What the engine wants sent, before it has an id."""
+
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    qty: Decimal
+    role: OrderRole
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    reason: str = ""
+    oco_with: ClientOrderId | None = None
+
+
+class OrderRouter:
+    """Turns intents into commands and tracks every order the engine sent."""
+
+    def __init__(self, id_prefix: str = "tb") -> None:
+        self.id_prefix = id_prefix
+        self._orders: dict[ClientOrderId, Order] = {}
+        self._open: dict[ClientOrderId, Order] = {}
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(self._orders.values())
+
+    def get(self, client_order_id: ClientOrderId) -> Order | None:
+        """The order with that id, if the engine sent it."""
+        return self._orders.get(client_order_id)
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """The engine's orders that are still working."""
+        stale = [cid for cid, o in self._open.items() if not o.is_open]
+        for cid in stale:
+            del self._open[cid]
+        return [o for o in self._open.values() if symbol in (None, o.symbol)]
+
+    def place(self, intent: OrderIntent, bar_ts_ms: int) -> PlaceOrder:
+        """Register an order for ``intent`` and return the command that sends it."""
+        attempt = 0
+        cid = make_client_order_id(self.id_prefix, intent.symbol, bar_ts_ms, intent.role)
+        while cid in self._orders:
+            attempt += 1
+            cid = make_client_order_id(
+                self.id_prefix, intent.symbol, bar_ts_ms, intent.role, attempt
+            )
+        self._orders[cid] = Order(
+            client_order_id=cid,
+            symbol=intent.symbol,
+            side=intent.side,
+            type=intent.type,
+            qty=intent.qty,
+            price=intent.price,
+            stop_price=intent.stop_price,
+            created_ts_ms=bar_ts_ms,
+            updated_ts_ms=bar_ts_ms,
+            reason=intent.reason,
+        )
+        self._orders[cid].transition(OrderStatus.SUBMITTING, bar_ts_ms)
+        self._open[cid] = self._orders[cid]
+        return PlaceOrder(
+            client_order_id=cid,
+            symbol=intent.symbol,
+            side=intent.side,
+            type=intent.type,
+            qty=intent.qty,
+            price=intent.price,
+            stop_price=intent.stop_price,
+            time_in_force=TimeInForce.GTC,
+            reason=intent.reason,
+            oco_with=intent.oco_with,
+        )
+
+    def adopt(self, order: Order) -> None:
+        """Track an order found on the exchange or in saved state (recovery)."""
+        self._orders[order.client_order_id] = order
+        if order.is_open:
+            self._open[order.client_order_id] = order
+
+    def on_fill(self, fill: Fill) -> Order | None:
+        """Apply a fill to the order it belongs to; None for an order not ours."""
+        order = self._orders.get(fill.client_order_id)
+        if order is None:
+            return None
+        if order.status is OrderStatus.SUBMITTING or order.status is OrderStatus.UNKNOWN:
+            order.transition(OrderStatus.OPEN, fill.ts_ms)
+        order.apply_fill(fill)
+        return order
+
+    def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> None:
+        """Apply a status change reported by the venue (accepted, canceled, rejected...)."""
+        order = self._orders.get(client_order_id)
+        if order is None or order.status is status:
+            return
+        if status is OrderStatus.CANCELED and order.status is OrderStatus.SUBMITTING:
+            order.transition(OrderStatus.OPEN, ts_ms)
+        order.transition(status, ts_ms)
+
+    def forget_closed(self) -> None:
+        """Drop terminal orders (a long backtest would otherwise keep every order)."""
+        self._orders = {k: o for k, o in self._orders.items() if o.is_open}
+        self._open = dict(self._orders)

@@ -1,0 +1,417 @@
+"""TradingEngine: the synchronous core shared by backtest, paper and live trading.
+
+It takes events (a bar closed, an order filled or changed) and returns commands (place,
+cancel) plus one ``Decision`` record per evaluated bar. It does no I/O and reads no clock:
+time comes from the event. The backtester feeds it from arrays in a plain loop; the live
+runner is an asyncio shell that does the I/O around it. That is the whole trick behind
+"a trade a backtest makes, paper trading makes too, at the same price".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
+from tradebot.domain.errors import StrategyError
+from tradebot.domain.events import OrderUpdated
+from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
+from tradebot.domain.portfolio import Portfolio, Trade
+from tradebot.execution.positions import PositionManager, Protection
+from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
+from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
+from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
+from tradebot.risk.sizing import PositionSizer, SizingInput
+from tradebot.risk.stops import StopLossManager
+from tradebot.strategy.base import Bars, Strategy
+from tradebot.strategy.indicators.volatility import atr
+
+DAY_MS = 86_400_000
+ZERO = Decimal(0)
+Outcome = tuple[list[Command], str, RiskVerdict | None]
+
+
+class TradingEngine:
+    """One strategy trading one symbol, with its risk rules and its orders."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        market: Market,
+        strategy: Strategy,
+        sizer: PositionSizer,
+        stops: StopLossManager,
+        risk: RiskController,
+        portfolio: Portfolio,
+    ) -> None:
+        self.settings = settings
+        self.symbol = settings.symbol
+        self.market = market
+        self.strategy = strategy
+        self.sizer = sizer
+        self.stops = stops
+        self.risk = risk
+        self.router = OrderRouter(settings.id_prefix)
+        self.positions = PositionManager(portfolio, {market.symbol: market})
+        self.kill_switch = KillSwitch.ACTIVE
+        self.bar_ms = timeframe_to_ms(settings.timeframe)
+        self.day_start_equity = portfolio.cash
+        self._day = -1
+        self._last_close_state = (portfolio.cash, ZERO)
+        self._entry_atr: dict[ClientOrderId, float | None] = {}
+
+    # ----------------------------------------------------------------- data
+    def prepare(self, candles: pd.DataFrame) -> Bars:
+        """Compute the strategy's indicators and the ATR the stops use, once, as arrays."""
+        try:
+            frame = self.strategy.calculate_indicators(candles.copy())
+        except Exception as exc:  # the strategy barrier: whatever a strategy raises
+            raise StrategyError(
+                f"strategy {self.strategy.name} failed computing indicators: {exc!r}"
+            ) from exc
+        bars = Bars.from_frame(frame)
+        high, low, close = bars["high"], bars["low"], bars["close"]
+        columns = dict(bars)
+        columns[ATR_COLUMN] = atr(high, low, close, self.settings.atr_period)
+        return Bars(bars.ts_ms, columns)
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """The account as the engine books it."""
+        return self.positions.portfolio
+
+    @property
+    def trades(self) -> list[Trade]:
+        """Closed round trips so far."""
+        return self.positions.trades
+
+    @property
+    def needs_every_bar(self) -> bool:
+        """True when the engine must see every bar (a trailing stop or a limit entry)."""
+        if self.stops.is_trailing and not self.positions.is_flat(self.symbol):
+            return True
+        return self._open_entry() is not None
+
+    # ----------------------------------------------------------------- events
+    def on_bar_closed(self, bars: Bars, i: int) -> tuple[list[Command], Decision | None]:
+        """Evaluate the strategy at the close of bar ``i`` and decide."""
+        ts = int(bars.ts_ms[i])
+        close = decimal_from_float(bars["close"][i])
+        self._roll_day(bars, i)
+        flat = self.positions.is_flat(self.symbol)
+        signal = self._signal(bars, i, flat)
+        commands, action, verdict = self._act(signal, bars, i, close, flat)
+        cash = self.portfolio.cash
+        pos = self.positions.position(self.symbol)
+        qty = pos.qty if pos else ZERO
+        self._last_close_state = (cash, qty)
+        if action == "hold" and not self.settings.record_holds:
+            return commands, None
+        decision = Decision(
+            ts_ms=ts,
+            symbol=self.symbol,
+            signal=signal,
+            indicators=bars.row(i),
+            verdict=verdict,
+            action=action,
+            client_order_ids=tuple(c.client_order_id for c in commands),
+            equity=float(cash + qty * close),
+            cash=float(cash),
+            position_qty=float(qty),
+        )
+        return commands, decision
+
+    def on_fill(self, fill: Fill) -> list[Command]:
+        """Book a fill; protect a finished entry; tidy up after an exit."""
+        order = self.router.on_fill(fill)
+        protection = self.positions.protection_of(fill.symbol)
+        done = frozenset({fill.client_order_id})
+        if (
+            protection
+            and self._shares_oco(fill.symbol)
+            and fill.client_order_id
+            in (
+                protection.stop_order_id,
+                protection.take_profit_order_id,
+            )
+        ):
+            legs = (protection.stop_order_id, protection.take_profit_order_id)
+            done = frozenset(leg for leg in legs if leg is not None)
+        trade = self.positions.on_fill(fill)
+        if trade is not None:
+            return self._cancel_protection(fill.symbol, "position closed", done)
+        is_entry = order is not None and role_of(order.client_order_id) is OrderRole.ENTRY
+        if order is not None and is_entry and order.status is OrderStatus.FILLED:
+            return self._protect(order)
+        return []
+
+    def on_order_update(self, event: OrderUpdated) -> list[Command]:
+        """Follow a status change; protect what a canceled entry did fill."""
+        self.router.on_status(event.client_order_id, event.status, event.ts_ms)
+        order = self.router.get(event.client_order_id)
+        if order is None or not event.status.is_terminal:
+            return []
+        if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
+            return self._protect(order)
+        protection = self.positions.protection_of(order.symbol)
+        if protection and order.client_order_id == protection.stop_order_id:
+            protection.stop_order_id = None
+        return []
+
+    # ----------------------------------------------------------------- decisions
+    def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
+        position = None if flat else self.positions.position(self.symbol)
+        try:
+            return self.strategy.generate_signals(bars, i, position)
+        except Exception as exc:  # the strategy barrier
+            raise StrategyError(
+                f"strategy {self.strategy.name} failed at bar {int(bars.ts_ms[i])}: {exc!r}"
+            ) from exc
+
+    def _act(self, signal: Signal, bars: Bars, i: int, close: Decimal, flat: bool) -> Outcome:
+        ts = int(bars.ts_ms[i])
+        entry = self._open_entry()
+        if entry is not None:
+            return self._age_entry(entry, ts, close)
+        if signal.action is SignalAction.BUY and flat:
+            return self._enter(signal, bars, i, close)
+        if signal.action is SignalAction.SELL and not flat:
+            return self._exit(ts, close, OrderRole.EXIT, signal.reason)
+        if not flat and self.stops.is_trailing:
+            return self._trail(bars, i, close)
+        return [], "hold", None
+
+    def _enter(self, signal: Signal, bars: Bars, i: int, close: Decimal) -> Outcome:
+        ts = int(bars.ts_ms[i])
+        atr_value = float(bars[ATR_COLUMN][i])
+        atr_or_none = atr_value if atr_value == atr_value else None  # NaN during warm-up
+        stop = self.stops.calculate_stop(close, atr_or_none)
+        price = self._entry_price(close)
+        qty = self.market.round_qty(
+            self.sizer.calculate_size(
+                SizingInput(
+                    equity=self._equity(close),
+                    free_cash=self.portfolio.cash,
+                    price=price,
+                    stop_price=stop.price if stop else None,
+                    atr=atr_or_none,
+                    fee_rate=self.settings.fee_rate,
+                ),
+                self.trades,
+            )
+        )
+        too_small = self.market.limit_violation(qty, price)
+        if too_small is not None:
+            return [], "skip", RiskVerdict.rejected("market_limits", too_small)
+        verdict = self.risk.validate_trade(
+            OrderProposal(self.symbol, qty * price, reduces_exposure=False), self._risk_state(close)
+        )
+        if not verdict.approved:
+            return [], "rejected", verdict
+        order_type = OrderType.LIMIT if self.settings.use_limit_entries else OrderType.MARKET
+        cmd = self.router.place(
+            OrderIntent(
+                self.symbol,
+                OrderSide.BUY,
+                order_type,
+                qty,
+                OrderRole.ENTRY,
+                price=price if self.settings.use_limit_entries else None,
+                reason=signal.reason,
+            ),
+            ts,
+        )
+        self._entry_atr[cmd.client_order_id] = atr_or_none
+        return [cmd], f"buy {qty}", verdict
+
+    def _exit(self, ts: int, close: Decimal, role: OrderRole, reason: str) -> Outcome:
+        verdict = self.risk.validate_trade(
+            OrderProposal(self.symbol, ZERO, reduces_exposure=True), self._risk_state(close)
+        )
+        if not verdict.approved:
+            return [], "rejected", verdict
+        commands: list[Command] = list(self._cancel_protection(self.symbol, "exit signal"))
+        qty = self.positions.sellable_qty(self.symbol)
+        commands.append(
+            self.router.place(
+                OrderIntent(
+                    self.symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=reason
+                ),
+                ts,
+            )
+        )
+        return commands, f"sell {qty}", verdict
+
+    def _trail(self, bars: Bars, i: int, close: Decimal) -> Outcome:
+        protection = self.positions.protection_of(self.symbol)
+        if protection is None or protection.stop_price is None:
+            return [], "hold", None
+        atr_value = float(bars[ATR_COLUMN][i])
+        new_stop = self.stops.update_trailing_stop(
+            protection.stop_price, close, atr_value if atr_value == atr_value else None
+        )
+        if new_stop is None:
+            return [], "hold", None
+        commands = self._cancel_protection(self.symbol, "trailing stop moved")
+        commands.extend(
+            self._place_stops(
+                int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
+            )
+        )
+        return commands, f"trail stop to {self.market.round_price(new_stop)}", None
+
+    def _age_entry(self, entry: Order, ts: int, close: Decimal) -> Outcome:
+        if ts + self.bar_ms - entry.created_ts_ms < self.settings.limit_timeout_ms:
+            return [], "wait entry", None
+        cancel = CancelOrder(entry.client_order_id, entry.symbol, "limit entry timed out")
+        action = self.settings.on_limit_timeout
+        if action is LimitTimeoutAction.CANCEL or entry.filled_qty > 0:
+            return [cancel], "cancel entry", None
+        order_type = OrderType.MARKET if action is LimitTimeoutAction.MARKET else OrderType.LIMIT
+        price = None if order_type is OrderType.MARKET else self._entry_price(close)
+        cmd = self.router.place(
+            OrderIntent(
+                self.symbol,
+                OrderSide.BUY,
+                order_type,
+                entry.remaining_qty,
+                OrderRole.ENTRY,
+                price=price,
+                reason=f"{action} after timeout",
+            ),
+            ts,
+        )
+        self._entry_atr[cmd.client_order_id] = self._entry_atr.get(entry.client_order_id)
+        return [cancel, cmd], f"{action} entry", None
+
+    # ----------------------------------------------------------------- protection
+    def _protect(self, entry: Order) -> list[Command]:
+        entry_price = entry.avg_fill_price or ZERO
+        atr_value = self._entry_atr.pop(entry.client_order_id, None)
+        stop = self.stops.calculate_stop(entry_price, atr_value)
+        target = self.stops.take_profit(entry_price, stop)
+        return self._place_stops(
+            entry.updated_ts_ms, stop.price if stop else None, target, atr_value
+        )
+
+    def _place_stops(
+        self, ts: int, stop: Decimal | None, target: Decimal | None, atr_value: float | None
+    ) -> list[Command]:
+        qty = self.positions.sellable_qty(self.symbol)
+        protection = Protection(entry_atr=atr_value)
+        commands: list[Command] = []
+        if qty <= 0 or self.market.limit_violation(qty, stop or target or ZERO):
+            self.positions.protect(self.symbol, protection)
+            return commands
+        if stop is not None:
+            cmd = self.router.place(
+                OrderIntent(
+                    self.symbol,
+                    OrderSide.SELL,
+                    OrderType.STOP_LOSS,
+                    qty,
+                    OrderRole.STOP_LOSS,
+                    stop_price=self.market.round_price(stop),
+                    reason="protective stop",
+                ),
+                ts,
+            )
+            commands.append(cmd)
+            protection.stop_order_id, protection.stop_price = cmd.client_order_id, cmd.stop_price
+        if target is not None:
+            cmd = self.router.place(
+                OrderIntent(
+                    self.symbol,
+                    OrderSide.SELL,
+                    OrderType.TAKE_PROFIT,
+                    qty,
+                    OrderRole.TAKE_PROFIT,
+                    price=self.market.round_price(target),
+                    reason="take profit",
+                    oco_with=protection.stop_order_id,
+                ),
+                ts,
+            )
+            commands.append(cmd)
+            protection.take_profit_order_id, protection.take_profit_price = (
+                cmd.client_order_id,
+                cmd.price,
+            )
+        self.positions.protect(self.symbol, protection)
+        return commands
+
+    def _cancel_protection(
+        self, symbol: str, reason: str, already_done: frozenset[ClientOrderId] = frozenset()
+    ) -> list[Command]:
+        """Cancel resting stops/targets; one cancel takes down both legs of an OCO pair."""
+        working = [
+            o
+            for o in self.router.open_orders(symbol)
+            if self.positions.is_protective(o.client_order_id)
+            and o.client_order_id not in already_done
+        ]
+        if self._shares_oco(symbol):
+            working = working[:1]
+        return [CancelOrder(o.client_order_id, symbol, reason) for o in working]
+
+    def _shares_oco(self, symbol: str) -> bool:
+        protection = self.positions.protection_of(symbol)
+        return bool(protection and protection.stop_order_id and protection.take_profit_order_id)
+
+    # ----------------------------------------------------------------- state
+    def _open_entry(self) -> Order | None:
+        for order in self.router.open_orders(self.symbol):
+            if role_of(order.client_order_id) is OrderRole.ENTRY:
+                return order
+        return None
+
+    def _entry_price(self, close: Decimal) -> Decimal:
+        if not self.settings.use_limit_entries:
+            return close
+        offset = 1 - self.settings.limit_offset_bps / Decimal(10_000)
+        return self.market.round_price(close * offset)
+
+    def _equity(self, close: Decimal) -> Decimal:
+        return (
+            self.portfolio.equity({self.symbol: close})
+            if self.portfolio.positions
+            else (self.portfolio.cash)
+        )
+
+    def _risk_state(self, close: Decimal) -> RiskState:
+        pos = self.positions.position(self.symbol)
+        position_notional = (
+            pos.qty * close if pos and not self.positions.is_flat(self.symbol) else ZERO
+        )
+        return RiskState(
+            equity=self._equity(close),
+            exposure=position_notional,
+            position_notional=position_notional,
+            open_positions=self.positions.open_positions(),
+            day_start_equity=self.day_start_equity,
+            kill_switch=self.kill_switch,
+        )
+
+    def _roll_day(self, bars: Bars, i: int) -> None:
+        """Set the day-start equity at the first bar closing in a new UTC day.
+
+        It is valued at the last close of the previous day with what was held then, so a
+        backtest that skips quiet bars and a live bot that sees every bar agree exactly.
+        """
+        close_ts = int(bars.ts_ms[i]) + self.bar_ms
+        day = (close_ts - 1) // DAY_MS
+        if day == self._day:
+            return
+        first = self._day < 0
+        self._day = day
+        cash, qty = self._last_close_state
+        if first or qty == 0:
+            self.day_start_equity = cash
+            return
+        boundary = int(np.searchsorted(bars.ts_ms, day * DAY_MS - self.bar_ms, side="right")) - 1
+        mark = decimal_from_float(bars["close"][max(boundary, 0)])
+        self.day_start_equity = cash + qty * mark
