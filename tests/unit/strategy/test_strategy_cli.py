@@ -1,0 +1,68 @@
+"""``tradebot strategies`` and ``tradebot lookahead-check`` as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from strategy_candles import PEEKING
+from typer.testing import CliRunner
+
+from tradebot.cli import strategy as strategy_cli
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    """A typer app with only the strategy commands registered."""
+    app = typer.Typer()
+    strategy_cli.register(app)
+    return app
+
+
+@pytest.fixture
+def csv_path(tmp_path: Path, btc_3000: pd.DataFrame) -> Path:
+    """The first 3,000 bundled BTC bars written as a normalized candle CSV."""
+    path = tmp_path / "binance_BTC-USDT_1h.csv"
+    btc_3000.rename(columns={"ts_ms": "timestamp"}).to_csv(path, index=False)
+    return path
+
+
+def test_strategies_lists_each_builtin_with_defaults(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["strategies"])
+    assert result.exit_code == 0
+    for text in ("ema_crossover", "rsi_mean_reversion", "breakout", "fast_period=12", "period=20"):
+        assert text in result.output
+
+
+def test_lookahead_check_builtin_on_csv_exits_zero(app: typer.Typer, csv_path: Path) -> None:
+    args = ["lookahead-check", "ema_crossover", "--data", str(csv_path), "-p", "fast_period=5"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "ema_crossover: 3000 bars, 40 truncated histories" in result.output
+    assert "no lookahead found" in result.output
+
+
+def test_lookahead_check_peeking_file_exits_one_with_table(
+    app: typer.Typer, csv_path: Path
+) -> None:
+    args = ["lookahead-check", f"{PEEKING}:ShiftMinusOne", "--data", str(csv_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "lookahead found in 2 column(s)" in result.output
+    assert "│ x " in result.output
+    assert "nan" in result.output
+
+
+def test_lookahead_check_bad_param_exits_two_naming_it(app: typer.Typer, csv_path: Path) -> None:
+    args = ["lookahead-check", "breakout", "--data", str(csv_path), "--param", "period=0"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "period must be in [1, 10000], got 0" in result.output
+
+
+def test_lookahead_check_default_data_is_the_bundled_sample(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["lookahead-check", "breakout", "--cuts", "5"])
+    assert result.exit_code == 0, result.output
+    assert "breakout: 8784 bars, 5 truncated histories" in result.output
