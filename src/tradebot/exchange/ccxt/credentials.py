@@ -1,4 +1,4 @@
-"""API credentials: read from the environment or a credentials file, never from the config.
+"""API credentials (found by ``tradebot.config.credentials``: env vars or a credentials file).
 
 A ``Credentials`` never shows its secret or key in ``repr``/``str``, and ``Redactor`` scrubs
 both (and any request signature) from text: log lines of CCXT's own logger, exception
@@ -8,20 +8,15 @@ connector gives its CCXT instance a ``RedactingLogger``.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-import stat
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from tradebot.domain.errors import ConfigError
+from tradebot.config.credentials import load_credentials
+from tradebot.config.model import Config
 
-DEFAULT_KEY_VAR = "TRADEBOT_API_KEY"
-DEFAULT_SECRET_VAR = "TRADEBOT_API_SECRET"  # noqa: S105 - the variable's name, not a secret
 _SIGNATURE = re.compile(r"(signature=)[0-9a-fA-F]+")
 REDACTED = "***"
 
@@ -40,52 +35,14 @@ class Credentials:
     __str__ = __repr__
 
 
-def from_env(
-    env: Mapping[str, str] | None = None,
-    key_var: str = DEFAULT_KEY_VAR,
-    secret_var: str = DEFAULT_SECRET_VAR,
-) -> Credentials:
-    """Read the key and secret from environment variables.
+def from_config(config: Config, environ: Mapping[str, str] | None = None) -> Credentials | None:
+    """The credentials the config points at (its values, its file, or the environment).
 
     Raises:
-        ConfigError: a variable is unset or empty; the message names it.
+        ConfigError: the credentials file is missing, shared or incomplete.
     """
-    env = os.environ if env is None else env
-    missing = [name for name in (key_var, secret_var) if not env.get(name)]
-    if missing:
-        raise ConfigError(
-            f"exchange credentials: environment variable(s) {', '.join(missing)} not set; "
-            "export them or name a credentials file in the config (exchange.credentials_file)"
-        )
-    return Credentials(api_key=env[key_var], api_secret=env[secret_var])
-
-
-def from_file(path: Path) -> Credentials:
-    """Read ``{"api_key": ..., "api_secret": ...}`` (JSON) or ``KEY=VALUE`` lines from a file.
-
-    Raises:
-        ConfigError: the file is missing, readable by others, or lacks a field.
-    """
-    if not path.is_file():
-        raise ConfigError(f"exchange credentials file {path} does not exist")
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"exchange credentials file {path} is readable by other users; run chmod 600 {path}"
-        )
-    text = path.read_text(encoding="utf-8")
-    values: dict[str, str] = {}
-    if text.lstrip().startswith("{"):
-        values = {str(k).lower(): str(v) for k, v in json.loads(text).items()}
-    else:
-        for line in text.splitlines():
-            name, sep, value = line.partition("=")
-            if sep and not name.strip().startswith("#"):
-                values[name.strip().lower()] = value.strip().strip("'\"")
-    key = values.get("api_key") or values.get(DEFAULT_KEY_VAR.lower())
-    secret = values.get("api_secret") or values.get(DEFAULT_SECRET_VAR.lower())
-    if not key or not secret:
-        raise ConfigError(f"exchange credentials file {path} must set api_key and api_secret")
-    return Credentials(api_key=key, api_secret=secret)
+    pair = load_credentials(config, environ=environ)
+    return None if pair is None else Credentials(api_key=pair[0], api_secret=pair[1])
 
 
 @dataclass(frozen=True, slots=True)

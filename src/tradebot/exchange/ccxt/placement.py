@@ -68,13 +68,18 @@ def _effective_type(
     if kind in _MARKET_TRIGGERED and venue_types and kind not in venue_types:
         stop = _required(command.stop_price, "stop_price", command)
         factor = 1 - offset if command.side is OrderSide.SELL else 1 + offset
-        kind, price = _MARKET_TRIGGERED[kind], market.round_price(stop * factor)
+        kind, price = _MARKET_TRIGGERED[kind], _on_tick(market, stop * factor)
     if venue_types and kind not in venue_types:
         raise InvalidOrder(
             f"{command.symbol}: the exchange does not accept {kind.value} orders here; "
             f"accepted: {', '.join(sorted(t.value for t in venue_types))}"
         )
     return kind, price
+
+
+def _on_tick(market: Market, price: Decimal) -> Decimal:
+    # rounded and written with the tick's exponent: 90000.00, never 9E+4
+    return market.round_price(price).quantize(market.price_step)
 
 
 def _required(value: Decimal | None, name: str, command: PlaceOrder) -> Decimal:
@@ -110,8 +115,8 @@ def build_request(
     )
     params: dict[str, str | bool] = {"clientOrderId": command.client_order_id}
     if kind in _NEEDS_STOP:
-        stop = market.round_price(_required(command.stop_price, "stop_price", command))
-        params["stopPrice"] = str(stop)
+        stop = _on_tick(market, _required(command.stop_price, "stop_price", command))
+        params["stopPrice"] = f"{stop:f}"
     if kind in _NEEDS_PRICE and kind is not OrderType.LIMIT_MAKER:
         params["timeInForce"] = command.time_in_force.value
     if kind is OrderType.LIMIT_MAKER:
