@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import config, strategy
+from tradebot.cli import config, data, strategy
 
-MODULES: list[ModuleType] = [strategy, config]
+MODULES: list[ModuleType] = [strategy, config, data]

@@ -112,6 +112,11 @@ class CandleStore:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         metadata.create_all(self._engine)
 
+    @property
+    def safe_url(self) -> str:
+        """The database URL with any password masked, for messages."""
+        return self._engine.url.render_as_string(hide_password=True)
+
     def close(self) -> None:
         """Release the connection pool."""
         self._engine.dispose()
