@@ -1,0 +1,113 @@
+"""Historical candles the sandbox replays, and the price path walked inside each bar."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+from bisect import bisect_right
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from tradebot.domain.errors import DataError
+
+_COLUMNS = ["timestamp", "open", "high", "low", "close", "volume"]
+_UNITS = (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000))
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One replayed candle; ``ts_ms`` is its open time."""
+
+    ts_ms: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+def load_bars(path: Path) -> list[Bar]:
+    """Read a normalized candle file (gzip or plain CSV).
+
+    Raises:
+        DataError: the file is missing, has other columns, or is not ascending.
+    """
+    if not path.is_file():
+        raise DataError(f"candle file {path} does not exist; pass SYMBOL=PATH of a CSV(.gz)")
+    raw = path.read_bytes()
+    text = gzip.decompress(raw).decode() if raw[:2] == b"\x1f\x8b" else raw.decode()
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    if header != _COLUMNS:
+        raise DataError(f"{path}: header {header} is not {','.join(_COLUMNS)}")
+    bars = [
+        Bar(int(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), Decimal(r[4]), Decimal(r[5]))
+        for r in reader
+        if r
+    ]
+    if len(bars) < 2:
+        raise DataError(f"{path}: needs at least 2 candles to infer the timeframe")
+    if any(b.ts_ms <= a.ts_ms for a, b in itertools.pairwise(bars)):
+        raise DataError(f"{path}: timestamps are not strictly ascending")
+    return bars
+
+
+def timeframe_label(tf_ms: int) -> str:
+    """Return the CCXT/Binance name of a bar length, e.g. ``60_000 -> "1m"``."""
+    for unit, unit_ms in _UNITS:
+        if tf_ms % unit_ms == 0:
+            return f"{tf_ms // unit_ms}{unit}"
+    raise DataError(f"bar length {tf_ms} ms is not a whole number of seconds")
+
+
+def bar_path(bar: Bar, crash: Decimal | None = None) -> list[Decimal]:
+    """Return the prices a bar visits, in order.
+
+    A rising bar (close >= open) is assumed to dip first: open, low, high, close; a falling
+    bar peaks first: open, high, low, close. A flash crash inserts the ``crash`` price right
+    after the open.
+    """
+    points = [bar.open]
+    if crash is not None:
+        points.append(crash)
+    extremes = [bar.low, bar.high] if bar.close >= bar.open else [bar.high, bar.low]
+    points.extend([*extremes, bar.close])
+    return points
+
+
+@dataclass(slots=True)
+class Series:
+    """The bars of one symbol and where the clock is in them."""
+
+    symbol: str
+    bars: list[Bar]
+    tf_ms: int
+    _starts: list[int]
+
+    @classmethod
+    def from_bars(cls, symbol: str, bars: list[Bar]) -> Series:
+        """Build a series, inferring the timeframe as the smallest gap between bars."""
+        tf_ms = min(b.ts_ms - a.ts_ms for a, b in itertools.pairwise(bars))
+        return cls(symbol, bars, tf_ms, [b.ts_ms for b in bars])
+
+    @property
+    def timeframe(self) -> str:
+        """The Binance interval name of the bars, e.g. ``1m``."""
+        return timeframe_label(self.tf_ms)
+
+    def index_at(self, now_ms: int) -> int:
+        """Index of the bar open at ``now_ms`` (the last that opened), or -1 before the first."""
+        return bisect_right(self._starts, now_ms) - 1
+
+    def bars_between(self, start_ms: int, end_ms: int) -> list[Bar]:
+        """Bars that opened in ``[start_ms, end_ms]``."""
+        lo = bisect_right(self._starts, start_ms - 1)
+        hi = bisect_right(self._starts, end_ms)
+        return self.bars[lo:hi]
+
+    def replace(self, index: int, bar: Bar) -> None:
+        """Swap in a modified bar (a price shock) so klines show what trading saw."""
+        self.bars[index] = bar

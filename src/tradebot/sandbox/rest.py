@@ -1,0 +1,301 @@
+"""The REST endpoints under /api/v3 that ccxt's binance class uses, with their weights."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from tradebot.sandbox import marketdata
+from tradebot.sandbox.errors import ApiError, bad_param
+from tradebot.sandbox.markets import fmt
+from tradebot.sandbox.rules import OrderRequest
+from tradebot.sandbox.venue import Venue
+
+Params = dict[str, str]
+Json = object
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One endpoint: its handler, its request weight and whether it must be signed."""
+
+    handler: Callable[[Params], Json]
+    weight: Callable[[Params], int]
+    signed: bool = False
+    mutates: bool = False
+
+
+def _fixed(weight: int) -> Callable[[Params], int]:
+    return lambda _params: weight
+
+
+def _per_symbol(one: int, every: int) -> Callable[[Params], int]:
+    return lambda params: one if "symbol" in params else every
+
+
+def _depth_weight(params: Params) -> int:
+    limit = int(params.get("limit", "100")) if params.get("limit", "").isdigit() else 100
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+def get_decimal(params: Params, name: str) -> Decimal | None:
+    """An optional decimal parameter.
+
+    Raises:
+        ApiError: -1100 when it is not a number.
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise bad_param(name, f"{raw!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise bad_param(name, f"{raw!r} must be a positive number")
+    return value
+
+
+def get_int(params: Params, name: str, default: int | None = None) -> int | None:
+    """An optional integer parameter.
+
+    Raises:
+        ApiError: -1100 when it is not an integer.
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.lstrip("-").isdigit():
+        raise bad_param(name, f"{raw!r} is not an integer")
+    return int(raw)
+
+
+class RestApi:
+    """Handlers over one venue; the server adds auth, weights, faults and JSON."""
+
+    def __init__(self, venue: Venue, on_depth_snapshot: Callable[[str], None]) -> None:
+        self.venue = venue
+        self._on_depth_snapshot = on_depth_snapshot
+        self.routes: dict[tuple[str, str], Route] = {
+            ("GET", "ping"): Route(lambda _p: {}, _fixed(1)),
+            ("GET", "time"): Route(lambda _p: {}, _fixed(1)),
+            ("GET", "exchangeInfo"): Route(self.exchange_info, _fixed(20)),
+            ("GET", "ticker/24hr"): Route(self.ticker_24hr, _per_symbol(2, 80)),
+            ("GET", "ticker/bookTicker"): Route(self.book_ticker, _per_symbol(2, 4)),
+            ("GET", "depth"): Route(self.depth, _depth_weight),
+            ("GET", "klines"): Route(self.klines, _fixed(2)),
+            ("GET", "aggTrades"): Route(self.agg_trades, _fixed(2)),
+            ("GET", "account"): Route(self.account, _fixed(20), signed=True),
+            ("POST", "order"): Route(self.place, _fixed(1), signed=True, mutates=True),
+            ("GET", "order"): Route(self.query, _fixed(4), signed=True),
+            ("DELETE", "order"): Route(self.cancel, _fixed(1), signed=True, mutates=True),
+            ("GET", "openOrders"): Route(self.open_orders, _per_symbol(6, 80), signed=True),
+            ("DELETE", "openOrders"): Route(self.cancel_all, _fixed(1), signed=True, mutates=True),
+            ("GET", "allOrders"): Route(self.all_orders, _fixed(20), signed=True),
+            ("GET", "myTrades"): Route(self.my_trades, _fixed(20), signed=True),
+        }
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _vid(self, params: Params, required: bool = True) -> str:
+        vid = params.get("symbol", "")
+        if not vid:
+            if required:
+                raise bad_param("symbol")
+            return ""
+        if vid not in self.venue.specs:
+            raise ApiError(-1121, "Invalid symbol.")
+        return vid
+
+    def _symbols(self, params: Params) -> list[str]:
+        if "symbol" in params:
+            return [self._vid(params)]
+        if "symbols" in params:
+            try:
+                wanted = json.loads(params["symbols"])
+            except ValueError:
+                raise bad_param("symbols", "it must be a JSON array") from None
+            for vid in wanted:
+                self._vid({"symbol": str(vid)})
+            return [str(v) for v in wanted]
+        return list(self.venue.specs)
+
+    # ---- public --------------------------------------------------------------------------
+
+    def exchange_info(self, params: Params) -> Json:
+        """Markets with PRICE_FILTER, LOT_SIZE, NOTIONAL and orderTypes."""
+        return {
+            "timezone": "UTC",
+            "serverTime": self.venue.now_ms,
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1},
+            ],
+            "exchangeFilters": [],
+            "symbols": [self.venue.specs[v].exchange_info() for v in self._symbols(params)],
+        }
+
+    def ticker_24hr(self, params: Params) -> Json:
+        """One ticker for ``symbol``, else a list."""
+        rows = [marketdata.ticker_24hr(self.venue, v) for v in self._symbols(params)]
+        return rows[0] if "symbol" in params else rows
+
+    def book_ticker(self, params: Params) -> Json:
+        """Best bid/ask for ``symbol``, else a list."""
+        rows = [marketdata.book_ticker(self.venue, v) for v in self._symbols(params)]
+        return rows[0] if "symbol" in params else rows
+
+    def depth(self, params: Params) -> Json:
+        """The synthetic book; its lastUpdateId continues in the websocket diffs."""
+        vid = self._vid(params)
+        limit = get_int(params, "limit", 100) or 100
+        if not 1 <= limit <= 5000:
+            raise ApiError(-1100, "Illegal characters found in parameter 'limit'.")
+        snapshot = marketdata.depth(self.venue, vid, limit)
+        self._on_depth_snapshot(vid)
+        return snapshot
+
+    def klines(self, params: Params) -> Json:
+        """Bars opened by now (the last one still open), in the replayed timeframe."""
+        vid = self._vid(params)
+        series = self.venue.series[vid]
+        if params.get("interval") != series.timeframe:
+            raise ApiError(-1120, f"Invalid interval; the sandbox replays {series.timeframe} bars.")
+        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        start, end = get_int(params, "startTime"), get_int(params, "endTime")
+        bars = [
+            b
+            for b in marketdata.bars_until_now(self.venue, vid)
+            if (start is None or b.ts_ms >= start) and (end is None or b.ts_ms <= end)
+        ]
+        bars = bars[:limit] if start is not None else bars[-limit:]
+        return [marketdata.kline_row(b, series.tf_ms) for b in bars]
+
+    def agg_trades(self, params: Params) -> Json:
+        """Recent public trades (the replay's prints and our own fills)."""
+        vid = self._vid(params)
+        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        start, end = get_int(params, "startTime"), get_int(params, "endTime")
+        return marketdata.agg_trades(self.venue, vid, limit, start, end)
+
+    # ---- account -------------------------------------------------------------------------
+
+    def account(self, _params: Params) -> Json:
+        """Balances and commission rates of the one account."""
+        acct, engine = self.venue.account, self.venue.engine
+        zero = fmt(Decimal(0))
+        return {
+            "makerCommission": int(engine.maker_fee_rate * 10000),
+            "takerCommission": int(engine.taker_fee_rate * 10000),
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {
+                "maker": fmt(engine.maker_fee_rate),
+                "taker": fmt(engine.taker_fee_rate),
+                "buyer": zero,
+                "seller": zero,
+            },
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": acct.update_ms,
+            "accountType": "SPOT",
+            "balances": [acct.row(a) for a in acct.assets()],
+            "permissions": ["SPOT"],
+            "uid": 1,
+        }
+
+    def place(self, params: Params) -> Json:
+        """New order; the response type follows ``newOrderRespType`` (ACK, RESULT, FULL)."""
+        req = OrderRequest(
+            symbol=self._vid(params),
+            side=params.get("side", ""),
+            type=params.get("type", ""),
+            client_id=params.get("newClientOrderId") or f"sandbox-{secrets.token_hex(8)}",
+            qty=get_decimal(params, "quantity"),
+            quote_qty=get_decimal(params, "quoteOrderQty"),
+            price=get_decimal(params, "price"),
+            stop_price=get_decimal(params, "stopPrice"),
+            time_in_force=params.get("timeInForce") or None,
+        )
+        order, trades = self.venue.engine.place(req)
+        default = "FULL" if req.type in ("MARKET", "LIMIT") else "ACK"
+        kind = params.get("newOrderRespType", default)
+        full = order.placed(trades)
+        if kind == "ACK":
+            keys = ("symbol", "orderId", "orderListId", "clientOrderId", "transactTime")
+            return {k: full[k] for k in keys}
+        if kind == "RESULT":
+            full.pop("fills")
+        return full
+
+    def query(self, params: Params) -> Json:
+        """One order by ``orderId`` or ``origClientOrderId``."""
+        vid = self._vid(params)
+        order_id = get_int(params, "orderId")
+        return self.venue.engine.find(vid, order_id, params.get("origClientOrderId")).queried()
+
+    def cancel(self, params: Params) -> Json:
+        """Cancel one open order."""
+        vid = self._vid(params)
+        order_id = get_int(params, "orderId")
+        order = self.venue.engine.cancel(vid, order_id, params.get("origClientOrderId"))
+        cancel_id = params.get("newClientOrderId") or f"sandbox-{secrets.token_hex(8)}"
+        return order.canceled(cancel_id, self.venue.now_ms)
+
+    def open_orders(self, params: Params) -> Json:
+        """Open orders of ``symbol`` (or of every symbol)."""
+        vid = self._vid(params, required=False) or None
+        return [o.queried() for o in self.venue.engine.open_orders(vid)]
+
+    def cancel_all(self, params: Params) -> Json:
+        """Cancel every open order of a symbol; -2011 when there is none, as on Binance."""
+        vid = self._vid(params)
+        engine = self.venue.engine
+        orders = engine.open_orders(vid)
+        if not orders:
+            raise ApiError(-2011, "Unknown order sent.")
+        cancel_id = f"sandbox-{secrets.token_hex(8)}"
+        return [
+            engine.cancel(vid, o.order_id, None).canceled(cancel_id, self.venue.now_ms)
+            for o in orders
+        ]
+
+    def all_orders(self, params: Params) -> Json:
+        """Every order of a symbol, oldest first, from ``orderId`` or a time range."""
+        vid = self._vid(params)
+        from_id = get_int(params, "orderId", 0) or 0
+        start, end = get_int(params, "startTime"), get_int(params, "endTime")
+        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        rows = [
+            o.queried()
+            for o in self.venue.engine.orders.values()
+            if o.symbol == vid
+            and o.order_id >= from_id
+            and (start is None or o.time_ms >= start)
+            and (end is None or o.time_ms <= end)
+        ]
+        return rows[:limit]
+
+    def my_trades(self, params: Params) -> Json:
+        """The account's trades on a symbol."""
+        vid = self._vid(params)
+        order_id = get_int(params, "orderId")
+        from_id = get_int(params, "fromId", 0) or 0
+        start, end = get_int(params, "startTime"), get_int(params, "endTime")
+        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        rows = [
+            t.my_trade()
+            for t in self.venue.engine.trades
+            if t.symbol == vid
+            and t.id >= from_id
+            and order_id in (None, t.order_id)
+            and (start is None or t.time_ms >= start)
+            and (end is None or t.time_ms <= end)
+        ]
+        return rows[:limit] if start is not None or from_id else rows[-limit:]

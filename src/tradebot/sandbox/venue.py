@@ -1,0 +1,184 @@
+"""The market side of the sandbox: replayed prices, the clock, books and the engine together.
+
+Deterministic rule (docs/sandbox.md): at time ``now`` the bar that opened last is "current"
+and the price is its open. ``advance`` closes it: the price walks open → low/high → close
+(resting orders fill where the walk crosses them), then moves to the next bar's open, which
+becomes the current price. A market order sent after ``advance`` therefore fills around the
+next bar's open, exactly at it when the spread is 0.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradebot.domain.errors import DataError
+from tradebot.sandbox.account import Account
+from tradebot.sandbox.book import BookShape, SyntheticBook
+from tradebot.sandbox.config import SandboxConfig
+from tradebot.sandbox.events import BookChanged, Event, PriceMoved, TradePrinted
+from tradebot.sandbox.markets import MarketSpec
+from tradebot.sandbox.matching import MatchingEngine
+from tradebot.sandbox.replay import Bar, Series, bar_path, load_bars
+
+_PUBLIC_TRADES_KEPT = 1000
+
+
+@dataclass(slots=True)
+class LiveBar:
+    """The current bar as far as the replay has walked it."""
+
+    index: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+    def visit(self, price: Decimal, qty: Decimal) -> None:
+        """Record a trade at ``price``."""
+        self.high, self.low, self.close = max(self.high, price), min(self.low, price), price
+        self.volume += qty
+
+
+class Venue:
+    """Replay clock, per-symbol markets and the matching engine of one sandbox."""
+
+    def __init__(self, config: SandboxConfig, sink: Callable[[Event], None]) -> None:
+        self._sink = sink
+        self.series: dict[str, Series] = {}
+        self.specs: dict[str, MarketSpec] = {}
+        self.books: dict[str, SyntheticBook] = {}
+        self.unified: dict[str, str] = {}
+        shape = BookShape(
+            config.spread_bps, config.depth_step_bps, config.depth_levels, config.level_notional
+        )
+        for symbol, path in config.data_files.items():
+            if "/" not in symbol:
+                raise DataError(f"symbol {symbol!r} must be unified, e.g. BTC/USDT")
+            series = Series.from_bars(symbol, load_bars(path))
+            spec = MarketSpec.derive(symbol, series.bars)
+            self.series[spec.venue_id] = series
+            self.specs[spec.venue_id] = spec
+            self.books[spec.venue_id] = SyntheticBook(spec, shape)
+            self.unified[spec.venue_id] = symbol
+        self.step_ms = min(s.tf_ms for s in self.series.values())
+        self.account = Account(free=dict(config.balances))
+        fees = (config.maker_fee_rate, config.taker_fee_rate)
+        self.engine = MatchingEngine(self.specs, self.books, self.account, fees, self._emit)
+        self.public_trades: dict[str, deque[TradePrinted]] = {
+            v: deque(maxlen=_PUBLIC_TRADES_KEPT) for v in self.series
+        }
+        self.live: dict[str, LiveBar] = {}
+        self.pending_shock_pct = Decimal(0)
+        first = next(iter(self.series.values()))
+        start = config.start_ms
+        if start is None:
+            start = first.bars[min(config.start_index, len(first.bars) - 1)].ts_ms
+        self.now_ms = start
+        self.engine.now_ms = start
+        self.end_ms = min(s.bars[-1].ts_ms for s in self.series.values())
+        self._open_all()
+
+    def reset_clock(self, now_ms: int) -> None:
+        """Jump the clock (restoring a snapshot): reopen every symbol's bar at ``now_ms``.
+
+        Raises:
+            DataError: a data file does not cover ``now_ms``.
+        """
+        self.now_ms = now_ms
+        self.engine.now_ms = now_ms
+        self._open_all()
+
+    def _open_all(self) -> None:
+        for vid, series in self.series.items():
+            index = series.index_at(self.now_ms)
+            if index < 0 or self.now_ms > series.bars[-1].ts_ms + series.tf_ms:
+                raise DataError(
+                    f"{series.symbol}: its data does not cover the start time {self.now_ms}; "
+                    "pick another start or file"
+                )
+            self._open_bar(vid, index)
+
+    def _emit(self, event: Event) -> None:
+        if isinstance(event, TradePrinted):
+            self.public_trades[event.venue_id].append(event)
+            live = self.live.get(event.venue_id)
+            if live is not None:
+                live.visit(event.price, event.qty)
+        self._sink(event)
+
+    def _open_bar(self, vid: str, index: int) -> None:
+        bar = self.series[vid].bars[index]
+        self.live[vid] = LiveBar(index, bar.open, bar.open, bar.open, bar.open, Decimal(0))
+        self.engine.last_price[vid] = bar.open
+        self._sink(BookChanged(vid, self.books[vid].reprice(bar.open)))
+        self._sink(PriceMoved(vid, bar_closed=False))
+
+    # ---- the clock -----------------------------------------------------------------------
+
+    def advance(self, bars: int = 1) -> None:
+        """Move the clock ``bars`` steps of the shortest timeframe, walking every bar closed.
+
+        Raises:
+            DataError: the replay has reached the end of a data file.
+        """
+        for _ in range(bars):
+            new_now = self.now_ms + self.step_ms
+            if new_now > self.end_ms:
+                raise DataError(
+                    f"the replay reached the end of its data at {self.end_ms}; restart the "
+                    "sandbox with an earlier start or longer files"
+                )
+            for vid, series in self.series.items():
+                index = series.index_at(new_now)
+                if index != self.live[vid].index:
+                    self._close_bar(vid)
+                    self.engine.now_ms = series.bars[index].ts_ms
+                    self._walk(vid, [series.bars[index].open], Decimal(0))
+                    self._open_bar(vid, index)
+            self.now_ms = new_now
+            self.engine.now_ms = new_now
+
+    def _close_bar(self, vid: str) -> None:
+        series, live = self.series[vid], self.live[vid]
+        bar = series.bars[live.index]
+        self.engine.now_ms = bar.ts_ms + series.tf_ms - 1
+        shock, self.pending_shock_pct = self.pending_shock_pct, Decimal(0)
+        crash = None
+        if shock > 0:
+            crash = self.specs[vid].floor_price(bar.open * (1 - shock / 100))
+            bar = Bar(bar.ts_ms, bar.open, bar.high, min(bar.low, crash), bar.close, bar.volume)
+            series.replace(live.index, bar)
+        path = bar_path(bar, crash)
+        qty = self.specs[vid].floor_qty(bar.volume / len(path))
+        self._walk(vid, path[1:], qty)
+        live.high, live.low, live.close, live.volume = bar.high, bar.low, bar.close, bar.volume
+        self._sink(PriceMoved(vid, bar_closed=True))
+
+    def _walk(self, vid: str, points: list[Decimal], print_qty: Decimal) -> None:
+        for point in points:
+            self.engine.walk(vid, self.engine.last_price[vid], point)
+            self._sink(BookChanged(vid, self.books[vid].reprice(point)))
+            if print_qty > 0:
+                trade_id = self.engine.next_trade_id
+                self.engine.next_trade_id += 1
+                self._emit(TradePrinted(vid, trade_id, point, print_qty, False, self.engine.now_ms))
+
+    # ---- views ---------------------------------------------------------------------------
+
+    def venue_id(self, symbol: str) -> str:
+        """Map a unified symbol to its venue id (``BTC/USDT`` -> ``BTCUSDT``)."""
+        return symbol.replace("/", "")
+
+    def current_bar(self, vid: str) -> Bar:
+        """The bar open now, as walked so far (its close is the last price)."""
+        live = self.live[vid]
+        ts = self.series[vid].bars[live.index].ts_ms
+        return Bar(ts, live.open, live.high, live.low, live.close, live.volume)
+
+    def price(self, vid: str) -> Decimal:
+        """The last price of a symbol."""
+        return self.engine.last_price[vid]
