@@ -34,12 +34,14 @@ _READ_ONLY = "tradebot_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def database_url(url_or_path: str | Path) -> URL:
+def database_url(url_or_path: str | Path | URL) -> URL:
     """Turn a SQLite path or a database URL into a SQLAlchemy ``URL``.
 
     Raises:
         ConfigError: the URL cannot be parsed or names an unsupported database.
     """
+    if isinstance(url_or_path, URL):
+        return url_or_path
     text = str(url_or_path)
     if "://" not in text:
         return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
@@ -93,7 +95,7 @@ def _make_engine(url: URL) -> Engine:
 class Database:
     """An engine plus session factories; one per process and database."""
 
-    def __init__(self, url_or_path: str | Path) -> None:
+    def __init__(self, url_or_path: str | Path | URL) -> None:
         """Connect lazily to ``url_or_path`` (no I/O until the first session).
 
         Raises:

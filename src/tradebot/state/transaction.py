@@ -59,8 +59,8 @@ class StateTransaction:
         values = rows.order_values(order, decision_id, self._now_ms)
         connection = self._session.connection()
         statement = _insert(connection, OrderRow).values(**values)
-        result = connection.execute(statement.on_conflict_do_nothing())
-        if result.rowcount == 1:
+        inserted = statement.on_conflict_do_nothing().returning(OrderRow.client_order_id)
+        if connection.execute(inserted).first() is not None:
             return True
         self._check_same_terms(order)
         return False
@@ -105,8 +105,8 @@ class StateTransaction:
             )
         connection = self._session.connection()
         statement = _insert(connection, FillRow).values(**rows.fill_values(fill))
-        result = connection.execute(statement.on_conflict_do_nothing())
-        return bool(result.rowcount == 1)
+        inserted = statement.on_conflict_do_nothing().returning(FillRow.id)
+        return connection.execute(inserted).first() is not None
 
     def save_position(
         self,
