@@ -38,6 +38,7 @@ class _Tape:
     index: list[int] = field(default_factory=list)
     cash: list[float] = field(default_factory=list)
     qty: list[float] = field(default_factory=list)
+    exposed: list[bool] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     rejected: int = 0
 
@@ -121,6 +122,7 @@ class Backtester:
         tape.index.append(j)
         tape.cash.append(float(self.engine.portfolio.cash))
         tape.qty.append(float(pos.qty) if pos else 0.0)
+        tape.exposed.append(not self.engine.positions.is_flat(symbol))
 
     def _handle(self, events: list[SimEvent]) -> None:
         for event in events:
@@ -172,6 +174,7 @@ class Backtester:
         last = np.searchsorted(index, np.arange(n), side="right") - 1
         cash = np.concatenate(([starting_cash], np.asarray(tape.cash)))[last + 1]
         qty = np.concatenate(([0.0], np.asarray(tape.qty)))[last + 1]
+        exposed = np.concatenate(([False], np.asarray(tape.exposed, dtype=bool)))[last + 1]
         close = bars["close"]
         engine = self.engine
         return BacktestResult(
@@ -186,7 +189,7 @@ class Backtester:
             low=bars["low"],
             close=close,
             equity=cash + qty * close,
-            position_qty=qty,
+            position_qty=np.where(exposed, qty, 0.0),
             trades=list(engine.trades),
             fills=self.exchange.fills(self.symbol),
             decisions=tape.decisions,

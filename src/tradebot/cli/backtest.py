@@ -1,0 +1,124 @@
+"""``tradebot backtest`` and ``tradebot demo``: run the engine over history, print, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tradebot.backtest.report.console import metrics_table
+from tradebot.backtest.session import BacktestRun, run_backtest
+from tradebot.config import Config, load_config, with_overrides
+from tradebot.domain.errors import TradebotError
+from tradebot.strategy.registry import parse_params
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``backtest`` to ``app``."""
+    app.command("backtest")(backtest)
+
+
+def backtest(
+    config_path: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="Registered name or path/to/file.py:ClassName.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v.")
+    ] = None,
+    symbol: Annotated[str | None, typer.Option(help="Market, e.g. BTC/USDT.")] = None,
+    timeframe: Annotated[str | None, typer.Option(help="Candle timeframe, e.g. 1h.")] = None,
+    start: Annotated[str | None, typer.Option(help="First bar, UTC date (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="End, UTC date (exclusive).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Candle file (CSV, CSV.gz or Parquet).")] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="Where to write the report folder.")
+    ] = None,
+    repair: Annotated[
+        str | None, typer.Option(help="Bad data: refuse (default), drop or ffill.")
+    ] = None,
+    every_bar: Annotated[
+        bool, typer.Option(help="Visit every bar (slower; same trades, a check).")
+    ] = False,
+) -> None:
+    """Backtest a strategy on historical candles and write an HTML report."""
+    console = Console()
+    try:
+        config = _configure(
+            config_path, strategy, param, symbol, timeframe, start, end, data, repair
+        )
+        run = run_with_progress(
+            config, report_dir or config.backtest.report_dir, every_bar, console
+        )
+    except TradebotError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    print_run(run, console)
+
+
+def _configure(
+    config_path: Path | None,
+    strategy: str | None,
+    param: list[str] | None,
+    symbol: str | None,
+    timeframe: str | None,
+    start: str | None,
+    end: str | None,
+    data: Path | None,
+    repair: str | None,
+) -> Config:
+    config = load_config(config_path)
+    options: dict[str, object] = {
+        "strategy.name": strategy,
+        "trading.symbol": symbol,
+        "trading.timeframe": timeframe,
+        "backtest.start": start,
+        "backtest.end": end,
+        "backtest.data": str(data) if data else None,
+        "backtest.data_repair": repair,
+    }
+    updates = {k: v for k, v in options.items() if v is not None}
+    if strategy is not None:
+        updates["strategy.params"] = {}
+    if param:
+        updates["strategy.params"] = parse_params(param)
+    return with_overrides(config, updates, "command line") if updates else config
+
+
+def run_with_progress(
+    config: Config, report_dir: Path, every_bar: bool, console: Console
+) -> BacktestRun:
+    """Run the backtest with a progress bar and write the report folder."""
+    columns = (
+        TextColumn("[bold]backtest"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} bars"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("backtest", total=1)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return run_backtest(
+            config, report_dir=report_dir, every_bar=every_bar, progress=on_progress
+        )
+
+
+def print_run(run: BacktestRun, console: Console) -> None:
+    """Print the metrics table and where the report is."""
+    result = run.result
+    title = (
+        f"{result.strategy_name} on {result.symbol} {result.timeframe}: {result.n_bars:,} "
+        f"bars from {run.data_source}"
+    )
+    console.print(metrics_table(run.metrics, title=title))
+    if run.report is not None:
+        console.print(f"report: [bold]{run.report.html}[/bold]")
+        console.print(f"trades: {run.report.trades_csv}   decisions: {run.report.decisions_jsonl}")

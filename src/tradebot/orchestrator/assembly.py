@@ -1,0 +1,87 @@
+"""Build a TradingEngine from the validated config: the one place settings become objects.
+
+Backtest, paper and live all call ``build_engine``, so a setting means the same thing in
+every mode.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradebot.config import Config
+from tradebot.domain.market import Market
+from tradebot.domain.portfolio import Portfolio
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
+from tradebot.risk.controller import KillSwitch, RiskController, RiskLimits
+from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
+from tradebot.risk.stops import StopLossManager, StopMethod, StopParams, TakeProfitMethod
+from tradebot.strategy.base import Strategy
+from tradebot.strategy.registry import create_strategy
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def build_strategy(config: Config) -> Strategy:
+    """The configured strategy with its parameters."""
+    return create_strategy(config.strategy.name, dict(config.strategy.params))
+
+
+def build_engine(
+    config: Config,
+    market: Market,
+    portfolio: Portfolio,
+    *,
+    strategy: Strategy | None = None,
+    record_holds: bool = True,
+    id_prefix: str = "tb",
+) -> TradingEngine:
+    """Wire strategy, sizing, stops, risk limits and execution settings for ``market``."""
+    risk, execution = config.risk, config.execution
+    settings = EngineSettings(
+        symbol=market.symbol,
+        timeframe=config.trading.timeframe,
+        id_prefix=id_prefix,
+        use_limit_entries=execution.order_type == "limit",
+        limit_offset_bps=_dec(execution.limit_offset_bps),
+        limit_timeout_ms=execution.limit_timeout_s * 1000,
+        on_limit_timeout=LimitTimeoutAction(execution.on_limit_timeout),
+        fee_rate=_dec(config.backtest.fee_rate),
+        atr_period=risk.atr_period,
+        record_holds=record_holds,
+    )
+    sizing = SizingParams(
+        method=SizingMethod(risk.position_sizing_method),
+        max_position_size=risk.max_position_size,
+        risk_per_trade=_dec(risk.risk_per_trade),
+        kelly_fraction_cap=_dec(risk.kelly_fraction_cap),
+        kelly_min_trades=risk.kelly_min_trades,
+        volatility_target=_dec(risk.volatility_target),
+    )
+    stops = StopParams(
+        method=StopMethod(risk.stop_loss_method),
+        pct=_dec(risk.stop_loss_pct),
+        atr_multiplier=_dec(risk.stop_loss_multiplier),
+        take_profit=TakeProfitMethod(risk.take_profit_method),
+        take_profit_pct=_dec(risk.take_profit_pct),
+        take_profit_r=_dec(risk.take_profit_r),
+    )
+    limits = RiskLimits(
+        max_position_size=risk.max_position_size,
+        max_portfolio_exposure=risk.max_portfolio_exposure,
+        max_daily_loss=risk.max_daily_loss,
+        max_open_positions=risk.max_open_positions,
+    )
+    engine = TradingEngine(
+        settings,
+        market,
+        strategy or build_strategy(config),
+        PositionSizer(sizing),
+        StopLossManager(stops),
+        RiskController(limits),
+        portfolio,
+    )
+    engine.kill_switch = KillSwitch(risk.kill_switch.upper())
+    return engine
