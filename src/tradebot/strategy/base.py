@@ -87,6 +87,16 @@ class Strategy(ABC):
         """Bars needed before the indicators are meaningful; signals before that are HOLD."""
         return 0
 
+    @property
+    def live_window_bars(self) -> int:
+        """Candles live trading recomputes indicators on, so its signals equal a backtest's.
+
+        A recursive indicator (EMA, Wilder) must run long enough to forget its seed; the
+        default, ten times the warm-up and at least 300 bars, suits typical periods. The
+        built-ins compute theirs exactly from their periods.
+        """
+        return max(10 * self.warmup_bars, 300)
+
     @abstractmethod
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Return ``candles`` with indicator columns added. Must be causal and vectorised."""

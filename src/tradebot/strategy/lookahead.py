@@ -71,8 +71,7 @@ def choose_cuts(n_bars: int, warmup_bars: int, n_cuts: int, seed: int) -> list[i
     rng = np.random.default_rng(seed)
     edges = np.linspace(low, high, n_spread + 1)
     spread = [
-        int(rng.integers(int(a), max(int(b), int(a) + 1)))
-        for a, b in itertools.pairwise(edges)
+        int(rng.integers(int(a), max(int(b), int(a) + 1))) for a, b in itertools.pairwise(edges)
     ]
     return sorted(set(spread + tail))
 

@@ -65,6 +65,7 @@ def test_create_strategy_from_file_loads_user_class() -> None:
     strategy = create_strategy(f"{PEEKING}:TrailingMean", {"window": 5})
     assert type(strategy).__name__ == "TrailingMean"
     assert strategy.get_config() == {"window": 5}
+    assert strategy.live_window_bars == 300  # the base class default: max(10 x warm-up, 300)
 
 
 def test_create_strategy_missing_file_names_the_path(tmp_path: Path) -> None:

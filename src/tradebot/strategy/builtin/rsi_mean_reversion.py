@@ -74,20 +74,22 @@ class RsiMeanReversion(Strategy):
         values = bars["rsi"]
         prev, now = float(values[i - 1]), float(values[i])
         if prev <= self.oversold < now:
-            close = float(bars["close"][i])
-            if self.trend_period > 0:
-                trend = float(bars["trend_sma"][i])
-                if not close > trend:
-                    return HOLD
-                reason = f"RSI{self.rsi_period} up through {self.oversold:g} ({now:.1f})"
-                reason += f", close {close:.2f} above SMA{self.trend_period} {trend:.2f}"
-                return Signal(SignalAction.BUY, 0.7, reason, {"rsi": now, "trend_sma": trend})
-            reason = f"RSI{self.rsi_period} up through {self.oversold:g} ({now:.1f})"
-            return Signal(SignalAction.BUY, 0.7, reason, {"rsi": now, "close": close})
+            return self._buy(bars, i, now)
         if prev >= self.overbought > now:
             reason = f"RSI{self.rsi_period} down through {self.overbought:g} ({now:.1f})"
             return Signal(SignalAction.SELL, 0.7, reason, {"rsi": now})
         return HOLD
+
+    def _buy(self, bars: Bars, i: int, now: float) -> Signal:
+        reason = f"RSI{self.rsi_period} up through {self.oversold:g} ({now:.1f})"
+        close = float(bars["close"][i])
+        if self.trend_period == 0:
+            return Signal(SignalAction.BUY, 0.7, reason, {"rsi": now, "close": close})
+        trend = float(bars["trend_sma"][i])
+        if not close > trend:
+            return HOLD
+        reason += f", close {close:.2f} above SMA{self.trend_period} {trend:.2f}"
+        return Signal(SignalAction.BUY, 0.7, reason, {"rsi": now, "trend_sma": trend})
 
     def signal_candidates(self, bars: Bars) -> IndexArray:
         """Bars where RSI crosses either band (the trend filter only removes some)."""
