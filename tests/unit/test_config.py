@@ -123,7 +123,7 @@ def test_config_is_frozen() -> None:
     config = Config()
 
     with pytest.raises(ValidationError):
-        config.risk.max_open_positions = 5  # type: ignore[misc]
+        config.risk.max_open_positions = 5
 
 
 # --- interpolation --------------------------------------------------------------------------
