@@ -109,7 +109,7 @@ class PerformanceMetrics:
         """``(label, formatted value)`` pairs, strategy figures then buy-and-hold's."""
         pairs = [(label, strategy) for label, strategy, _ in self.comparison_rows()]
         pairs += [
-            (f"Buy & hold {label[0].lower()}{label[1:]}", bench)
+            (f"Buy & hold {_lower_first(label)}", bench)
             for label, _, bench in self.comparison_rows()
             if bench
         ]
@@ -291,6 +291,11 @@ def _configured_slippage(value: MetadataValue) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _lower_first(label: str) -> str:
+    # "Total return" → "total return", but "CAGR" stays "CAGR".
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
 
 
 def _money(value: float | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -260,6 +261,7 @@ def test_metrics_rows_format_money_percent_and_duration() -> None:
     assert rows["Max drawdown duration"] == "3.0 h"
     assert rows["Average slippage"] == "5 bps"
     assert rows["Buy & hold total return"] == "20.00%"
+    assert rows["Buy & hold CAGR"] == compare["CAGR"][1]
     assert compare["Total return"] == ("26.50%", "20.00%")
     assert compare["Max drawdown"] == ("10.00%", "4.55%")
 
@@ -268,3 +270,26 @@ def test_longest_run_counts_longest_true_stretch() -> None:
     assert longest_run(np.array([True, False, True, True, True, False, True])) == 3
     assert longest_run(np.array([], dtype=bool)) == 0
     assert longest_run(np.array([True, True])) == 2
+
+
+def test_compute_metrics_zero_bars_reports_nothing_without_error() -> None:
+    # Arrange
+    empty = np.array([], dtype=np.float64)
+    result = replace(
+        make_result(trades=[]),
+        ts_ms=np.array([], dtype=np.int64),
+        open=empty,
+        high=empty,
+        low=empty,
+        close=empty,
+        equity=empty,
+        position_qty=empty,
+    )
+
+    # Act
+    m = compute_metrics(result)
+
+    # Assert
+    assert (m.n_bars, m.total_return_pct, m.max_drawdown_pct, m.days) == (0, 0.0, 0.0, 0.0)
+    assert m.final_equity == 1000.0
+    assert m.buy_and_hold_return_pct == 0.0

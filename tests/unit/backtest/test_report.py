@@ -8,6 +8,7 @@ import math
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from tradebot.backtest.metrics import compute_metrics
 from tradebot.backtest.report import metrics_table, write_report
 from tradebot.backtest.report.charts import decimate
 from tradebot.backtest.report.writer import fill_reasons
-from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.result import BacktestResult, FloatArray, IntArray
 from tradebot.domain.decisions import Decision, RiskCheck, RiskVerdict, Signal, SignalAction
 from tradebot.domain.orders import ClientOrderId, Fill, OrderSide
 from tradebot.domain.portfolio import Portfolio
@@ -31,7 +32,15 @@ PLAN = [(50, "buy", "0.1", "ema 12 crossed above ema 26"), (80, "sell", "0.1", "
 PLAN += [(150, "buy", "0.05", "ema 12 crossed above ema 26"), (170, "sell", "0.05", "stop")]
 
 
-def seeded_bars(n: int, seed: int = 7) -> dict[str, np.ndarray]:
+class Bars(TypedDict):
+    ts_ms: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+
+
+def seeded_bars(n: int, seed: int = 7) -> Bars:
     rng = np.random.default_rng(seed)
     close = 42_000 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
     open_ = np.concatenate(([42_000.0], close[:-1]))

@@ -56,7 +56,7 @@ def build_figure(result: BacktestResult, fill_reasons: Mapping[str, str]) -> go.
         shared_xaxes=True,
         vertical_spacing=0.04,
         row_heights=[0.5, 0.3, 0.2],
-        subplot_titles=("Price", "Equity vs buy & hold", "Drawdown (%)"),
+        subplot_titles=(f"{result.symbol} price", "Equity vs buy & hold", "Drawdown (%)"),
     )
     x = result.ts_ms.astype(np.float64)
     _add_price(fig, result, x)
@@ -66,8 +66,8 @@ def build_figure(result: BacktestResult, fill_reasons: Mapping[str, str]) -> go.
         height=900,
         template="plotly_white",
         hovermode="x unified",
-        legend={"orientation": "h", "y": 1.04, "x": 0},
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.05, "x": 0},
+        margin={"l": 60, "r": 20, "t": 40, "b": 60},
     )
     fig.update_xaxes(type="date", rangeslider_visible=False)
     fig.update_yaxes(title_text=result.symbol.split("/")[-1], row=1, col=1)

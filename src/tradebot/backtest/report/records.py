@@ -99,10 +99,9 @@ def write_fills_csv(path: Path, fills: Iterable[Fill]) -> None:
 
 def write_decisions_jsonl(path: Path, decisions: Iterable[Decision]) -> None:
     """The decision log: one JSON object a line, in time order."""
+    encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
     with path.open("w", encoding="utf-8") as out:
-        for decision in decisions:
-            out.write(json.dumps(decision_record(decision), allow_nan=False))
-            out.write("\n")
+        out.writelines(encode(decision_record(d)) + "\n" for d in decisions)
 
 
 def write_metrics_json(path: Path, result: BacktestResult, metrics: PerformanceMetrics) -> None:
