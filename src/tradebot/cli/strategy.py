@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tradebot.data.load import load_candles, sample_path
+from tradebot.data.repair import Repair
 from tradebot.domain.errors import ConfigError, DataError, StrategyError
 from tradebot.strategy.lookahead import LookaheadFinding, LookaheadReport, check_lookahead
 from tradebot.strategy.registry import (
@@ -55,12 +55,15 @@ def lookahead_check(
     ] = None,
     cuts: Annotated[int, typer.Option(min=1, help="Truncated histories to try.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed for where the cuts fall.")] = 0,
+    repair: Annotated[
+        Repair, typer.Option(help="Bad data: refuse (default), drop or ffill.")
+    ] = "refuse",
 ) -> None:
     """Recompute a strategy on truncated histories; exit 1 if a value depends on the future."""
     console = Console(width=160)
     try:
         built = create_strategy(strategy, parse_params(param or []))
-        candles = _candles(data)
+        candles = load_candles(data or sample_path(DEFAULT_SAMPLE), repair=repair)
         report = check_lookahead(built, candles, n_cuts=cuts, seed=seed)
     except (ConfigError, DataError, StrategyError) as e:
         console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
@@ -68,10 +71,6 @@ def lookahead_check(
     _print_report(console, report)
     if report.has_lookahead:
         raise typer.Exit(1)
-
-
-def _candles(data: Path | None) -> pd.DataFrame:
-    return load_candles(data if data is not None else sample_path(DEFAULT_SAMPLE))
 
 
 def _print_report(console: Console, report: LookaheadReport) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.errors import StrategyError
+from tradebot.domain.errors import DataError, StrategyError
 from tradebot.strategy.base import Bars, FloatArray, Strategy
 
 SIGNAL_COLUMN = "signal"
@@ -99,9 +99,17 @@ def check_lookahead(
     which bounds the run time on long histories.
 
     Raises:
+        DataError: fewer candles than the warm-up plus three.
         StrategyError: the strategy raised on the full history, or on a truncated one in
             ``calculate_indicators``.
     """
+    minimum = strategy.warmup_bars + 3
+    if len(candles) < minimum:
+        msg = (
+            f"lookahead check of {strategy.name} needs at least {minimum} candles"
+            f" (warm-up {strategy.warmup_bars} + 3), got {len(candles)}"
+        )
+        raise DataError(msg)
     full_bars = _indicators(strategy, candles)
     n_bars = full_bars.n_bars
     full_signals = _signals(strategy, full_bars, 0, n_bars, strict=True)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from strategy_candles import PEEKING
 
+from tradebot.domain.errors import DataError
 from tradebot.strategy.base import Strategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
 from tradebot.strategy.lookahead import (
@@ -96,3 +97,8 @@ def test_choose_cuts_spread_after_warmup_and_last_bars() -> None:
     assert np.diff(cuts).max() < 2 * 3000 / 37
     assert cuts == choose_cuts(3000, warmup_bars=26, n_cuts=40, seed=7)
     assert cuts != choose_cuts(3000, warmup_bars=26, n_cuts=40, seed=8)
+
+
+def test_check_lookahead_too_few_candles_says_how_many_needed(btc_3000: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match=r"needs at least 29 candles .* got 20"):
+        check_lookahead(EmaCrossover(), btc_3000.iloc[:20])

@@ -66,3 +66,18 @@ def test_lookahead_check_default_data_is_the_bundled_sample(app: typer.Typer) ->
     result = CliRunner().invoke(app, ["lookahead-check", "breakout", "--cuts", "5"])
     assert result.exit_code == 0, result.output
     assert "breakout: 8784 bars, 5 truncated histories" in result.output
+
+
+def test_lookahead_check_gappy_data_refused_unless_repaired(
+    app: typer.Typer, tmp_path: Path, btc_3000: pd.DataFrame
+) -> None:
+    path = tmp_path / "binance_BTC-USDT_1h.csv"
+    gappy = btc_3000.drop(index=range(1000, 1005))
+    gappy.rename(columns={"ts_ms": "timestamp"}).to_csv(path, index=False)
+    refused = CliRunner().invoke(app, ["lookahead-check", "breakout", "--data", str(path)])
+    args = ["lookahead-check", "breakout", "--data", str(path), "--repair", "ffill"]
+    repaired = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2
+    assert "5 missing candle" in refused.output
+    assert repaired.exit_code == 0, repaired.output
+    assert "breakout: 3000 bars" in repaired.output
