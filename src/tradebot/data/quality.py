@@ -18,6 +18,7 @@ check near one second.
 from __future__ import annotations
 
 import warnings
+from datetime import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -33,6 +34,7 @@ from tradebot.data.frame import (
     infer_timeframe,
     row_list,
     timeframe_offset_ms,
+    utc,
 )
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
@@ -82,6 +84,11 @@ class Finding:
     def severity(self) -> Severity:
         """Error or warning, by kind."""
         return _SEVERITY.get(self.issue, Severity.ERROR)
+
+    @property
+    def times(self) -> tuple[datetime, ...]:
+        """The rows' open times as aware UTC datetimes."""
+        return tuple(utc(t) for t in self.ts_ms)
 
     @property
     def count(self) -> int:
