@@ -47,7 +47,7 @@ def database_url(url_or_path: str | Path | URL) -> URL:
         return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
     try:
         url = make_url(text)
-    except ArgumentError as e:
+    except (ArgumentError, ValueError) as e:
         raise ConfigError(
             "database.url is not a valid URL: use a file path or "
             "postgresql+psycopg://user:password@host:5432/dbname"
