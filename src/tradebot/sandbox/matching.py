@@ -78,7 +78,9 @@ class MatchingEngine:
         if req.type in STOP_TYPES and would_trigger(req, price_now):
             raise ApiError(-2010, "Order would trigger immediately.")
         book = self.books[req.symbol]
-        crosses = req.type != "MARKET" and bool(book.plan(req.side, None, None, req.price))
+        crosses = req.type in ("LIMIT", "LIMIT_MAKER") and bool(
+            book.plan(req.side, None, None, req.price)
+        )
         if req.type == "LIMIT_MAKER" and crosses:
             raise ApiError(-2010, "Order would immediately match and take.")
         order = self._new_order(req)
