@@ -33,7 +33,7 @@ def test_list_samples_names_bundled_files() -> None:
 
 
 def test_sample_path_unknown_name_lists_choices() -> None:
-    with pytest.raises(DataError, match="choose one of: binance_BTC-USDT_1h_2024.csv.gz"):
+    with pytest.raises(DataError, match=r"choose one of: binance_BTC-USDT_1h_2024\.csv\.gz"):
         sample_path("nope.csv")
 
 
