@@ -76,7 +76,7 @@ class SandboxServer:
     async def start(self) -> None:
         """Bind the port and start serving (and replaying, unless deterministic)."""
         self.loop = asyncio.get_running_loop()
-        self._runner = web.AppRunner(self._build_app(), access_log=None)
+        self._runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=0.05)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
