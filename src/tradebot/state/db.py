@@ -155,7 +155,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def migrate(url_or_path: str | Path) -> None:
+def migrate(url_or_path: str | Path | URL) -> None:
     """Upgrade the database at ``url_or_path`` to the newest schema."""
     database = Database(url_or_path)
     try:
@@ -164,7 +164,7 @@ def migrate(url_or_path: str | Path) -> None:
         database.close()
 
 
-def create_database(url_or_path: str | Path) -> Database:
+def create_database(url_or_path: str | Path | URL) -> Database:
     """Open the database at ``url_or_path``, creating and migrating it as needed."""
     database = Database(url_or_path)
     database.migrate()

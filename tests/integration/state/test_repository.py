@@ -150,11 +150,16 @@ def test_transaction_that_raises_leaves_nothing_written(repo: Repository) -> Non
     order = make_order()
     repo.record_order_intent(order)
     fill = make_fill(order, "0.0005", "97000.5", trade_id="t-1")
+
+    def crash_mid_transaction() -> None:
+        with repo.transaction() as tx:
+            tx.record_fill(fill)
+            tx.save_position(Position(SYMBOL, "BTC", "USDT", qty=D("0.0005")))
+            raise RuntimeError("crash between the fill and its position")
+
     # Act
-    with pytest.raises(RuntimeError, match="crash"), repo.transaction() as tx:
-        tx.record_fill(fill)
-        tx.save_position(Position(SYMBOL, "BTC", "USDT", qty=D("0.0005")))
-        raise RuntimeError("crash between the fill and its position")
+    with pytest.raises(RuntimeError, match="crash"):
+        crash_mid_transaction()
     # Assert
     assert repo.fills() == []
     assert repo.positions() == []
@@ -223,7 +228,7 @@ def test_trade_and_snapshot_round_trip_exactly(repo: Repository) -> None:
 
 def test_money_column_refuses_a_float(repo: Repository) -> None:
     position = Position(SYMBOL, "BTC", "USDT", qty=0.1)  # type: ignore[arg-type]
-    with pytest.raises(StatementError, match="money columns take Decimal, got float 0.1"):
+    with pytest.raises(StatementError, match=r"money columns take Decimal, got float 0\.1"):
         repo.save_position(position)
 
 
