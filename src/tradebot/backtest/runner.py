@@ -60,6 +60,13 @@ class Backtester:
         self.progress = progress
         self.symbol = engine.symbol
         self._tape = _Tape()
+        self._ohlc: tuple[list[int], list[float], list[float], list[float], list[float]] = (
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
 
     def run(self, candles: pd.DataFrame) -> BacktestResult:
         """Simulate every bar of ``candles`` and return trades, fills, equity and decisions."""
@@ -70,6 +77,14 @@ class Backtester:
     # ----------------------------------------------------------------- the loop
     def _loop(self, bars: Bars) -> None:
         n = bars.n_bars
+        # Python lists index to Python numbers, several times faster than numpy scalars.
+        self._ohlc = (
+            bars.ts_ms.tolist(),
+            bars["open"].tolist(),
+            bars["high"].tolist(),
+            bars["low"].tolist(),
+            bars["close"].tolist(),
+        )
         candidates = self._candidates(bars)
         ptr, i = 0, 0
         next_report = 0
@@ -108,8 +123,8 @@ class Backtester:
 
     def _visit(self, bars: Bars, j: int) -> None:
         ex, symbol = self.exchange, self.symbol
-        o, h, lo, c = bars["open"][j], bars["high"][j], bars["low"][j], bars["close"][j]
-        self._handle(ex.open_bar(symbol, int(bars.ts_ms[j]), o, h, lo, c))
+        ts, o, h, lo, c = self._ohlc
+        self._handle(ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]))
         self._handle(ex.trade_bar(symbol))
         commands, decision = self.engine.on_bar_closed(bars, j)
         self._execute(commands)

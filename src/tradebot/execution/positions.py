@@ -37,6 +37,7 @@ class PositionManager:
         self.markets = markets
         self.protection: dict[str, Protection] = {}
         self.trades: list[Trade] = []
+        self._dust = {s: max(m.min_qty, m.qty_step) for s, m in markets.items()}
 
     def position(self, symbol: str) -> Position | None:
         """The position in ``symbol`` (None if never opened)."""
@@ -44,8 +45,7 @@ class PositionManager:
 
     def dust_qty(self, symbol: str) -> Decimal:
         """Below this a holding cannot be sold, so it counts as flat."""
-        market = self.markets[symbol]
-        return max(market.min_qty, market.qty_step)
+        return self._dust[symbol]
 
     def sellable_qty(self, symbol: str) -> Decimal:
         """What can be sold now, rounded down to the lot step."""
@@ -56,8 +56,8 @@ class PositionManager:
 
     def is_flat(self, symbol: str) -> bool:
         """True when nothing sellable is held."""
-        pos = self.portfolio.position(symbol)
-        return pos is None or pos.qty <= self.dust_qty(symbol)
+        pos = self.portfolio.positions.get(symbol)
+        return pos is None or pos.qty <= self._dust[symbol]
 
     def on_fill(self, fill: Fill) -> Trade | None:
         """Book a fill; return the trade it closed, labelled with the exit reason."""

@@ -25,8 +25,6 @@ from tradebot.domain.orders import (
     TimeInForce,
 )
 
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-
 
 class OrderRole(StrEnum):
     """Why an order exists; part of its client id and of the trade's exit reason."""
@@ -48,15 +46,6 @@ class OrderRole(StrEnum):
         }.get(self, "")
 
 
-def _base36(n: int) -> str:
-    digits = []
-    while True:
-        n, r = divmod(n, 36)
-        digits.append(_BASE36[r])
-        if not n:
-            return "".join(reversed(digits))
-
-
 def make_client_order_id(
     prefix: str, symbol: str, bar_ts_ms: int, role: OrderRole, attempt: int = 0
 ) -> ClientOrderId:
@@ -67,7 +56,7 @@ def make_client_order_id(
     """
     compact = "".join(ch for ch in symbol if ch.isalnum())
     suffix = role.value if attempt == 0 else f"{role.value}{attempt}"
-    cid = f"{prefix}-{compact}-{_base36(bar_ts_ms)}-{suffix}"
+    cid = f"{prefix}-{compact}-{bar_ts_ms}-{suffix}"
     if len(cid) > 36:
         raise StateError(f"client order id {cid!r} is longer than 36 characters")
     return ClientOrderId(cid)
@@ -112,12 +101,16 @@ class OrderRouter:
         """The order with that id, if the engine sent it."""
         return self._orders.get(client_order_id)
 
+    @property
+    def has_open_orders(self) -> bool:
+        """True while any order the engine sent may still fill."""
+        return bool(self._open)
+
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """The engine's orders that are still working."""
-        stale = [cid for cid, o in self._open.items() if not o.is_open]
-        for cid in stale:
-            del self._open[cid]
-        return [o for o in self._open.values() if symbol in (None, o.symbol)]
+        if symbol is None:
+            return list(self._open.values())
+        return [o for o in self._open.values() if o.symbol == symbol]
 
     def place(self, intent: OrderIntent, bar_ts_ms: int) -> PlaceOrder:
         """Register an order for ``intent`` and return the command that sends it."""
@@ -169,6 +162,8 @@ class OrderRouter:
         if order.status is OrderStatus.SUBMITTING or order.status is OrderStatus.UNKNOWN:
             order.transition(OrderStatus.OPEN, fill.ts_ms)
         order.apply_fill(fill)
+        if not order.is_open:
+            self._open.pop(order.client_order_id, None)
         return order
 
     def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> None:
@@ -179,6 +174,8 @@ class OrderRouter:
         if status is OrderStatus.CANCELED and order.status is OrderStatus.SUBMITTING:
             order.transition(OrderStatus.OPEN, ts_ms)
         order.transition(status, ts_ms)
+        if not order.is_open:
+            self._open.pop(client_order_id, None)
 
     def forget_closed(self) -> None:
         """Drop terminal orders (a long backtest would otherwise keep every order)."""

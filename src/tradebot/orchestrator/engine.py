@@ -100,17 +100,22 @@ class TradingEngine:
     def on_bar_closed(self, bars: Bars, i: int) -> tuple[list[Command], Decision | None]:
         """Evaluate the strategy at the close of bar ``i`` and decide."""
         ts = int(bars.ts_ms[i])
-        close = decimal_from_float(bars["close"][i])
         self._roll_day(bars, i)
         flat = self.positions.is_flat(self.symbol)
         signal = self._signal(bars, i, flat)
-        commands, action, verdict = self._act(signal, bars, i, close, flat)
+        outcome: Outcome
+        if signal.action is SignalAction.HOLD and flat and not self.router.has_open_orders:
+            outcome = ([], "hold", None)  # the common case, kept cheap
+        else:
+            outcome = self._act(signal, bars, i, decimal_from_float(bars["close"][i]), flat)
+        commands, action, verdict = outcome
         cash = self.portfolio.cash
         pos = self.positions.position(self.symbol)
         qty = pos.qty if pos else ZERO
         self._last_close_state = (cash, qty)
         if action == "hold" and not self.settings.record_holds:
             return commands, None
+        close = float(bars["close"][i])
         decision = Decision(
             ts_ms=ts,
             symbol=self.symbol,
@@ -119,7 +124,7 @@ class TradingEngine:
             verdict=verdict,
             action=action,
             client_order_ids=tuple(c.client_order_id for c in commands),
-            equity=float(cash + qty * close),
+            equity=float(cash) + float(qty) * close,
             cash=float(cash),
             position_qty=float(qty),
         )
