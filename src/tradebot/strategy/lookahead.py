@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -103,13 +103,7 @@ def check_lookahead(
         StrategyError: the strategy raised on the full history, or on a truncated one in
             ``calculate_indicators``.
     """
-    minimum = strategy.warmup_bars + 3
-    if len(candles) < minimum:
-        msg = (
-            f"lookahead check of {strategy.name} needs at least {minimum} candles"
-            f" (warm-up {strategy.warmup_bars} + 3), got {len(candles)}"
-        )
-        raise DataError(msg)
+    _require_length(strategy, len(candles))
     full_bars = _indicators(strategy, candles)
     n_bars = full_bars.n_bars
     full_signals = _signals(strategy, full_bars, 0, n_bars, strict=True)
@@ -124,19 +118,20 @@ def check_lookahead(
         for finding in found:
             _tally(tallies, finding)
     findings = tuple(
-        LookaheadFinding(
-            t.first.column,
-            t.first.first_bar,
-            t.first.first_ts_ms,
-            t.first.cut,
-            t.first.full_value,
-            t.first.truncated_value,
-            t.max_abs_diff,
-            t.n_cuts,
-        )
+        replace(t.first, max_abs_diff=t.max_abs_diff, n_cuts=t.n_cuts)
         for t in sorted(tallies.values(), key=lambda t: (t.first.first_bar, t.first.column))
     )
     return LookaheadReport(strategy.name, n_bars, tuple(cuts), tuple(full_bars), findings)
+
+
+def _require_length(strategy: Strategy, n_candles: int) -> None:
+    minimum = strategy.warmup_bars + 3
+    if n_candles < minimum:
+        msg = (
+            f"lookahead check of {strategy.name} needs at least {minimum} candles"
+            f" (warm-up {strategy.warmup_bars} + 3), got {n_candles}"
+        )
+        raise DataError(msg)
 
 
 def _indicators(strategy: Strategy, candles: pd.DataFrame) -> Bars:
