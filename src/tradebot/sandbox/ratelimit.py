@@ -18,6 +18,7 @@ _WINDOW_S = 60.0
 
 @dataclass(slots=True)
 class _Client:
+    anchor: float
     window: int = -1
     used: int = 0
     limited_until: float = 0.0
@@ -35,7 +36,7 @@ class RateLimitError(ApiError):
 
 
 class RateLimiter:
-    """Fixed one-minute weight windows per client key."""
+    """Fixed one-minute weight windows per client key, counted from its first request."""
 
     def __init__(
         self, limit: int, calls_before_ban: int, ban_s: float, clock: Callable[[], float]
@@ -53,8 +54,8 @@ class RateLimiter:
             RateLimitError: 429 over the limit, 418 while banned.
         """
         now = self._clock()
-        state = self._clients.setdefault(client, _Client())
-        window = int(now // _WINDOW_S)
+        state = self._clients.setdefault(client, _Client(anchor=now))
+        window = int((now - state.anchor) // _WINDOW_S)
         if window != state.window:
             state.window, state.used = window, 0
         if now < state.banned_until:
@@ -72,7 +73,7 @@ class RateLimiter:
                 state.banned_until = now + self.ban_s
                 raise self._banned(state, now)
         else:
-            state.limited_until = (window + 1) * _WINDOW_S
+            state.limited_until = state.anchor + (window + 1) * _WINDOW_S
         retry = max(1, math.ceil(state.limited_until - now))
         raise RateLimitError(
             429,
