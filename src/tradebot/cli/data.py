@@ -1,4 +1,4 @@
-"""``tradebot data check|list|import|export``: look at, check and move candle data.
+"""``tradebot data check|list|import|export|archive``: look at, check and move candle data.
 
 ``check`` reads a candle file, a bundled sample name or a stored symbol, prints the quality
 report and exits 1 when the data is not tradeable (after the repair, if one was chosen).
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
     data_app.command("list")(list_data)
     data_app.command("import")(import_data)
     data_app.command("export")(export_data)
+    data_app.command("archive")(archive_data)
     app.add_typer(data_app, name="data")
 
 
@@ -143,6 +144,27 @@ def export_data(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"exported {rows:,} {symbol} {timeframe} candles to {file}")
+
+
+def archive_data(
+    symbol: Annotated[str, typer.Option(help="CCXT symbol, e.g. BTC/USDT.")],
+    timeframe: Annotated[str, typer.Option(help="e.g. 1m.")],
+    before: Annotated[str, typer.Option(help="Move candles opened before this UTC date/time.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Move old candles from SQL to the Parquet cold tier (reads see both as one)."""
+    before_ms = _bounds(before, None)[0]
+    if before_ms is None:
+        typer.echo("error: --before is empty", err=True)
+        raise typer.Exit(2)
+    try:
+        with CandleStore(db) as store:
+            moved = store.archive(symbol, timeframe, before_ms)
+            where = store.cold.path(symbol, timeframe) if store.cold else "?"
+    except DataError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"archived {moved:,} {symbol} {timeframe} candles to {where}")
 
 
 def render_report(console: Console, name: str, report: QualityReport) -> None:

@@ -4,6 +4,7 @@ The warm store of the design: the tables ``candles`` (primary key symbol, timefr
 on SQLite a WITHOUT ROWID table, so a date-range read is one clustered index scan) and
 ``ticks`` (public trades; primary key symbol, trade_id, so re-recording a stream is
 idempotent). This is the one data module that imports SQLAlchemy (an import-linter rule).
+Old history can be archived to a Parquet cold tier (``tradebot.data.cold``).
 
 Bulk reads and writes go through the DBAPI cursor of the SQLAlchemy engine with the
 statement SQLAlchemy compiled for its dialect: building SQLAlchemy ``Row`` objects for a year
@@ -39,8 +40,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from tradebot.data.cold import ColdStore
 from tradebot.data.frame import CANDLE_COLUMNS, VALUE_COLUMNS, candles_from_arrays
 from tradebot.data.load import load_candles, write_candle_file
+from tradebot.data.quality import find_gaps
 from tradebot.data.repair import Repair
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
@@ -102,11 +105,17 @@ def engine_url(path_or_url: str | Path) -> str:
 class CandleStore:
     """Candles and ticks in one SQL database (a SQLite file or a PostgreSQL URL).
 
-    ``end_ms`` bounds are exclusive everywhere: ``start_ms <= ts_ms < end_ms``.
+    With a cold directory (by default ``<db stem>_cold/`` beside a SQLite file; none for a
+    URL unless given) ``archive`` moves old candles to Parquet and ``read``/``ranges`` see
+    both tiers as one. ``end_ms`` bounds are exclusive: ``start_ms <= ts_ms < end_ms``.
     """
 
-    def __init__(self, path_or_url: str | Path) -> None:
+    def __init__(self, path_or_url: str | Path, cold_dir: str | Path | None = None) -> None:
         self.url = engine_url(path_or_url)
+        if cold_dir is None and "://" not in str(path_or_url):
+            db = Path(path_or_url).expanduser()
+            cold_dir = db.with_name(f"{db.stem}_cold")
+        self.cold = None if cold_dir is None else ColdStore(Path(cold_dir))
         self._engine = create_engine(self.url)
         if self._engine.dialect.name == "sqlite":
             event.listen(self._engine, "connect", _sqlite_pragmas)
@@ -140,7 +149,45 @@ class CandleStore:
     def read(
         self, symbol: str, timeframe: str, start_ms: int | None = None, end_ms: int | None = None
     ) -> pd.DataFrame:
-        """Candles of ``[start_ms, end_ms)`` as a sorted candle frame (maybe empty)."""
+        """Candles of ``[start_ms, end_ms)`` from both tiers, sorted (maybe empty).
+
+        Where both tiers hold a bar the SQL row wins: it was written later.
+        """
+        warm = self._read_warm(symbol, timeframe, start_ms, end_ms)
+        cold = None if self.cold is None else self.cold.read(symbol, timeframe, start_ms, end_ms)
+        if cold is None or cold.empty:
+            return warm
+        if warm.empty:
+            return cold
+        both = pd.concat([cold, warm], ignore_index=True)
+        if warm["ts_ms"].iloc[0] > cold["ts_ms"].iloc[-1]:
+            return both
+        both = both.drop_duplicates("ts_ms", keep="last").sort_values("ts_ms", kind="stable")
+        return both.reset_index(drop=True)
+
+    def archive(self, symbol: str, timeframe: str, before_ms: int) -> int:
+        """Move candles older than ``before_ms`` from SQL to the cold Parquet file.
+
+        Raises:
+            DataError: the store has no cold directory.
+        """
+        if self.cold is None:
+            raise DataError("this store has no cold directory; open it with cold_dir=PATH")
+        frame = self._read_warm(symbol, timeframe, None, before_ms)
+        if frame.empty:
+            return 0
+        self.cold.merge(symbol, timeframe, frame)
+        c = candles_table.c
+        stmt = candles_table.delete().where(
+            c.symbol == symbol, c.timeframe == timeframe, c.ts_ms < before_ms
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+        return len(frame)
+
+    def _read_warm(
+        self, symbol: str, timeframe: str, start_ms: int | None, end_ms: int | None
+    ) -> pd.DataFrame:
         c = candles_table.c
         stmt = select(c.ts_ms, *(c[name] for name in VALUE_COLUMNS)).where(
             c.symbol == symbol, c.timeframe == timeframe
@@ -156,11 +203,12 @@ class CandleStore:
         return candles_from_arrays(grid[:, 0].astype(np.int64), *grid[:, 1:].T)
 
     def delete(self, symbol: str, timeframe: str) -> int:
-        """Remove every candle of (symbol, timeframe); returns rows removed."""
+        """Remove every candle of (symbol, timeframe), both tiers; returns rows removed."""
         c = candles_table.c
         stmt = candles_table.delete().where(c.symbol == symbol, c.timeframe == timeframe)
         with self._engine.begin() as conn:
-            return conn.execute(stmt).rowcount
+            removed = int(conn.execute(stmt).rowcount)
+        return removed + (0 if self.cold is None else self.cold.delete(symbol, timeframe))
 
     def ranges(self) -> list[StoredRange]:
         """Every (symbol, timeframe) stored, with its first and last bar, rows and gaps."""
@@ -172,10 +220,26 @@ class CandleStore:
         )
         with self._engine.connect() as conn:
             groups = conn.execute(stmt).all()
-        return [
+        cold = self.cold
+        cold_series = set() if cold is None else set(cold.series())
+        warm = [
             StoredRange(sym, tf, int(first), int(last), int(n), *self._gaps(sym, tf))
             for sym, tf, first, last, n in groups
+            if (sym, tf) not in cold_series
         ]
+        tiered = [self._tiered_range(cold, sym, tf) for sym, tf in cold_series if cold]
+        return sorted([*warm, *tiered], key=lambda r: (r.symbol, r.timeframe))
+
+    def _tiered_range(self, cold: ColdStore, symbol: str, timeframe: str) -> StoredRange:
+        # both tiers' timestamps, merged in numpy (cold files are read by column)
+        c = candles_table.c
+        stmt = select(c.ts_ms).where(c.symbol == symbol, c.timeframe == timeframe)
+        with self._cursor(stmt) as cursor:
+            warm = np.fromiter((row[0] for row in cursor.fetchall()), np.int64)
+        ts = np.union1d(cold.timestamps(symbol, timeframe), warm)
+        gaps = find_gaps(ts, timeframe)
+        missing = sum(g.missing for g in gaps)
+        return StoredRange(symbol, timeframe, int(ts[0]), int(ts[-1]), ts.size, len(gaps), missing)
 
     def _gaps(self, symbol: str, timeframe: str) -> tuple[int, int]:
         # gap count and missing candles, by a window function over the clustered key

@@ -63,9 +63,14 @@ def test_data_import_list_export_round_trip(tmp_path: Path, make_candles: MakeCa
         "data", "export", str(target), "--symbol", "BTC/USDT", "--timeframe", "1m",
         "--start", "2024-01-01T01:00", "--db", db,
     )  # fmt: skip
+    code_archive, out_archive = _run(
+        "data", "archive", "--symbol", "BTC/USDT", "--timeframe", "1m",
+        "--before", "2024-01-01T00:30", "--db", db,
+    )  # fmt: skip
     code_check, out_check = _run("data", "check", "BTC/USDT", "--timeframe", "1m", "--db", db)
     # Assert
-    assert (code_import, code_list, code_export, code_check) == (0, 0, 0, 0)
+    assert (code_import, code_list, code_export, code_archive, code_check) == (0, 0, 0, 0, 0)
+    assert "archived 30 BTC/USDT 1m candles" in out_archive
     assert "imported 120 BTC/USDT 1m candles" in out_import
     assert "BTC/USDT" in out_list
     assert "2024-01-01 01:59 UTC" in out_list

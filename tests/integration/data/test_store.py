@@ -138,5 +138,41 @@ def test_store_postgres_round_trip_and_ranges(make_candles: MakeCandles) -> None
         pg.write("TEST/USDT", "1m", frame.iloc[:10])
         pd.testing.assert_frame_equal(pg.read("TEST/USDT", "1m"), frame)
         mine = [r for r in pg.ranges() if r.symbol == "TEST/USDT"]
-        assert mine == [StoredRange("TEST/USDT", "1m", START_MS, START_MS + 199 * MINUTE, 199, 1, 1)]
+        assert mine == [
+            StoredRange("TEST/USDT", "1m", START_MS, START_MS + 199 * MINUTE, 199, 1, 1)
+        ]
         pg.delete("TEST/USDT", "1m")
+
+
+def test_store_archive_moves_old_rows_to_parquet_and_reads_both(
+    store: CandleStore, make_candles: MakeCandles
+) -> None:
+    # Arrange: minute 70 missing, so ranges must see a gap across the two tiers
+    frame = make_candles(100).drop(index=[70]).reset_index(drop=True)
+    store.write("BTC/USDT", "1m", frame)
+    # Act
+    moved = store.archive("BTC/USDT", "1m", before_ms=START_MS + 60 * MINUTE)
+    # Assert
+    assert moved == 60
+    assert store.cold is not None
+    assert len(load_candles(store.cold.path("BTC/USDT", "1m"))) == 60
+    pd.testing.assert_frame_equal(store.read("BTC/USDT", "1m"), frame)
+    window = store.read("BTC/USDT", "1m", START_MS + 55 * MINUTE, START_MS + 65 * MINUTE)
+    assert window["ts_ms"].tolist() == [START_MS + m * MINUTE for m in range(55, 65)]
+    assert store.ranges() == [
+        StoredRange("BTC/USDT", "1m", START_MS, START_MS + 99 * MINUTE, 99, 1, 1)
+    ]
+
+
+def test_store_write_after_archive_overrides_cold_row(
+    store: CandleStore, make_candles: MakeCandles
+) -> None:
+    frame = make_candles(20)
+    store.write("BTC/USDT", "1m", frame)
+    store.archive("BTC/USDT", "1m", before_ms=START_MS + 20 * MINUTE)
+    store.write("BTC/USDT", "1m", frame.iloc[[3]].assign(close=123.0))
+    out = store.read("BTC/USDT", "1m")
+    assert len(out) == 20
+    assert out.loc[3, "close"] == 123.0
+    assert store.delete("BTC/USDT", "1m") == 21  # 1 warm row + 20 cold rows
+    assert store.read("BTC/USDT", "1m").empty
