@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import backtest, config, data, strategy
+from tradebot.cli import backtest, config, data, sandbox, strategy
 
-MODULES: list[ModuleType] = [backtest, strategy, config, data]
+MODULES: list[ModuleType] = [backtest, strategy, config, data, sandbox]
