@@ -35,7 +35,7 @@ def load(size: str):  # type: ignore[no-untyped-def]
     from tradebot.data.load import load_candles
 
     if size == "all":
-        return load_candles(BTC_1M, repair="refuse", timeframe="1m") if False else _load_all()
+        return _load_all()
     start, end = YEAR_2024
     frame = load_candles(BTC_1M, start, end, timeframe="1m")
     n = int(len(frame) * float(size))
