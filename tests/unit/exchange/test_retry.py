@@ -84,3 +84,12 @@ async def test_call_with_retry_gives_up_after_max_attempts() -> None:
         await call_with_retry(flaky, RetryPolicy(max_attempts=3), sleep=Sleeps())
 
     assert flaky.calls == 3
+
+
+async def test_call_with_retry_long_ban_not_waited_out() -> None:
+    flaky, sleeps = Flaky(RateLimited("418", retry_after_s=120.0)), Sleeps()
+
+    with pytest.raises(RateLimited):
+        await call_with_retry(flaky, RetryPolicy(max_delay_s=20.0), sleep=sleeps)
+
+    assert sleeps.delays == []

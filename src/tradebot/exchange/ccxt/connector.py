@@ -30,7 +30,7 @@ from tradebot.exchange.ccxt.errors import DuplicateClientOrderId, IpBanned, tran
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
 from tradebot.exchange.ccxt.placement import build_request
 from tradebot.exchange.ccxt.ratelimit import SharedRateLimiter, request_weight
-from tradebot.exchange.ccxt.retry import RetryPolicy, backoff_for, call_with_retry
+from tradebot.exchange.ccxt.retry import RetryPolicy, backoff_for, call_with_retry, gives_up
 from tradebot.exchange.ccxt.stream import MarketTrade, Streams, StreamSettings
 from tradebot.exchange.port import Balance
 
@@ -283,7 +283,7 @@ class CcxtConnector:
                 if found is not None:
                     return found
                 last = error
-            if attempt >= self.retry.max_attempts:
+            if gives_up(last, attempt, self.retry):
                 raise last
             self.metrics.count("retry")
             await asyncio.sleep(backoff_for(last, self.retry.delay_s(attempt, self._rng)))

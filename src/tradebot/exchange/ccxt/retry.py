@@ -41,6 +41,17 @@ def backoff_for(error: ExchangeUnavailable, delay_s: float) -> float:
     return delay_s
 
 
+def gives_up(error: ExchangeUnavailable, attempt: int, policy: RetryPolicy) -> bool:
+    """True when no retry should follow: attempts used up, or the venue asks for a long wait.
+
+    A ban (418) or a 429 asking for more than ``max_delay_s`` is the caller's to handle: it
+    gets ``RateLimited`` at once instead of a call that silently hangs for minutes.
+    """
+    if attempt >= policy.max_attempts:
+        return True
+    return isinstance(error, RateLimited) and error.retry_after_s > policy.max_delay_s
+
+
 async def call_with_retry(
     call: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
@@ -51,7 +62,8 @@ async def call_with_retry(
 ) -> T:
     """Run an idempotent ``call``, retrying ``ExchangeUnavailable`` (and ``RateLimited``).
 
-    Every other error propagates at once.
+    Every other error propagates at once, and so does a rate limit asking for a longer wait
+    than ``policy.max_delay_s``.
 
     Raises:
         ExchangeUnavailable: the last transient failure, once attempts are exhausted.
@@ -62,7 +74,7 @@ async def call_with_retry(
         try:
             return await call()
         except ExchangeUnavailable as error:
-            if attempt >= policy.max_attempts:
+            if gives_up(error, attempt, policy):
                 raise
             if on_retry is not None:
                 on_retry(attempt, error)
