@@ -186,10 +186,15 @@ class Order:
         """Record a fill and move to PARTIALLY_FILLED or FILLED.
 
         Raises:
-            StateError: the fill is for another order or overfills this one.
+            StateError: the fill is for another order, overfills this one, or comes after
+                the order finished (nothing is booked then).
         """
         if fill.client_order_id != self.client_order_id:
             raise StateError(f"fill for {fill.client_order_id} applied to {self.client_order_id}")
+        if self.status.is_terminal:  # refuse before booking anything
+            raise StateError(
+                f"order {self.client_order_id}: cannot go from {self.status} to a fill"
+            )
         new_filled = self.filled_qty + fill.qty
         if new_filled > self.qty:
             raise StateError(

@@ -1,0 +1,259 @@
+"""Builders shared by the core tests: seeded candles, markets and a scripted test strategy.
+
+Test-only code lives here, never in ``src``: the strategy below signals on the bar indices a
+test names, so a test can place entries and exits exactly where it wants them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
+from tradebot.domain.decisions import HOLD, Signal, SignalAction
+from tradebot.domain.errors import OrderNotFound, OrderRejected
+from tradebot.domain.events import OrderFilled, OrderUpdated
+from tradebot.domain.market import Market
+from tradebot.domain.orders import OrderStatus
+from tradebot.domain.portfolio import Portfolio, Position
+from tradebot.exchange.simulated import FeeSchedule, SimEvent, SimulatedExchange
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.settings import EngineSettings
+from tradebot.risk.controller import RiskController, RiskLimits
+from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
+from tradebot.risk.stops import StopLossManager, StopMethod, StopParams
+from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
+
+HOUR_MS = 3_600_000
+START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+
+
+def make_candles(
+    n_bars: int = 500,
+    seed: int = 0,
+    *,
+    start: float = 100.0,
+    volatility: float = 0.01,
+    wick: float = 0.004,
+    gap: float = 0.0,
+    bar_ms: int = HOUR_MS,
+    start_ms: int = START_MS,
+) -> pd.DataFrame:
+    """Seeded synthetic candles with columns ``ts_ms, open, high, low, close, volume``.
+
+    Closes are a log-normal walk. Each open is the previous close moved by a random gap of
+    scale ``gap`` (0 = no gaps), and wicks reach beyond the body by exponential amounts of
+    scale ``wick``, so the OHLC relations hold on every bar.
+    """
+    rng = np.random.default_rng(seed)
+    close = start * np.exp(np.cumsum(rng.normal(0.0, volatility, n_bars)))
+    prev = np.concatenate(([start], close[:-1]))
+    open_ = prev * np.exp(rng.normal(0.0, gap, n_bars)) if gap > 0 else prev
+    body_high, body_low = np.maximum(open_, close), np.minimum(open_, close)
+    high = body_high * (1.0 + rng.exponential(wick, n_bars))
+    low = body_low * (1.0 - rng.exponential(wick, n_bars))
+    ts = start_ms + bar_ms * np.arange(n_bars, dtype=np.int64)
+    volume = rng.exponential(10.0, n_bars)
+    return pd.DataFrame(
+        {"ts_ms": ts, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
+    )
+
+
+def candles_from_rows(rows: Iterable[tuple[float, float, float, float]]) -> pd.DataFrame:
+    """Hand-written ``(open, high, low, close)`` bars, one hour apart, volume 1."""
+    data = np.asarray(list(rows), dtype=np.float64)
+    n = len(data)
+    return pd.DataFrame(
+        {
+            "ts_ms": START_MS + HOUR_MS * np.arange(n, dtype=np.int64),
+            "open": data[:, 0],
+            "high": data[:, 1],
+            "low": data[:, 2],
+            "close": data[:, 3],
+            "volume": np.ones(n),
+        }
+    )
+
+
+def make_market(
+    symbol: str = "BTC/USDT",
+    *,
+    price_step: str = "0.01",
+    qty_step: str = "0.00001",
+    min_qty: str = "0.00001",
+    min_notional: str = "5",
+) -> Market:
+    """A market with Binance-like BTC/USDT rules unless told otherwise."""
+    base, quote = symbol.split("/")
+    return Market(
+        symbol,
+        base,
+        quote,
+        Decimal(price_step),
+        Decimal(qty_step),
+        Decimal(min_qty),
+        Decimal(min_notional),
+    )
+
+
+class ScriptedStrategy(Strategy):
+    """BUY at the closes of ``buy_bars`` and SELL at the closes of ``sell_bars``; else HOLD.
+
+    It announces exactly those bars as ``signal_candidates`` (so the backtester may skip
+    every other bar), unless ``announce=False``, which makes the backtester ask every bar.
+    """
+
+    name: ClassVar[str] = "scripted"
+
+    def __init__(
+        self, buy_bars: Iterable[int] = (), sell_bars: Iterable[int] = (), announce: bool = True
+    ) -> None:
+        self.buy_bars = frozenset(int(i) for i in buy_bars)
+        self.sell_bars = frozenset(int(i) for i in sell_bars)
+        self.announce = announce
+
+    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """No indicators: the script is the signal."""
+        return candles
+
+    def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
+        """BUY or SELL on the scripted bars, whatever the position."""
+        if i in self.buy_bars:
+            return Signal(SignalAction.BUY, 1.0, f"scripted buy at bar {i}")
+        if i in self.sell_bars:
+            return Signal(SignalAction.SELL, 1.0, f"scripted sell at bar {i}")
+        return HOLD
+
+    def get_config(self) -> StrategyConfig:
+        """The script, for reports."""
+        return {"buys": len(self.buy_bars), "sells": len(self.sell_bars)}
+
+    def signal_candidates(self, bars: Bars) -> IndexArray | None:
+        """Exactly the scripted bars (or None: ask every bar)."""
+        if not self.announce:
+            return None
+        return np.asarray(sorted(self.buy_bars | self.sell_bars), dtype=np.int64)
+
+
+@dataclass(slots=True)
+class EventDriver:
+    """Feed an engine and a simulated exchange bar by bar, event by event, like the runner.
+
+    The Backtester visits bars in the same two phases; driving them here lets a test look at
+    the books after every single event (``after_event``) and see every command the engine
+    sends (``sent``). Every bar is visited, as in ``every_bar=True``.
+    """
+
+    engine: TradingEngine
+    exchange: SimulatedExchange
+    after_event: Callable[[DriverEvent], None] | None = None
+    sent: list[tuple[int, PlaceOrder]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    bar: int = -1
+
+    def run(self, candles: pd.DataFrame, before_bar: Callable[[int], None] | None = None) -> Bars:
+        """Visit every bar of ``candles``; ``before_bar(i)`` may change the engine first."""
+        bars = self.engine.prepare(candles)
+        symbol = self.engine.symbol
+        rows = zip(
+            bars.ts_ms.tolist(),
+            bars["open"].tolist(),
+            bars["high"].tolist(),
+            bars["low"].tolist(),
+            bars["close"].tolist(),
+            strict=True,
+        )
+        for i, (ts, o, h, lo, c) in enumerate(rows):
+            self.bar = i
+            if before_bar is not None:
+                before_bar(i)
+            self._handle(self.exchange.open_bar(symbol, ts, o, h, lo, c))
+            self._handle(self.exchange.trade_bar(symbol))
+            commands, _ = self.engine.on_bar_closed(bars, i)
+            self._execute(commands)
+            self._notify(None)
+        return bars
+
+    def _handle(self, events: list[SimEvent]) -> None:
+        for event in events:
+            if isinstance(event, OrderFilled):
+                commands = self.engine.on_fill(event.fill)
+            else:
+                commands = self.engine.on_order_update(event)
+            self._notify(event)
+            self._execute(commands)
+
+    def _execute(self, commands: list[Command]) -> None:
+        ex = self.exchange
+        for cmd in commands:
+            if isinstance(cmd, CancelOrder):
+                try:
+                    order = ex.cancel(cmd.client_order_id)
+                except OrderNotFound:
+                    continue
+                update = OrderUpdated(
+                    order.client_order_id, order.symbol, order.status, ex.now_ms, cmd.reason
+                )
+                self._handle([update])
+                continue
+            self.sent.append((self.bar, cmd))
+            try:
+                ex.submit(cmd)
+            except OrderRejected as exc:
+                self.rejected.append(str(exc))
+                update = OrderUpdated(
+                    cmd.client_order_id, cmd.symbol, OrderStatus.REJECTED, ex.now_ms, str(exc)
+                )
+                self._handle([update])
+                continue
+            self.engine.router.on_status(cmd.client_order_id, OrderStatus.OPEN, ex.now_ms)
+
+    def _notify(self, event: SimEvent | None) -> None:
+        if self.after_event is not None:
+            self.after_event(DriverEvent(self.bar, event))
+
+
+@dataclass(frozen=True, slots=True)
+class DriverEvent:
+    """What just happened: an exchange event, or (``event=None``) the close of ``bar``."""
+
+    bar: int
+    event: SimEvent | None
+
+
+def make_engine(
+    strategy: Strategy,
+    *,
+    market: Market | None = None,
+    cash: Decimal = Decimal(10_000),
+    sizing: SizingParams | None = None,
+    stops: StopParams | None = None,
+    limits: RiskLimits | None = None,
+    fees: FeeSchedule | None = None,
+    slippage_bps: Decimal = Decimal(0),
+    **settings: Any,
+) -> tuple[TradingEngine, SimulatedExchange]:
+    """An engine trading ``market`` (BTC/USDT rules) and the simulated venue it trades on.
+
+    ``settings`` go to ``EngineSettings`` (``use_limit_entries=True``...). Sizing defaults to
+    a fixed 1,000 USDT notional, stops to none, so a test adds only what it is about.
+    """
+    market = market or make_market()
+    fees = fees or FeeSchedule()
+    settings.setdefault("fee_rate", fees.taker)
+    engine = TradingEngine(
+        EngineSettings(market.symbol, "1h", **settings),
+        market,
+        strategy,
+        PositionSizer(sizing or SizingParams(method=SizingMethod.FIXED_NOTIONAL)),
+        StopLossManager(stops or StopParams(method=StopMethod.NONE)),
+        RiskController(limits or RiskLimits()),
+        Portfolio.with_cash(cash),
+    )
+    exchange = SimulatedExchange([market], {market.quote: cash}, fees, slippage_bps)
+    return engine, exchange

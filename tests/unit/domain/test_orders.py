@@ -1,0 +1,144 @@
+"""The order state machine: legal moves pass, every other move raises StateError."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tradebot.domain.errors import StateError
+from tradebot.domain.orders import (
+    ClientOrderId,
+    Fill,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+)
+
+CID = ClientOrderId("tb-BTCUSDT-1-en")
+LEGAL = {
+    OrderStatus.NEW: {OrderStatus.SUBMITTING, OrderStatus.REJECTED},
+    OrderStatus.SUBMITTING: {
+        OrderStatus.OPEN,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+        OrderStatus.CANCELED,
+        OrderStatus.UNKNOWN,
+    },
+    OrderStatus.UNKNOWN: {
+        OrderStatus.OPEN,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+    },
+    OrderStatus.OPEN: {
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+    },
+    OrderStatus.PARTIALLY_FILLED: {
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+    },
+}
+ILLEGAL = [
+    (src, dst)
+    for src in OrderStatus
+    for dst in OrderStatus
+    if dst != src and dst not in LEGAL.get(src, set())
+]
+
+
+def order(status: OrderStatus = OrderStatus.NEW, qty: str = "1") -> Order:
+    return Order(CID, "BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal(qty), status=status)
+
+
+def fill(qty: str, price: str, cid: ClientOrderId = CID) -> Fill:
+    return Fill(cid, "BTC/USDT", OrderSide.BUY, Decimal(qty), Decimal(price), Decimal(0), "BTC", 7)
+
+
+@pytest.mark.parametrize(("src", "dst"), ILLEGAL)
+def test_transition_illegal_move_raises_state_error_and_keeps_status(
+    src: OrderStatus, dst: OrderStatus
+) -> None:
+    o = order(src)
+
+    with pytest.raises(StateError, match=f"cannot go from {src} to {dst}"):
+        o.transition(dst, 5)
+
+    assert o.status is src
+
+
+@pytest.mark.parametrize(("src", "dst"), [(s, d) for s, ds in LEGAL.items() for d in ds])
+def test_transition_legal_move_sets_status_and_time(src: OrderStatus, dst: OrderStatus) -> None:
+    o = order(src)
+
+    o.transition(dst, 5)
+
+    assert (o.status, o.updated_ts_ms) == (dst, 5)
+
+
+def test_transition_terminal_statuses_cannot_move_anywhere() -> None:
+    terminal = [s for s in OrderStatus if s.is_terminal]
+
+    assert set(terminal) == {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+    }
+    assert all((s, OrderStatus.OPEN) in ILLEGAL for s in terminal)
+
+
+def test_apply_fill_two_parts_averages_price_and_fills() -> None:
+    o = order(OrderStatus.OPEN, qty="3")
+
+    o.apply_fill(fill("1", "100"))
+    assert (o.status, o.remaining_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal(2))
+    o.apply_fill(fill("2", "103"))
+
+    assert o.status is OrderStatus.FILLED
+    assert o.avg_fill_price == Decimal(102)
+    assert o.filled_qty == Decimal(3)
+    assert not o.is_open
+
+
+def test_apply_fill_on_new_order_walks_the_machine_to_filled() -> None:
+    o = order(OrderStatus.NEW)
+
+    o.apply_fill(fill("1", "100"))
+
+    assert o.status is OrderStatus.FILLED
+
+
+def test_apply_fill_overfill_raises_state_error() -> None:
+    o = order(OrderStatus.OPEN, qty="1")
+
+    with pytest.raises(StateError, match=r"fill of 1\.5 overfills 0/1"):
+        o.apply_fill(fill("1.5", "100"))
+
+    assert o.filled_qty == 0
+
+
+def test_apply_fill_for_other_order_raises_state_error() -> None:
+    o = order(OrderStatus.OPEN)
+
+    with pytest.raises(StateError, match="fill for other applied to tb-BTCUSDT-1-en"):
+        o.apply_fill(fill("1", "100", ClientOrderId("other")))
+
+
+def test_apply_fill_on_canceled_order_raises_state_error() -> None:
+    o = order(OrderStatus.CANCELED)
+
+    with pytest.raises(StateError, match="cannot go from canceled"):
+        o.apply_fill(fill("1", "100"))
+
+    assert (o.filled_qty, o.fills, o.avg_fill_price) == (0, [], None)
