@@ -18,7 +18,9 @@ from tradebot.domain.orders import (
     TimeInForce,
 )
 from tradebot.domain.portfolio import Portfolio, Position, Trade
+from tradebot.state.control import KillSwitchLevel
 from tradebot.state.db import Database
+from tradebot.state.reconcile import Discrepancy, DiscrepancyKind, Fix
 from tradebot.state.repository import Repository
 from tradebot.state.rows import PortfolioSnapshot, SavedPosition
 
@@ -277,3 +279,50 @@ def test_state_survives_closing_and_reopening_the_database(database: Database) -
         reopened.close()
     # Assert
     assert loaded == [order]
+
+
+def test_kill_switch_defaults_to_active_and_survives_a_restart(database: Database) -> None:
+    # Arrange
+    before = Repository(database).kill_switch()
+    Repository(database).set_kill_switch(KillSwitchLevel.REDUCING, "daily loss limit hit")
+    # Act: a new repository on a new engine, as after a restart.
+    reopened = Database(database.engine.url)
+    repo = Repository(reopened)
+    level, reason = repo.kill_switch(), repo.kill_switch_reason()
+    reopened.close()
+    # Assert
+    assert before is KillSwitchLevel.ACTIVE
+    assert (level, reason) == (KillSwitchLevel.REDUCING, "daily loss limit hit")
+
+
+def test_kill_switch_with_a_corrupt_value_raises_naming_it(repo: Repository) -> None:
+    repo.set_control("kill_switch", "PAUSED")
+    with pytest.raises(StateError, match="kill_switch='PAUSED' is not one of ACTIVE, REDUCING"):
+        repo.kill_switch()
+
+
+def test_control_state_keeps_last_bar_and_day_start_equity_per_utc_day(repo: Repository) -> None:
+    # Arrange: 2024-12-01 23:59 UTC and 2024-12-02 00:00 UTC are different days.
+    late, next_day = 1_733_097_540_000, 1_733_097_600_000
+    # Act
+    repo.set_last_bar_ts(SYMBOL, "1m", 1_733_011_200_000)
+    repo.set_last_bar_ts(SYMBOL, "1m", 1_733_011_260_000)
+    repo.set_day_start_equity(late - 86_000_000, D("10000.123456789"))
+    # Assert
+    assert repo.last_bar_ts(SYMBOL, "1m") == 1_733_011_260_000
+    assert repo.last_bar_ts(SYMBOL, "1h") is None
+    assert repo.day_start_equity(late) == D("10000.123456789")
+    assert repo.day_start_equity(next_day) is None
+    assert repo.get_control("no such key") is None
+
+
+def test_reconciliation_events_round_trip_in_order(repo: Repository) -> None:
+    found = [
+        Discrepancy(DiscrepancyKind.FILL_MISSING, "tb-1/t-9", "absent", "buy 0.1", Fix.HALT),
+        Discrepancy(DiscrepancyKind.CASH, "USDT", "1000", "1100", Fix.ADOPT_EXCHANGE, "why"),
+    ]
+    for n, discrepancy in enumerate(found):
+        repo.record_reconciliation(discrepancy, ts_ms=1_000 + n)
+    events = repo.reconciliation_events()
+    assert [(e.ts_ms, e.discrepancy) for e in events] == [(1_000, found[0]), (1_001, found[1])]
+    assert len(repo.reconciliation_events(since_ms=1_001)) == 1

@@ -1,36 +1,7 @@
-"""Alembic environment: migrate over the connection ``tradebot.state.db`` hands in.
-
-There is no alembic.ini and no URL here: ``db.alembic_config`` builds the config in code and
-passes an open connection in ``config.attributes["connection"]``.
-"""
+"""Alembic's entry point; it runs on load, as Alembic expects (see ``environment.py``)."""
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import Connection
+from tradebot.state.migrations.environment import run_migrations
 
-from tradebot.state.tables import Base
-
-
-def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def _main() -> None:
-    connection = context.config.attributes.get("connection")
-    if not isinstance(connection, Connection):
-        raise RuntimeError(
-            "run migrations with tradebot.state.db.migrate(url); "
-            "the alembic command line is not configured for this project"
-        )
-    _run(connection)
-
-
-_main()
+run_migrations()
