@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+API_KEY = "canned-key-9f8e7d6c5b4a"
+API_SECRET = "canned-secret-0a1b2c3d4e5f"
 NOW_MS = 1_733_011_200_000
 SYMBOL_INFO = {
     "symbol": "BTCUSDT",

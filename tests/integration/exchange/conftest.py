@@ -6,16 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from canned_binance import CannedBinance
+from canned_binance import API_KEY, API_SECRET, CannedBinance
 
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials, Redactor
 from tradebot.exchange.ccxt.ratelimit import SharedRateLimiter
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
-
-API_KEY = "canned-key-9f8e7d6c5b4a"
-API_SECRET = "canned-secret-0a1b2c3d4e5f"
 
 
 @pytest.fixture

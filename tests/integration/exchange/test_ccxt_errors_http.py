@@ -7,8 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from canned_binance import CannedBinance, Reply, error, order_json
-from conftest import API_KEY, API_SECRET
+from canned_binance import API_KEY, API_SECRET, CannedBinance, Reply, error, order_json
 
 from tradebot.domain import errors as domain
 from tradebot.domain.commands import PlaceOrder
