@@ -1,8 +1,10 @@
 """Benchmark: load one year (2024) of 1m BTC/USDT candles from CSV.gz, Parquet and the store.
 
-Prints seconds for each path (best and median of 3 runs), the store's write time and the
-time of a quality check over the full 2,059,120-row file. Run: ``.venv/bin/python
-bench/data_load.py``. Exits 0 with a message when ``../shared/data`` is absent.
+Prints seconds for each path (best and median of 3 runs): the CSV, a Parquet file, the
+store with the rows in SQLite (warm) and after ``archive`` moved them to its Parquet cold
+tier; then the store's write time and a quality check over the full 2,059,120-row file.
+Run: ``.venv/bin/python bench/data_load.py``. Exits 0 with a message when
+``../shared/data`` is absent.
 """
 
 from __future__ import annotations
@@ -65,10 +67,18 @@ def main() -> None:
             wrote_s = time.perf_counter() - began
             print(f"{'SQLite  CandleStore.write (upsert)':<44} {wrote_s:6.3f} s")
             stored = timed(
-                "SQLite  CandleStore.read by date range",
+                "SQLite  CandleStore.read, rows in SQL (warm)",
                 lambda: store.read("BTC/USDT", "1m", START_MS, END_MS),
             )
-    if not stored.equals(csv):
+            began = time.perf_counter()
+            store.archive("BTC/USDT", "1m", END_MS)
+            moved_s = time.perf_counter() - began
+            print(f"{'CandleStore.archive (SQL -> Parquet)':<44} {moved_s:6.3f} s")
+            tiered = timed(
+                "CandleStore.read, rows archived (cold)",
+                lambda: store.read("BTC/USDT", "1m", START_MS, END_MS),
+            )
+    if not (stored.equals(csv) and tiered.equals(csv)):
         raise SystemExit("the store returned different candles than it was given")
     full = read_candle_file(BTC_1M)
     began = time.perf_counter()

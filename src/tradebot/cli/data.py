@@ -18,6 +18,7 @@ from tradebot.data.frame import fmt_ts, parse_time_ms, timeframe_from_name
 from tradebot.data.load import list_samples, read_candle_file, sample_path, write_candle_file
 from tradebot.data.quality import QualityReport, Severity, check_candles
 from tradebot.data.repair import repair
+from tradebot.data.resample import cross_check
 from tradebot.data.store import CandleStore
 from tradebot.domain.errors import DataError
 
@@ -52,6 +53,9 @@ def check(
         typer.Option("--repair", help="Repair, re-check and report the result."),
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Write the repaired candles here.")] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="Lower-timeframe file to cross-check these candles with.")
+    ] = None,
     start: TimeOption = None,
     end: TimeOption = None,
     db: DbOption = DEFAULT_DB,
@@ -70,10 +74,11 @@ def check(
         if output is not None:
             rows = write_candle_file(frame, output)
             console.print(f"wrote {rows:,} candles to {output}")
+        consistent = True if against is None else _cross_check(console, frame, report, against)
     except DataError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    if not report.is_tradeable:
+    if not (report.is_tradeable and consistent):
         raise typer.Exit(1)
 
 
@@ -182,7 +187,8 @@ def render_report(console: Console, name: str, report: QualityReport) -> None:
     if report.gaps:
         gaps = "\n".join(g.describe() for g in report.gaps[:5])
         more = f"\n… +{len(report.gaps) - 5:,} more" if len(report.gaps) > 5 else ""
-        table.add_row("[red]error[/]", "gaps", f"{report.missing_candles:,} missing", gaps + more)
+        count = f"{len(report.gaps):,} ({report.missing_candles:,} missing)"
+        table.add_row("[red]error[/]", "gaps", count, gaps + more)
     for f in (*report.errors, *report.warnings):
         style = "red" if f.severity is Severity.ERROR else "yellow"
         rows = "\n".join(
@@ -192,6 +198,15 @@ def render_report(console: Console, name: str, report: QualityReport) -> None:
         table.add_row(f"[{style}]{f.severity.value}[/]", f.issue.value, f"{f.count:,}", rows + more)
     if table.row_count:
         console.print(table)
+
+
+def _cross_check(console: Console, frame: pd.DataFrame, report: QualityReport, lower: Path) -> bool:
+    # the higher timeframe must equal the resampled lower one wherever both have bars
+    lower_frame = read_candle_file(lower, report.first_ts_ms, None)
+    result = cross_check(lower_frame, frame, report.timeframe, timeframe_from_name(lower.name))
+    style = "green" if result.is_consistent else "bold red"
+    console.print(f"cross-check against {lower.name}: [{style}]{result.describe()}[/]")
+    return result.is_consistent
 
 
 def _read_source(

@@ -18,8 +18,8 @@ check near one second.
 from __future__ import annotations
 
 import warnings
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -198,8 +198,8 @@ def check_candles(frame: pd.DataFrame, timeframe: str | None = None) -> QualityR
     return QualityReport(
         timeframe=tf,
         rows=int(ts.size),
-        first_ts_ms=_first(np.sort(ts)),
-        last_ts_ms=_last(np.sort(ts)),
+        first_ts_ms=int(ts.min()) if ts.size else None,
+        last_ts_ms=int(ts.max()) if ts.size else None,
         gaps=find_gaps(ts, tf),
         findings=tuple(findings),
     )

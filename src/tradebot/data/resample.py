@@ -9,10 +9,18 @@ missing bars inside (an exchange halt) are kept, like the exchange's own candles
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from tradebot.data.frame import VALUE_COLUMNS, bin_start, candles_from_arrays, infer_timeframe
+from tradebot.data.frame import (
+    VALUE_COLUMNS,
+    bin_start,
+    candles_from_arrays,
+    fmt_ts,
+    infer_timeframe,
+)
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
 
@@ -92,3 +100,50 @@ def align_higher_timeframe(
         picked = values[np.maximum(idx, 0)] if values.size else np.full(idx.size, np.nan)
         out[f"{pre}{name}"] = np.where(seen, picked, np.nan)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    """Higher-timeframe candles compared with a resample of lower-timeframe ones."""
+
+    compared: int
+    mismatched_ts_ms: tuple[int, ...]
+
+    @property
+    def is_consistent(self) -> bool:
+        """True when every overlapping bar agrees."""
+        return not self.mismatched_ts_ms
+
+    def describe(self, limit: int = 5) -> str:
+        """One line: bars compared and the first that differ (UTC)."""
+        if self.is_consistent:
+            return f"{self.compared:,} overlapping bars agree with the resampled lower timeframe"
+        times = ", ".join(fmt_ts(t) for t in self.mismatched_ts_ms[:limit])
+        return (
+            f"{len(self.mismatched_ts_ms):,} of {self.compared:,} overlapping bars differ from "
+            f"the resampled lower timeframe: {times}"
+        )
+
+
+def cross_check(
+    lower: pd.DataFrame,
+    higher: pd.DataFrame,
+    higher_timeframe: str,
+    lower_timeframe: str | None = None,
+    rtol: float = 1e-9,
+) -> CrossCheck:
+    """Compare ``higher`` with ``resample(lower)`` on the bars both have.
+
+    Prices must agree to ``rtol``; volumes to 1e-6 relative (sums of floats round).
+
+    Raises:
+        DataError: as ``resample``.
+    """
+    derived = resample(lower, higher_timeframe, lower_timeframe)
+    both = derived.merge(higher, on="ts_ms", suffixes=("_low", "_high"))
+    bad = np.zeros(len(both), dtype=bool)
+    for name in VALUE_COLUMNS:
+        tol = 1e-6 if name == "volume" else rtol
+        low, high = both[f"{name}_low"].to_numpy(), both[f"{name}_high"].to_numpy()
+        bad |= ~np.isclose(low, high, rtol=tol, atol=0.0)
+    return CrossCheck(len(both), tuple(both["ts_ms"].to_numpy()[bad].tolist()))

@@ -9,7 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from tradebot.cli import build_app
-from tradebot.data.load import load_candles, write_candle_file
+from tradebot.data.load import load_candles, sample_path, write_candle_file
 
 MakeCandles = Callable[..., pd.DataFrame]
 runner = CliRunner()
@@ -100,3 +100,14 @@ def test_data_check_unknown_symbol_without_store_exits_2(tmp_path: Path) -> None
     )
     assert code == 2
     assert "no candle store at" in out
+
+
+def test_data_check_against_lower_file_reports_agreement(tmp_path: Path) -> None:
+    # the bundled 1h year against the bundled December of 1m candles
+    lower = tmp_path / "btc_1m.parquet"
+    write_candle_file(load_candles(sample_path("binance_BTC-USDT_1m_2024-12.csv.gz")), lower)
+    code, out = _run(
+        "data", "check", "binance_BTC-USDT_1h_2024.csv.gz", "--against", str(lower)
+    )  # fmt: skip
+    assert code == 0
+    assert "744 overlapping bars agree" in out

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tradebot.data.load import load_candles, sample_path
-from tradebot.data.resample import align_higher_timeframe, resample
+from tradebot.data.resample import align_higher_timeframe, cross_check, resample
 from tradebot.domain.errors import DataError
 
 MakeCandles = Callable[..., pd.DataFrame]
@@ -97,3 +97,25 @@ def test_align_higher_timeframe_truncation_does_not_change_past(make_candles: Ma
         part = hours.iloc[:cut]
         short = align_higher_timeframe(part, resample(part, "4h"), "4h")
         pd.testing.assert_frame_equal(short, full.iloc[:cut])
+
+
+def test_cross_check_real_1h_sample_agrees_with_1m_sample() -> None:
+    minutes = load_candles(sample_path("binance_BTC-USDT_1m_2024-12.csv.gz"))
+    hours = load_candles(sample_path("binance_BTC-USDT_1h_2024.csv.gz"))
+    result = cross_check(minutes, hours, "1h")
+    assert result.compared == 744
+    assert result.is_consistent
+
+
+def test_cross_check_names_the_bar_that_differs(make_candles: MakeCandles) -> None:
+    # Arrange: a 4h file whose 08:00 high disagrees with its 1h bars
+    hours = make_candles(24, timeframe="1h")
+    four = resample(hours, "4h")
+    four.loc[2, "high"] *= 1.01
+    # Act
+    result = cross_check(hours, four, "4h")
+    # Assert
+    assert result.compared == 6
+    assert result.mismatched_ts_ms == (START_MS + 8 * HOUR,)
+    assert "1 of 6 overlapping bars differ" in result.describe()
+    assert "2024-01-01 08:00 UTC" in result.describe()
