@@ -43,6 +43,10 @@ class ExchangeConnector(Protocol):
         """Markets by symbol, with precision and limits."""
         ...
 
+    async def fetch_time(self) -> int:
+        """The venue's clock in epoch ms (decides which candles have closed)."""
+        ...
+
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str, since_ms: int | None = None, limit: int = 500
     ) -> list[Candle]:

@@ -167,6 +167,35 @@ class TradingEngine:
             protection.stop_order_id = None
         return []
 
+    def flatten(self, ts_ms: int) -> list[Command]:
+        """Sell everything held at market: an operator's order, past every risk check."""
+        qty = self.positions.sellable_qty(self.symbol)
+        if qty <= 0 or self.positions.is_flat(self.symbol):
+            return []
+        intent = OrderIntent(
+            self.symbol,
+            OrderSide.SELL,
+            OrderType.MARKET,
+            qty,
+            OrderRole.FLATTEN,
+            reason="flatten requested",
+        )
+        return [self.router.place(intent, ts_ms)]
+
+    def protect_position(self, ts_ms: int, atr_value: float | None) -> list[Command]:
+        """Place the stop (and target) of a position that has none (after a restart)."""
+        pos = self.positions.position(self.symbol)
+        if pos is None or self.positions.is_flat(self.symbol):
+            return []
+        if any(
+            self.positions.is_protective(o.client_order_id)
+            for o in self.router.open_orders(self.symbol)
+        ):
+            return []
+        stop = self.stops.calculate_stop(pos.avg_price, atr_value)
+        target = self.stops.take_profit(pos.avg_price, stop)
+        return self._place_stops(ts_ms, stop.price if stop else None, target, atr_value)
+
     # ----------------------------------------------------------------- decisions
     def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
         position = None if flat else self.positions.position(self.symbol)
