@@ -48,6 +48,7 @@ class MatchingEngine:
         self.trades: list[TradeRecord] = []
         self.next_order_id = 1
         self.next_trade_id = 1
+        self.next_list_id = 1
         self.now_ms = 0
         self.last_price: dict[str, Decimal] = {}
 
@@ -233,6 +234,57 @@ class MatchingEngine:
     def _report(self, order: OrderRecord, exec_type: str, trade: TradeRecord | None) -> None:
         self.sink(OrderUpdated(execution_report(order, exec_type, trade, self.now_ms)))
 
+    # ---- OCO order lists ------------------------------------------------------------------
+
+    def place_oco(self, legs: tuple[OrderRequest, OrderRequest]) -> list[OrderRecord]:
+        """Place two legs sharing one lock; when one acts, the other expires.
+
+        Raises:
+            ApiError: as ``place`` for either leg; nothing is placed unless both pass.
+        """
+        spec = self.spec(legs[0].symbol)
+        for req in legs:
+            self._check_resting(spec, req)
+        if legs[0].client_id == legs[1].client_id:
+            raise ApiError(-2010, "Duplicate order sent.")
+        qty = legs[0].qty or Decimal(0)
+        if legs[0].side == "SELL":
+            asset, need = spec.base, qty
+        else:
+            asset = spec.quote
+            need = qty * max(r.price or r.stop_price or Decimal(0) for r in legs)
+        self.account.lock(asset, need)
+        orders = []
+        for req in legs:
+            order = self._new_order(req)
+            order.order_list_id = self.next_list_id
+            order.lock_asset, order.lock_left = asset, need
+            self._register(order)
+            orders.append(order)
+        self.next_list_id += 1
+        self._balances(orders[0])
+        return orders
+
+    def _check_resting(self, spec: MarketSpec, req: OrderRequest) -> None:
+        check_shape(req)
+        if req.client_id in self.client_ids:
+            raise ApiError(-2010, "Duplicate order sent.")
+        price_now = self.last_price[req.symbol]
+        check_filters(spec, req, price_now)
+        if req.type in STOP_TYPES and would_trigger(req, price_now):
+            raise ApiError(-2010, "Order would trigger immediately.")
+        book = self.books[req.symbol]
+        if req.type == "LIMIT_MAKER" and book.plan(req.side, None, None, req.price):
+            raise ApiError(-2010, "Order would immediately match and take.")
+
+    def _expire_siblings(self, order: OrderRecord, status: str = "EXPIRED") -> None:
+        if order.order_list_id < 0:
+            return
+        for other in self.orders.values():
+            if other.order_list_id == order.order_list_id and other is not order and other.is_open:
+                other.lock_left = Decimal(0)  # the lock is shared: the acting leg keeps it
+                self._finish(other, status)
+
     # ---- queries and cancels -------------------------------------------------------------
 
     def find(self, venue_id: str, order_id: int | None, client_id: str | None) -> OrderRecord:
@@ -267,6 +319,7 @@ class MatchingEngine:
             raise
         if not order.is_open:
             raise ApiError(-2011, "Unknown order sent.")
+        self._expire_siblings(order, "CANCELED")
         self._finish(order, "CANCELED")
         return order
 
@@ -288,6 +341,7 @@ class MatchingEngine:
                 break
             order, level = hit
             start = level
+            self._expire_siblings(order)
             if order.is_working:
                 self._fill(order, order.price, order.remaining, is_maker=True)
                 self._finish(order, "FILLED")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from tradebot.sandbox import marketdata
+from tradebot.sandbox import marketdata, oco
 from tradebot.sandbox.errors import ApiError, bad_param
 from tradebot.sandbox.markets import fmt
 from tradebot.sandbox.rules import OrderRequest
@@ -90,6 +90,7 @@ class RestApi:
             ("GET", "aggTrades"): Route(self.agg_trades, _fixed(2)),
             ("GET", "account"): Route(self.account, _fixed(20), signed=True),
             ("POST", "order"): Route(self.place, _fixed(1), signed=True, mutates=True),
+            ("POST", "orderList/oco"): Route(self.place_oco, _fixed(1), signed=True, mutates=True),
             ("GET", "order"): Route(self.query, _fixed(4), signed=True),
             ("DELETE", "order"): Route(self.cancel, _fixed(1), signed=True, mutates=True),
             ("GET", "openOrders"): Route(self.open_orders, _per_symbol(6, 80), signed=True),
@@ -233,6 +234,10 @@ class RestApi:
         if kind == "RESULT":
             full.pop("fills")
         return full
+
+    def place_oco(self, params: Params) -> Json:
+        """New OCO order list (take-profit LIMIT_MAKER + stop-loss sharing one lock)."""
+        return oco.place_oco(self.venue, params, self._vid(params), get_decimal)
 
     def query(self, params: Params) -> Json:
         """One order by ``orderId`` or ``origClientOrderId``."""

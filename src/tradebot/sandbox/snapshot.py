@@ -37,6 +37,7 @@ def save(venue: Venue, path: Path) -> None:
         "account_update_ms": venue.account.update_ms,
         "next_order_id": engine.next_order_id,
         "next_trade_id": engine.next_trade_id,
+        "next_list_id": engine.next_list_id,
         "orders": [asdict(o) for o in engine.orders.values()],
         "trades": [asdict(t) for t in engine.trades],
     }
@@ -76,6 +77,7 @@ def restore(venue: Venue, path: Path) -> bool:
     venue.account.update_ms = int(state["account_update_ms"])
     engine.next_order_id = int(state["next_order_id"])
     engine.next_trade_id = int(state["next_trade_id"])
+    engine.next_list_id = int(state.get("next_list_id", 1))
     engine.orders = {int(r["order_id"]): _record(OrderRecord, r) for r in state["orders"]}
     engine.client_ids = {o.client_id: o.order_id for o in engine.orders.values()}
     engine.trades = [_record(TradeRecord, r) for r in state["trades"]]
