@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from decimal import Decimal
 
 import pytest
@@ -53,13 +53,17 @@ async def test_429_blocks_every_call_until_retry_after(
     with pytest.raises(domain.RateLimited) as raised:
         await connector.fetch_ticker("BTC/USDT")
 
-    # Act: the next call, to another endpoint, must wait out the block
-    started = time.monotonic()
-    await connector.fetch_time()
+    # Act: the next call, to another endpoint, is refused locally until Retry-After passes
+    with pytest.raises(domain.RateLimited, match="paused"):
+        await connector.fetch_time()
+    sent_while_blocked = len(canned.sent("GET", "/api/v3/time"))
+    await asyncio.sleep(raised.value.retry_after_s)
+    server_ms = await connector.fetch_time()
 
     # Assert
     assert raised.value.retry_after_s == 1.0
-    assert time.monotonic() - started >= 0.9
+    assert sent_while_blocked == 0
+    assert server_ms > 0
     assert connector.metrics.events["rate_limited"] == 1
 
 

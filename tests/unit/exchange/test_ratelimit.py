@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tradebot.domain.errors import RateLimited
 from tradebot.exchange.ccxt.ratelimit import (
     RateBudget,
     SharedRateLimiter,
@@ -158,3 +159,16 @@ def test_limiter_two_processes_on_one_key_share_one_budget(tmp_path: Path) -> No
     assert len(stamps) == 30
     assert max(per_window.values()) <= 20
     assert len(per_window) >= 2
+
+
+async def test_acquire_during_long_block_raises_rate_limited_without_waiting(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(1_000.0)
+    limiter = _limiter(tmp_path / "rl.json", clock)
+    limiter.block(90.0)
+
+    with pytest.raises(RateLimited, match=r"paused for 90\.0s"):
+        await limiter.acquire(1, max_block_s=20.0)
+
+    assert clock.slept == []

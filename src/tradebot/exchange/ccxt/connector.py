@@ -85,7 +85,7 @@ class CcxtConnector:
         return f"CcxtConnector({self.exchange.id}, {self.exchange.urls['api'].get('public')})"
 
     async def _call(self, endpoint: str, weight: int, call: Callable[[], Awaitable[T]]) -> T:
-        await self.limiter.acquire(weight, endpoint=endpoint)
+        await self.limiter.acquire(weight, endpoint=endpoint, max_block_s=self.retry.max_delay_s)
         started = time.perf_counter()
         try:
             result = await call()

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tradebot.domain.errors import RateLimited
+
 # Binance spot request weights of the endpoints this connector calls (API docs, 2024).
 _WEIGHTS = {
     "fetch_time": 1,
@@ -127,13 +129,26 @@ class SharedRateLimiter:
         folder = runtime_dir or default_runtime_dir()
         return cls(folder / f"{account_key(api_key)}.ratelimit.json", budget)
 
-    async def acquire(self, weight: int, *, endpoint: str = "") -> float:
-        """Wait until ``weight`` fits the shared budget, then spend it; return seconds waited."""
+    async def acquire(
+        self, weight: int, *, endpoint: str = "", max_block_s: float = math.inf
+    ) -> float:
+        """Wait until ``weight`` fits the shared budget, then spend it; return seconds waited.
+
+        Raises:
+            RateLimited: calls are blocked (after a 429/418) for longer than ``max_block_s``;
+                nothing is sent, and ``retry_after_s`` says when calls may resume.
+        """
         waited = 0.0
         while True:
-            wait = self._try_spend(weight, is_order=endpoint in _ORDER_CALLS)
+            wait, blocked = self._try_spend(weight, is_order=endpoint in _ORDER_CALLS)
             if wait <= 0:
                 return waited
+            if blocked and wait > max_block_s:
+                raise RateLimited(
+                    f"exchange calls are paused for {wait:.1f}s more after a rate-limit "
+                    "response (shared by every bot on this API key)",
+                    retry_after_s=wait,
+                )
             waited += wait
             await self._sleep(wait)
 
@@ -166,18 +181,19 @@ class SharedRateLimiter:
         with self._locked() as (state, _now):
             return state.used
 
-    def _try_spend(self, weight: int, *, is_order: bool) -> float:
+    def _try_spend(self, weight: int, *, is_order: bool) -> tuple[float, bool]:
+        # (seconds to wait, whether the wait is a 429/418 block rather than a full budget)
         budget = self.budget
         with self._locked() as (state, now):
             if state.blocked_until > now:
-                return state.blocked_until - now
+                return state.blocked_until - now, True
             if state.used + weight > budget.weight_cap and state.used > 0:
-                return (state.window + 1) * budget.window_s - now + 0.001
+                return (state.window + 1) * budget.window_s - now + 0.001, False
             if is_order and state.orders + 1 > budget.order_cap:
-                return (state.order_window + 1) * budget.order_window_s - now + 0.001
+                return (state.order_window + 1) * budget.order_window_s - now + 0.001, False
             state.used += weight
             state.orders += 1 if is_order else 0
-            return 0.0
+            return 0.0, False
 
     @contextmanager
     def _locked(self) -> Iterator[tuple[_State, float]]:
