@@ -137,7 +137,9 @@ class SimulatedExchange:
             raise InvalidOrder(f"Duplicate order sent. (client order id {cmd.client_order_id})")
         market = book.market
         qty = market.round_qty(cmd.qty)
-        ref_price = self._reference_price(cmd, book)
+        price = None if cmd.price is None else market.round_price(cmd.price)
+        stop_price = None if cmd.stop_price is None else market.round_price(cmd.stop_price)
+        ref_price = self._reference_price(price, stop_price, cmd.symbol, book)
         market.check_order(qty, ref_price)
         order = Order(
             client_order_id=cmd.client_order_id,
@@ -145,8 +147,8 @@ class SimulatedExchange:
             side=cmd.side,
             type=cmd.type,
             qty=qty,
-            price=None if cmd.price is None else market.round_price(cmd.price),
-            stop_price=None if cmd.stop_price is None else market.round_price(cmd.stop_price),
+            price=price,
+            stop_price=stop_price,
             time_in_force=cmd.time_in_force,
             created_ts_ms=self.now_ms,
             updated_ts_ms=self.now_ms,
@@ -242,13 +244,15 @@ class SimulatedExchange:
             known = ", ".join(sorted(self._books))
             raise InvalidOrder(f"unknown symbol {symbol!r}; this exchange trades {known}") from None
 
-    def _reference_price(self, cmd: PlaceOrder, book: _Book) -> Decimal:
-        if cmd.price is not None:
-            return cmd.price
-        if cmd.stop_price is not None:
-            return cmd.stop_price
+    def _reference_price(
+        self, price: Decimal | None, stop_price: Decimal | None, symbol: str, book: _Book
+    ) -> Decimal:
+        if price is not None:
+            return price
+        if stop_price is not None:
+            return stop_price
         if book.bar is None:
-            raise InvalidOrder(f"{cmd.symbol}: no price yet; a market order needs a first bar")
+            raise InvalidOrder(f"{symbol}: no price yet; a market order needs a first bar")
         return to_decimal(book.bar.close)
 
     def _reserve(
@@ -282,7 +286,7 @@ class SimulatedExchange:
         if order.side is OrderSide.SELL:
             self._move(market.base, order.remaining_qty, to_locked=False)
         elif order.type is not OrderType.MARKET:
-            self._move(market.quote, order.remaining_qty * (order.price or ZERO), False)
+            self._move(market.quote, order.remaining_qty * _lock_price(order), False)
 
     def _remove(self, book: _Book, order: Order) -> None:
         if order in book.resting:
@@ -362,9 +366,7 @@ class SimulatedExchange:
         self._trade_seq += 1
         if order.side is OrderSide.BUY:
             fee, fee_asset = qty * fee_rate, market.base
-            locked_quote = (
-                qty * (order.price or ZERO) if order.type is not OrderType.MARKET else ZERO
-            )
+            locked_quote = qty * _lock_price(order) if order.type is not OrderType.MARKET else ZERO
             self._locked[market.quote] = self._locked.get(market.quote, ZERO) - locked_quote
             self._free[market.quote] = (
                 self._free.get(market.quote, ZERO) + locked_quote - qty * price
@@ -389,3 +391,10 @@ class SimulatedExchange:
         order.apply_fill(fill)
         self._fills.append(fill)
         return OrderFilled(fill)
+
+
+def _lock_price(order: Order) -> Decimal:
+    """The (rounded) price a resting buy locked quote at: its limit, else its stop price."""
+    if order.price is not None:
+        return order.price
+    return order.stop_price or ZERO
