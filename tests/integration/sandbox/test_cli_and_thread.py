@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from typer.testing import CliRunner
 
 from tradebot.cli import build_app
+from tradebot.domain.errors import DataError
 from tradebot.sandbox import SandboxConfig, SandboxServer, run_sandbox_in_thread
 
 
@@ -83,3 +85,17 @@ async def test_realtime_replay_moves_the_clock_by_itself(
             await asyncio.sleep(0.01)
         assert server.now_ms >= t0 + 10 * 60_000
         assert server.current_candle("BTC/USDT").open >= 110
+
+
+async def test_advance_past_the_data_end_is_refused_with_a_clear_error(
+    make_config: Callable[..., SandboxConfig],
+) -> None:
+    async with SandboxServer(make_config()) as server:
+        with pytest.raises(DataError, match="end of its data"):
+            await server.advance(60)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{server.http_url}/admin/advance?bars=60") as resp,
+        ):
+            status = resp.status
+    assert status == 409

@@ -208,3 +208,12 @@ async def test_history_lists_open_closed_orders_and_trades(
     assert len(open_orders) == 1
     assert [o["status"] for o in canceled] == ["canceled"]
     assert [t["side"] for t in trades] == ["buy"]
+
+
+async def test_limit_order_without_time_in_force_is_refused_with_1102(exchange: Any) -> None:
+    await exchange.load_markets()
+    params = {
+        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "1", "price": "90",
+    }  # fmt: skip
+    with pytest.raises(ccxt.BadRequest, match="timeInForce"):
+        await exchange.private_post_order(params)
