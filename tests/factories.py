@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
-from tradebot.domain.decisions import HOLD, Signal, SignalAction
+from tradebot.domain.decisions import HOLD, Decision, Signal, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import OrderFilled, OrderUpdated
 from tradebot.domain.market import Market
@@ -154,6 +154,7 @@ class EventDriver:
     after_event: Callable[[DriverEvent], None] | None = None
     sent: list[tuple[int, PlaceOrder]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     bar: int = -1
 
     def run(self, candles: pd.DataFrame, before_bar: Callable[[int], None] | None = None) -> Bars:
@@ -174,7 +175,9 @@ class EventDriver:
                 before_bar(i)
             self._handle(self.exchange.open_bar(symbol, ts, o, h, lo, c))
             self._handle(self.exchange.trade_bar(symbol))
-            commands, _ = self.engine.on_bar_closed(bars, i)
+            commands, decision = self.engine.on_bar_closed(bars, i)
+            if decision is not None:
+                self.decisions.append(decision)
             self._execute(commands)
             self._notify(None)
         return bars
