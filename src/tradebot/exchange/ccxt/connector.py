@@ -21,7 +21,14 @@ import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
 from tradebot.domain.commands import PlaceOrder
-from tradebot.domain.errors import ExchangeUnavailable, InvalidOrder, OrderNotFound, RateLimited
+from tradebot.domain.errors import (
+    AuthenticationError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidOrder,
+    OrderNotFound,
+    RateLimited,
+)
 from tradebot.domain.market import Candle, Market, OrderBook, Ticker
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.exchange.ccxt import parse
@@ -227,6 +234,25 @@ class CcxtConnector:
         if order.exchange_order_id is not None and order.client_order_id:
             self._client_ids[order.exchange_order_id] = order.client_order_id
         return order
+
+    async def withdrawal_permission(self) -> bool | None:
+        """Whether the API key may withdraw funds; None when the exchange does not say.
+
+        Binance answers on ``/sapi/v1/account/apiRestrictions``; the sandbox and the spot
+        testnet do not serve it.
+        """
+        try:
+            raw = await self._call(
+                "api_restrictions",
+                request_weight("api_restrictions"),
+                self.exchange.sapi_get_account_apirestrictions,
+            )
+        except ExchangeError as error:
+            if isinstance(error, RateLimited | AuthenticationError):
+                raise
+            return None
+        value = raw.get("enableWithdrawals") if isinstance(raw, dict) else None
+        return None if value is None else bool(value)
 
     # -- orders --------------------------------------------------------------------------
 

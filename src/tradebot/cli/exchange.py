@@ -1,0 +1,57 @@
+"""``tradebot exchange check [CONFIG]``: connectivity, clock skew, markets, balances, key rights.
+
+Exits 0 when the account is fit to trade, 1 when it is not (unreachable, key refused, clock
+off, or a key that may withdraw funds). Secrets never appear in the output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradebot.config import Config, load_config
+from tradebot.domain.errors import ConfigError
+from tradebot.exchange.ccxt.check import CheckReport, run_check
+from tradebot.exchange.ccxt.credentials import from_config
+from tradebot.exchange.ccxt.factory import connect, settings_from_config
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``exchange`` command group to ``app``."""
+    exchange_app = typer.Typer(help="Check the exchange account the bot trades on.")
+    exchange_app.command("check")(check)
+    app.add_typer(exchange_app, name="exchange")
+
+
+def check(
+    path: Annotated[
+        Path | None, typer.Argument(help="Config YAML; omit for the built-in default (paper).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Sandbox URL to check instead of the configured one.")
+    ] = None,
+) -> None:
+    """Report connectivity, clock skew, markets, balances and withdrawal permission."""
+    try:
+        config = load_config(path)
+        report = asyncio.run(_check(config, url))
+    except ConfigError as e:
+        typer.echo(f"config: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(report.lines()))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+async def _check(config: Config, url: str | None) -> CheckReport:
+    overrides = {"websockets": False, **({"sandbox_url": url} if url else {})}
+    settings = settings_from_config(config, **overrides)
+    connector = connect(settings, from_config(config))
+    where = settings.sandbox_url if settings.venue == "sandbox" else settings.venue.value
+    try:
+        return await run_check(connector, f"{settings.exchange} ({settings.venue.value}: {where})")
+    finally:
+        await connector.close()

@@ -1,0 +1,59 @@
+"""``tradebot exchange check`` against the sandbox, and its refusal of withdrawal-enabled keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from canned_binance import CannedBinance, Reply
+from sandbox_venue import write_candles
+from typer.testing import CliRunner
+
+from tradebot.cli import build_app
+from tradebot.exchange.ccxt.check import run_check
+from tradebot.exchange.ccxt.connector import CcxtConnector
+from tradebot.sandbox import SandboxConfig, run_sandbox_in_thread
+
+
+def test_exchange_check_on_sandbox_reports_skew_markets_balances(tmp_path: Path) -> None:
+    # Arrange
+    config = SandboxConfig(port=0, data_files={"BTC/USDT": write_candles(tmp_path / "b.csv.gz")})
+    with run_sandbox_in_thread(config) as sandbox:
+        # Act
+        result = CliRunner().invoke(build_app(), ["exchange", "check", "--url", sandbox.http_url])
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    assert "connected   yes" in result.output
+    assert "clock skew" in result.output
+    assert "BTC/USDT" in result.output
+    assert "USDT 10000" in result.output
+    assert "withdrawals unknown" in result.output
+    assert "sandbox-secret" not in result.output
+    assert "result      OK" in result.output
+
+
+def test_exchange_check_unreachable_exchange_exits_1_naming_it() -> None:
+    result = CliRunner().invoke(build_app(), ["exchange", "check", "--url", "http://127.0.0.1:9"])
+
+    assert result.exit_code == 1
+    assert "cannot reach the exchange" in result.output
+
+
+async def test_run_check_withdrawal_enabled_key_is_refused(
+    canned: CannedBinance, connector: CcxtConnector
+) -> None:
+    canned.script(
+        "GET",
+        "/sapi/v1/account/apiRestrictions",
+        Reply(
+            200,
+            {"enableReading": True, "enableWithdrawals": True, "enableSpotAndMarginTrading": True},
+        ),
+    )
+
+    report = await run_check(connector, "binance (canned)")
+
+    assert report.can_withdraw is True
+    assert not report.ok
+    assert any("may withdraw funds" in p for p in report.problems)
+    assert report.lines()[-1].endswith("REFUSED")
