@@ -68,14 +68,18 @@ class Backtester:
             [],
         )
 
-    def run(self, candles: pd.DataFrame) -> BacktestResult:
-        """Simulate every bar of ``candles`` and return trades, fills, equity and decisions."""
+    def run(self, candles: pd.DataFrame, start_index: int = 0) -> BacktestResult:
+        """Simulate the bars of ``candles`` and return trades, fills, equity and decisions.
+
+        Bars before ``start_index`` only warm the indicators up: nothing trades on them, as
+        a live bot started at that bar would not.
+        """
         bars = self.engine.prepare(candles)
-        self._loop(bars)
+        self._loop(bars, start_index)
         return self._result(bars)
 
     # ----------------------------------------------------------------- the loop
-    def _loop(self, bars: Bars) -> None:
+    def _loop(self, bars: Bars, start_index: int) -> None:
         n = bars.n_bars
         # Python lists index to Python numbers, several times faster than numpy scalars.
         self._ohlc = (
@@ -86,7 +90,7 @@ class Backtester:
             bars["close"].tolist(),
         )
         candidates = self._candidates(bars)
-        ptr, i = 0, 0
+        ptr, i = 0, start_index
         next_report = 0
         while i < n:
             while ptr < len(candidates) and candidates[ptr] < i:

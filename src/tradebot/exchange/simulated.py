@@ -33,6 +33,7 @@ from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderS
 from tradebot.exchange.port import Balance
 
 ZERO = Decimal(0)
+FEE_QUANTUM = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
 INF = float("inf")
 _STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 _LIMIT_TYPES = frozenset(
@@ -365,7 +366,7 @@ class SimulatedExchange:
         qty = order.remaining_qty
         self._trade_seq += 1
         if order.side is OrderSide.BUY:
-            fee, fee_asset = qty * fee_rate, market.base
+            fee, fee_asset = (qty * fee_rate).quantize(FEE_QUANTUM), market.base
             locked_quote = qty * _lock_price(order) if order.type is not OrderType.MARKET else ZERO
             self._locked[market.quote] = self._locked.get(market.quote, ZERO) - locked_quote
             self._free[market.quote] = (
@@ -373,7 +374,7 @@ class SimulatedExchange:
             )
             self._free[market.base] = self._free.get(market.base, ZERO) + qty - fee
         else:
-            fee, fee_asset = qty * price * fee_rate, market.quote
+            fee, fee_asset = (qty * price * fee_rate).quantize(FEE_QUANTUM), market.quote
             self._locked[market.base] = self._locked.get(market.base, ZERO) - qty
             self._free[market.quote] = self._free.get(market.quote, ZERO) + qty * price - fee
         fill = Fill(

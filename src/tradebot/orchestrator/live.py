@@ -304,13 +304,15 @@ class TradingBot:
 
     # ----------------------------------------------------------------- helpers
     async def _closed_candles(self) -> list[Candle]:
+        """Candles that have closed: never the last one a venue returns, which is the bar
+        still forming (Binance always includes it), nor any whose close is still ahead of
+        the venue's clock."""
         now = await self.connector.fetch_time()
+        limit = min(1000, self.settings.window_bars + 2)
         candles = await self.connector.fetch_ohlcv(
-            self.settings.symbol,
-            self.settings.timeframe,
-            limit=min(1000, self.settings.window_bars + 2),
+            self.settings.symbol, self.settings.timeframe, limit=limit
         )
-        return [c for c in candles if c.ts_ms + self.bar_ms <= now]
+        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
 
     def _snapshot(self, bar: Candle) -> None:
         engine = self.engine

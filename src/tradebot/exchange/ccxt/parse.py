@@ -139,8 +139,14 @@ def _order_status(raw: Raw, filled: Decimal) -> OrderStatus:
     return status
 
 
-def fill(raw: Raw, client_order_id: ClientOrderId, symbol: str, side: OrderSide) -> Fill:
-    """Build a Fill from a CCXT trade (an order's ``trades`` entry or a ``my_trades`` row)."""
+def fill(
+    raw: Raw, client_order_id: ClientOrderId, symbol: str, side: OrderSide, default_ts_ms: int = 0
+) -> Fill:
+    """Build a Fill from a CCXT trade (an order's ``trades`` entry or a ``my_trades`` row).
+
+    Binance's order response lists its fills without a time; they happened at the order's
+    transaction time, which the caller passes as ``default_ts_ms``.
+    """
     fee = raw.get("fee") or {}
     return Fill(
         client_order_id=client_order_id,
@@ -150,7 +156,7 @@ def fill(raw: Raw, client_order_id: ClientOrderId, symbol: str, side: OrderSide)
         price=_dec0(raw.get("price")),
         fee=_dec0(fee.get("cost")),
         fee_asset=str(fee.get("currency") or ""),
-        ts_ms=int(raw.get("timestamp") or 0),
+        ts_ms=int(raw.get("timestamp") or default_ts_ms),
         trade_id=str(raw.get("id") or ""),
         is_maker=raw.get("takerOrMaker") == "maker",
     )
@@ -184,5 +190,6 @@ def order(raw: Raw, client_order_id: ClientOrderId | None = None) -> Order:
         created_ts_ms=ts_ms,
         updated_ts_ms=int(raw.get("lastUpdateTimestamp") or ts_ms),
     )
-    result.fills.extend(fill(t, cid, symbol, side) for t in raw.get("trades") or [])
+    done_ts = result.updated_ts_ms or ts_ms
+    result.fills.extend(fill(t, cid, symbol, side, done_ts) for t in raw.get("trades") or [])
     return result
