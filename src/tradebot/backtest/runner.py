@@ -11,6 +11,7 @@ test holds both paths to the same trades.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -60,12 +61,13 @@ class Backtester:
         self.progress = progress
         self.symbol = engine.symbol
         self._tape = _Tape()
-        self._ohlc: tuple[list[int], list[float], list[float], list[float], list[float]] = (
-            [],
-            [],
-            [],
-            [],
-            [],
+        empty = array("d")
+        self._ohlc: tuple[array[int], array[float], array[float], array[float], array[float]] = (
+            array("q"),
+            empty,
+            empty,
+            empty,
+            empty,
         )
 
     def run(self, candles: pd.DataFrame, start_index: int = 0) -> BacktestResult:
@@ -81,13 +83,14 @@ class Backtester:
     # ----------------------------------------------------------------- the loop
     def _loop(self, bars: Bars, start_index: int) -> None:
         n = bars.n_bars
-        # Python lists index to Python numbers, several times faster than numpy scalars.
+        # array.array indexes to plain Python numbers (several times faster than numpy
+        # scalars) at 8 bytes a value (a list of floats costs 32).
         self._ohlc = (
-            bars.ts_ms.tolist(),
-            bars["open"].tolist(),
-            bars["high"].tolist(),
-            bars["low"].tolist(),
-            bars["close"].tolist(),
+            array("q", bars.ts_ms.astype(np.int64).tobytes()),
+            array("d", bars["open"].tobytes()),
+            array("d", bars["high"].tobytes()),
+            array("d", bars["low"].tobytes()),
+            array("d", bars["close"].tobytes()),
         )
         candidates = self._candidates(bars)
         ptr, i = 0, start_index

@@ -68,7 +68,7 @@ class TradingEngine:
     def prepare(self, candles: pd.DataFrame) -> Bars:
         """Compute the strategy's indicators and the ATR the stops use, once, as arrays."""
         try:
-            frame = self.strategy.calculate_indicators(candles.copy())
+            frame = self.strategy.calculate_indicators(candles)
         except Exception as exc:  # the strategy barrier: whatever a strategy raises
             raise StrategyError(
                 f"strategy {self.strategy.name} failed computing indicators: {exc!r}"
