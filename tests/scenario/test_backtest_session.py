@@ -62,9 +62,9 @@ def test_run_backtest_final_equity_is_cash_plus_trades_pnl() -> None:
 def write_bad(tmp_path: Path, kind: str) -> Path:
     frame = make_candles(400, seed=5, start=40_000.0)
     if kind == "duplicate":
-        frame.loc[120, "ts_ms"] = frame.loc[119, "ts_ms"]
+        frame["ts_ms"] = frame["ts_ms"].where(frame.index != 120, frame["ts_ms"][119])
     else:
-        frame.loc[57, "close"] = np.nan
+        frame["close"] = frame["close"].where(frame.index != 57, np.nan)
     path = tmp_path / f"bad_{kind}_1h.csv"
     frame.to_csv(path, index=False)
     return path

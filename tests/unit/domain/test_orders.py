@@ -141,4 +141,6 @@ def test_apply_fill_on_canceled_order_raises_state_error() -> None:
     with pytest.raises(StateError, match="cannot go from canceled"):
         o.apply_fill(fill("1", "100"))
 
-    assert (o.filled_qty, o.fills, o.avg_fill_price) == (0, [], None)
+    assert o.filled_qty == 0
+    assert o.fills == []
+    assert o.avg_fill_price is None

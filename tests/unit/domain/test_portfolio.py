@@ -99,7 +99,7 @@ def test_apply_fill_next_entry_after_dust_opens_new_trip() -> None:
     pos = p.position(SYMBOL)
     assert trade is not None
     assert pos is not None
-    assert (trade.entry_ts_ms, trade.entry_price, pos.qty) == (5, D(42_000), 0)
+    assert (trade.entry_ts_ms, trade.entry_price, pos.qty) == (5, D(42_000), D(0))
     assert p.ledger_error({SYMBOL: D(1)}) == 0
 
 

@@ -97,7 +97,7 @@ def test_open_bar_market_sell_fills_at_next_open_minus_slippage_fee_in_quote() -
     # 98 × (1 − 0.001) = 97.902 → tick 97.90; fee 0.2 % of 195.80
     assert fills(events) == [("s", D(2), D("97.90"), D("0.39160"), "USDT")]
     assert free(ex, "USDT") == D("10195.40840")
-    assert (free(ex, "BTC"), locked(ex, "BTC")) == (0, 0)
+    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(0))
 
 
 def test_trade_bar_market_order_sent_after_close_waits_for_next_open() -> None:
@@ -130,7 +130,7 @@ def test_trade_bar_buy_limit_low_reaches_price_fills_at_limit_as_maker() -> None
     events = bar(ex, 1, 100.0, 100.5, 98.5, 99.5)
 
     assert fills(events) == [("l", D(1), D(99), D("0.0005"), "BTC")]
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9901), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9901), D(0))
 
 
 def test_trade_bar_buy_limit_bar_opens_below_fills_at_better_open_as_taker() -> None:
@@ -140,7 +140,7 @@ def test_trade_bar_buy_limit_bar_opens_below_fills_at_better_open_as_taker() -> 
     events = bar(ex, 1, 97.0, 98.0, 96.0, 97.5)
 
     assert fills(events) == [("l", D(1), D(97), D("0.002"), "BTC")]
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9903), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9903), D(0))
 
 
 def test_trade_bar_buy_limit_not_reached_keeps_resting_and_locked() -> None:
@@ -159,7 +159,7 @@ def test_cancel_resting_limit_releases_locked_quote() -> None:
     canceled = ex.cancel(ClientOrderId("l"))
 
     assert canceled.status is OrderStatus.CANCELED
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), D(0))
 
 
 def test_cancel_off_tick_limit_releases_exactly_what_it_locked() -> None:
@@ -169,7 +169,7 @@ def test_cancel_off_tick_limit_releases_exactly_what_it_locked() -> None:
 
     ex.cancel(ClientOrderId("l"))
 
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), D(0))
 
 
 def test_trade_bar_off_tick_limit_fill_leaves_nothing_locked() -> None:
@@ -178,7 +178,7 @@ def test_trade_bar_off_tick_limit_fill_leaves_nothing_locked() -> None:
 
     bar(ex, 1, 96.0, 96.0, 94.0, 95.0)
 
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9810), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9810), D(0))
 
 
 def test_cancel_buy_stop_releases_what_it_locked() -> None:
@@ -188,7 +188,7 @@ def test_cancel_buy_stop_releases_what_it_locked() -> None:
 
     ex.cancel(ClientOrderId("bs"))
 
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(10_000), D(0))
 
 
 def test_trade_bar_buy_stop_fill_unlocks_and_charges_fill_price() -> None:
@@ -198,7 +198,7 @@ def test_trade_bar_buy_stop_fill_unlocks_and_charges_fill_price() -> None:
     events = bar(ex, 1, 106.0, 107.0, 105.5, 106.0)  # gaps above the stop: fills at the open
 
     assert fills(events) == [("bs", D(1), D(106), D("0.002"), "BTC")]
-    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9894), 0)
+    assert (free(ex, "USDT"), locked(ex, "USDT")) == (D(9894), D(0))
 
 
 # ----------------------------------------------------------------- stops and targets
@@ -245,7 +245,7 @@ def test_trade_bar_stop_and_target_inside_one_bar_stop_wins() -> None:
     assert [(e.client_order_id, e.status, e.reason) for e in canceled] == [
         ("tp", OrderStatus.CANCELED, "OCO partner filled")
     ]
-    assert (free(ex, "BTC"), locked(ex, "BTC")) == (0, 0)
+    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(0))
     assert ex.open_orders() == []
 
 
@@ -257,7 +257,7 @@ def test_trade_bar_target_reached_fills_at_target_as_maker_and_cancels_stop() ->
 
     assert fills(events) == [("tp", D(1), D(105), D("0.05250"), "USDT")]
     assert ex.order(ClientOrderId("sl")).status is OrderStatus.CANCELED
-    assert (free(ex, "BTC"), locked(ex, "BTC")) == (0, 0)
+    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(0))
     assert free(ex, "USDT") == D("10104.94750")
 
 
@@ -266,7 +266,7 @@ def test_submit_oco_pair_locks_the_amount_once() -> None:
 
     oco_pair(ex)
 
-    assert (free(ex, "BTC"), locked(ex, "BTC")) == (0, D(1))
+    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(1))
 
 
 def test_cancel_one_oco_leg_cancels_both_and_releases_once() -> None:
@@ -276,7 +276,7 @@ def test_cancel_one_oco_leg_cancels_both_and_releases_once() -> None:
     ex.cancel(ClientOrderId("sl"))
 
     assert ex.order(ClientOrderId("tp")).status is OrderStatus.CANCELED
-    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(1), 0)
+    assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(1), D(0))
     assert ex.trigger_levels(SYMBOL) == (float("-inf"), float("inf"), False)
 
 

@@ -27,7 +27,10 @@ def test_build_engine_default_config_wires_defaults() -> None:
     assert engine.strategy.name == "ema_crossover"
     assert engine.sizer.params.method is SizingMethod.FIXED_FRACTIONAL
     assert engine.sizer.params.risk_per_trade == D("0.02")
-    assert (engine.stops.params.method, engine.stops.params.atr_multiplier) == (StopMethod.ATR, 2)
+    assert (engine.stops.params.method, engine.stops.params.atr_multiplier) == (
+        StopMethod.ATR,
+        D(2),
+    )
     assert engine.risk.limits.max_position_size == D(1000)
     assert engine.risk.limits.max_daily_loss == D(500)
     assert engine.kill_switch is KillSwitch.ACTIVE
