@@ -137,3 +137,26 @@ def test_backtest_entry_fill_price_includes_slippage(btc_1h: pd.DataFrame) -> No
     entry = result.trades[0]
     expected = decimal_from_float(opens[entry.entry_ts_ms]) * Decimal("1.001")
     assert entry.entry_price == expected.quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize("on_timeout", ["cancel", "reprice", "market"])
+def test_backtest_limit_entries_skipping_equals_every_bar(
+    btc_1h: pd.DataFrame, on_timeout: str
+) -> None:
+    cfg = with_overrides(
+        config("ema_crossover", "trailing_pct"),
+        {
+            "execution.order_type": "limit",
+            "execution.limit_offset_bps": 10,
+            "execution.limit_timeout_s": 7200,
+            "execution.on_limit_timeout": on_timeout,
+        },
+        "test",
+    )
+
+    fast = run_backtest(cfg, candles=btc_1h).result
+    full = run_backtest(cfg, candles=btc_1h, every_bar=True).result
+
+    assert len(full.trades) >= 20
+    assert any(f.is_maker for f in full.fills)
+    assert_same_run(fast, full)
