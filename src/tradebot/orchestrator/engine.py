@@ -63,6 +63,7 @@ class TradingEngine:
         self._day = -1
         self._last_close_state = (portfolio.cash, ZERO)
         self._entry_atr: dict[ClientOrderId, float | None] = {}
+        self._oco_partner: dict[ClientOrderId, ClientOrderId] = {}
 
     # ----------------------------------------------------------------- data
     def prepare(self, candles: pd.DataFrame) -> Bars:
@@ -133,6 +134,8 @@ class TradingEngine:
     def on_fill(self, fill: Fill) -> list[Command]:
         """Book a fill; protect a finished entry; tidy up after an exit."""
         order = self.router.on_fill(fill)
+        if order is not None and not order.is_open:
+            self._close_partner(order.client_order_id, fill.ts_ms)
         protection = self.positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
         if (
@@ -162,10 +165,21 @@ class TradingEngine:
             return []
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
             return self._protect(order)
+        self._close_partner(order.client_order_id, event.ts_ms)
         protection = self.positions.protection_of(order.symbol)
         if protection and order.client_order_id == protection.stop_order_id:
             protection.stop_order_id = None
         return []
+
+    def _close_partner(self, client_order_id: ClientOrderId, ts_ms: int) -> None:
+        """One leg of an OCO pair done means both are: the venue cancels the partner."""
+        partner = self._oco_partner.pop(client_order_id, None)
+        if partner is None:
+            return
+        self._oco_partner.pop(partner, None)
+        other = self.router.get(partner)
+        if other is not None and other.is_open:
+            self.router.on_status(partner, OrderStatus.CANCELED, ts_ms)
 
     def flatten(self, ts_ms: int) -> list[Command]:
         """Sell everything held at market: an operator's order, past every risk check."""
@@ -307,6 +321,12 @@ class TradingEngine:
             return [cancel], "cancel entry", None
         order_type = OrderType.MARKET if action is LimitTimeoutAction.MARKET else OrderType.LIMIT
         price = None if order_type is OrderType.MARKET else self._entry_price(close)
+        verdict = self.risk.validate_trade(
+            OrderProposal(self.symbol, entry.remaining_qty * (price or close), False),
+            self._risk_state(close),
+        )
+        if not verdict.approved:
+            return [cancel], "cancel entry", verdict
         cmd = self.router.place(
             OrderIntent(
                 self.symbol,
@@ -320,7 +340,7 @@ class TradingEngine:
             ts,
         )
         self._entry_atr[cmd.client_order_id] = self._entry_atr.get(entry.client_order_id)
-        return [cancel, cmd], f"{action} entry", None
+        return [cancel, cmd], f"{action} entry", verdict
 
     # ----------------------------------------------------------------- protection
     def _protect(self, entry: Order) -> list[Command]:
@@ -375,6 +395,9 @@ class TradingEngine:
                 cmd.client_order_id,
                 cmd.price,
             )
+            if protection.stop_order_id is not None:
+                self._oco_partner[protection.stop_order_id] = cmd.client_order_id
+                self._oco_partner[cmd.client_order_id] = protection.stop_order_id
         self.positions.protect(self.symbol, protection)
         return commands
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-import pytest
 
 from factories import (
     EventDriver,
@@ -221,14 +220,6 @@ OCO_STOPS = StopParams(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: an exit signal cancels one OCO leg; the venue cancels both but the "
-    "engine never hears of the take-profit's cancel, so the router keeps it open. The next "
-    "exit cancels that stale leg (OrderNotFound) instead of the live stop, whose lock makes "
-    "the exit sell fail with InsufficientFunds (54 rejected exits on the 2024 BTC sample "
-    "with atr + r_multiple). Fix in engine.py/runner.py: mark the partner canceled.",
-)
 def test_on_bar_closed_second_exit_signal_with_stop_and_target_sells() -> None:
     engine, exchange = make_engine(ScriptedStrategy([2, 10], [6, 14]), stops=OCO_STOPS)
 
@@ -239,12 +230,6 @@ def test_on_bar_closed_second_exit_signal_with_stop_and_target_sells() -> None:
     assert engine.router.open_orders() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (same root cause): moving a trailing stop cancels the OCO pair, the "
-    "old take-profit stays open in the router, so the next move cancels it instead of the "
-    "live stop and the new stop is refused for the locked amount: the stop stops trailing.",
-)
 def test_on_bar_closed_trailing_stop_with_target_keeps_trailing() -> None:
     closes = [100, 100, 100, 102, 104, 106, 108, 110]
     rows = [(c, c + 0.5, c - 0.5, c) for c in closes]
@@ -264,12 +249,6 @@ def test_on_bar_closed_trailing_stop_with_target_keeps_trailing() -> None:
     assert driver.rejected == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: _age_entry re-sends a timed-out limit entry (reprice/market) without "
-    "RiskController.validate_trade, so a new entry goes out while the kill switch is HALTED "
-    "(and at a new price that may break max_position_size).",
-)
 def test_on_bar_closed_limit_entry_repriced_while_halted_is_not_sent() -> None:
     engine, exchange = make_engine(
         ScriptedStrategy([3]),
