@@ -1,9 +1,11 @@
-"""Two venues behind one port for the contract suite: CcxtConnector→sandbox and SimulatedExchange.
+"""Two venues behind one port for the contract suite: CcxtConnector→sandbox and SimulatedConnector.
 
 Both trade BTC/USDT on the same generated candles (2-decimal prices around 95,000, so the
-sandbox derives the same tick 0.01 / lot 0.00001 / min notional 5 the simulated market gets)
-and start with 10,000 USDT. ``Venue.settle()`` lets a market order execute: the sandbox fills
-it at once against its book; the simulated exchange fills it at the next bar's open.
+sandbox derives the same tick 0.01 / lot 0.00001 / min notional 5 the simulated market gets),
+start with 10,000 USDT at bar 0's open, charge 0.1 % fees and show a 2 bps synthetic book.
+``settle()`` lets a market order execute: the sandbox fills it at once against its book; the
+simulated exchange fills it when the current bar is processed, at that bar's open.
+``advance()`` closes the current bar on either (resting orders fill on the way).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tradebot.domain.market import Market
+from tradebot.domain.market import Candle, Market
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.retry import RetryPolicy
+from tradebot.exchange.ccxt.stream import StreamSettings
 from tradebot.exchange.simulated import SimulatedExchange
+from tradebot.exchange.simulated_connector import BookShape, SimulatedConnector
 from tradebot.sandbox import SandboxConfig, SandboxServer
 
 SYMBOL = "BTC/USDT"
+TIMEFRAME = "1m"
 T0 = 1_733_011_200_000
 BARS = 40
 START_USDT = Decimal(10_000)
@@ -39,23 +42,32 @@ def bar(i: int) -> tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]:
     return (T0 + i * 60_000, o, o + 15, o - 15, o + 5, Decimal(12))
 
 
+def candle(i: int) -> Candle:
+    """Bar i as a domain Candle."""
+    ts, o, h, low, c, v = bar(i)
+    return Candle(ts, float(o), float(h), float(low), float(c), float(v))
+
+
 @dataclass
 class VenueHarness:
-    """A port implementation plus the one venue-specific step a test needs."""
+    """A port implementation plus the venue-specific steps a test needs."""
 
     name: str
     port: Any  # an ExchangeConnector
     sandbox: SandboxServer | None = None
-    sim: SimulatedExchange | None = None
-    next_bar: int = 1
+    sim: SimulatedConnector | None = None
 
     async def settle(self) -> None:
-        """Let submitted market orders execute (sim: open the next bar)."""
+        """Let submitted market orders execute (sim: process the current bar)."""
         if self.sim is not None:
-            ts, o, h, low, c, _ = bar(self.next_bar)
-            self.sim.open_bar(SYMBOL, ts, float(o), float(h), float(low), float(c))
-            self.sim.trade_bar(SYMBOL)
-            self.next_bar += 1
+            await self.sim.advance()
+
+    async def advance(self, bars: int = 1) -> None:
+        """Close ``bars`` bars and open the next (resting orders fill on the way)."""
+        if self.sim is not None:
+            await self.sim.advance(bars)
+        elif self.sandbox is not None:
+            await self.sandbox.advance(bars)
 
 
 def _write_candles(path: Path) -> Path:
@@ -79,6 +91,7 @@ async def ccxt_sandbox(tmp_path: Path) -> AsyncIterator[VenueHarness]:
             websockets=False,
             runtime_dir=tmp_path,
             retry=RetryPolicy(max_attempts=3, base_delay_s=0.01),
+            streams=StreamSettings(poll_interval_s=0.02),
         )
         connector = connect(settings, Credentials(config.api_key, config.api_secret))
         try:
@@ -88,9 +101,10 @@ async def ccxt_sandbox(tmp_path: Path) -> AsyncIterator[VenueHarness]:
 
 
 async def simulated() -> AsyncIterator[VenueHarness]:
-    if not hasattr(SimulatedExchange, "create_order"):
-        pytest.skip("SimulatedExchange does not speak the async port yet (lead engineer wires it)")
     sim = SimulatedExchange([MARKET], {"USDT": START_USDT})
-    ts, o, h, low, c, _ = bar(0)
-    sim.open_bar(SYMBOL, ts, float(o), float(h), float(low), float(c))
-    yield VenueHarness("simulated", sim, sim=sim)
+    history = {SYMBOL: [candle(i) for i in range(BARS)]}
+    connector = SimulatedConnector(sim, history, TIMEFRAME, book=BookShape(spread_bps=Decimal(2)))
+    try:
+        yield VenueHarness("simulated", connector, sim=connector)
+    finally:
+        await connector.close()

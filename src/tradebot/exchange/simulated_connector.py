@@ -1,0 +1,500 @@
+"""SimulatedConnector: the async ExchangeConnector port over a SimulatedExchange and a history.
+
+The backtester drives ``SimulatedExchange``'s synchronous core bar by bar; this adapter lets
+anything written against the port (the live runner, the contract suite) trade on it instead,
+with the sandbox's clock rule (docs/sandbox.md) so the two venues look alike:
+
+* At time ``now`` the **current bar** is the bar that opened at ``now``; only its open is
+  known (``fetch_ohlcv`` shows it with high = low = close = open and volume 0), and its open
+  is the current price (ticker, synthetic book, market orders' funds check).
+* ``advance()`` closes the current bar: market orders sent meanwhile fill at its open
+  (``SimulatedExchange.open_bar``), resting orders are matched against its whole range
+  (``trade_bar``), then the clock moves one timeframe on and the next bar opens. The sandbox
+  fills a market order at once around the same open; here it fills when the bar is
+  processed, which is the backtest's next-open rule.
+
+Differences from the sandbox that remain: market orders stay OPEN until ``advance``; a limit
+order that crosses the book rests until ``advance`` and then fills at the open (taker)
+instead of at once; IOC/FOK/LIMIT_MAKER are treated as GTC limits (the core's rules).
+
+A reused client order id returns the order that id already names, as ``CcxtConnector`` does
+when the venue answers "Duplicate order sent." (the first request landed); the core's
+``submit`` keeps refusing duplicates, which the backtester relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_left, bisect_right
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import pairwise
+from typing import TypeVar
+
+from tradebot.domain.commands import PlaceOrder
+from tradebot.domain.errors import (
+    DataError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidOrder,
+    OrderNotFound,
+)
+from tradebot.domain.events import OrderFilled
+from tradebot.domain.market import (
+    BookLevel,
+    Candle,
+    Market,
+    OrderBook,
+    Ticker,
+    decimal_from_float,
+    timeframe_to_ms,
+)
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType
+from tradebot.exchange.port import Balance
+from tradebot.exchange.simulated import SimEvent, SimulatedExchange
+
+T = TypeVar("T")
+_BPS = Decimal(10_000)
+_MAX_ROWS = 1000  # the most candles or trades one call returns, as on Binance
+_NEEDS_PRICE = frozenset(
+    {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
+)
+_NEEDS_STOP = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BookShape:
+    """The synthetic book around the current price (the sandbox's defaults).
+
+    Use ``spread_bps`` = 2 × the exchange's ``slippage_bps`` for a book whose best levels are
+    where the simulated market orders fill.
+    """
+
+    spread_bps: Decimal = Decimal(0)
+    step_bps: Decimal = Decimal(1)
+    levels: int = 20
+    level_notional: Decimal = Decimal(50_000)
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    candles: Sequence[Candle]
+    ts: list[int]
+
+
+class SimulatedConnector:
+    """The ExchangeConnector port over a ``SimulatedExchange`` replaying a candle history."""
+
+    def __init__(
+        self,
+        exchange: SimulatedExchange,
+        history: Mapping[str, Sequence[Candle]],
+        timeframe: str,
+        *,
+        book: BookShape | None = None,
+        start_ms: int | None = None,
+    ) -> None:
+        """Replay ``history`` (oldest first, one ``timeframe``) on ``exchange``.
+
+        The clock starts at ``start_ms`` (default: the first bar); bars before it count as
+        closed. The connector drives the exchange's bars and clock from then on.
+
+        Raises:
+            DataError: a symbol has no market on the exchange, or its candles are unsorted,
+                off the timeframe's grid, or do not reach the start.
+        """
+        self.exchange = exchange
+        self.timeframe = timeframe
+        self.book = book or BookShape()
+        self._tf_ms = timeframe_to_ms(timeframe)
+        self._series = _check_history(history, exchange.markets, self._tf_ms, start_ms)
+        first_ms = min(s.ts[0] for s in self._series.values())
+        self._clock_ms = first_ms if start_ms is None else start_ms
+        self._bars_closed = 0  # the book's nonce: it is re-synthesised once a bar
+        self._end_ms = min(s.ts[-1] for s in self._series.values())
+        self._candle_subs: list[tuple[str, asyncio.Queue[Candle | None]]] = []
+        self._order_subs: list[tuple[str | None, asyncio.Queue[Order | None]]] = []
+        self._open_current(first=True)
+
+    # -- the simulated clock -------------------------------------------------------------
+
+    async def advance(self, bars: int = 1) -> None:
+        """Close ``bars`` bars one by one (fills on the way), opening the next each time.
+
+        Raises:
+            DataError: the history ends; no bar after the current one to open.
+        """
+        for _ in range(bars):
+            if self._clock_ms + self._tf_ms > self._end_ms:
+                raise DataError(
+                    f"the simulated history ends at {self._end_ms}: no bar left to open; "
+                    "give the connector a longer history"
+                )
+            for symbol in self._series:
+                candle = self._current(symbol)
+                if candle is not None:
+                    sim = self.exchange
+                    events = sim.open_bar(symbol, candle.ts_ms, *_ohlc(candle))
+                    self._publish_events(events + sim.trade_bar(symbol))
+                    self._publish_candle(symbol, candle)
+            self._clock_ms += self._tf_ms
+            self._bars_closed += 1
+            self._open_current(first=False)
+        await asyncio.sleep(0)  # let stream readers see the updates, as the sandbox does
+
+    def _open_current(self, first: bool) -> None:
+        # the current bar is known only by its open; before the first one, the last closed
+        # bar gives market orders a reference price
+        for symbol, series in self._series.items():
+            candle = self._current(symbol)
+            if candle is not None:
+                price = candle.open
+                events = self.exchange.open_bar(symbol, candle.ts_ms, price, price, price, price)
+                self._publish_events(events)
+                self._publish_candle(symbol, _opening(candle))
+            elif first and (closed := bisect_left(series.ts, self._clock_ms)) > 0:
+                prior = series.candles[closed - 1]
+                self.exchange.open_bar(symbol, prior.ts_ms, *_ohlc(prior))
+        self.exchange.now_ms = self._clock_ms
+
+    def _current(self, symbol: str) -> Candle | None:
+        series = self._series[symbol]
+        i = bisect_left(series.ts, self._clock_ms)
+        return series.candles[i] if i < len(series.ts) and series.ts[i] == self._clock_ms else None
+
+    # -- market data ---------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, Market]:
+        """Markets by symbol, with precision and limits."""
+        return self.exchange.markets
+
+    async def fetch_time(self) -> int:
+        """The simulated clock (the current bar's open time), in epoch ms."""
+        return self.exchange.now_ms
+
+    async def fetch_ohlcv(
+        self, symbol: str, timeframe: str, since_ms: int | None = None, limit: int = 500
+    ) -> list[Candle]:
+        """Bars opened by now, oldest first; the last is the current bar (its open only).
+
+        With ``since_ms`` the first ``limit`` bars from then, else the last ``limit``.
+
+        Raises:
+            InvalidOrder: unknown symbol, or a timeframe other than the replayed one.
+        """
+        self._market(symbol)
+        if timeframe != self.timeframe:
+            raise InvalidOrder(
+                f"timeframe {timeframe!r} is not served: the simulated exchange replays "
+                f"{self.timeframe} bars; resample them instead"
+            )
+        series = self._series.get(symbol)
+        if series is None:
+            return []
+        bars = list(series.candles[: bisect_right(series.ts, self._clock_ms)])
+        if bars and bars[-1].ts_ms == self._clock_ms:
+            bars[-1] = _opening(bars[-1])
+        if since_ms is not None:
+            bars = bars[bisect_left([b.ts_ms for b in bars], since_ms) :]
+        return _page(bars, since_ms, limit)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Best bid/ask of the synthetic book and the current price.
+
+        Raises:
+            InvalidOrder: unknown symbol.
+            ExchangeUnavailable: the symbol has no price yet (its history starts later).
+        """
+        book = await self.fetch_order_book(symbol, 1)
+        price = self.exchange.last_price(symbol)
+        return Ticker(symbol, self._clock_ms, book.bids[0].price, book.asks[0].price, price)
+
+    async def fetch_order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+        """A synthetic book around the current price: ``limit`` levels a side at most.
+
+        Raises:
+            InvalidOrder: unknown symbol.
+            ExchangeUnavailable: the symbol has no price yet (its history starts later).
+        """
+        market = self._market(symbol)
+        mid = decimal_from_float(self.exchange.last_price(symbol))
+        if mid <= 0:
+            raise ExchangeUnavailable(f"{symbol} has no price yet at {self._clock_ms}")
+        bids, asks = _synthetic_levels(market, mid, self.book, min(limit, self.book.levels))
+        return OrderBook(symbol, self._clock_ms, bids, asks, self._bars_closed)
+
+    # -- account -------------------------------------------------------------------------
+
+    async def fetch_balance(self) -> dict[str, Balance]:
+        """Free and locked amount of every asset the account has held."""
+        return self.exchange.balances()
+
+    async def fetch_order(self, client_order_id: ClientOrderId, symbol: str) -> Order:
+        """The order as it is now (a copy: later changes do not show in it).
+
+        Raises:
+            InvalidOrder: unknown symbol.
+            OrderNotFound: no order of that id on ``symbol``.
+        """
+        return _snapshot(self._own(client_order_id, symbol))
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Orders still working (market orders too, until the next bar opens)."""
+        if symbol is not None:
+            self._market(symbol)
+        return [_snapshot(o) for o in self.exchange.open_orders(symbol)]
+
+    async def fetch_my_trades(
+        self, symbol: str, since_ms: int | None = None, limit: int = 500
+    ) -> list[Fill]:
+        """The account's fills on ``symbol``, oldest first (paged like ``fetch_ohlcv``)."""
+        self._market(symbol)
+        fills = [f for f in self.exchange.fills(symbol) if since_ms is None or f.ts_ms >= since_ms]
+        return _page(fills, since_ms, limit)
+
+    # -- orders --------------------------------------------------------------------------
+
+    async def create_order(self, command: PlaceOrder) -> Order:
+        """Place an order, or return the order its client id already names.
+
+        Checks run in ``CcxtConnector``'s order: the market's rules first (before "sending"),
+        then the id, then the funds.
+
+        Raises:
+            InvalidOrder: unknown symbol, missing price or stop, below minimum amount/notional.
+            InsufficientFunds: the free balance does not cover it (pending market buys count).
+        """
+        market = self._market(command.symbol)
+        _check_rules(command, market, decimal_from_float(self.exchange.last_price(market.symbol)))
+        existing = self._known(command.client_order_id)
+        if existing is not None:
+            return _snapshot(existing)
+        self._check_market_buy_funds(command, market)
+        order = self.exchange.submit(command)
+        self._publish_orders([order])
+        return _snapshot(order)
+
+    async def cancel_order(self, client_order_id: ClientOrderId, symbol: str) -> Order:
+        """Cancel a working order (and its OCO partner) and release what it locked.
+
+        Raises:
+            InvalidOrder: unknown symbol.
+            OrderNotFound: no such order on ``symbol``, or it is no longer working.
+        """
+        self._own(client_order_id, symbol)
+        before = {o.client_order_id: o.status for o in self.exchange.open_orders(symbol)}
+        order = self.exchange.cancel(client_order_id)
+        changed = [self.exchange.order(cid) for cid in before]
+        self._publish_orders([o for o in changed if o.status is not before[o.client_order_id]])
+        return _snapshot(order)
+
+    def _market(self, symbol: str) -> Market:
+        market = self.exchange.markets.get(symbol)
+        if market is None:
+            known = ", ".join(sorted(self.exchange.markets))
+            raise InvalidOrder(f"unknown symbol {symbol!r}; this exchange trades {known}")
+        return market
+
+    def _known(self, client_order_id: ClientOrderId) -> Order | None:
+        try:
+            return self.exchange.order(client_order_id)
+        except OrderNotFound:
+            return None
+
+    def _own(self, client_order_id: ClientOrderId, symbol: str) -> Order:
+        self._market(symbol)
+        order = self.exchange.order(client_order_id)
+        if order.symbol != symbol:
+            raise OrderNotFound(f"order {client_order_id} is on {order.symbol}, not {symbol}")
+        return order
+
+    def _check_market_buy_funds(self, command: PlaceOrder, market: Market) -> None:
+        # The core locks nothing for a pending market buy (it checks funds at the fill), so
+        # two pending buys could each pass; the sandbox would refuse the second at once.
+        if command.type is not OrderType.MARKET or command.side is not OrderSide.BUY:
+            return
+        markets = self.exchange.markets
+        pending = sum(
+            (
+                o.remaining_qty * decimal_from_float(self.exchange.last_price(o.symbol))
+                for o in self.exchange.open_orders()
+                if o.type is OrderType.MARKET
+                and o.side is OrderSide.BUY
+                and markets[o.symbol].quote == market.quote
+            ),
+            Decimal(0),
+        )
+        need = market.round_qty(command.qty) * decimal_from_float(
+            self.exchange.last_price(market.symbol)
+        )
+        balance = self.exchange.balances().get(market.quote)
+        free = balance.free if balance else Decimal(0)
+        if need + pending > free:
+            raise InsufficientFunds(
+                f"Account has insufficient balance for requested action: buy {command.qty} "
+                f"{market.symbol} needs {need:.8f} {market.quote}, {free - pending:.8f} free "
+                f"after {pending:.8f} of pending market buys"
+            )
+
+    # -- streams and lifecycle -----------------------------------------------------------
+
+    def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
+        """Stream the current bar, then each bar as it closes and the next as it opens.
+
+        Raises:
+            InvalidOrder: unknown symbol or another timeframe than the replayed one.
+        """
+        self._market(symbol)
+        if timeframe != self.timeframe or symbol not in self._series:
+            raise InvalidOrder(f"no {timeframe} candles of {symbol} in the simulated history")
+        queue: asyncio.Queue[Candle | None] = asyncio.Queue()
+        current = self._current(symbol)
+        if current is not None:
+            queue.put_nowait(_opening(current))
+        entry = (symbol, queue)
+        self._candle_subs.append(entry)
+        return _drain(queue, lambda: _discard(self._candle_subs, entry))
+
+    def watch_orders(self, symbol: str | None = None) -> AsyncIterator[Order]:
+        """Stream every change of the account's orders from now on (copies)."""
+        queue: asyncio.Queue[Order | None] = asyncio.Queue()
+        entry = (symbol, queue)
+        self._order_subs.append(entry)
+        return _drain(queue, lambda: _discard(self._order_subs, entry))
+
+    async def close(self) -> None:
+        """End every stream."""
+        for _, candle_queue in self._candle_subs:
+            candle_queue.put_nowait(None)
+        for _, order_queue in self._order_subs:
+            order_queue.put_nowait(None)
+        self._candle_subs.clear()
+        self._order_subs.clear()
+
+    def _publish_candle(self, symbol: str, candle: Candle) -> None:
+        for wanted, queue in self._candle_subs:
+            if wanted == symbol:
+                queue.put_nowait(candle)
+
+    def _publish_events(self, events: Iterable[SimEvent]) -> None:
+        # one update per order and batch: the order's state after the batch
+        ids = [
+            e.fill.client_order_id if isinstance(e, OrderFilled) else e.client_order_id
+            for e in events
+        ]
+        self._publish_orders([self.exchange.order(cid) for cid in dict.fromkeys(ids)])
+
+    def _publish_orders(self, orders: Iterable[Order]) -> None:
+        for order in orders:
+            for wanted, queue in self._order_subs:
+                if wanted in (None, order.symbol):
+                    queue.put_nowait(_snapshot(order))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _check_history(
+    history: Mapping[str, Sequence[Candle]],
+    markets: Mapping[str, Market],
+    tf_ms: int,
+    start_ms: int | None,
+) -> dict[str, _Series]:
+    if not history:
+        raise DataError("the simulated connector needs candles of at least one symbol")
+    origin = start_ms if start_ms is not None else min(c[0].ts_ms for c in history.values() if c)
+    series = {}
+    for symbol, candles in history.items():
+        if symbol not in markets:
+            raise DataError(f"history of {symbol} but the exchange has no {symbol} market")
+        ts = [c.ts_ms for c in candles]
+        if not ts or ts[-1] < origin:
+            raise DataError(f"history of {symbol} ends before the start {origin}")
+        steps_ok = all(b > a for a, b in pairwise(ts))
+        if not steps_ok or any((t - origin) % tf_ms for t in ts):
+            raise DataError(
+                f"history of {symbol} must be sorted bars {tf_ms} ms apart on one grid with "
+                f"the start {origin}; resample or clean it first"
+            )
+        series[symbol] = _Series(candles, ts)
+    return series
+
+
+def _check_rules(command: PlaceOrder, market: Market, last_price: Decimal) -> None:
+    # what CcxtConnector refuses before sending (exchange/ccxt/placement.py's build_request)
+    for name, value, kinds in (
+        ("price", command.price, _NEEDS_PRICE),
+        ("stop_price", command.stop_price, _NEEDS_STOP),
+    ):
+        if command.type in kinds and (value is None or value <= 0):
+            raise InvalidOrder(
+                f"order {command.client_order_id}: {command.type.value} order on "
+                f"{command.symbol} needs a positive {name}, got {value}"
+            )
+    price = command.price if command.type in _NEEDS_PRICE else None
+    valuation = price or (last_price if command.type is OrderType.MARKET else None)
+    valuation = valuation or command.price or command.stop_price
+    if valuation:
+        market.check_order(market.round_qty(command.qty), market.round_price(valuation))
+
+
+def _synthetic_levels(
+    market: Market, mid: Decimal, shape: BookShape, levels: int
+) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
+    # the sandbox's book: best levels half the spread away, then one every step_bps
+    step = market.price_step
+    lots = (shape.level_notional / mid / market.qty_step).to_integral_value(ROUND_FLOOR)
+    size = float(max(lots * market.qty_step, market.min_qty, market.qty_step))
+    bids: list[Decimal] = []
+    asks: list[Decimal] = []
+    for i in range(levels):
+        off = (shape.spread_bps / 2 + i * shape.step_bps) / _BPS
+        bid = (mid * (1 - off) / step).to_integral_value(ROUND_FLOOR) * step
+        ask = (mid * (1 + off) / step).to_integral_value(ROUND_CEILING) * step
+        bid = min(bid, bids[-1] - step) if bids else bid
+        ask = max(ask, asks[-1] + step) if asks else ask
+        if bid > 0:
+            bids.append(bid)
+        asks.append(ask)
+    return (
+        tuple(BookLevel(float(p), size) for p in bids),
+        tuple(BookLevel(float(p), size) for p in asks),
+    )
+
+
+def _page(rows: list[T], since_ms: int | None, limit: int) -> list[T]:
+    limit = max(0, min(limit, _MAX_ROWS))
+    return rows[:limit] if since_ms is not None else rows[len(rows) - limit :]
+
+
+def _ohlc(candle: Candle) -> tuple[float, float, float, float]:
+    return candle.open, candle.high, candle.low, candle.close
+
+
+def _opening(candle: Candle) -> Candle:
+    return Candle(candle.ts_ms, candle.open, candle.open, candle.open, candle.open, 0.0)
+
+
+def _snapshot(order: Order) -> Order:
+    return replace(order, fills=list(order.fills))
+
+
+def _discard(subs: list[T], entry: T) -> None:
+    if entry in subs:
+        subs.remove(entry)
+
+
+async def _drain(queue: asyncio.Queue[T | None], on_exit: Callable[[], None]) -> AsyncIterator[T]:
+    try:
+        while (item := await queue.get()) is not None:
+            yield item
+    finally:
+        on_exit()
