@@ -18,12 +18,11 @@ import json
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BTC_1M, YEAR_2024, peak_rss_mb, require_shared_data  # noqa: E402
+from common import BTC_1M, YEAR_2024, peak_rss_mb, require_shared_data
 
 NOTIONAL = 10_000.0
 CASH = 1_000_000.0
@@ -114,21 +113,27 @@ def main() -> None:
             runner.update(backtrader=run_backtrader, vectorbt=run_vectorbt)
         print(json.dumps(runner[args.worker](args.sizes)))
         return
-    print(f"{'engine':<11}{'size':>6}{'bars':>11}{'seconds':>10}{'bars/s':>13}"
-          f"{'trades':>8}{'peak RSS MB':>13}")
+    print(
+        f"{'engine':<11}{'size':>6}{'bars':>11}{'seconds':>10}{'bars/s':>13}"
+        f"{'trades':>8}{'peak RSS MB':>13}"
+    )
     for size in args.sizes.split(","):
         rows = {"tradebot": _in_subprocess("tradebot", size)}
         if not args.no_peers and size in ("0.01", "0.1", "1"):
             rows["backtrader"] = _in_subprocess("backtrader", size)
             rows["vectorbt"] = _in_subprocess("vectorbt", size)
         for kind, r in rows.items():
-            print(f"{kind:<11}{size:>6}{int(r['bars']):>11,}{r['seconds']:>10.3f}"
-                  f"{r['bars_per_s']:>13,.0f}{int(r['trades']):>8}{r['peak_rss_mb']:>13.0f}")
+            print(
+                f"{kind:<11}{size:>6}{int(r['bars']):>11,}{r['seconds']:>10.3f}"
+                f"{r['bars_per_s']:>13,.0f}{int(r['trades']):>8}{r['peak_rss_mb']:>13.0f}"
+            )
         base = rows["tradebot"]["bars_per_s"]
         for kind in ("backtrader", "vectorbt"):
             if kind in rows:
-                print(f"  tradebot / {kind}: {base / rows[kind]['bars_per_s']:.2f}x speed; "
-                      f"trades {int(rows['tradebot']['trades'])} vs {int(rows[kind]['trades'])}")
+                print(
+                    f"  tradebot / {kind}: {base / rows[kind]['bars_per_s']:.2f}x speed; "
+                    f"trades {int(rows['tradebot']['trades'])} vs {int(rows[kind]['trades'])}"
+                )
 
 
 if __name__ == "__main__":

@@ -11,53 +11,17 @@ from __future__ import annotations
 
 import time
 
+import backtrader as bt
 import numpy as np
+
 from backtest_speed import CASH, FEE, NOTIONAL, load
 from common import peak_rss_mb
 
 
 def run_backtrader(size: str) -> dict[str, float]:
     """backtrader 1.9 on the candles; time excludes loading."""
-    import backtrader as bt
-
     frame = load(size)
     frame = frame.assign(datetime=frame["ts_ms"].astype("datetime64[ms]")).set_index("datetime")
-
-    class EmaAtrStop(bt.Strategy):  # type: ignore[misc]
-        def __init__(self) -> None:
-            fast = bt.ind.EMA(self.data.close, period=12)
-            slow = bt.ind.EMA(self.data.close, period=26)
-            self.cross = bt.ind.CrossOver(fast, slow)
-            self.atr = bt.ind.ATR(self.data, period=14)
-            self.want = 0  # +1 buy at the next open, -1 sell at the next open
-            self.stop_order = None
-            self.trades_closed = 0
-
-        def next(self) -> None:
-            if self.cross[0] > 0 and not self.position:
-                self.want = 1
-            elif self.cross[0] < 0 and self.position:
-                self.want = -1
-
-        def next_open(self) -> None:
-            if self.want == 1 and not self.position:
-                price = self.data.open[0]
-                stop = price - 2 * self.atr[-1]
-                _, self.stop_order, _ = self.buy_bracket(
-                    size=NOTIONAL / self.data.close[-1],
-                    exectype=bt.Order.Market,
-                    stopprice=stop,
-                    limitexec=None,
-                )
-            elif self.want == -1 and self.position:
-                if self.stop_order is not None:
-                    self.cancel(self.stop_order)
-                self.close()
-            self.want = 0
-
-        def notify_trade(self, trade) -> None:  # type: ignore[no-untyped-def]
-            if trade.isclosed:
-                self.trades_closed += 1
 
     cerebro = bt.Cerebro(stdstats=False, cheat_on_open=True)
     cerebro.adddata(bt.feeds.PandasData(dataname=frame))
@@ -68,6 +32,48 @@ def run_backtrader(size: str) -> dict[str, float]:
     strat = cerebro.run()[0]
     elapsed = time.perf_counter() - started
     return _row(len(frame), elapsed, strat.trades_closed)
+
+
+class EmaAtrStop(bt.Strategy):  # type: ignore[misc]
+    def __init__(self) -> None:
+        fast = bt.ind.EMA(self.data.close, period=12)
+        slow = bt.ind.EMA(self.data.close, period=26)
+        self.cross = bt.ind.CrossOver(fast, slow)
+        self.atr = bt.ind.ATR(self.data, period=14)
+        self.want = 0  # +1 buy at the next open, -1 sell at the next open
+        self.stop_order = None
+        self.trades_closed = 0
+
+    def next(self) -> None:
+        if self.cross[0] > 0 and not self.position:
+            self.want = 1
+        elif self.cross[0] < 0 and self.position:
+            self.want = -1
+
+    def next_open(self) -> None:
+        if self.want == 1 and not self.position:
+            self._enter()
+        elif self.want == -1 and self.position:
+            self._exit()
+        self.want = 0
+
+    def _enter(self) -> None:
+        stop = self.data.open[0] - 2 * self.atr[-1]
+        _, self.stop_order, _ = self.buy_bracket(
+            size=NOTIONAL / self.data.close[-1],
+            exectype=bt.Order.Market,
+            stopprice=stop,
+            limitexec=None,
+        )
+
+    def _exit(self) -> None:
+        if self.stop_order is not None:
+            self.cancel(self.stop_order)
+        self.close()
+
+    def notify_trade(self, trade) -> None:  # type: ignore[no-untyped-def]
+        if trade.isclosed:
+            self.trades_closed += 1
 
 
 def run_vectorbt(size: str) -> dict[str, float]:
@@ -91,8 +97,19 @@ def run_vectorbt(size: str) -> dict[str, float]:
     exits = np.roll(cross_dn, 1)
     entries[0] = exits[0] = False
     pf = vbt.Portfolio.from_signals(
-        c, entries, exits, open=o, high=h, low=lo, price=o, sl_stop=np.roll(stop_frac, 1),
-        size=NOTIONAL, size_type="value", fees=FEE, init_cash=CASH, freq="1min",
+        c,
+        entries,
+        exits,
+        open=o,
+        high=h,
+        low=lo,
+        price=o,
+        sl_stop=np.roll(stop_frac, 1),
+        size=NOTIONAL,
+        size_type="value",
+        fees=FEE,
+        init_cash=CASH,
+        freq="1min",
     )
     trades = int(pf.trades.count())
     elapsed = time.perf_counter() - started
@@ -100,5 +117,10 @@ def run_vectorbt(size: str) -> dict[str, float]:
 
 
 def _row(bars: int, seconds: float, trades: int) -> dict[str, float]:
-    return {"bars": bars, "seconds": seconds, "bars_per_s": bars / seconds, "trades": trades,
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "bars": bars,
+        "seconds": seconds,
+        "bars_per_s": bars / seconds,
+        "trades": trades,
+        "peak_rss_mb": peak_rss_mb(),
+    }
