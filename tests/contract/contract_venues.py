@@ -15,13 +15,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
+from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.market import Candle, Market
+from tradebot.domain.orders import ClientOrderId, OrderSide, OrderType
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.stream import StreamSettings
+from tradebot.exchange.port import ExchangeConnector
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.exchange.simulated_connector import BookShape, SimulatedConnector
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -48,12 +50,26 @@ def candle(i: int) -> Candle:
     return Candle(ts, float(o), float(h), float(low), float(c), float(v))
 
 
+def order(
+    cid: str, kind: OrderType, qty: str, price: str | None = None, side: OrderSide = OrderSide.BUY
+) -> PlaceOrder:
+    """A BTC/USDT order command."""
+    return PlaceOrder(
+        ClientOrderId(cid),
+        SYMBOL,
+        side,
+        kind,
+        Decimal(qty),
+        None if price is None else Decimal(price),
+    )
+
+
 @dataclass
 class VenueHarness:
     """A port implementation plus the venue-specific steps a test needs."""
 
     name: str
-    port: Any  # an ExchangeConnector
+    port: ExchangeConnector
     sandbox: SandboxServer | None = None
     sim: SimulatedConnector | None = None
 
