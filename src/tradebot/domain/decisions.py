@@ -9,6 +9,18 @@ from enum import StrEnum
 MetadataValue = float | int | str | bool | None
 
 
+class KillSwitch(StrEnum):
+    """How freely the bot may trade.
+
+    ACTIVE trades normally; REDUCING only sends orders that cut exposure; HALTED sends none
+    (protective stops already resting stay in place).
+    """
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
 class SignalAction(StrEnum):
     """What a strategy wants. Spot is long-only: SELL means leave the position."""
 

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 
-from tradebot.domain.decisions import RiskCheck, RiskVerdict
+from tradebot.domain.decisions import KillSwitch, RiskCheck, RiskVerdict
 
-
-class KillSwitch(StrEnum):
-    """How much trading is allowed."""
-
-    ACTIVE = "ACTIVE"
-    REDUCING = "REDUCING"
-    HALTED = "HALTED"
+__all__ = [
+    "KillSwitch",
+    "OrderProposal",
+    "RiskController",
+    "RiskLimits",
+    "RiskState",
+]
 
 
 @dataclass(frozen=True, slots=True)

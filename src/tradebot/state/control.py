@@ -8,21 +8,15 @@ back exactly as it was left.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
+
+from tradebot.domain.decisions import KillSwitch
 
 KILL_SWITCH = "kill_switch"
 KILL_SWITCH_REASON = "kill_switch_reason"
 
 
-class KillSwitchLevel(StrEnum):
-    """How freely the bot may trade.
-
-    ACTIVE trades normally; REDUCING only sends orders that cut exposure; HALTED sends none.
-    """
-
-    ACTIVE = "ACTIVE"
-    REDUCING = "REDUCING"
-    HALTED = "HALTED"
+KillSwitchLevel = KillSwitch
+"""The kill switch as saved: the domain's own levels (the name is kept for callers)."""
 
 
 def utc_day(ts_ms: int) -> str:
