@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import backtest, config, data, demo, exchange, sandbox, strategy
+from tradebot.cli import backtest, config, data, demo, exchange, run, sandbox, strategy
 
-MODULES: list[ModuleType] = [demo, backtest, strategy, config, data, sandbox, exchange]
+MODULES: list[ModuleType] = [demo, backtest, strategy, config, data, sandbox, exchange, run]

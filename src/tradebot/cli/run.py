@@ -1,0 +1,368 @@
+"""``tradebot run``, ``tradebot stop`` and ``tradebot status``: paper and live trading.
+
+``run`` builds the exchange connection (an embedded sandbox for paper mode when the config
+says so), the database and the ``TradingBot``, then trades until SIGINT/SIGTERM, or with
+``--replay`` advances the deterministic sandbox bar by bar as fast as it can and prints a
+summary. ``stop`` and ``status`` talk to the bot only through its database, so they work
+while it runs in another process (or when it is not running at all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradebot.backtest.session import bundled_sample
+from tradebot.config import Config, load_config, with_overrides
+from tradebot.domain.errors import ConfigError, TradebotError
+from tradebot.domain.market import Market
+from tradebot.domain.portfolio import Portfolio
+from tradebot.exchange.ccxt.credentials import Credentials, from_config
+from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
+from tradebot.exchange.ccxt.ratelimit import RateBudget
+from tradebot.exchange.port import ExchangeConnector
+from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.live import FLATTEN_REQUEST, BotSettings, TradingBot
+from tradebot.orchestrator.paper import PaperSession, config_window
+from tradebot.sandbox import SandboxConfig, SandboxServer
+from tradebot.state import KillSwitchLevel, Repository, create_database
+
+REAL_MONEY_FLAG = "--i-understand-this-trades-real-money"
+# A replay runs many bars per real second, so both sides' request budgets are lifted
+# together (live trading keeps the venue's limits).
+_REPLAY_WEIGHT = 10_000_000
+_SANDBOX_KEY, _SANDBOX_SECRET = "paper-key", "paper-secret"  # the embedded sandbox's own
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``stop`` and ``status`` to ``app``."""
+    app.command("run")(run)
+    app.command("stop")(stop)
+    app.command("status")(status)
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
+]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="SQLite file of the bot's state (default: config).")
+]
+
+
+def run(
+    mode: Annotated[str, typer.Option(help="paper (sandbox exchange) or live (real orders).")],
+    config_path: ConfigOption = None,
+    db: DbOption = None,
+    bars: Annotated[
+        int | None, typer.Option(help="Replay this many bars at full speed, then stop.")
+    ] = None,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Paper: replay the data at full speed.")
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="Paper: candle file the sandbox replays.")
+    ] = None,
+    real_money: Annotated[
+        bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
+    ] = False,
+) -> None:
+    """Trade the configured strategy on paper (local sandbox) or live until Ctrl-C."""
+    console = Console()
+    try:
+        config = _configure(config_path, mode, db)
+        if mode == "live":
+            credentials = _live_credentials(config, real_money)
+            asyncio.run(_trade(config, _live_connector(config, credentials), console))
+        elif replay or bars is not None:
+            asyncio.run(_replay(config, data, bars, console))
+        else:
+            asyncio.run(_paper(config, data, console))
+    except TradebotError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def stop(
+    flatten: Annotated[
+        bool, typer.Option(help="Also cancel every order and sell positions at market.")
+    ] = False,
+    config_path: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Halt the bot (no new orders; stops stay); with --flatten close everything."""
+    try:
+        repo = _repository(_configure(config_path, None, db), create=False)
+    except TradebotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    repo.set_kill_switch(KillSwitchLevel.HALTED, "tradebot stop")
+    message = "kill switch HALTED: the bot sends no new orders; protective stops stay."
+    if flatten:
+        repo.set_control(FLATTEN_REQUEST, "1")
+        message += " Flatten requested: at its next cycle it cancels all and sells at market."
+    typer.echo(message)
+
+
+def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
+    """Print the kill switch, last bar, open orders, position and last snapshot."""
+    console = Console()
+    try:
+        config = _configure(config_path, None, db)
+        repo = _repository(config, create=False)
+    except TradebotError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(status_table(repo, config))
+
+
+# ----------------------------------------------------------------------------- configuration
+def _configure(config_path: Path | None, mode: str | None, db: Path | None) -> Config:
+    config = load_config(config_path)
+    updates: dict[str, object] = {}
+    if mode is not None:
+        if mode not in ("paper", "live"):
+            raise ConfigError(f"--mode {mode!r}: choose paper or live")
+        updates["exchange.mode"] = mode
+    if db is not None:
+        updates["database.path"] = str(db)
+        updates["database.url"] = None
+    return with_overrides(config, updates, "command line") if updates else config
+
+
+def _repository(config: Config, *, create: bool = True) -> Repository:
+    url = config.database.sqlalchemy_url
+    if not create and config.database.url is None and not config.database.path.exists():
+        raise ConfigError(
+            f"no bot database at {config.database.path}; pass --db PATH of a bot's state"
+        )
+    if config.database.url is None:
+        config.database.path.parent.mkdir(parents=True, exist_ok=True)
+    return Repository(create_database(url))
+
+
+def _live_credentials(config: Config, confirmed: bool) -> Credentials:
+    credentials = from_config(config)
+    missing = []
+    if credentials is None:
+        missing.append(
+            "API credentials: set BINANCE_API_KEY and BINANCE_API_SECRET, or "
+            "exchange.credentials_file in the config"
+        )
+    if not confirmed:
+        missing.append(f"the confirmation flag {REAL_MONEY_FLAG}")
+    if credentials is not None and not missing:
+        return credentials
+    venue = "the Binance testnet" if config.exchange.testnet else "Binance with REAL money"
+    raise ConfigError(f"live mode sends real orders to {venue}; missing: " + "; ".join(missing))
+
+
+def _live_connector(config: Config, credentials: Credentials) -> ExchangeConnector:
+    return connect(settings_from_config(config, websockets=False), credentials)
+
+
+def _engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
+    def build(market: Market, portfolio: Portfolio) -> TradingEngine:
+        return build_engine(config, market, portfolio, record_holds=True)
+
+    return build
+
+
+def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
+    settings = BotSettings(
+        config.trading.symbol,
+        config.trading.timeframe,
+        window_bars=max(config_window(config), 50),
+        poll_interval_s=float(config.trading.cycle_interval_s),
+    )
+    return TradingBot(_engine_factory(config), connector, _repository(config), settings)
+
+
+# ----------------------------------------------------------------------------- paper
+def _data_file(config: Config, data: Path | None) -> Path:
+    if data is not None:
+        return data
+    return Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
+
+
+def _sandbox_config(config: Config, data: Path, *, deterministic: bool) -> SandboxConfig:
+    symbol = config.trading.symbol
+    return SandboxConfig(
+        host=config.exchange.sandbox.host,
+        port=config.exchange.sandbox.port,
+        api_key=_SANDBOX_KEY,
+        api_secret=_SANDBOX_SECRET,
+        data_files={symbol: data},
+        balances={config.trading.quote_currency: config.trading.starting_cash},
+        maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
+        taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
+        spread_bps=Decimal(0),
+        level_notional=Decimal(10_000_000),
+        deterministic=deterministic,
+        start_index=max(config_window(config), 50),
+        weight_limit_1m=_REPLAY_WEIGHT if deterministic else 6000,
+    )
+
+
+def _sandbox_connector(url: str, runtime_dir: Path, *, replay: bool) -> ExchangeConnector:
+    # An embedded sandbox is an exchange of its own: its request budget is not shared with
+    # other sandboxes or bots on this host (``runtime_dir`` is private to this run).
+    budget = RateBudget()
+    if replay:
+        budget = RateBudget(weight_per_window=_REPLAY_WEIGHT, orders_per_window=_REPLAY_WEIGHT)
+    settings = ConnectSettings(
+        venue=Venue.SANDBOX,
+        sandbox_url=url,
+        websockets=False,
+        budget=budget,
+        runtime_dir=runtime_dir,
+    )
+    return connect(settings, Credentials(_SANDBOX_KEY, _SANDBOX_SECRET))
+
+
+async def _paper(config: Config, data: Path | None, console: Console) -> None:
+    if not config.exchange.sandbox.embedded:
+        await _trade(config, connect(settings_from_config(config, websockets=False)), console)
+        return
+    sandbox = _sandbox_config(config, _data_file(config, data), deterministic=False)
+    with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
+        async with SandboxServer(sandbox) as server:
+            console.print(f"embedded sandbox exchange on {server.http_url}")
+            connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
+            await _trade(config, connector, console)
+
+
+async def _replay(config: Config, data: Path | None, bars: int | None, console: Console) -> None:
+    if not config.exchange.sandbox.embedded:
+        raise ConfigError(
+            "--replay needs the embedded sandbox (exchange.sandbox.embedded: true): "
+            "only it lets the bot move the clock"
+        )
+    sandbox = _sandbox_config(config, _data_file(config, data), deterministic=True)
+    with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
+        async with SandboxServer(sandbox) as server:
+            connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
+            bot = _bot(config, connector)
+            try:
+                await bot.start()
+                done = await _advance(PaperSession(server, bot), bars, console)
+            finally:
+                await bot.close()
+    console.print(summary_table(bot, done))
+
+
+async def _advance(session: PaperSession, bars: int | None, console: Console) -> int:
+    # Without --bars the replay runs to the end of the data.
+    done = 0
+    limit = bars if bars is not None else 10**9
+    while done < limit:
+        try:
+            await session.server.advance(1)
+        except TradebotError:
+            console.print("end of the sandbox data")
+            break
+        await session.bot.poll()
+        done += 1
+    return done
+
+
+async def _trade(config: Config, connector: ExchangeConnector, console: Console) -> None:
+    bot = _bot(config, connector)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, bot.stop)
+    try:
+        recovery = await bot.start()
+        found = len(recovery.reconciliation.discrepancies)
+        console.print(
+            f"trading {config.trading.symbol} {config.trading.timeframe} "
+            f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
+        )
+        await bot.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await bot.close()
+    console.print(
+        f"stopped after {bot.stats.cycles} cycles; state saved, protective stops left in place"
+    )
+
+
+# ----------------------------------------------------------------------------- tables
+def summary_table(bot: TradingBot, bars: int) -> Table:
+    """What a replay did: bars, trades, equity, fills, orders and discrepancies."""
+    repo, engine = bot.repo, bot.engine
+    snapshot = repo.latest_snapshot()
+    table = Table(title=f"paper replay of {engine.symbol} {engine.settings.timeframe}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("bars replayed", f"{bars:,}"),
+        ("cycles", f"{bot.stats.cycles:,}"),
+        ("trades", str(len(repo.trades(engine.symbol)))),
+        ("realised PnL", f"{sum((t.pnl for t in engine.trades), Decimal(0)):.2f}"),
+        ("equity", "-" if snapshot is None else f"{snapshot.equity:.2f}"),
+        ("cash", f"{engine.portfolio.cash:.2f}"),
+        ("fills", str(len(repo.fills(engine.symbol)))),
+        ("orders", str(len(repo.orders(engine.symbol)))),
+        ("open orders", str(len(repo.open_orders(engine.symbol)))),
+        ("discrepancies", str(len(repo.reconciliation_events()))),
+        ("errors", str(bot.stats.errors)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def status_table(repo: Repository, config: Config) -> Table:
+    """The bot's saved state: kill switch, last bar, open orders, position, last snapshot."""
+    symbol, timeframe = config.trading.symbol, config.trading.timeframe
+    table = Table(title=f"tradebot status ({symbol} {timeframe})")
+    table.add_column("item")
+    table.add_column("value")
+    reason = repo.kill_switch_reason()
+    table.add_row("kill switch", f"{repo.kill_switch()}" + (f" ({reason})" if reason else ""))
+    table.add_row("flatten requested", "yes" if repo.get_control(FLATTEN_REQUEST) == "1" else "no")
+    last_bar = repo.last_bar_ts(symbol, timeframe)
+    table.add_row("last bar", "none yet" if last_bar is None else _utc(last_bar))
+    orders = repo.open_orders(symbol)
+    table.add_row("open orders", str(len(orders)))
+    for order in orders:
+        price = order.stop_price or order.price
+        table.add_row(
+            f"  {order.client_order_id}",
+            f"{order.side} {order.type} {order.qty} @ {price} ({order.status})",
+        )
+    positions = [p for p in repo.positions(open_only=True) if p.position.symbol == symbol]
+    if positions:
+        saved = positions[0]
+        table.add_row(
+            "position",
+            f"{saved.position.qty} {symbol} @ {saved.position.avg_price:.2f}, "
+            f"stop {saved.stop_price}",
+        )
+    else:
+        table.add_row("position", "flat")
+    snapshot = repo.latest_snapshot()
+    if snapshot is None:
+        table.add_row("last snapshot", "none yet")
+    else:
+        table.add_row(
+            "last snapshot",
+            f"{_utc(snapshot.ts_ms)}: equity {snapshot.equity:.2f}, cash {snapshot.cash:.2f}",
+        )
+    return table
+
+
+def _utc(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

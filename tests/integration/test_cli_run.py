@@ -1,0 +1,167 @@
+"""``tradebot run``, ``stop`` and ``status`` through typer's CliRunner (and one real process).
+
+The paper replay is the real path: the embedded sandbox on 127.0.0.1, ccxt, a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradebot.cli import build_app
+from tradebot.state import KillSwitchLevel, Repository, create_database
+
+SECRET = "s3cr3t-live-VALUE-42"
+_NO_KEYS = {"BINANCE_API_KEY": "", "BINANCE_API_SECRET": "", "COLUMNS": "200"}
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(build_app(), list(args), env={**_NO_KEYS, **(env or {})})
+    return result.exit_code, result.output
+
+
+def eventually(check: Callable[[], bool], what: Callable[[], str], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not met within {timeout_s} s: {what()}")
+        time.sleep(0.05)
+
+
+def _row(output: str, name: str) -> str:
+    line = next(line for line in output.splitlines() if f" {name} " in line)
+    return line.split("│")[2].strip()
+
+
+def test_run_paper_replay_prints_summary_matching_the_database(tmp_path: Path) -> None:
+    # Arrange
+    db = tmp_path / "bot.db"
+    # Act
+    code, output = invoke("run", "--mode", "paper", "--replay", "--bars", "300", "--db", str(db))
+    # Assert
+    assert code == 0, output
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    assert _row(output, "bars replayed") == "300"
+    assert int(_row(output, "trades")) == len(repo.trades()) > 0
+    assert int(_row(output, "fills")) == len(repo.fills())
+    assert int(_row(output, "orders")) == len(repo.orders())
+    assert _row(output, "discrepancies") == "0"
+    snapshot = repo.latest_snapshot()
+    assert snapshot is not None
+    assert _row(output, "equity") == f"{snapshot.equity:.2f}"
+
+
+def test_stop_flatten_then_status_shows_halted_and_flatten_requested(tmp_path: Path) -> None:
+    # Arrange
+    db = tmp_path / "bot.db"
+    Repository(create_database(f"sqlite:///{db}"))
+    # Act
+    stop_code, stop_output = invoke("stop", "--flatten", "--db", str(db))
+    code, output = invoke("status", "--db", str(db))
+    # Assert
+    assert stop_code == 0
+    assert "HALTED" in stop_output
+    assert "Flatten requested" in stop_output
+    assert code == 0
+    assert _row(output, "kill switch") == "HALTED (tradebot stop)"
+    assert _row(output, "flatten requested") == "yes"
+    assert _row(output, "position") == "flat"
+    assert _row(output, "last bar") == "none yet"
+
+
+def test_stop_without_flatten_halts_only(tmp_path: Path) -> None:
+    # Arrange
+    db = tmp_path / "bot.db"
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    # Act
+    code, _ = invoke("stop", "--db", str(db))
+    # Assert
+    assert code == 0
+    assert repo.kill_switch() is KillSwitchLevel.HALTED
+    assert repo.get_control("flatten_requested") is None
+
+
+def test_status_missing_database_names_the_path(tmp_path: Path) -> None:
+    # Act
+    code, output = invoke("status", "--db", str(tmp_path / "absent.db"))
+    # Assert
+    assert code == 2
+    assert "absent.db" in output
+    assert "--db" in output
+
+
+def test_run_live_without_keys_or_flag_names_both(tmp_path: Path) -> None:
+    # Act
+    code, output = invoke("run", "--mode", "live", "--db", str(tmp_path / "x.db"))
+    # Assert
+    assert code == 2
+    assert "BINANCE_API_KEY" in output
+    assert "--i-understand-this-trades-real-money" in output
+
+
+def test_run_live_with_keys_without_flag_refuses_and_hides_the_secret(tmp_path: Path) -> None:
+    # Arrange
+    keys = {"BINANCE_API_KEY": "live-key-1", "BINANCE_API_SECRET": SECRET}
+    # Act
+    code, output = invoke("run", "--mode", "live", "--db", str(tmp_path / "x.db"), env=keys)
+    # Assert
+    assert code == 2
+    assert "missing: the confirmation flag --i-understand-this-trades-real-money" in output
+    assert "BINANCE_API_KEY" not in output
+    assert SECRET not in output
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_run_unknown_mode_is_refused() -> None:
+    # Act
+    code, output = invoke("run", "--mode", "yolo")
+    # Assert
+    assert code == 2
+    assert "choose paper or live" in output
+
+
+def test_run_paper_sigterm_stops_gracefully_and_keeps_state(tmp_path: Path) -> None:
+    # Arrange: a real process with the embedded sandbox on a free port, replaying at 1x
+    config = tmp_path / "config.yaml"
+    config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
+    db = tmp_path / "bot.db"
+    log = tmp_path / "out.txt"
+    command = [sys.executable, "-c", "from tradebot.cli import main; main()"]
+    args = ["run", "--mode", "paper", "--config", str(config), "--db", str(db)]
+    env = {**os.environ, **_NO_KEYS, "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as out:
+        proc = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            eventually(lambda: "Ctrl-C stops" in log.read_text(), log.read_text)
+            # Act
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # Assert
+    output = log.read_text()
+    assert code == 0, output
+    assert "stopped after" in output
+    assert "protective stops left in place" in output
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    assert repo.last_bar_ts("BTC/USDT", "1h") is not None
+    assert repo.kill_switch() is KillSwitchLevel.ACTIVE
+
+
+@pytest.mark.parametrize("command", ["run", "stop", "status"])
+def test_help_lists_the_database_option(command: str) -> None:
+    # Act
+    code, output = invoke(command, "--help")
+    # Assert
+    assert code == 0
+    assert "--db" in output
