@@ -25,7 +25,8 @@ from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.stream import StreamSettings
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.exchange.simulated import SimulatedExchange
-from tradebot.exchange.simulated_connector import BookShape, SimulatedConnector
+from tradebot.exchange.simulated_connector import SimulatedConnector
+from tradebot.exchange.simulated_market import BookShape, CandleHistory
 from tradebot.sandbox import SandboxConfig, SandboxServer
 
 SYMBOL = "BTC/USDT"
@@ -118,8 +119,8 @@ async def ccxt_sandbox(tmp_path: Path) -> AsyncIterator[VenueHarness]:
 
 async def simulated() -> AsyncIterator[VenueHarness]:
     sim = SimulatedExchange([MARKET], {"USDT": START_USDT})
-    history = {SYMBOL: [candle(i) for i in range(BARS)]}
-    connector = SimulatedConnector(sim, history, TIMEFRAME, book=BookShape(spread_bps=Decimal(2)))
+    history = CandleHistory({SYMBOL: [candle(i) for i in range(BARS)]}, TIMEFRAME)
+    connector = SimulatedConnector(sim, history, BookShape(spread_bps=Decimal(2)))
     try:
         yield VenueHarness("simulated", connector, sim=connector)
     finally:

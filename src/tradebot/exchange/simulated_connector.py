@@ -2,7 +2,8 @@
 
 The backtester drives ``SimulatedExchange``'s synchronous core bar by bar; this adapter lets
 anything written against the port (the live runner, the contract suite) trade on it instead,
-with the sandbox's clock rule (docs/sandbox.md) so the two venues look alike:
+with the sandbox's clock rule (docs/sandbox.md) so the two venues look alike (the candles and
+the synthetic book are in ``simulated_market.py``):
 
 * At time ``now`` the **current bar** is the bar that opened at ``now``; only its open is
   known (``fetch_ohlcv`` shows it with high = low = close = open and volume 0), and its open
@@ -25,11 +26,9 @@ when the venue answers "Duplicate order sent." (the first request landed); the c
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_left, bisect_right
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from itertools import pairwise
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
 from typing import TypeVar
 
 from tradebot.domain.commands import PlaceOrder
@@ -41,21 +40,13 @@ from tradebot.domain.errors import (
     OrderNotFound,
 )
 from tradebot.domain.events import OrderFilled
-from tradebot.domain.market import (
-    BookLevel,
-    Candle,
-    Market,
-    OrderBook,
-    Ticker,
-    decimal_from_float,
-    timeframe_to_ms,
-)
+from tradebot.domain.market import Candle, Market, OrderBook, Ticker, decimal_from_float
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType
 from tradebot.exchange.port import Balance
 from tradebot.exchange.simulated import SimEvent, SimulatedExchange
+from tradebot.exchange.simulated_market import BookShape, CandleHistory, opening, synthetic_book
 
 T = TypeVar("T")
-_BPS = Decimal(10_000)
 _MAX_ROWS = 1000  # the most candles or trades one call returns, as on Binance
 _NEEDS_PRICE = frozenset(
     {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
@@ -70,56 +61,27 @@ _NEEDS_STOP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BookShape:
-    """The synthetic book around the current price (the sandbox's defaults).
-
-    Use ``spread_bps`` = 2 × the exchange's ``slippage_bps`` for a book whose best levels are
-    where the simulated market orders fill.
-    """
-
-    spread_bps: Decimal = Decimal(0)
-    step_bps: Decimal = Decimal(1)
-    levels: int = 20
-    level_notional: Decimal = Decimal(50_000)
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    candles: Sequence[Candle]
-    ts: list[int]
-
-
 class SimulatedConnector:
     """The ExchangeConnector port over a ``SimulatedExchange`` replaying a candle history."""
 
     def __init__(
-        self,
-        exchange: SimulatedExchange,
-        history: Mapping[str, Sequence[Candle]],
-        timeframe: str,
-        *,
-        book: BookShape | None = None,
-        start_ms: int | None = None,
+        self, exchange: SimulatedExchange, history: CandleHistory, book: BookShape | None = None
     ) -> None:
-        """Replay ``history`` (oldest first, one ``timeframe``) on ``exchange``.
+        """Replay ``history`` on ``exchange`` from its start; bars before it count as closed.
 
-        The clock starts at ``start_ms`` (default: the first bar); bars before it count as
-        closed. The connector drives the exchange's bars and clock from then on.
+        The connector drives the exchange's bars and clock from then on.
 
         Raises:
-            DataError: a symbol has no market on the exchange, or its candles are unsorted,
-                off the timeframe's grid, or do not reach the start.
+            DataError: the history has a symbol the exchange has no market for.
         """
+        missing = sorted(set(history.symbols) - set(exchange.markets))
+        if missing:
+            raise DataError(f"candles of {', '.join(missing)} but the exchange has no such market")
         self.exchange = exchange
-        self.timeframe = timeframe
+        self.history = history
         self.book = book or BookShape()
-        self._tf_ms = timeframe_to_ms(timeframe)
-        self._series = _check_history(history, exchange.markets, self._tf_ms, start_ms)
-        first_ms = min(s.ts[0] for s in self._series.values())
-        self._clock_ms = first_ms if start_ms is None else start_ms
+        self._clock_ms = history.start_ms
         self._bars_closed = 0  # the book's nonce: it is re-synthesised once a bar
-        self._end_ms = min(s.ts[-1] for s in self._series.values())
         self._candle_subs: list[tuple[str, asyncio.Queue[Candle | None]]] = []
         self._order_subs: list[tuple[str | None, asyncio.Queue[Order | None]]] = []
         self._open_current(first=True)
@@ -132,43 +94,36 @@ class SimulatedConnector:
         Raises:
             DataError: the history ends; no bar after the current one to open.
         """
+        history, sim = self.history, self.exchange
         for _ in range(bars):
-            if self._clock_ms + self._tf_ms > self._end_ms:
+            if self._clock_ms + history.tf_ms > history.end_ms:
                 raise DataError(
-                    f"the simulated history ends at {self._end_ms}: no bar left to open; "
+                    f"the simulated history ends at {history.end_ms}: no bar left to open; "
                     "give the connector a longer history"
                 )
-            for symbol in self._series:
-                candle = self._current(symbol)
+            for symbol in history.symbols:
+                candle = history.current(symbol, self._clock_ms)
                 if candle is not None:
-                    sim = self.exchange
                     events = sim.open_bar(symbol, candle.ts_ms, *_ohlc(candle))
                     self._publish_events(events + sim.trade_bar(symbol))
                     self._publish_candle(symbol, candle)
-            self._clock_ms += self._tf_ms
+            self._clock_ms += history.tf_ms
             self._bars_closed += 1
             self._open_current(first=False)
         await asyncio.sleep(0)  # let stream readers see the updates, as the sandbox does
 
     def _open_current(self, first: bool) -> None:
-        # the current bar is known only by its open; before the first one, the last closed
-        # bar gives market orders a reference price
-        for symbol, series in self._series.items():
-            candle = self._current(symbol)
+        # the current bar is known only by its open; at the start, the last closed bar (if
+        # any) gives a symbol in a gap its price
+        for symbol in self.history.symbols:
+            candle = self.history.current(symbol, self._clock_ms)
             if candle is not None:
-                price = candle.open
-                events = self.exchange.open_bar(symbol, candle.ts_ms, price, price, price, price)
-                self._publish_events(events)
-                self._publish_candle(symbol, _opening(candle))
-            elif first and (closed := bisect_left(series.ts, self._clock_ms)) > 0:
-                prior = series.candles[closed - 1]
+                o = candle.open
+                self._publish_events(self.exchange.open_bar(symbol, candle.ts_ms, o, o, o, o))
+                self._publish_candle(symbol, opening(candle))
+            elif first and (prior := self.history.last_closed(symbol, self._clock_ms)):
                 self.exchange.open_bar(symbol, prior.ts_ms, *_ohlc(prior))
         self.exchange.now_ms = self._clock_ms
-
-    def _current(self, symbol: str) -> Candle | None:
-        series = self._series[symbol]
-        i = bisect_left(series.ts, self._clock_ms)
-        return series.candles[i] if i < len(series.ts) and series.ts[i] == self._clock_ms else None
 
     # -- market data ---------------------------------------------------------------------
 
@@ -190,21 +145,8 @@ class SimulatedConnector:
         Raises:
             InvalidOrder: unknown symbol, or a timeframe other than the replayed one.
         """
-        self._market(symbol)
-        if timeframe != self.timeframe:
-            raise InvalidOrder(
-                f"timeframe {timeframe!r} is not served: the simulated exchange replays "
-                f"{self.timeframe} bars; resample them instead"
-            )
-        series = self._series.get(symbol)
-        if series is None:
-            return []
-        bars = list(series.candles[: bisect_right(series.ts, self._clock_ms)])
-        if bars and bars[-1].ts_ms == self._clock_ms:
-            bars[-1] = _opening(bars[-1])
-        if since_ms is not None:
-            bars = bars[bisect_left([b.ts_ms for b in bars], since_ms) :]
-        return _page(bars, since_ms, limit)
+        self._replayed(symbol, timeframe)
+        return _page(self.history.opened_by(symbol, self._clock_ms, since_ms), since_ms, limit)
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Best bid/ask of the synthetic book and the current price.
@@ -218,18 +160,17 @@ class SimulatedConnector:
         return Ticker(symbol, self._clock_ms, book.bids[0].price, book.asks[0].price, price)
 
     async def fetch_order_book(self, symbol: str, limit: int = 20) -> OrderBook:
-        """A synthetic book around the current price: ``limit`` levels a side at most.
+        """A synthetic book around the current price, ``limit`` levels a side at most.
 
         Raises:
             InvalidOrder: unknown symbol.
             ExchangeUnavailable: the symbol has no price yet (its history starts later).
         """
         market = self._market(symbol)
-        mid = decimal_from_float(self.exchange.last_price(symbol))
+        mid = self._price(symbol)
         if mid <= 0:
             raise ExchangeUnavailable(f"{symbol} has no price yet at {self._clock_ms}")
-        bids, asks = _synthetic_levels(market, mid, self.book, min(limit, self.book.levels))
-        return OrderBook(symbol, self._clock_ms, bids, asks, self._bars_closed)
+        return synthetic_book(market, mid, self.book, limit, self._clock_ms, self._bars_closed)
 
     # -- account -------------------------------------------------------------------------
 
@@ -273,7 +214,7 @@ class SimulatedConnector:
             InsufficientFunds: the free balance does not cover it (pending market buys count).
         """
         market = self._market(command.symbol)
-        _check_rules(command, market, decimal_from_float(self.exchange.last_price(market.symbol)))
+        _check_rules(command, market, self._price(market.symbol))
         existing = self._known(command.client_order_id)
         if existing is not None:
             return _snapshot(existing)
@@ -303,6 +244,17 @@ class SimulatedConnector:
             raise InvalidOrder(f"unknown symbol {symbol!r}; this exchange trades {known}")
         return market
 
+    def _replayed(self, symbol: str, timeframe: str) -> None:
+        self._market(symbol)
+        if timeframe != self.history.timeframe or symbol not in self.history.symbols:
+            raise InvalidOrder(
+                f"no {timeframe} candles of {symbol}: the simulated exchange replays "
+                f"{self.history.timeframe} bars of {', '.join(self.history.symbols)}"
+            )
+
+    def _price(self, symbol: str) -> Decimal:
+        return decimal_from_float(self.exchange.last_price(symbol))
+
     def _known(self, client_order_id: ClientOrderId) -> Order | None:
         try:
             return self.exchange.order(client_order_id)
@@ -318,30 +270,23 @@ class SimulatedConnector:
 
     def _check_market_buy_funds(self, command: PlaceOrder, market: Market) -> None:
         # The core locks nothing for a pending market buy (it checks funds at the fill), so
-        # two pending buys could each pass; the sandbox would refuse the second at once.
+        # two pending buys could each pass; the sandbox, filling at once, refuses the second.
         if command.type is not OrderType.MARKET or command.side is not OrderSide.BUY:
             return
-        markets = self.exchange.markets
-        pending = sum(
-            (
-                o.remaining_qty * decimal_from_float(self.exchange.last_price(o.symbol))
-                for o in self.exchange.open_orders()
-                if o.type is OrderType.MARKET
-                and o.side is OrderSide.BUY
-                and markets[o.symbol].quote == market.quote
-            ),
-            Decimal(0),
-        )
-        need = market.round_qty(command.qty) * decimal_from_float(
-            self.exchange.last_price(market.symbol)
-        )
-        balance = self.exchange.balances().get(market.quote)
-        free = balance.free if balance else Decimal(0)
-        if need + pending > free:
+        quote, markets = market.quote, self.exchange.markets
+        pending = [
+            o.remaining_qty * self._price(o.symbol)
+            for o in self.exchange.open_orders()
+            if o.type is OrderType.MARKET and o.side is OrderSide.BUY
+            if markets[o.symbol].quote == quote
+        ]
+        need = market.round_qty(command.qty) * self._price(market.symbol)
+        balance = self.exchange.balances().get(quote)
+        free = (balance.free if balance else Decimal(0)) - sum(pending, Decimal(0))
+        if need > free:
             raise InsufficientFunds(
                 f"Account has insufficient balance for requested action: buy {command.qty} "
-                f"{market.symbol} needs {need:.8f} {market.quote}, {free - pending:.8f} free "
-                f"after {pending:.8f} of pending market buys"
+                f"{market.symbol} needs {need:.8f} {quote}, {free:.8f} free after pending buys"
             )
 
     # -- streams and lifecycle -----------------------------------------------------------
@@ -350,15 +295,13 @@ class SimulatedConnector:
         """Stream the current bar, then each bar as it closes and the next as it opens.
 
         Raises:
-            InvalidOrder: unknown symbol or another timeframe than the replayed one.
+            InvalidOrder: unknown symbol, or a timeframe other than the replayed one.
         """
-        self._market(symbol)
-        if timeframe != self.timeframe or symbol not in self._series:
-            raise InvalidOrder(f"no {timeframe} candles of {symbol} in the simulated history")
+        self._replayed(symbol, timeframe)
         queue: asyncio.Queue[Candle | None] = asyncio.Queue()
-        current = self._current(symbol)
+        current = self.history.current(symbol, self._clock_ms)
         if current is not None:
-            queue.put_nowait(_opening(current))
+            queue.put_nowait(opening(current))
         entry = (symbol, queue)
         self._candle_subs.append(entry)
         return _drain(queue, lambda: _discard(self._candle_subs, entry))
@@ -402,32 +345,6 @@ class SimulatedConnector:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _check_history(
-    history: Mapping[str, Sequence[Candle]],
-    markets: Mapping[str, Market],
-    tf_ms: int,
-    start_ms: int | None,
-) -> dict[str, _Series]:
-    if not history:
-        raise DataError("the simulated connector needs candles of at least one symbol")
-    origin = start_ms if start_ms is not None else min(c[0].ts_ms for c in history.values() if c)
-    series = {}
-    for symbol, candles in history.items():
-        if symbol not in markets:
-            raise DataError(f"history of {symbol} but the exchange has no {symbol} market")
-        ts = [c.ts_ms for c in candles]
-        if not ts or ts[-1] < origin:
-            raise DataError(f"history of {symbol} ends before the start {origin}")
-        steps_ok = all(b > a for a, b in pairwise(ts))
-        if not steps_ok or any((t - origin) % tf_ms for t in ts):
-            raise DataError(
-                f"history of {symbol} must be sorted bars {tf_ms} ms apart on one grid with "
-                f"the start {origin}; resample or clean it first"
-            )
-        series[symbol] = _Series(candles, ts)
-    return series
-
-
 def _check_rules(command: PlaceOrder, market: Market, last_price: Decimal) -> None:
     # what CcxtConnector refuses before sending (exchange/ccxt/placement.py's build_request)
     for name, value, kinds in (
@@ -446,30 +363,6 @@ def _check_rules(command: PlaceOrder, market: Market, last_price: Decimal) -> No
         market.check_order(market.round_qty(command.qty), market.round_price(valuation))
 
 
-def _synthetic_levels(
-    market: Market, mid: Decimal, shape: BookShape, levels: int
-) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
-    # the sandbox's book: best levels half the spread away, then one every step_bps
-    step = market.price_step
-    lots = (shape.level_notional / mid / market.qty_step).to_integral_value(ROUND_FLOOR)
-    size = float(max(lots * market.qty_step, market.min_qty, market.qty_step))
-    bids: list[Decimal] = []
-    asks: list[Decimal] = []
-    for i in range(levels):
-        off = (shape.spread_bps / 2 + i * shape.step_bps) / _BPS
-        bid = (mid * (1 - off) / step).to_integral_value(ROUND_FLOOR) * step
-        ask = (mid * (1 + off) / step).to_integral_value(ROUND_CEILING) * step
-        bid = min(bid, bids[-1] - step) if bids else bid
-        ask = max(ask, asks[-1] + step) if asks else ask
-        if bid > 0:
-            bids.append(bid)
-        asks.append(ask)
-    return (
-        tuple(BookLevel(float(p), size) for p in bids),
-        tuple(BookLevel(float(p), size) for p in asks),
-    )
-
-
 def _page(rows: list[T], since_ms: int | None, limit: int) -> list[T]:
     limit = max(0, min(limit, _MAX_ROWS))
     return rows[:limit] if since_ms is not None else rows[len(rows) - limit :]
@@ -477,10 +370,6 @@ def _page(rows: list[T], since_ms: int | None, limit: int) -> list[T]:
 
 def _ohlc(candle: Candle) -> tuple[float, float, float, float]:
     return candle.open, candle.high, candle.low, candle.close
-
-
-def _opening(candle: Candle) -> Candle:
-    return Candle(candle.ts_ms, candle.open, candle.open, candle.open, candle.open, 0.0)
 
 
 def _snapshot(order: Order) -> Order:
