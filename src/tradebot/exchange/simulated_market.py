@@ -65,15 +65,14 @@ class CandleHistory:
         """The last time every symbol has a bar: the replay cannot open a bar after it."""
 
     def _check(self, symbol: str, ts: list[int]) -> None:
-        if not ts or ts[-1] < self.start_ms:
-            raise DataError(f"candles of {symbol} end before the replay's start {self.start_ms}")
-        if any(b <= a for a, b in pairwise(ts)) or any(
-            (t - self.start_ms) % self.tf_ms for t in ts
-        ):
+        unsorted = any(b <= a for a, b in pairwise(ts))
+        if unsorted or any((t - self.start_ms) % self.tf_ms for t in ts):
             raise DataError(
                 f"candles of {symbol} must be sorted {self.timeframe} bars on one grid with the "
                 f"start {self.start_ms}; resample or clean them first"
             )
+        if not ts or ts[-1] < self.start_ms:
+            raise DataError(f"candles of {symbol} end before the replay's start {self.start_ms}")
 
     @property
     def symbols(self) -> list[str]:
