@@ -1,7 +1,7 @@
 """The ExchangeConnector port: what the engine's shells need from any exchange.
 
 Two implementations hold to it (one contract test suite runs against both):
-``SimulatedExchange`` (backtests; fills from candles) and ``CcxtConnector`` (paper trading
+``SimulatedConnector`` (the async face of the backtests' ``SimulatedExchange``) and ``CcxtConnector`` (paper trading
 against the sandbox and live trading, over CCXT). Symbols are CCXT-unified (``BTC/USDT``).
 """
 

@@ -71,7 +71,8 @@ class _Book:
 
 
 class SimulatedExchange:
-    """An in-memory venue for backtests (sync core) that also speaks the async port."""
+    """An in-memory venue: the backtester drives this sync core directly; ``SimulatedConnector``
+    (simulated_connector.py) puts the async ExchangeConnector port in front of it."""
 
     def __init__(
         self,
