@@ -1,8 +1,9 @@
 """The ExchangeConnector port: what the engine's shells need from any exchange.
 
 Two implementations hold to it (one contract test suite runs against both):
-``SimulatedConnector`` (the async face of the backtests' ``SimulatedExchange``) and ``CcxtConnector`` (paper trading
-against the sandbox and live trading, over CCXT). Symbols are CCXT-unified (``BTC/USDT``).
+``SimulatedConnector`` (the async face of the backtests' ``SimulatedExchange``) and
+``CcxtConnector`` (paper trading against the sandbox and live trading, over CCXT).
+Symbols are CCXT-unified (``BTC/USDT``).
 """
 
 from __future__ import annotations
