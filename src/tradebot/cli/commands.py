@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import backtest, config, data, demo, exchange, run, sandbox, strategy
+from tradebot.cli import backtest, config, data, demo, download, exchange, run, sandbox, strategy
 
-MODULES: list[ModuleType] = [demo, backtest, strategy, config, data, sandbox, exchange, run]
+MODULES: list[ModuleType] = [
+    demo,
+    backtest,
+    strategy,
+    config,
+    data,
+    download,
+    sandbox,
+    exchange,
+    run,
+]

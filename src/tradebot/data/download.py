@@ -29,7 +29,7 @@ import numpy as np
 from tradebot.data.frame import candles_to_frame, fmt_ts
 from tradebot.data.quality import QualityReport, check_candles
 from tradebot.data.store import CandleStore
-from tradebot.domain.errors import DataError
+from tradebot.domain.errors import DataError, ExchangeError
 from tradebot.domain.market import Candle, timeframe_to_ms
 
 PAGE_LIMIT = 1000
@@ -120,6 +120,8 @@ class SeriesResult:
     duplicates: int = 0
     still_open: int = 0
     report: QualityReport | None = field(default=None)
+    error: str | None = None
+    """Why the series stopped early (the venue refused or stayed down), if it did."""
 
     def describe(self) -> str:
         """One paragraph for the terminal: what was fetched, what is stored, its gaps."""
@@ -133,6 +135,8 @@ class SeriesResult:
             f"{self.still_open} still-open candle(s) dropped" if self.still_open else "",
         ]
         lines = [head + "".join(f"; {e}" for e in extras if e)]
+        if self.error is not None:
+            lines.append(f"  FAILED: {self.error}")
         if self.report is not None:
             lines.append("  " + self.report.to_text().replace("\n", "\n  "))
         return "\n".join(lines)
@@ -157,7 +161,9 @@ async def download(
     Raises:
         DataError: a series has nothing stored and no ``since_ms``.
         ValueError: a timeframe is not a CCXT timeframe.
-        ExchangeError: the connector's errors (unknown symbol, venue down after retries).
+
+    A series the venue refuses or that fails after the connector's retries (unknown symbol
+    or interval, venue down) keeps what it wrote and carries the ``error``; the others go on.
     """
     for timeframe in timeframes:
         timeframe_to_ms(timeframe)
@@ -166,7 +172,12 @@ async def download(
     for symbol in symbols:
         for timeframe in timeframes:
             series = _SeriesDownload(source, store, symbol, timeframe, page_limit)
-            results.append(await series.run(since_ms, until_ms, shown))
+            try:
+                results.append(await series.run(since_ms, until_ms, shown))
+            except ExchangeError as error:
+                # one bad symbol or timeframe must not cost the other series
+                _log.warning("%s %s failed: %s", symbol, timeframe, error)
+                results.append(series.failed(error))
     return results
 
 
@@ -197,6 +208,11 @@ class _SeriesDownload:
         frame = self.store.read(self.result.symbol, self.result.timeframe, first_ms, end_ms)
         self.result.report = check_candles(frame, self.result.timeframe) if len(frame) else None
         _log.info("downloaded %s", self.result.describe())
+        return self.result
+
+    def failed(self, error: ExchangeError) -> SeriesResult:
+        """The result so far, marked with the error that stopped it."""
+        self.result.error = str(error)
         return self.result
 
     def _plan(self, since_ms: int | None, end_ms: int) -> SeriesPlan:

@@ -203,7 +203,7 @@ async def test_download_drops_the_candle_still_forming_on_the_venue_clock(
     assert stored["volume"].eq(2.0).all()
 
 
-def test_download_cli_fetches_reports_and_resumes(tmp_path: Path) -> None:
+def test_download_cli_reports_resumes_and_fails_on_unknown_symbol(tmp_path: Path) -> None:
     # Arrange
     config = sandbox_config(write_venue_file(tmp_path / "btc_1h.csv.gz"))
     db = tmp_path / "cli.db"
@@ -214,6 +214,8 @@ def test_download_cli_fetches_reports_and_resumes(tmp_path: Path) -> None:
         # Act
         first = runner.invoke(build_app(), [*args, "--url", sandbox.http_url])
         second = runner.invoke(build_app(), [*args, "--url", sandbox.http_url])
+        unknown = [*args, "--url", sandbox.http_url, "--symbols", "XRP/USDT,BTC/USDT"]
+        third = runner.invoke(build_app(), unknown)
 
     # Assert
     assert first.exit_code == 0, first.output
@@ -221,5 +223,8 @@ def test_download_cli_fetches_reports_and_resumes(tmp_path: Path) -> None:
     assert "744 1h candles, 2024-12-01 00:00 UTC → 2024-12-31 23:00 UTC: tradeable" in first.output
     assert second.exit_code == 0, second.output
     assert "0 new candle(s)" in second.output
+    assert third.exit_code == 1
+    assert "XRP/USDT 1h: 0 new candle(s), 0 page(s)\n  FAILED:" in third.output
+    assert "BTC/USDT 1h: 0 new candle(s), 1 page(s)" in third.output
     with CandleStore(db) as store:
         assert len(store.read(SYMBOL, "1h")) == 744
