@@ -50,6 +50,8 @@ class MarketTrade:
     price: float
     qty: float
     side: OrderSide
+    trade_id: str | None = None
+    """The venue's id of the trade (Binance's ``t``), which makes recording it idempotent."""
 
 
 @dataclass(slots=True)
@@ -221,4 +223,5 @@ def _market_trade(raw: dict[str, Any], symbol: str) -> MarketTrade:
         price=float(raw["price"]),
         qty=float(raw["amount"]),
         side=OrderSide(str(raw["side"])),
+        trade_id=None if raw.get("id") is None else str(raw["id"]),
     )
