@@ -32,8 +32,9 @@ from tradebot.data.download import PageWritten, SeriesPlan, SeriesResult, downlo
 from tradebot.data.frame import parse_time_ms
 from tradebot.data.store import CandleStore
 from tradebot.domain.errors import ConfigError, DataError, ExchangeError
+from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import from_config
-from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
 
 _INTERRUPTED = 130  # the shell's code for Ctrl-C
 
@@ -78,7 +79,8 @@ def download_command(
         Path | None, typer.Option("--config", help="Config YAML; omit for the built-in default.")
     ] = None,
     url: Annotated[
-        str | None, typer.Option(help="Download from the sandbox at this URL instead.")
+        str | None,
+        typer.Option(help="Download from the sandbox at this URL (the config is not read)."),
     ] = None,
 ) -> None:
     """Download closed candles into the store, resuming from the last stored one."""
@@ -112,9 +114,7 @@ async def _run(
     since_ms: int | None,
     until_ms: int | None,
 ) -> list[SeriesResult]:
-    config = load_config(config_path)
-    overrides: dict[str, object] = {"websockets": False, **({"sandbox_url": url} if url else {})}
-    connector = connect(settings_from_config(config, **overrides), from_config(config))
+    connector = _connect(config_path, url)
     columns = (
         TextColumn("{task.description:<16}"),
         BarColumn(),
@@ -130,6 +130,20 @@ async def _run(
             )
     finally:
         await connector.close()
+
+
+def _connect(config_path: Path | None, url: str | None) -> CcxtConnector:
+    # --url: that sandbox with its own key; else the config's venue and credentials
+    if url is not None:
+        return connect(ConnectSettings(venue=Venue.SANDBOX, sandbox_url=url, websockets=False))
+    config = load_config(config_path)
+    if config.exchange.mode == "backtest":
+        raise ConfigError(
+            "exchange.mode is backtest, which has no venue to download from; use a config "
+            "with mode paper (the sandbox, or pass --url) or live (Binance or its testnet)"
+        )
+    settings = settings_from_config(config, websockets=False)
+    return connect(settings, from_config(config))
 
 
 def _split(text: str, option: str) -> list[str]:
