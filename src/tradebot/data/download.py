@@ -265,8 +265,8 @@ class _SeriesDownload:
                 total_ms=plan.total_ms,
             )
             progress.page_written(written)
-            if last_ts is None or last_ts < cursor:
-                break  # the venue has nothing at or after the cursor
+            if last_ts is None or last_ts < cursor or last_ts + self.step_ms >= stop_ms:
+                break  # the venue has nothing more, or the next candle is past the window
             cursor = last_ts + 1
 
     def _keep(self, page: list[Candle], cursor: int, stop_ms: int, closed_end: int) -> list[Candle]:

@@ -162,6 +162,20 @@ async def test_download_interrupted_after_three_pages_resumes_where_it_stopped(
     pd.testing.assert_frame_equal(store.read(SYMBOL, "1h"), sample)
 
 
+async def test_download_store_starting_after_since_fetches_the_head_too(
+    tmp_path: Path, store: CandleStore, sample: pd.DataFrame
+) -> None:
+    # Arrange: the store already holds the last 3,784 hours (imported earlier)
+    store.write(SYMBOL, "1h", sample.iloc[5_000:])
+    async with venue(tmp_path) as connector:
+        # Act
+        [result] = await download(connector, store, [SYMBOL], ["1h"], SINCE_MS, UNTIL_MS)
+
+    # Assert: five pages for the head, one to confirm the tail, the year complete
+    assert (result.new_rows, result.pages) == (5_000, 6)
+    pd.testing.assert_frame_equal(store.read(SYMBOL, "1h"), sample)
+
+
 async def test_download_venue_halt_is_reported_as_the_one_gap(
     tmp_path: Path, store: CandleStore
 ) -> None:
