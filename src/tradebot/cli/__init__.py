@@ -5,9 +5,26 @@ Each command group is a module of this package with a ``register(app)`` function
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tradebot.cli import commands
+from tradebot.monitoring.logging import configure_logging
+
+
+def _set_up_logging(
+    log_level: Annotated[
+        str,
+        typer.Option(
+            envvar="TRADEBOT_LOG_LEVEL",
+            help="DEBUG, INFO, WARNING or ERROR.",
+        ),
+    ] = "WARNING",
+    log_json: Annotated[bool, typer.Option(help="Log JSON lines instead of text.")] = False,
+) -> None:
+    """Crypto trading bot: backtest, paper-trade and trade live on one engine."""
+    configure_logging(log_level, "json" if log_json else "console")
 
 
 def build_app() -> typer.Typer:
@@ -17,6 +34,7 @@ def build_app() -> typer.Typer:
         help="Crypto trading bot: backtest, paper-trade and trade live on one engine.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        callback=_set_up_logging,
     )
     for module in commands.MODULES:
         module.register(app)

@@ -1,1 +1,1 @@
-"""monitoring component."""
+"""MONITORING & ALERTING: logging set-up (metrics, alerts and the dashboard to come)."""

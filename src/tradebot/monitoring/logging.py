@@ -1,0 +1,84 @@
+"""Logging set-up: structlog on top of the standard library, one configuration for all.
+
+Every tradebot module logs through ``structlog.get_logger`` or ``logging.getLogger``; this
+routes both through one handler, at the configured level, as readable console lines or JSON
+lines (for log shippers). Known secret values are replaced by ``**********`` in every event,
+whatever field or message they end up in (design VI.A: keys never reach a log).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+MASK = "**********"
+_HANDLER_NAME = "tradebot"
+LogFormat = Literal["console", "json"]
+
+
+class SecretMasker:
+    """A structlog processor that blanks out known secret values anywhere in an event."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def __call__(
+        self, _logger: object, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if not self._secrets:
+            return event
+        for key, value in event.items():
+            if isinstance(value, str):
+                event[key] = self.mask(value)
+            elif value is not None and not isinstance(value, int | float | bool):
+                event[key] = self.mask(str(value))
+        return event
+
+
+def configure_logging(
+    level: str = "INFO", fmt: LogFormat = "console", secrets: Iterable[str] = ()
+) -> None:
+    """Send structlog and stdlib logging to stderr at ``level``, masking ``secrets``."""
+    masker = SecretMasker(secrets)
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        masker,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    handler.set_name(_HANDLER_NAME)
+    root = logging.getLogger()
+    # Replace only our own handler: others (a test's log capture, an embedding app's) stay.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
