@@ -9,5 +9,8 @@ light module never pulls in SQLAlchemy):
 * ``quality``: ``check_candles`` -> ``QualityReport``.  ``repair``: ``repair``, ``enforce``.
 * ``resample``: ``resample``, ``align_higher_timeframe``, ``cross_check``.
 * ``store``: ``CandleStore`` (SQLite/PostgreSQL, the only SQLAlchemy user) over ``cold``
-  (Parquet history).  ``cache``: ``MarketDataManager``, ``FrameFetcher``.
+  (Parquet history).  ``cache``: ``MarketDataManager``, ``AsyncMarketDataManager``,
+  ``FrameFetcher``, ``connector_fetcher``.
+* ``download``: ``download`` pages a venue's candles into the store, resuming.
+* ``recorder``: ``TradeRecorder`` writes streamed trades to the store in batches.
 """
