@@ -143,7 +143,7 @@ def _connect(config_path: Path | None, url: str | None) -> CcxtConnector:
             "with mode paper (the sandbox, or pass --url) or live (Binance or its testnet)"
         )
     settings = settings_from_config(config, websockets=False)
-    return connect(settings, from_config(config))
+    return connect(settings, from_config(config), public_only=True)
 
 
 def _split(text: str, option: str) -> list[str]:

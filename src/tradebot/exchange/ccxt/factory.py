@@ -112,8 +112,13 @@ def connect(
     settings: ConnectSettings,
     credentials: Credentials | None = None,
     metrics: ConnectorMetrics | None = None,
+    *,
+    public_only: bool = False,
 ) -> CcxtConnector:
     """Build a connector (no network call yet; the first call loads markets).
+
+    ``public_only`` allows a live venue without credentials for market data alone (the
+    downloader); any private call then fails with ``AuthenticationError``.
 
     Raises:
         ConfigError: an exchange other than binance, or live trading without credentials.
@@ -122,7 +127,7 @@ def connect(
         raise ConfigError(
             f"exchange.name {settings.exchange!r} is not supported yet; use 'binance'"
         )
-    if settings.venue is Venue.LIVE and credentials is None:
+    if settings.venue is Venue.LIVE and credentials is None and not public_only:
         raise ConfigError("exchange.testnet is false (live) but no API credentials were found")
     rest, pro = _clients(settings, credentials)
     rest.timeout = int(settings.timeout_s * 1000)
