@@ -35,7 +35,14 @@ from tradebot.state.rows import PortfolioSnapshot, SavedPosition
 
 log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
+Checkpoint = Callable[[str], None]
 FLATTEN_REQUEST = "flatten_requested"
+CHECKPOINTS = ("decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved")
+"""Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
+
+
+def _no_checkpoint(_name: str) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,15 @@ class TradingBot:
         connector: ExchangeConnector,
         repository: Repository,
         settings: BotSettings,
+        checkpoint: Checkpoint = _no_checkpoint,
     ) -> None:
+        """Trade through ``connector``, keep state in ``repository``.
+
+        ``checkpoint`` is called with each name of ``CHECKPOINTS`` as the cycle passes it:
+        the seam crash tests use to kill the process between two steps that must both
+        survive (an intent and its send, a fill and its record).
+        """
+        self._checkpoint = checkpoint
         self._build_engine = build_engine
         self.connector = connector
         self.repo = repository
@@ -160,6 +175,7 @@ class TradingBot:
         decision_id: str | None = None
         if decision is not None:
             decision_id = str(repo.append_decision(decision))
+            self._checkpoint("decision_saved")
         await self._execute(commands, decision_id)
         self._last_bar_ts = bar.ts_ms
         repo.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, bar.ts_ms)
@@ -208,6 +224,7 @@ class TradingBot:
         order = engine.router.get(cmd.client_order_id)
         if order is not None:
             self.repo.record_order_intent(order, decision_id)  # before it is sent
+            self._checkpoint("intent_saved")
         try:
             venue = await self.connector.create_order(cmd)
         except OrderRejected as exc:
@@ -220,6 +237,7 @@ class TradingBot:
                 self.repo.update_order(order)
             return []
         self.stats.orders_sent += 1
+        self._checkpoint("order_sent")
         return await self._absorb(venue)
 
     async def _cancel(self, cmd: CancelOrder) -> list[Command]:
@@ -274,7 +292,9 @@ class TradingBot:
             closed_before = len(self.engine.trades)
             commands += self.engine.on_fill(fill)
             trade = self.engine.trades[-1] if len(self.engine.trades) > closed_before else None
+            self._checkpoint("fill_booked")
             self._persist_fill(fill, order, trade)
+            self._checkpoint("fill_saved")
             self.stats.fills += 1
             self._last_fill_ms = max(self._last_fill_ms or 0, fill.ts_ms)
         return commands
