@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tradebot.backtest.markets import backtest_market
 from tradebot.backtest.runner import Backtester
-from tradebot.config import Config, load_config
+from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.load import load_candles, sample_path
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
@@ -74,3 +74,15 @@ async def test_paper_vs_backtest_default_config_same_trades_same_prices(tmp_path
     # Act / Assert
     trades = await _assert_same_trades(config, tmp_path)
     assert {t.exit_reason for t in trades} == {"signal", "stop_loss"}
+
+
+async def test_paper_vs_backtest_stop_and_take_profit_oco_same_trades(tmp_path: Path) -> None:
+    # Arrange: the stop and the take-profit rest together as one OCO list on the venue
+    config = with_overrides(
+        load_config(None),
+        {"risk.take_profit_method": "r_multiple", "risk.take_profit_r": 1.5},
+        "test",
+    )
+    # Act / Assert
+    trades = await _assert_same_trades(config, tmp_path)
+    assert {"take_profit", "stop_loss"} <= {t.exit_reason for t in trades}

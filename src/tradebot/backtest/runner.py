@@ -186,6 +186,8 @@ class Backtester:
                 )
                 continue
             engine.router.on_status(cmd.client_order_id, OrderStatus.OPEN, ex.now_ms)
+            if cmd.take_profit_id is not None:
+                engine.router.on_status(cmd.take_profit_id, OrderStatus.OPEN, ex.now_ms)
 
     # ----------------------------------------------------------------- results
     def _result(self, bars: Bars) -> BacktestResult:

@@ -12,8 +12,11 @@ from tradebot.domain.orders import ClientOrderId, OrderSide, OrderType, TimeInFo
 class PlaceOrder:
     """Send an order. Amount and prices are already rounded to the market's precision.
 
-    ``oco_with`` names a resting order that shares this one's locked amount: when either
-    fills, the other is canceled (a stop-loss and take-profit pair).
+    ``take_profit_price`` and ``take_profit_id`` turn a sell stop into a one-cancels-the-other
+    pair: the stop below and a take-profit limit (maker) order above, sharing one locked
+    amount, sent as one request (Binance's OCO order list); when either fills, the other is
+    canceled. ``oco_with`` links an order to a resting partner the same way, for venues that
+    take the legs one by one (the simulated exchange).
     """
 
     client_order_id: ClientOrderId
@@ -26,6 +29,23 @@ class PlaceOrder:
     time_in_force: TimeInForce = TimeInForce.GTC
     reason: str = ""
     oco_with: ClientOrderId | None = None
+    take_profit_price: Decimal | None = None
+    take_profit_id: ClientOrderId | None = None
+
+    def take_profit_leg(self) -> PlaceOrder | None:
+        """The take-profit half of an OCO pair as an order of its own, or None."""
+        if self.take_profit_id is None or self.take_profit_price is None:
+            return None
+        return PlaceOrder(
+            client_order_id=self.take_profit_id,
+            symbol=self.symbol,
+            side=self.side,
+            type=OrderType.LIMIT_MAKER,
+            qty=self.qty,
+            price=self.take_profit_price,
+            reason="take profit",
+            oco_with=self.client_order_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,15 +128,19 @@ class SimulatedExchange:
 
     # ----------------------------------------------------------------- order entry
     def submit(self, cmd: PlaceOrder) -> Order:
-        """Accept an order, or refuse it as the venue would.
+        """Accept an order (with its take-profit leg, for an OCO pair), or refuse it.
 
         Raises:
             InvalidOrder: unknown symbol, duplicate client id, bad precision or below limits.
             InsufficientFunds: the free balance does not cover it.
         """
         book = self._book(cmd.symbol)
-        if cmd.client_order_id in self._orders:
-            raise InvalidOrder(f"Duplicate order sent. (client order id {cmd.client_order_id})")
+        leg = cmd.take_profit_leg()
+        for cid in (cmd.client_order_id, leg.client_order_id if leg else None):
+            if cid in self._orders:
+                raise InvalidOrder(f"Duplicate order sent. (client order id {cid})")
+        if leg is not None and leg.price is not None:  # the list is refused whole
+            book.market.check_order(book.market.round_qty(leg.qty), leg.price)
         market = book.market
         qty = market.round_qty(cmd.qty)
         price = None if cmd.price is None else market.round_price(cmd.price)
@@ -167,6 +171,8 @@ class SimulatedExchange:
             if cmd.oco_with is not None:
                 book.oco[order.client_order_id] = cmd.oco_with
                 book.oco[cmd.oco_with] = order.client_order_id
+        if leg is not None:
+            self.submit(leg)
         return order
 
     def cancel(self, client_order_id: ClientOrderId) -> Order:

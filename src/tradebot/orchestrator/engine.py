@@ -9,12 +9,13 @@ runner is an asyncio shell that does the I/O around it. That is the whole trick 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
 from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
 from tradebot.domain.errors import StrategyError
 from tradebot.domain.events import OrderUpdated
@@ -355,51 +356,56 @@ class TradingEngine:
     def _place_stops(
         self, ts: int, stop: Decimal | None, target: Decimal | None, atr_value: float | None
     ) -> list[Command]:
+        """Protect the position: a stop, a take-profit, or both as one OCO list."""
         qty = self.positions.sellable_qty(self.symbol)
         protection = Protection(entry_atr=atr_value)
-        commands: list[Command] = []
-        if qty <= 0 or self.market.limit_violation(qty, stop or target or ZERO):
-            self.positions.protect(self.symbol, protection)
-            return commands
-        if stop is not None:
-            cmd = self.router.place(
-                OrderIntent(
-                    self.symbol,
-                    OrderSide.SELL,
-                    OrderType.STOP_LOSS,
-                    qty,
-                    OrderRole.STOP_LOSS,
-                    stop_price=self.market.round_price(stop),
-                    reason="protective stop",
-                ),
-                ts,
-            )
-            commands.append(cmd)
-            protection.stop_order_id, protection.stop_price = cmd.client_order_id, cmd.stop_price
-        if target is not None:
-            cmd = self.router.place(
-                OrderIntent(
-                    self.symbol,
-                    OrderSide.SELL,
-                    OrderType.TAKE_PROFIT,
-                    qty,
-                    OrderRole.TAKE_PROFIT,
-                    price=self.market.round_price(target),
-                    reason="take profit",
-                    oco_with=protection.stop_order_id,
-                ),
-                ts,
-            )
-            commands.append(cmd)
-            protection.take_profit_order_id, protection.take_profit_price = (
-                cmd.client_order_id,
-                cmd.price,
-            )
-            if protection.stop_order_id is not None:
-                self._oco_partner[protection.stop_order_id] = cmd.client_order_id
-                self._oco_partner[cmd.client_order_id] = protection.stop_order_id
         self.positions.protect(self.symbol, protection)
-        return commands
+        if qty <= 0 or self.market.limit_violation(qty, stop or target or ZERO):
+            return []
+        stop_cmd = tp_cmd = None
+        if stop is not None:
+            stop_cmd = self._place_exit(
+                OrderType.STOP_LOSS, OrderRole.STOP_LOSS, qty, ts, stop_price=stop
+            )
+            protection.stop_order_id, protection.stop_price = (
+                stop_cmd.client_order_id,
+                stop_cmd.stop_price,
+            )
+        if target is not None:
+            kind = OrderType.LIMIT_MAKER if stop_cmd is not None else OrderType.LIMIT
+            tp_cmd = self._place_exit(kind, OrderRole.TAKE_PROFIT, qty, ts, price=target)
+            protection.take_profit_order_id = tp_cmd.client_order_id
+            protection.take_profit_price = tp_cmd.price
+        if stop_cmd is not None and tp_cmd is not None:
+            # One OCO list: the stop command carries its take-profit leg.
+            self._oco_partner[stop_cmd.client_order_id] = tp_cmd.client_order_id
+            self._oco_partner[tp_cmd.client_order_id] = stop_cmd.client_order_id
+            pair = replace(
+                stop_cmd, take_profit_price=tp_cmd.price, take_profit_id=tp_cmd.client_order_id
+            )
+            return [pair]
+        return [c for c in (stop_cmd, tp_cmd) if c is not None]
+
+    def _place_exit(
+        self,
+        kind: OrderType,
+        role: OrderRole,
+        qty: Decimal,
+        ts: int,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> PlaceOrder:
+        intent = OrderIntent(
+            self.symbol,
+            OrderSide.SELL,
+            kind,
+            qty,
+            role,
+            price=None if price is None else self.market.round_price(price),
+            stop_price=None if stop_price is None else self.market.round_price(stop_price),
+            reason=role.exit_reason.replace("_", " "),
+        )
+        return self.router.place(intent, ts)
 
     def _cancel_protection(
         self, symbol: str, reason: str, already_done: frozenset[ClientOrderId] = frozenset()

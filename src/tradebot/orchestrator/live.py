@@ -133,16 +133,28 @@ class TradingBot:
     async def run(self) -> None:
         """Trade until ``stop()``: poll for closed candles, run a cycle for each."""
         while not self._stop.is_set():
-            try:
-                await self.poll()
-            except ExchangeUnavailable as exc:
-                self.stats.errors += 1
-                log.warning("exchange unavailable; waiting", error=str(exc))
-            except Exception:  # the top of the live cycle: log, count, keep going
-                self.stats.errors += 1
-                log.exception("cycle failed")
+            await self.step()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.settings.poll_interval_s)
+
+    async def step(self) -> bool:
+        """Poll once as the live loop does: True when it ran, False when it failed.
+
+        A failure is counted in ``stats.errors`` and logged, never raised: an exchange that
+        is down, rate-limiting or in maintenance is waited out, and the bars that closed
+        meanwhile are caught up by the next poll that gets through.
+        """
+        try:
+            await self.poll()
+        except ExchangeUnavailable as exc:
+            self.stats.errors += 1
+            log.warning("exchange unavailable; waiting", error=str(exc))
+            return False
+        except Exception:  # the top of the live cycle: log, count, keep going
+            self.stats.errors += 1
+            log.exception("cycle failed")
+            return False
+        return True
 
     def stop(self) -> None:
         """Ask ``run`` to finish its cycle and return (signal handlers call this)."""
@@ -222,8 +234,11 @@ class TradingBot:
     async def _place(self, cmd: PlaceOrder, decision_id: str | None) -> list[Command]:
         engine = self.engine
         order = engine.router.get(cmd.client_order_id)
+        take_profit = None if cmd.take_profit_id is None else engine.router.get(cmd.take_profit_id)
+        for intent in (order, take_profit):  # an OCO list: both legs, before it is sent
+            if intent is not None:
+                self.repo.record_order_intent(intent, decision_id)
         if order is not None:
-            self.repo.record_order_intent(order, decision_id)  # before it is sent
             self._checkpoint("intent_saved")
         try:
             venue = await self.connector.create_order(cmd)
@@ -238,6 +253,11 @@ class TradingBot:
             return []
         self.stats.orders_sent += 1
         self._checkpoint("order_sent")
+        if take_profit is not None and take_profit.status is OrderStatus.SUBMITTING:
+            engine.router.on_status(
+                take_profit.client_order_id, OrderStatus.OPEN, venue.updated_ts_ms
+            )
+            self.repo.update_order(take_profit)
         return await self._absorb(venue)
 
     async def _cancel(self, cmd: CancelOrder) -> list[Command]:

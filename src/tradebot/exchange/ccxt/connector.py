@@ -35,7 +35,7 @@ from tradebot.exchange.ccxt import parse
 from tradebot.exchange.ccxt.credentials import RedactingLogger, Redactor
 from tradebot.exchange.ccxt.errors import DuplicateClientOrderId, IpBanned, translate
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
-from tradebot.exchange.ccxt.placement import build_request
+from tradebot.exchange.ccxt.placement import build_oco_params, build_request
 from tradebot.exchange.ccxt.ratelimit import SharedRateLimiter, request_weight
 from tradebot.exchange.ccxt.retry import RetryPolicy, backoff_for, call_with_retry, gives_up
 from tradebot.exchange.ccxt.stream import MarketTrade, Streams, StreamSettings
@@ -271,6 +271,8 @@ class CcxtConnector:
             RateLimited / ExchangeUnavailable: no attempt could be made at all.
         """
         market = await self.market(command.symbol)
+        if command.take_profit_id is not None:
+            return await self._place(command, await self._oco_sender(command, market))
         reference = None
         if command.type is OrderType.MARKET and market.min_notional > 0 and command.price is None:
             reference = Decimal(str((await self.fetch_ticker(command.symbol)).last))
@@ -290,6 +292,33 @@ class CcxtConnector:
             dict(request.params),
         )
         return await self._place(command, send)
+
+    async def _oco_sender(
+        self, command: PlaceOrder, market: Market
+    ) -> Callable[[], Awaitable[Any]]:
+        """A sender for a stop + take-profit pair as one Binance OCO order list.
+
+        It answers with the stop leg as a ccxt order (the take-profit leg is remembered by
+        its client id), so placement, retries and look-ups treat the list like one order.
+        """
+        types = self._order_types.get(command.symbol, frozenset())
+        params = build_oco_params(
+            command,
+            market,
+            types,
+            self.exchange.market_id(command.symbol),
+            stop_limit_offset=self.stop_limit_offset,
+        )
+        ccxt_market = self.exchange.market(command.symbol)
+
+        async def send() -> Any:
+            raw = await self.exchange.private_post_orderlist_oco(params)
+            legs = [self.exchange.parse_order(r, ccxt_market) for r in raw["orderReports"]]
+            for leg in legs:
+                self._remember(parse.order(leg))
+            return next(x for x in legs if x.get("clientOrderId") == command.client_order_id)
+
+        return send
 
     async def _place(self, command: PlaceOrder, send: Callable[[], Awaitable[Any]]) -> Order:
         attempt = 1

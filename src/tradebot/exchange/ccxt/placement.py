@@ -132,3 +132,54 @@ def build_request(
         params=params,
         sent_type=kind,
     )
+
+
+def build_oco_params(
+    command: PlaceOrder,
+    market: Market,
+    venue_types: frozenset[OrderType],
+    market_id: str,
+    *,
+    stop_limit_offset: Decimal = Decimal("0.005"),
+) -> dict[str, str]:
+    """Binance ``POST /api/v3/orderList/oco`` parameters for a sell stop with its take-profit.
+
+    The take-profit is the ``above`` leg (LIMIT_MAKER), the stop the ``below`` leg
+    (STOP_LOSS, or STOP_LOSS_LIMIT where the market lacks it); both legs keep the client ids
+    the engine gave them, so each can be looked up and recognised in fills.
+
+    Raises:
+        InvalidOrder: not a sell pair, or a leg breaks the market's rules.
+    """
+    leg = command.take_profit_leg()
+    if leg is None or command.side is not OrderSide.SELL:
+        raise InvalidOrder(f"order {command.client_order_id}: OCO lists are sell stop + target")
+    plain_stop = PlaceOrder(
+        command.client_order_id,
+        command.symbol,
+        command.side,
+        command.type,
+        command.qty,
+        command.price,
+        command.stop_price,
+        command.time_in_force,
+        command.reason,
+    )
+    below = build_request(plain_stop, market, venue_types, stop_limit_offset=stop_limit_offset)
+    above = build_request(leg, market, frozenset())
+    params = {
+        "symbol": market_id,
+        "side": "SELL",
+        "quantity": f"{below.amount:f}",
+        "listClientOrderId": command.client_order_id,
+        "aboveType": "LIMIT_MAKER",
+        "abovePrice": f"{above.price:f}",
+        "aboveClientOrderId": leg.client_order_id,
+        "belowType": below.venue_type,
+        "belowStopPrice": str(below.params["stopPrice"]),
+        "belowClientOrderId": command.client_order_id,
+    }
+    if below.price is not None:
+        params["belowPrice"] = f"{below.price:f}"
+        params["belowTimeInForce"] = "GTC"
+    return params
