@@ -9,21 +9,21 @@ runner is an asyncio shell that does the I/O around it. That is the whole trick 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
+from tradebot.domain.commands import CancelOrder, Command
 from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
 from tradebot.domain.errors import StrategyError
 from tradebot.domain.events import OrderUpdated
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
-from tradebot.execution.positions import PositionManager, Protection
+from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
+from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
 from tradebot.risk.sizing import PositionSizer, SizingInput
@@ -64,7 +64,7 @@ class TradingEngine:
         self._day = -1
         self._last_close_state = (portfolio.cash, ZERO)
         self._entry_atr: dict[ClientOrderId, float | None] = {}
-        self._oco_partner: dict[ClientOrderId, ClientOrderId] = {}
+        self.protector = Protector(self.symbol, market, self.router, self.positions, self.stops)
 
     # ----------------------------------------------------------------- data
     def prepare(self, candles: pd.DataFrame) -> Bars:
@@ -136,12 +136,12 @@ class TradingEngine:
         """Book a fill; protect a finished entry; tidy up after an exit."""
         order = self.router.on_fill(fill)
         if order is not None and not order.is_open:
-            self._close_partner(order.client_order_id, fill.ts_ms)
+            self.protector.close_partner(order.client_order_id, fill.ts_ms)
         protection = self.positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
         if (
             protection
-            and self._shares_oco(fill.symbol)
+            and self.protector.shares_oco(fill.symbol)
             and fill.client_order_id
             in (
                 protection.stop_order_id,
@@ -152,7 +152,7 @@ class TradingEngine:
             done = frozenset(leg for leg in legs if leg is not None)
         trade = self.positions.on_fill(fill)
         if trade is not None:
-            return self._cancel_protection(fill.symbol, "position closed", done)
+            return self.protector.cancel(fill.symbol, "position closed", done)
         is_entry = order is not None and role_of(order.client_order_id) is OrderRole.ENTRY
         if order is not None and is_entry and order.status is OrderStatus.FILLED:
             return self._protect(order)
@@ -166,21 +166,11 @@ class TradingEngine:
             return []
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
             return self._protect(order)
-        self._close_partner(order.client_order_id, event.ts_ms)
+        self.protector.close_partner(order.client_order_id, event.ts_ms)
         protection = self.positions.protection_of(order.symbol)
         if protection and order.client_order_id == protection.stop_order_id:
             protection.stop_order_id = None
         return []
-
-    def _close_partner(self, client_order_id: ClientOrderId, ts_ms: int) -> None:
-        """One leg of an OCO pair done means both are: the venue cancels the partner."""
-        partner = self._oco_partner.pop(client_order_id, None)
-        if partner is None:
-            return
-        self._oco_partner.pop(partner, None)
-        other = self.router.get(partner)
-        if other is not None and other.is_open:
-            self.router.on_status(partner, OrderStatus.CANCELED, ts_ms)
 
     def flatten(self, ts_ms: int) -> list[Command]:
         """Sell everything held at market: an operator's order, past every risk check."""
@@ -199,17 +189,7 @@ class TradingEngine:
 
     def protect_position(self, ts_ms: int, atr_value: float | None) -> list[Command]:
         """Place the stop (and target) of a position that has none (after a restart)."""
-        pos = self.positions.position(self.symbol)
-        if pos is None or self.positions.is_flat(self.symbol):
-            return []
-        if any(
-            self.positions.is_protective(o.client_order_id)
-            for o in self.router.open_orders(self.symbol)
-        ):
-            return []
-        stop = self.stops.calculate_stop(pos.avg_price, atr_value)
-        target = self.stops.take_profit(pos.avg_price, stop)
-        return self._place_stops(ts_ms, stop.price if stop else None, target, atr_value)
+        return self.protector.protect_position(ts_ms, atr_value)
 
     # ----------------------------------------------------------------- decisions
     def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
@@ -283,7 +263,7 @@ class TradingEngine:
         )
         if not verdict.approved:
             return [], "rejected", verdict
-        commands: list[Command] = list(self._cancel_protection(self.symbol, "exit signal"))
+        commands: list[Command] = list(self.protector.cancel(self.symbol, "exit signal"))
         qty = self.positions.sellable_qty(self.symbol)
         commands.append(
             self.router.place(
@@ -305,9 +285,9 @@ class TradingEngine:
         )
         if new_stop is None:
             return [], "hold", None
-        commands = self._cancel_protection(self.symbol, "trailing stop moved")
+        commands = self.protector.cancel(self.symbol, "trailing stop moved")
         commands.extend(
-            self._place_stops(
+            self.protector.place(
                 int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
             )
         )
@@ -349,81 +329,9 @@ class TradingEngine:
         atr_value = self._entry_atr.pop(entry.client_order_id, None)
         stop = self.stops.calculate_stop(entry_price, atr_value)
         target = self.stops.take_profit(entry_price, stop)
-        return self._place_stops(
+        return self.protector.place(
             entry.updated_ts_ms, stop.price if stop else None, target, atr_value
         )
-
-    def _place_stops(
-        self, ts: int, stop: Decimal | None, target: Decimal | None, atr_value: float | None
-    ) -> list[Command]:
-        """Protect the position: a stop, a take-profit, or both as one OCO list."""
-        qty = self.positions.sellable_qty(self.symbol)
-        protection = Protection(entry_atr=atr_value)
-        self.positions.protect(self.symbol, protection)
-        if qty <= 0 or self.market.limit_violation(qty, stop or target or ZERO):
-            return []
-        stop_cmd = tp_cmd = None
-        if stop is not None:
-            stop_cmd = self._place_exit(
-                OrderType.STOP_LOSS, OrderRole.STOP_LOSS, qty, ts, stop_price=stop
-            )
-            protection.stop_order_id, protection.stop_price = (
-                stop_cmd.client_order_id,
-                stop_cmd.stop_price,
-            )
-        if target is not None:
-            kind = OrderType.LIMIT_MAKER if stop_cmd is not None else OrderType.LIMIT
-            tp_cmd = self._place_exit(kind, OrderRole.TAKE_PROFIT, qty, ts, price=target)
-            protection.take_profit_order_id = tp_cmd.client_order_id
-            protection.take_profit_price = tp_cmd.price
-        if stop_cmd is not None and tp_cmd is not None:
-            # One OCO list: the stop command carries its take-profit leg.
-            self._oco_partner[stop_cmd.client_order_id] = tp_cmd.client_order_id
-            self._oco_partner[tp_cmd.client_order_id] = stop_cmd.client_order_id
-            pair = replace(
-                stop_cmd, take_profit_price=tp_cmd.price, take_profit_id=tp_cmd.client_order_id
-            )
-            return [pair]
-        return [c for c in (stop_cmd, tp_cmd) if c is not None]
-
-    def _place_exit(
-        self,
-        kind: OrderType,
-        role: OrderRole,
-        qty: Decimal,
-        ts: int,
-        price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-    ) -> PlaceOrder:
-        intent = OrderIntent(
-            self.symbol,
-            OrderSide.SELL,
-            kind,
-            qty,
-            role,
-            price=None if price is None else self.market.round_price(price),
-            stop_price=None if stop_price is None else self.market.round_price(stop_price),
-            reason=role.exit_reason.replace("_", " "),
-        )
-        return self.router.place(intent, ts)
-
-    def _cancel_protection(
-        self, symbol: str, reason: str, already_done: frozenset[ClientOrderId] = frozenset()
-    ) -> list[Command]:
-        """Cancel resting stops/targets; one cancel takes down both legs of an OCO pair."""
-        working = [
-            o
-            for o in self.router.open_orders(symbol)
-            if self.positions.is_protective(o.client_order_id)
-            and o.client_order_id not in already_done
-        ]
-        if self._shares_oco(symbol):
-            working = working[:1]
-        return [CancelOrder(o.client_order_id, symbol, reason) for o in working]
-
-    def _shares_oco(self, symbol: str) -> bool:
-        protection = self.positions.protection_of(symbol)
-        return bool(protection and protection.stop_order_id and protection.take_profit_order_id)
 
     # ----------------------------------------------------------------- state
     def _open_entry(self) -> Order | None:
