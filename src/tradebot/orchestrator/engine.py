@@ -367,6 +367,16 @@ class TradingEngine:
             kill_switch=self.kill_switch,
         )
 
+    @property
+    def utc_day(self) -> int:
+        """Days since the epoch of the UTC day being traded (-1 before the first bar)."""
+        return self._day
+
+    def restore_day(self, day: int, day_start_equity: Decimal) -> None:
+        """Resume a UTC day after a restart, so its loss so far still counts."""
+        self._day = day
+        self.day_start_equity = day_start_equity
+
     def _roll_day(self, bars: Bars, i: int) -> None:
         """Set the day-start equity at the first bar closing in a new UTC day.
 
