@@ -318,7 +318,8 @@ def refuse_message(report: QualityReport, source: str) -> str:
     lines.append(
         "Choose a repair explicitly: repair='drop' removes duplicate, NaN, misaligned and "
         "inconsistent rows (gaps stay); repair='ffill' does that and fills gaps with flat "
-        "zero-volume candles (CLI: --repair drop|ffill). Or fix the source data."
+        "zero-volume candles (CLI: --repair drop|ffill; config: backtest.data_repair). Or fix "
+        "the source data."
     )
     return "\n".join(lines)
 
