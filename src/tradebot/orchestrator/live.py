@@ -28,10 +28,12 @@ from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.recovery import Recovery, restore_engine
+from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.risk.controller import KillSwitch
 from tradebot.state.reconcile import fill_key
 from tradebot.state.repository import Repository
 from tradebot.state.rows import PortfolioSnapshot, SavedPosition
+from tradebot.strategy.base import Bars
 
 log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
@@ -183,6 +185,7 @@ class TradingBot:
         if repo.get_control(FLATTEN_REQUEST) == "1":
             await self.flatten(bar.ts_ms)
         bars = engine.prepare(candles_to_frame(window))
+        await self._execute(engine.protect_position(bar.ts_ms, _last_atr(bars)))
         commands, decision = engine.on_bar_closed(bars, bars.n_bars - 1)
         decision_id: str | None = None
         if decision is not None:
@@ -199,7 +202,9 @@ class TradingBot:
         engine = self.engine
         since = None if self._last_fill_ms is None else self._last_fill_ms - 1
         fills = await self.connector.fetch_my_trades(self.settings.symbol, since_ms=since)
-        await self._book_fills(fills)
+        # What a fill or a closed order calls for (the stop of an entry whose fill is learnt
+        # only here, after a lost answer) is sent now, not dropped.
+        await self._execute(await self._book_fills(fills))
         mine = engine.router.open_orders(self.settings.symbol)
         if not mine:
             return
@@ -208,7 +213,7 @@ class TradingBot:
         }
         for order in mine:
             if order.client_order_id not in venue_open:
-                await self._follow(order.client_order_id)
+                await self._execute(await self._follow(order.client_order_id))
 
     async def flatten(self, ts_ms: int) -> None:
         """Cancel every order and sell the position at market (``tradebot stop --flatten``)."""
@@ -224,12 +229,31 @@ class TradingBot:
     # ----------------------------------------------------------------- commands
     async def _execute(self, commands: Iterable[Command], decision_id: str | None = None) -> None:
         queue = deque(commands)
-        while queue:
-            cmd = queue.popleft()
-            if isinstance(cmd, CancelOrder):
-                queue.extend(await self._cancel(cmd))
-            else:
-                queue.extend(await self._place(cmd, decision_id))
+        try:
+            while queue:
+                cmd = queue.popleft()
+                if isinstance(cmd, CancelOrder):
+                    queue.extend(await self._cancel(cmd))
+                else:
+                    queue.extend(await self._place(cmd, decision_id))
+        except ExchangeUnavailable:
+            self._not_sent(queue, decision_id)
+            raise
+
+    def _not_sent(self, queue: Iterable[Command], decision_id: str | None) -> None:
+        """Close the orders a failed step kept from being sent, in the router and the database.
+
+        The engine registered them when it decided; left open they would be followed up as
+        orders the venue lost. The bar is decided again at the next poll.
+        """
+        for cmd in queue:
+            if not isinstance(cmd, PlaceOrder):
+                continue
+            for cid in (cmd.client_order_id, cmd.take_profit_id):
+                order = None if cid is None else self.engine.router.get(cid)
+                if order is not None and order.status is OrderStatus.SUBMITTING:
+                    self.repo.record_order_intent(order, decision_id)
+                    self._status(order.client_order_id, OrderStatus.REJECTED, "not sent")
 
     async def _place(self, cmd: PlaceOrder, decision_id: str | None) -> list[Command]:
         engine = self.engine
@@ -368,3 +392,8 @@ class TradingBot:
                 positions={s: p.qty for s, p in portfolio.positions.items()},
             )
         )
+
+
+def _last_atr(bars: Bars) -> float | None:
+    value = float(bars[ATR_COLUMN][-1])
+    return value if value == value else None  # NaN during warm-up

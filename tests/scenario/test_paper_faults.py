@@ -1,0 +1,192 @@
+"""Paper trading through a misbehaving exchange: the bot keeps going and never trades twice.
+
+The real path (TradingBot → CcxtConnector → ccxt → HTTP on 127.0.0.1 → the sandbox), with
+the sandbox's fault injection: 5xx, requests that hang, order placements that execute but
+whose answer is lost, a maintenance window, a 429 and a flash crash. Retries are made fast
+(milliseconds) so that a few hundred bars of faults replay in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tradebot.config import Config, load_config, with_overrides
+from tradebot.data.load import sample_path
+from tradebot.domain.market import Market
+from tradebot.domain.portfolio import Portfolio
+from tradebot.exchange.ccxt.credentials import Credentials
+from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
+from tradebot.exchange.ccxt.metrics import ConnectorMetrics
+from tradebot.exchange.ccxt.ratelimit import RateBudget
+from tradebot.exchange.ccxt.retry import RetryPolicy
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
+from tradebot.state import Repository, create_database
+
+SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
+KEY, SECRET = "faults-key", "faults-secret"
+BIG = 10_000_000
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.005, max_delay_s=0.02)
+_DECISION = re.compile(r"^(.+-\d+-[a-z]{2})\d*$")
+
+
+def _config() -> Config:
+    # a quick strategy so that a few hundred 1h bars hold many orders
+    params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
+    return with_overrides(load_config(None), {"strategy.params": params}, "test")
+
+
+@asynccontextmanager
+async def trading(
+    tmp_path: Path, faults: FaultConfig, weight_limit_1m: int = BIG, budget: int = BIG
+) -> AsyncIterator[tuple[SandboxServer, TradingBot, ConnectorMetrics]]:
+    config = _config()
+    sandbox = SandboxConfig(
+        port=0, api_key=KEY, api_secret=SECRET, data_files={"BTC/USDT": SAMPLE},
+        spread_bps=Decimal(0), level_notional=Decimal(BIG), start_index=400,
+        faults=faults, seed=11, weight_limit_1m=weight_limit_1m,
+    )  # fmt: skip
+    async with SandboxServer(sandbox) as server:
+        settings = ConnectSettings(
+            venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False, retry=FAST_RETRY,
+            budget=RateBudget(weight_per_window=budget, orders_per_window=budget),
+            runtime_dir=tmp_path / "rt",
+        )  # fmt: skip
+        metrics = ConnectorMetrics()
+        connector = connect(settings, Credentials(KEY, SECRET), metrics)
+
+        def factory(market: Market, portfolio: Portfolio) -> TradingEngine:
+            return build_engine(config, market, portfolio)
+
+        repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
+        bot = TradingBot(factory, connector, repo, BotSettings("BTC/USDT", "1h", window_bars=60))
+        try:
+            yield server, bot, metrics
+        finally:
+            await bot.close()
+
+
+async def set_faults(server: SandboxServer, **faults: float) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.http_url}/admin/faults", json=faults) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+
+
+async def replay(server: SandboxServer, bot: TradingBot, bars: int) -> list[bool]:
+    outcomes = []
+    for _ in range(bars):
+        await server.advance(1)
+        outcomes.append(await bot.step())
+    return outcomes
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, f"not within {timeout_s} s"
+
+
+async def venue_orders(server: SandboxServer) -> list[dict[str, Any]]:
+    ex = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+    ex.enableRateLimit = False
+    try:
+        return list(await ex.fetch_orders("BTC/USDT", None, 1000))
+    finally:
+        await ex.close()
+
+
+def duplicates(orders: list[dict[str, Any]]) -> int:
+    ids = Counter(str(o["clientOrderId"]) for o in orders)
+    decisions = Counter(m.group(1) for o in orders if (m := _DECISION.match(o["clientOrderId"])))
+    return sum(n - 1 for n in ids.values()) + sum(n - 1 for n in decisions.values())
+
+
+async def test_paper_faults_errors_timeouts_lost_answers_maintenance_keeps_trading(
+    tmp_path: Path,
+) -> None:
+    # Arrange: 8 % of requests 503, 4 % hang then 504, 30 % of placements lost after execution
+    faults = FaultConfig(
+        error_rate=0.08, timeout_rate=0.04, hang_s=0.05, ambiguous_timeout_rate=0.3
+    )
+    async with trading(tmp_path, faults) as (server, bot, metrics):
+        await set_faults(server, error_rate=0, timeout_rate=0)
+        await bot.start()
+        await set_faults(server, error_rate=0.08, timeout_rate=0.04)
+        # Act
+        outcomes = await replay(server, bot, 250)
+        await set_faults(server, maintenance_s=3.0)
+        during_maintenance = await replay(server, bot, 2)
+        await set_faults(server, error_rate=0, timeout_rate=0, ambiguous_timeout_rate=0)
+        await eventually(bot.step)
+        orders = await venue_orders(server)
+        # Assert
+        assert metrics.errors_of("ExchangeUnavailable") > 20, "5xx and timeouts were retried"
+        assert metrics.events["order_resolved"] > 0, "placements whose answer was lost"
+        assert bot.stats.errors >= 2
+        assert not any(during_maintenance)
+        assert outcomes.count(True) > 200
+        assert bot.repo.last_bar_ts("BTC/USDT", "1h") == server.now_ms - 3_600_000
+        assert duplicates(orders) == 0
+        assert len(orders) >= 10
+        assert len(bot.repo.fills()) == sum(1 for o in orders if o["filled"]) > 0
+        assert bot.engine.trades
+        assert not [o for o in bot.repo.open_orders() if o.status.value == "unknown"]
+
+
+async def test_paper_flash_crash_triggers_the_protective_stop(tmp_path: Path) -> None:
+    # Arrange: trade until a position is held with its stop on the exchange
+    async with trading(tmp_path, FaultConfig()) as (server, bot, _):
+        await bot.start()
+        for _ in range(300):
+            protection = bot.engine.positions.protection_of("BTC/USDT")
+            if protection is not None and protection.stop_order_id is not None:
+                break
+            await replay(server, bot, 1)
+        assert protection is not None
+        assert protection.stop_price is not None
+        trades_before = len(bot.engine.trades)
+        # Act: the next bar dips 15 % right after its open
+        await set_faults(server, price_shock_pct=15)
+        await replay(server, bot, 1)
+        # Assert
+        trade = bot.engine.trades[trades_before]
+        assert trade.exit_reason == "stop_loss"
+        assert trade.exit_price <= protection.stop_price
+        assert trade.exit_price > protection.stop_price * Decimal("0.99")
+        assert bot.engine.positions.is_flat("BTC/USDT")
+        saved = bot.repo.trades()
+        assert saved[-1].exit_reason == "stop_loss"
+
+
+async def test_paper_rate_limited_by_the_venue_counts_an_error_and_never_gets_banned(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the venue allows less weight per minute than the bot believes it may use
+    async with trading(tmp_path, FaultConfig(), weight_limit_1m=400) as (server, bot, metrics):
+        await bot.start()
+        # Act
+        outcomes = await replay(server, bot, 40)
+        # Assert
+        assert metrics.events["rate_limited"] > 0, "the venue answered 429"
+        assert False in outcomes, "the venue's 429 must have stopped some cycle"
+        assert bot.stats.errors == outcomes.count(False)
+        assert outcomes[0] is True
+        async with aiohttp.ClientSession() as http:
+            url = f"{server.http_url}/api/v3/ping"
+            async with http.get(url, headers={"X-MBX-APIKEY": KEY}) as resp:
+                status = resp.status
+        assert status != 418, "the bot kept calling after the 429 and got itself banned"
