@@ -39,7 +39,14 @@ log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 Checkpoint = Callable[[str], None]
 FLATTEN_REQUEST = "flatten_requested"
-CHECKPOINTS = ("decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved")
+CHECKPOINTS = (
+    "bar_closed",
+    "decision_saved",
+    "intent_saved",
+    "order_sent",
+    "fill_booked",
+    "fill_saved",
+)
 """Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
 
 
@@ -180,6 +187,7 @@ class TradingBot:
         """One decision cycle on the window whose last candle just closed."""
         engine, repo = self.engine, self.repo
         bar = window[-1]
+        self._checkpoint("bar_closed")
         await self.sync_exchange()
         engine.kill_switch = KillSwitch(repo.kill_switch().value)
         if repo.get_control(FLATTEN_REQUEST) == "1":
