@@ -19,8 +19,15 @@ import pytest
 from tradebot.orchestrator.live import CHECKPOINTS
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash_soak.py"
-PLAN = ("intent_saved", "fill_booked", "order_sent", "fill_saved", "decision_saved")
-PLAN += ("external", "recovery")
+PLAN = (
+    "intent_saved",
+    "fill_booked",
+    "order_sent",
+    "fill_saved",
+    "decision_saved",
+    "external",
+    "recovery",
+)
 
 
 @pytest.fixture(scope="module")
