@@ -55,7 +55,9 @@ trading: {symbol: BTC/USDT, timeframe: 1m}
 strategy: {name: ema_crossover, params: {fast_period: 3, slow_period: 8, rsi_threshold: 100}}
 risk: {stop_loss_method: fixed_pct, stop_loss_pct: 0.003}
 """
-# ~A quick, busy strategy: a 3/8 EMA cross on 1m bars with a 0.3 % stop trades every few
+OCO_RISK = "risk: {stop_loss_method: fixed_pct, stop_loss_pct: 0.003, take_profit_method: pct,"
+OCO_RISK += " take_profit_pct: 0.003}\n"
+# A quick, busy strategy: a 3/8 EMA cross on 1m bars with a 0.3 % stop trades every few
 # minutes of replay, so each life of the bot sends orders and gets fills to crash between.
 KINDS = (*CHECKPOINTS, "external", "recovery")
 
@@ -256,15 +258,18 @@ def run_soak(
     workdir: Path,
     data: Path = SAMPLE,
     plan: Sequence[str] = (),
+    oco: bool = False,
 ) -> CrashReport:
     """Kill the bot ``kills`` times, then check once more after a last restart.
 
     Each life's kind of death is drawn with ``seed`` from ``KINDS``, or taken in turn from
-    ``plan`` when given (a short test that must cover every checkpoint).
+    ``plan`` when given (a short test that must cover every checkpoint). ``oco`` protects
+    each position with a stop and a take-profit as one OCO list instead of a stop alone.
     """
     started_at = time.monotonic()
     rng = random.Random(seed)
-    (workdir / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    config = CONFIG.replace(CONFIG.splitlines()[-1] + "\n", OCO_RISK) if oco else CONFIG
+    (workdir / "config.yaml").write_text(config, encoding="utf-8")
     report = CrashReport()
     with sandbox_process(workdir, data) as url:
         n = 0
@@ -286,11 +291,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="keep the logs and database in this folder")
+    parser.add_argument("--oco", action="store_true", help="stop and take-profit as OCO lists")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crash-soak-") as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        report = run_soak(args.kills, args.seed, workdir)
+        report = run_soak(args.kills, args.seed, workdir, oco=args.oco)
     for line in report.lines():
         print(line)
     for mismatch in report.mismatches[:20]:

@@ -165,3 +165,19 @@ def test_help_lists_the_database_option(command: str) -> None:
     # Assert
     assert code == 0
     assert "--db" in output
+
+
+def test_run_without_mode_takes_it_from_the_config(tmp_path: Path) -> None:
+    # Arrange
+    live = tmp_path / "live.yaml"
+    live.write_text("exchange:\n  mode: live\n", encoding="utf-8")
+    backtest = tmp_path / "backtest.yaml"
+    backtest.write_text("exchange:\n  mode: backtest\n", encoding="utf-8")
+    # Act
+    live_code, live_output = invoke("run", "--config", str(live), "--db", str(tmp_path / "a.db"))
+    bt_code, bt_output = invoke("run", "--config", str(backtest), "--db", str(tmp_path / "b.db"))
+    # Assert
+    assert live_code == 2
+    assert "live mode sends real orders" in live_output
+    assert bt_code == 2
+    assert "tradebot backtest" in bt_output

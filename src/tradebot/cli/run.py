@@ -61,7 +61,10 @@ DbOption = Annotated[
 
 
 def run(
-    mode: Annotated[str, typer.Option(help="paper (sandbox exchange) or live (real orders).")],
+    mode: Annotated[
+        str | None,
+        typer.Option(help="paper (sandbox exchange) or live (real orders); default: config."),
+    ] = None,
     config_path: ConfigOption = None,
     db: DbOption = None,
     bars: Annotated[
@@ -81,7 +84,9 @@ def run(
     console = Console()
     try:
         config = _configure(config_path, mode, db)
-        if mode == "live":
+        if config.exchange.mode == "backtest":
+            raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
+        if config.exchange.mode == "live":
             credentials = _live_credentials(config, real_money)
             asyncio.run(_trade(config, _live_connector(config, credentials), console))
         elif replay or bars is not None:

@@ -40,18 +40,9 @@ EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 Checkpoint = Callable[[str], None]
 FLATTEN_REQUEST = "flatten_requested"
 CHECKPOINTS = (
-    "bar_closed",
-    "decision_saved",
-    "intent_saved",
-    "order_sent",
-    "fill_booked",
-    "fill_saved",
-)
+    "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
+)  # fmt: skip
 """Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
-
-
-def _no_checkpoint(_name: str) -> None:
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +75,7 @@ class TradingBot:
         connector: ExchangeConnector,
         repository: Repository,
         settings: BotSettings,
-        checkpoint: Checkpoint = _no_checkpoint,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         """Trade through ``connector``, keep state in ``repository``.
 
@@ -92,7 +83,7 @@ class TradingBot:
         the seam crash tests use to kill the process between two steps that must both
         survive (an intent and its send, a fill and its record).
         """
-        self._checkpoint = checkpoint
+        self._checkpoint: Checkpoint = checkpoint or (lambda _name: None)
         self._build_engine = build_engine
         self.connector = connector
         self.repo = repository
