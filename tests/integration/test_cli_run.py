@@ -6,6 +6,7 @@ The paper replay is the real path: the embedded sandbox on 127.0.0.1, ccxt, a SQ
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -128,19 +129,30 @@ def test_run_unknown_mode_is_refused() -> None:
     assert "choose paper or live" in output
 
 
-def test_run_paper_sigterm_stops_gracefully_and_keeps_state(tmp_path: Path) -> None:
-    # Arrange: a real process with the embedded sandbox on a free port, replaying at 1x
+def _cycles(output: str) -> int:
+    found = re.search(r"stopped after (\d+) cycles", output)
+    return -1 if found is None else int(found.group(1))
+
+
+def test_run_paper_realtime_trades_bars_then_sigterm_stops_gracefully(tmp_path: Path) -> None:
+    # Arrange: a real process, embedded sandbox on a free port replaying 1h bars at 3600x
     config = tmp_path / "config.yaml"
-    config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
+    config.write_text(
+        "exchange:\n  sandbox:\n    port: 0\ntrading:\n  cycle_interval_s: 1\n", encoding="utf-8"
+    )
     db = tmp_path / "bot.db"
     log = tmp_path / "out.txt"
     command = [sys.executable, "-c", "from tradebot.cli import main; main()"]
-    args = ["run", "--mode", "paper", "--config", str(config), "--db", str(db)]
+    args = ["run", "--mode", "paper", "--config", str(config), "--db", str(db), "--speed", "3600"]
     env = {**os.environ, **_NO_KEYS, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as out:
         proc = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
             eventually(lambda: "Ctrl-C stops" in log.read_text(), log.read_text)
+            repo = Repository(create_database(f"sqlite:///{db}"))
+            first = repo.last_bar_ts("BTC/USDT", "1h")
+            assert first is not None
+            eventually(lambda: (repo.last_bar_ts("BTC/USDT", "1h") or 0) > first, log.read_text)
             # Act
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=30)
@@ -151,10 +163,9 @@ def test_run_paper_sigterm_stops_gracefully_and_keeps_state(tmp_path: Path) -> N
     # Assert
     output = log.read_text()
     assert code == 0, output
-    assert "stopped after" in output
+    assert _cycles(output) >= 1
     assert "protective stops left in place" in output
-    repo = Repository(create_database(f"sqlite:///{db}"))
-    assert repo.last_bar_ts("BTC/USDT", "1h") is not None
+    assert len(repo.snapshots()) == _cycles(output)
     assert repo.kill_switch() is KillSwitchLevel.ACTIVE
 
 

@@ -76,6 +76,9 @@ def run(
     data: Annotated[
         Path | None, typer.Option(help="Paper: candle file the sandbox replays.")
     ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Paper: embedded sandbox replay speed x real time.")
+    ] = 1.0,
     real_money: Annotated[
         bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
     ] = False,
@@ -92,7 +95,7 @@ def run(
         elif replay or bars is not None:
             asyncio.run(_replay(config, data, bars, console))
         else:
-            asyncio.run(_paper(config, data, console))
+            asyncio.run(_paper(config, data, speed, console))
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -235,11 +238,12 @@ def _sandbox_connector(url: str, runtime_dir: Path, *, replay: bool) -> Exchange
     return connect(settings, Credentials(_SANDBOX_KEY, _SANDBOX_SECRET))
 
 
-async def _paper(config: Config, data: Path | None, console: Console) -> None:
+async def _paper(config: Config, data: Path | None, speed: float, console: Console) -> None:
     if not config.exchange.sandbox.embedded:
         await _trade(config, connect(settings_from_config(config, websockets=False)), console)
         return
     sandbox = _sandbox_config(config, _data_file(config, data), deterministic=False)
+    sandbox.speed = speed
     with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
         async with SandboxServer(sandbox) as server:
             console.print(f"embedded sandbox exchange on {server.http_url}")
