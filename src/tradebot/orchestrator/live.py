@@ -39,6 +39,7 @@ log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 Checkpoint = Callable[[str], None]
 FLATTEN_REQUEST = "flatten_requested"
+_UNCONFIRMED = (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 CHECKPOINTS = (
     "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
 )  # fmt: skip
@@ -107,8 +108,7 @@ class TradingBot:
     async def start(self) -> Recovery:
         """Restore state, reconcile it with the exchange, and get ready to trade."""
         symbol, tf = self.settings.symbol, self.settings.timeframe
-        markets = await self.connector.load_markets()
-        market = markets[symbol]
+        market = (await self.connector.load_markets())[symbol]
         recovery = await restore_engine(self._build_engine, market, self.connector, self.repo)
         self._engine, self.recovery = recovery.engine, recovery
         self.stats.seen_fills.update(fill_key(f) + f.client_order_id for f in recovery.fills)
@@ -308,10 +308,7 @@ class TradingBot:
         if status is OrderStatus.UNKNOWN:
             return commands
         if order.is_open and status is not order.status and status is not OrderStatus.FILLED:
-            if not status.is_terminal and order.status in (
-                OrderStatus.SUBMITTING,
-                OrderStatus.UNKNOWN,
-            ):
+            if not status.is_terminal and order.status in _UNCONFIRMED:
                 self.engine.router.on_status(
                     order.client_order_id, OrderStatus.OPEN, venue.updated_ts_ms
                 )
@@ -332,11 +329,12 @@ class TradingBot:
             if order is None:
                 continue  # not the bot's order: reconciliation reports it
             self.stats.seen_fills.add(key)
-            closed_before = len(self.engine.trades)
+            closed_before, open_before = len(self.engine.trades), self._open_ids()
             commands += self.engine.on_fill(fill)
             trade = self.engine.trades[-1] if len(self.engine.trades) > closed_before else None
             self._checkpoint("fill_booked")
             self._persist_fill(fill, order, trade)
+            self._save_closed(open_before, fill.client_order_id)
             self._checkpoint("fill_saved")
             self.stats.fills += 1
             self._last_fill_ms = max(self._last_fill_ms or 0, fill.ts_ms)
@@ -345,14 +343,21 @@ class TradingBot:
     def _persist_fill(self, fill: Fill, order: Order, trade: Trade | None) -> None:
         engine = self.engine
         position = engine.positions.position(fill.symbol)
-        protection = engine.positions.protection_of(fill.symbol)
+        guard = engine.positions.protection_of(fill.symbol)
         if position is not None:
-            saved = SavedPosition(
-                position,
-                protection.stop_price if protection else None,
-                protection.take_profit_price if protection else None,
-            )
-            self.repo.record_execution(fill, order, saved, trade)
+            stop, target = (guard.stop_price, guard.take_profit_price) if guard else (None, None)
+            self.repo.record_execution(fill, order, SavedPosition(position, stop, target), trade)
+
+    def _open_ids(self) -> set[ClientOrderId]:
+        return {o.client_order_id for o in self.engine.router.open_orders()}
+
+    def _save_closed(self, open_before: set[ClientOrderId], handled: ClientOrderId) -> None:
+        # An order the engine closed as a consequence (the OCO partner the venue cancels
+        # with its leg) is saved too, or the database would show it working until a restart.
+        for cid in open_before - self._open_ids() - {handled}:
+            order = self.engine.router.get(cid)
+            if order is not None:
+                self.repo.update_order(order)
 
     def _status(self, cid: ClientOrderId, status: OrderStatus, reason: str) -> list[Command]:
         order = self.engine.router.get(cid)
@@ -361,8 +366,10 @@ class TradingBot:
         ts = order.updated_ts_ms
         if order.status is OrderStatus.SUBMITTING and status is OrderStatus.CANCELED:
             self.engine.router.on_status(cid, OrderStatus.OPEN, ts)
+        open_before = self._open_ids()
         commands = self.engine.on_order_update(OrderUpdated(cid, order.symbol, status, ts, reason))
         self.repo.update_order(order)
+        self._save_closed(open_before, cid)
         return commands
 
     # ----------------------------------------------------------------- helpers
@@ -378,19 +385,13 @@ class TradingBot:
         return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
 
     def _snapshot(self, bar: Candle) -> None:
-        engine = self.engine
-        mark = Decimal(repr(bar.close))
-        portfolio = engine.portfolio
-        marks = dict.fromkeys(portfolio.positions, mark)
-        self.repo.record_snapshot(
-            PortfolioSnapshot(
-                ts_ms=bar.ts_ms,
-                cash=portfolio.cash,
-                equity=portfolio.equity(marks),
-                exposure=portfolio.exposure(marks),
-                positions={s: p.qty for s, p in portfolio.positions.items()},
-            )
+        book = self.engine.portfolio
+        marks = dict.fromkeys(book.positions, Decimal(repr(bar.close)))
+        held = {s: p.qty for s, p in book.positions.items()}
+        snapshot = PortfolioSnapshot(
+            bar.ts_ms, book.cash, book.equity(marks), book.exposure(marks), held
         )
+        self.repo.record_snapshot(snapshot)
 
 
 def _last_atr(bars: Bars) -> float | None:
