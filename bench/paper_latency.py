@@ -11,8 +11,14 @@ state) replays the bundled BTC/USDT 1m December 2024 sample (44,640 candles) at 
 * Memory: the process's RSS every 1,000 bars; "flat" means the second half of the run grows
   by less than 5 % (and less than 25 MB) over the first sample after warm-up.
 
-    .venv/bin/python bench/paper_latency.py            # the whole month, ~15-20 min
+    .venv/bin/python bench/paper_latency.py            # the whole month, ~15 min
     .venv/bin/python bench/paper_latency.py --bars 5000
+
+Measured (2 cores, default EMA 12/26 strategy on 1m): 44,238 bars in 895 s (49 bars/s),
+2,048 orders, 809 trades; bar close -> order sent p50 7.1 ms, p99 14.1 ms, max 47.9 ms;
+RSS 279.9 MB after warm-up -> 287.7 MB at the end (+7.7 MB, under 3 %). tracemalloc over
+2,000 bars puts the largest growth in the embedded sandbox (its public trade tape and
+trade ids: exchange history), none of the top growers in the bot.
 """
 
 from __future__ import annotations
