@@ -32,8 +32,9 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, sett
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.continuity import FLATTEN_REQUEST, DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.orchestrator.live import FLATTEN_REQUEST, BotSettings, TradingBot
+from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import KillSwitchLevel, Repository, create_database
@@ -192,6 +193,7 @@ def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
         config.trading.timeframe,
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
+        on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
     )
     return TradingBot(_engine_factory(config), connector, _repository(config), settings)
 

@@ -396,3 +396,9 @@ class TradingEngine:
         boundary = int(np.searchsorted(bars.ts_ms, day * DAY_MS - self.bar_ms, side="right")) - 1
         mark = decimal_from_float(bars["close"][max(boundary, 0)])
         self.day_start_equity = cash + qty * mark
+
+
+def last_atr(bars: Bars) -> float | None:
+    """The risk ATR at the last bar, or None during warm-up (NaN)."""
+    value = float(bars[ATR_COLUMN][-1])
+    return value if value == value else None

@@ -14,7 +14,6 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import structlog
 
@@ -26,19 +25,24 @@ from tradebot.domain.market import Candle, Market, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.continuity import (
+    FLATTEN_REQUEST,
+    DowntimeGuard,
+    DowntimePolicy,
+    portfolio_snapshot,
+    restore_day,
+    save_day,
+)
+from tradebot.orchestrator.engine import TradingEngine, last_atr
 from tradebot.orchestrator.recovery import Recovery, restore_engine
-from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.risk.controller import KillSwitch
 from tradebot.state.reconcile import fill_key
 from tradebot.state.repository import Repository
-from tradebot.state.rows import PortfolioSnapshot, SavedPosition
-from tradebot.strategy.base import Bars
+from tradebot.state.rows import SavedPosition
 
 log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 Checkpoint = Callable[[str], None]
-FLATTEN_REQUEST = "flatten_requested"
 _UNCONFIRMED = (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 CHECKPOINTS = (
     "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
@@ -54,6 +58,7 @@ class BotSettings:
     timeframe: str
     window_bars: int = 400
     poll_interval_s: float = 5.0
+    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
 
 
 @dataclass(slots=True)
@@ -91,6 +96,8 @@ class TradingBot:
         self.settings = settings
         self.bar_ms = timeframe_to_ms(settings.timeframe)
         self.stats = BotStats()
+        self.downtime = DowntimeGuard(settings.on_exchange_down)
+        self._saved_day = -1
         self._engine: TradingEngine | None = None
         self._last_bar_ts: int | None = None
         self._last_fill_ms: int | None = None
@@ -114,6 +121,9 @@ class TradingBot:
         self.stats.seen_fills.update(fill_key(f) + f.client_order_id for f in recovery.fills)
         self._last_fill_ms = max((f.ts_ms for f in recovery.fills), default=None)
         self._last_bar_ts = self.repo.last_bar_ts(symbol, tf)
+        if self._last_bar_ts is not None:
+            restore_day(self.engine, self.repo, self._last_bar_ts + self.bar_ms)
+            self._saved_day = self.engine.utc_day
         if self._last_bar_ts is None:
             # A first start does not trade history: it starts with the next bar to close.
             closed = await self._closed_candles()
@@ -148,12 +158,16 @@ class TradingBot:
             await self.poll()
         except ExchangeUnavailable as exc:
             self.stats.errors += 1
+            self.downtime.on_failure()
             log.warning("exchange unavailable; waiting", error=str(exc))
             return False
         except Exception:  # the top of the live cycle: log, count, keep going
             self.stats.errors += 1
             log.exception("cycle failed")
             return False
+        applied = self.downtime.on_success(self.repo)
+        if applied is not None:
+            log.warning("exchange back after an outage", policy=str(applied))
         return True
 
     def stop(self) -> None:
@@ -184,8 +198,9 @@ class TradingBot:
         if repo.get_control(FLATTEN_REQUEST) == "1":
             await self.flatten(bar.ts_ms)
         bars = engine.prepare(candles_to_frame(window))
-        await self._execute(engine.protect_position(bar.ts_ms, _last_atr(bars)))
+        await self._execute(engine.protect_position(bar.ts_ms, last_atr(bars)))
         commands, decision = engine.on_bar_closed(bars, bars.n_bars - 1)
+        self._saved_day = save_day(engine, repo, self._saved_day)
         decision_id: str | None = None
         if decision is not None:
             decision_id = str(repo.append_decision(decision))
@@ -193,7 +208,7 @@ class TradingBot:
         await self._execute(commands, decision_id)
         self._last_bar_ts = bar.ts_ms
         repo.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, bar.ts_ms)
-        self._snapshot(bar)
+        self.repo.record_snapshot(portfolio_snapshot(self.engine.portfolio, bar))
         self.stats.cycles += 1
 
     async def sync_exchange(self) -> None:
@@ -383,17 +398,3 @@ class TradingBot:
             self.settings.symbol, self.settings.timeframe, limit=limit
         )
         return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
-
-    def _snapshot(self, bar: Candle) -> None:
-        book = self.engine.portfolio
-        marks = dict.fromkeys(book.positions, Decimal(repr(bar.close)))
-        held = {s: p.qty for s, p in book.positions.items()}
-        snapshot = PortfolioSnapshot(
-            bar.ts_ms, book.cash, book.equity(marks), book.exposure(marks), held
-        )
-        self.repo.record_snapshot(snapshot)
-
-
-def _last_atr(bars: Bars) -> float | None:
-    value = float(bars[ATR_COLUMN][-1])
-    return value if value == value else None  # NaN during warm-up

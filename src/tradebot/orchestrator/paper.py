@@ -22,6 +22,7 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.orchestrator.assembly import build_engine, build_strategy
+from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -108,7 +109,12 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
             _engine_factory(config),
             connector,
             repo,
-            BotSettings(symbol, config.trading.timeframe, window_bars=window),
+            BotSettings(
+                symbol,
+                config.trading.timeframe,
+                window_bars=window,
+                on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
+            ),
         )
         try:
             await bot.start()

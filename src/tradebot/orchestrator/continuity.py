@@ -1,0 +1,82 @@
+"""What survives an outage or a restart: the downtime policy and the UTC day's loss.
+
+Design VI.D: while the exchange cannot be reached the bot waits (its stops rest on the venue);
+when it comes back the configured policy runs — ``wait`` resumes trading, ``flatten_on_recovery``
+closes every position at market, ``halt`` stops trading until a person resumes it. And the
+daily loss limit counts from the equity the UTC day started with, which is saved, so a
+restart in the middle of a bad day does not reset the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.market import Candle
+from tradebot.domain.portfolio import Portfolio
+from tradebot.orchestrator.engine import DAY_MS, TradingEngine
+from tradebot.state.repository import Repository
+from tradebot.state.rows import PortfolioSnapshot
+
+FLATTEN_REQUEST = "flatten_requested"
+
+
+class DowntimePolicy(StrEnum):
+    """What to do once an unreachable exchange answers again."""
+
+    WAIT = "wait"
+    FLATTEN_ON_RECOVERY = "flatten_on_recovery"
+    HALT = "halt"
+
+
+@dataclass(slots=True)
+class DowntimeGuard:
+    """Counts consecutive failed polls and applies the policy on the first success."""
+
+    policy: DowntimePolicy = DowntimePolicy.WAIT
+    failures: int = 0
+    outages: int = 0
+
+    def on_failure(self) -> None:
+        """A poll could not reach the exchange."""
+        self.failures += 1
+
+    def on_success(self, repo: Repository) -> DowntimePolicy | None:
+        """A poll got through: after an outage, apply the policy and say which one ran."""
+        if not self.failures:
+            return None
+        self.failures = 0
+        self.outages += 1
+        if self.policy is DowntimePolicy.FLATTEN_ON_RECOVERY:
+            repo.set_kill_switch(KillSwitch.HALTED, "exchange was down: flattened on recovery")
+            repo.set_control(FLATTEN_REQUEST, "1")
+        elif self.policy is DowntimePolicy.HALT:
+            repo.set_kill_switch(KillSwitch.HALTED, "exchange was down: halted by policy")
+        return self.policy
+
+
+def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> None:
+    """Resume the loss accounting of the UTC day of the last bar processed, if saved."""
+    day = (last_close_ms - 1) // DAY_MS
+    saved = repo.day_start_equity(day * DAY_MS)
+    if saved is not None:
+        engine.restore_day(day, saved)
+
+
+def save_day(engine: TradingEngine, repo: Repository, saved_day: int) -> int:
+    """Save the day-start equity when the engine has rolled into a new UTC day."""
+    day = engine.utc_day
+    if day >= 0 and day != saved_day:
+        repo.set_day_start_equity(day * DAY_MS, Decimal(engine.day_start_equity))
+    return day
+
+
+def portfolio_snapshot(portfolio: Portfolio, bar: Candle) -> PortfolioSnapshot:
+    """The account at ``bar``'s close, for the snapshots table (equity curve after restarts)."""
+    marks = dict.fromkeys(portfolio.positions, Decimal(repr(bar.close)))
+    held = {s: p.qty for s, p in portfolio.positions.items()}
+    return PortfolioSnapshot(
+        bar.ts_ms, portfolio.cash, portfolio.equity(marks), portfolio.exposure(marks), held
+    )
