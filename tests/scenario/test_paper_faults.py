@@ -30,6 +30,7 @@ from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
@@ -50,7 +51,11 @@ def _config() -> Config:
 
 @asynccontextmanager
 async def trading(
-    tmp_path: Path, faults: FaultConfig, weight_limit_1m: int = BIG, budget: int = BIG
+    tmp_path: Path,
+    faults: FaultConfig,
+    weight_limit_1m: int = BIG,
+    budget: int = BIG,
+    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT,
 ) -> AsyncIterator[tuple[SandboxServer, TradingBot, ConnectorMetrics]]:
     config = _config()
     sandbox = SandboxConfig(
@@ -71,7 +76,10 @@ async def trading(
             return build_engine(config, market, portfolio)
 
         repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
-        bot = TradingBot(factory, connector, repo, BotSettings("BTC/USDT", "1h", window_bars=60))
+        bot_settings = BotSettings(
+            "BTC/USDT", "1h", window_bars=60, on_exchange_down=on_exchange_down
+        )
+        bot = TradingBot(factory, connector, repo, bot_settings)
         try:
             yield server, bot, metrics
         finally:
@@ -190,3 +198,30 @@ async def test_paper_rate_limited_by_the_venue_counts_an_error_and_never_gets_ba
             async with http.get(url, headers={"X-MBX-APIKEY": KEY}) as resp:
                 status = resp.status
         assert status != 418, "the bot kept calling after the 429 and got itself banned"
+
+
+async def test_paper_maintenance_with_halt_policy_stops_new_entries(tmp_path: Path) -> None:
+    # Arrange: downtime.on_exchange_down = halt
+    async with trading(tmp_path, FaultConfig(), on_exchange_down=DowntimePolicy.HALT) as (
+        server,
+        bot,
+        _,
+    ):
+        await bot.start()
+        await replay(server, bot, 60)
+        await set_faults(server, maintenance_s=2.0)
+        # Act: polls fail through the maintenance window, then one gets through
+        assert not any(await replay(server, bot, 2))
+        await eventually(bot.step)
+        entries_before = _entries(await venue_orders(server))
+        await replay(server, bot, 80)
+        entries_after = _entries(await venue_orders(server))
+        # Assert
+        assert bot.repo.kill_switch().value == "HALTED"
+        assert "exchange was down" in bot.repo.kill_switch_reason()
+        assert bot.downtime.outages == 1
+        assert entries_after == entries_before, "no new entry after the halt"
+
+
+def _entries(orders: list[dict[str, Any]]) -> int:
+    return sum(1 for o in orders if str(o["clientOrderId"]).endswith("-en"))
