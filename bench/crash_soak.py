@@ -69,6 +69,8 @@ class CrashReport:
     kills: Counter[str] = field(default_factory=Counter)
     restarts: int = 0
     checks: int = 0
+    in_startup: int = 0
+    """Lives that died before reporting their start (no state to check yet)."""
     discrepancies: Counter[str] = field(default_factory=Counter)
     halts: int = 0
     duplicates: int = 0
@@ -90,7 +92,8 @@ class CrashReport:
         found = ", ".join(f"{k} {n}" for k, n in sorted(self.discrepancies.items())) or "none"
         return [
             f"kills: {self.total_kills} ({kinds})",
-            f"restarts: {self.restarts}, state checks after restart: {self.checks}",
+            f"restarts: {self.restarts}, state checks after restart: {self.checks}"
+            f" (lives ended during start-up, before a check: {self.in_startup})",
             f"discrepancies found and fixed at restart: {sum(self.discrepancies.values())}"
             f" ({found})",
             f"halts: {self.halts}",
@@ -224,8 +227,9 @@ def one_life(workdir: Path, url: str, n: int, kind: str, rng: random.Random) -> 
                 _record(report, started, check)
                 if kind != "final":
                     life.go()
-                    life.wait_dead(rng.uniform(0.05, 1.5) if kind == "external" else 8.0)
+                    life.wait_dead(rng.uniform(0.05, 1.5) if kind == "external" else 20.0)
     finally:
+        report.in_startup = int(report.checks == 0)
         killed, by_us = life.kill()
         if killed:
             # an armed checkpoint the bot did not reach in time counts as an outside kill
@@ -240,6 +244,7 @@ def merge(total: CrashReport, part: CrashReport) -> None:
     """Add one life's figures to the running totals."""
     total.kills.update(part.kills)
     total.checks += part.checks
+    total.in_startup += part.in_startup
     total.discrepancies.update(part.discrepancies)
     total.halts += part.halts
     total.mismatches += part.mismatches
