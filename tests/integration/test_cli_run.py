@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -192,3 +193,47 @@ def test_run_without_mode_takes_it_from_the_config(tmp_path: Path) -> None:
     assert "live mode sends real orders" in live_output
     assert bt_code == 2
     assert "tradebot backtest" in bt_output
+
+
+def test_cli_resume_after_stop_sets_active_and_says_what_it_was(tmp_path: Path) -> None:
+    # Arrange: a bot database halted by `tradebot stop`
+    db = tmp_path / "bot.db"
+    Repository(create_database(db))
+    runner = CliRunner()
+    assert runner.invoke(build_app(), ["stop", "--flatten", "--db", str(db)]).exit_code == 0
+    # Act
+    result = runner.invoke(build_app(), ["resume", "--db", str(db)])
+    # Assert
+    assert result.exit_code == 0, result.output
+    assert "kill switch ACTIVE (was HALTED (tradebot stop))" in result.output
+    repo = Repository(create_database(db))
+    assert repo.kill_switch().value == "ACTIVE"
+    assert repo.get_control("flatten_requested") == "0"
+
+
+def test_cli_run_paper_port_in_use_says_which_setting_to_change(tmp_path: Path) -> None:
+    # Arrange: something already listens on the port the config names
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = tmp_path / "c.yaml"
+        config.write_text(f"exchange:\n  sandbox:\n    port: {port}\n", encoding="utf-8")
+        # Act
+        result = CliRunner().invoke(
+            build_app(),
+            [
+                "run",
+                "--mode",
+                "paper",
+                "--bars",
+                "5",
+                "-c",
+                str(config),
+                "--db",
+                str(tmp_path / "b.db"),
+            ],
+        )
+    # Assert
+    assert result.exit_code == 2
+    assert "exchange.sandbox.port" in result.output

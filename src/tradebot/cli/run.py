@@ -10,6 +10,7 @@ while it runs in another process (or when it is not running at all).
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import tempfile
 from collections.abc import Callable
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
     """Add ``run``, ``stop`` and ``status`` to ``app``."""
     app.command("run")(run)
     app.command("stop")(stop)
+    app.command("resume")(resume)
     app.command("status")(status)
 
 
@@ -100,6 +102,14 @@ def run(
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        console.print(  # the embedded sandbox could not bind its port
+            f"[red]error:[/red] the embedded sandbox cannot listen: {exc.strerror} "
+            f"({exc}). Set exchange.sandbox.port to a free port or stop what uses it."
+        )
+        raise typer.Exit(2) from None
 
 
 def stop(
@@ -121,6 +131,21 @@ def stop(
         repo.set_control(FLATTEN_REQUEST, "1")
         message += " Flatten requested: at its next cycle it cancels all and sells at market."
     typer.echo(message)
+
+
+def resume(config_path: ConfigOption = None, db: DbOption = None) -> None:
+    """Set the kill switch back to ACTIVE after a stop or a halt (look at status first)."""
+    try:
+        repo = _repository(_configure(config_path, None, db), create=False)
+    except TradebotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    previous = repo.kill_switch()
+    reason = repo.kill_switch_reason()
+    repo.set_kill_switch(KillSwitchLevel.ACTIVE, "tradebot resume")
+    repo.set_control(FLATTEN_REQUEST, "0")
+    was = f"{previous}" + (f" ({reason})" if reason else "")
+    typer.echo(f"kill switch ACTIVE (was {was}): the bot trades again from its next cycle.")
 
 
 def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
