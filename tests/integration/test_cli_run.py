@@ -44,10 +44,14 @@ def _row(output: str, name: str) -> str:
 
 
 def test_run_paper_replay_prints_summary_matching_the_database(tmp_path: Path) -> None:
-    # Arrange
+    # Arrange: the embedded sandbox on a free port
     db = tmp_path / "bot.db"
+    config = tmp_path / "config.yaml"
+    config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
     # Act
-    code, output = invoke("run", "--mode", "paper", "--replay", "--bars", "300", "--db", str(db))
+    code, output = invoke(
+        "run", "--mode", "paper", "--replay", "--bars", "300", "-c", str(config), "--db", str(db)
+    )
     # Assert
     assert code == 0, output
     repo = Repository(create_database(f"sqlite:///{db}"))
