@@ -14,11 +14,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from tradebot.data.frame import candles_from_arrays
 from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
 from tradebot.domain.decisions import HOLD, Decision, Signal, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import OrderFilled, OrderUpdated
-from tradebot.domain.market import Market
+from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.orders import OrderStatus
 from tradebot.domain.portfolio import Portfolio, Position
 from tradebot.exchange.simulated import FeeSchedule, SimEvent, SimulatedExchange
@@ -260,3 +261,16 @@ def make_engine(
     )
     exchange = SimulatedExchange([market], {market.quote: cash}, fees, slippage_bps)
     return engine, exchange
+
+
+def random_walk_candles(
+    n: int, timeframe: str = "1m", start_ms: int = START_MS, seed: int = 7, price: float = 100.0
+) -> pd.DataFrame:
+    """A clean random walk at any timeframe: consistent OHLC, positive volume, no gaps."""
+    rng = np.random.default_rng(seed)
+    close = price * np.exp(np.cumsum(rng.normal(0.0, 0.001, n)))
+    open_ = np.r_[price, close[:-1]][:n]
+    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, 0.0005, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.0005, n))
+    ts = start_ms + np.arange(n, dtype=np.int64) * timeframe_to_ms(timeframe)
+    return candles_from_arrays(ts, open_, high, low, close, rng.uniform(1.0, 10.0, n))
