@@ -14,20 +14,20 @@ import errno
 import signal
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tradebot.backtest.session import bundled_sample
+from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
+from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
 from tradebot.exchange.ccxt.ratelimit import RateBudget
@@ -37,6 +37,7 @@ from tradebot.orchestrator.continuity import FLATTEN_REQUEST, DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
+from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import KillSwitchLevel, Repository, create_database
 
@@ -85,6 +86,9 @@ def run(
     real_money: Annotated[
         bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
     ] = False,
+    record: Annotated[
+        bool, typer.Option("--record-trades/--no-record-trades", help="Store public trades.")
+    ] = False,
 ) -> None:
     """Trade the configured strategy on paper (local sandbox) or live until Ctrl-C."""
     console = Console()
@@ -94,11 +98,12 @@ def run(
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
         if config.exchange.mode == "live":
             credentials = _live_credentials(config, real_money)
-            asyncio.run(_trade(config, _live_connector(config, credentials), console))
+            trades = _live_connector(config, credentials, True) if record else None
+            asyncio.run(_trade(config, _live_connector(config, credentials), console, trades))
         elif replay or bars is not None:
             asyncio.run(_replay(config, data, bars, console))
         else:
-            asyncio.run(_paper(config, data, speed, console))
+            asyncio.run(_paper(config, data, speed, console, record=record))
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -201,8 +206,8 @@ def _live_credentials(config: Config, confirmed: bool) -> Credentials:
     raise ConfigError(f"live mode sends real orders to {venue}; missing: " + "; ".join(missing))
 
 
-def _live_connector(config: Config, credentials: Credentials) -> ExchangeConnector:
-    return connect(settings_from_config(config, websockets=False), credentials)
+def _live_connector(config: Config, credentials: Credentials, ws: bool = False) -> CcxtConnector:
+    return connect(settings_from_config(config, websockets=ws), credentials)
 
 
 def _engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
@@ -249,25 +254,30 @@ def _sandbox_config(config: Config, data: Path, *, deterministic: bool) -> Sandb
     )
 
 
-def _sandbox_connector(url: str, runtime_dir: Path, *, replay: bool) -> ExchangeConnector:
+def _sandbox_connector(url: str, runtime: Path, *, replay: bool, ws: bool = False) -> CcxtConnector:
     # An embedded sandbox is an exchange of its own: its request budget is not shared with
-    # other sandboxes or bots on this host (``runtime_dir`` is private to this run).
+    # other sandboxes or bots on this host (``runtime`` is private to this run).
     budget = RateBudget()
     if replay:
         budget = RateBudget(weight_per_window=_REPLAY_WEIGHT, orders_per_window=_REPLAY_WEIGHT)
     settings = ConnectSettings(
         venue=Venue.SANDBOX,
         sandbox_url=url,
-        websockets=False,
+        websockets=ws,
         budget=budget,
-        runtime_dir=runtime_dir,
+        runtime_dir=runtime,
     )
     return connect(settings, Credentials(_SANDBOX_KEY, _SANDBOX_SECRET))
 
 
-async def _paper(config: Config, data: Path | None, speed: float, console: Console) -> None:
+async def _paper(
+    config: Config, data: Path | None, speed: float, console: Console, *, record: bool
+) -> None:
     if not config.exchange.sandbox.embedded:
-        await _trade(config, connect(settings_from_config(config, websockets=False)), console)
+        trades = connect(settings_from_config(config, websockets=True)) if record else None
+        await _trade(
+            config, connect(settings_from_config(config, websockets=False)), console, trades
+        )
         return
     sandbox = _sandbox_config(config, _data_file(config, data), deterministic=False)
     sandbox.speed = speed
@@ -275,7 +285,10 @@ async def _paper(config: Config, data: Path | None, speed: float, console: Conso
         async with SandboxServer(sandbox) as server:
             console.print(f"embedded sandbox exchange on {server.http_url}")
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
-            await _trade(config, connector, console)
+            trades = None
+            if record:
+                trades = _sandbox_connector(server.http_url, Path(runtime), replay=False, ws=True)
+            await _trade(config, connector, console, trades)
 
 
 async def _replay(config: Config, data: Path | None, bars: int | None, console: Console) -> None:
@@ -312,8 +325,12 @@ async def _advance(session: PaperSession, bars: int | None, console: Console) ->
     return done
 
 
-async def _trade(config: Config, connector: ExchangeConnector, console: Console) -> None:
+async def _trade(
+    config: Config, connector: ExchangeConnector, console: Console, trades: TradeSource | None
+) -> None:
+    """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
     bot = _bot(config, connector)
+    symbol, database = config.trading.symbol, config.database.sqlalchemy_url
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, bot.stop)
@@ -324,7 +341,8 @@ async def _trade(config: Config, connector: ExchangeConnector, console: Console)
             f"trading {config.trading.symbol} {config.trading.timeframe} "
             f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
         )
-        await bot.run()
+        async with record_trades(trades, symbol, database) as recording:
+            await bot.run()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -332,73 +350,5 @@ async def _trade(config: Config, connector: ExchangeConnector, console: Console)
     console.print(
         f"stopped after {bot.stats.cycles} cycles; state saved, protective stops left in place"
     )
-
-
-# ----------------------------------------------------------------------------- tables
-def summary_table(bot: TradingBot, bars: int) -> Table:
-    """What a replay did: bars, trades, equity, fills, orders and discrepancies."""
-    repo, engine = bot.repo, bot.engine
-    snapshot = repo.latest_snapshot()
-    table = Table(title=f"paper replay of {engine.symbol} {engine.settings.timeframe}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    rows = [
-        ("bars replayed", f"{bars:,}"),
-        ("cycles", f"{bot.stats.cycles:,}"),
-        ("trades", str(len(repo.trades(engine.symbol)))),
-        ("realised PnL", f"{sum((t.pnl for t in engine.trades), Decimal(0)):.2f}"),
-        ("equity", "-" if snapshot is None else f"{snapshot.equity:.2f}"),
-        ("cash", f"{engine.portfolio.cash:.2f}"),
-        ("fills", str(len(repo.fills(engine.symbol)))),
-        ("orders", str(len(repo.orders(engine.symbol)))),
-        ("open orders", str(len(repo.open_orders(engine.symbol)))),
-        ("discrepancies", str(len(repo.reconciliation_events()))),
-        ("errors", str(bot.stats.errors)),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
-
-
-def status_table(repo: Repository, config: Config) -> Table:
-    """The bot's saved state: kill switch, last bar, open orders, position, last snapshot."""
-    symbol, timeframe = config.trading.symbol, config.trading.timeframe
-    table = Table(title=f"tradebot status ({symbol} {timeframe})")
-    table.add_column("item")
-    table.add_column("value")
-    reason = repo.kill_switch_reason()
-    table.add_row("kill switch", f"{repo.kill_switch()}" + (f" ({reason})" if reason else ""))
-    table.add_row("flatten requested", "yes" if repo.get_control(FLATTEN_REQUEST) == "1" else "no")
-    last_bar = repo.last_bar_ts(symbol, timeframe)
-    table.add_row("last bar", "none yet" if last_bar is None else _utc(last_bar))
-    orders = repo.open_orders(symbol)
-    table.add_row("open orders", str(len(orders)))
-    for order in orders:
-        price = order.stop_price or order.price
-        table.add_row(
-            f"  {order.client_order_id}",
-            f"{order.side} {order.type} {order.qty} @ {price} ({order.status})",
-        )
-    positions = [p for p in repo.positions(open_only=True) if p.position.symbol == symbol]
-    if positions:
-        saved = positions[0]
-        table.add_row(
-            "position",
-            f"{saved.position.qty} {symbol} @ {saved.position.avg_price:.2f}, "
-            f"stop {saved.stop_price}",
-        )
-    else:
-        table.add_row("position", "flat")
-    snapshot = repo.latest_snapshot()
-    if snapshot is None:
-        table.add_row("last snapshot", "none yet")
-    else:
-        table.add_row(
-            "last snapshot",
-            f"{_utc(snapshot.ts_ms)}: equity {snapshot.equity:.2f}, cash {snapshot.cash:.2f}",
-        )
-    return table
-
-
-def _utc(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if recording is not None:
+        console.print(f"recorded {recording.stats.written} public trades of {symbol}")

@@ -1,0 +1,86 @@
+"""The tables ``tradebot run --replay`` and ``tradebot status`` print.
+
+Kept apart from ``run.py`` so the command module stays about wiring; both read only the
+bot's repository and engine, never the exchange.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rich.table import Table
+
+from tradebot.config import Config
+from tradebot.orchestrator.continuity import FLATTEN_REQUEST
+from tradebot.orchestrator.live import TradingBot
+from tradebot.state import Repository
+
+
+def summary_table(bot: TradingBot, bars: int) -> Table:
+    """What a replay did: bars, trades, equity, fills, orders and discrepancies."""
+    repo, engine = bot.repo, bot.engine
+    snapshot = repo.latest_snapshot()
+    table = Table(title=f"paper replay of {engine.symbol} {engine.settings.timeframe}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("bars replayed", f"{bars:,}"),
+        ("cycles", f"{bot.stats.cycles:,}"),
+        ("trades", str(len(repo.trades(engine.symbol)))),
+        ("realised PnL", f"{sum((t.pnl for t in engine.trades), Decimal(0)):.2f}"),
+        ("equity", "-" if snapshot is None else f"{snapshot.equity:.2f}"),
+        ("cash", f"{engine.portfolio.cash:.2f}"),
+        ("fills", str(len(repo.fills(engine.symbol)))),
+        ("orders", str(len(repo.orders(engine.symbol)))),
+        ("open orders", str(len(repo.open_orders(engine.symbol)))),
+        ("discrepancies", str(len(repo.reconciliation_events()))),
+        ("errors", str(bot.stats.errors)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def status_table(repo: Repository, config: Config) -> Table:
+    """The bot's saved state: kill switch, last bar, open orders, position, last snapshot."""
+    symbol, timeframe = config.trading.symbol, config.trading.timeframe
+    table = Table(title=f"tradebot status ({symbol} {timeframe})")
+    table.add_column("item")
+    table.add_column("value")
+    reason = repo.kill_switch_reason()
+    table.add_row("kill switch", f"{repo.kill_switch()}" + (f" ({reason})" if reason else ""))
+    table.add_row("flatten requested", "yes" if repo.get_control(FLATTEN_REQUEST) == "1" else "no")
+    last_bar = repo.last_bar_ts(symbol, timeframe)
+    table.add_row("last bar", "none yet" if last_bar is None else _utc(last_bar))
+    orders = repo.open_orders(symbol)
+    table.add_row("open orders", str(len(orders)))
+    for order in orders:
+        price = order.stop_price or order.price
+        table.add_row(
+            f"  {order.client_order_id}",
+            f"{order.side} {order.type} {order.qty} @ {price} ({order.status})",
+        )
+    positions = [p for p in repo.positions(open_only=True) if p.position.symbol == symbol]
+    if positions:
+        saved = positions[0]
+        table.add_row(
+            "position",
+            f"{saved.position.qty} {symbol} @ {saved.position.avg_price:.2f}, "
+            f"stop {saved.stop_price}",
+        )
+    else:
+        table.add_row("position", "flat")
+    snapshot = repo.latest_snapshot()
+    if snapshot is None:
+        table.add_row("last snapshot", "none yet")
+    else:
+        table.add_row(
+            "last snapshot",
+            f"{_utc(snapshot.ts_ms)}: equity {snapshot.equity:.2f}, cash {snapshot.cash:.2f}",
+        )
+    return table
+
+
+def _utc(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
