@@ -17,6 +17,8 @@ from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester, ProgressCallback
 from tradebot.config import Config
 from tradebot.data.load import list_samples, load_candles, sample_path
+from tradebot.data.repair import enforce
+from tradebot.data.store import CandleStore
 from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
@@ -58,20 +60,28 @@ def _ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def load_backtest_candles(config: Config) -> tuple[pd.DataFrame, str]:
-    """Candles of the configured range from ``backtest.data`` or the bundled sample."""
-    bt = config.backtest
+def load_backtest_candles(config: Config, store: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Candles of the configured range from a candle store, ``backtest.data`` or the sample.
+
+    ``store`` (a SQLite file or SQLAlchemy URL of ``tradebot download``'s store) is read by
+    symbol, timeframe and date range; the same quality rules apply as to a file.
+    """
+    bt, symbol, timeframe = config.backtest, config.trading.symbol, config.trading.timeframe
+    if store is not None:
+        stored = CandleStore(store).read(symbol, timeframe, _ms(bt.start), _ms(bt.end))
+        label = f"store {Path(store).name if '://' not in store else 'database'}"
+        if stored.empty:
+            raise ConfigError(
+                f"the candle store {label} has no {symbol} {timeframe} candles between "
+                f"backtest.start={bt.start} and backtest.end={bt.end}: run `tradebot download "
+                f"--symbols {symbol} --timeframes {timeframe}` first, or widen the range"
+            )
+        return enforce(stored, timeframe, bt.data_repair, source=label), label
     source: Path | Traversable = (
-        bt.data
-        if bt.data is not None
-        else bundled_sample(config.trading.symbol, config.trading.timeframe)
+        bt.data if bt.data is not None else bundled_sample(symbol, timeframe)
     )
     frame = load_candles(
-        source,
-        _ms(bt.start),
-        _ms(bt.end),
-        repair=bt.data_repair,
-        timeframe=config.trading.timeframe,
+        source, _ms(bt.start), _ms(bt.end), repair=bt.data_repair, timeframe=timeframe
     )
     if frame.empty:
         raise ConfigError(
@@ -88,11 +98,12 @@ def run_backtest(
     report_dir: Path | None = None,
     every_bar: bool = False,
     progress: ProgressCallback | None = None,
+    store: str | None = None,
 ) -> BacktestRun:
     """Backtest the configured strategy; write the report folder when ``report_dir`` is set."""
     source = "given frame"
     if candles is None:
-        candles, source = load_backtest_candles(config)
+        candles, source = load_backtest_candles(config, store)
     symbol = config.trading.symbol
     market = backtest_market(symbol, candles["close"].to_numpy())
     cash = Decimal(config.trading.starting_cash)

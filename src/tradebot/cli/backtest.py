@@ -42,6 +42,10 @@ def backtest(
     repair: Annotated[
         str | None, typer.Option(help="Bad data: refuse (default), drop or ffill.")
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Read candles from this candle store (SQLite file or URL)."),
+    ] = None,
     every_bar: Annotated[
         bool, typer.Option(help="Visit every bar (slower; same trades, a check).")
     ] = False,
@@ -53,7 +57,7 @@ def backtest(
             config_path, strategy, param, symbol, timeframe, start, end, data, repair
         )
         run = run_with_progress(
-            config, report_dir or config.backtest.report_dir, every_bar, console
+            config, report_dir or config.backtest.report_dir, every_bar, console, store
         )
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -91,7 +95,11 @@ def _configure(
 
 
 def run_with_progress(
-    config: Config, report_dir: Path, every_bar: bool, console: Console
+    config: Config,
+    report_dir: Path,
+    every_bar: bool,
+    console: Console,
+    store: str | None = None,
 ) -> BacktestRun:
     """Run the backtest with a progress bar and write the report folder."""
     columns = (
@@ -107,7 +115,7 @@ def run_with_progress(
             progress.update(task, completed=done, total=total)
 
         return run_backtest(
-            config, report_dir=report_dir, every_bar=every_bar, progress=on_progress
+            config, report_dir=report_dir, every_bar=every_bar, progress=on_progress, store=store
         )
 
 
