@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from tradebot.backtest.markets import backtest_market
-from tradebot.backtest.runner import Backtester
-from tradebot.backtest.session import bundled_sample
+from tradebot.backtest.session import bundled_sample, simulate
 from tradebot.config import Config
 from tradebot.data.load import load_candles
-from tradebot.domain.portfolio import Portfolio, Trade
-from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
-from tradebot.orchestrator.assembly import build_engine
+from tradebot.domain.portfolio import Trade
 from tradebot.orchestrator.paper import PaperSetup, paper_session
 
 ProgressCallback = Callable[[int, int], None]
@@ -71,13 +67,8 @@ async def paper_vs_backtest(
         paper = list(engine.trades)
         stats = session.bot.stats
     candles = load_candles(source).iloc[: start_index + bars + 1].reset_index(drop=True)
-    market = backtest_market(config.trading.symbol)
-    engine = build_engine(config, market, Portfolio.with_cash(cash), record_holds=False)
-    fees = FeeSchedule(
-        Decimal(repr(config.backtest.maker_fee_rate)), Decimal(repr(config.backtest.fee_rate))
-    )
-    exchange = SimulatedExchange([market], {market.quote: cash}, fees)
-    result = Backtester(engine, exchange).run(candles, start_index=start_index)
+    result, engine = simulate(config, candles, start_index=start_index)
+    # marked at the open of the bar the paper session is in, as the paper side is
     last_open = Decimal(repr(float(candles["open"].iloc[-1])))
     backtest_equity = engine.portfolio.equity(dict.fromkeys(engine.portfolio.positions, last_open))
     return PaperComparison(

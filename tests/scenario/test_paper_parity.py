@@ -7,16 +7,12 @@ backtest side is Backtester → SimulatedExchange over the same file. Only the c
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
-from tradebot.backtest.markets import backtest_market
-from tradebot.backtest.runner import Backtester
+from tradebot.backtest.session import simulate
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.load import load_candles, sample_path
-from tradebot.domain.portfolio import Portfolio, Trade
-from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
-from tradebot.orchestrator.assembly import build_engine
+from tradebot.domain.portfolio import Trade
 from tradebot.orchestrator.paper import PaperSetup, paper_session
 
 SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
@@ -27,10 +23,8 @@ HOUR_MS = 3_600_000
 
 def _backtest_trades(config: Config) -> list[Trade]:
     candles = load_candles(SAMPLE).iloc[: START + BARS + 1].reset_index(drop=True)
-    market = backtest_market("BTC/USDT")
-    engine = build_engine(config, market, Portfolio.with_cash(Decimal(10_000)), record_holds=False)
-    exchange = SimulatedExchange([market], {"USDT": Decimal(10_000)}, FeeSchedule())
-    return Backtester(engine, exchange).run(candles, start_index=START).trades
+    result, _ = simulate(config, candles, start_index=START)
+    return result.trades
 
 
 async def _paper_trades(config: Config, tmp_path: Path) -> list[Trade]:

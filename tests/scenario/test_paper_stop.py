@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -23,6 +24,13 @@ async def _hold_a_position(session: PaperSession) -> None:
     raise AssertionError("no position within 300 bars")
 
 
+def _session(db: Path) -> AbstractAsyncContextManager[PaperSession]:
+    # a quick strategy, so that a position with its stop on the exchange comes soon
+    params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
+    config = with_overrides(load_config(None), {"strategy.params": params}, "test")
+    return paper_session(config, PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}"))
+
+
 def _stop(db: Path, *flags: str) -> str:
     result = CliRunner().invoke(build_app(), ["stop", *flags, "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -33,11 +41,8 @@ async def test_stop_flatten_running_paper_bot_sells_at_market_and_stays_halted(
     tmp_path: Path,
 ) -> None:
     # Arrange: a quick strategy holding a position with its stop on the exchange
-    params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
-    config = with_overrides(load_config(None), {"strategy.params": params}, "test")
     db = tmp_path / "bot.db"
-    setup = PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}")
-    async with paper_session(config, setup) as session:
+    async with _session(db) as session:
         bot = session.bot
         await _hold_a_position(session)
         orders_before = len(bot.repo.orders())
@@ -61,11 +66,8 @@ async def test_stop_without_flatten_sends_no_order_and_leaves_the_stop_working(
     tmp_path: Path,
 ) -> None:
     # Arrange
-    params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
-    config = with_overrides(load_config(None), {"strategy.params": params}, "test")
     db = tmp_path / "bot.db"
-    setup = PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}")
-    async with paper_session(config, setup) as session:
+    async with _session(db) as session:
         bot = session.bot
         await _hold_a_position(session)
         open_before = [o.client_order_id for o in bot.repo.open_orders()]

@@ -23,6 +23,7 @@ from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.engine import TradingEngine
 
 _SAMPLES = {
     ("BTC/USDT", "1h"): "binance_BTC-USDT_1h_2024.csv.gz",
@@ -91,6 +92,34 @@ def load_backtest_candles(config: Config, store: str | None = None) -> tuple[pd.
     return frame, str(source)
 
 
+def simulate(
+    config: Config,
+    candles: pd.DataFrame,
+    *,
+    start_index: int = 0,
+    every_bar: bool = False,
+    progress: ProgressCallback | None = None,
+) -> tuple[BacktestResult, TradingEngine]:
+    """Run the configured engine over ``candles`` against a ``SimulatedExchange``.
+
+    The one place a backtest is assembled (market rules, starting cash, fees, slippage), so
+    the CLI, the demo and the parity tests simulate exactly alike. Bars before
+    ``start_index`` only warm the indicators up. Returns the engine too, for its ledger.
+    """
+    market = backtest_market(config.trading.symbol, candles["close"].to_numpy())
+    cash = Decimal(config.trading.starting_cash)
+    engine = build_engine(config, market, Portfolio.with_cash(cash), record_holds=False)
+    fees = FeeSchedule(
+        maker=Decimal(repr(config.backtest.maker_fee_rate)),
+        taker=Decimal(repr(config.backtest.fee_rate)),
+    )
+    exchange = SimulatedExchange(
+        [market], {market.quote: cash}, fees, Decimal(repr(config.backtest.slippage_bps))
+    )
+    backtester = Backtester(engine, exchange, every_bar=every_bar, progress=progress)
+    return backtester.run(candles, start_index=start_index), engine
+
+
 def run_backtest(
     config: Config,
     *,
@@ -104,18 +133,7 @@ def run_backtest(
     source = "given frame"
     if candles is None:
         candles, source = load_backtest_candles(config, store)
-    symbol = config.trading.symbol
-    market = backtest_market(symbol, candles["close"].to_numpy())
-    cash = Decimal(config.trading.starting_cash)
-    engine = build_engine(config, market, Portfolio.with_cash(cash), record_holds=False)
-    fees = FeeSchedule(
-        maker=Decimal(repr(config.backtest.maker_fee_rate)),
-        taker=Decimal(repr(config.backtest.fee_rate)),
-    )
-    exchange = SimulatedExchange(
-        [market], {market.quote: cash}, fees, Decimal(repr(config.backtest.slippage_bps))
-    )
-    result = Backtester(engine, exchange, every_bar=every_bar, progress=progress).run(candles)
+    result, _ = simulate(config, candles, every_bar=every_bar, progress=progress)
     result = _with_settings(result, config)
     metrics = compute_metrics(result)
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None

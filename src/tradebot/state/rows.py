@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from tradebot.domain.orders import (
@@ -174,34 +174,18 @@ def position_from_row(row: PositionRow) -> SavedPosition:
     return SavedPosition(position, row.stop_price, row.take_profit_price)
 
 
+# A trade row holds exactly the Trade's fields (plus its id), so both ways copy them by name.
+_TRADE_FIELDS = tuple(f.name for f in fields(Trade))
+
+
 def trade_to_row(trade: Trade) -> TradeRow:
     """A new row for a closed round trip."""
-    return TradeRow(
-        symbol=trade.symbol,
-        entry_ts_ms=trade.entry_ts_ms,
-        exit_ts_ms=trade.exit_ts_ms,
-        qty=trade.qty,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        fees=trade.fees,
-        pnl=trade.pnl,
-        exit_reason=trade.exit_reason,
-    )
+    return TradeRow(**{name: getattr(trade, name) for name in _TRADE_FIELDS})
 
 
 def trade_from_row(row: TradeRow) -> Trade:
     """The closed round trip a row stands for."""
-    return Trade(
-        symbol=row.symbol,
-        entry_ts_ms=row.entry_ts_ms,
-        exit_ts_ms=row.exit_ts_ms,
-        qty=row.qty,
-        entry_price=row.entry_price,
-        exit_price=row.exit_price,
-        fees=row.fees,
-        pnl=row.pnl,
-        exit_reason=row.exit_reason,
-    )
+    return Trade(**{name: getattr(row, name) for name in _TRADE_FIELDS})
 
 
 def snapshot_to_row(snapshot: PortfolioSnapshot) -> SnapshotRow:
