@@ -5,37 +5,23 @@ The paper replay is the real path: the embedded sandbox on 127.0.0.1, ccxt, a SQ
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from processes import NO_KEYS, eventually, paper_bot_process
 from tradebot.cli import build_app
 from tradebot.state import KillSwitchLevel, Repository, create_database
 
 SECRET = "s3cr3t-live-VALUE-42"
-_NO_KEYS = {"BINANCE_API_KEY": "", "BINANCE_API_SECRET": "", "COLUMNS": "200"}
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(build_app(), list(args), env={**_NO_KEYS, **(env or {})})
+    result = CliRunner().invoke(build_app(), list(args), env={**NO_KEYS, **(env or {})})
     return result.exit_code, result.output
-
-
-def eventually(check: Callable[[], bool], what: Callable[[], str], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not met within {timeout_s} s: {what()}")
-        time.sleep(0.05)
 
 
 def _row(output: str, name: str) -> str:
@@ -141,32 +127,15 @@ def _cycles(output: str) -> int:
 
 def test_run_paper_realtime_trades_bars_then_sigterm_stops_gracefully(tmp_path: Path) -> None:
     # Arrange: a real process, embedded sandbox on a free port replaying 1h bars at 3600x
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "exchange:\n  sandbox:\n    port: 0\ntrading:\n  cycle_interval_s: 1\n", encoding="utf-8"
-    )
-    db = tmp_path / "bot.db"
-    log = tmp_path / "out.txt"
-    command = [sys.executable, "-c", "from tradebot.cli import main; main()"]
-    args = ["run", "--mode", "paper", "--config", str(config), "--db", str(db), "--speed", "3600"]
-    env = {**os.environ, **_NO_KEYS, "PYTHONUNBUFFERED": "1"}
-    with log.open("w") as out:
-        proc = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
-        try:
-            eventually(lambda: "Ctrl-C stops" in log.read_text(), log.read_text)
-            repo = Repository(create_database(f"sqlite:///{db}"))
-            first = repo.last_bar_ts("BTC/USDT", "1h")
-            assert first is not None
-            eventually(lambda: (repo.last_bar_ts("BTC/USDT", "1h") or 0) > first, log.read_text)
-            # Act
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with paper_bot_process(tmp_path) as bot:
+        repo = Repository(create_database(f"sqlite:///{bot.db}"))
+        first = repo.last_bar_ts("BTC/USDT", "1h")
+        assert first is not None
+        eventually(lambda: (repo.last_bar_ts("BTC/USDT", "1h") or 0) > first, bot.output)
+        # Act
+        code = bot.terminate()
     # Assert
-    output = log.read_text()
+    output = bot.output()
     assert code == 0, output
     assert _cycles(output) >= 1
     assert "protective stops left in place" in output
