@@ -45,6 +45,16 @@ class SecretMasker:
         return event
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at write time (a test runner or a daemon may swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     level: str = "INFO", fmt: LogFormat = "console", secrets: Iterable[str] = ()
 ) -> None:
@@ -69,7 +79,7 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

@@ -7,7 +7,9 @@ import logging
 
 import pytest
 import structlog
+from typer.testing import CliRunner
 
+from tradebot.cli import build_app
 from tradebot.monitoring.logging import MASK, configure_logging
 
 SECRET = "sk-live-0123456789abcdef"
@@ -55,3 +57,18 @@ def test_configure_logging_level_warning_drops_info(capsys: pytest.CaptureFixtur
     lines = [json.loads(x) for x in capsys.readouterr().err.strip().splitlines()]
     assert [x["event"] for x in lines] == ["loud"]
     assert lines[0]["level"] == "warning"
+
+
+def test_cli_logging_masks_keys_taken_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: a key that a config would read through ${BINANCE_API_SECRET}
+    monkeypatch.setenv("BINANCE_API_SECRET", SECRET)
+    result = CliRunner().invoke(build_app(), ["--log-level", "INFO", "strategies"])
+    assert result.exit_code == 0
+    # Act
+    logging.getLogger("ccxt").warning("signed with %s", SECRET)
+    # Assert
+    err = capsys.readouterr().err
+    assert "signed with" in err
+    assert SECRET not in err
