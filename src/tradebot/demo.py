@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from tradebot.backtest.session import bundled_sample, simulate
+from tradebot.backtest.dataset import bundled_sample
+from tradebot.backtest.session import simulate
 from tradebot.config import Config
 from tradebot.data.load import load_candles
 from tradebot.domain.portfolio import Trade

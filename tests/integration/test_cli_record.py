@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from processes import eventually, paper_bot_process
-from tradebot.backtest.session import bundled_sample
+from tradebot.backtest.dataset import bundled_sample
 from tradebot.data.load import load_candles
 from tradebot.data.store import CandleStore
 

@@ -85,8 +85,9 @@ def test_load_config_none_reads_builtin_default_without_env() -> None:
     assert config.strategy.name == "ema_crossover"
     assert config.exchange.api_key is None
     assert config.monitoring.telegram_token is None
-    assert config.backtest.start == datetime(2024, 1, 1, tzinfo=UTC)
-    assert config.backtest.end_ts_ms == 1_735_689_600_000
+    # no window: a backtest uses the whole data file (the old 2024 default clipped user files)
+    assert config.backtest.start is None
+    assert config.backtest.end_ts_ms is None
 
 
 def test_load_config_design_section_iii_yaml_loads_unchanged(

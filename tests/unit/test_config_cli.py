@@ -46,7 +46,7 @@ def test_config_show_default_prints_resolved_yaml(monkeypatch: pytest.MonkeyPatc
     assert shown == load_config(None).model_dump_masked()
     assert shown["trading"]["symbol"] == "BTC/USDT"
     assert shown["risk"]["max_position_size"] == 1000
-    assert shown["backtest"]["start"] == "2024-01-01T00:00:00+00:00"
+    assert shown["backtest"]["start"] is None  # the whole data file unless a window is set
 
 
 def test_config_show_file_resolves_env_and_masks_secrets(

@@ -3,93 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
 
+from tradebot.backtest.dataset import (
+    CONFIG_CHOSEN,
+    Chosen,
+    load_backtest_data,
+    short_window_notes,
+)
 from tradebot.backtest.markets import backtest_market
 from tradebot.backtest.metrics import PerformanceMetrics, compute_metrics
 from tradebot.backtest.report.writer import ReportPaths, write_report
 from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester, ProgressCallback
 from tradebot.config import Config
-from tradebot.data.load import list_samples, load_candles, sample_path
-from tradebot.data.repair import enforce
-from tradebot.data.store import CandleStore
-from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.assembly import build_engine
 from tradebot.orchestrator.engine import TradingEngine
 
-_SAMPLES = {
-    ("BTC/USDT", "1h"): "binance_BTC-USDT_1h_2024.csv.gz",
-    ("BTC/USDT", "1m"): "binance_BTC-USDT_1m_2024-12.csv.gz",
-    ("ETH/USDT", "1h"): "binance_ETH-USDT_1h_2024Q4.csv.gz",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class BacktestRun:
-    """A finished backtest with its metrics and, when written, its report."""
+    """A finished backtest with its metrics and, when written, its report.
+
+    ``notes`` are what the user must hear about the run (the market taken from the file
+    name, a resample, a window that left bars out or is too short).
+    """
 
     result: BacktestResult
     metrics: PerformanceMetrics
     report: ReportPaths | None
     data_source: str
-
-
-def bundled_sample(symbol: str, timeframe: str) -> Traversable:
-    """The bundled sample file for ``symbol`` and ``timeframe``.
-
-    Raises:
-        ConfigError: no sample exists for that pair; the message lists what does.
-    """
-    name = _SAMPLES.get((symbol, timeframe))
-    if name is None:
-        raise ConfigError(
-            f"no bundled sample for {symbol} {timeframe}: set backtest.data (or --data) to a "
-            f"candle file; bundled samples: {', '.join(list_samples())}"
-        )
-    return sample_path(name)
-
-
-def _ms(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp() * 1000)
-
-
-def load_backtest_candles(config: Config, store: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Candles of the configured range from a candle store, ``backtest.data`` or the sample.
-
-    ``store`` (a SQLite file or SQLAlchemy URL of ``tradebot download``'s store) is read by
-    symbol, timeframe and date range; the same quality rules apply as to a file.
-    """
-    bt, symbol, timeframe = config.backtest, config.trading.symbol, config.trading.timeframe
-    if store is not None:
-        stored = CandleStore(store).read(symbol, timeframe, _ms(bt.start), _ms(bt.end))
-        label = f"store {Path(store).name if '://' not in store else 'database'}"
-        if stored.empty:
-            raise ConfigError(
-                f"the candle store {label} has no {symbol} {timeframe} candles between "
-                f"backtest.start={bt.start} and backtest.end={bt.end}: run `tradebot download "
-                f"--symbols {symbol} --timeframes {timeframe}` first, or widen the range"
-            )
-        return enforce(stored, timeframe, bt.data_repair, source=label), label
-    source: Path | Traversable = (
-        bt.data if bt.data is not None else bundled_sample(symbol, timeframe)
-    )
-    frame = load_candles(
-        source, _ms(bt.start), _ms(bt.end), repair=bt.data_repair, timeframe=timeframe
-    )
-    if frame.empty:
-        raise ConfigError(
-            f"no candles in {source} between backtest.start={bt.start} and backtest.end="
-            f"{bt.end}: widen the range or choose another file"
-        )
-    return frame, str(source)
+    notes: tuple[str, ...] = ()
 
 
 def simulate(
@@ -128,16 +77,28 @@ def run_backtest(
     every_bar: bool = False,
     progress: ProgressCallback | None = None,
     store: str | None = None,
+    chosen: Chosen = CONFIG_CHOSEN,
 ) -> BacktestRun:
-    """Backtest the configured strategy; write the report folder when ``report_dir`` is set."""
-    source = "given frame"
+    """Backtest the configured strategy; write the report folder when ``report_dir`` is set.
+
+    ``chosen`` says which of the config's market and timeframe the user chose; the others
+    are taken from the data file (see ``tradebot.backtest.dataset``).
+    """
+    source, notes = "given frame", tuple[str, ...]()
     if candles is None:
-        candles, source = load_backtest_candles(config, store)
-    result, _ = simulate(config, candles, every_bar=every_bar, progress=progress)
+        data = load_backtest_data(config, store, chosen)
+        candles, source, config, notes = data.candles, data.source, data.config, data.notes
+    result, engine = simulate(config, candles, every_bar=every_bar, progress=progress)
     result = _with_settings(result, config)
+    notes = (
+        *notes,
+        *short_window_notes(
+            result.n_bars, result.ts_ms, engine.strategy.warmup_bars, result.strategy_name
+        ),
+    )
     metrics = compute_metrics(result)
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None
-    return BacktestRun(result, metrics, paths, source)
+    return BacktestRun(result, metrics, paths, source, notes)
 
 
 def _with_settings(result: BacktestResult, config: Config) -> BacktestResult:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from tradebot.backtest.dataset import CONFIG_CHOSEN, Chosen
 from tradebot.backtest.report.console import metrics_table
 from tradebot.backtest.session import BacktestRun, run_backtest
 from tradebot.config import Config, load_config, with_overrides
@@ -56,8 +57,12 @@ def backtest(
         config = _configure(
             config_path, strategy, param, symbol, timeframe, start, end, data, repair
         )
+        chosen = Chosen(
+            _chosen("symbol", symbol, config_path, config),
+            _chosen("timeframe", timeframe, config_path, config),
+        )
         run = run_with_progress(
-            config, report_dir or config.backtest.report_dir, every_bar, console, store
+            config, report_dir or config.backtest.report_dir, every_bar, console, store, chosen
         )
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -94,12 +99,22 @@ def _configure(
     return with_overrides(config, updates, "command line") if updates else config
 
 
+def _chosen(key: str, option: str | None, config_path: Path | None, config: Config) -> str | None:
+    # where the user chose trading.<key>, for messages; None leaves it to the data file
+    if option is not None:
+        return f"--{key}"
+    if config_path is not None and key in config.trading.model_fields_set:
+        return f"trading.{key} in {config_path}"
+    return None
+
+
 def run_with_progress(
     config: Config,
     report_dir: Path,
     every_bar: bool,
     console: Console,
     store: str | None = None,
+    chosen: Chosen = CONFIG_CHOSEN,
 ) -> BacktestRun:
     """Run the backtest with a progress bar and write the report folder."""
     columns = (
@@ -115,7 +130,12 @@ def run_with_progress(
             progress.update(task, completed=done, total=total)
 
         return run_backtest(
-            config, report_dir=report_dir, every_bar=every_bar, progress=on_progress, store=store
+            config,
+            report_dir=report_dir,
+            every_bar=every_bar,
+            progress=on_progress,
+            store=store,
+            chosen=chosen,
         )
 
 
@@ -126,6 +146,8 @@ def print_run(run: BacktestRun, console: Console) -> None:
         f"{result.strategy_name} on {result.symbol} {result.timeframe}: {result.n_bars:,} "
         f"bars from {run.data_source}"
     )
+    for note in run.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(metrics_table(run.metrics, title=title))
     if run.report is not None:
         console.print(f"report: [bold]{run.report.html}[/bold]")

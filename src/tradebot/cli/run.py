@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tradebot.backtest.session import bundled_sample
+from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError

@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # ccxt's weekly candles open on Monday; the epoch (1970-01-01) was a Thursday.
 _WEEK_OFFSET_MS = 4 * 86_400_000
-_TIMEFRAME_IN_NAME = re.compile(r"_(\d+[smhdw])(?=[_.]|$)")
+_TIMEFRAME_IN_NAME = re.compile(r"(?:^|(?<=[_.\-]))(\d+[smhdw])(?=[_.\-]|$)")
 
 
 def empty_candles() -> pd.DataFrame:
@@ -108,7 +108,7 @@ def bin_start(ts_ms: IntArray, timeframe: str) -> IntArray:
 
 
 def timeframe_from_name(name: str) -> str | None:
-    """Read the timeframe from a file name like ``binance_BTC-USDT_1m.csv.gz``, if present."""
+    """Read the timeframe from a name like ``binance_BTC-USDT_1m.csv.gz`` or ``BTCUSDT-1h.csv``."""
     match = _TIMEFRAME_IN_NAME.search(name)
     return match.group(1) if match else None
 

@@ -311,6 +311,33 @@ def _block_scale(ret: FloatArray) -> FloatArray:
     return np.repeat(scale, OUTLIER_WINDOW)[:n]
 
 
+def timeframe_mismatch(frame: pd.DataFrame, timeframe: str) -> str | None:
+    """Why ``frame`` is not ``timeframe`` data at all, if its timestamps say another timeframe.
+
+    No repair applies then: dropping the "misaligned" rows of 5m candles declared 1h keeps one
+    5-minute candle per hour and calls it an hour; filling 1h candles declared 5m invents
+    eleven flat candles an hour. A finer timeframe is resampled instead.
+    """
+    found = infer_timeframe(frame["ts_ms"].to_numpy(np.int64))
+    if found is None:
+        return None
+    found_ms, declared_ms = timeframe_to_ms(found), timeframe_to_ms(timeframe)
+    if found_ms == declared_ms:
+        return None
+    if found_ms < declared_ms and declared_ms % found_ms == 0:
+        advice = (
+            f"resample them to {timeframe} (tradebot backtest --timeframe {timeframe} "
+            f"resamples a {found} file causally; in code tradebot.data.resample.resample)"
+        )
+    else:
+        advice = f"use them as {found} candles (--timeframe {found})"
+    return (
+        f"the timestamps are {found} apart, not {timeframe}: these are {found} candles. "
+        f"Declare timeframe {found}, or {advice}. No repair applies: dropping or filling rows "
+        "would turn them into different candles"
+    )
+
+
 def refuse_message(report: QualityReport, source: str) -> str:
     """The DataError text for untradeable data: which rows, and the repair options."""
     lines = [f"{source}: {report.rows:,} {report.timeframe} candles are not tradeable:"]
@@ -336,4 +363,5 @@ __all__ = [
     "check_candles",
     "find_gaps",
     "refuse_message",
+    "timeframe_mismatch",
 ]

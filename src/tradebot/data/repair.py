@@ -3,6 +3,9 @@
 Nothing is ever repaired silently. The caller names the repair:
 
 * ``"refuse"`` (the default everywhere): raise ``DataError`` naming the rows and the options.
+  Candles of another timeframe than the one declared are refused with no repair offered
+  (``quality.timeframe_mismatch``): they need resampling or the right timeframe, not rows
+  dropped or invented.
 * ``"drop"``: sort by time and remove rows with an error finding (duplicate timestamps keep
   their first row; NaN, misaligned, non-positive, negative-volume and OHLC-inconsistent rows
   go). Gaps stay gaps: the caller accepts trading across them.
@@ -20,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from tradebot.data.frame import candles_from_arrays, infer_timeframe
-from tradebot.data.quality import bad_row_mask, check_candles, refuse_message
+from tradebot.data.quality import (
+    bad_row_mask,
+    check_candles,
+    refuse_message,
+    timeframe_mismatch,
+)
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
 
@@ -39,6 +47,9 @@ def repair(frame: pd.DataFrame, how: Repair, timeframe: str | None = None) -> pd
     tf = timeframe or infer_timeframe(frame["ts_ms"].to_numpy(np.int64))
     if how == "refuse" or tf is None:
         return enforce(frame, timeframe, "refuse")
+    mismatch = timeframe_mismatch(frame, tf)
+    if mismatch is not None:
+        raise DataError(f"repair {how!r} refused: {mismatch}")
     dropped = _drop_bad_rows(frame, tf)
     return fill_gaps(dropped, tf) if how == "ffill" else dropped
 
@@ -53,6 +64,9 @@ def enforce(
     """
     if how != "refuse":
         return repair(frame, how, timeframe)
+    mismatch = None if timeframe is None else timeframe_mismatch(frame, timeframe)
+    if mismatch is not None:
+        raise DataError(f"{source}: {mismatch}")
     report = check_candles(frame, timeframe)
     if not report.is_tradeable:
         raise DataError(refuse_message(report, source))

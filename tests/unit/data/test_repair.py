@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tradebot.data.quality import check_candles
-from tradebot.data.repair import enforce, fill_gaps, repair
+from tradebot.data.repair import Repair, enforce, fill_gaps, repair
 from tradebot.domain.errors import DataError
 
 MakeCandles = Callable[..., pd.DataFrame]
@@ -97,3 +97,27 @@ def test_enforce_clean_frame_passes_unchanged(make_candles: MakeCandles) -> None
 def test_repair_unknown_choice_is_refused(make_candles: MakeCandles) -> None:
     with pytest.raises(DataError, match="'patch' is not one of refuse, drop, ffill"):
         repair(make_candles(5), "patch", "1m")  # type: ignore[arg-type]
+
+
+def test_enforce_finer_candles_than_declared_suggests_resampling_not_a_repair(
+    make_candles: MakeCandles,
+) -> None:
+    # 5m candles declared 1h: "drop" would keep one 5-minute candle per hour and call it 1h
+    five = make_candles(600, "5m")
+
+    with pytest.raises(DataError) as info:
+        enforce(five, "1h", source="BTCUSDT-5m.csv")
+
+    message = str(info.value)
+    assert "the timestamps are 5m apart, not 1h" in message
+    assert "--timeframe 1h resamples" in message
+    assert "repair='drop'" not in message
+    assert "--repair" not in message
+
+
+@pytest.mark.parametrize("how", ["drop", "ffill"])
+def test_repair_of_candles_at_another_timeframe_is_refused(
+    make_candles: MakeCandles, how: Repair
+) -> None:
+    with pytest.raises(DataError, match="the timestamps are 5m apart, not 1h"):
+        repair(make_candles(600, "5m"), how, "1h")
