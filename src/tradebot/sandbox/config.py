@@ -6,6 +6,7 @@ BTC/USDT 1m sample; tests and the CLI override only what they need.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -49,22 +50,39 @@ class FaultConfig:
     price_shock_pct: float = 0.0
     """Flash crash: the next bar walked dips this many percent below its open; one-shot."""
 
-    def update(self, changes: dict[str, object]) -> None:
-        """Apply admin changes, refusing unknown fields and values of the wrong type.
+    def __post_init__(self) -> None:
+        """Refuse a value outside its range, so a typo never runs a different experiment.
 
         Raises:
-            ValueError: names the field and the expected type.
+            ValueError: names the field, its range and the value.
         """
-        known = {f.name: f for f in fields(self)}
+        for f in fields(self):
+            _check_fault(f.name, getattr(self, f.name))
+
+    def update(self, changes: dict[str, object]) -> None:
+        """Apply admin changes all or nothing, refusing unknown fields and bad values.
+
+        Raises:
+            ValueError: names the field and what it must be.
+        """
+        known = {f.name for f in fields(self)}
         for name, value in changes.items():
             if name not in known:
                 raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
-            current = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"fault {name!r} must be a number, got {value!r}")
-            if value < 0:
-                raise ValueError(f"fault {name!r} must be >= 0, got {value!r}")
-            setattr(self, name, type(current)(value))
+            _check_fault(name, value)
+        for name, value in changes.items():
+            setattr(self, name, type(getattr(self, name))(value))
+
+
+def _check_fault(name: str, value: float) -> None:
+    """Rates (``*_rate``) are shares of requests in [0, 1]; every other fault is >= 0."""
+    if name.endswith("_rate"):
+        if not 0 <= value <= 1:  # NaN fails both comparisons
+            raise ValueError(f"fault {name!r} must be a share between 0 and 1, got {value!r}")
+    elif not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"fault {name!r} must be a finite number >= 0, got {value!r}")
 
 
 @dataclass(slots=True)
