@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from decimal import Decimal
 from types import TracebackType
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from aiohttp import web
 
@@ -32,6 +32,23 @@ _API_PREFIX = "/api/v3/"
 
 def _wall_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _utf8(raw_query: str, raw_body: bytes) -> str:
+    """The body as text, once it and the percent-decoded query are known to be UTF-8.
+
+    Binance refuses such bytes as a bad parameter; the sandbox must not answer 500.
+
+    Raises:
+        ApiError: -1100 Illegal characters found in a parameter.
+    """
+    try:
+        body = raw_body.decode()
+        for part in (raw_query, body):
+            unquote_to_bytes(part.replace("+", " ")).decode()
+    except UnicodeDecodeError:
+        raise ApiError(-1100, "Illegal characters found in a parameter.") from None
+    return body
 
 
 class SandboxServer:
@@ -186,9 +203,9 @@ class SandboxServer:
             }
             return web.json_response(body, status=404)
         raw_query = request.raw_path.partition("?")[2]
-        raw_body = await request.text() if request.can_read_body else ""
+        raw_body = await request.read() if request.can_read_body else b""
         try:
-            return await self._serve(request, route, raw_query, raw_body)
+            return await self._serve(request, route, raw_query, _utf8(raw_query, raw_body))
         except RateLimitError as e:
             headers = {"Retry-After": str(e.retry_after_s), "X-MBX-USED-WEIGHT-1M": str(e.used)}
             return web.json_response(e.body(), status=e.status, headers=headers)
