@@ -14,15 +14,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from tradebot.backtest.runner import Backtester
 from tradebot.data.frame import candles_from_arrays
-from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
+from tradebot.domain.commands import PlaceOrder, Step
 from tradebot.domain.decisions import HOLD, Decision, Signal, SignalAction
-from tradebot.domain.errors import OrderNotFound, OrderRejected
-from tradebot.domain.events import OrderFilled, OrderUpdated
+from tradebot.domain.events import Event, OrderUpdated
 from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.orders import OrderStatus
 from tradebot.domain.portfolio import Portfolio, Position
-from tradebot.exchange.simulated import FeeSchedule, SimEvent, SimulatedExchange
+from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.settings import EngineSettings
 from tradebot.risk.controller import RiskController, RiskLimits
@@ -142,92 +142,46 @@ class ScriptedStrategy(Strategy):
 
 
 @dataclass(slots=True)
-class EventDriver:
-    """Feed an engine and a simulated exchange bar by bar, event by event, like the runner.
+class Recorder:
+    """An observer of the real ``Backtester``: every event the engine handled, with its step.
 
-    The Backtester visits bars in the same two phases; driving them here lets a test look at
-    the books after every single event (``after_event``) and see every command the engine
-    sends (``sent``). Every bar is visited, as in ``every_bar=True``.
+    It keeps what the tests look at (the orders sent per bar, the refusals, the decisions)
+    and calls ``after(bar, event, step)`` after each event, when the step's commands have
+    been carried out, so a test can check the books after every single event.
     """
 
-    engine: TradingEngine
-    exchange: SimulatedExchange
-    after_event: Callable[[DriverEvent], None] | None = None
+    after: Callable[[int, Event, Step], None] | None = None
     sent: list[tuple[int, PlaceOrder]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    bar: int = -1
 
-    def run(self, candles: pd.DataFrame, before_bar: Callable[[int], None] | None = None) -> Bars:
-        """Visit every bar of ``candles``; ``before_bar(i)`` may change the engine first."""
-        bars = self.engine.prepare(candles)
-        symbol = self.engine.symbol
-        rows = zip(
-            bars.ts_ms.tolist(),
-            bars["open"].tolist(),
-            bars["high"].tolist(),
-            bars["low"].tolist(),
-            bars["close"].tolist(),
-            strict=True,
-        )
-        for i, (ts, o, h, lo, c) in enumerate(rows):
-            self.bar = i
-            if before_bar is not None:
-                before_bar(i)
-            self._handle(self.exchange.open_bar(symbol, ts, o, h, lo, c))
-            self._handle(self.exchange.trade_bar(symbol))
-            commands, decision = self.engine.on_bar_closed(bars, i)
-            if decision is not None:
-                self.decisions.append(decision)
-            self._execute(commands)
-            self._notify(None)
-        return bars
-
-    def _handle(self, events: list[SimEvent]) -> None:
-        for event in events:
-            if isinstance(event, OrderFilled):
-                commands = self.engine.on_fill(event.fill)
-            else:
-                commands = self.engine.on_order_update(event)
-            self._notify(event)
-            self._execute(commands)
-
-    def _execute(self, commands: list[Command]) -> None:
-        ex = self.exchange
-        for cmd in commands:
-            if isinstance(cmd, CancelOrder):
-                try:
-                    order = ex.cancel(cmd.client_order_id)
-                except OrderNotFound:
-                    continue
-                update = OrderUpdated(
-                    order.client_order_id, order.symbol, order.status, ex.now_ms, cmd.reason
-                )
-                self._handle([update])
-                continue
-            self.sent.append((self.bar, cmd))
-            try:
-                ex.submit(cmd)
-            except OrderRejected as exc:
-                self.rejected.append(str(exc))
-                update = OrderUpdated(
-                    cmd.client_order_id, cmd.symbol, OrderStatus.REJECTED, ex.now_ms, str(exc)
-                )
-                self._handle([update])
-                continue
-            self.engine.router.on_status(cmd.client_order_id, OrderStatus.OPEN, ex.now_ms)
-
-    def _notify(self, event: SimEvent | None) -> None:
-        if self.after_event is not None:
-            self.after_event(DriverEvent(self.bar, event))
+    def __call__(self, bar: int, event: Event, step: Step) -> None:
+        self.sent.extend((bar, c) for c in step.commands if isinstance(c, PlaceOrder))
+        if isinstance(event, OrderUpdated) and event.status is OrderStatus.REJECTED:
+            self.rejected.append(event.reason)
+        if step.decision is not None:
+            self.decisions.append(step.decision)
+        if self.after is not None:
+            self.after(bar, event, step)
 
 
-@dataclass(frozen=True, slots=True)
-class DriverEvent:
-    """What just happened: an exchange event, or (``event=None``) the close of ``bar``."""
+def drive(
+    engine: TradingEngine,
+    exchange: SimulatedExchange,
+    candles: pd.DataFrame,
+    *,
+    events_at: dict[int, list[Event]] | None = None,
+    after: Callable[[int, Event, Step], None] | None = None,
+) -> Recorder:
+    """Run the real Backtester over every bar of ``candles``; return what it recorded.
 
-    bar: int
-    event: SimEvent | None
+    ``events_at`` hands operator events (a kill switch) to the engine before a bar.
+    """
+    recorder = Recorder(after)
+    Backtester(engine, exchange, every_bar=True, observer=recorder, events_at=events_at).run(
+        candles
+    )
+    return recorder
 
 
 def make_engine(

@@ -12,23 +12,24 @@ test holds both paths to the same trades.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from tradebot.backtest.result import BacktestResult
-from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
-from tradebot.domain.events import OrderFilled, OrderUpdated
+from tradebot.domain.events import BarClosed, Event, OrderUpdated
 from tradebot.domain.orders import OrderStatus
-from tradebot.exchange.simulated import SimEvent, SimulatedExchange
+from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.strategy.base import Bars, IndexArray
 
 ProgressCallback = Callable[[int, int], None]
+Observer = Callable[[int, Event, Step], None]
 _FIRST_CHUNK = 64
 
 
@@ -54,8 +55,17 @@ class Backtester:
         *,
         every_bar: bool = False,
         progress: ProgressCallback | None = None,
+        observer: Observer | None = None,
+        events_at: Mapping[int, Sequence[Event]] | None = None,
     ) -> None:
+        """``observer(bar, event, step)`` sees every event the engine handles and its step
+        (the ledger and risk properties are checked there). ``events_at`` hands operator
+        events (a kill switch, a flatten) to the engine before the named bars, which are
+        then visited."""
         self.engine = engine
+        self.observer = observer
+        self.events_at: Mapping[int, Sequence[Event]] = events_at or {}
+        self._bar = -1
         self.exchange = exchange
         self.every_bar = every_bar
         self.progress = progress
@@ -116,7 +126,8 @@ class Backtester:
         found = self.engine.strategy.signal_candidates(bars)
         if found is None:
             return np.arange(bars.n_bars, dtype=np.int64)
-        return np.unique(np.asarray(found, dtype=np.int64))
+        scripted = np.fromiter(self.events_at, dtype=np.int64, count=len(self.events_at))
+        return np.unique(np.concatenate((np.asarray(found, dtype=np.int64), scripted)))
 
     def _next_bar(self, bars: Bars, i: int, next_candidate: int) -> int:
         if self.every_bar or self.engine.needs_every_bar:
@@ -131,63 +142,76 @@ class Backtester:
     def _visit(self, bars: Bars, j: int) -> None:
         ex, symbol = self.exchange, self.symbol
         ts, o, h, lo, c = self._ohlc
-        self._handle(ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]))
-        self._handle(ex.trade_bar(symbol))
-        commands, decision = self.engine.on_bar_closed(bars, j)
-        self._execute(commands)
+        self._bar = j
+        for event in self.events_at.get(j, ()):
+            self._handle(event)
+        for event in ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]):
+            self._handle(event)
+        for event in ex.trade_bar(symbol):
+            self._handle(event)
+        step = self._handle(BarClosed(symbol, ts[j], j))
+        decision = step.decision
         if decision is not None and (
             decision.signal.action is not SignalAction.HOLD or decision.action != "hold"
         ):
             self._tape.decisions.append(decision)
-        pos = self.engine.positions.position(symbol)
+        positions = self.engine.positions
+        pos = positions.position(symbol)
         tape = self._tape
         tape.index.append(j)
         tape.cash.append(float(self.engine.portfolio.cash))
         tape.qty.append(float(pos.qty) if pos else 0.0)
-        tape.exposed.append(not self.engine.positions.is_flat(symbol))
+        tape.exposed.append(not positions.is_flat(symbol))
 
-    def _handle(self, events: list[SimEvent]) -> None:
-        for event in events:
-            if isinstance(event, OrderFilled):
-                self._execute(self.engine.on_fill(event.fill))
-            else:
-                self._execute(self.engine.on_order_update(event))
+    def _handle(self, event: Event) -> Step:
+        """Hand one event to the engine, carry out its commands, tell the observer."""
+        step = self.engine.handle(event)
+        if step.commands:
+            self._execute(step.commands)
+        if self.observer is not None:
+            self.observer(self._bar, event, step)
+        return step
 
-    def _execute(self, commands: list[Command]) -> None:
-        ex, engine = self.exchange, self.engine
+    def _execute(self, commands: Iterable[Command]) -> None:
+        """Send commands to the simulated venue and hand its answers back as events."""
+        ex = self.exchange
         for cmd in commands:
             if isinstance(cmd, CancelOrder):
-                try:
-                    order = ex.cancel(cmd.client_order_id)
-                except OrderNotFound:
-                    continue  # already filled or canceled: the venue's word stands
-                self._handle(
-                    [
-                        OrderUpdated(
-                            order.client_order_id, order.symbol, order.status, ex.now_ms, cmd.reason
-                        )
-                    ]
-                )
+                self._cancel(cmd)
                 continue
             try:
                 ex.submit(cmd)
             except OrderRejected as exc:
                 self._tape.rejected += 1
                 self._handle(
-                    [
-                        OrderUpdated(
-                            cmd.client_order_id,
-                            cmd.symbol,
-                            OrderStatus.REJECTED,
-                            ex.now_ms,
-                            str(exc),
-                        )
-                    ]
+                    OrderUpdated(
+                        cmd.client_order_id, cmd.symbol, OrderStatus.REJECTED, ex.now_ms, str(exc)
+                    )
                 )
                 continue
-            engine.router.on_status(cmd.client_order_id, OrderStatus.OPEN, ex.now_ms)
+            self._handle(OrderUpdated(cmd.client_order_id, cmd.symbol, OrderStatus.OPEN, ex.now_ms))
             if cmd.take_profit_id is not None:
-                engine.router.on_status(cmd.take_profit_id, OrderStatus.OPEN, ex.now_ms)
+                self._handle(
+                    OrderUpdated(cmd.take_profit_id, cmd.symbol, OrderStatus.OPEN, ex.now_ms)
+                )
+
+    def _cancel(self, cmd: CancelOrder) -> None:
+        ex = self.exchange
+        try:
+            ex.cancel(cmd.client_order_id)
+        except OrderNotFound:
+            return  # already filled or canceled: the venue's word stands
+        # The venue's word on every order of the engine it closed (an OCO list goes whole).
+        for order in self.engine.router.open_orders(cmd.symbol):
+            if order.status is OrderStatus.SUBMITTING:
+                continue  # decided in the same step, not sent yet
+            venue = ex.order(order.client_order_id)
+            if not venue.is_open:
+                self._handle(
+                    OrderUpdated(
+                        order.client_order_id, order.symbol, venue.status, ex.now_ms, cmd.reason
+                    )
+                )
 
     # ----------------------------------------------------------------- results
     def _result(self, bars: Bars) -> BacktestResult:

@@ -224,6 +224,7 @@ def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
+        max_signal_age_bars=config.trading.max_signal_age_bars,
     )
     return TradingBot(_engine_factory(config), connector, _repository(config), settings)
 

@@ -119,6 +119,14 @@ class TradingConfig(Section):
         ge=1,
         description="Seconds between strategy evaluations.",
     )
+    max_signal_age_bars: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "After a gap (an outage, a stop), decide only the newest this many closed bars; "
+            "older ones are logged as skipped, never traded at today's price."
+        ),
+    )
     starting_cash: Decimal = Field(
         default=Decimal(10000),
         gt=0,

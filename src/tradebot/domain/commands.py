@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradebot.domain.orders import ClientOrderId, OrderSide, OrderType, TimeInForce
+from tradebot.domain.decisions import Decision
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType, TimeInForce
+from tradebot.domain.portfolio import Trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,30 @@ class CancelOrder:
 
 
 Command = PlaceOrder | CancelOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one event did to the engine: everything a shell must send and persist.
+
+    ``commands`` go to the venue in order. ``orders`` are the engine's orders whose state the
+    event changed (new intents included), ``fills`` the fills it booked (empty for a fill
+    already booked: de-duplicated by the venue's trade id), ``trades`` the round trips it
+    closed, ``decision`` the record of a bar's decision. A shell persists all of it in one
+    transaction, then sends the commands.
+    """
+
+    commands: tuple[Command, ...] = ()
+    decision: Decision | None = None
+    orders: tuple[Order, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    trades: tuple[Trade, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the event changed nothing."""
+        return not (self.commands or self.decision or self.orders or self.fills or self.trades)
+
+
+NOTHING = Step()
+"""The step of an event that changed nothing."""

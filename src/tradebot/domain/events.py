@@ -1,45 +1,144 @@
-"""Inputs of the engine core. Events are facts, named in the past tense."""
+"""Inputs of the engine core: the one vocabulary every shell speaks to ``TradingEngine.handle``.
+
+Events are facts, named in the past tense. The backtester, the paper/live shell and recovery
+only translate what happened (a bar closed, a venue's answer, an operator's command, a saved
+record) into these and hand them to the engine's one door; none of them edits the engine.
+Every market-facing event carries its symbol, so one engine can trade many.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from tradebot.domain.market import Candle
-from tradebot.domain.orders import ClientOrderId, Fill, OrderStatus
+from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
 class BarClosed:
-    """A candle of the traded timeframe has closed."""
+    """The bar at ``index`` of the symbol's prepared bars closed at ``ts_ms`` (its open time).
+
+    The bars themselves (candles plus the strategy's indicators, computed once) are handed to
+    the engine with ``TradingEngine.prepare``; the event only says which one just closed.
+    """
 
     symbol: str
-    timeframe: str
-    candle: Candle
+    ts_ms: int
+    index: int
 
 
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
-    """(Part of) an order executed."""
+    """(Part of) an order executed. The fill's ``trade_id`` is its identity at the venue."""
 
     fill: Fill
+
+    @property
+    def symbol(self) -> str:
+        """The fill's symbol."""
+        return self.fill.symbol
 
 
 @dataclass(frozen=True, slots=True)
 class OrderUpdated:
-    """An order changed status without a fill (accepted, canceled, rejected, expired)."""
+    """The venue reported an order's status, without a fill.
+
+    ``status`` is one of: OPEN (accepted), CANCELED, EXPIRED (an OCO partner, an IOC/FOK
+    remainder), REJECTED (refused, or never sent), UNKNOWN (the answer was lost). A partner
+    leg of an OCO list is closed only by such a report, never inferred by the engine.
+    """
 
     client_order_id: ClientOrderId
     symbol: str
     status: OrderStatus
     ts_ms: int
     reason: str = ""
+    exchange_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchSet:
+    """An operator (or the persisted control state) set the kill switch.
+
+    It applies to the whole portfolio, so it has no symbol.
+    """
+
+    level: KillSwitch
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenRequested:
+    """An operator asked to cancel every order of ``symbol`` and sell it at market."""
+
+    symbol: str
+    ts_ms: int
+    reason: str = "flatten requested"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReconciled:
+    """The venue holds ``qty`` of ``symbol`` where the books say otherwise: the venue wins.
+
+    The engine books the difference as a ledger adjustment valued at ``price`` (the position's
+    average cost when not given), so cash, positions, fees and PnL still add up.
+    """
+
+    symbol: str
+    qty: Decimal
+    ts_ms: int
+    reason: str = ""
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CashReconciled:
+    """The venue holds ``cash`` of the quote currency where the books say otherwise.
+
+    The difference is taken as money moved in or out of the account (a deposit, a
+    withdrawal): it changes the starting cash, not the PnL.
+    """
+
+    cash: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StateRestored:
+    """Saved state replayed at start: the symbol's working orders (with their fills), every
+    saved fill, and the ids of orders closed before (never to be sent again)."""
+
+    symbol: str
+    open_orders: tuple[Order, ...]
+    fills: tuple[Fill, ...]
+    closed_order_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DayRestored:
+    """After a restart: the UTC day being traded and its starting equity (daily loss limit)."""
+
+    day: int
+    day_start_equity: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class TimerFired:
-    """A wall-clock tick for time-based housekeeping (limit order timeouts)."""
+    """A wall-clock tick for time-based housekeeping."""
 
     ts_ms: int
 
 
-Event = BarClosed | OrderFilled | OrderUpdated | TimerFired
+Event = (
+    BarClosed
+    | OrderFilled
+    | OrderUpdated
+    | KillSwitchSet
+    | FlattenRequested
+    | PositionReconciled
+    | CashReconciled
+    | StateRestored
+    | DayRestored
+    | TimerFired
+)

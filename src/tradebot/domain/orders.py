@@ -131,6 +131,15 @@ class Fill:
     is_maker: bool = False
 
     @property
+    def key(self) -> str:
+        """The fill's identity within its order: the venue's trade id, else its contents.
+
+        Some venues (and simulated fills) report no trade id; two fills of one order at the
+        same millisecond, amount and price are then taken to be the same report seen twice.
+        """
+        return self.trade_id or f"~{self.ts_ms}:{self.qty}@{self.price}"
+
+    @property
     def notional(self) -> Decimal:
         """Quote value of the fill, before fees."""
         return self.qty * self.price
@@ -185,13 +194,16 @@ class Order:
     def apply_fill(self, fill: Fill) -> None:
         """Record a fill and move to PARTIALLY_FILLED or FILLED.
 
+        A fill reported after the order was canceled or expired is booked (the venue made
+        it); the terminal status stays.
+
         Raises:
             StateError: the fill is for another order, overfills this one, or comes after
-                the order finished (nothing is booked then).
+                the order filled completely (nothing is booked then).
         """
         if fill.client_order_id != self.client_order_id:
             raise StateError(f"fill for {fill.client_order_id} applied to {self.client_order_id}")
-        if self.status.is_terminal:  # refuse before booking anything
+        if self.status is OrderStatus.FILLED:  # refuse before booking anything
             raise StateError(
                 f"order {self.client_order_id}: cannot go from {self.status} to a fill"
             )
@@ -205,6 +217,12 @@ class Order:
         self.avg_fill_price = (prior_cost + fill.notional) / new_filled
         self.filled_qty = new_filled
         self.fills.append(fill)
+        if self.status.is_terminal:
+            # A late fill: the venue executed part of the order before it was canceled or
+            # expired, and the report of the fill came after the report of the status. The
+            # venue's word stands on both: the fill is booked, the status kept.
+            self.updated_ts_ms = max(self.updated_ts_ms, fill.ts_ms)
+            return
         if self.status is OrderStatus.NEW:
             self.transition(OrderStatus.SUBMITTING, fill.ts_ms)
         if self.status in (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN):

@@ -2,7 +2,10 @@
 
 The ledger identity holds after every fill (a property test checks it)::
 
-    cash + Σ qty × mark  =  starting cash + realised PnL + unrealised PnL − fees
+    cash + Σ qty × mark  =  starting cash + adjustments + realised PnL + unrealised PnL − fees
+
+``adjustments`` is what reconciliation booked when the venue held a different amount than
+the books (the venue wins): the units found or lost, valued at their cost.
 
 Fees charged in the base asset (as Binance does on spot buys) reduce the amount received;
 they are valued at the fill price so the identity still holds in quote terms.
@@ -89,6 +92,7 @@ class Portfolio:
     positions: dict[str, Position] = field(default_factory=dict)
     fees: Decimal = ZERO
     realised_pnl: Decimal = ZERO
+    adjustments: Decimal = ZERO
 
     @classmethod
     def with_cash(cls, cash: Decimal) -> Portfolio:
@@ -119,6 +123,25 @@ class Portfolio:
             return None
         return self._sell(pos, fill, fee_quote, base, dust_qty)
 
+    def reconcile_position(
+        self, symbol: str, qty: Decimal, price: Decimal | None, base: str, quote: str
+    ) -> Decimal:
+        """Set the amount held to what the venue holds; return the ledger adjustment.
+
+        The units found (or lost) are valued at ``price``, else at the position's average
+        cost, and booked both in the position's cost and in ``adjustments``, so the identity
+        still holds: nothing is bought or sold, the books are corrected.
+        """
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = Position(symbol, base, quote)
+        unit = price if price is not None else pos.avg_price
+        new_cost = pos.cost + (qty - pos.qty) * unit if qty else ZERO
+        value = new_cost - pos.cost
+        pos.qty, pos.cost = qty, new_cost
+        self.adjustments += value
+        return value
+
     def equity(self, marks: dict[str, Decimal]) -> Decimal:
         """Cash plus every position at its mark."""
         return self.cash + sum((p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO)
@@ -132,7 +155,9 @@ class Portfolio:
         unrealised = sum(
             (p.unrealised_pnl(marks[s]) for s, p in self.positions.items() if p.qty), ZERO
         )
-        expected = self.starting_cash + self.realised_pnl + unrealised - self.fees
+        expected = (
+            self.starting_cash + self.adjustments + self.realised_pnl + unrealised - self.fees
+        )
         return self.equity(marks) - expected
 
     @staticmethod

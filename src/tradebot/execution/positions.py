@@ -27,6 +27,7 @@ class Protection:
     take_profit_order_id: ClientOrderId | None = None
     take_profit_price: Decimal | None = None
     entry_atr: float | None = None
+    checked: bool = False  # protection was computed for this position (even if none came)
 
 
 class PositionManager:
@@ -72,6 +73,11 @@ class PositionManager:
         self.trades.append(trade)
         self.protection.pop(fill.symbol, None)
         return trade
+
+    def reconcile(self, symbol: str, qty: Decimal, price: Decimal | None) -> Decimal:
+        """The venue holds ``qty``: correct the books with a ledger adjustment (returned)."""
+        market = self.markets[symbol]
+        return self.portfolio.reconcile_position(symbol, qty, price, market.base, market.quote)
 
     def protect(self, symbol: str, protection: Protection) -> None:
         """Remember the orders now guarding ``symbol``."""

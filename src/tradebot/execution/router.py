@@ -1,14 +1,22 @@
-"""OrderRouter: the engine's book of its own orders and their lifecycle.
+"""OrderRouter: the engine's book of its own orders, and the home of their lifecycle.
 
 Client order ids are derived from the decision that caused the order — the symbol, the bar
-it was decided on and the order's role — so the same decision always yields the same id. A
-bot restarted after a crash that re-decides a bar re-creates the same id, and the venue
-refuses the duplicate instead of trading twice.
+it was decided on and the order's role — so an order can be traced to its decision. They
+are never reused: Binance refuses a duplicate id only while the first order is *open*, so a
+re-sent id of a filled order would be a second real order. The router therefore knows every
+id it ever used, including those of orders closed before a restart (``remember``).
+
+The lifecycle rules live here and nowhere else: an order is acknowledged (SUBMITTING → OPEN)
+by the venue's answer or by its first fill; a fill is booked once, keyed by the venue's
+trade id; a status comes only from the venue's word (an OCO partner is closed when the venue
+reports it, never inferred); a fill reported after a cancel is booked (the venue made it).
+Every order an event changed is remembered until ``drain_changed`` hands it to the shell
+that persists it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +42,7 @@ class OrderRole(StrEnum):
     STOP_LOSS = "sl"
     TAKE_PROFIT = "tp"
     FLATTEN = "fl"
+    STOP_EXIT = "sx"  # a market exit in place of a stop the price has already passed
 
     @property
     def exit_reason(self) -> str:
@@ -41,6 +50,7 @@ class OrderRole(StrEnum):
         return {
             OrderRole.EXIT: "signal",
             OrderRole.STOP_LOSS: "stop_loss",
+            OrderRole.STOP_EXIT: "stop_loss",
             OrderRole.TAKE_PROFIT: "take_profit",
             OrderRole.FLATTEN: "flatten",
         }.get(self, "")
@@ -93,6 +103,8 @@ class OrderRouter:
         self.id_prefix = id_prefix
         self._orders: dict[ClientOrderId, Order] = {}
         self._open: dict[ClientOrderId, Order] = {}
+        self._used: set[str] = set()
+        self._changed: list[Order] = []
 
     def __iter__(self) -> Iterator[Order]:
         return iter(self._orders.values())
@@ -116,7 +128,7 @@ class OrderRouter:
         """Register an order for ``intent`` and return the command that sends it."""
         attempt = 0
         cid = make_client_order_id(self.id_prefix, intent.symbol, bar_ts_ms, intent.role)
-        while cid in self._orders:
+        while cid in self._orders or cid in self._used:
             attempt += 1
             cid = make_client_order_id(
                 self.id_prefix, intent.symbol, bar_ts_ms, intent.role, attempt
@@ -135,6 +147,7 @@ class OrderRouter:
         )
         self._orders[cid].transition(OrderStatus.SUBMITTING, bar_ts_ms)
         self._open[cid] = self._orders[cid]
+        self._changed.append(self._orders[cid])
         return PlaceOrder(
             client_order_id=cid,
             symbol=intent.symbol,
@@ -154,30 +167,56 @@ class OrderRouter:
         if order.is_open:
             self._open[order.client_order_id] = order
 
+    def remember(self, client_order_ids: Iterable[str]) -> None:
+        """Ids used before (saved orders long closed): never to be sent again."""
+        self._used.update(client_order_ids)
+
+    def drain_changed(self) -> tuple[Order, ...]:
+        """The orders changed since the last call, each once, in the order they changed."""
+        if not self._changed:
+            return ()
+        by_id = {o.client_order_id: o for o in self._changed}
+        self._changed.clear()
+        return tuple(by_id.values())
+
     def on_fill(self, fill: Fill) -> Order | None:
-        """Apply a fill to the order it belongs to; None for an order not ours."""
+        """Apply a fill to its order; None for an order not ours or a fill already booked."""
         order = self._orders.get(fill.client_order_id)
         if order is None:
+            return None
+        if order.fills and any(f.key == fill.key for f in order.fills):
             return None
         if order.status is OrderStatus.SUBMITTING or order.status is OrderStatus.UNKNOWN:
             order.transition(OrderStatus.OPEN, fill.ts_ms)
         order.apply_fill(fill)
         if not order.is_open:
             self._open.pop(order.client_order_id, None)
+        self._changed.append(order)
         return order
 
-    def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> None:
-        """Apply a status change reported by the venue (accepted, canceled, rejected...)."""
+    def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> bool:
+        """Apply a status the venue reported; True when the order changed.
+
+        A report for a closed order changes nothing (the first word stands); executions
+        come only as fills.
+        """
         order = self._orders.get(client_order_id)
-        if order is None or order.status is status:
-            return
-        if status is OrderStatus.CANCELED and order.status is OrderStatus.SUBMITTING:
-            order.transition(OrderStatus.OPEN, ts_ms)
+        if order is None or order.status is status or not order.is_open:
+            return False
+        if status is OrderStatus.FILLED or status is OrderStatus.PARTIALLY_FILLED:
+            return False  # executions arrive as fills, each booked once
+        if status is OrderStatus.UNKNOWN and order.status is not OrderStatus.SUBMITTING:
+            return False
+        if status is OrderStatus.OPEN and order.status is OrderStatus.PARTIALLY_FILLED:
+            return False
         order.transition(status, ts_ms)
-        if not order.is_open:
+        if status.is_terminal:
             self._open.pop(client_order_id, None)
+        self._changed.append(order)
+        return True
 
     def forget_closed(self) -> None:
         """Drop terminal orders (a long backtest would otherwise keep every order)."""
+        self._used.update(cid for cid, o in self._orders.items() if not o.is_open)
         self._orders = {k: o for k, o in self._orders.items() if o.is_open}
         self._open = dict(self._orders)

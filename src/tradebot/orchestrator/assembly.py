@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradebot.config import Config
+from tradebot.domain.events import KillSwitchSet
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
@@ -83,5 +84,5 @@ def build_engine(
         RiskController(limits),
         portfolio,
     )
-    engine.kill_switch = KillSwitch(risk.kill_switch.upper())
+    engine.handle(KillSwitchSet(KillSwitch(risk.kill_switch.upper()), "config"))
     return engine

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.events import DayRestored
 from tradebot.domain.market import Candle
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
@@ -62,7 +63,7 @@ def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> 
     day = (last_close_ms - 1) // DAY_MS
     saved = repo.day_start_equity(day * DAY_MS)
     if saved is not None:
-        engine.restore_day(day, saved)
+        engine.handle(DayRestored(day, saved))
 
 
 def save_day(engine: TradingEngine, repo: Repository, saved_day: int) -> int:

@@ -1,25 +1,43 @@
 """TradingEngine: the synchronous core shared by backtest, paper and live trading.
 
-It takes events (a bar closed, an order filled or changed) and returns commands (place,
-cancel) plus one ``Decision`` record per evaluated bar. It does no I/O and reads no clock:
-time comes from the event. The backtester feeds it from arrays in a plain loop; the live
-runner is an asyncio shell that does the I/O around it. That is the whole trick behind
-"a trade a backtest makes, paper trading makes too, at the same price".
+It has one door, ``handle(event) -> Step``: events in (a bar closed, a venue's report of an
+order, an operator's command, a reconciliation), and out one ``Step`` — the commands to send,
+the decision record, the orders, fills and trades the event changed, which the shell
+persists. Nothing outside the engine edits its orders, positions or kill switch; shells read
+state through the engine's read-only properties. It does no I/O and reads no clock: time
+comes from the event. The backtester feeds it from arrays in a plain loop; the live runner is
+an asyncio shell that does the I/O around it; recovery replays saved events through the same
+door. That is the whole trick behind "a trade a backtest makes, paper trading makes too, at
+the same price".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
 from tradebot.domain.errors import StrategyError
-from tradebot.domain.events import OrderUpdated
+from tradebot.domain.events import (
+    BarClosed,
+    CashReconciled,
+    DayRestored,
+    Event,
+    FlattenRequested,
+    KillSwitchSet,
+    OrderFilled,
+    OrderUpdated,
+    PositionReconciled,
+    StateRestored,
+    TimerFired,
+)
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
-from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import ClientOrderId, Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
@@ -58,17 +76,34 @@ class TradingEngine:
         self.risk = risk
         self.router = OrderRouter(settings.id_prefix)
         self.positions = PositionManager(portfolio, {market.symbol: market})
-        self.kill_switch = KillSwitch.ACTIVE
+        self._kill_switch = KillSwitch.ACTIVE
         self.bar_ms = timeframe_to_ms(settings.timeframe)
         self.day_start_equity = portfolio.cash
         self._day = -1
         self._last_close_state = (portfolio.cash, ZERO)
         self._entry_atr: dict[ClientOrderId, float | None] = {}
         self.protector = Protector(self.symbol, market, self.router, self.positions, self.stops)
+        self._bars = Bars(np.zeros(0, dtype=np.int64), {})
+        self._handlers: dict[type, Callable[[Any], Step]] = {
+            BarClosed: self._on_bar_closed,
+            OrderFilled: self._on_fill,
+            OrderUpdated: self._on_order_update,
+            KillSwitchSet: self._on_kill_switch,
+            FlattenRequested: self._on_flatten,
+            PositionReconciled: self._on_position_reconciled,
+            DayRestored: self._on_day_restored,
+            CashReconciled: self._on_cash_reconciled,
+            StateRestored: self._on_state_restored,
+            TimerFired: self._on_timer,
+        }
 
     # ----------------------------------------------------------------- data
     def prepare(self, candles: pd.DataFrame) -> Bars:
-        """Compute the strategy's indicators and the ATR the stops use, once, as arrays."""
+        """Compute the strategy's indicators and the ATR the stops use, once, as arrays.
+
+        The bars become the ones ``BarClosed`` events index into (the whole history in a
+        backtest, the rolling window each cycle in live trading).
+        """
         try:
             frame = self.strategy.calculate_indicators(candles)
         except Exception as exc:  # the strategy barrier: whatever a strategy raises
@@ -79,7 +114,8 @@ class TradingEngine:
         high, low, close = bars["high"], bars["low"], bars["close"]
         columns = dict(bars)
         columns[ATR_COLUMN] = atr(high, low, close, self.settings.atr_period)
-        return Bars(bars.ts_ms, columns)
+        self._bars = Bars(bars.ts_ms, columns)
+        return self._bars
 
     @property
     def portfolio(self) -> Portfolio:
@@ -98,9 +134,25 @@ class TradingEngine:
             return True
         return self._open_entry() is not None
 
-    # ----------------------------------------------------------------- events
-    def on_bar_closed(self, bars: Bars, i: int) -> tuple[list[Command], Decision | None]:
-        """Evaluate the strategy at the close of bar ``i`` and decide."""
+    # ----------------------------------------------------------------- the one door
+    def handle(self, event: Event) -> Step:
+        """Take one event; return what it calls for and what it changed."""
+        return self._handlers[type(event)](event)
+
+    @property
+    def kill_switch(self) -> KillSwitch:
+        """The kill switch in force (set only through ``KillSwitchSet``)."""
+        return self._kill_switch
+
+    def _step(self, commands: list[Command], decision: Decision | None = None) -> Step:
+        orders = self.router.drain_changed()
+        if not commands and decision is None and not orders:
+            return NOTHING
+        return Step(tuple(commands), decision, orders)
+
+    def _on_bar_closed(self, event: BarClosed) -> Step:
+        """Evaluate the strategy at the close of the bar and decide."""
+        bars, i = self._bars, event.index
         ts = int(bars.ts_ms[i])
         self._roll_day(bars, i)
         flat = self.positions.is_flat(self.symbol)
@@ -109,15 +161,23 @@ class TradingEngine:
         if signal.action is SignalAction.HOLD and flat and not self.router.has_open_orders:
             outcome = ([], "hold", None)  # the common case, kept cheap
         else:
-            outcome = self._act(signal, bars, i, decimal_from_float(bars["close"][i]), flat)
+            close = decimal_from_float(bars["close"][i])
+            protect = (
+                self._protect_unguarded(bars, i, close) if not flat else (self.protector.orphans())
+            )
+            outcome = (
+                self._act(signal, bars, i, close, flat)
+                if not protect
+                else (protect, "protect position", None)
+            )
         commands, action, verdict = outcome
         cash = self.portfolio.cash
         pos = self.positions.position(self.symbol)
         qty = pos.qty if pos else ZERO
         self._last_close_state = (cash, qty)
         if action == "hold" and not self.settings.record_holds:
-            return commands, None
-        close = float(bars["close"][i])
+            return self._step(commands)
+        close_f = float(bars["close"][i])
         decision = Decision(
             ts_ms=ts,
             symbol=self.symbol,
@@ -126,17 +186,18 @@ class TradingEngine:
             verdict=verdict,
             action=action,
             client_order_ids=tuple(c.client_order_id for c in commands),
-            equity=float(cash) + float(qty) * close,
+            equity=float(cash) + float(qty) * close_f,
             cash=float(cash),
             position_qty=float(qty),
         )
-        return commands, decision
+        return self._step(commands, decision)
 
-    def on_fill(self, fill: Fill) -> list[Command]:
-        """Book a fill; protect a finished entry; tidy up after an exit."""
+    def _on_fill(self, event: OrderFilled) -> Step:
+        """Book a fill (once, by its trade id); protect a finished entry; tidy up an exit."""
+        fill = event.fill
         order = self.router.on_fill(fill)
-        if order is not None and not order.is_open:
-            self.protector.close_partner(order.client_order_id, fill.ts_ms)
+        if order is None:
+            return NOTHING  # not ours (reconciliation reports it), or booked before
         protection = self.positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
         if (
@@ -151,45 +212,110 @@ class TradingEngine:
             legs = (protection.stop_order_id, protection.take_profit_order_id)
             done = frozenset(leg for leg in legs if leg is not None)
         trade = self.positions.on_fill(fill)
+        commands: list[Command] = []
         if trade is not None:
-            return self.protector.cancel(fill.symbol, "position closed", done)
-        is_entry = order is not None and role_of(order.client_order_id) is OrderRole.ENTRY
-        if order is not None and is_entry and order.status is OrderStatus.FILLED:
-            return self._protect(order)
-        return []
-
-    def on_order_update(self, event: OrderUpdated) -> list[Command]:
-        """Follow a status change; protect what a canceled entry did fill."""
-        self.router.on_status(event.client_order_id, event.status, event.ts_ms)
-        order = self.router.get(event.client_order_id)
-        if order is None or not event.status.is_terminal:
-            return []
-        if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
-            return self._protect(order)
-        self.protector.close_partner(order.client_order_id, event.ts_ms)
-        protection = self.positions.protection_of(order.symbol)
-        if protection and order.client_order_id == protection.stop_order_id:
-            protection.stop_order_id = None
-        return []
-
-    def flatten(self, ts_ms: int) -> list[Command]:
-        """Sell everything held at market: an operator's order, past every risk check."""
-        qty = self.positions.sellable_qty(self.symbol)
-        if qty <= 0 or self.positions.is_flat(self.symbol):
-            return []
-        intent = OrderIntent(
-            self.symbol,
-            OrderSide.SELL,
-            OrderType.MARKET,
-            qty,
-            OrderRole.FLATTEN,
-            reason="flatten requested",
+            commands = self.protector.cancel(fill.symbol, "position closed", done)
+        elif role_of(order.client_order_id) is OrderRole.ENTRY and (
+            order.status is OrderStatus.FILLED
+        ):
+            commands = self._protect(order)
+        return Step(
+            tuple(commands),
+            None,
+            self.router.drain_changed(),
+            (fill,),
+            () if trade is None else (trade,),
         )
-        return [self.router.place(intent, ts_ms)]
 
-    def protect_position(self, ts_ms: int, atr_value: float | None) -> list[Command]:
-        """Place the stop (and target) of a position that has none (after a restart)."""
-        return self.protector.protect_position(ts_ms, atr_value)
+    def _on_order_update(self, event: OrderUpdated) -> Step:
+        """Follow a status the venue reported; protect what a canceled entry did fill."""
+        if not self.router.on_status(event.client_order_id, event.status, event.ts_ms):
+            return self._step([])
+        order = self.router.get(event.client_order_id)
+        if event.exchange_order_id and order is not None:
+            order.exchange_order_id = event.exchange_order_id
+        if order is None or not event.status.is_terminal:
+            return self._step([])
+        if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
+            return self._step(self._protect(order))
+        protection = self.positions.protection_of(order.symbol)
+        if protection is None:
+            return self._step([])
+        if event.status is OrderStatus.REJECTED:
+            return self._step(
+                self.protector.on_refused(order.client_order_id, event.reason, event.ts_ms)
+            )
+        if order.client_order_id == protection.stop_order_id:
+            protection.stop_order_id = None
+        if order.client_order_id == protection.take_profit_order_id:
+            protection.take_profit_order_id = None
+        return self._step([])
+
+    def _on_kill_switch(self, event: KillSwitchSet) -> Step:
+        self._kill_switch = event.level
+        return NOTHING
+
+    def _on_flatten(self, event: FlattenRequested) -> Step:
+        """Cancel every order and sell everything held at market: an operator's order, past
+        every risk check."""
+        commands: list[Command] = [
+            CancelOrder(o.client_order_id, o.symbol, "flatten")
+            for o in self.router.open_orders(event.symbol)
+        ]
+        qty = self.positions.sellable_qty(event.symbol)
+        if qty > 0 and not self.positions.is_flat(event.symbol):
+            intent = OrderIntent(
+                event.symbol, OrderSide.SELL, OrderType.MARKET, qty, OrderRole.FLATTEN,
+                reason=event.reason,
+            )  # fmt: skip
+            commands.append(self.router.place(intent, event.ts_ms))
+        return self._step(commands)
+
+    def _on_position_reconciled(self, event: PositionReconciled) -> Step:
+        """The venue wins: book the difference as a ledger adjustment (the identity holds)."""
+        self.positions.reconcile(event.symbol, event.qty, event.price)
+        return NOTHING
+
+    def _on_cash_reconciled(self, event: CashReconciled) -> Step:
+        portfolio = self.portfolio
+        delta = event.cash - portfolio.cash
+        portfolio.cash += delta
+        portfolio.starting_cash += delta
+        return NOTHING
+
+    def _on_state_restored(self, event: StateRestored) -> Step:
+        """Replay saved state: book every saved fill, adopt the working orders, and guard
+        the position with the stop and target found working."""
+        for fill in sorted(event.fills, key=lambda f: f.ts_ms):
+            self.positions.on_fill(fill)
+        self.router.remember(event.closed_order_ids)
+        for order in event.open_orders:
+            self.router.adopt(order)
+        self.protector.restore(event.symbol)
+        self.router.drain_changed()
+        return NOTHING
+
+    def skipped_decision(self, ts_ms: int, reason: str) -> Decision:
+        """The record of a bar that was not decided (too old to trade on), and why."""
+        pos = self.positions.position(self.symbol)
+        return Decision(
+            ts_ms=ts_ms,
+            symbol=self.symbol,
+            signal=Signal(SignalAction.HOLD, 0.0, reason),
+            indicators={},
+            verdict=None,
+            action="skipped",
+            cash=float(self.portfolio.cash),
+            position_qty=float(pos.qty) if pos else 0.0,
+        )
+
+    def _on_day_restored(self, event: DayRestored) -> Step:
+        self._day = event.day
+        self.day_start_equity = event.day_start_equity
+        return NOTHING
+
+    def _on_timer(self, event: TimerFired) -> Step:
+        return NOTHING
 
     # ----------------------------------------------------------------- decisions
     def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
@@ -333,6 +459,15 @@ class TradingEngine:
             entry.updated_ts_ms, stop.price if stop else None, target, atr_value
         )
 
+    def _protect_unguarded(self, bars: Bars, i: int, close: Decimal) -> list[Command]:
+        """A position with nothing guarding it (after a restart, or a stop the venue
+        refused) gets its stop now, or is sold if the price already passed the stop."""
+        if not self.protector.needs_protection():
+            return []
+        atr_value = float(bars[ATR_COLUMN][i])
+        atr_or_none = atr_value if atr_value == atr_value else None
+        return self.protector.protect_position(int(bars.ts_ms[i]), atr_or_none, close)
+
     # ----------------------------------------------------------------- state
     def _open_entry(self) -> Order | None:
         for order in self.router.open_orders(self.symbol):
@@ -371,11 +506,6 @@ class TradingEngine:
     def utc_day(self) -> int:
         """Days since the epoch of the UTC day being traded (-1 before the first bar)."""
         return self._day
-
-    def restore_day(self, day: int, day_start_equity: Decimal) -> None:
-        """Resume a UTC day after a restart, so its loss so far still counts."""
-        self._day = day
-        self.day_start_equity = day_start_equity
 
     def _roll_day(self, bars: Bars, i: int) -> None:
         """Set the day-start equity at the first bar closing in a new UTC day.

@@ -13,18 +13,27 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 
 from tradebot.data.frame import candles_to_frame
-from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
+from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
+from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.errors import ExchangeUnavailable, OrderNotFound, OrderRejected
-from tradebot.domain.events import OrderUpdated
+from tradebot.domain.events import (
+    BarClosed,
+    Event,
+    FlattenRequested,
+    KillSwitchSet,
+    OrderUpdated,
+)
 from tradebot.domain.market import Candle, Market, timeframe_to_ms
-from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
-from tradebot.domain.portfolio import Portfolio, Trade
+from tradebot.domain.orders import ClientOrderId, OrderStatus
+from tradebot.domain.portfolio import Portfolio, Position
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.execution.lifecycle import fill_events, not_sent, report_events
+from tradebot.execution.positions import Protection
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -33,12 +42,10 @@ from tradebot.orchestrator.continuity import (
     restore_day,
     save_day,
 )
-from tradebot.orchestrator.engine import TradingEngine, last_atr
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import Recovery, restore_engine
-from tradebot.risk.controller import KillSwitch
-from tradebot.state.reconcile import fill_key
 from tradebot.state.repository import Repository
-from tradebot.state.rows import SavedPosition
 
 log = structlog.get_logger("tradebot.bot")
 EngineFactory = Callable[[Market, Portfolio], TradingEngine]
@@ -59,6 +66,7 @@ class BotSettings:
     window_bars: int = 400
     poll_interval_s: float = 5.0
     on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
+    max_signal_age_bars: int = 1
 
 
 @dataclass(slots=True)
@@ -69,7 +77,6 @@ class BotStats:
     orders_sent: int = 0
     fills: int = 0
     errors: int = 0
-    seen_fills: set[str] = field(default_factory=set)
 
 
 class TradingBot:
@@ -103,6 +110,7 @@ class TradingBot:
         self._last_fill_ms: int | None = None
         self._stop = asyncio.Event()
         self.recovery: Recovery | None = None
+        self.writer = StepWriter(repository, self._position_of, settings.symbol)
 
     @property
     def engine(self) -> TradingEngine:
@@ -118,7 +126,6 @@ class TradingBot:
         market = (await self.connector.load_markets())[symbol]
         recovery = await restore_engine(self._build_engine, market, self.connector, self.repo)
         self._engine, self.recovery = recovery.engine, recovery
-        self.stats.seen_fills.update(fill_key(f) + f.client_order_id for f in recovery.fills)
         self._last_fill_ms = max((f.ts_ms for f in recovery.fills), default=None)
         self._last_bar_ts = self.repo.last_bar_ts(symbol, tf)
         if self._last_bar_ts is not None:
@@ -180,36 +187,81 @@ class TradingBot:
 
     # ----------------------------------------------------------------- the cycle
     async def poll(self) -> int:
-        """Run one cycle for every candle that closed since the last; return how many."""
+        """Run the cycle for the newest closed candle(s); return how many bars it covered.
+
+        After a gap (an outage, a stop) only the newest ``max_signal_age_bars`` bars are
+        decided: a signal of hours ago traded at today's price is not the signal. The bars
+        skipped get a decision record saying so.
+        """
         closed = await self._closed_candles()
         new = [c for c in closed if self._last_bar_ts is None or c.ts_ms > self._last_bar_ts]
-        for candle in new:
+        keep = self.settings.max_signal_age_bars
+        stale, fresh = new[:-keep], new[-keep:]
+        if stale:
+            self._skip(stale, f"{len(new)} bars closed since the last cycle; only the newest "
+                       f"{keep} decided (trading.max_signal_age_bars)")  # fmt: skip
+        for candle in fresh:
             window = [c for c in closed if c.ts_ms <= candle.ts_ms][-self.settings.window_bars :]
             await self.cycle(window)
         return len(new)
 
     async def cycle(self, window: list[Candle]) -> None:
-        """One decision cycle on the window whose last candle just closed."""
-        engine, repo = self.engine, self.repo
+        """One decision cycle on the window whose last candle just closed.
+
+        The bar's decision and the intents of the orders it sends are saved in one
+        transaction, with the bar marked decided, before anything is sent: a crash after
+        that never decides the bar again (the venue may hold its orders, recovery finds
+        them by client id).
+        """
+        engine, repo, symbol = self.engine, self.repo, self.settings.symbol
         bar = window[-1]
         self._checkpoint("bar_closed")
+        self._flush_unsaved()
         await self.sync_exchange()
-        engine.kill_switch = KillSwitch(repo.kill_switch().value)
+        await self._execute(engine.handle(KillSwitchSet(self._kill_switch_level())).commands)
         if repo.get_control(FLATTEN_REQUEST) == "1":
-            await self.flatten(bar.ts_ms)
+            await self._execute(self._step(engine.handle(FlattenRequested(symbol, bar.ts_ms))))
+            repo.set_control(FLATTEN_REQUEST, "0")
         bars = engine.prepare(candles_to_frame(window))
-        await self._execute(engine.protect_position(bar.ts_ms, last_atr(bars)))
-        commands, decision = engine.on_bar_closed(bars, bars.n_bars - 1)
+        step = engine.handle(BarClosed(symbol, bar.ts_ms, bars.n_bars - 1))
+        decision_id = self._decide(step, bar)
         self._saved_day = save_day(engine, repo, self._saved_day)
-        decision_id: str | None = None
-        if decision is not None:
-            decision_id = str(repo.append_decision(decision))
-            self._checkpoint("decision_saved")
-        await self._execute(commands, decision_id)
+        await self._execute(step.commands, decision_id)
         self._last_bar_ts = bar.ts_ms
-        repo.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, bar.ts_ms)
         self.repo.record_snapshot(portfolio_snapshot(self.engine.portfolio, bar))
         self.stats.cycles += 1
+
+    def _decide(self, step: Step, bar: Candle) -> str | None:
+        """Save the bar's decision, its order intents and "bar decided", atomically."""
+        try:
+            decision_id = self.writer.save(step, decided=(self.settings.timeframe, bar.ts_ms))
+        except Exception:
+            # Nothing was saved, so nothing may be sent: close the intents in memory and
+            # let the cycle fail; the bar is decided again at the next poll.
+            placed = [o.client_order_id for o in step.orders if o.status in _UNCONFIRMED]
+            for event in not_sent(placed, self.settings.symbol, bar.ts_ms, "decision not saved"):
+                self.engine.handle(event)
+            raise
+        if step.decision is not None:
+            self._checkpoint("decision_saved")
+        if any(isinstance(c, PlaceOrder) for c in step.commands):
+            self._checkpoint("intent_saved")
+        return decision_id
+
+    def _skip(self, stale: list[Candle], reason: str) -> None:
+        last = stale[-1]
+        with self.repo.transaction() as tx:
+            for candle in stale:
+                tx.append_decision(self.engine.skipped_decision(candle.ts_ms, reason))
+            tx.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, last.ts_ms)
+        self._last_bar_ts = last.ts_ms
+        log.warning("bars skipped", count=len(stale), reason=reason)
+
+    def _kill_switch_level(self) -> KillSwitch:
+        level = KillSwitch(self.repo.kill_switch().value)
+        if self.writer.unsaved and level is KillSwitch.ACTIVE:
+            return KillSwitch.REDUCING  # no new entries while state is not saved
+        return level
 
     async def sync_exchange(self) -> None:
         """Book fills made since the last cycle and follow orders the venue closed."""
@@ -218,7 +270,7 @@ class TradingBot:
         fills = await self.connector.fetch_my_trades(self.settings.symbol, since_ms=since)
         # What a fill or a closed order calls for (the stop of an entry whose fill is learnt
         # only here, after a lost answer) is sent now, not dropped.
-        await self._execute(await self._book_fills(fills))
+        await self._execute(self._apply(fill_events(fills)))
         mine = engine.router.open_orders(self.settings.symbol)
         if not mine:
             return
@@ -231,14 +283,42 @@ class TradingBot:
 
     async def flatten(self, ts_ms: int) -> None:
         """Cancel every order and sell the position at market (``tradebot stop --flatten``)."""
-        engine = self.engine
-        commands: list[Command] = [
-            CancelOrder(o.client_order_id, o.symbol, "flatten")
-            for o in engine.router.open_orders(self.settings.symbol)
-        ]
-        await self._execute(commands)
-        await self._execute(engine.flatten(ts_ms))
+        step = self.engine.handle(FlattenRequested(self.settings.symbol, ts_ms))
+        await self._execute(self._step(step))
         self.repo.set_control(FLATTEN_REQUEST, "0")
+
+    # ----------------------------------------------------------------- events and steps
+    def _apply(self, events: Iterable[Event]) -> list[Command]:
+        """Hand venue events to the engine; save each step; return the commands they call for."""
+        commands: list[Command] = []
+        for event in events:
+            step = self.engine.handle(event)
+            if step is NOTHING:
+                continue
+            if step.fills:
+                self._checkpoint("fill_booked")
+            commands.extend(self._step(step))
+            if step.fills:
+                self._checkpoint("fill_saved")
+                self.stats.fills += len(step.fills)
+                self._last_fill_ms = max(self._last_fill_ms or 0, *(f.ts_ms for f in step.fills))
+        return commands
+
+    def _step(self, step: Step) -> tuple[Command, ...]:
+        """Save a step (a failure keeps it for the next cycle); return its commands.
+
+        A step that booked a fill is sent even when it could not be saved: it carries the
+        new position's protection, and a position is never left without its stop.
+        """
+        self.writer.save_or_keep(step)
+        return step.commands
+
+    def _flush_unsaved(self) -> None:
+        """Save what earlier failures kept in memory; raise (the cycle is retried) if it
+        still fails."""
+        if self.writer.unsaved:
+            self.writer.flush()
+            log.warning("state saved after an earlier failure")
 
     # ----------------------------------------------------------------- commands
     async def _execute(self, commands: Iterable[Command], decision_id: str | None = None) -> None:
@@ -249,145 +329,79 @@ class TradingBot:
                 if isinstance(cmd, CancelOrder):
                     queue.extend(await self._cancel(cmd))
                 else:
-                    queue.extend(await self._place(cmd, decision_id))
+                    queue.extend(await self._place(cmd))
         except ExchangeUnavailable:
-            self._not_sent(queue, decision_id)
+            self._not_sent(queue)
             raise
 
-    def _not_sent(self, queue: Iterable[Command], decision_id: str | None) -> None:
-        """Close the orders a failed step kept from being sent, in the router and the database.
+    def _not_sent(self, queue: Iterable[Command]) -> None:
+        """Close the orders a failed step kept from being sent (their bar stays decided)."""
+        ids = [
+            cid
+            for cmd in queue
+            if isinstance(cmd, PlaceOrder)
+            for cid in (cmd.client_order_id, cmd.take_profit_id)
+            if cid is not None
+        ]
+        ts = self._ts_of(ids[0]) if ids else 0
+        self._step_all(not_sent(ids, self.settings.symbol, ts, "not sent: exchange unavailable"))
 
-        The engine registered them when it decided; left open they would be followed up as
-        orders the venue lost. The bar is decided again at the next poll.
-        """
-        for cmd in queue:
-            if not isinstance(cmd, PlaceOrder):
-                continue
-            for cid in (cmd.client_order_id, cmd.take_profit_id):
-                order = None if cid is None else self.engine.router.get(cid)
-                if order is not None and order.status is OrderStatus.SUBMITTING:
-                    self.repo.record_order_intent(order, decision_id)
-                    self._status(order.client_order_id, OrderStatus.REJECTED, "not sent")
+    def _step_all(self, events: Iterable[Event]) -> list[Command]:
+        commands: list[Command] = []
+        for event in events:
+            commands.extend(self._step(self.engine.handle(event)))
+        return commands
 
-    async def _place(self, cmd: PlaceOrder, decision_id: str | None) -> list[Command]:
-        engine = self.engine
-        order = engine.router.get(cmd.client_order_id)
-        take_profit = None if cmd.take_profit_id is None else engine.router.get(cmd.take_profit_id)
-        for intent in (order, take_profit):  # an OCO list: both legs, before it is sent
-            if intent is not None:
-                self.repo.record_order_intent(intent, decision_id)
-        if order is not None:
-            self._checkpoint("intent_saved")
+    async def _place(self, cmd: PlaceOrder) -> list[Command]:
+        symbol = cmd.symbol
         try:
             venue = await self.connector.create_order(cmd)
         except OrderRejected as exc:
             log.warning("order rejected", client_order_id=cmd.client_order_id, reason=str(exc))
-            return self._status(cmd.client_order_id, OrderStatus.REJECTED, str(exc))
+            ids = [cmd.client_order_id] + ([cmd.take_profit_id] if cmd.take_profit_id else [])
+            ts = self._ts_of(cmd.client_order_id)
+            return self._step_all(not_sent(ids, symbol, ts, str(exc)))
         except ExchangeUnavailable as exc:
             log.warning("order state unknown", client_order_id=cmd.client_order_id, error=str(exc))
-            if order is not None and order.status is OrderStatus.SUBMITTING:
-                order.transition(OrderStatus.UNKNOWN, order.updated_ts_ms)
-                self.repo.update_order(order)
-            return []
+            ts = self._ts_of(cmd.client_order_id)
+            return self._step_all(
+                [OrderUpdated(cmd.client_order_id, symbol, OrderStatus.UNKNOWN, ts, str(exc))]
+            )
         self.stats.orders_sent += 1
         self._checkpoint("order_sent")
-        if take_profit is not None and take_profit.status is OrderStatus.SUBMITTING:
-            engine.router.on_status(
-                take_profit.client_order_id, OrderStatus.OPEN, venue.updated_ts_ms
+        commands: list[Command] = []
+        if cmd.take_profit_id is not None:  # the list was accepted whole
+            commands += self._step_all(
+                [OrderUpdated(cmd.take_profit_id, symbol, OrderStatus.OPEN, venue.updated_ts_ms)]
             )
-            self.repo.update_order(take_profit)
-        return await self._absorb(venue)
+        return commands + self._apply(report_events(venue))
 
     async def _cancel(self, cmd: CancelOrder) -> list[Command]:
         try:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
             return await self._follow(cmd.client_order_id)
-        return await self._absorb(venue)
+        return self._apply(report_events(venue))
 
     async def _follow(self, client_order_id: ClientOrderId) -> list[Command]:
         """Look an order up and adopt what the venue says about it."""
+        symbol = self.settings.symbol
         try:
-            venue = await self.connector.fetch_order(client_order_id, self.settings.symbol)
+            venue = await self.connector.fetch_order(client_order_id, symbol)
         except OrderNotFound:
-            return self._status(client_order_id, OrderStatus.REJECTED, "unknown to the venue")
-        return await self._absorb(venue)
+            ts = self._ts_of(client_order_id)
+            return self._step_all(not_sent([client_order_id], symbol, ts, "unknown to the venue"))
+        return self._apply(report_events(venue))
 
-    async def _absorb(self, venue: Order) -> list[Command]:
-        """Book a venue's report of an order: new fills first, then its status."""
-        commands = await self._book_fills(venue.fills)
-        order = self.engine.router.get(venue.client_order_id)
-        if order is None:
-            return commands
-        status = venue.status
-        if status is OrderStatus.UNKNOWN:
-            return commands
-        if order.is_open and status is not order.status and status is not OrderStatus.FILLED:
-            if not status.is_terminal and order.status in _UNCONFIRMED:
-                self.engine.router.on_status(
-                    order.client_order_id, OrderStatus.OPEN, venue.updated_ts_ms
-                )
-            elif status.is_terminal:
-                commands += self._status(order.client_order_id, status, venue.reason)
-        if venue.exchange_order_id:
-            order.exchange_order_id = venue.exchange_order_id
-        self.repo.update_order(order)
-        return commands
-
-    async def _book_fills(self, fills: Iterable[Fill]) -> list[Command]:
-        commands: list[Command] = []
-        for fill in sorted(fills, key=lambda f: f.ts_ms):
-            key = fill_key(fill) + fill.client_order_id
-            if key in self.stats.seen_fills:
-                continue
-            order = self.engine.router.get(fill.client_order_id)
-            if order is None:
-                continue  # not the bot's order: reconciliation reports it
-            self.stats.seen_fills.add(key)
-            closed_before, open_before = len(self.engine.trades), self._open_ids()
-            commands += self.engine.on_fill(fill)
-            trade = self.engine.trades[-1] if len(self.engine.trades) > closed_before else None
-            self._checkpoint("fill_booked")
-            self._persist_fill(fill, order, trade)
-            self._save_closed(open_before, fill.client_order_id)
-            self._checkpoint("fill_saved")
-            self.stats.fills += 1
-            self._last_fill_ms = max(self._last_fill_ms or 0, fill.ts_ms)
-        return commands
-
-    def _persist_fill(self, fill: Fill, order: Order, trade: Trade | None) -> None:
-        engine = self.engine
-        position = engine.positions.position(fill.symbol)
-        guard = engine.positions.protection_of(fill.symbol)
-        if position is not None:
-            stop, target = (guard.stop_price, guard.take_profit_price) if guard else (None, None)
-            self.repo.record_execution(fill, order, SavedPosition(position, stop, target), trade)
-
-    def _open_ids(self) -> set[ClientOrderId]:
-        return {o.client_order_id for o in self.engine.router.open_orders()}
-
-    def _save_closed(self, open_before: set[ClientOrderId], handled: ClientOrderId) -> None:
-        # An order the engine closed as a consequence (the OCO partner the venue cancels
-        # with its leg) is saved too, or the database would show it working until a restart.
-        for cid in open_before - self._open_ids() - {handled}:
-            order = self.engine.router.get(cid)
-            if order is not None:
-                self.repo.update_order(order)
-
-    def _status(self, cid: ClientOrderId, status: OrderStatus, reason: str) -> list[Command]:
-        order = self.engine.router.get(cid)
-        if order is None or not order.is_open:
-            return []
-        ts = order.updated_ts_ms
-        if order.status is OrderStatus.SUBMITTING and status is OrderStatus.CANCELED:
-            self.engine.router.on_status(cid, OrderStatus.OPEN, ts)
-        open_before = self._open_ids()
-        commands = self.engine.on_order_update(OrderUpdated(cid, order.symbol, status, ts, reason))
-        self.repo.update_order(order)
-        self._save_closed(open_before, cid)
-        return commands
+    def _ts_of(self, client_order_id: ClientOrderId) -> int:
+        order = self.engine.router.get(client_order_id)
+        return order.updated_ts_ms if order is not None else 0
 
     # ----------------------------------------------------------------- helpers
+    def _position_of(self, symbol: str) -> tuple[Position | None, Protection | None]:
+        positions = self.engine.positions
+        return positions.position(symbol), positions.protection_of(symbol)
+
     async def _closed_candles(self) -> list[Candle]:
         """Candles that have closed: never the last one a venue returns, which is the bar
         still forming (Binance always includes it), nor any whose close is still ahead of

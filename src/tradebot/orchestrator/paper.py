@@ -114,6 +114,7 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
                 config.trading.timeframe,
                 window_bars=window,
                 on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
+                max_signal_age_bars=config.trading.max_signal_age_bars,
             ),
         )
         try:

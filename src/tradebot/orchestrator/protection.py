@@ -1,8 +1,13 @@
 """Protector: the orders that guard a position — its stop, its take-profit, or both as one
 one-cancels-the-other (OCO) list — and the bookkeeping that keeps both legs in step.
 
-The venue cancels the partner leg when one leg fills or is canceled; the engine hears only
-of the leg it touched, so the pairs are remembered here and the partner is closed locally.
+The venue cancels the partner leg when one leg fills or is canceled, and reports it; the
+partner is closed only by that report (the router's lifecycle), never inferred here: a leg
+that filled in the same instant as its partner expired must still book its fill.
+
+A stop the price has already passed would be refused by the venue ("would trigger
+immediately") and retried every bar, leaving the position without protection and without an
+exit: such a stop becomes a market exit now, recorded with its reason.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from decimal import Decimal
 
 from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
 from tradebot.domain.market import Market
-from tradebot.domain.orders import ClientOrderId, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import ClientOrderId, OrderSide, OrderType
 from tradebot.execution.positions import PositionManager, Protection
-from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter
+from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.risk.stops import StopLossManager
 
 ZERO = Decimal(0)
@@ -36,39 +41,93 @@ class Protector:
         self.router = router
         self.positions = positions
         self.stops = stops
-        self._oco_partner: dict[ClientOrderId, ClientOrderId] = {}
 
-    def protect_position(self, ts_ms: int, atr_value: float | None) -> list[Command]:
-        """Place the stop (and target) of a position that has none (after a restart)."""
-        pos = self.positions.position(self.symbol)
-        if pos is None or self.positions.is_flat(self.symbol):
-            return []
-        if any(
-            self.positions.is_protective(o.client_order_id)
+    def needs_protection(self) -> bool:
+        """True for a position with nothing working for it and no protection computed yet
+        (after a restart, or after the venue refused its stop for a passing reason)."""
+        if self.positions.is_flat(self.symbol) or self.router.open_orders(self.symbol):
+            return False
+        protection = self.positions.protection_of(self.symbol)
+        return protection is None or not protection.checked
+
+    def restore(self, symbol: str) -> None:
+        """Remember the stop and target found working (after a restart)."""
+        protection = Protection(checked=True)
+        for order in self.router.open_orders(symbol):
+            role = role_of(order.client_order_id)
+            if role is OrderRole.STOP_LOSS:
+                protection.stop_order_id, protection.stop_price = (
+                    order.client_order_id,
+                    order.stop_price,
+                )
+            elif role is OrderRole.TAKE_PROFIT:
+                protection.take_profit_order_id = order.client_order_id
+                protection.take_profit_price = order.price
+        if protection.stop_order_id or protection.take_profit_order_id:
+            self.positions.protect(symbol, protection)
+
+    def orphans(self) -> list[Command]:
+        """Cancel stops and targets left working while flat (their exit filled, then a crash
+        came before the cancel): they would sell what is no longer held."""
+        cancels: list[Command] = [
+            CancelOrder(o.client_order_id, o.symbol, "position already closed")
             for o in self.router.open_orders(self.symbol)
-        ):
+            if self.positions.is_protective(o.client_order_id)
+        ]
+        return cancels[:1] if self.shares_oco(self.symbol) else cancels
+
+    def protect_position(self, ts_ms: int, atr_value: float | None, mark: Decimal) -> list[Command]:
+        """Place the stop (and target) of a position that has none, from its average cost."""
+        pos = self.positions.position(self.symbol)
+        if pos is None:
             return []
         stop = self.stops.calculate_stop(pos.avg_price, atr_value)
         target = self.stops.take_profit(pos.avg_price, stop)
-        return self.place(ts_ms, stop.price if stop else None, target, atr_value)
+        return self.place(ts_ms, stop.price if stop else None, target, atr_value, mark)
 
-    def close_partner(self, client_order_id: ClientOrderId, ts_ms: int) -> None:
-        """One leg of an OCO pair done means both are: the venue cancels the partner."""
-        partner = self._oco_partner.pop(client_order_id, None)
-        if partner is None:
-            return
-        self._oco_partner.pop(partner, None)
-        other = self.router.get(partner)
-        if other is not None and other.is_open:
-            self.router.on_status(partner, OrderStatus.CANCELED, ts_ms)
+    def on_refused(self, client_order_id: ClientOrderId, reason: str, ts_ms: int) -> list[Command]:
+        """A stop the venue refused because the price already passed it: exit at market."""
+        protection = self.positions.protection_of(self.symbol)
+        if protection is None or client_order_id != protection.stop_order_id:
+            return []
+        if "immediately" not in reason.lower():
+            self.positions.protection.pop(self.symbol, None)  # placed again at the next bar
+            return []
+        protection.stop_order_id = None
+        if self.positions.is_flat(self.symbol):
+            return []
+        return self.exit_now(ts_ms, f"stop refused by the venue ({reason}): exit at market")
+
+    def exit_now(self, ts_ms: int, reason: str) -> list[Command]:
+        """Sell the whole position at market in place of its stop."""
+        qty = self.positions.sellable_qty(self.symbol)
+        if qty <= 0:
+            return []
+        intent = OrderIntent(
+            self.symbol, OrderSide.SELL, OrderType.MARKET, qty, OrderRole.STOP_EXIT, reason=reason
+        )
+        return [self.router.place(intent, ts_ms)]
 
     def place(
-        self, ts: int, stop: Decimal | None, target: Decimal | None, atr_value: float | None
+        self,
+        ts: int,
+        stop: Decimal | None,
+        target: Decimal | None,
+        atr_value: float | None,
+        mark: Decimal | None = None,
     ) -> list[Command]:
-        """Protect the position: a stop, a take-profit, or both as one OCO list."""
+        """Protect the position: a stop, a take-profit, or both as one OCO list.
+
+        ``mark`` is the latest price known; a sell stop at or above it would trigger at once,
+        so the position is sold at market instead.
+        """
         qty = self.positions.sellable_qty(self.symbol)
-        protection = Protection(entry_atr=atr_value)
+        protection = Protection(entry_atr=atr_value, checked=True)
         self.positions.protect(self.symbol, protection)
+        if stop is not None and mark is not None and self.market.round_price(stop) >= mark:
+            return self.exit_now(
+                ts, f"stop {self.market.round_price(stop)} already passed at {mark}"
+            )
         if qty <= 0 or self.market.limit_violation(qty, stop or target or ZERO):
             return []
         stop_cmd = tp_cmd = None
@@ -87,8 +146,6 @@ class Protector:
             protection.take_profit_price = tp_cmd.price
         if stop_cmd is not None and tp_cmd is not None:
             # One OCO list: the stop command carries its take-profit leg.
-            self._oco_partner[stop_cmd.client_order_id] = tp_cmd.client_order_id
-            self._oco_partner[tp_cmd.client_order_id] = stop_cmd.client_order_id
             pair = replace(
                 stop_cmd, take_profit_price=tp_cmd.price, take_profit_id=tp_cmd.client_order_id
             )

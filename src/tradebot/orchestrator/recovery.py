@@ -1,8 +1,9 @@
 """Start-up recovery: rebuild the engine from saved state, then make it agree with the venue.
 
-The exchange is the source of truth. Saved fills are replayed into a fresh portfolio (so
-positions, cost, PnL and fees are exactly what was booked); saved open orders are looked up
-by client id; fills the venue has and the database lacks are booked; balances are compared.
+The exchange is the source of truth. Saved fills are replayed into a fresh portfolio through
+the engine's door (so positions, cost, PnL and fees are exactly what was booked); saved open
+orders are looked up by client id; fills the venue has and the database lacks are booked;
+balances are compared, and a difference is booked with its ledger entry.
 Every difference is recorded as a reconciliation event and logged; one that cannot be
 fixed safely halts trading until a person looks.
 """
@@ -10,22 +11,21 @@ fixed safely halts trading until a person looks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import structlog
 
-from tradebot.data.frame import candles_to_frame
-from tradebot.domain.commands import CancelOrder, Command
+from tradebot.domain.commands import Command
 from tradebot.domain.errors import OrderNotFound
+from tradebot.domain.events import CashReconciled, Event, PositionReconciled, StateRestored
 from tradebot.domain.market import Market
-from tradebot.domain.orders import Fill, Order
-from tradebot.domain.portfolio import Portfolio, Position
+from tradebot.domain.orders import Fill, Order, OrderStatus
+from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.execution.positions import Protection
-from tradebot.execution.router import OrderRole, role_of
+from tradebot.execution.lifecycle import fill_events, report_events
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.orchestrator.settings import ATR_COLUMN
+from tradebot.orchestrator.journal import StepWriter
 from tradebot.state.control import KillSwitchLevel
 from tradebot.state.reconcile import (
     ExchangeState,
@@ -36,7 +36,6 @@ from tradebot.state.reconcile import (
     reconcile,
 )
 from tradebot.state.repository import Repository
-from tradebot.state.transaction import StateTransaction
 
 log = structlog.get_logger("tradebot.recovery")
 _FILL_PAGE = 1000
@@ -63,7 +62,14 @@ async def restore_engine(
     connector: ExchangeConnector,
     repo: Repository,
 ) -> Recovery:
-    """Rebuild the engine for ``market`` and reconcile it with the venue."""
+    """Rebuild the engine for ``market`` from saved state, then reconcile it with the venue.
+
+    Start-up and crash recovery are one path: the saved orders and fills are replayed
+    through the engine's door (``StateRestored``), then what the venue says differs comes in
+    as the same events live trading uses (its reports of orders, the fills the database
+    lacks, ``PositionReconciled``, ``CashReconciled``), each step saved as the live shell
+    saves it.
+    """
     balances = await connector.fetch_balance()
     saved_cash = repo.get_control(starting_cash_key(market.quote))
     if saved_cash is None:
@@ -73,28 +79,85 @@ async def restore_engine(
     else:
         start = Decimal(saved_cash)
     engine = build(market, Portfolio.with_cash(start))
-    fills = repo.fills(market.symbol)
-    for fill in fills:
-        engine.positions.on_fill(fill)
-    saved_open = repo.open_orders(market.symbol)
+    symbol = market.symbol
+    fills = repo.fills(symbol)
+    saved_open = repo.open_orders(symbol)
+    open_ids = {o.client_order_id for o in saved_open}
+    closed = frozenset(cid for cid in repo.client_order_ids(symbol) if cid not in open_ids)
+    engine.handle(StateRestored(symbol, tuple(saved_open), tuple(fills), closed))
     venue = await _venue_state(connector, market, saved_open, fills)
     local = LocalState(
         orders=saved_open,
         fills=fills,
-        positions=_positions(engine),
+        positions=list(engine.portfolio.positions.values()),
         cash=engine.portfolio.cash,
         quote=market.quote,
     )
     now_ms = await connector.fetch_time()
     rules = ReconcileRules(client_id_prefix=f"{engine.settings.id_prefix}-")
     result = reconcile(local, venue, now_ms, rules)
-    _adopt_orders(engine, repo, saved_open, result)
-    _apply(result, engine, repo, market, now_ms)
-    _restore_protection(engine)
-    commands = _orphan_cancels(engine) or engine.protect_position(
-        now_ms, await _latest_atr(engine, connector)
-    )
+    for discrepancy in result.discrepancies:
+        repo.record_reconciliation(discrepancy, now_ms)
+        log.warning("reconciliation", discrepancy=str(discrepancy))
+    commands = _follow_venue(engine, repo, result, symbol, now_ms)
+    if result.must_halt:
+        repo.set_kill_switch(
+            KillSwitchLevel.HALTED,
+            "reconciliation found a difference that needs a person; see the reconciliation events",
+        )
     return Recovery(engine, result, fills + list(result.fills_to_record), commands)
+
+
+def _follow_venue(
+    engine: TradingEngine, repo: Repository, result: Reconciliation, symbol: str, now_ms: int
+) -> list[Command]:
+    """Hand the venue's word to the engine as events; save each step; collect commands."""
+    writer = StepWriter(
+        repo, lambda s: (engine.positions.position(s), engine.positions.protection_of(s)), symbol
+    )
+    unknown = [_as_sent(o) for o in result.orders_to_record]
+    for order in unknown:
+        repo.record_order_intent(order, None)
+    engine.handle(StateRestored(symbol, tuple(unknown), ()))
+    events: list[Event] = []
+    for order in [*result.order_updates, *result.orders_to_record]:
+        events += report_events(order)
+    events += fill_events(result.fills_to_record)
+    venue_qty = result.position_qty.get(symbol)
+    if venue_qty is not None:
+        events.append(
+            PositionReconciled(symbol, venue_qty, now_ms, "venue holds a different amount")
+        )
+    if result.cash is not None and result.cash != engine.portfolio.cash:
+        events.append(CashReconciled(result.cash, "venue holds a different balance"))
+    commands: list[Command] = []
+    for event in events:
+        step = engine.handle(event)
+        if step.is_empty:
+            continue
+        with repo.transaction() as tx:
+            writer.write(tx, step)
+        commands.extend(step.commands)
+    position = engine.positions.position(symbol)
+    if venue_qty is not None and position is not None:
+        with repo.transaction() as tx:
+            tx.save_position(position)
+    if result.cash is not None:
+        repo.set_control(
+            starting_cash_key(engine.market.quote), str(engine.portfolio.starting_cash)
+        )
+    return commands
+
+
+def _as_sent(order: Order) -> Order:
+    """A venue's order as it was when sent: the fills and status come after, as events."""
+    return replace(
+        order,
+        status=OrderStatus.SUBMITTING,
+        filled_qty=Decimal(0),
+        avg_fill_price=None,
+        fills=[],
+    )
 
 
 async def _venue_state(
@@ -136,107 +199,3 @@ async def _venue_fills(
 
 def _fill_id(fill: Fill) -> str:
     return f"{fill.client_order_id}/{fill_key(fill)}"
-
-
-def _positions(engine: TradingEngine) -> list[Position]:
-    return list(engine.portfolio.positions.values())
-
-
-def _adopt_orders(
-    engine: TradingEngine, repo: Repository, saved_open: list[Order], result: Reconciliation
-) -> None:
-    # Each saved order enters the router once, as reconciliation left it: adopting the saved
-    # (open) copy first and the venue's terminal version after would leave the order in the
-    # router's open book, and the bot would wait forever on an order that is long done.
-    updated = {o.client_order_id: o for o in result.order_updates}
-    for order in result.order_updates:
-        repo.update_order(order)
-    for order in saved_open:
-        engine.router.adopt(updated.get(order.client_order_id, order))
-    for order in result.orders_to_record:
-        repo.record_order_intent(order, None)
-        engine.router.adopt(order)
-
-
-def _apply(
-    result: Reconciliation, engine: TradingEngine, repo: Repository, market: Market, now_ms: int
-) -> None:
-    for discrepancy in result.discrepancies:
-        repo.record_reconciliation(discrepancy, now_ms)
-        log.warning("reconciliation", discrepancy=str(discrepancy))
-    for fill in sorted(result.fills_to_record, key=lambda f: f.ts_ms):
-        # A fill the crash kept from its record is booked as the live path books one: the
-        # fill, the position it leaves and the trade it closes, in one transaction.
-        trade = engine.positions.on_fill(fill)
-        with repo.transaction() as tx:
-            tx.record_fill(fill)
-            _save_position(tx, engine, market.symbol)
-            if trade is not None:
-                tx.record_trade(trade)
-    portfolio = engine.portfolio
-    if result.cash is not None and result.cash != portfolio.cash:
-        delta = result.cash - portfolio.cash  # the venue wins; the ledger notes the change
-        portfolio.cash += delta
-        portfolio.starting_cash += delta
-        repo.set_control(starting_cash_key(market.quote), str(portfolio.starting_cash))
-    pos = portfolio.position(market.symbol)
-    venue_qty = result.position_qty.get(market.symbol)
-    if pos is not None and venue_qty is not None and venue_qty != pos.qty:
-        avg = pos.avg_price
-        pos.qty, pos.cost = venue_qty, venue_qty * avg
-        with repo.transaction() as tx:
-            _save_position(tx, engine, market.symbol)
-    if result.must_halt:
-        repo.set_kill_switch(
-            KillSwitchLevel.HALTED,
-            "reconciliation found a difference that needs a person; see the reconciliation events",
-        )
-
-
-def _save_position(tx: StateTransaction, engine: TradingEngine, symbol: str) -> None:
-    position = engine.positions.position(symbol)
-    if position is None:
-        return
-    protection = engine.positions.protection_of(symbol)
-    stop = protection.stop_price if protection else None
-    target = protection.take_profit_price if protection else None
-    tx.save_position(position, stop, target)
-
-
-def _orphan_cancels(engine: TradingEngine) -> list[Command]:
-    # A stop or target left working while flat (its exit filled, then the crash came before
-    # the cancel) would sell what the bot no longer holds: cancel it before trading resumes.
-    if not engine.positions.is_flat(engine.symbol):
-        return []
-    return [
-        CancelOrder(o.client_order_id, o.symbol, "position already closed")
-        for o in engine.router.open_orders(engine.symbol)
-        if engine.positions.is_protective(o.client_order_id)
-    ]
-
-
-def _restore_protection(engine: TradingEngine) -> None:
-    protection = Protection()
-    for order in engine.router.open_orders(engine.symbol):
-        role = role_of(order.client_order_id)
-        if role is OrderRole.STOP_LOSS:
-            protection.stop_order_id, protection.stop_price = (
-                order.client_order_id,
-                (order.stop_price),
-            )
-        elif role is OrderRole.TAKE_PROFIT:
-            protection.take_profit_order_id = order.client_order_id
-            protection.take_profit_price = order.price
-    if protection.stop_order_id or protection.take_profit_order_id:
-        engine.positions.protect(engine.symbol, protection)
-
-
-async def _latest_atr(engine: TradingEngine, connector: ExchangeConnector) -> float | None:
-    if engine.positions.is_flat(engine.symbol):
-        return None
-    candles = await connector.fetch_ohlcv(engine.symbol, engine.settings.timeframe, limit=200)
-    if len(candles) < engine.settings.atr_period + 1:
-        return None
-    frame = candles_to_frame(candles)
-    value = float(engine.prepare(frame)[ATR_COLUMN][-1])
-    return value if value == value else None

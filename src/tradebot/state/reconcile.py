@@ -229,12 +229,8 @@ def _unknown_orders(
 
 
 def fill_key(fill: Fill) -> str:
-    """A fill's identity within its order: the exchange trade id, else its contents.
-
-    Some venues (and simulated fills) report no trade id; two fills of one order at the same
-    millisecond, amount and price are then taken to be the same report seen twice.
-    """
-    return fill.trade_id or f"~{fill.ts_ms}:{fill.qty}@{fill.price}"
+    """A fill's identity within its order (``Fill.key``: the venue's trade id, else contents)."""
+    return fill.key
 
 
 def _fill_id(fill: Fill) -> str:

@@ -145,6 +145,12 @@ class Repository:
         with self._db.read_session() as session:
             return _load_orders(session, query)
 
+    def client_order_ids(self, symbol: str) -> list[str]:
+        """Every client order id ever saved for ``symbol`` (ids are never reused)."""
+        with self._db.read_session() as session:
+            query = select(OrderRow.client_order_id).where(OrderRow.symbol == symbol)
+            return list(session.scalars(query))
+
     def orders(self, symbol: str | None = None, since_ms: int | None = None) -> list[Order]:
         """Saved orders created at or after ``since_ms``, oldest first."""
         query = select(OrderRow)

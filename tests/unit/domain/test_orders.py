@@ -135,12 +135,21 @@ def test_apply_fill_for_other_order_raises_state_error() -> None:
         o.apply_fill(fill("1", "100", ClientOrderId("other")))
 
 
-def test_apply_fill_on_canceled_order_raises_state_error() -> None:
+def test_a_late_fill_on_a_canceled_order_is_booked_and_the_status_kept() -> None:
+    # Binance reports a fill made just before a cancel after the cancel: the venue made it.
     o = order(OrderStatus.CANCELED)
 
-    with pytest.raises(StateError, match="cannot go from canceled"):
+    o.apply_fill(fill("1", "100"))
+
+    assert o.filled_qty == 1
+    assert o.avg_fill_price == 100
+    assert o.status is OrderStatus.CANCELED
+
+
+def test_apply_fill_on_a_filled_order_raises_state_error() -> None:
+    o = order(OrderStatus.FILLED)
+
+    with pytest.raises(StateError, match="cannot go from filled"):
         o.apply_fill(fill("1", "100"))
 
-    assert o.filled_qty == 0
     assert o.fills == []
-    assert o.avg_fill_price is None

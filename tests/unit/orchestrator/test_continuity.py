@@ -9,6 +9,7 @@ import pytest
 
 from factories import ScriptedStrategy, make_candles, make_engine
 from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.events import BarClosed, DayRestored
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -68,8 +69,8 @@ def test_day_start_equity_saved_then_restored_into_a_new_engine(repo: Repository
     engine, _ = make_engine(ScriptedStrategy(buy_bars=(), sell_bars=()))
     candles = make_candles(30, seed=3)
     bars = engine.prepare(candles)
-    engine.on_bar_closed(bars, 5)
-    engine.restore_day(engine.utc_day, Decimal("9500"))  # as if the day had started lower
+    engine.handle(BarClosed(engine.symbol, int(bars.ts_ms[5]), 5))
+    engine.handle(DayRestored(engine.utc_day, Decimal("9500")))  # as if the day had started lower
     # Act
     saved_day = save_day(engine, repo, saved_day=-1)
     restarted, _ = make_engine(ScriptedStrategy(buy_bars=(), sell_bars=()))
@@ -84,8 +85,8 @@ def test_day_start_equity_saved_then_restored_into_a_new_engine(repo: Repository
 def test_save_day_same_day_writes_nothing_new(repo: Repository) -> None:
     engine, _ = make_engine(ScriptedStrategy(buy_bars=(), sell_bars=()))
     bars = engine.prepare(make_candles(10, seed=1))
-    engine.on_bar_closed(bars, 1)
+    engine.handle(BarClosed(engine.symbol, int(bars.ts_ms[1]), 1))
     day = save_day(engine, repo, saved_day=-1)
-    engine.restore_day(day, Decimal("1"))  # changed in memory only
+    engine.handle(DayRestored(day, Decimal("1")))  # changed in memory only
     assert save_day(engine, repo, saved_day=day) == day
     assert repo.day_start_equity(day * DAY_MS) == Decimal(10_000)

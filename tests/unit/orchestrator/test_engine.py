@@ -1,6 +1,6 @@
 """TradingEngine: signals become orders at the next open, risk refuses with reasons, stops guard.
 
-The engine is driven by the real Backtester (or bar by bar through ``EventDriver``) against
+The engine is driven by the real Backtester (every bar, observed through ``drive``) against
 the real SimulatedExchange, with a scripted strategy that signals on chosen bars.
 """
 
@@ -11,15 +11,16 @@ from decimal import Decimal
 import pandas as pd
 
 from factories import (
-    EventDriver,
     ScriptedStrategy,
     candles_from_rows,
+    drive,
     make_candles,
     make_engine,
 )
 from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester
-from tradebot.domain.commands import CancelOrder, PlaceOrder
+from tradebot.domain.commands import CancelOrder, PlaceOrder, Step
+from tradebot.domain.events import BarClosed, Event, KillSwitchSet
 from tradebot.domain.market import decimal_from_float
 from tradebot.domain.orders import OrderSide, OrderType
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
@@ -65,7 +66,7 @@ def test_on_fill_entry_filled_places_stop_below_fill_price() -> None:
         ScriptedStrategy([3]), stops=StopParams(method=StopMethod.FIXED_PCT, pct=D("0.05"))
     )
 
-    EventDriver(engine, exchange).run(candles_from_rows(FLAT[:6]))
+    drive(engine, exchange, candles_from_rows(FLAT[:6]))
 
     (stop,) = exchange.open_orders()
     assert (stop.type, stop.side, stop.stop_price) == (OrderType.STOP_LOSS, OrderSide.SELL, D(95))
@@ -74,12 +75,13 @@ def test_on_fill_entry_filled_places_stop_below_fill_price() -> None:
 
 def test_on_bar_closed_kill_switch_halted_refuses_entry_with_reason() -> None:
     engine, _ = make_engine(ScriptedStrategy([3]))
-    engine.kill_switch = KillSwitch.HALTED
+    engine.handle(KillSwitchSet(KillSwitch.HALTED))
     bars = engine.prepare(candles_from_rows(FLAT[:5]))
 
-    commands, decision = engine.on_bar_closed(bars, 3)
+    step = engine.handle(BarClosed("BTC/USDT", int(bars.ts_ms[3]), 3))
 
-    assert commands == []
+    decision = step.decision
+    assert step.commands == ()
     assert decision is not None
     assert decision.action == "rejected"
     assert decision.verdict is not None
@@ -88,13 +90,9 @@ def test_on_bar_closed_kill_switch_halted_refuses_entry_with_reason() -> None:
 
 def test_on_bar_closed_kill_switch_reducing_still_exits_but_never_enters() -> None:
     engine, exchange = make_engine(ScriptedStrategy([2, 12], [8]))
+    reduce_from_bar_5: dict[int, list[Event]] = {5: [KillSwitchSet(KillSwitch.REDUCING)]}
 
-    def reduce_from_bar_5(i: int) -> None:
-        if i == 5:
-            engine.kill_switch = KillSwitch.REDUCING
-
-    driver = EventDriver(engine, exchange)
-    driver.run(candles_from_rows(FLAT[:20]), before_bar=reduce_from_bar_5)
+    driver = drive(engine, exchange, candles_from_rows(FLAT[:20]), events_at=reduce_from_bar_5)
 
     roles = [(bar, role_of(cmd.client_order_id)) for bar, cmd in driver.sent]
     assert roles == [(2, OrderRole.ENTRY), (8, OrderRole.EXIT)]
@@ -145,11 +143,10 @@ def test_on_bar_closed_exit_signal_cancels_stop_then_sells() -> None:
     engine, exchange = make_engine(
         ScriptedStrategy([2], [6]), stops=StopParams(method=StopMethod.FIXED_PCT)
     )
+    drive(engine, exchange, candles_from_rows(FLAT[:6]))
     bars = engine.prepare(candles_from_rows(FLAT[:10]))
-    driver = EventDriver(engine, exchange)
-    driver.run(candles_from_rows(FLAT[:6]))
 
-    commands, _ = engine.on_bar_closed(bars, 6)
+    commands = engine.handle(BarClosed("BTC/USDT", int(bars.ts_ms[6]), 6)).commands
 
     assert [type(c) for c in commands] == [CancelOrder, PlaceOrder]
     assert role_of(commands[0].client_order_id) is OrderRole.STOP_LOSS
@@ -182,13 +179,13 @@ def test_on_bar_closed_trailing_stop_only_moves_up() -> None:
     )
     stops: list[Decimal] = []
 
-    def watch(_: int) -> None:
-        stops.extend(o.stop_price for o in exchange.open_orders() if o.stop_price)
+    def watch(_: int, event: Event, __: Step) -> None:
+        if isinstance(event, BarClosed):
+            stops.extend(o.stop_price for o in exchange.open_orders() if o.stop_price)
 
-    EventDriver(engine, exchange).run(candles_from_rows(rows), before_bar=watch)
-    watch(len(rows))
+    drive(engine, exchange, candles_from_rows(rows), after=watch)
 
-    # Checked before bars 3..8 and after the last: 104 → 93.60, 108 → 97.20, 112 → 100.80.
+    # Checked after the closes of bars 2..8: 104 → 93.60, 108 → 97.20, 112 → 100.80.
     assert stops == [D(90), D("93.60"), *[D("97.20")] * 3, D("100.80"), D("100.80")]
 
 
@@ -241,8 +238,7 @@ def test_on_bar_closed_trailing_stop_with_target_keeps_trailing() -> None:
     )
     engine, exchange = make_engine(ScriptedStrategy([1]), stops=stops)
 
-    driver = EventDriver(engine, exchange)
-    driver.run(candles_from_rows(rows))
+    driver = drive(engine, exchange, candles_from_rows(rows))
 
     stop_prices = [o.stop_price for o in exchange.open_orders() if o.stop_price]
     assert stop_prices == [D(99)]
@@ -258,12 +254,9 @@ def test_on_bar_closed_limit_entry_repriced_while_halted_is_not_sent() -> None:
         on_limit_timeout=LimitTimeoutAction.REPRICE,
     )
 
-    def halt_after_entry(i: int) -> None:
-        if i == 4:
-            engine.kill_switch = KillSwitch.HALTED
+    halt_after_entry: dict[int, list[Event]] = {4: [KillSwitchSet(KillSwitch.HALTED)]}
 
-    driver = EventDriver(engine, exchange)
-    driver.run(candles_from_rows(FLAT[:8]), before_bar=halt_after_entry)
+    driver = drive(engine, exchange, candles_from_rows(FLAT[:8]), events_at=halt_after_entry)
 
     entries = [bar for bar, cmd in driver.sent if role_of(cmd.client_order_id) is OrderRole.ENTRY]
     assert entries == [3]

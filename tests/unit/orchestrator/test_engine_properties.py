@@ -21,14 +21,14 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 
 from factories import (
-    DriverEvent,
-    EventDriver,
     ScriptedStrategy,
+    drive,
     make_candles,
     make_engine,
     make_market,
 )
-from tradebot.domain.events import OrderUpdated
+from tradebot.domain.commands import Step
+from tradebot.domain.events import BarClosed, Event, KillSwitchSet, OrderFilled
 from tradebot.domain.market import Market, decimal_from_float
 from tradebot.domain.orders import OrderSide
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
@@ -159,25 +159,22 @@ def test_ledger_random_backtest_adds_up_after_every_event(scenario: Scenario) ->
     candles = candles_of(scenario)
     close = [decimal_from_float(c) for c in candles["close"]]
     engine, exchange = scenario.build()
-    checked: list[DriverEvent] = []
+    checked: list[Event] = []
 
-    def check(event: DriverEvent) -> None:
-        assert_books_agree(engine, exchange, close[event.bar])
+    def check(bar: int, event: Event, _: Step) -> None:
+        assert_books_agree(engine, exchange, close[bar])
         checked.append(event)
 
-    def switch(i: int) -> None:
-        engine.kill_switch = scenario.kill_at.get(i, engine.kill_switch)
-
     # Act
-    EventDriver(engine, exchange, after_event=check).run(candles, before_bar=switch)
+    drive(engine, exchange, candles, events_at=kill_switches(scenario), after=check)
 
     # Assert
-    assert sum(e.event is None for e in checked) == scenario.n_bars
-    assert len(exchange.fills()) == len(checked) - scenario.n_bars - updates(checked)
+    assert sum(isinstance(e, BarClosed) for e in checked) == scenario.n_bars
+    assert len(exchange.fills()) == sum(isinstance(e, OrderFilled) for e in checked)
 
 
-def updates(checked: list[DriverEvent]) -> int:
-    return sum(isinstance(e.event, OrderUpdated) for e in checked)
+def kill_switches(scenario: Scenario) -> dict[int, list[Event]]:
+    return {i: [KillSwitchSet(level)] for i, level in scenario.kill_at.items()}
 
 
 @PROPERTY
@@ -191,19 +188,15 @@ def test_risk_random_backtest_never_sends_an_entry_that_breaks_a_limit(scenario:
     equity_at_close: list[Decimal] = []
     kill: list[KillSwitch] = []
 
-    def record(event: DriverEvent) -> None:
-        if event.event is None:
+    def record(bar: int, event: Event, _: Step) -> None:
+        if isinstance(event, BarClosed):
             pos = engine.portfolio.position(engine.symbol)
             qty = pos.qty if pos else D(0)
-            equity_at_close.append(engine.portfolio.cash + qty * close[event.bar])
-
-    def switch(i: int) -> None:
-        engine.kill_switch = scenario.kill_at.get(i, engine.kill_switch)
-        kill.append(engine.kill_switch)
+            equity_at_close.append(engine.portfolio.cash + qty * close[bar])
+            kill.append(engine.kill_switch)
 
     # Act
-    driver = EventDriver(engine, exchange, after_event=record)
-    driver.run(candles, before_bar=switch)
+    driver = drive(engine, exchange, candles, events_at=kill_switches(scenario), after=record)
 
     # Assert
     limits = scenario.limits
