@@ -37,7 +37,8 @@ def _per_symbol(one: int, every: int) -> Callable[[Params], int]:
 
 
 def _depth_weight(params: Params) -> int:
-    limit = int(params.get("limit", "100")) if params.get("limit", "").isdigit() else 100
+    raw = params.get("limit", "")
+    limit = int(raw) if raw.isascii() and raw.isdigit() else 100
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
 
 
@@ -71,6 +72,22 @@ def get_int(params: Params, name: str, default: int | None = None) -> int | None
     if not raw.lstrip("-").isdigit():
         raise bad_param(name, f"{raw!r} is not an integer")
     return int(raw)
+
+
+def get_limit(params: Params, default: int, maximum: int) -> int:
+    """``limit`` as Binance spot reads it: above ``maximum`` it is clamped, not refused.
+
+    Raises:
+        ApiError: -1100 when it is not 1-20 ASCII digits (a negative number), -1102 when 0.
+    """
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20):
+        raise bad_param("limit", "legal range is '^[0-9]{1,20}$'")
+    if int(raw) == 0:
+        raise bad_param("limit")
+    return min(int(raw), maximum)
 
 
 class RestApi:
@@ -151,9 +168,7 @@ class RestApi:
     def depth(self, params: Params) -> Json:
         """The synthetic book; its lastUpdateId continues in the websocket diffs."""
         vid = self._vid(params)
-        limit = get_int(params, "limit", 100) or 100
-        if not 1 <= limit <= 5000:
-            raise ApiError(-1100, "Illegal characters found in parameter 'limit'.")
+        limit = get_limit(params, 100, 5000)
         snapshot = marketdata.depth(self.venue, vid, limit)
         self._on_depth_snapshot(vid)
         return snapshot
@@ -164,7 +179,7 @@ class RestApi:
         series = self.venue.series[vid]
         if params.get("interval") != series.timeframe:
             raise ApiError(-1120, f"Invalid interval; the sandbox replays {series.timeframe} bars.")
-        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        limit = get_limit(params, 500, 1000)
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
         bars = [
             b
@@ -177,7 +192,7 @@ class RestApi:
     def agg_trades(self, params: Params) -> Json:
         """Recent public trades (the replay's prints and our own fills)."""
         vid = self._vid(params)
-        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        limit = get_limit(params, 500, 1000)
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
         return marketdata.agg_trades(self.venue, vid, limit, start, end)
 
@@ -276,7 +291,7 @@ class RestApi:
         vid = self._vid(params)
         from_id = get_int(params, "orderId", 0) or 0
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
-        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        limit = get_limit(params, 500, 1000)
         rows = [
             o.queried()
             for o in self.venue.engine.orders.values()
@@ -293,7 +308,7 @@ class RestApi:
         order_id = get_int(params, "orderId")
         from_id = get_int(params, "fromId", 0) or 0
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
-        limit = min(get_int(params, "limit", 500) or 500, 1000)
+        limit = get_limit(params, 500, 1000)
         rows = [
             t.my_trade()
             for t in self.venue.engine.trades

@@ -37,6 +37,12 @@ def candles(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def long_candles(tmp_path: Path) -> Callable[[int], Path]:
+    """Write a test file of more bars than the default (for tests that need > 1000 bars)."""
+    return lambda bars: write_candles(tmp_path / f"btc_1m_{bars}.csv.gz", bars)
+
+
+@pytest.fixture
 def make_config(candles: Path) -> Callable[..., SandboxConfig]:
     def make(**overrides: Any) -> SandboxConfig:
         settings: dict[str, Any] = {
