@@ -16,7 +16,13 @@ from rich.table import Table
 
 from tradebot.data.frame import fmt_ts, parse_time_ms, timeframe_from_name
 from tradebot.data.load import list_samples, read_candle_file, sample_path, write_candle_file
-from tradebot.data.quality import QualityReport, Severity, check_candles
+from tradebot.data.quality import (
+    NO_CANDLES,
+    QualityReport,
+    Severity,
+    check_candles,
+    timeframe_mismatch,
+)
 from tradebot.data.repair import repair
 from tradebot.data.resample import cross_check
 from tradebot.data.store import CandleStore
@@ -67,6 +73,9 @@ def check(
         frame, name, tf = _read_source(source, timeframe, start_ms, end_ms, db)
         report = check_candles(frame, tf)
         render_report(console, name, report)
+        mismatch = None if tf is None or frame.empty else timeframe_mismatch(frame, tf)
+        if mismatch is not None:
+            console.print(f"[bold red]{mismatch}[/]", highlight=False)
         if repair_how is not None:
             frame = repair(frame, repair_how, report.timeframe)
             report = check_candles(frame, report.timeframe)
@@ -184,6 +193,8 @@ def render_report(console: Console, name: str, report: QualityReport) -> None:
     table = Table(show_header=True, header_style="bold")
     for column in ("severity", "finding", "count", "first rows (UTC)"):
         table.add_column(column)
+    if report.rows == 0:
+        table.add_row("[red]error[/]", NO_CANDLES, "0", "")
     if report.gaps:
         gaps = "\n".join(g.describe() for g in report.gaps[:5])
         more = f"\n… +{len(report.gaps) - 5:,} more" if len(report.gaps) > 5 else ""

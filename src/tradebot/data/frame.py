@@ -88,11 +88,38 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             "timestamp,open,high,low,close,volume (timestamp = open time in UTC epoch ms)"
         )
     try:
-        return candles_from_arrays(*(frame[c].to_numpy() for c in CANDLE_COLUMNS))
+        out = candles_from_arrays(*(frame[c].to_numpy() for c in CANDLE_COLUMNS))
     except (TypeError, ValueError) as exc:
         raise DataError(
             f"{source}: a column is not numeric ({exc}); fix or remove the bad row"
         ) from exc
+    hint = timestamp_unit_hint(out["ts_ms"].to_numpy(np.int64))
+    if hint is not None:
+        raise DataError(f"{source}: {hint}")
+    return out
+
+
+def timestamp_unit_hint(ts_ms: IntArray) -> str | None:
+    """What is wrong when timestamps are plainly not epoch milliseconds (seconds, microseconds).
+
+    Epoch ms of any date since 1973 are above 1e11 and those before the year 5000 below 1e14;
+    a file in seconds (1.7e9 for 2024) or microseconds (1.7e15, Binance's spot files since
+    2025) would otherwise be "misaligned" or "1970" without a word on why.
+    """
+    if ts_ms.size == 0:
+        return None
+    typical = int(np.median(ts_ms))
+    if 1e8 <= typical < 1e11:
+        return (
+            f"the timestamps look like seconds since the epoch ({typical} s = "
+            f"{fmt_ts(typical * 1000)}), but the format needs milliseconds: multiply by 1000"
+        )
+    if typical >= 1e14:
+        return (
+            f"the timestamps look like microseconds since the epoch ({typical} µs = "
+            f"{fmt_ts(typical // 1000)}), but the format needs milliseconds: divide by 1000"
+        )
+    return None
 
 
 def timeframe_offset_ms(timeframe: str) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -96,9 +96,38 @@ def read_candle_file(
             frame = _read_frame(str(path), name, start_ms, end_ms)
     except FileNotFoundError as exc:
         raise DataError(f"{path}: file not found") from exc
-    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+    except ValueError as exc:
+        raise DataError(
+            f"{path}: {_bad_cell(path, name) or f'cannot read candles ({exc})'}"
+        ) from exc
+    except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: cannot read candles ({exc})") from exc
     return slice_ms(conform(frame, str(path)), start_ms, end_ms)
+
+
+def _bad_cell(path: str | Path | Traversable, name: str) -> str | None:
+    # The typed read failed on a cell; read the CSV again as text to say which one. Row
+    # numbers are data rows from 0 (as in quality reports); the line counts the header.
+    if name.endswith(".parquet"):
+        return None
+    compression: Literal["gzip"] | None = "gzip" if name.endswith(".gz") else None
+    if isinstance(path, Traversable) and not isinstance(path, Path):
+        with path.open("rb") as stream:
+            text = pd.read_csv(stream, dtype=str, compression=compression, keep_default_na=False)
+    else:
+        text = pd.read_csv(str(path), dtype=str, compression=compression, keep_default_na=False)
+    for column in text.columns:
+        if column not in _PANDAS_TYPES:
+            continue
+        cells = text[column].str.strip()
+        numbers = pd.to_numeric(cells, errors="coerce")
+        bad = numbers.isna() & (cells != "" if column not in ("timestamp", "ts_ms") else True)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            value = cells.iloc[row]
+            what = "is empty" if value == "" else f"{value!r} is not a number"
+            return f"row {row:,} (line {row + 2:,}), column {column}: {what}; fix or remove the row"
+    return None
 
 
 def _read_frame(

@@ -41,6 +41,7 @@ from tradebot.domain.market import timeframe_to_ms
 
 OUTLIER_WINDOW = 1440
 OUTLIER_MADS = 15.0
+NO_CANDLES = "no candles (a header only, or nothing in the range)"
 
 
 class Severity(StrEnum):
@@ -146,8 +147,11 @@ class QualityReport:
 
     @property
     def is_tradeable(self) -> bool:
-        """True when there are no gaps and no error findings."""
-        return not self.gaps and not self.errors
+        """True when there are candles, no gaps and no error findings.
+
+        No candles is not tradeable: a header-only file backtests nothing.
+        """
+        return self.rows > 0 and not self.gaps and not self.errors
 
     def finding(self, issue: Issue) -> Finding | None:
         """The finding of one kind, if any."""
@@ -155,7 +159,8 @@ class QualityReport:
 
     def problems(self, limit: int = 5) -> list[str]:
         """Lines describing gaps and errors (what makes the data untradeable)."""
-        lines = [f.describe(limit) for f in self.errors]
+        lines = [NO_CANDLES] if self.rows == 0 else []
+        lines += [f.describe(limit) for f in self.errors]
         if self.gaps:
             lines.append(f"{len(self.gaps):,} gap(s), {self.missing_candles:,} missing candles:")
             lines += ["  " + g.describe() for g in self.gaps[:limit]]

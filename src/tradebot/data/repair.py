@@ -62,6 +62,8 @@ def enforce(
     Raises:
         DataError: refused data (the message lists rows, gaps and the repair options).
     """
+    if frame.empty:
+        return frame  # nothing to trade is the caller's message to give (which file, which range)
     if how != "refuse":
         return repair(frame, how, timeframe)
     mismatch = None if timeframe is None else timeframe_mismatch(frame, timeframe)

@@ -111,3 +111,63 @@ def test_data_check_against_lower_file_reports_agreement(tmp_path: Path) -> None
     )  # fmt: skip
     assert code == 0
     assert "744 overlapping bars agree" in out
+
+
+# ------------------------------------------------ issue 11 item 6: what data check must say
+def test_data_check_header_only_file_is_not_tradeable(tmp_path: Path) -> None:
+    path = tmp_path / "BTCUSDT-1h.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n", encoding="utf-8")
+
+    code, out = _run("data", "check", str(path))
+
+    assert code == 1
+    assert "0 1h candles, no rows: NOT tradeable" in out
+    assert "no candles" in out
+
+
+def test_data_check_text_in_a_number_column_names_the_row_and_line(
+    tmp_path: Path, make_candles: MakeCandles
+) -> None:
+    # Arrange: data row 7 (line 9: the header is line 1) has a decimal comma in its close
+    path = tmp_path / "BTCUSDT-1m.csv"
+    frame = make_candles(20).rename(columns={"ts_ms": "timestamp"}).astype({"close": object})
+    frame.loc[7, "close"] = "99,5"
+    frame.to_csv(path, index=False)
+
+    code, out = _run("data", "check", str(path))
+
+    flat = " ".join(out.split())
+    assert code == 2
+    assert "row 7 (line 9), column close: '99,5' is not a number" in flat
+
+
+def test_data_check_timestamps_in_seconds_get_a_hint(
+    tmp_path: Path, make_candles: MakeCandles
+) -> None:
+    path = tmp_path / "BTCUSDT-1m.csv"
+    frame = make_candles(20)
+    frame["ts_ms"] //= 1000
+    frame.rename(columns={"ts_ms": "timestamp"}).to_csv(path, index=False)
+
+    code, out = _run("data", "check", str(path))
+
+    flat = " ".join(out.split())
+    assert code == 2
+    assert "timestamps look like seconds" in flat
+    assert "multiply by 1000" in flat
+
+
+def test_data_check_finer_candles_than_the_timeframe_hint_resampling_not_repair(
+    tmp_path: Path, make_candles: MakeCandles
+) -> None:
+    path = tmp_path / "BTCUSDT-5m.csv"
+    write_candle_file(make_candles(240, "5m"), path)
+
+    code, out = _run("data", "check", str(path), "--timeframe", "1h")
+    code_drop, out_drop = _run("data", "check", str(path), "--timeframe", "1h", "--repair", "drop")
+
+    flat = " ".join(out.split())
+    assert code == 1
+    assert "the timestamps are 5m apart, not 1h" in flat
+    assert code_drop == 2
+    assert "repair 'drop' refused" in " ".join(out_drop.split())

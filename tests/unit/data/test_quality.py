@@ -170,8 +170,11 @@ def test_finding_timestamps_convert_to_utc_datetimes(make_candles: MakeCandles) 
     assert finding.times == (datetime(2024, 1, 1, 0, 9, tzinfo=UTC),)
 
 
-def test_check_candles_empty_frame_reports_no_rows(make_candles: MakeCandles) -> None:
+def test_check_candles_empty_frame_reports_no_rows_and_is_not_tradeable(
+    make_candles: MakeCandles,
+) -> None:
     report = check_candles(make_candles(0), "1m")
     assert report.rows == 0
-    assert report.is_tradeable
-    assert "no rows" in report.to_text()
+    assert not report.is_tradeable  # a header-only file backtests nothing
+    assert "no rows: NOT tradeable" in report.to_text()
+    assert "no candles" in report.to_text()
