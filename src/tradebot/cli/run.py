@@ -39,7 +39,13 @@ from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.sandbox import SandboxConfig, SandboxServer
-from tradebot.state import KillSwitchLevel, Repository, create_database
+from tradebot.state import (
+    KillSwitchLevel,
+    Repository,
+    acquire_instance_lock,
+    create_database,
+    inspect_database,
+)
 
 REAL_MONEY_FLAG = "--i-understand-this-trades-real-money"
 # A replay runs many bars per real second, so both sides' request budgets are lifted
@@ -93,17 +99,19 @@ def run(
     """Trade the configured strategy on paper (local sandbox) or live until Ctrl-C."""
     console = Console()
     try:
-        config = _configure(config_path, mode, db)
+        config = configure(config_path, mode, db)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
-        if config.exchange.mode == "live":
-            credentials = _live_credentials(config, real_money)
-            trades = _live_connector(config, credentials, True) if record else None
-            asyncio.run(_trade(config, _live_connector(config, credentials), console, trades))
-        elif replay or bars is not None:
-            asyncio.run(_replay(config, data, bars, console))
-        else:
-            asyncio.run(_paper(config, data, speed, console, record=record))
+        live = config.exchange.mode == "live"
+        credentials = _live_credentials(config, real_money) if live else None
+        with acquire_instance_lock(config.database.sqlalchemy_url):  # one bot per database
+            if credentials is not None:
+                trades = _live_connector(config, credentials, True) if record else None
+                asyncio.run(_trade(config, _live_connector(config, credentials), console, trades))
+            elif replay or bars is not None:
+                asyncio.run(_replay(config, data, bars, console))
+            else:
+                asyncio.run(_paper(config, data, speed, console, record=record))
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -126,7 +134,7 @@ def stop(
 ) -> None:
     """Halt the bot (no new orders; stops stay); with --flatten close everything."""
     try:
-        repo = _repository(_configure(config_path, None, db), create=False)
+        repo = _repository(configure(config_path, None, db), create=False)
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -141,7 +149,7 @@ def stop(
 def resume(config_path: ConfigOption = None, db: DbOption = None) -> None:
     """Set the kill switch back to ACTIVE after a stop or a halt (look at status first)."""
     try:
-        repo = _repository(_configure(config_path, None, db), create=False)
+        repo = _repository(configure(config_path, None, db), create=False)
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -157,7 +165,7 @@ def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
     """Print the kill switch, last bar, open orders, position and last snapshot."""
     console = Console()
     try:
-        config = _configure(config_path, None, db)
+        config = configure(config_path, None, db)
         repo = _repository(config, create=False)
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -166,7 +174,8 @@ def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
 
 
 # ----------------------------------------------------------------------------- configuration
-def _configure(config_path: Path | None, mode: str | None, db: Path | None) -> Config:
+def configure(config_path: Path | None, mode: str | None, db: Path | None) -> Config:
+    """The config file with ``--mode`` and ``--db`` applied (``tradebot state`` uses it too)."""
     config = load_config(config_path)
     updates: dict[str, object] = {}
     if mode is not None:
@@ -210,23 +219,33 @@ def _live_connector(config: Config, credentials: Credentials, ws: bool = False) 
     return connect(settings_from_config(config, websockets=ws), credentials)
 
 
-def _engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
+def engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
+    """How ``run`` (and ``state rebuild``) build the engine for a market and a portfolio."""
+
     def build(market: Market, portfolio: Portfolio) -> TradingEngine:
         return build_engine(config, market, portfolio, record_holds=True)
 
     return build
 
 
-def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
+async def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
+    # Called with the instance lock held. A damaged database is refused before anything is
+    # written to it.
+    build, symbol = engine_factory(config), config.trading.symbol
+    try:
+        inspect_database(config.database.sqlalchemy_url)
+    except BaseException:
+        await connector.close()
+        raise
     settings = BotSettings(
-        config.trading.symbol,
+        symbol,
         config.trading.timeframe,
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )
-    return TradingBot(_engine_factory(config), connector, _repository(config), settings)
+    return TradingBot(build, connector, _repository(config), settings)
 
 
 # ----------------------------------------------------------------------------- paper
@@ -302,7 +321,7 @@ async def _replay(config: Config, data: Path | None, bars: int | None, console: 
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
         async with SandboxServer(sandbox) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
-            bot = _bot(config, connector)
+            bot = await _bot(config, connector)
             try:
                 await bot.start()
                 done = await _advance(PaperSession(server, bot), bars, console)
@@ -330,7 +349,7 @@ async def _trade(
     config: Config, connector: ExchangeConnector, console: Console, trades: TradeSource | None
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
-    bot = _bot(config, connector)
+    bot = await _bot(config, connector)
     symbol, database = config.trading.symbol, config.database.sqlalchemy_url
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

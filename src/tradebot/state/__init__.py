@@ -7,6 +7,8 @@ free to change. See docs/state.md.
 from tradebot.state.control import KillSwitchLevel
 from tradebot.state.db import Database, create_database, migrate
 from tradebot.state.decision_log import LoggedDecision
+from tradebot.state.inspection import Inspection, inspect_database
+from tradebot.state.lock import InstanceLock, acquire_instance_lock
 from tradebot.state.reconcile import (
     Discrepancy,
     DiscrepancyKind,
@@ -27,6 +29,8 @@ __all__ = [
     "DiscrepancyKind",
     "ExchangeState",
     "Fix",
+    "Inspection",
+    "InstanceLock",
     "KillSwitchLevel",
     "LocalState",
     "LoggedDecision",
@@ -37,7 +41,9 @@ __all__ = [
     "Repository",
     "SavedPosition",
     "StateTransaction",
+    "acquire_instance_lock",
     "create_database",
+    "inspect_database",
     "migrate",
     "reconcile",
 ]

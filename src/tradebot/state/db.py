@@ -21,45 +21,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradebot.domain.errors import ConfigError
+from tradebot.state.inspection import check_location
+from tradebot.state.url import database_url
 
 _log = logging.getLogger(__name__)
 
 _MIGRATIONS = str(Path(__file__).with_name("migrations"))
 _READ_ONLY = "tradebot_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-def database_url(url_or_path: str | Path | URL) -> URL:
-    """Turn a SQLite path or a database URL into a SQLAlchemy ``URL``.
-
-    Raises:
-        ConfigError: the URL cannot be parsed or names an unsupported database.
-    """
-    if isinstance(url_or_path, URL):
-        return url_or_path
-    text = str(url_or_path)
-    if "://" not in text:
-        return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
-    try:
-        url = make_url(text)
-    except (ArgumentError, ValueError) as e:
-        raise ConfigError(
-            "database.url is not a valid URL: use a file path or "
-            "postgresql+psycopg://user:password@host:5432/dbname"
-        ) from e
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            f"database.url uses {url.get_backend_name()!r}: tradebot supports sqlite "
-            "(a file path) and postgresql+psycopg URLs"
-        )
-    return url
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -156,7 +128,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def migrate(url_or_path: str | Path | URL) -> None:
-    """Upgrade the database at ``url_or_path`` to the newest schema."""
+    """Upgrade the database at ``url_or_path`` to the newest schema.
+
+    Raises:
+        StateError: a SQLite path tradebot must not write to (see ``check_location``).
+    """
+    check_location(url_or_path)
     database = Database(url_or_path)
     try:
         database.migrate()
@@ -165,7 +142,15 @@ def migrate(url_or_path: str | Path | URL) -> None:
 
 
 def create_database(url_or_path: str | Path | URL) -> Database:
-    """Open the database at ``url_or_path``, creating and migrating it as needed."""
+    """Open the database at ``url_or_path``, creating and migrating it as needed.
+
+    A path that is a folder, a read-only folder or file, a damaged file or another
+    program's database is refused before anything is written to it.
+
+    Raises:
+        StateError: the path cannot hold the bot's database; the message says what to do.
+    """
+    check_location(url_or_path)
     database = Database(url_or_path)
     database.migrate()
     return database
