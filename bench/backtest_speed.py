@@ -107,7 +107,7 @@ def main() -> None:
     require_shared_data(BTC_1M)
     if args.worker:
         runner = {"tradebot": run_tradebot}
-        if not args.no_peers:
+        if args.worker != "tradebot":  # tradebot's own figure needs neither peer installed
             from peers import run_backtrader, run_vectorbt
 
             runner.update(backtrader=run_backtrader, vectorbt=run_vectorbt)
