@@ -47,4 +47,4 @@ def test_cli_backtest_store_option_prints_metrics(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "8,784 bars from store" in result.output
-    assert (tmp_path / "r" / "report.html").exists()
+    assert (tmp_path / "r" / "latest" / "report.html").exists()

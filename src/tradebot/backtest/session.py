@@ -16,6 +16,7 @@ from tradebot.backtest.dataset import (
 )
 from tradebot.backtest.markets import backtest_market
 from tradebot.backtest.metrics import PerformanceMetrics, compute_metrics
+from tradebot.backtest.report.folders import link_latest, new_run_folder
 from tradebot.backtest.report.writer import ReportPaths, write_report
 from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester, ProgressCallback
@@ -78,11 +79,14 @@ def run_backtest(
     progress: ProgressCallback | None = None,
     store: str | None = None,
     chosen: Chosen = CONFIG_CHOSEN,
+    report_root: Path | None = None,
 ) -> BacktestRun:
-    """Backtest the configured strategy; write the report folder when ``report_dir`` is set.
+    """Backtest the configured strategy; write the report folder when asked.
 
-    ``chosen`` says which of the config's market and timeframe the user chose; the others
-    are taken from the data file (see ``tradebot.backtest.dataset``).
+    ``report_dir`` is the folder itself; ``report_root`` gets a new folder per run, named
+    by strategy, market, timeframe and time, and a ``latest`` link to it. ``chosen`` says
+    which of the config's market and timeframe the user chose; the others are taken from
+    the data file (see ``tradebot.backtest.dataset``).
     """
     source, notes = "given frame", tuple[str, ...]()
     if candles is None:
@@ -97,7 +101,13 @@ def run_backtest(
         ),
     )
     metrics = compute_metrics(result)
+    if report_root is not None:
+        report_dir = new_run_folder(
+            report_root, result.strategy_name, result.symbol, result.timeframe
+        )
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None
+    if report_root is not None and report_dir is not None:
+        link_latest(report_root, report_dir)
     return BacktestRun(result, metrics, paths, source, notes)
 
 

@@ -38,7 +38,11 @@ def backtest(
     end: Annotated[str | None, typer.Option(help="End, UTC date (exclusive).")] = None,
     data: Annotated[Path | None, typer.Option(help="Candle file (CSV, CSV.gz or Parquet).")] = None,
     report_dir: Annotated[
-        Path | None, typer.Option(help="Where to write the report folder.")
+        Path | None,
+        typer.Option(
+            help="Folder each run's report folder goes into (default backtest.report_dir); "
+            "<dir>/latest is the newest."
+        ),
     ] = None,
     repair: Annotated[
         str | None, typer.Option(help="Bad data: refuse (default), drop or ffill.")
@@ -62,7 +66,13 @@ def backtest(
             _chosen("timeframe", timeframe, config_path, config),
         )
         run = run_with_progress(
-            config, report_dir or config.backtest.report_dir, every_bar, console, store, chosen
+            config,
+            report_dir or config.backtest.report_dir,
+            every_bar,
+            console,
+            store,
+            chosen,
+            one_folder_per_run=True,
         )
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -115,8 +125,14 @@ def run_with_progress(
     console: Console,
     store: str | None = None,
     chosen: Chosen = CONFIG_CHOSEN,
+    *,
+    one_folder_per_run: bool = False,
 ) -> BacktestRun:
-    """Run the backtest with a progress bar and write the report folder."""
+    """Run the backtest with a progress bar and write the report folder.
+
+    With ``one_folder_per_run`` the report goes into a new folder inside ``report_dir``
+    (and ``report_dir/latest`` links to it); otherwise into ``report_dir`` itself.
+    """
     columns = (
         TextColumn("[bold]backtest"),
         BarColumn(),
@@ -131,7 +147,8 @@ def run_with_progress(
 
         return run_backtest(
             config,
-            report_dir=report_dir,
+            report_dir=None if one_folder_per_run else report_dir,
+            report_root=report_dir if one_folder_per_run else None,
             every_bar=every_bar,
             progress=on_progress,
             store=store,
