@@ -7,13 +7,12 @@ triggers, the other expires. Cancelling either leg cancels the list.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from decimal import Decimal
 
 from tradebot.sandbox.errors import ApiError, bad_param
 from tradebot.sandbox.orders import OrderRecord
-from tradebot.sandbox.rules import OrderRequest
+from tradebot.sandbox.rules import OrderRequest, client_id
 from tradebot.sandbox.venue import Venue
 
 Params = dict[str, str]
@@ -36,7 +35,7 @@ def _leg(params: Params, prefix: str, symbol: str, get_decimal: DecimalParam) ->
         symbol=symbol,
         side=params.get("side", ""),
         type=order_type,
-        client_id=params.get(f"{prefix}ClientOrderId") or f"sandbox-{secrets.token_hex(8)}",
+        client_id=client_id(params, f"{prefix}ClientOrderId"),
         qty=get_decimal(params, "quantity"),
         price=get_decimal(params, f"{prefix}Price"),
         stop_price=get_decimal(params, f"{prefix}StopPrice"),
@@ -46,11 +45,11 @@ def _leg(params: Params, prefix: str, symbol: str, get_decimal: DecimalParam) ->
 
 def place_oco(venue: Venue, params: Params, symbol: str, get_decimal: DecimalParam) -> object:
     """Place the list and answer as Binance does (list status plus both order reports)."""
+    list_client_id = client_id(params, "listClientOrderId")
     legs = (_leg(params, "above", symbol, get_decimal), _leg(params, "below", symbol, get_decimal))
     if "LIMIT_MAKER" not in (legs[0].type, legs[1].type):
         raise ApiError(-1128, "Combination of optional parameters invalid.")
     orders = venue.engine.place_oco(legs)
-    list_client_id = params.get("listClientOrderId") or f"sandbox-{secrets.token_hex(8)}"
     return {
         "orderListId": orders[0].order_list_id,
         "contingencyType": "OCO",

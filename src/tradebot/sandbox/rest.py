@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from tradebot.sandbox import marketdata, oco
 from tradebot.sandbox.errors import ApiError, bad_param
 from tradebot.sandbox.markets import fmt
-from tradebot.sandbox.rules import OrderRequest
+from tradebot.sandbox.rules import OrderRequest, client_id
 from tradebot.sandbox.venue import Venue
 
 Params = dict[str, str]
@@ -232,7 +232,7 @@ class RestApi:
             symbol=self._vid(params),
             side=params.get("side", ""),
             type=params.get("type", ""),
-            client_id=params.get("newClientOrderId") or f"sandbox-{secrets.token_hex(8)}",
+            client_id=client_id(params, "newClientOrderId"),
             qty=get_decimal(params, "quantity"),
             quote_qty=get_decimal(params, "quoteOrderQty"),
             price=get_decimal(params, "price"),
@@ -264,8 +264,8 @@ class RestApi:
         """Cancel one open order."""
         vid = self._vid(params)
         order_id = get_int(params, "orderId")
+        cancel_id = client_id(params, "newClientOrderId")
         order = self.venue.engine.cancel(vid, order_id, params.get("origClientOrderId"))
-        cancel_id = params.get("newClientOrderId") or f"sandbox-{secrets.token_hex(8)}"
         return order.canceled(cancel_id, self.venue.now_ms)
 
     def open_orders(self, params: Params) -> Json:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +14,23 @@ from tradebot.sandbox.orders import STOP_TYPES
 
 LIMIT_TYPES = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 TIME_IN_FORCE = frozenset({"GTC", "IOC", "FOK"})
+CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
+"""Binance's rule for client ids, as its -1100 message prints it."""
+_CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
+
+
+def client_id(params: Mapping[str, str], name: str) -> str:
+    """The client id sent as ``name`` (an order, a leg, a list or a cancel), or a made-up one.
+
+    Raises:
+        ApiError: -1100 when it has a character Binance refuses or more than 36.
+    """
+    sent = params.get(name)
+    if not sent:
+        return f"sandbox-{secrets.token_hex(8)}"
+    if not _CLIENT_ID.fullmatch(sent):
+        raise bad_param(name, f"legal range is '{CLIENT_ID_RANGE}'")
+    return sent
 
 
 @dataclass(frozen=True, slots=True)

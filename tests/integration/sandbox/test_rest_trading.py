@@ -161,13 +161,6 @@ async def test_duplicate_client_order_id_is_refused(exchange: Any) -> None:
     assert by_client["id"] == first["id"]
 
 
-async def test_client_order_id_with_reserved_characters_round_trips(exchange: Any) -> None:
-    order = await exchange.create_order(
-        "BTC/USDT", "limit", "buy", 1, 90, params={"clientOrderId": "a:b/c+d e"}
-    )
-    assert order["clientOrderId"] == "a:b/c+d e"
-
-
 async def test_insufficient_balance_raises_insufficient_funds(exchange: Any) -> None:
     with pytest.raises(ccxt.InsufficientFunds):
         await exchange.create_order("BTC/USDT", "limit", "buy", 200, 90)
