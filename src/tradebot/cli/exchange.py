@@ -16,7 +16,12 @@ from tradebot.config import Config, load_config
 from tradebot.domain.errors import ConfigError
 from tradebot.exchange.ccxt.check import CheckReport, run_check
 from tradebot.exchange.ccxt.credentials import from_config
-from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.exchange.ccxt.factory import (
+    ConnectSettings,
+    Venue,
+    connect,
+    settings_from_config,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,18 +42,32 @@ def check(
     """Report connectivity, clock skew, markets, balances and withdrawal permission."""
     try:
         config = load_config(path)
-        report = asyncio.run(_check(config, url))
+        overrides = {"websockets": False, **({"sandbox_url": url} if url else {})}
+        settings = settings_from_config(config, **overrides)
+        report = asyncio.run(_check(config, settings))
     except ConfigError as e:
         typer.echo(f"config: {e}", err=True)
         raise typer.Exit(1) from None
     typer.echo("\n".join(report.lines()))
+    if not report.reachable and settings.venue is Venue.SANDBOX:
+        typer.echo(_start_sandbox_hint(config, url, settings.sandbox_url))
     if not report.ok:
         raise typer.Exit(1)
 
 
-async def _check(config: Config, url: str | None) -> CheckReport:
-    overrides = {"websockets": False, **({"sandbox_url": url} if url else {})}
-    settings = settings_from_config(config, **overrides)
+def _start_sandbox_hint(config: Config, url: str | None, where: str) -> str:
+    # paper mode trades the local sandbox; a standalone check needs one running
+    if url is not None:
+        return f"nothing answers at {where}: is `tradebot sandbox` running there?"
+    sandbox = config.exchange.sandbox
+    return (
+        f"nothing answers at {where}: paper mode trades the local sandbox exchange; start "
+        f"`tradebot sandbox --port {sandbox.port}` in another terminal and check again "
+        "(`tradebot run --mode paper` starts its own inside the bot and needs no check)"
+    )
+
+
+async def _check(config: Config, settings: ConnectSettings) -> CheckReport:
     connector = connect(settings, from_config(config))
     where = settings.sandbox_url if settings.venue == "sandbox" else settings.venue.value
     try:

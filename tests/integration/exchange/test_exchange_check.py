@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from canned_binance import CannedBinance, Reply
@@ -57,3 +58,21 @@ async def test_run_check_withdrawal_enabled_key_is_refused(
     assert not report.ok
     assert any("may withdraw funds" in p for p in report.problems)
     assert report.lines()[-1].endswith("REFUSED")
+
+
+def test_exchange_check_paper_config_without_a_sandbox_says_to_start_one(tmp_path: Path) -> None:
+    # Arrange: a paper config whose sandbox port nobody listens on
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "paper.yaml"
+    config.write_text(f"exchange:\n  mode: paper\n  sandbox:\n    port: {port}\n", encoding="utf-8")
+
+    # Act
+    result = CliRunner().invoke(build_app(), ["exchange", "check", str(config)])
+
+    # Assert
+    flat = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "cannot reach the exchange" in flat
+    assert f"start `tradebot sandbox --port {port}`" in flat
