@@ -10,8 +10,11 @@ import re
 import time
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from processes import eventually, paper_bot_process
 from tradebot.backtest.dataset import bundled_sample
+from tradebot.cli import build_app
 from tradebot.data.load import load_candles
 from tradebot.data.store import CandleStore
 
@@ -55,3 +58,20 @@ def test_run_without_record_trades_stores_no_ticks(tmp_path: Path) -> None:
     assert "public trades" not in output
     with CandleStore(tmp_path / "bot.db") as store:
         assert store.read_ticks("BTC/USDT") == []
+
+
+def test_run_record_trades_with_bars_is_refused_instead_of_recording_nothing(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bot.db"
+
+    result = CliRunner().invoke(
+        build_app(),
+        ["run", "--mode", "paper", "--bars", "3", "--record-trades", "--db", str(db)],
+        env={"COLUMNS": "200"},
+    )
+
+    flat = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "--record-trades cannot record a replay" in flat
+    assert not db.exists()

@@ -102,6 +102,12 @@ def run(
         config = configure(config_path, mode, db)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
+        if record and (replay or bars is not None):
+            raise ConfigError(
+                "--record-trades cannot record a replay: --bars/--replay runs the sandbox bar "
+                "by bar at full speed, with no live trade stream to store. Drop --bars and "
+                "--replay to record while paper trading, or drop --record-trades"
+            )
         live = config.exchange.mode == "live"
         credentials = _live_credentials(config, real_money) if live else None
         with acquire_instance_lock(config.database.sqlalchemy_url):  # one bot per database
