@@ -1,0 +1,151 @@
+"""A paper bot trading the bundled BTC/USDT 1h sample through the real path, for scenario tests.
+
+TradingBot → CcxtConnector → unmodified ccxt → HTTP on 127.0.0.1 → the sandbox. Retries are
+made fast (milliseconds) so that a few hundred bars replay in seconds. ``make_bot`` builds a
+bot on a given database, so a test can kill one and start the next on the same state.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tradebot.config import Config, load_config, with_overrides
+from tradebot.data.load import sample_path
+from tradebot.domain.market import Market
+from tradebot.domain.portfolio import Portfolio
+from tradebot.exchange.ccxt.credentials import Credentials
+from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
+from tradebot.exchange.ccxt.metrics import ConnectorMetrics
+from tradebot.exchange.ccxt.ratelimit import RateBudget
+from tradebot.exchange.ccxt.retry import RetryPolicy
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.continuity import DowntimePolicy
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.live import BotSettings, Checkpoint, TradingBot
+from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
+from tradebot.state import Repository, create_database
+
+SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
+KEY, SECRET = "faults-key", "faults-secret"
+BIG = 10_000_000
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.005, max_delay_s=0.02)
+_DECISION = re.compile(r"^(.+-\d+-[a-z]{2})\d*$")
+
+
+def quick_config(**params: object) -> Config:
+    """A quick EMA strategy, so that a few hundred 1h bars hold many orders."""
+    strategy = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
+    overrides: dict[str, object] = {"strategy.params": strategy, **params}
+    return with_overrides(load_config(None), overrides, "test")
+
+
+@asynccontextmanager
+async def sandbox(
+    faults: FaultConfig | None = None, weight_limit_1m: int = BIG
+) -> AsyncIterator[SandboxServer]:
+    """The sandbox replaying the bundled sample from bar 400, no spread, deep book."""
+    config = SandboxConfig(
+        port=0, api_key=KEY, api_secret=SECRET, data_files={"BTC/USDT": SAMPLE},
+        spread_bps=Decimal(0), level_notional=Decimal(BIG), start_index=400,
+        faults=faults or FaultConfig(), seed=11, weight_limit_1m=weight_limit_1m,
+    )  # fmt: skip
+    async with SandboxServer(config) as server:
+        yield server
+
+
+def make_bot(
+    server: SandboxServer,
+    tmp_path: Path,
+    *,
+    config: Config | None = None,
+    budget: int = BIG,
+    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT,
+    checkpoint: Checkpoint | None = None,
+    metrics: ConnectorMetrics | None = None,
+) -> TradingBot:
+    """A paper bot on ``tmp_path/bot.db`` (the same file each call: a restart)."""
+    config = config or quick_config()
+    settings = ConnectSettings(
+        venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False, retry=FAST_RETRY,
+        budget=RateBudget(weight_per_window=budget, orders_per_window=budget),
+        runtime_dir=tmp_path / "rt",
+    )  # fmt: skip
+    connector = connect(settings, Credentials(KEY, SECRET), metrics or ConnectorMetrics())
+
+    def factory(market: Market, portfolio: Portfolio) -> TradingEngine:
+        return build_engine(config, market, portfolio)
+
+    repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
+    bot_settings = BotSettings(
+        "BTC/USDT", "1h", window_bars=60, on_exchange_down=on_exchange_down,
+        max_signal_age_bars=config.trading.max_signal_age_bars,
+    )  # fmt: skip
+    return TradingBot(factory, connector, repo, bot_settings, checkpoint)
+
+
+@asynccontextmanager
+async def trading(
+    tmp_path: Path,
+    faults: FaultConfig,
+    weight_limit_1m: int = BIG,
+    budget: int = BIG,
+    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT,
+) -> AsyncIterator[tuple[SandboxServer, TradingBot, ConnectorMetrics]]:
+    """A sandbox and one paper bot on it."""
+    async with sandbox(faults, weight_limit_1m) as server:
+        metrics = ConnectorMetrics()
+        bot = make_bot(
+            server, tmp_path, budget=budget, on_exchange_down=on_exchange_down, metrics=metrics
+        )
+        try:
+            yield server, bot, metrics
+        finally:
+            await bot.close()
+
+
+async def set_faults(server: SandboxServer, **faults: float) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.http_url}/admin/faults", json=faults) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+
+
+async def replay(server: SandboxServer, bot: TradingBot, bars: int) -> list[bool]:
+    outcomes = []
+    for _ in range(bars):
+        await server.advance(1)
+        outcomes.append(await bot.step())
+    return outcomes
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, f"not within {timeout_s} s"
+
+
+async def venue_orders(server: SandboxServer) -> list[dict[str, Any]]:
+    ex = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+    ex.enableRateLimit = False
+    try:
+        return list(await ex.fetch_orders("BTC/USDT", None, 1000))
+    finally:
+        await ex.close()
+
+
+def duplicates(orders: list[dict[str, Any]]) -> int:
+    """Orders sent twice: by client id, and by decision (symbol, bar, role)."""
+    ids = Counter(str(o["clientOrderId"]) for o in orders)
+    decisions = Counter(m.group(1) for o in orders if (m := _DECISION.match(o["clientOrderId"])))
+    return sum(n - 1 for n in ids.values()) + sum(n - 1 for n in decisions.values())

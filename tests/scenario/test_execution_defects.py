@@ -1,0 +1,132 @@
+"""The execution core's defects, each shown on the real paper path (sandbox over ccxt).
+
+Each test reproduces a finding of the independent harness (issue "Execution core"): a crash
+between sending and recording, an outage, a database write that fails while a fill is saved.
+The bot must never send a decision twice, never trade a stale bar at today's price, and never
+leave a position without its stop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from paper_venue import duplicates, make_bot, replay, sandbox, venue_orders
+from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.orders import OrderStatus
+from tradebot.execution.router import OrderRole, role_of
+
+H = 3_600_000
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL at a checkpoint: nothing after it runs (not even except blocks)."""
+
+
+async def test_a_bar_decided_before_a_crash_is_never_decided_again(tmp_path: Path) -> None:
+    # Arrange: the first bot dies right after its first order reached the venue
+    sent: list[str] = []
+
+    def kill_after_first_send(name: str) -> None:
+        if name == "order_sent" and not sent:
+            sent.append(name)
+            raise Killed
+
+    async with sandbox() as server:
+        first = make_bot(server, tmp_path, checkpoint=kill_after_first_send)
+        await first.start()
+        try:
+            for _ in range(300):
+                await replay(server, first, 1)
+        except Killed:
+            pass
+        await first.close()
+        assert sent, "the strategy sent an order within 300 bars"
+        # Act: a new process on the same database, trading on
+        second = make_bot(server, tmp_path)
+        await second.start()
+        await replay(server, second, 60)
+        orders = await venue_orders(server)
+        await second.close()
+    # Assert: one decision per bar, no order twice, the database agrees with the venue
+    bars = Counter(d.ts_ms for d in second.repo.decisions())
+    assert [ts for ts, n in bars.items() if n > 1] == []
+    assert duplicates(orders) == 0
+    saved = {o.client_order_id: o for o in second.repo.orders()}
+    venue = {str(o["clientOrderId"]): str(o["status"]) for o in orders}
+    ccxt_status = {"closed": OrderStatus.FILLED, "canceled": OrderStatus.CANCELED}
+    for cid, status in venue.items():
+        if status in ccxt_status:
+            assert saved[cid].status in (ccxt_status[status], OrderStatus.EXPIRED), cid
+
+
+async def test_after_an_outage_only_the_newest_bar_is_decided_and_the_rest_logged_skipped(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a bot that has traded a while, then was away for 6 bars
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        await bot.start()
+        await replay(server, bot, 30)
+        cycles, sent = bot.stats.cycles, bot.stats.orders_sent
+        await server.advance(6)
+        # Act
+        await bot.step()
+        await bot.close()
+    # Assert
+    decisions = bot.repo.decisions()
+    skipped = [d for d in decisions if d.action == "skipped"]
+    assert bot.stats.cycles == cycles + 1
+    assert len(skipped) == 5
+    assert "trading.max_signal_age_bars" in skipped[0].signal.reason
+    assert decisions[-1].action != "skipped"
+    assert decisions[-1].ts_ms == skipped[-1].ts_ms + H
+    assert bot.stats.orders_sent - sent <= 2  # at most one decision's orders, never five
+
+
+async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_next_cycle(
+    tmp_path: Path,
+) -> None:
+    # Arrange: while the entry's fill is being saved, another connection holds the database
+    # locked (a lock held too long), so the save fails after SQLite's busy timeout.
+    db = tmp_path / "bot.db"
+    blocker: list[sqlite3.Connection] = []
+
+    def lock_on_first_entry_fill(name: str) -> None:
+        if name == "fill_booked" and not blocker:
+            conn = sqlite3.connect(db, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            blocker.append(conn)
+
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path, checkpoint=lock_on_first_entry_fill)
+        await bot.start()
+        for _ in range(300):
+            await replay(server, bot, 1)
+            if blocker:
+                break
+        assert blocker, "an entry filled within 300 bars"
+        # Assert (while locked): the stop went out, new entries are stopped
+        protection = bot.engine.positions.protection_of("BTC/USDT")
+        assert protection is not None
+        assert protection.stop_order_id is not None
+        open_ids = {
+            str(o["clientOrderId"]) for o in await venue_orders(server) if o["status"] == "open"
+        }
+        assert protection.stop_order_id in open_ids
+        assert bot.writer.unsaved
+        assert bot._kill_switch_level() is KillSwitch.REDUCING
+        # Act: the lock goes away; the next cycle saves what was kept
+        blocker[0].execute("ROLLBACK")
+        blocker[0].close()
+        await replay(server, bot, 1)
+        await bot.close()
+    # Assert: the fill, its order and the stop are in the database as on the venue
+    assert bot.writer.unsaved == []
+    fills = bot.repo.fills("BTC/USDT")
+    assert fills
+    assert role_of(fills[0].client_order_id) is OrderRole.ENTRY
+    saved = {o.client_order_id: o for o in bot.repo.orders()}
+    assert saved[fills[0].client_order_id].status is OrderStatus.FILLED
+    assert saved[protection.stop_order_id].status is OrderStatus.OPEN
