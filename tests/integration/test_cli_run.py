@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import socket
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from processes import NO_KEYS, eventually, paper_bot_process
 from tradebot.cli import build_app
+from tradebot.domain.portfolio import Position
 from tradebot.state import KillSwitchLevel, Repository, create_database
 
 SECRET = "s3cr3t-live-VALUE-42"
@@ -210,3 +212,19 @@ def test_cli_run_paper_port_in_use_says_which_setting_to_change(tmp_path: Path) 
     # Assert
     assert result.exit_code == 2
     assert "exchange.sandbox.port" in result.output
+
+
+def test_status_fee_dust_below_the_minimum_amount_shows_flat_not_a_stopless_position(
+    tmp_path: Path,
+) -> None:
+    # Arrange: what a round trip leaves behind: the buy's fee rounding, below one lot step
+    db = tmp_path / "bot.db"
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    dust = Position("BTC/USDT", "BTC", "USDT", qty=Decimal("0.00000999"), cost=Decimal("0.42"))
+    repo.save_position(dust)
+    # Act
+    code, output = invoke("status", "--db", str(db))
+    # Assert
+    assert code == 0, output
+    assert _row(output, "position").startswith("flat (dust 0.00000999 BTC")
+    assert "None" not in output

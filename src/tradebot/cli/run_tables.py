@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from rich.table import Table
 
+from tradebot.backtest.markets import backtest_market
 from tradebot.config import Config
 from tradebot.orchestrator.continuity import FLATTEN_REQUEST
 from tradebot.orchestrator.live import TradingBot
@@ -61,16 +62,7 @@ def status_table(repo: Repository, config: Config) -> Table:
             f"  {order.client_order_id}",
             f"{order.side} {order.type} {order.qty} @ {price} ({order.status})",
         )
-    positions = [p for p in repo.positions(open_only=True) if p.position.symbol == symbol]
-    if positions:
-        saved = positions[0]
-        table.add_row(
-            "position",
-            f"{saved.position.qty} {symbol} @ {saved.position.avg_price:.2f}, "
-            f"stop {saved.stop_price}",
-        )
-    else:
-        table.add_row("position", "flat")
+    table.add_row("position", position_text(repo, symbol))
     snapshot = repo.latest_snapshot()
     if snapshot is None:
         table.add_row("last snapshot", "none yet")
@@ -80,6 +72,24 @@ def status_table(repo: Repository, config: Config) -> Table:
             f"{_utc(snapshot.ts_ms)}: equity {snapshot.equity:.2f}, cash {snapshot.cash:.2f}",
         )
     return table
+
+
+def position_text(repo: Repository, symbol: str) -> str:
+    """The saved position in words; fee dust below the market's minimum amount is flat.
+
+    A round trip leaves the rounding of the buy's fee behind (Binance charges it in the base
+    asset); that dust cannot be sold, needs no stop, and is not a position to a trader.
+    """
+    positions = [p for p in repo.positions(open_only=True) if p.position.symbol == symbol]
+    if not positions:
+        return "flat"
+    saved = positions[0]
+    position = saved.position
+    min_qty = backtest_market(symbol).min_qty
+    if position.qty < min_qty:
+        return f"flat (dust {position.qty} {position.base}, below the minimum amount {min_qty})"
+    stop = "no stop" if saved.stop_price is None else f"stop {saved.stop_price}"
+    return f"{position.qty} {symbol} @ {position.avg_price:.2f}, {stop}"
 
 
 def _utc(ts_ms: int) -> str:
