@@ -31,13 +31,16 @@ from tradebot.domain.errors import DataError
 DbOption = Annotated[
     str,
     typer.Option(
-        "--db", envvar="TRADEBOT_DB", help="SQLite file or SQLAlchemy URL of the candle store."
+        "--db",
+        envvar="TRADEBOT_CANDLES",
+        help="SQLite file or SQLAlchemy URL of the candle store.",
     ),
 ]
 TimeOption = Annotated[
     str | None, typer.Option(help="UTC date/time (2024-01-01, 2024-01-01T12:00) or epoch ms.")
 ]
-DEFAULT_DB = "data/tradebot.db"
+DEFAULT_DB = "data/candles.db"
+"""The candle store: its own file, apart from the bot's state database (database.path)."""
 
 
 def register(app: typer.Typer) -> None:

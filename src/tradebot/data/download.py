@@ -1,14 +1,17 @@
 """Download candle history through the ExchangeConnector port into the CandleStore.
 
 ``download`` pages through ``fetch_ohlcv`` (``since_ms`` + ``limit``, the next page starting
-just after the last candle received) and writes each page to the store before asking for the
+at the newest candle received) and writes each page to the store before asking for the
 next, so an interrupted download loses at most the page in flight and the next run resumes
-where it stopped. Resuming re-fetches the last stored candle (it is overwritten, not doubled),
-which repairs a bar stored while a venue still showed it forming.
+where it stopped. Resuming re-fetches the last stored candle (it is overwritten, not doubled).
 
 Only closed candles are stored: one whose close (open + timeframe) is after the venue's
-``fetch_time()`` is still forming and is dropped. Rate limits are the connector's business
-(``CcxtConnector`` spends its shared weight budget before each call); nothing here sleeps.
+``fetch_time()`` is still forming and is dropped, and so is the venue's newest candle
+whatever the clock says (the sandbox's ``/time`` is the wall clock while it replays history):
+the newest candle of each page is held back and asked for again as the first of the next,
+so a candle is stored only once the venue has shown a newer one. Rate limits are the
+connector's business (``CcxtConnector`` spends its shared weight budget before each call);
+nothing here sleeps.
 
 After each series the stored range is run through ``check_candles``: gaps the exchange itself
 has (a halt, a delisting pause) are reported as found; none is invented at page boundaries,
@@ -190,6 +193,7 @@ class _SeriesDownload:
         self.source, self.store, self.limit = source, store, limit
         self.step_ms = timeframe_to_ms(timeframe)
         self.result = SeriesResult(symbol, timeframe)
+        self._forming: set[int] = set()  # open times of candles dropped as still forming
 
     async def run(
         self, since_ms: int | None, until_ms: int | None, progress: DownloadProgress
@@ -240,39 +244,47 @@ class _SeriesDownload:
         done_ms: int,
         progress: DownloadProgress,
     ) -> None:
+        # The newest candle of a page is held back and asked for again as the first of the
+        # next page: only a newer candle proves it closed. A page holding nothing newer than
+        # the candle asked from is the venue's head, still forming whatever the clock says.
         cursor = start_ms
         while cursor < stop_ms:
             page = await self.source.fetch_ohlcv(
                 plan.symbol, plan.timeframe, since_ms=cursor, limit=self.limit
             )
-            kept = self._keep(page, cursor, stop_ms, closed_end)
+            newest = max((c.ts_ms for c in page), default=None)
+            if newest is None:
+                break  # the venue has nothing from the cursor on
+            at_head = newest <= cursor
+            if at_head and newest < stop_ms:
+                self._forming.add(newest)
+            kept = self._keep(page, cursor, min(stop_ms, newest), closed_end)
             new_rows = sum(1 for c in kept if fresh_after is None or c.ts_ms > fresh_after)
             self.store.write(plan.symbol, plan.timeframe, candles_to_frame(kept))
             self.result.pages += 1
             self.result.written += len(kept)
             self.result.new_rows += new_rows
-            last_ts = max((c.ts_ms for c in page), default=None)
-            reached = stop_ms if last_ts is None or last_ts < cursor else last_ts + self.step_ms
-            done = done_ms + min(stop_ms, reached) - start_ms
+            self.result.still_open = len(self._forming)
+            done = done_ms + min(stop_ms, newest) - start_ms
             written = PageWritten(
                 plan.symbol,
                 plan.timeframe,
                 page=self.result.pages,
                 rows=len(kept),
                 new_rows=new_rows,
-                last_ts_ms=last_ts,
+                last_ts_ms=newest,
                 done_ms=done,
                 total_ms=plan.total_ms,
             )
             progress.page_written(written)
-            if last_ts is None or last_ts < cursor or last_ts + self.step_ms >= stop_ms:
-                break  # the venue has nothing more, or the next candle is past the window
-            cursor = last_ts + 1
+            if at_head:
+                break
+            cursor = newest
 
     def _keep(self, page: list[Candle], cursor: int, stop_ms: int, closed_end: int) -> list[Candle]:
-        # the page's closed candles inside the window, sorted, one per open time
+        # the page's closed candles inside [cursor, stop_ms), sorted, one per open time
         self.result.received += len(page)
-        self.result.still_open += sum(1 for c in page if c.ts_ms >= closed_end)
+        self._forming.update(c.ts_ms for c in page if c.ts_ms >= closed_end)
         by_ts: dict[int, Candle] = {}
         for candle in page:
             if cursor <= candle.ts_ms < stop_ms:

@@ -154,10 +154,11 @@ async def test_download_interrupted_after_three_pages_resumes_where_it_stopped(
         # Act: run it again
         [resumed] = await download(connector, store, [SYMBOL], ["1h"], SINCE_MS, UNTIL_MS)
 
-    # Assert: the three pages survived; the rerun fetched only the rest
-    assert len(kept) == 3_000
+    # Assert: the three pages survived (999 candles each: a page's newest candle waits for
+    # the next page to prove it closed); the rerun fetched only the rest
+    assert len(kept) == 2_997
     assert resumed.resumed_ms == kept["ts_ms"].iloc[-1]
-    assert resumed.new_rows == SAMPLE_ROWS - 3_000
+    assert resumed.new_rows == SAMPLE_ROWS - 2_997
     assert resumed.pages == 6
     pd.testing.assert_frame_equal(store.read(SYMBOL, "1h"), sample)
 
@@ -171,8 +172,8 @@ async def test_download_store_starting_after_since_fetches_the_head_too(
         # Act
         [result] = await download(connector, store, [SYMBOL], ["1h"], SINCE_MS, UNTIL_MS)
 
-    # Assert: five pages for the head, one to confirm the tail, the year complete
-    assert (result.new_rows, result.pages) == (5_000, 6)
+    # Assert: six pages of 999 for the head, one to confirm the tail, the year complete
+    assert (result.new_rows, result.pages) == (5_000, 7)
     pd.testing.assert_frame_equal(store.read(SYMBOL, "1h"), sample)
 
 
@@ -241,4 +242,50 @@ def test_download_cli_reports_resumes_and_fails_on_unknown_symbol(tmp_path: Path
     assert "XRP/USDT 1h: 0 new candle(s), 0 page(s)\n  FAILED:" in third.output
     assert "BTC/USDT 1h: 0 new candle(s), 1 page(s)" in third.output
     with CandleStore(db) as store:
+        assert len(store.read(SYMBOL, "1h")) == 744
+
+
+# ------------------------------------------------------------------ issue 11 item 5
+async def test_download_never_stores_the_candle_forming_on_the_sandbox(
+    tmp_path: Path, store: CandleStore, sample: pd.DataFrame
+) -> None:
+    # Arrange: the sandbox's replay clock is in bar 2,000 of the year (its /time is the wall
+    # clock, so only the venue's own candles can tell that bar is still forming)
+    data_file = write_venue_file(tmp_path / "btc_1h.csv.gz")
+    config = SandboxConfig(port=0, data_files={SYMBOL: data_file}, start_index=2_000)
+    async with SandboxServer(config) as server:
+        settings = ConnectSettings(
+            venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False, runtime_dir=tmp_path
+        )
+        connector = connect(settings, Credentials(config.api_key, config.api_secret))
+        try:
+            # Act: no --until, as the README runs it
+            [result] = await download(connector, store, [SYMBOL], ["1h"], SINCE_MS)
+        finally:
+            await connector.close()
+
+    # Assert: bars 0..1,999 are stored exactly as the file has them; the forming one is not
+    stored = store.read(SYMBOL, "1h")
+    pd.testing.assert_frame_equal(stored, sample.iloc[:2_000].reset_index(drop=True))
+    assert result.still_open == 1
+
+
+def test_download_cli_default_store_is_its_own_file_not_the_bot_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: a fresh working folder, as a clone is
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRADEBOT_CANDLES", raising=False)
+    config = sandbox_config(write_venue_file(tmp_path / "btc_1h.csv.gz"))
+    args = ["download", "--symbols", SYMBOL, "--timeframes", "1h", "--since", "2024-12-01"]
+    runner = CliRunner(env={"XDG_RUNTIME_DIR": str(tmp_path), "COLUMNS": "200"})
+    with run_sandbox_in_thread(config) as sandbox:
+        # Act
+        result = runner.invoke(build_app(), [*args, "--url", sandbox.http_url])
+
+    # Assert: the candles are in data/candles.db; the bot's state database is untouched
+    assert result.exit_code == 0, result.output
+    assert "BTC/USDT 1h: 744 new candle(s)" in result.output
+    assert not (tmp_path / "data" / "tradebot.db").exists()
+    with CandleStore(tmp_path / "data" / "candles.db") as store:
         assert len(store.read(SYMBOL, "1h")) == 744
