@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradebot.cli import backtest, config, data, demo, download, exchange, run, sandbox, strategy
+from tradebot.cli import (
+    backtest,
+    config,
+    data,
+    demo,
+    download,
+    exchange,
+    run,
+    sandbox,
+    state,
+    strategy,
+)
 
 MODULES: list[ModuleType] = [
     demo,
@@ -16,4 +27,5 @@ MODULES: list[ModuleType] = [
     sandbox,
     exchange,
     run,
+    state,
 ]

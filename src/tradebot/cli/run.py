@@ -37,6 +37,7 @@ from tradebot.orchestrator.continuity import FLATTEN_REQUEST, DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
+from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import (
@@ -235,11 +236,12 @@ def engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngin
 
 
 async def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
-    # Called with the instance lock held. A damaged database is refused before anything is
-    # written to it.
+    # Called with the instance lock held. A damaged database, or an empty one on an account
+    # that has this bot's history, is refused before anything is written to it.
     build, symbol = engine_factory(config), config.trading.symbol
     try:
-        inspect_database(config.database.sqlalchemy_url)
+        saved = inspect_database(config.database.sqlalchemy_url)
+        await refuse_blind_start(build, connector, symbol, saved)
     except BaseException:
         await connector.close()
         raise

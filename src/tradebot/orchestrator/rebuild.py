@@ -1,0 +1,191 @@
+"""Rebuild the bot's state from the venue; refuse to start blind on an account with history.
+
+A bot whose database was lost (a zero-byte file, a new disk) but whose account it has traded
+used to write a new schema, meet a fill of an order it never saved, and stop for good. Now a
+start on an empty database first asks the venue whether this bot (its client-id prefix) has
+open orders or fills there, and refuses if so. ``rebuild_state`` (``tradebot state
+rebuild``) then reads what the venue knows into the empty database: the bot's open orders,
+its recent fills and the orders they belong to, the position they leave and the quote
+balance. It only reads from the venue; nothing is sent, placed or canceled.
+
+How far back: the venue's most recent fills (one page), from the earliest point at which
+the bot held nothing. Walking back from today's base balance through the bot's fills finds
+that point, so the rebuilt position equals the balance and the first reconciliation agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradebot.domain.errors import StateError
+from tradebot.domain.events import StateRestored
+from tradebot.domain.market import Market
+from tradebot.domain.orders import Fill, Order, OrderSide
+from tradebot.domain.portfolio import Portfolio, Trade
+from tradebot.exchange.port import ExchangeConnector
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.recovery import starting_cash_key
+from tradebot.state.inspection import Inspection
+from tradebot.state.repository import Repository
+
+EngineFactory = Callable[[Market, Portfolio], TradingEngine]
+FILL_PAGE = 1000
+"""Fills read from the venue: its most recent page (Binance serves up to 1000)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueHistory:
+    """The bot's own orders and fills on the venue (client ids with its prefix)."""
+
+    open_orders: list[Order]
+    fills: list[Fill]
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing of this bot on the account: a new database is a fresh start."""
+        return not self.open_orders and not self.fills
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What ``rebuild_state`` wrote."""
+
+    orders: int
+    open_orders: int
+    fills: int
+    trades: int
+    position_qty: Decimal
+    starting_cash: Decimal
+    quote: str
+
+
+async def bot_history(
+    build: EngineFactory, connector: ExchangeConnector, symbol: str, limit: int = FILL_PAGE
+) -> tuple[TradingEngine, VenueHistory]:
+    """A fresh engine for ``symbol`` and the bot's open orders and recent fills on the venue."""
+    market = (await connector.load_markets())[symbol]
+    engine = build(market, Portfolio.with_cash(Decimal(0)))
+    prefix = f"{engine.settings.id_prefix}-"
+    open_orders = await connector.fetch_open_orders(symbol)
+    fills = await connector.fetch_my_trades(symbol, since_ms=None, limit=limit)
+    return engine, VenueHistory(
+        open_orders=[o for o in open_orders if o.client_order_id.startswith(prefix)],
+        fills=[f for f in fills if f.client_order_id.startswith(prefix)],
+    )
+
+
+async def refuse_blind_start(
+    build: EngineFactory, connector: ExchangeConnector, symbol: str, saved: Inspection
+) -> None:
+    """Refuse to trade on an empty database when the venue shows this bot's history.
+
+    Raises:
+        StateError: the database is empty but the account has the bot's orders or fills;
+            the message names the database and the command that rebuilds it.
+    """
+    if not saved.is_empty:
+        return
+    _, history = await bot_history(build, connector, symbol)
+    if history.is_empty:
+        return
+    raise StateError(
+        f"the database {saved.location} holds no orders or fills, but the exchange account "
+        f"has this bot's history on {symbol}: {len(history.open_orders)} open orders and "
+        f"{len(history.fills)} recent fills. Starting blind would trade against positions "
+        "and orders it does not know. If the database was lost, run `tradebot state "
+        "rebuild` with the same --config/--db (it reads the venue and sends nothing), then "
+        "start again; if this is the wrong file, point --db at the bot's database"
+    )
+
+
+async def rebuild_state(
+    build: EngineFactory, connector: ExchangeConnector, repo: Repository, symbol: str
+) -> Rebuilt:
+    """Write the bot's state as the venue shows it into the empty database behind ``repo``.
+
+    Raises:
+        StateError: the database already holds orders or fills, or the venue's recent
+            fills never show the bot flat (the history is longer than one page).
+    """
+    if repo.orders(symbol) or repo.fills(symbol):
+        raise StateError(
+            "the database already holds orders or fills: rebuild writes only into an empty "
+            "one. Move this file aside (keep it) and rebuild into a new --db"
+        )
+    engine, history = await bot_history(build, connector, symbol)
+    market = engine.market
+    balances = await connector.fetch_balance()
+    held = balances[market.base].total if market.base in balances else Decimal(0)
+    fills = _since_flat(history.fills, held, engine.positions.dust_qty(symbol), market.base)
+    orders = {o.client_order_id: o for o in history.open_orders}
+    for cid in dict.fromkeys(f.client_order_id for f in fills):
+        if cid not in orders:
+            orders[cid] = await connector.fetch_order(cid, symbol)
+    # through the engine's door, as a restart replays saved state
+    engine.handle(StateRestored(symbol, tuple(history.open_orders), tuple(fills)))
+    trades = list(engine.trades)
+    quote = balances[market.quote].total if market.quote in balances else Decimal(0)
+    start = quote - engine.portfolio.cash  # what the ledger started from, fills replayed
+    _write(repo, engine, list(orders.values()), fills, trades, start)
+    position = engine.positions.position(symbol)
+    return Rebuilt(
+        orders=len(orders),
+        open_orders=len(history.open_orders),
+        fills=len(fills),
+        trades=len(trades),
+        position_qty=position.qty if position else Decimal(0),
+        starting_cash=start,
+        quote=market.quote,
+    )
+
+
+def _since_flat(fills: list[Fill], held: Decimal, dust: Decimal, base: str) -> list[Fill]:
+    # Walk back from today's holding through the bot's fills; keep them from the earliest
+    # point at which it held nothing (within dust), so the replay never sells what it lacks.
+    ordered = sorted(fills, key=lambda f: f.ts_ms)
+    qty, start = held, None
+    if qty <= dust:
+        start = len(ordered)
+    for i in range(len(ordered) - 1, -1, -1):
+        qty -= _signed_qty(ordered[i], base)
+        if abs(qty) <= dust:
+            start = i
+    if start is None:
+        raise StateError(
+            f"the venue's last {FILL_PAGE} fills never show the bot without a position "
+            f"({held} {base} held now): rebuild cannot tell where its position began. "
+            "Restore the database from a backup instead"
+        )
+    return ordered[start:]
+
+
+def _signed_qty(fill: Fill, base: str) -> Decimal:
+    if fill.side is OrderSide.SELL:
+        return -fill.qty
+    return fill.qty - (fill.fee if fill.fee_asset == base else Decimal(0))
+
+
+def _write(
+    repo: Repository,
+    engine: TradingEngine,
+    orders: list[Order],
+    fills: list[Fill],
+    trades: list[Trade],
+    start: Decimal,
+) -> None:
+    symbol = engine.symbol
+    with repo.transaction() as tx:  # all of it or nothing
+        for order in sorted(orders, key=lambda o: o.created_ts_ms):
+            tx.record_order_intent(order, None)
+        for fill in fills:
+            tx.record_fill(fill)
+        for trade in trades:
+            tx.record_trade(trade)
+        position = engine.positions.position(symbol)
+        guard = engine.positions.protection_of(symbol)
+        if position is not None:
+            stop, target = (guard.stop_price, guard.take_profit_price) if guard else (None, None)
+            tx.save_position(position, stop, target)
+        tx.set_control(starting_cash_key(engine.market.quote), str(start))
