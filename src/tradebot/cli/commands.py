@@ -13,6 +13,7 @@ from tradebot.cli import (
     exchange,
     run,
     sandbox,
+    scaffold,
     state,
     strategy,
 )
@@ -21,6 +22,7 @@ MODULES: list[ModuleType] = [
     demo,
     backtest,
     strategy,
+    scaffold,
     config,
     data,
     download,
