@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from processes import NO_KEYS
 from tradebot.cli import build_app
+from tradebot.domain.orders import ClientOrderId, Order, OrderSide, OrderType
 from tradebot.state import Repository, create_database
 
 
@@ -104,3 +106,46 @@ def test_run_on_an_unusable_database_path_names_it_and_leaves_it_untouched(
     assert str(db) in text
     if before is not None:
         assert db.read_bytes() == before, "the file was written to"
+
+
+def test_status_on_a_file_that_is_not_a_database_names_it_and_leaves_it_untouched(
+    tmp_path: Path,
+) -> None:
+    # Arrange
+    db = text_file(tmp_path)
+    before = db.read_bytes()
+    # Act
+    code, output, crashed = invoke("status", "--db", str(db))
+    # Assert
+    assert crashed is None, f"raw traceback: {crashed!r}"
+    assert code == 2
+    assert "not a SQLite database" in " ".join(output.split())
+    assert db.read_bytes() == before
+
+
+def test_state_rebuild_refuses_a_database_that_holds_orders(tmp_path: Path) -> None:
+    # Arrange: a database with one saved order; a sandbox that is never reached
+    db = tmp_path / "bot.db"
+    order = Order(ClientOrderId("tb-BTCUSDT-1-en"), "BTC/USDT", OrderSide.BUY, OrderType.MARKET,
+                  Decimal("0.1"))  # fmt: skip
+    Repository(create_database(db)).record_order_intent(order)
+    config = tmp_path / "config.yaml"
+    config.write_text("exchange:\n  sandbox:\n    embedded: false\n    port: 9\n", "utf-8")
+    # Act
+    code, output, crashed = invoke("state", "rebuild", "-c", str(config), "--db", str(db))
+    # Assert
+    assert crashed is None, f"raw traceback: {crashed!r}"
+    assert code == 2
+    assert "already holds 1 orders and 0 fills" in " ".join(output.split())
+    assert [o.client_order_id for o in Repository(create_database(db)).orders()] == [
+        order.client_order_id
+    ]
+
+
+def test_state_rebuild_refuses_the_embedded_sandbox(tmp_path: Path) -> None:
+    # Act
+    code, output, _ = invoke("state", "rebuild", "--db", str(tmp_path / "bot.db"))
+    # Assert
+    assert code == 2
+    assert "embedded" in output
+    assert not (tmp_path / "bot.db").exists()
