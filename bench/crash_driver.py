@@ -103,7 +103,7 @@ async def drive(args: argparse.Namespace) -> int:
             halted=bot.repo.kill_switch() is KillSwitchLevel.HALTED,
             cash=str(engine.portfolio.cash),
             qty=str(position.qty if position else 0),
-            open_orders=sorted(o.client_order_id for o in engine.router.open_orders()),
+            open_orders=sorted(o.client_order_id for o in engine.view.open_orders()),
         )
         if (await asyncio.to_thread(sys.stdin.readline)).strip() != "go":
             return 0

@@ -108,7 +108,7 @@ async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_ne
                 break
         assert blocker, "an entry filled within 300 bars"
         # Assert (while locked): the stop went out, new entries are stopped
-        protection = bot.engine.positions.protection_of("BTC/USDT")
+        protection = bot.engine.view.protection_of("BTC/USDT")
         assert protection is not None
         assert protection.stop_order_id is not None
         open_ids = {

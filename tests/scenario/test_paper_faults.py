@@ -64,7 +64,7 @@ async def test_paper_flash_crash_triggers_the_protective_stop(tmp_path: Path) ->
     async with trading(tmp_path, FaultConfig()) as (server, bot, _):
         await bot.start()
         for _ in range(300):
-            protection = bot.engine.positions.protection_of("BTC/USDT")
+            protection = bot.engine.view.protection_of("BTC/USDT")
             if protection is not None and protection.stop_order_id is not None:
                 break
             await replay(server, bot, 1)
@@ -79,7 +79,7 @@ async def test_paper_flash_crash_triggers_the_protective_stop(tmp_path: Path) ->
         assert trade.exit_reason == "stop_loss"
         assert trade.exit_price <= protection.stop_price
         assert trade.exit_price > protection.stop_price * Decimal("0.99")
-        assert bot.engine.positions.is_flat("BTC/USDT")
+        assert bot.engine.view.is_flat("BTC/USDT")
         saved = bot.repo.trades()
         assert saved[-1].exit_reason == "stop_loss"
 

@@ -18,7 +18,7 @@ SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
 
 async def _hold_a_position(session: PaperSession) -> None:
     for _ in range(300):
-        if not session.bot.engine.positions.is_flat("BTC/USDT"):
+        if not session.bot.engine.view.is_flat("BTC/USDT"):
             return
         await session.replay(1)
     raise AssertionError("no position within 300 bars")
@@ -51,7 +51,7 @@ async def test_stop_flatten_running_paper_bot_sells_at_market_and_stays_halted(
         await session.replay(1)
         await session.replay(30)
         # Assert
-        assert bot.engine.positions.is_flat("BTC/USDT")
+        assert bot.engine.view.is_flat("BTC/USDT")
         assert bot.engine.trades[-1].exit_reason == "flatten"
         assert bot.repo.trades()[-1].exit_reason == "flatten"
         assert bot.repo.open_orders() == []

@@ -143,25 +143,30 @@ class Backtester:
         ex, symbol = self.exchange, self.symbol
         ts, o, h, lo, c = self._ohlc
         self._bar = j
-        for event in self.events_at.get(j, ()):
-            self._handle(event)
+        if self.events_at:
+            for event in self.events_at.get(j, ()):
+                self._handle(event)
         for event in ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]):
             self._handle(event)
         for event in ex.trade_bar(symbol):
             self._handle(event)
-        step = self._handle(BarClosed(symbol, ts[j], j))
+        closed = BarClosed(symbol, ts[j], j)
+        step = self.engine.handle(closed)  # the hot path: ``_handle`` inlined
+        if step.commands:
+            self._execute(step.commands)
+        if self.observer is not None:
+            self.observer(j, closed, step)
         decision = step.decision
         if decision is not None and (
             decision.signal.action is not SignalAction.HOLD or decision.action != "hold"
         ):
             self._tape.decisions.append(decision)
-        positions = self.engine.positions
-        pos = positions.position(symbol)
+        held, exposed = self.engine.view.holding(symbol)
         tape = self._tape
         tape.index.append(j)
         tape.cash.append(float(self.engine.portfolio.cash))
-        tape.qty.append(float(pos.qty) if pos else 0.0)
-        tape.exposed.append(not positions.is_flat(symbol))
+        tape.qty.append(float(held))
+        tape.exposed.append(exposed)
 
     def _handle(self, event: Event) -> Step:
         """Hand one event to the engine, carry out its commands, tell the observer."""
@@ -202,16 +207,11 @@ class Backtester:
         except OrderNotFound:
             return  # already filled or canceled: the venue's word stands
         # The venue's word on every order of the engine it closed (an OCO list goes whole).
-        for order in self.engine.router.open_orders(cmd.symbol):
-            if order.status is OrderStatus.SUBMITTING:
-                continue  # decided in the same step, not sent yet
-            venue = ex.order(order.client_order_id)
-            if not venue.is_open:
-                self._handle(
-                    OrderUpdated(
-                        order.client_order_id, order.symbol, venue.status, ex.now_ms, cmd.reason
-                    )
-                )
+        # Orders decided in the same step and not sent yet are unknown to the venue.
+        for cid in self.engine.view.open_order_ids(cmd.symbol):
+            venue = ex.known_order(cid)
+            if venue is not None and not venue.is_open:
+                self._handle(OrderUpdated(cid, venue.symbol, venue.status, ex.now_ms, cmd.reason))
 
     # ----------------------------------------------------------------- results
     def _result(self, bars: Bars) -> BacktestResult:

@@ -113,6 +113,10 @@ class SimulatedExchange:
         except KeyError:
             raise OrderNotFound(f"order {client_order_id} does not exist") from None
 
+    def known_order(self, client_order_id: ClientOrderId) -> Order | None:
+        """The order with that id, or None when none was submitted."""
+        return self._orders.get(client_order_id)
+
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Orders still working."""
         return [o for o in self._orders.values() if o.is_open and symbol in (None, o.symbol)]

@@ -104,7 +104,7 @@ class OrderRouter:
         self._orders: dict[ClientOrderId, Order] = {}
         self._open: dict[ClientOrderId, Order] = {}
         self._used: set[str] = set()
-        self._changed: list[Order] = []
+        self._changed: dict[ClientOrderId, Order] = {}
 
     def __iter__(self) -> Iterator[Order]:
         return iter(self._orders.values())
@@ -147,7 +147,7 @@ class OrderRouter:
         )
         self._orders[cid].transition(OrderStatus.SUBMITTING, bar_ts_ms)
         self._open[cid] = self._orders[cid]
-        self._changed.append(self._orders[cid])
+        self._changed[cid] = self._orders[cid]
         return PlaceOrder(
             client_order_id=cid,
             symbol=intent.symbol,
@@ -175,9 +175,9 @@ class OrderRouter:
         """The orders changed since the last call, each once, in the order they changed."""
         if not self._changed:
             return ()
-        by_id = {o.client_order_id: o for o in self._changed}
-        self._changed.clear()
-        return tuple(by_id.values())
+        changed = tuple(self._changed.values())
+        self._changed = {}
+        return changed
 
     def on_fill(self, fill: Fill) -> Order | None:
         """Apply a fill to its order; None for an order not ours or a fill already booked."""
@@ -191,7 +191,7 @@ class OrderRouter:
         order.apply_fill(fill)
         if not order.is_open:
             self._open.pop(order.client_order_id, None)
-        self._changed.append(order)
+        self._changed[order.client_order_id] = order
         return order
 
     def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> bool:
@@ -212,7 +212,7 @@ class OrderRouter:
         order.transition(status, ts_ms)
         if status.is_terminal:
             self._open.pop(client_order_id, None)
-        self._changed.append(order)
+        self._changed[order.client_order_id] = order
         return True
 
     def forget_closed(self) -> None:

@@ -43,6 +43,7 @@ from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
+from tradebot.orchestrator.view import EngineView
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
@@ -74,15 +75,17 @@ class TradingEngine:
         self.sizer = sizer
         self.stops = stops
         self.risk = risk
-        self.router = OrderRouter(settings.id_prefix)
-        self.positions = PositionManager(portfolio, {market.symbol: market})
+        self._router = OrderRouter(settings.id_prefix)
+        self._positions = PositionManager(portfolio, {market.symbol: market})
         self._kill_switch = KillSwitch.ACTIVE
         self.bar_ms = timeframe_to_ms(settings.timeframe)
         self.day_start_equity = portfolio.cash
         self._day = -1
         self._last_close_state = (portfolio.cash, ZERO)
         self._entry_atr: dict[ClientOrderId, float | None] = {}
-        self.protector = Protector(self.symbol, market, self.router, self.positions, self.stops)
+        self._protector = Protector(self.symbol, market, self._router, self._positions, self.stops)
+        self.view = EngineView(self._router, self._positions)
+        """What shells may read: copies of orders, positions and protection."""
         self._bars = Bars(np.zeros(0, dtype=np.int64), {})
         self._handlers: dict[type, Callable[[Any], Step]] = {
             BarClosed: self._on_bar_closed,
@@ -120,17 +123,17 @@ class TradingEngine:
     @property
     def portfolio(self) -> Portfolio:
         """The account as the engine books it."""
-        return self.positions.portfolio
+        return self._positions.portfolio
 
     @property
     def trades(self) -> list[Trade]:
         """Closed round trips so far."""
-        return self.positions.trades
+        return self._positions.trades
 
     @property
     def needs_every_bar(self) -> bool:
         """True when the engine must see every bar (a trailing stop or a limit entry)."""
-        if self.stops.is_trailing and not self.positions.is_flat(self.symbol):
+        if self.stops.is_trailing and not self._positions.is_flat(self.symbol):
             return True
         return self._open_entry() is not None
 
@@ -144,8 +147,12 @@ class TradingEngine:
         """The kill switch in force (set only through ``KillSwitchSet``)."""
         return self._kill_switch
 
+    def _held(self) -> Decimal:
+        pos = self._positions.position(self.symbol)
+        return pos.qty if pos else ZERO
+
     def _step(self, commands: list[Command], decision: Decision | None = None) -> Step:
-        orders = self.router.drain_changed()
+        orders = self._router.drain_changed()
         if not commands and decision is None and not orders:
             return NOTHING
         return Step(tuple(commands), decision, orders)
@@ -155,15 +162,23 @@ class TradingEngine:
         bars, i = self._bars, event.index
         ts = int(bars.ts_ms[i])
         self._roll_day(bars, i)
-        flat = self.positions.is_flat(self.symbol)
+        flat = self._positions.is_flat(self.symbol)
         signal = self._signal(bars, i, flat)
         outcome: Outcome
-        if signal.action is SignalAction.HOLD and flat and not self.router.has_open_orders:
-            outcome = ([], "hold", None)  # the common case, kept cheap
+        if signal.action is SignalAction.HOLD and flat and not self._router.has_open_orders:
+            # The common case, kept cheap: nothing changed, nothing to send.
+            if not self.settings.record_holds:
+                self._last_close_state = (self.portfolio.cash, self._held())
+                return NOTHING
+            outcome = ([], "hold", None)
         else:
             close = decimal_from_float(bars["close"][i])
             protect = (
-                self._protect_unguarded(bars, i, close) if not flat else (self.protector.orphans())
+                self._protect_unguarded(bars, i, close)
+                if not flat
+                else self._protector.orphans()
+                if self._router.has_open_orders
+                else []
             )
             outcome = (
                 self._act(signal, bars, i, close, flat)
@@ -172,7 +187,7 @@ class TradingEngine:
             )
         commands, action, verdict = outcome
         cash = self.portfolio.cash
-        pos = self.positions.position(self.symbol)
+        pos = self._positions.position(self.symbol)
         qty = pos.qty if pos else ZERO
         self._last_close_state = (cash, qty)
         if action == "hold" and not self.settings.record_holds:
@@ -195,14 +210,14 @@ class TradingEngine:
     def _on_fill(self, event: OrderFilled) -> Step:
         """Book a fill (once, by its trade id); protect a finished entry; tidy up an exit."""
         fill = event.fill
-        order = self.router.on_fill(fill)
+        order = self._router.on_fill(fill)
         if order is None:
             return NOTHING  # not ours (reconciliation reports it), or booked before
-        protection = self.positions.protection_of(fill.symbol)
+        protection = self._positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
         if (
             protection
-            and self.protector.shares_oco(fill.symbol)
+            and self._protector.shares_oco(fill.symbol)
             and fill.client_order_id
             in (
                 protection.stop_order_id,
@@ -211,10 +226,10 @@ class TradingEngine:
         ):
             legs = (protection.stop_order_id, protection.take_profit_order_id)
             done = frozenset(leg for leg in legs if leg is not None)
-        trade = self.positions.on_fill(fill)
+        trade = self._positions.on_fill(fill)
         commands: list[Command] = []
         if trade is not None:
-            commands = self.protector.cancel(fill.symbol, "position closed", done)
+            commands = self._protector.cancel(fill.symbol, "position closed", done)
         elif role_of(order.client_order_id) is OrderRole.ENTRY and (
             order.status is OrderStatus.FILLED
         ):
@@ -222,28 +237,28 @@ class TradingEngine:
         return Step(
             tuple(commands),
             None,
-            self.router.drain_changed(),
+            self._router.drain_changed(),
             (fill,),
             () if trade is None else (trade,),
         )
 
     def _on_order_update(self, event: OrderUpdated) -> Step:
         """Follow a status the venue reported; protect what a canceled entry did fill."""
-        if not self.router.on_status(event.client_order_id, event.status, event.ts_ms):
-            return self._step([])
-        order = self.router.get(event.client_order_id)
+        if not self._router.on_status(event.client_order_id, event.status, event.ts_ms):
+            return NOTHING
+        order = self._router.get(event.client_order_id)
         if event.exchange_order_id and order is not None:
             order.exchange_order_id = event.exchange_order_id
         if order is None or not event.status.is_terminal:
-            return self._step([])
+            return Step(orders=self._router.drain_changed())  # acknowledged
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
             return self._step(self._protect(order))
-        protection = self.positions.protection_of(order.symbol)
+        protection = self._positions.protection_of(order.symbol)
         if protection is None:
             return self._step([])
         if event.status is OrderStatus.REJECTED:
             return self._step(
-                self.protector.on_refused(order.client_order_id, event.reason, event.ts_ms)
+                self._protector.on_refused(order.client_order_id, event.reason, event.ts_ms)
             )
         if order.client_order_id == protection.stop_order_id:
             protection.stop_order_id = None
@@ -260,20 +275,20 @@ class TradingEngine:
         every risk check."""
         commands: list[Command] = [
             CancelOrder(o.client_order_id, o.symbol, "flatten")
-            for o in self.router.open_orders(event.symbol)
+            for o in self._router.open_orders(event.symbol)
         ]
-        qty = self.positions.sellable_qty(event.symbol)
-        if qty > 0 and not self.positions.is_flat(event.symbol):
+        qty = self._positions.sellable_qty(event.symbol)
+        if qty > 0 and not self._positions.is_flat(event.symbol):
             intent = OrderIntent(
                 event.symbol, OrderSide.SELL, OrderType.MARKET, qty, OrderRole.FLATTEN,
                 reason=event.reason,
             )  # fmt: skip
-            commands.append(self.router.place(intent, event.ts_ms))
+            commands.append(self._router.place(intent, event.ts_ms))
         return self._step(commands)
 
     def _on_position_reconciled(self, event: PositionReconciled) -> Step:
         """The venue wins: book the difference as a ledger adjustment (the identity holds)."""
-        self.positions.reconcile(event.symbol, event.qty, event.price)
+        self._positions.reconcile(event.symbol, event.qty, event.price)
         return NOTHING
 
     def _on_cash_reconciled(self, event: CashReconciled) -> Step:
@@ -287,17 +302,17 @@ class TradingEngine:
         """Replay saved state: book every saved fill, adopt the working orders, and guard
         the position with the stop and target found working."""
         for fill in sorted(event.fills, key=lambda f: f.ts_ms):
-            self.positions.on_fill(fill)
-        self.router.remember(event.closed_order_ids)
+            self._positions.on_fill(fill)
+        self._router.remember(event.closed_order_ids)
         for order in event.open_orders:
-            self.router.adopt(order)
-        self.protector.restore(event.symbol)
-        self.router.drain_changed()
+            self._router.adopt(order)
+        self._protector.restore(event.symbol)
+        self._router.drain_changed()
         return NOTHING
 
     def skipped_decision(self, ts_ms: int, reason: str) -> Decision:
         """The record of a bar that was not decided (too old to trade on), and why."""
-        pos = self.positions.position(self.symbol)
+        pos = self._positions.position(self.symbol)
         return Decision(
             ts_ms=ts_ms,
             symbol=self.symbol,
@@ -319,7 +334,7 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- decisions
     def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
-        position = None if flat else self.positions.position(self.symbol)
+        position = None if flat else self._positions.position(self.symbol)
         try:
             return self.strategy.generate_signals(bars, i, position)
         except Exception as exc:  # the strategy barrier
@@ -368,7 +383,7 @@ class TradingEngine:
         if not verdict.approved:
             return [], "rejected", verdict
         order_type = OrderType.LIMIT if self.settings.use_limit_entries else OrderType.MARKET
-        cmd = self.router.place(
+        cmd = self._router.place(
             OrderIntent(
                 self.symbol,
                 OrderSide.BUY,
@@ -389,10 +404,10 @@ class TradingEngine:
         )
         if not verdict.approved:
             return [], "rejected", verdict
-        commands: list[Command] = list(self.protector.cancel(self.symbol, "exit signal"))
-        qty = self.positions.sellable_qty(self.symbol)
+        commands: list[Command] = list(self._protector.cancel(self.symbol, "exit signal"))
+        qty = self._positions.sellable_qty(self.symbol)
         commands.append(
-            self.router.place(
+            self._router.place(
                 OrderIntent(
                     self.symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=reason
                 ),
@@ -402,7 +417,7 @@ class TradingEngine:
         return commands, f"sell {qty}", verdict
 
     def _trail(self, bars: Bars, i: int, close: Decimal) -> Outcome:
-        protection = self.positions.protection_of(self.symbol)
+        protection = self._positions.protection_of(self.symbol)
         if protection is None or protection.stop_price is None:
             return [], "hold", None
         atr_value = float(bars[ATR_COLUMN][i])
@@ -411,9 +426,9 @@ class TradingEngine:
         )
         if new_stop is None:
             return [], "hold", None
-        commands = self.protector.cancel(self.symbol, "trailing stop moved")
+        commands = self._protector.cancel(self.symbol, "trailing stop moved")
         commands.extend(
-            self.protector.place(
+            self._protector.place(
                 int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
             )
         )
@@ -434,7 +449,7 @@ class TradingEngine:
         )
         if not verdict.approved:
             return [cancel], "cancel entry", verdict
-        cmd = self.router.place(
+        cmd = self._router.place(
             OrderIntent(
                 self.symbol,
                 OrderSide.BUY,
@@ -455,22 +470,22 @@ class TradingEngine:
         atr_value = self._entry_atr.pop(entry.client_order_id, None)
         stop = self.stops.calculate_stop(entry_price, atr_value)
         target = self.stops.take_profit(entry_price, stop)
-        return self.protector.place(
+        return self._protector.place(
             entry.updated_ts_ms, stop.price if stop else None, target, atr_value
         )
 
     def _protect_unguarded(self, bars: Bars, i: int, close: Decimal) -> list[Command]:
         """A position with nothing guarding it (after a restart, or a stop the venue
         refused) gets its stop now, or is sold if the price already passed the stop."""
-        if not self.protector.needs_protection():
+        if not self._protector.needs_protection():
             return []
         atr_value = float(bars[ATR_COLUMN][i])
         atr_or_none = atr_value if atr_value == atr_value else None
-        return self.protector.protect_position(int(bars.ts_ms[i]), atr_or_none, close)
+        return self._protector.protect_position(int(bars.ts_ms[i]), atr_or_none, close)
 
     # ----------------------------------------------------------------- state
     def _open_entry(self) -> Order | None:
-        for order in self.router.open_orders(self.symbol):
+        for order in self._router.open_orders(self.symbol):
             if role_of(order.client_order_id) is OrderRole.ENTRY:
                 return order
         return None
@@ -489,17 +504,17 @@ class TradingEngine:
         )
 
     def _risk_state(self, close: Decimal) -> RiskState:
-        pos = self.positions.position(self.symbol)
+        pos = self._positions.position(self.symbol)
         position_notional = (
-            pos.qty * close if pos and not self.positions.is_flat(self.symbol) else ZERO
+            pos.qty * close if pos and not self._positions.is_flat(self.symbol) else ZERO
         )
         return RiskState(
             equity=self._equity(close),
             exposure=position_notional,
             position_notional=position_notional,
-            open_positions=self.positions.open_positions(),
+            open_positions=self._positions.open_positions(),
             day_start_equity=self.day_start_equity,
-            kill_switch=self.kill_switch,
+            kill_switch=self._kill_switch,
         )
 
     @property

@@ -271,7 +271,7 @@ class TradingBot:
         # What a fill or a closed order calls for (the stop of an entry whose fill is learnt
         # only here, after a lost answer) is sent now, not dropped.
         await self._execute(self._apply(fill_events(fills)))
-        mine = engine.router.open_orders(self.settings.symbol)
+        mine = engine.view.open_orders(self.settings.symbol)
         if not mine:
             return
         venue_open = {
@@ -394,13 +394,13 @@ class TradingBot:
         return self._apply(report_events(venue))
 
     def _ts_of(self, client_order_id: ClientOrderId) -> int:
-        order = self.engine.router.get(client_order_id)
+        order = self.engine.view.order(client_order_id)
         return order.updated_ts_ms if order is not None else 0
 
     # ----------------------------------------------------------------- helpers
     def _position_of(self, symbol: str) -> tuple[Position | None, Protection | None]:
-        positions = self.engine.positions
-        return positions.position(symbol), positions.protection_of(symbol)
+        view = self.engine.view
+        return view.position(symbol), view.protection_of(symbol)
 
     async def _closed_candles(self) -> list[Candle]:
         """Candles that have closed: never the last one a venue returns, which is the bar

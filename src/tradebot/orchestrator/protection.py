@@ -45,10 +45,10 @@ class Protector:
     def needs_protection(self) -> bool:
         """True for a position with nothing working for it and no protection computed yet
         (after a restart, or after the venue refused its stop for a passing reason)."""
-        if self.positions.is_flat(self.symbol) or self.router.open_orders(self.symbol):
-            return False
         protection = self.positions.protection_of(self.symbol)
-        return protection is None or not protection.checked
+        if protection is not None and protection.checked:
+            return False  # the common case, kept cheap
+        return not self.positions.is_flat(self.symbol) and not self.router.open_orders(self.symbol)
 
     def restore(self, symbol: str) -> None:
         """Remember the stop and target found working (after a restart)."""

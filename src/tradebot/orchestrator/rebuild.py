@@ -118,7 +118,7 @@ async def rebuild_state(
     market = engine.market
     balances = await connector.fetch_balance()
     held = balances[market.base].total if market.base in balances else Decimal(0)
-    fills = _since_flat(history.fills, held, engine.positions.dust_qty(symbol), market.base)
+    fills = _since_flat(history.fills, held, engine.view.dust_qty(symbol), market.base)
     orders = {o.client_order_id: o for o in history.open_orders}
     for cid in dict.fromkeys(f.client_order_id for f in fills):
         if cid not in orders:
@@ -129,7 +129,7 @@ async def rebuild_state(
     quote = balances[market.quote].total if market.quote in balances else Decimal(0)
     start = quote - engine.portfolio.cash  # what the ledger started from, fills replayed
     _write(repo, engine, list(orders.values()), fills, trades, start)
-    position = engine.positions.position(symbol)
+    position = engine.view.position(symbol)
     return Rebuilt(
         orders=len(orders),
         open_orders=len(history.open_orders),
@@ -183,8 +183,8 @@ def _write(
             tx.record_fill(fill)
         for trade in trades:
             tx.record_trade(trade)
-        position = engine.positions.position(symbol)
-        guard = engine.positions.protection_of(symbol)
+        position = engine.view.position(symbol)
+        guard = engine.view.protection_of(symbol)
         if position is not None:
             stop, target = (guard.stop_price, guard.take_profit_price) if guard else (None, None)
             tx.save_position(position, stop, target)

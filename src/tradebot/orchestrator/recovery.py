@@ -113,7 +113,7 @@ def _follow_venue(
 ) -> list[Command]:
     """Hand the venue's word to the engine as events; save each step; collect commands."""
     writer = StepWriter(
-        repo, lambda s: (engine.positions.position(s), engine.positions.protection_of(s)), symbol
+        repo, lambda s: (engine.view.position(s), engine.view.protection_of(s)), symbol
     )
     unknown = [_as_sent(o) for o in result.orders_to_record]
     for order in unknown:
@@ -138,7 +138,7 @@ def _follow_venue(
         with repo.transaction() as tx:
             writer.write(tx, step)
         commands.extend(step.commands)
-    position = engine.positions.position(symbol)
+    position = engine.view.position(symbol)
     if venue_qty is not None and position is not None:
         with repo.transaction() as tx:
             tx.save_position(position)

@@ -70,7 +70,7 @@ def test_on_fill_entry_filled_places_stop_below_fill_price() -> None:
 
     (stop,) = exchange.open_orders()
     assert (stop.type, stop.side, stop.stop_price) == (OrderType.STOP_LOSS, OrderSide.SELL, D(95))
-    assert stop.qty == engine.positions.sellable_qty("BTC/USDT")
+    assert stop.qty == engine.view.sellable_qty("BTC/USDT")
 
 
 def test_on_bar_closed_kill_switch_halted_refuses_entry_with_reason() -> None:
@@ -113,7 +113,7 @@ def test_on_bar_closed_daily_loss_reached_refuses_entries_until_next_day() -> No
     assert refused[0].verdict is not None
     assert refused[0].verdict.reasons == ("daily PnL -100.00; loss limit 50 reached",)
     assert [t.entry_ts_ms for t in result.trades] == [int(result.ts_ms[2])]
-    assert engine.positions.is_flat("BTC/USDT") is False  # bar 30 is a new UTC day: bought
+    assert engine.view.is_flat("BTC/USDT") is False  # bar 30 is a new UTC day: bought
 
 
 def test_on_bar_closed_entry_above_position_limit_is_refused_with_reason() -> None:
@@ -206,7 +206,7 @@ def test_on_fill_take_profit_hit_cancels_stop_and_books_take_profit() -> None:
     (trade,) = result.trades
     assert (trade.exit_reason, trade.exit_price) == ("take_profit", D(104))
     assert exchange.open_orders() == []
-    assert engine.router.open_orders() == []
+    assert engine.view.open_orders() == []
 
 
 OCO_STOPS = StopParams(
@@ -224,7 +224,7 @@ def test_on_bar_closed_second_exit_signal_with_stop_and_target_sells() -> None:
 
     assert [t.exit_reason for t in result.trades] == ["signal", "signal"]
     assert result.rejected_orders == 0
-    assert engine.router.open_orders() == []
+    assert engine.view.open_orders() == []
 
 
 def test_on_bar_closed_trailing_stop_with_target_keeps_trailing() -> None:

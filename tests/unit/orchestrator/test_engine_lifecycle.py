@@ -49,12 +49,12 @@ def test_stop_filled_as_its_partner_expires_is_booked_not_canceled() -> None:
     # Arrange: a position guarded by a stop and a take-profit as one OCO list
     engine, exchange = make_engine(ScriptedStrategy([1]), stops=OCO)
     drive(engine, exchange, candles_from_rows(FLAT))
-    protection = engine.positions.protection_of("BTC/USDT")
+    protection = engine.view.protection_of("BTC/USDT")
     assert protection is not None
     stop_id, tp_id = protection.stop_order_id, protection.take_profit_order_id
     assert stop_id is not None
     assert tp_id is not None
-    stop = engine.router.get(stop_id)
+    stop = engine.view.order(stop_id)
     assert stop is not None
     assert stop.stop_price is not None
     # Act: one sync learns of the take-profit's expiry before the stop's fill (the race)
@@ -64,18 +64,18 @@ def test_stop_filled_as_its_partner_expires_is_booked_not_canceled() -> None:
     assert len(step.fills) == 1
     (trade,) = step.trades
     assert trade.exit_reason == "stop_loss"
-    assert engine.router.get(stop_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
-    assert engine.positions.is_flat("BTC/USDT")
-    assert engine.router.open_orders() == []
+    assert engine.view.order(stop_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert engine.view.is_flat("BTC/USDT")
+    assert engine.view.open_orders() == []
 
 
 def test_the_same_fill_reported_twice_is_booked_once() -> None:
     engine, exchange = make_engine(ScriptedStrategy([1]), stops=OCO)
     drive(engine, exchange, candles_from_rows(FLAT))
-    protection = engine.positions.protection_of("BTC/USDT")
+    protection = engine.view.protection_of("BTC/USDT")
     assert protection is not None
     assert protection.stop_order_id is not None
-    stop = engine.router.get(protection.stop_order_id)
+    stop = engine.view.order(protection.stop_order_id)
     assert stop is not None
     assert stop.stop_price is not None
     fill = sell_fill(stop.client_order_id, stop.qty, stop.stop_price, 9)
@@ -130,7 +130,7 @@ def test_a_reconciled_position_keeps_the_ledger_identity() -> None:
     # Act
     engine.handle(PositionReconciled("BTC/USDT", D("9.9"), 5, "venue holds less"))
     # Assert
-    position = engine.positions.position("BTC/USDT")
+    position = engine.view.position("BTC/USDT")
     assert position is not None
     assert position.qty == D("9.9")
     for mark in (D(100), D(90), D(123.45)):
