@@ -11,6 +11,8 @@ Defaults must not change results silently, so this is where the config meets the
   dropping "misaligned" rows of a 5m file would backtest one 5-minute candle per hour as 1h.
 * Without ``backtest.start``/``end`` the whole file is used; a window that leaves out part of
   the file is reported, as are windows too short for the warm-up or for meaningful metrics.
+* ``backtest.trade_from``/``warmup_bars`` say where trading starts (``trading_start``): the
+  bars before it only warm the indicators up, as the history a live bot fetches at start.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class BacktestData:
     source: str
     config: Config
     notes: tuple[str, ...] = ()
+    start_index: int = 0
+    """The first bar traded; the bars before it only warm the indicators up."""
 
 
 def bundled_sample(symbol: str, timeframe: str) -> Traversable:
@@ -136,10 +140,57 @@ def load_backtest_data(
             f"resampled {file_tf} candles to {target_tf} (bins labelled by their start; "
             "incomplete first and last bins dropped)"
         )
+    frame, start_index, start_notes = trading_start(frame, config)
+    notes.extend(start_notes)
     updates = {"trading.symbol": symbol, "trading.timeframe": target_tf}
     if (symbol, target_tf) != (config.trading.symbol, config.trading.timeframe):
         config = with_overrides(config, updates, f"the data file {found.name}")
-    return BacktestData(frame, str(source), config, tuple(notes))
+    return BacktestData(frame, str(source), config, tuple(notes), start_index)
+
+
+def trading_start(frame: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, int, list[str]]:
+    """Where trading starts in ``frame``, the frame cut to the warm-up asked for, and notes.
+
+    ``backtest.trade_from`` alone: trading starts at the first bar at or after it and every
+    earlier bar of the frame warms up, so the indicators there equal a run over the whole
+    frame's. ``warmup_bars`` alone: the first that many bars warm up. Both: trading starts at
+    ``trade_from`` after at most ``warmup_bars`` bars of warm-up (the frame is cut before
+    them), as a live bot that fetched that much history at start.
+
+    Raises:
+        ConfigError: no bar is at or after ``trade_from``, or the frame holds no bar after
+            the warm-up.
+    """
+    bt = config.backtest
+    ts = frame["ts_ms"].to_numpy(np.int64)
+    if bt.trade_from_ts_ms is None and bt.warmup_bars is None:
+        return frame, 0, []
+    span = _span(frame)
+    if bt.trade_from_ts_ms is None:
+        start = bt.warmup_bars or 0
+        if start >= len(frame):
+            raise ConfigError(
+                f"--warmup-bars {start} leaves no bar to trade: the data has {len(frame):,} "
+                f"bars ({span}); use fewer warm-up bars or more data"
+            )
+    else:
+        start = int(np.searchsorted(ts, bt.trade_from_ts_ms))
+        if start >= len(frame):
+            raise ConfigError(
+                f"no bar at or after trade_from={fmt_ts(bt.trade_from_ts_ms)}: the data spans "
+                f"{span}; pick an earlier --trade-from"
+            )
+        if bt.warmup_bars is not None and start > bt.warmup_bars:
+            frame = frame.iloc[start - bt.warmup_bars :].reset_index(drop=True)
+            start = bt.warmup_bars
+    first_ms = int(frame["ts_ms"].to_numpy(np.int64)[start])
+    notes = [
+        f"trading from {fmt_ts(first_ms)} (bar {start:,} of the data); the {start:,} bars "
+        "before it only warm the indicators up"
+    ]
+    if bt.warmup_bars is not None and start < bt.warmup_bars:
+        notes.append(f"only {start:,} bars before the start to warm up, not {bt.warmup_bars:,}")
+    return frame, start, notes
 
 
 def short_window_notes(
@@ -213,7 +264,10 @@ def _multiple(timeframe: str) -> str:
 
 def _from_store(config: Config, store: str) -> BacktestData:
     bt, symbol, timeframe = config.backtest, config.trading.symbol, config.trading.timeframe
-    stored = CandleStore(store).read(symbol, timeframe, bt.start_ts_ms, bt.end_ts_ms)
+    first_ms = bt.start_ts_ms
+    if bt.trade_from_ts_ms is not None and bt.warmup_bars is not None:
+        first_ms = bt.trade_from_ts_ms - bt.warmup_bars * timeframe_to_ms(timeframe)
+    stored = CandleStore(store).read(symbol, timeframe, first_ms, bt.end_ts_ms)
     label = f"store {Path(store).name if '://' not in store else 'database'}"
     if stored.empty:
         raise ConfigError(
@@ -221,7 +275,9 @@ def _from_store(config: Config, store: str) -> BacktestData:
             f"backtest.start={bt.start} and backtest.end={bt.end}: run `tradebot download "
             f"--symbols {symbol} --timeframes {timeframe}` first, or widen the range"
         )
-    return BacktestData(enforce(stored, timeframe, bt.data_repair, source=label), label, config)
+    frame = enforce(stored, timeframe, bt.data_repair, source=label)
+    frame, start_index, notes = trading_start(frame, config)
+    return BacktestData(frame, label, config, tuple(notes), start_index)
 
 
 def _span(frame: pd.DataFrame) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -52,3 +52,20 @@ class BacktestResult:
     def final_equity(self) -> float:
         """Equity at the last bar's close."""
         return float(self.equity[-1]) if len(self.equity) else self.starting_cash
+
+    def from_bar(self, start: int) -> BacktestResult:
+        """The result from bar ``start`` on, for a run whose earlier bars only warmed the
+        indicators up: metrics and charts then cover the traded period alone (nothing
+        trades before ``start``, so trades, fills and decisions are all kept)."""
+        if start == 0:
+            return self
+        return replace(
+            self,
+            ts_ms=self.ts_ms[start:],
+            open=self.open[start:],
+            high=self.high[start:],
+            low=self.low[start:],
+            close=self.close[start:],
+            equity=self.equity[start:],
+            position_qty=self.position_qty[start:],
+        )

@@ -10,9 +10,11 @@ import pandas as pd
 
 from tradebot.backtest.dataset import (
     CONFIG_CHOSEN,
+    BacktestData,
     Chosen,
     load_backtest_data,
     short_window_notes,
+    trading_start,
 )
 from tradebot.backtest.markets import backtest_market
 from tradebot.backtest.metrics import PerformanceMetrics, compute_metrics
@@ -88,17 +90,20 @@ def run_backtest(
     which of the config's market and timeframe the user chose; the others are taken from
     the data file (see ``tradebot.backtest.dataset``).
     """
-    source, notes = "given frame", tuple[str, ...]()
     if candles is None:
         data = load_backtest_data(config, store, chosen)
-        candles, source, config, notes = data.candles, data.source, data.config, data.notes
-    result, engine = simulate(config, candles, every_bar=every_bar, progress=progress)
-    result = _with_settings(result, config)
+    else:
+        frame, start_index, start_notes = trading_start(candles, config)
+        data = BacktestData(frame, "given frame", config, tuple(start_notes), start_index)
+    config, start = data.config, data.start_index
+    result, engine = simulate(
+        config, data.candles, start_index=start, every_bar=every_bar, progress=progress
+    )
+    result = _with_settings(result.from_bar(start), config, start)
+    warmup_left = max(engine.strategy.warmup_bars - start, 0)
     notes = (
-        *notes,
-        *short_window_notes(
-            result.n_bars, result.ts_ms, engine.strategy.warmup_bars, result.strategy_name
-        ),
+        *data.notes,
+        *short_window_notes(result.n_bars, result.ts_ms, warmup_left, result.strategy_name),
     )
     metrics = compute_metrics(result)
     if report_root is not None:
@@ -108,12 +113,13 @@ def run_backtest(
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None
     if report_root is not None and report_dir is not None:
         link_latest(report_root, report_dir)
-    return BacktestRun(result, metrics, paths, source, notes)
+    return BacktestRun(result, metrics, paths, data.source, notes)
 
 
-def _with_settings(result: BacktestResult, config: Config) -> BacktestResult:
+def _with_settings(result: BacktestResult, config: Config, warmup_bars: int) -> BacktestResult:
     settings = dict(result.settings)
     settings.update(
+        warmup_bars=warmup_bars,
         fee_rate=config.backtest.fee_rate,
         slippage_bps=config.backtest.slippage_bps,
         sizing=config.risk.position_sizing_method,

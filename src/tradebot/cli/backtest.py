@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,21 @@ def backtest(
     timeframe: Annotated[str | None, typer.Option(help="Candle timeframe, e.g. 1h.")] = None,
     start: Annotated[str | None, typer.Option(help="First bar, UTC date (inclusive).")] = None,
     end: Annotated[str | None, typer.Option(help="End, UTC date (exclusive).")] = None,
+    trade_from: Annotated[
+        str | None,
+        typer.Option(
+            help="Trade from this UTC date or time (e.g. 2024-03-01T00:00); earlier bars only "
+            "warm the indicators up."
+        ),
+    ] = None,
+    warmup_bars: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Bars that only warm the indicators up before trading starts (with "
+            "--trade-from: the data begins that many bars before it).",
+        ),
+    ] = None,
     data: Annotated[Path | None, typer.Option(help="Candle file (CSV, CSV.gz or Parquet).")] = None,
     report_dir: Annotated[
         Path | None,
@@ -58,9 +74,8 @@ def backtest(
     """Backtest a strategy on historical candles and write an HTML report."""
     console = Console()
     try:
-        config = _configure(
-            config_path, strategy, param, symbol, timeframe, start, end, data, repair
-        )
+        window = Window(start, end, trade_from, warmup_bars)
+        config = _configure(config_path, strategy, param, symbol, timeframe, window, data, repair)
         chosen = Chosen(
             _chosen("symbol", symbol, config_path, config),
             _chosen("timeframe", timeframe, config_path, config),
@@ -86,8 +101,7 @@ def _configure(
     param: list[str] | None,
     symbol: str | None,
     timeframe: str | None,
-    start: str | None,
-    end: str | None,
+    window: Window,
     data: Path | None,
     repair: str | None,
 ) -> Config:
@@ -96,8 +110,10 @@ def _configure(
         "strategy.name": strategy,
         "trading.symbol": symbol,
         "trading.timeframe": timeframe,
-        "backtest.start": start,
-        "backtest.end": end,
+        "backtest.start": window.start,
+        "backtest.end": window.end,
+        "backtest.trade_from": window.trade_from,
+        "backtest.warmup_bars": window.warmup_bars,
         "backtest.data": str(data) if data else None,
         "backtest.data_repair": repair,
     }
@@ -107,6 +123,16 @@ def _configure(
     if param:
         updates["strategy.params"] = parse_params(param)
     return with_overrides(config, updates, "command line") if updates else config
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The bars the command line asks for, and where trading starts in them."""
+
+    start: str | None = None
+    end: str | None = None
+    trade_from: str | None = None
+    warmup_bars: int | None = None
 
 
 def _chosen(key: str, option: str | None, config_path: Path | None, config: Config) -> str | None:

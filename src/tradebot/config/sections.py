@@ -264,6 +264,12 @@ class BacktestConfig(Section):
     )
     start: datetime | None = Field(default=None, description="First bar (inclusive), UTC.")
     end: datetime | None = Field(default=None, description="End (exclusive), UTC.")
+    trade_from: datetime | None = Field(
+        default=None, description="First bar traded, UTC; earlier bars only warm up."
+    )
+    warmup_bars: int | None = Field(
+        default=None, ge=0, description="Bars that only warm up before the first traded bar."
+    )
     fee_rate: float = Field(
         default=0.001, ge=0, lt=0.1, description="Taker fee, a fraction of notional."
     )
@@ -280,14 +286,14 @@ class BacktestConfig(Section):
         default="refuse", description="What to do with NaN, duplicate or unsorted rows and gaps."
     )
 
-    @field_validator("start", "end", mode="before")
+    @field_validator("start", "end", "trade_from", mode="before")
     @classmethod
     def _date_is_midnight(cls, value: object) -> object:
         if isinstance(value, date) and not isinstance(value, datetime):
             return datetime.combine(value, time(), tzinfo=UTC)
         return value
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", "trade_from")
     @classmethod
     def _as_utc(cls, value: datetime | None) -> datetime | None:
         return _utc(value)
@@ -296,6 +302,26 @@ class BacktestConfig(Section):
     def _start_before_end(self) -> BacktestConfig:
         if self.start is not None and self.end is not None and self.start >= self.end:
             msg = f"start ({self.start.isoformat()}) must be before end ({self.end.isoformat()})"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _trade_from_inside(self) -> BacktestConfig:
+        when = self.trade_from
+        if when is None:
+            return self
+        if self.start is not None and when < self.start:
+            msg = f"trade_from ({when.isoformat()}) is before start ({self.start.isoformat()})"
+            raise ValueError(msg)
+        if self.end is not None and when >= self.end:
+            msg = f"trade_from ({when.isoformat()}) must be before end ({self.end.isoformat()})"
+            raise ValueError(msg)
+        if self.start is not None and self.warmup_bars is not None:
+            msg = (
+                "with trade_from, start and warmup_bars both say where the data begins "
+                f"(at {self.start.isoformat()}, or {self.warmup_bars} bars before "
+                f"{when.isoformat()}): keep one"
+            )
             raise ValueError(msg)
         return self
 
@@ -308,6 +334,11 @@ class BacktestConfig(Section):
     def end_ts_ms(self) -> int | None:
         """``end`` as epoch milliseconds UTC (exclusive)."""
         return None if self.end is None else int(self.end.timestamp() * 1000)
+
+    @property
+    def trade_from_ts_ms(self) -> int | None:
+        """``trade_from`` as epoch milliseconds UTC."""
+        return None if self.trade_from is None else int(self.trade_from.timestamp() * 1000)
 
 
 class DatabaseConfig(Section):
