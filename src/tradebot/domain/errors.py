@@ -6,6 +6,7 @@ Callers decide by type, never by message text::
     ├── ConfigError              at startup; names the field, the bad value and the fix
     ├── DataError                gap, NaN, non-monotonic ts → fail fast, never trade on it
     ├── StrategyError            wraps whatever a strategy raises (the strategy barrier)
+    │   └── LookaheadError            generate_signals read a bar after the one it decides
     ├── ExchangeError
     │   ├── ExchangeUnavailable       network, timeout, 5xx → retry with backoff
     │   │   └── RateLimited           429/418: stop calling until retry_after_s
@@ -35,6 +36,25 @@ class DataError(TradebotError):
 
 class StrategyError(TradebotError):
     """A strategy raised; the original exception is the ``__cause__``."""
+
+
+class LookaheadError(StrategyError):
+    """A strategy read bar ``bar`` of ``column`` while deciding at the close of bar ``at_bar``.
+
+    Raised in backtests and live trading alike: a signal may depend on bars ``0..at_bar``
+    only. ``bar_time`` (UTC text, may be empty) says when the bar read opens or would open.
+    """
+
+    def __init__(self, strategy: str, column: str, bar: int, at_bar: int, bar_time: str) -> None:
+        when = f" (the bar of {bar_time})" if bar_time else ""
+        super().__init__(
+            f"strategy {strategy} read {column}[{bar}]{when} while deciding bar {at_bar}:"
+            f" a signal may read bars 0..{at_bar} only, the later ones are the future"
+        )
+        self.strategy = strategy
+        self.column = column
+        self.bar = bar
+        self.at_bar = at_bar
 
 
 class ExchangeError(TradebotError):

@@ -22,7 +22,7 @@ import pandas as pd
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
-from tradebot.domain.errors import StrategyError
+from tradebot.domain.errors import LookaheadError, StrategyError
 from tradebot.domain.events import (
     BarClosed,
     CashReconciled,
@@ -48,6 +48,7 @@ from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, 
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
 from tradebot.strategy.base import Bars, Strategy
+from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.indicators.volatility import atr
 
 DAY_MS = 86_400_000
@@ -336,7 +337,9 @@ class TradingEngine:
     def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
         position = None if flat else self._positions.position(self.symbol)
         try:
-            return self.strategy.generate_signals(bars, i, position)
+            return ask_signal(self.strategy, bars, i, position)
+        except LookaheadError:
+            raise  # it names the strategy, the column and the bar already
         except Exception as exc:  # the strategy barrier
             raise StrategyError(
                 f"strategy {self.strategy.name} failed at bar {int(bars.ts_ms[i])}: {exc!r}"

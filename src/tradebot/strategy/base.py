@@ -30,7 +30,8 @@ class Bars(Mapping[str, FloatArray]):
     """Candles and indicator columns as float64 numpy arrays, plus ``ts_ms``.
 
     Reading ``bars["ema_fast"][i]`` costs nanoseconds; reading a pandas row costs
-    microseconds, which is what makes per-bar backtests slow.
+    microseconds, which is what makes per-bar backtests slow. A strategy is handed
+    ``bars.upto(i)``: the same arrays cut after bar ``i``, so the future is not there to read.
     """
 
     __slots__ = ("_columns", "ts_ms")
@@ -56,6 +57,9 @@ class Bars(Mapping[str, FloatArray]):
     def __getitem__(self, name: str) -> FloatArray:
         return self._columns[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 
@@ -70,6 +74,38 @@ class Bars(Mapping[str, FloatArray]):
     def row(self, i: int) -> dict[str, float]:
         """Every column's value at bar ``i`` (for the decision log)."""
         return {name: float(col[i]) for name, col in self._columns.items()}
+
+    def upto(self, i: int) -> Bars:
+        """Bars ``0..i`` as views of the same arrays (no copy): what a signal at ``i`` may read.
+
+        Each column read costs one numpy slice. ``len(view["close"]) == i + 1``, index ``-1``
+        is bar ``i`` (as in live trading, where bar ``i`` is the newest), and reading bar
+        ``i + 1`` raises IndexError, which ``ask_signal`` turns into a LookaheadError.
+        """
+        view = _BarsUpTo.__new__(_BarsUpTo)
+        view._columns = self._columns
+        view._stop = i + 1
+        view.ts_ms = self.ts_ms[: i + 1]
+        return view
+
+
+class _BarsUpTo(Bars):
+    # The bounded view ``Bars.upto`` returns; it shares the full arrays and slices on read.
+    __slots__ = ("_stop",)
+
+    _stop: int
+
+    def __getitem__(self, name: str) -> FloatArray:
+        return self._columns[name][: self._stop]
+
+    def row(self, i: int) -> dict[str, float]:
+        return {name: float(self[name][i]) for name in self._columns}
+
+    def upto(self, i: int) -> Bars:
+        if i >= self._stop:
+            msg = f"bars end at {self._stop - 1}, cannot view up to {i}"
+            raise IndexError(msg)
+        return super().upto(i)
 
 
 class Strategy(ABC):
