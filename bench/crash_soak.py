@@ -2,17 +2,27 @@
 
 The sandbox exchange runs in its own process (``tradebot sandbox --deterministic
 --snapshot``); the bot runs in another (bench/crash_driver.py) on one SQLite file. Each life
-of the bot ends in SIGKILL: at an armed checkpoint (between writing an intent and sending
-it, after the send, between a fill and its record, ...), from outside at a random moment of
-trading, or in the middle of start-up recovery. After every restart, once the bot has
-reconciled, the soak compares the database with the exchange:
+of the bot ends in SIGKILL: at an armed checkpoint of its cycle (bar closed, decision saved,
+intent saved, order sent, fill booked, fill saved), from outside at a random moment of
+trading, or in the middle of start-up recovery. The kinds of death are dealt in shuffled
+rounds so that every one of them gets kills. On a seeded share of lives the database fails
+under the bot: at a fill, a second connection holds SQLite's write lock past the bot's busy
+timeout, so saving the fill fails (the bot must keep it, protect the position, and save it at
+its next cycle). Now and then a second bot is started on the same database while the first
+runs: it must be refused.
+
+The referee (bench/crash_check.py) compares the exchange with the bot after every restart,
+and again after the first completed cycle of each life and after the cycle that met a
+database failure:
 
 * duplicates: two exchange orders under one client id, or from one decision (bar + role);
-* open orders, position quantity and cash in the database equal the exchange's;
 * every exchange fill is in the database (none lost);
+* every order, open or closed, has the exchange's status and filled amount in the database;
+* open orders, position quantity and cash in the database and in the bot equal the exchange's;
+* after a completed cycle, a position held on the exchange is covered by open stops;
 * the bot did not have to halt.
 
-    .venv/bin/python bench/crash_soak.py --kills 60 --seed 7
+    .venv/bin/python bench/crash_soak.py --kills 120 --seed 7 --oco
 
 The short run is tests/scenario/test_crash_recovery.py.
 """
@@ -69,6 +79,9 @@ class CrashReport:
     kills: Counter[str] = field(default_factory=Counter)
     restarts: int = 0
     checks: int = 0
+    """Comparisons of exchange and bot right after a restart."""
+    cycle_checks: int = 0
+    """Comparisons after a completed cycle (protection included)."""
     in_startup: int = 0
     """Lives that died before reporting their start (no state to check yet)."""
     discrepancies: Counter[str] = field(default_factory=Counter)
@@ -76,6 +89,15 @@ class CrashReport:
     duplicates: int = 0
     lost_fills: int = 0
     mismatches: list[str] = field(default_factory=list)
+    status_mismatches: list[str] = field(default_factory=list)
+    unprotected: list[str] = field(default_factory=list)
+    db_locks: int = 0
+    """Database write failures injected (a lock held past the busy timeout)."""
+    saves_failed: int = 0
+    """Saves the bot logged as failed ("state not saved"): the injections that bit."""
+    cycles_failed: int = 0
+    second_bots: int = 0
+    second_bots_refused: int = 0
     orders_on_exchange: int = 0
     fills_on_exchange: int = 0
     trades: int = 0
@@ -86,24 +108,49 @@ class CrashReport:
         """SIGKILLs delivered, of every kind."""
         return sum(self.kills.values())
 
+    @property
+    def failed(self) -> bool:
+        """Any finding that must be zero is not."""
+        return bool(
+            self.duplicates
+            or self.lost_fills
+            or self.mismatches
+            or self.status_mismatches
+            or self.unprotected
+            or self.halts
+            or self.second_bots_refused < self.second_bots
+        )
+
     def lines(self) -> list[str]:
         """The figures, one per line."""
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.kills.items()))
         found = ", ".join(f"{k} {n}" for k, n in sorted(self.discrepancies.items())) or "none"
         return [
             f"kills: {self.total_kills} ({kinds})",
-            f"restarts: {self.restarts}, state checks after restart: {self.checks}"
-            f" (lives ended during start-up, before a check: {self.in_startup})",
+            f"restarts: {self.restarts}, checks after restart: {self.checks}"
+            f" (lives ended during start-up, before a check: {self.in_startup}),"
+            f" checks after a completed cycle: {self.cycle_checks}",
             f"discrepancies found and fixed at restart: {sum(self.discrepancies.values())}"
             f" ({found})",
+            f"database write failures injected: {self.db_locks}"
+            f" (saves that failed and were kept: {self.saves_failed});"
+            f" cycles failed and retried: {self.cycles_failed}",
             f"halts: {self.halts}",
             f"duplicates on the exchange: {self.duplicates} (must be 0)",
             f"fills lost: {self.lost_fills} (must be 0)",
-            f"database != exchange after restart: {len(self.mismatches)} (must be 0)",
+            f"orders whose database status differs from the exchange's:"
+            f" {len(self.status_mismatches)} (must be 0)",
+            f"other database/bot != exchange: {len(self.mismatches)} (must be 0)",
+            f"positions without protection after a cycle: {len(self.unprotected)} (must be 0)",
+            f"second bot on the database refused: {self.second_bots_refused} of {self.second_bots}",
             f"exchange orders: {self.orders_on_exchange}, fills: {self.fills_on_exchange},"
             f" closed trades in the database: {self.trades}",
             f"wall time: {self.seconds:.1f} s",
         ]
+
+    def findings(self) -> list[str]:
+        """The first few findings in full, for the person reading the figures."""
+        return (self.status_mismatches + self.mismatches + self.unprotected)[:20]
 
 
 def eventually(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
@@ -120,11 +167,6 @@ def eventually(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> 
 
 def _python(*args: str) -> list[str]:
     return [sys.executable, *args]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CRASH_AT"}
-    return {**env, "PYTHONUNBUFFERED": "1", **extra}
 
 
 @contextmanager
@@ -146,11 +188,14 @@ def sandbox_process(workdir: Path, data: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _started(log: Path) -> dict[str, Any] | None:
+def _events(log: Path) -> list[dict[str, Any]]:
+    # The driver's JSON lines, in order (a line cut short by SIGKILL is not one).
+    events = []
     for line in log.read_text().splitlines():
-        if line.startswith("{") and '"started"' in line:
-            return dict(json.loads(line))
-    return None
+        if line.startswith("{") and line.endswith("}"):
+            with contextlib.suppress(json.JSONDecodeError):
+                events.append(dict(json.loads(line)))
+    return events
 
 
 @dataclass
@@ -159,6 +204,18 @@ class Life:
 
     proc: subprocess.Popen[str]
     log: Path
+    read: int = 0
+    """How many of its JSON lines the soak has taken."""
+
+    def next_event(self, *names: str) -> dict[str, Any] | None:
+        """Its next JSON line not yet taken, if it is one of ``names`` (others are skipped)."""
+        events = _events(self.log)
+        while self.read < len(events):
+            event = events[self.read]
+            self.read += 1
+            if event["event"] in names:
+                return event
+        return None
 
     def kill(self) -> tuple[bool, bool]:
         """SIGKILL it if still alive: (died of SIGKILL, killed by us rather than itself)."""
@@ -171,7 +228,7 @@ class Life:
         return code == -signal.SIGKILL, by_us
 
     def go(self) -> None:
-        """Let it trade (it waits after start-up so the soak can check its state)."""
+        """Let it trade on (it waits after start-up and after some cycles to be checked)."""
         stdin: IO[str] | None = self.proc.stdin
         if stdin is not None:
             with contextlib.suppress(BrokenPipeError):  # it died meanwhile: the soak goes on
@@ -185,12 +242,15 @@ class Life:
             time.sleep(0.01)
 
 
-def spawn(workdir: Path, url: str, n: int, crash_at: str | None) -> Life:
+def spawn(
+    workdir: Path, url: str, n: int, crash_at: str | None, lock_at: str | None = None
+) -> Life:
     """Start the bot process on the soak's database."""
     log = workdir / f"life-{n:03d}.log"
     args = [str(DRIVER), "--url", url, "--db", str(workdir / "bot.db")]
     args += ["--config", str(workdir / "config.yaml"), "--runtime-dir", str(workdir / "rt")]
-    env = _env(CRASH_AT=crash_at) if crash_at else _env()
+    armed = {"CRASH_AT": crash_at, "DB_LOCK_AT": lock_at}
+    env = _env(**{k: v for k, v in armed.items() if v})
     with log.open("w") as out:
         proc = subprocess.Popen(
             _python(*args), stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
@@ -199,62 +259,163 @@ def spawn(workdir: Path, url: str, n: int, crash_at: str | None) -> Life:
     return Life(proc, log)
 
 
-def _record(report: CrashReport, started: dict[str, Any], check: SoakCheck) -> None:
-    report.checks += 1
-    report.discrepancies.update(started["kinds"])
-    report.halts += int(started["halted"])
+def second_bot_refused(workdir: Path, holder_pid: int) -> bool:
+    """Start ``tradebot run`` on the database a live bot holds: it must be refused, naming
+    the holder. (If it were not, it would trade a short replay on its own embedded
+    sandbox, and the next checks would see its rows.)"""
+    config = workdir / "second.yaml"
+    config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
+    args = ["-c", "from tradebot.cli import main; main()", "run", "--mode", "paper"]
+    args += ["--replay", "--bars", "2", "-c", str(config), "--db", str(workdir / "bot.db")]
+    done = subprocess.run(
+        _python(*args), capture_output=True, text=True, env=_env(), timeout=120, check=False
+    )
+    said = " ".join((done.stdout + done.stderr).split())
+    return done.returncode == 2 and f"in use by another tradebot (PID {holder_pid} " in said
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CRASH_AT", "DB_LOCK_AT")}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def _record(report: CrashReport, seen: dict[str, Any], check: SoakCheck) -> None:
+    report.halts += int(seen["halted"])
     report.duplicates = check.duplicates
     report.lost_fills = max(report.lost_fills, len(check.lost_fills))
     report.mismatches += check.mismatches
+    report.status_mismatches += check.status_mismatches
+    report.unprotected += check.unprotected
     report.orders_on_exchange, report.fills_on_exchange = check.orders, check.fills
     report.trades = check.trades
 
 
-def one_life(workdir: Path, url: str, n: int, kind: str, rng: random.Random) -> CrashReport:
-    """Spawn, check after restart, trade, SIGKILL; the report of this life alone."""
-    report = CrashReport()
+@dataclass(frozen=True)
+class Plan:
+    """How one life is to end, and what happens to it meanwhile."""
+
+    kind: str
+    lock: bool = False
+    """Inject database write failures at its fills."""
+    second_bot: bool = False
+    """Start a second bot on the database while this one runs."""
+
+
+def one_life(workdir: Path, url: str, n: int, plan: Plan, rng: random.Random) -> CrashReport:
+    """Spawn, check after restart, trade (checking after some cycles), SIGKILL; the report of
+    this life alone."""
+    report, kind = CrashReport(), plan.kind
     crash_at = f"{kind}:{rng.randint(1, 3)}" if kind in CHECKPOINTS else None
-    life = spawn(workdir, url, n, crash_at)
+    lock_at = f"fill_booked:{rng.randint(1, 2)}" if plan.lock else None
+    life = spawn(workdir, url, n, crash_at, lock_at)
     try:
         if kind == "recovery":
             life.wait_dead(rng.uniform(0.3, 3.0))  # somewhere in imports, start or recovery
         else:
             started = eventually(
-                lambda: _started(life.log) or life.proc.poll() is not None, "start"
+                lambda: life.next_event("started") or life.proc.poll() is not None, "start"
             )
             if isinstance(started, dict):
                 check = asyncio.run(check_state(url, workdir / "bot.db", started))
+                report.checks += 1
+                report.discrepancies.update(started["kinds"])
                 _record(report, started, check)
-                if kind != "final":
-                    life.go()
-                    life.wait_dead(rng.uniform(0.05, 1.5) if kind == "external" else 20.0)
+                if plan.second_bot:
+                    report.second_bots += 1
+                    report.second_bots_refused += second_bot_refused(workdir, life.proc.pid)
+                life.go()
+                trade(life, report, workdir, url, kind, rng)
     finally:
         report.in_startup = int(report.checks == 0)
         killed, by_us = life.kill()
-        if killed:
+        if killed and kind != "final":
             # an armed checkpoint the bot did not reach in time counts as an outside kill
             report.kills["external" if by_us and kind in CHECKPOINTS else kind] += 1
+        text = life.log.read_text()
+        report.saves_failed += text.count("state not saved")
+        report.db_locks += sum(1 for e in _events(life.log) if e["event"] == "db_locked")
+        report.cycles_failed += sum(1 for e in _events(life.log) if e["event"] == "cycle_failed")
     if not killed and life.proc.returncode != 0:
-        tail = "\n".join(life.log.read_text().splitlines()[-15:])
+        tail = "\n".join(text.splitlines()[-15:])
         raise RuntimeError(f"the bot failed by itself (exit {life.proc.returncode}):\n{tail}")
     return report
+
+
+def trade(
+    life: Life, report: CrashReport, workdir: Path, url: str, kind: str, rng: random.Random
+) -> None:
+    """Let the life trade until its death is due, checking it whenever it pauses after a
+    cycle; a ``final`` life ends after its first checked cycle."""
+    budget = rng.uniform(0.05, 1.5) if kind == "external" else 20.0
+    deadline = time.monotonic() + (60.0 if kind == "final" else budget)
+    while life.proc.poll() is None and time.monotonic() < deadline:
+        event = life.next_event("cycle", "db_locked")
+        if event is None:
+            time.sleep(0.02)
+        elif event["event"] == "db_locked":
+            deadline += event["hold_s"]  # the lock stalls the bot; its death is not due yet
+        else:
+            paused = time.monotonic()
+            saved = event["unsaved"] == 0
+            check = asyncio.run(check_state(url, workdir / "bot.db", event, saved=saved))
+            report.cycle_checks += 1
+            _record(report, event, check)
+            if kind == "final" and saved:
+                return
+            life.go()
+            deadline += time.monotonic() - paused  # checking is not trading time
 
 
 def merge(total: CrashReport, part: CrashReport) -> None:
     """Add one life's figures to the running totals."""
     total.kills.update(part.kills)
     total.checks += part.checks
+    total.cycle_checks += part.cycle_checks
     total.in_startup += part.in_startup
     total.discrepancies.update(part.discrepancies)
     total.halts += part.halts
     total.mismatches += part.mismatches
-    if part.checks:
-        total.duplicates, total.lost_fills = part.duplicates, part.lost_fills
+    total.status_mismatches += part.status_mismatches
+    total.unprotected += part.unprotected
+    total.db_locks += part.db_locks
+    total.saves_failed += part.saves_failed
+    total.cycles_failed += part.cycles_failed
+    total.second_bots += part.second_bots
+    total.second_bots_refused += part.second_bots_refused
+    total.lost_fills = max(total.lost_fills, part.lost_fills)
+    if part.checks or part.cycle_checks:
+        total.duplicates = part.duplicates
         total.orders_on_exchange, total.fills_on_exchange = (
             part.orders_on_exchange,
             part.fills_on_exchange,
         )
         total.trades = part.trades
+
+
+def plans(
+    kinds: Sequence[str], rng: random.Random | None, lock_rate: float, second_bot_every: int
+) -> Iterator[Plan]:
+    """Lives without end, in rounds of ``kinds``.
+
+    With ``rng`` each round is shuffled (every kind gets its share) and a ``lock_rate``
+    share of the lives that wait for a checkpoint meet database failures. Without, the
+    rounds keep their order and a kind written ``<kind>+lock`` meets them (a short test
+    that must cover everything). Every ``second_bot_every``-th life that starts gets a
+    second bot tried on its database.
+    """
+    n = 0
+    while True:
+        round_ = list(kinds)
+        if rng is not None:
+            rng.shuffle(round_)
+        for spec in round_:
+            kind, _, extra = spec.partition("+")
+            lock = extra == "lock"
+            if rng is not None:
+                lock = kind in CHECKPOINTS and rng.random() < lock_rate
+            second = kind != "recovery" and second_bot_every > 0 and n % second_bot_every == 0
+            n += kind != "recovery"
+            yield Plan(kind, lock, second)
 
 
 def run_soak(
@@ -264,50 +425,63 @@ def run_soak(
     data: Path = SAMPLE,
     plan: Sequence[str] = (),
     oco: bool = False,
+    lock_rate: float = 0.2,
+    second_bot_every: int = 25,
 ) -> CrashReport:
-    """Kill the bot ``kills`` times, then check once more after a last restart.
+    """Kill the bot ``kills`` times, then restart it once more and check after a cycle.
 
-    Each life's kind of death is drawn with ``seed`` from ``KINDS``, or taken in turn from
-    ``plan`` when given (a short test that must cover every checkpoint). ``oco`` protects
-    each position with a stop and a take-profit as one OCO list instead of a stop alone.
+    Each life's kind of death comes from shuffled rounds of ``KINDS`` drawn with ``seed``,
+    or from rounds of ``plan`` when given (see ``plans``). ``oco`` protects each position
+    with a stop and a take-profit as one OCO list instead of a stop alone. ``lock_rate`` is
+    the share of checkpoint lives that meet database write failures; ``second_bot_every``
+    how often a second bot tries the database.
     """
     started_at = time.monotonic()
     rng = random.Random(seed)
     config = CONFIG.replace(CONFIG.splitlines()[-1] + "\n", OCO_RISK) if oco else CONFIG
     (workdir / "config.yaml").write_text(config, encoding="utf-8")
     report = CrashReport()
+    shuffled = None if plan else random.Random(seed + 1)
+    lives = plans(plan or KINDS, shuffled, lock_rate, second_bot_every)
     with sandbox_process(workdir, data) as url:
         n = 0
         while report.total_kills < kills:
-            kind = plan[n % len(plan)] if plan else rng.choice(KINDS)
-            merge(report, one_life(workdir, url, n, kind, rng))
+            merge(report, one_life(workdir, url, n, next(lives), rng))
             n += 1
-        final = one_life(workdir, url, n, "final", rng)  # check after the last restart
-        final.kills.clear()
-        merge(report, final)
+        merge(report, one_life(workdir, url, n, Plan("final"), rng))
         report.restarts = n
     report.seconds = time.monotonic() - started_at
     return report
 
 
 def main() -> None:
-    """Run the soak and print its figures; exit 1 on any duplicate, lost fill or mismatch."""
+    """Run the soak and print its figures; exit 1 on any finding that must be zero."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kills", type=int, default=60)
+    parser.add_argument("--kills", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="keep the logs and database in this folder")
     parser.add_argument("--oco", action="store_true", help="stop and take-profit as OCO lists")
+    parser.add_argument(
+        "--db-failures", type=float, default=0.2, metavar="SHARE",
+        help="share of checkpoint lives whose fills meet a database write failure",
+    )  # fmt: skip
+    parser.add_argument(
+        "--second-bot-every", type=int, default=25, metavar="N",
+        help="start a second bot on the database every N-th life (0: never)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crash-soak-") as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        report = run_soak(args.kills, args.seed, workdir, oco=args.oco)
+        report = run_soak(
+            args.kills, args.seed, workdir, oco=args.oco,
+            lock_rate=args.db_failures, second_bot_every=args.second_bot_every,
+        )  # fmt: skip
     for line in report.lines():
         print(line)
-    for mismatch in report.mismatches[:20]:
-        print(f"  {mismatch}")
-    failed = report.duplicates or report.lost_fills or report.mismatches or report.halts
-    sys.exit(1 if failed else 0)
+    for finding in report.findings():
+        print(f"  {finding}")
+    sys.exit(1 if report.failed else 0)
 
 
 if __name__ == "__main__":

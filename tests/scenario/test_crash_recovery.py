@@ -3,8 +3,11 @@
 The short run of bench/crash_soak.py. The sandbox exchange runs in its own process, the bot
 in another; the bot is killed once at each checkpoint of its cycle (between an intent and
 its send, between a fill and its record, ...), once from outside while trading and once
-during start-up recovery. After every restart the database must equal the exchange, no fill
-may be lost and no order may exist twice.
+during start-up recovery. One life meets a database write failure at a fill (a lock held
+past the busy timeout) and is killed after it; a second bot tried on the database while
+the first runs is refused. After every restart, and after a completed cycle, the database
+must equal the exchange (every order's status too), no fill may be lost, no order may exist
+twice and a position held must have its stop.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from tradebot.orchestrator.live import CHECKPOINTS
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash_soak.py"
 PLAN = (
+    "fill_saved+lock",
     "intent_saved",
+    "bar_closed",
     "fill_booked",
     "order_sent",
-    "fill_saved",
     "decision_saved",
     "external",
     "recovery",
@@ -42,25 +46,31 @@ def soak() -> ModuleType:
     return module
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)
 def test_crash_soak_kill_at_every_checkpoint_no_duplicate_no_lost_fill(
     soak: ModuleType, tmp_path: Path
 ) -> None:
     # Act
-    report = soak.run_soak(len(PLAN), seed=3, workdir=tmp_path, plan=PLAN)
+    report = soak.run_soak(
+        len(PLAN), seed=3, workdir=tmp_path, plan=PLAN, oco=True, second_bot_every=100
+    )
     # Assert
-    assert report.total_kills >= 5
+    assert report.total_kills >= len(PLAN)
     assert report.restarts >= report.total_kills
     lives = report.restarts + 1
     assert report.checks + report.in_startup == lives, "every start that completed is checked"
     assert report.checks >= 5
+    assert report.cycle_checks >= 5
     assert report.duplicates == 0
     assert report.lost_fills == 0
+    assert report.status_mismatches == []
     assert report.mismatches == []
+    assert report.unprotected == []
     assert report.halts == 0
     assert report.fills_on_exchange > 0
     assert report.trades > 0
-    killed_at_checkpoints = {k for k in report.kills if k in CHECKPOINTS}
-    assert {"intent_saved", "fill_booked"} <= killed_at_checkpoints
+    assert (report.db_locks, report.saves_failed) == (1, 1), "the injected failure bit"
+    assert (report.second_bots, report.second_bots_refused) == (1, 1)
+    assert set(CHECKPOINTS) <= set(report.kills), report.kills
     assert report.discrepancies["fill_missing"] >= 1, "the fill_booked kill lost a record"
     assert report.discrepancies["order_not_on_exchange"] >= 1, "an intent was never sent"
