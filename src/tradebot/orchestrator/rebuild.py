@@ -118,7 +118,7 @@ async def rebuild_state(
     market = engine.market
     balances = await connector.fetch_balance()
     held = balances[market.base].total if market.base in balances else Decimal(0)
-    fills = _since_flat(history.fills, held, engine.view.dust_qty(symbol), market.base)
+    fills = fills_since_flat(history.fills, held, engine.view.dust_qty(symbol), market.base)
     orders = {o.client_order_id: o for o in history.open_orders}
     for cid in dict.fromkeys(f.client_order_id for f in fills):
         if cid not in orders:
@@ -141,9 +141,15 @@ async def rebuild_state(
     )
 
 
-def _since_flat(fills: list[Fill], held: Decimal, dust: Decimal, base: str) -> list[Fill]:
-    # Walk back from today's holding through the bot's fills; keep them from the earliest
-    # point at which it held nothing (within dust), so the replay never sells what it lacks.
+def fills_since_flat(fills: list[Fill], held: Decimal, dust: Decimal, base: str) -> list[Fill]:
+    """The fills from the earliest point at which the bot held nothing (within ``dust``).
+
+    Walking back from today's holding ``held`` through the fills finds that point, so a
+    replay of what is returned never sells what it lacks and ends holding ``held``.
+
+    Raises:
+        StateError: no such point among ``fills`` (the position began before them).
+    """
     ordered = sorted(fills, key=lambda f: f.ts_ms)
     qty, start = held, None
     if qty <= dust:

@@ -122,10 +122,14 @@ def _lock_server(url: URL) -> InstanceLock:
     engine = create_engine(url, poolclass=NullPool, connect_args={"application_name": name})
     try:
         link = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = link.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
-        if got.scalar_one():
-            return InstanceLock(masked, link=link)
-        holder = _server_holder(link)
+        try:
+            got = link.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
+            if got.scalar_one():
+                return InstanceLock(masked, link=link)
+            holder = _server_holder(link)
+        except BaseException:
+            link.close()
+            raise
         link.close()
     except SQLAlchemyError as e:
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
