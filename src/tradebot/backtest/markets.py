@@ -2,7 +2,8 @@
 
 A backtest must refuse what the venue would refuse, so it needs the venue's lot step, tick
 and minimum notional. These are Binance spot's filters for the pairs of the bundled and
-shared data (exchangeInfo, 2025); any other pair gets rules inferred from its prices.
+shared data (``domain/binance_spot.py``, which the sandbox states too); any other pair gets
+rules inferred from its prices.
 """
 
 from __future__ import annotations
@@ -12,20 +13,9 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from tradebot.domain.binance_spot import BINANCE_SPOT
 from tradebot.domain.errors import ConfigError
 from tradebot.domain.market import Market
-
-# symbol: (tick size, lot step, min qty, min notional)
-_BINANCE_SPOT: dict[str, tuple[str, str, str, str]] = {
-    "BTC/USDT": ("0.01", "0.00001", "0.00001", "5"),
-    "ETH/USDT": ("0.01", "0.0001", "0.0001", "5"),
-    "SOL/USDT": ("0.01", "0.001", "0.001", "5"),
-    "BNB/USDT": ("0.01", "0.001", "0.001", "5"),
-    "XRP/USDT": ("0.0001", "0.1", "0.1", "5"),
-    "ADA/USDT": ("0.0001", "0.1", "0.1", "5"),
-    "DOGE/USDT": ("0.00001", "1", "1", "1"),
-    "LTC/USDT": ("0.01", "0.001", "0.001", "5"),
-}
 
 
 def split_symbol(symbol: str) -> tuple[str, str]:
@@ -43,10 +33,17 @@ def split_symbol(symbol: str) -> tuple[str, str]:
 def backtest_market(symbol: str, close: npt.NDArray[np.float64] | None = None) -> Market:
     """Binance's rules for a known pair; otherwise a tick of 1e-8 of the median price."""
     base, quote = split_symbol(symbol)
-    known = _BINANCE_SPOT.get(symbol)
+    known = BINANCE_SPOT.get(symbol)
     if known is not None:
-        tick, step, min_qty, min_notional = (Decimal(v) for v in known)
-        return Market(symbol, base, quote, tick, step, min_qty, min_notional)
+        return Market(
+            symbol,
+            base,
+            quote,
+            known.tick_size,
+            known.step_size,
+            known.min_qty,
+            known.min_notional,
+        )
     median = float(np.nanmedian(close)) if close is not None and len(close) else 1.0
     tick = Decimal(1).scaleb(int(np.floor(np.log10(max(median, 1e-12)))) - 6)
     return Market(symbol, base, quote, tick, Decimal("0.00000001"), Decimal(0), Decimal(1))

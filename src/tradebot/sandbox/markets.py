@@ -1,10 +1,12 @@
-"""Symbol rules (tick, lot, notional) derived from the replayed prices, in Binance's format."""
+"""Symbol rules (tick, lot, notional) in Binance's format: Binance's own for the pairs it
+lists in ``domain/binance_spot.py``, else derived from the replayed prices."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from tradebot.domain.binance_spot import BINANCE_SPOT
 from tradebot.sandbox.replay import Bar
 
 ORDER_TYPES = (
@@ -40,16 +42,26 @@ class MarketSpec:
 
     @classmethod
     def derive(cls, symbol: str, bars: list[Bar]) -> MarketSpec:
-        """Infer tick and lot size from the data the way Binance sizes real markets.
+        """Binance's filters for a pair it lists, else inferred from the data.
 
-        The tick is the finest price increment seen in the file; the lot step makes one step
-        worth roughly 0.1–1 quote units at the first price (BTC ~1e-5, ETH ~1e-4).
+        A known pair keeps Binance's rules whatever its price, as the backtest does: paper
+        and backtest then size orders alike. For another pair the tick is the finest price
+        increment seen in the file and the lot step makes one step worth roughly 0.1–1 quote
+        units at the first price (BTC ~1e-5, ETH ~1e-4).
         """
         base, quote = symbol.split("/")
-        decimals = max(_decimals(p) for b in bars[:500] for p in (b.open, b.high, b.low, b.close))
-        tick = Decimal(1).scaleb(-decimals)
-        digits = len(str(int(bars[0].open))) if bars[0].open >= 1 else 0
-        step = Decimal(1).scaleb(-digits)
+        known = BINANCE_SPOT.get(symbol)
+        if known is not None:
+            tick, step = known.tick_size, known.step_size
+            min_qty, min_notional = known.min_qty, known.min_notional
+        else:
+            decimals = max(
+                _decimals(p) for b in bars[:500] for p in (b.open, b.high, b.low, b.close)
+            )
+            tick = Decimal(1).scaleb(-decimals)
+            digits = len(str(int(bars[0].open))) if bars[0].open >= 1 else 0
+            step = Decimal(1).scaleb(-digits)
+            min_qty, min_notional = step, Decimal(5)
         return cls(
             symbol=symbol,
             venue_id=f"{base}{quote}",
@@ -57,9 +69,9 @@ class MarketSpec:
             quote=quote,
             tick_size=tick,
             step_size=step,
-            min_qty=step,
+            min_qty=min_qty,
             max_qty=Decimal(9000),
-            min_notional=Decimal(5),
+            min_notional=min_notional,
             max_price=Decimal(1_000_000),
         )
 

@@ -2,27 +2,74 @@
 
 from __future__ import annotations
 
+import gzip
 import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import ccxt
 import pytest
 
+from tradebot.backtest.markets import backtest_market
 from tradebot.sandbox import SandboxServer
 
 
-async def test_load_markets_filters_match_the_replayed_prices(exchange: Any) -> None:
+async def test_load_markets_unknown_pair_filters_match_the_replayed_prices(
+    start_sandbox: Callable[..., Awaitable[SandboxServer]],
+    make_exchange: Callable[..., Any],
+    candles: Path,
+) -> None:
+    # Arrange: a pair Binance's table does not hold, replayed at about 100
+    server = await start_sandbox(data_files={"XYZ/USDT": candles}, balances={})
     # Act
-    markets = await exchange.load_markets()
+    markets = await make_exchange(server).load_markets()
+    # Assert: tick from the prices' decimals, a lot step worth about 0.1 quote
+    xyz = markets["XYZ/USDT"]
+    assert xyz["id"] == "XYZUSDT"
+    assert xyz["active"] is True
+    assert xyz["precision"]["price"] == pytest.approx(0.1)
+    assert xyz["precision"]["amount"] == pytest.approx(0.001)
+    assert xyz["limits"]["cost"]["min"] == pytest.approx(5)
+    assert "STOP_LOSS_LIMIT" in xyz["info"]["orderTypes"]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price"),
+    [
+        ("BTC/USDT", "100"),
+        ("BTC/USDT", "99000.01"),
+        ("BTC/USDT", "104000.5"),
+        ("DOGE/USDT", "0.19"),
+    ],
+)
+async def test_load_markets_known_pair_states_the_backtest_rules_at_any_price(
+    start_sandbox: Callable[..., Awaitable[SandboxServer]],
+    make_exchange: Callable[..., Any],
+    tmp_path: Path,
+    t0: int,
+    symbol: str,
+    price: str,
+) -> None:
+    # Arrange: BTC/USDT's lot step on Binance is 0.00001 below 100,000 and above it; the
+    # sandbox once derived 0.000001 from a file opening at 104,000, so paper sized BTC
+    # positions finer than the backtest (and Binance) of the same bars
+    rows = [f"{t0 + i * 60_000},{price},{price},{price},{price},1" for i in range(3)]
+    data = tmp_path / "pair.csv.gz"
+    data.write_bytes(
+        gzip.compress(("timestamp,open,high,low,close,volume\n" + "\n".join(rows)).encode())
+    )
+    server = await start_sandbox(data_files={symbol: data}, balances={})
+    # Act
+    market = (await make_exchange(server).load_markets())[symbol]
     # Assert
-    btc = markets["BTC/USDT"]
-    assert btc["id"] == "BTCUSDT"
-    assert btc["active"] is True
-    assert btc["precision"]["price"] == pytest.approx(0.1)
-    assert btc["precision"]["amount"] == pytest.approx(0.001)
-    assert btc["limits"]["cost"]["min"] == pytest.approx(5)
-    assert "STOP_LOSS_LIMIT" in btc["info"]["orderTypes"]
+    rules = backtest_market(symbol)
+    assert Decimal(str(market["precision"]["amount"])) == rules.qty_step
+    assert Decimal(str(market["precision"]["price"])) == rules.price_step
+    assert Decimal(str(market["limits"]["amount"]["min"])) == rules.min_qty
+    assert Decimal(str(market["limits"]["cost"]["min"])) == rules.min_notional
 
 
 async def test_fetch_time_is_the_wall_clock(exchange: Any) -> None:
