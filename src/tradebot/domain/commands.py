@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from tradebot.domain.decisions import Decision
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType, TimeInForce
@@ -62,15 +63,14 @@ class CancelOrder:
 Command = PlaceOrder | CancelOrder
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """What one event did to the engine: everything a shell must send and persist.
 
     ``commands`` go to the venue in order. ``orders`` are the engine's orders whose state the
     event changed (new intents included), ``fills`` the fills it booked (empty for a fill
     already booked: de-duplicated by the venue's trade id), ``trades`` the round trips it
     closed, ``decision`` the record of a bar's decision. A shell persists all of it in one
-    transaction, then sends the commands.
+    transaction, then sends the commands. A named tuple: one is made per event.
     """
 
     commands: tuple[Command, ...] = ()

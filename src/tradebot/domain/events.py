@@ -3,21 +3,22 @@
 Events are facts, named in the past tense. The backtester, the paper/live shell and recovery
 only translate what happened (a bar closed, a venue's answer, an operator's command, a saved
 record) into these and hand them to the engine's one door; none of them edits the engine.
-Every market-facing event carries its symbol, so one engine can trade many.
+Every market-facing event carries its symbol, so one engine can trade many. Events are named
+tuples: immutable, and several times cheaper to make than frozen dataclasses (the backtester
+makes one per bar it visits).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
 
 
-@dataclass(frozen=True, slots=True)
-class BarClosed:
-    """The bar at ``index`` of the symbol's prepared bars closed at ``ts_ms`` (its open time).
+class BarClosed(NamedTuple):
+    """The bar at position ``bar`` of the symbol's prepared bars (opened at ``ts_ms``) closed.
 
     The bars themselves (candles plus the strategy's indicators, computed once) are handed to
     the engine with ``TradingEngine.prepare``; the event only says which one just closed.
@@ -25,11 +26,10 @@ class BarClosed:
 
     symbol: str
     ts_ms: int
-    index: int
+    bar: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFilled:
+class OrderFilled(NamedTuple):
     """(Part of) an order executed. The fill's ``trade_id`` is its identity at the venue."""
 
     fill: Fill
@@ -40,8 +40,7 @@ class OrderFilled:
         return self.fill.symbol
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdated:
+class OrderUpdated(NamedTuple):
     """The venue reported an order's status, without a fill.
 
     ``status`` is one of: OPEN (accepted), CANCELED, EXPIRED (an OCO partner, an IOC/FOK
@@ -57,8 +56,7 @@ class OrderUpdated:
     exchange_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class KillSwitchSet:
+class KillSwitchSet(NamedTuple):
     """An operator (or the persisted control state) set the kill switch.
 
     It applies to the whole portfolio, so it has no symbol.
@@ -68,8 +66,7 @@ class KillSwitchSet:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FlattenRequested:
+class FlattenRequested(NamedTuple):
     """An operator asked to cancel every order of ``symbol`` and sell it at market."""
 
     symbol: str
@@ -77,8 +74,7 @@ class FlattenRequested:
     reason: str = "flatten requested"
 
 
-@dataclass(frozen=True, slots=True)
-class PositionReconciled:
+class PositionReconciled(NamedTuple):
     """The venue holds ``qty`` of ``symbol`` where the books say otherwise: the venue wins.
 
     The engine books the difference as a ledger adjustment valued at ``price`` (the position's
@@ -92,8 +88,7 @@ class PositionReconciled:
     price: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CashReconciled:
+class CashReconciled(NamedTuple):
     """The venue holds ``cash`` of the quote currency where the books say otherwise.
 
     The difference is taken as money moved in or out of the account (a deposit, a
@@ -104,8 +99,7 @@ class CashReconciled:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class StateRestored:
+class StateRestored(NamedTuple):
     """Saved state replayed at start: the symbol's working orders (with their fills), every
     saved fill, and the ids of orders closed before (never to be sent again)."""
 
@@ -115,16 +109,14 @@ class StateRestored:
     closed_order_ids: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class DayRestored:
+class DayRestored(NamedTuple):
     """After a restart: the UTC day being traded and its starting equity (daily loss limit)."""
 
     day: int
     day_start_equity: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class TimerFired:
+class TimerFired(NamedTuple):
     """A wall-clock tick for time-based housekeeping."""
 
     ts_ms: int

@@ -144,7 +144,11 @@ class Portfolio:
 
     def equity(self, marks: dict[str, Decimal]) -> Decimal:
         """Cash plus every position at its mark."""
-        return self.cash + sum((p.qty * marks[s] for s, p in self.positions.items() if p.qty), ZERO)
+        total = self.cash
+        for symbol, position in self.positions.items():  # a loop: this runs at every entry
+            if position.qty:
+                total += position.qty * marks[symbol]
+        return total
 
     def exposure(self, marks: dict[str, Decimal]) -> Decimal:
         """Quote value of everything held."""

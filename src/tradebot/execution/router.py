@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import StateError
@@ -56,6 +57,14 @@ class OrderRole(StrEnum):
         }.get(self, "")
 
 
+_ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
+
+
+@cache
+def _compact(symbol: str) -> str:
+    return "".join(ch for ch in symbol if ch.isalnum())
+
+
 def make_client_order_id(
     prefix: str, symbol: str, bar_ts_ms: int, role: OrderRole, attempt: int = 0
 ) -> ClientOrderId:
@@ -64,7 +73,7 @@ def make_client_order_id(
     ``attempt`` distinguishes deliberate re-sends of the same role on the same bar (a
     trailing stop moved twice), never a retry of one send.
     """
-    compact = "".join(ch for ch in symbol if ch.isalnum())
+    compact = _compact(symbol)
     suffix = role.value if attempt == 0 else f"{role.value}{attempt}"
     cid = f"{prefix}-{compact}-{bar_ts_ms}-{suffix}"
     if len(cid) > 36:
@@ -74,11 +83,7 @@ def make_client_order_id(
 
 def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
     """Recover the role from an id made by ``make_client_order_id``."""
-    tail = client_order_id.rsplit("-", 1)[-1][:2]
-    try:
-        return OrderRole(tail)
-    except ValueError:
-        return None
+    return _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
 
 
 @dataclass(frozen=True, slots=True)

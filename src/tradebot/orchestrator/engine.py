@@ -160,7 +160,7 @@ class TradingEngine:
 
     def _on_bar_closed(self, event: BarClosed) -> Step:
         """Evaluate the strategy at the close of the bar and decide."""
-        bars, i = self._bars, event.index
+        bars, i = self._bars, event.bar
         ts = int(bars.ts_ms[i])
         self._roll_day(bars, i)
         flat = self._positions.is_flat(self.symbol)
