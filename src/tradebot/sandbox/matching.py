@@ -72,7 +72,7 @@ class MatchingEngine:
         """
         spec = self.spec(req.symbol)
         check_shape(req)
-        if req.client_id in self.client_ids:
+        if self.holds_open(req.client_id):
             raise ApiError(-2010, "Duplicate order sent.")
         price_now = self.last_price[req.symbol]
         check_filters(spec, req, price_now)
@@ -112,6 +112,14 @@ class MatchingEngine:
             is_working=req.type not in STOP_TYPES,
         )
         return order
+
+    def holds_open(self, client_id: str) -> bool:
+        """True while an open order has ``client_id``: Binance refuses only those duplicates.
+
+        ``client_ids`` maps an id to its newest order, the only one that can still be open.
+        """
+        newest = self.orders.get(self.client_ids.get(client_id, -1))
+        return newest is not None and newest.is_open
 
     def _register(self, order: OrderRecord) -> None:
         self.next_order_id += 1
@@ -267,7 +275,7 @@ class MatchingEngine:
 
     def _check_resting(self, spec: MarketSpec, req: OrderRequest) -> None:
         check_shape(req)
-        if req.client_id in self.client_ids:
+        if self.holds_open(req.client_id):
             raise ApiError(-2010, "Duplicate order sent.")
         price_now = self.last_price[req.symbol]
         check_filters(spec, req, price_now)

@@ -49,7 +49,11 @@ def place_oco(venue: Venue, params: Params, symbol: str, get_decimal: DecimalPar
     legs = (_leg(params, "above", symbol, get_decimal), _leg(params, "below", symbol, get_decimal))
     if "LIMIT_MAKER" not in (legs[0].type, legs[1].type):
         raise ApiError(-1128, "Combination of optional parameters invalid.")
+    if any(o.list_client_id == list_client_id for o in venue.engine.open_orders(None)):
+        raise ApiError(-2010, "Duplicate order sent.")  # ids are free again once a list is done
     orders = venue.engine.place_oco(legs)
+    for order in orders:
+        order.list_client_id = list_client_id
     return {
         "orderListId": orders[0].order_list_id,
         "contingencyType": "OCO",

@@ -80,6 +80,7 @@ class OrderRecord:
     lock_asset: str = ""
     lock_left: Decimal = Decimal(0)
     order_list_id: int = -1
+    list_client_id: str = ""
     trade_ids: list[int] = field(default_factory=list)
 
     @property

@@ -49,6 +49,8 @@ def save(venue: Venue, path: Path) -> None:
 def _record(cls: type[_R], row: dict[str, object]) -> _R:
     kwargs: dict[str, object] = {}
     for f in fields(cls):
+        if f.name not in row:  # a field added since the file was written keeps its default
+            continue
         value = row[f.name]
         kwargs[f.name] = Decimal(str(value)) if f.type in ("Decimal", Decimal) else value
     return cls(**kwargs)  # type: ignore[arg-type]  # fields checked above by name
@@ -79,6 +81,6 @@ def restore(venue: Venue, path: Path) -> bool:
     engine.next_trade_id = int(state["next_trade_id"])
     engine.next_list_id = int(state.get("next_list_id", 1))
     engine.orders = {int(r["order_id"]): _record(OrderRecord, r) for r in state["orders"]}
-    engine.client_ids = {o.client_id: o.order_id for o in engine.orders.values()}
+    engine.client_ids = {o.client_id: o.order_id for o in engine.orders.values()}  # newest wins
     engine.trades = [_record(TradeRecord, r) for r in state["trades"]]
     return True
