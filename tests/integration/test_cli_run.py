@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from factories import random_walk_candles
 from processes import NO_KEYS, eventually, paper_bot_process
 from tradebot.cli import build_app
 from tradebot.domain.portfolio import Position
@@ -228,3 +229,20 @@ def test_status_fee_dust_below_the_minimum_amount_shows_flat_not_a_stopless_posi
     assert code == 0, output
     assert _row(output, "position").startswith("flat (dust 0.00000999 BTC")
     assert "None" not in output
+
+
+def test_run_paper_data_file_of_another_market_is_an_error_naming_both(tmp_path: Path) -> None:
+    # a DOGE file replayed as the config's BTC/USDT would trade with BTC's price step
+    data = tmp_path / "DOGEUSDT-1h-2024.csv"
+    frame = random_walk_candles(300, "1h", price=0.39).rename(columns={"ts_ms": "timestamp"})
+    frame.to_csv(data, index=False)
+
+    code, output = invoke(
+        "run", "--mode", "paper", "--replay", "--bars", "5", "--data", str(data),
+        "--db", str(tmp_path / "bot.db"),
+    )  # fmt: skip
+
+    flat = " ".join(output.split())
+    assert code == 2
+    assert "DOGEUSDT-1h-2024.csv holds DOGE/USDT" in flat
+    assert "trading.symbol is BTC/USDT" in flat

@@ -24,6 +24,7 @@ from rich.console import Console
 from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.config import Config, load_config, with_overrides
+from tradebot.data.identity import symbol_from_name
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
@@ -259,6 +260,14 @@ async def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
 # ----------------------------------------------------------------------------- paper
 def _data_file(config: Config, data: Path | None) -> Path:
     if data is not None:
+        # the sandbox lists the file under trading.symbol: another market's file would be
+        # traded with the wrong price step and lot size
+        found, symbol = symbol_from_name(data.name), config.trading.symbol
+        if found is not None and found != symbol:
+            raise ConfigError(
+                f"{data.name} holds {found} (from its name) but trading.symbol is {symbol}: "
+                f"set trading.symbol: {found} in a config (-c) to paper-trade it"
+            )
         return data
     return Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
 
