@@ -135,13 +135,15 @@ class SimulatedExchange:
         """Accept an order (with its take-profit leg, for an OCO pair), or refuse it.
 
         Raises:
-            InvalidOrder: unknown symbol, duplicate client id, bad precision or below limits.
+            InvalidOrder: unknown symbol, the client id of an open order, bad precision or
+                below limits.
             InsufficientFunds: the free balance does not cover it.
         """
         book = self._book(cmd.symbol)
         leg = cmd.take_profit_leg()
         for cid in (cmd.client_order_id, leg.client_order_id if leg else None):
-            if cid in self._orders:
+            known = self._orders.get(cid) if cid is not None else None
+            if known is not None and known.is_open:  # unique among open orders, as on Binance
                 raise InvalidOrder(f"Duplicate order sent. (client order id {cid})")
         if leg is not None and leg.price is not None:  # the list is refused whole
             book.market.check_order(book.market.round_qty(leg.qty), leg.price)

@@ -18,9 +18,9 @@ Differences from the sandbox that remain: market orders stay OPEN until ``advanc
 order that crosses the book rests until ``advance`` and then fills at the open (taker)
 instead of at once; IOC/FOK/LIMIT_MAKER are treated as GTC limits (the core's rules).
 
-A reused client order id returns the order that id already names, as ``CcxtConnector`` does
-when the venue answers "Duplicate order sent." (the first request landed); the core's
-``submit`` keeps refusing duplicates, which the backtester relies on.
+A client order id is unique among open orders only, as on Binance: the id of an open order
+returns that order, as ``CcxtConnector`` does when the venue answers "Duplicate order sent."
+(the first request landed); the id of a closed order makes a new order.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class SimulatedConnector:
     # -- orders --------------------------------------------------------------------------
 
     async def create_order(self, command: PlaceOrder) -> Order:
-        """Place an order, or return the order its client id already names.
+        """Place an order, or return the open order its client id already names.
 
         Checks run in ``CcxtConnector``'s order: the market's rules first (before "sending"),
         then the id, then the funds.
@@ -216,7 +216,7 @@ class SimulatedConnector:
         market = self._market(command.symbol)
         _check_rules(command, market, self._price(market.symbol))
         existing = self._known(command.client_order_id)
-        if existing is not None:
+        if existing is not None and existing.is_open:
             return _snapshot(existing)
         self._check_market_buy_funds(command, market)
         order = self.exchange.submit(command)
