@@ -225,3 +225,48 @@ class ControlRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertRow(Base):
+    """An alert as raised, before and regardless of delivery (``state/outbox.py``).
+
+    ``repeats`` counts the same alert (same ``dedup_key``) raised again within its
+    cool-down: folded into this row instead of sent again.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    dedup_key: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    repeats: Mapped[int] = mapped_column(Integer)
+    last_repeat_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OutboxRow(Base):
+    """One alert's delivery on one channel: written with the alert, updated as it is sent.
+
+    ``parts_sent`` counts the pieces of a long message already accepted by the channel, so a
+    sender that dies between two pieces goes on with the next one after a restart.
+    """
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel"),
+        Index("ix_alert_outbox_channel_status_next", "channel", "status", "next_attempt_ts_ms"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alerts.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    silent: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer)
+    parts_sent: Mapped[int] = mapped_column(Integer)
+    next_attempt_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(Text)
+    sent_ts_ms: Mapped[int | None] = mapped_column(BigInteger)

@@ -15,6 +15,8 @@ from tradebot.state.tables import Base
 
 TABLES = {
     "alembic_version",
+    "alert_outbox",
+    "alerts",
     "control_state",
     "decisions",
     "fills",
@@ -48,7 +50,7 @@ def _migrated_state(url: str) -> tuple[set[str], str | None, list[object]]:
 def test_migrate_empty_sqlite_file_reaches_head_matching_the_models(tmp_path: Path) -> None:
     tables, revision, diff = _migrated_state(str(tmp_path / "fresh.db"))
     assert tables == TABLES
-    assert revision == "0001"
+    assert revision == "0002"
     assert diff == []
 
 
@@ -58,7 +60,7 @@ def test_migrate_empty_postgres_database_reaches_head_matching_the_models(
 ) -> None:
     tables, revision, diff = _migrated_state(pg_empty_database)
     assert tables == TABLES
-    assert revision == "0001"
+    assert revision == "0002"
     assert diff == []
 
 
