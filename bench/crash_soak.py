@@ -427,6 +427,7 @@ def run_soak(
     oco: bool = False,
     lock_rate: float = 0.2,
     second_bot_every: int = 25,
+    progress: Callable[[str], None] | None = None,
 ) -> CrashReport:
     """Kill the bot ``kills`` times, then restart it once more and check after a cycle.
 
@@ -434,7 +435,7 @@ def run_soak(
     or from rounds of ``plan`` when given (see ``plans``). ``oco`` protects each position
     with a stop and a take-profit as one OCO list instead of a stop alone. ``lock_rate`` is
     the share of checkpoint lives that meet database write failures; ``second_bot_every``
-    how often a second bot tries the database.
+    how often a second bot tries the database. ``progress`` is told about each life.
     """
     started_at = time.monotonic()
     rng = random.Random(seed)
@@ -446,7 +447,13 @@ def run_soak(
     with sandbox_process(workdir, data) as url:
         n = 0
         while report.total_kills < kills:
-            merge(report, one_life(workdir, url, n, next(lives), rng))
+            life = next(lives)
+            merge(report, one_life(workdir, url, n, life, rng))
+            if progress is not None:
+                lock = " +db lock" if life.lock else ""
+                progress(f"life {n} ({life.kind}{lock}): {report.total_kills} kills, findings:"
+                         f" {report.duplicates} duplicates, {report.lost_fills} lost fills,"
+                         f" {len(report.findings())} others")  # fmt: skip
             n += 1
         merge(report, one_life(workdir, url, n, Plan("final"), rng))
         report.restarts = n
@@ -476,6 +483,7 @@ def main() -> None:
         report = run_soak(
             args.kills, args.seed, workdir, oco=args.oco,
             lock_rate=args.db_failures, second_bot_every=args.second_bot_every,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
         )  # fmt: skip
     for line in report.lines():
         print(line)
