@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -45,6 +46,7 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import Recovery, restore_engine
+from tradebot.orchestrator.trade_log import BotObserver, log_order_sent, log_saved
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
@@ -89,14 +91,17 @@ class TradingBot:
         repository: Repository,
         settings: BotSettings,
         checkpoint: Checkpoint | None = None,
+        observer: BotObserver | None = None,
     ) -> None:
         """Trade through ``connector``, keep state in ``repository``.
 
         ``checkpoint`` is called with each name of ``CHECKPOINTS`` as the cycle passes it:
         the seam crash tests use to kill the process between two steps that must both
-        survive (an intent and its send, a fill and its record).
+        survive (an intent and its send, a fill and its record). ``observer`` hears of
+        polls, cycles, orders sent and saved steps (the metrics plug in there).
         """
         self._checkpoint: Checkpoint = checkpoint or (lambda _name: None)
+        self._observer = observer
         self._build_engine = build_engine
         self.connector = connector
         self.repo = repository
@@ -110,7 +115,7 @@ class TradingBot:
         self._last_fill_ms: int | None = None
         self._stop = asyncio.Event()
         self.recovery: Recovery | None = None
-        self.writer = StepWriter(repository, self._position_of, settings.symbol)
+        self.writer = StepWriter(repository, self._position_of, settings.symbol, self._saved)
 
     @property
     def engine(self) -> TradingEngine:
@@ -214,7 +219,7 @@ class TradingBot:
         them by client id).
         """
         engine, repo, symbol = self.engine, self.repo, self.settings.symbol
-        bar = window[-1]
+        bar, started = window[-1], time.perf_counter()
         self._checkpoint("bar_closed")
         self._flush_unsaved()
         await self.sync_exchange()
@@ -230,6 +235,8 @@ class TradingBot:
         self._last_bar_ts = bar.ts_ms
         self.repo.record_snapshot(portfolio_snapshot(self.engine.portfolio, bar))
         self.stats.cycles += 1
+        if self._observer is not None:
+            self._observer.on_cycle(bar.ts_ms, time.perf_counter() - started)
 
     def _decide(self, step: Step, bar: Candle) -> str | None:
         """Save the bar's decision, its order intents and "bar decided", atomically."""
@@ -369,6 +376,9 @@ class TradingBot:
             )
         self.stats.orders_sent += 1
         self._checkpoint("order_sent")
+        log_order_sent(cmd)
+        if self._observer is not None:
+            self._observer.on_order_sent(cmd)
         commands: list[Command] = []
         if cmd.take_profit_id is not None:  # the list was accepted whole
             commands += self._step_all(
@@ -398,6 +408,11 @@ class TradingBot:
         return order.updated_ts_ms if order is not None else 0
 
     # ----------------------------------------------------------------- helpers
+    def _saved(self, step: Step, trade_ids: Sequence[int]) -> None:
+        log_saved(step, trade_ids)
+        if self._observer is not None:
+            self._observer.on_saved(step, trade_ids)
+
     def _position_of(self, symbol: str) -> tuple[Position | None, Protection | None]:
         view = self.engine.view
         return view.position(symbol), view.protection_of(symbol)
@@ -411,4 +426,8 @@ class TradingBot:
         candles = await self.connector.fetch_ohlcv(
             self.settings.symbol, self.settings.timeframe, limit=limit
         )
-        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+        closed = [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+        if self._observer is not None:
+            newest = closed[-1].ts_ms + self.bar_ms if closed else None
+            self._observer.on_candles(now, newest)
+        return closed

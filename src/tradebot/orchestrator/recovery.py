@@ -135,8 +135,7 @@ def _follow_venue(
         step = engine.handle(event)
         if step.is_empty:
             continue
-        with repo.transaction() as tx:
-            writer.write(tx, step)
+        writer.save(step)
         commands.extend(step.commands)
     position = engine.view.position(symbol)
     if venue_qty is not None and position is not None:
