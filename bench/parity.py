@@ -1,14 +1,15 @@
 """Backtest ↔ paper parity on real Binance data: every trade identical, or exit 1.
 
 For each data set below (BTC, ETH and DOGE on 1h and 5m; BTC 1h in mid-2018 and BTC 1m
-around the 2023-03-24 spot halt, both with real gaps) and each of the four configurations
-of ``tradebot.parity.configurations`` (a fixed stop; stop and take-profit as one OCO list;
-limit entries; a trailing stop), it paper-trades the bars through the real path (ccxt over
-HTTP to the local sandbox replaying the file) and backtests the same bars, both trading from
-the same bar after the same warm-up, and compares every trade field by field: entry and exit
-times, prices, quantity, fees, PnL and exit reason.
+around the 2023-03-24 spot halt, both with real gaps) and each configuration of
+``tradebot.parity.configurations`` (a fixed stop; stop and take-profit as one OCO list;
+limit entries; a trailing stop; limit entries with the OCO list), it paper-trades the bars
+through the real path (ccxt over HTTP to the local sandbox replaying the file) and backtests
+the same bars, both trading from the same bar after the same warm-up, and compares every
+trade field by field: entry and exit times, prices, quantity, fees, PnL and exit reason.
 
-    .venv/bin/python bench/parity.py [--bars 300] [--warmup 400] [--only BTC/USDT]
+    .venv/bin/python bench/parity.py [--bars 300] [--warmup 400] [--only BTC/USDT 5m]
+                                     [--configs stop oco]
 
 Each run replays a slice of its file (``--warmup`` bars, then ``--bars`` bar steps), written
 to a temporary file so that both sides read exactly the same candles. It prints a table and
@@ -119,7 +120,7 @@ def run_one(data: DataSet, name: str, warmup: int, bars: int, folder: Path) -> O
 
 def print_table(outcomes: list[Outcome]) -> None:
     """One row per data set and configuration, then the differences found."""
-    head = f"{'symbol':<10}{'tf':<4}{'config':<7}{'trades':>7}{'exits (stop/tp/signal)':>24}"
+    head = f"{'symbol':<10}{'tf':<4}{'config':<10}{'trades':>7}{'exits (stop/tp/signal)':>24}"
     print(f"{head}{'diffs':>7}{'cpu s':>7}  note")
     for o in outcomes:
         c = o.comparison
@@ -129,7 +130,7 @@ def print_table(outcomes: list[Outcome]) -> None:
             "" if len(c.paper_trades) == len(c.backtest_trades) else f"≠{len(c.backtest_trades)}"
         )
         print(
-            f"{o.data.symbol:<10}{o.data.timeframe:<4}{o.configuration:<7}{trades:>7}"
+            f"{o.data.symbol:<10}{o.data.timeframe:<4}{o.configuration:<10}{trades:>7}"
             f"{exits:>24}{len(c.differences):>7}{o.seconds:>7.1f}  {o.data.note}"
         )
     for o in outcomes:
@@ -146,17 +147,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=300, help="bar steps each paper run replays")
     parser.add_argument("--warmup", type=int, default=400, help="bars before trading starts")
-    parser.add_argument("--only", nargs="*", default=None, help="symbols or timeframes to run")
+    parser.add_argument("--only", nargs="*", default=None, help="symbols and/or timeframes")
+    parser.add_argument("--configs", nargs="*", default=None, help="configurations to run")
     args = parser.parse_args()
     require_shared_data(SHARED_DATA)
     # The bots' per-cycle log lines would bury the table.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    chosen = [d for d in DATA_SETS if not args.only or {d.symbol, d.timeframe} & set(args.only)]
+    only = set(args.only or ())
+    symbols, timeframes = {o for o in only if "/" in o}, {o for o in only if "/" not in o}
+    chosen = [
+        d
+        for d in DATA_SETS
+        if (not symbols or d.symbol in symbols) and (not timeframes or d.timeframe in timeframes)
+    ]
     outcomes: list[Outcome] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for data in chosen:
             for name in configurations(data.timeframe, timeframe_to_ms(data.timeframe)):
+                if args.configs and name not in args.configs:
+                    continue
                 outcome = run_one(data, name, args.warmup, args.bars, Path(tmp))
                 outcomes.append(outcome)
                 print(

@@ -43,21 +43,27 @@ def configurations(timeframe: str, bar_ms: int) -> dict[str, dict[str, object]]:
 
     ``stop``: a fixed stop; ``oco``: the stop and a take-profit resting as one OCO list;
     ``limit``: limit entries below the close that wait three bars, with the stop; ``trail``:
-    a trailing stop moved every bar. Distances scale with the timeframe so that stops and
-    targets are hit on 1m and 5m bars as on 1h bars.
+    a trailing stop moved every bar; ``limit_oco``: limit entries protected by the OCO list.
+    Distances scale with the timeframe so that stops and targets are hit on 1m and 5m bars
+    as on 1h bars.
     """
     pct = _STOP_PCT.get(timeframe, 0.01)
     stop: dict[str, object] = {"risk.stop_loss_method": "fixed_pct", "risk.stop_loss_pct": pct}
+    target: dict[str, object] = {
+        "risk.take_profit_method": "pct",
+        "risk.take_profit_pct": 1.5 * pct,
+    }
+    limit: dict[str, object] = {
+        "execution.order_type": "limit",
+        "execution.limit_offset_bps": 2_000 * pct,
+        "execution.limit_timeout_s": 3 * bar_ms // 1000,
+    }
     return {
         "stop": stop,
-        "oco": {**stop, "risk.take_profit_method": "pct", "risk.take_profit_pct": 1.5 * pct},
-        "limit": {
-            **stop,
-            "execution.order_type": "limit",
-            "execution.limit_offset_bps": 2_000 * pct,
-            "execution.limit_timeout_s": 3 * bar_ms // 1000,
-        },
+        "oco": {**stop, **target},
+        "limit": {**stop, **limit},
         "trail": {"risk.stop_loss_method": "trailing_pct", "risk.stop_loss_pct": pct},
+        "limit_oco": {**stop, **target, **limit},
     }
 
 
