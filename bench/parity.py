@@ -9,7 +9,7 @@ the same bars, both trading from the same bar after the same warm-up, and compar
 trade field by field: entry and exit times, prices, quantity, fees, PnL and exit reason.
 
     .venv/bin/python bench/parity.py [--bars 300] [--warmup 400] [--only BTC/USDT 5m]
-                                     [--configs stop oco]
+                                     [--configs stop oco] [--jobs 2]
 
 Each run replays a slice of its file (``--warmup`` bars, then ``--bars`` bar steps), written
 to a temporary file so that both sides read exactly the same candles. It prints a table and
@@ -24,6 +24,7 @@ import logging
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,23 +100,39 @@ def write_slice(data: DataSet, warmup: int, bars: int, folder: Path) -> tuple[Pa
     ts = frame["ts_ms"].to_numpy(np.int64)
     first = int(np.searchsorted(ts, start))
     frame = frame.iloc[max(first - warmup, 0) :].reset_index(drop=True)
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / Path(data.file).name
     write_candle_file(frame, path)
     return path, min(first, warmup)
 
 
-def run_one(data: DataSet, name: str, warmup: int, bars: int, folder: Path) -> Outcome:
-    """Paper-trade and backtest one data set under one configuration."""
-    path, start_index = write_slice(data, warmup, bars, folder)
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One data set, written to ``path``, under one configuration."""
+
+    data: DataSet
+    configuration: str
+    path: Path
+    start_index: int
+    bars: int
+
+
+def run_one(job: Job) -> Outcome:
+    """Paper-trade and backtest one data set under one configuration (in a worker)."""
+    # The bots' per-cycle log lines would bury the table.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    data = job.data
     overrides = {
         "trading.symbol": data.symbol,
         "trading.timeframe": data.timeframe,
-        **configurations(data.timeframe, timeframe_to_ms(data.timeframe))[name],
+        **configurations(data.timeframe, timeframe_to_ms(data.timeframe))[job.configuration],
     }
     config = parity_config(load_config(None), overrides)
     started = time.process_time()
-    comparison = asyncio.run(paper_vs_backtest(config, path, start_index=start_index, bars=bars))
-    return Outcome(data, name, bars, comparison, time.process_time() - started)
+    comparison = asyncio.run(
+        paper_vs_backtest(config, job.path, start_index=job.start_index, bars=job.bars)
+    )
+    return Outcome(data, job.configuration, job.bars, comparison, time.process_time() - started)
 
 
 def print_table(outcomes: list[Outcome]) -> None:
@@ -149,10 +166,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=400, help="bars before trading starts")
     parser.add_argument("--only", nargs="*", default=None, help="symbols and/or timeframes")
     parser.add_argument("--configs", nargs="*", default=None, help="configurations to run")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (processes)")
     args = parser.parse_args()
     require_shared_data(SHARED_DATA)
-    # The bots' per-cycle log lines would bury the table.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     only = set(args.only or ())
     symbols, timeframes = {o for o in only if "/" in o}, {o for o in only if "/" not in o}
     chosen = [
@@ -160,21 +176,29 @@ def main() -> int:
         for d in DATA_SETS
         if (not symbols or d.symbol in symbols) and (not timeframes or d.timeframe in timeframes)
     ]
-    outcomes: list[Outcome] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for data in chosen:
-            for name in configurations(data.timeframe, timeframe_to_ms(data.timeframe)):
-                if args.configs and name not in args.configs:
-                    continue
-                outcome = run_one(data, name, args.warmup, args.bars, Path(tmp))
-                outcomes.append(outcome)
+        jobs: list[Job] = []
+        for n, data in enumerate(chosen):
+            path, start_index = write_slice(data, args.warmup, args.bars, Path(tmp) / str(n))
+            names = configurations(data.timeframe, timeframe_to_ms(data.timeframe))
+            jobs.extend(
+                Job(data, name, path, start_index, args.bars)
+                for name in names
+                if not args.configs or name in args.configs
+            )
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {pool.submit(run_one, job): n for n, job in enumerate(jobs)}
+            done: dict[int, Outcome] = {}
+            for future in as_completed(futures):
+                o = done[futures[future]] = future.result()
                 print(
-                    f"  {data.symbol} {data.timeframe} {name}: "
-                    f"{len(outcome.comparison.paper_trades)} trades, "
-                    f"{len(outcome.comparison.differences)} differences",
+                    f"  {len(done)}/{len(jobs)} {o.data.symbol} {o.data.timeframe} "
+                    f"{o.configuration}: {len(o.comparison.paper_trades)} trades, "
+                    f"{len(o.comparison.differences)} differences",
                     flush=True,
                 )
+        outcomes = [done[n] for n in range(len(jobs))]
     print()
     print_table(outcomes)
     trades = sum(len(o.comparison.paper_trades) for o in outcomes)
