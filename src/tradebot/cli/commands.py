@@ -11,6 +11,7 @@ from tradebot.cli import (
     demo,
     download,
     exchange,
+    explain,
     run,
     sandbox,
     scaffold,
@@ -30,4 +31,5 @@ MODULES: list[ModuleType] = [
     exchange,
     run,
     state,
+    explain,
 ]

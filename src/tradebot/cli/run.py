@@ -207,6 +207,15 @@ def _repository(config: Config, *, create: bool = True) -> Repository:
     return Repository(create_database(url))
 
 
+def existing_repository(config: Config) -> Repository:
+    """The state of a bot that has run (``status``, ``explain``); never creates a database.
+
+    Raises:
+        ConfigError: there is no database at the configured path.
+    """
+    return _repository(config, create=False)
+
+
 def _live_credentials(config: Config, confirmed: bool) -> Credentials:
     credentials = from_config(config)
     missing = []

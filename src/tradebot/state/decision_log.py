@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import (
@@ -146,3 +146,17 @@ class DecisionLog:
             LoggedDecision(row.id, row.recorded_ts_ms, decision_from_row(row))
             for row in self._session.scalars(query)
         ]
+
+    def at_or_before(self, ts_ms: int, symbol: str | None = None) -> list[LoggedDecision]:
+        """The decisions of the newest bar that opened at or before ``ts_ms``, oldest first.
+
+        Usually one; more when a bar was recorded twice (skipped, then decided after a
+        restart).
+        """
+        newest = select(func.max(DecisionRow.ts_ms)).where(DecisionRow.ts_ms <= ts_ms)
+        if symbol is not None:
+            newest = newest.where(DecisionRow.symbol == symbol)
+        bar_ts = self._session.scalar(newest)
+        if bar_ts is None:
+            return []
+        return [e for e in self.entries(bar_ts, symbol) if e.decision.ts_ms == bar_ts]

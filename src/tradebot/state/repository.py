@@ -207,6 +207,12 @@ class Repository:
         with self._db.read_session() as session:
             return [rows.trade_from_row(r) for r in session.scalars(query)]
 
+    def trade(self, trade_id: int) -> Trade | None:
+        """The closed round trip saved under ``trade_id`` (the trade log names it), or None."""
+        with self._db.read_session() as session:
+            row = session.get(TradeRow, trade_id)
+            return None if row is None else rows.trade_from_row(row)
+
     def record_snapshot(self, snapshot: PortfolioSnapshot) -> None:
         """Save the portfolio as it stood at ``snapshot.ts_ms``."""
         with self.transaction() as tx:
@@ -244,6 +250,11 @@ class Repository:
         """Logged decisions with their sequence numbers, oldest first."""
         with self._db.read_session() as session:
             return DecisionLog(session).entries(since_ms, symbol)
+
+    def decisions_at(self, ts_ms: int, symbol: str | None = None) -> list[LoggedDecision]:
+        """The decisions of the newest bar opening at or before ``ts_ms`` (see ``DecisionLog``)."""
+        with self._db.read_session() as session:
+            return DecisionLog(session).at_or_before(ts_ms, symbol)
 
     def record_reconciliation(self, discrepancy: Discrepancy, ts_ms: int) -> None:
         """Save (and log) a discrepancy found at ``ts_ms``."""
