@@ -34,11 +34,12 @@ class Bars(Mapping[str, FloatArray]):
     ``bars.upto(i)``: the same arrays cut after bar ``i``, so the future is not there to read.
     """
 
-    __slots__ = ("_columns", "ts_ms")
+    __slots__ = ("_columns", "_view", "ts_ms")
 
     def __init__(self, ts_ms: IndexArray, columns: Mapping[str, FloatArray]) -> None:
         self.ts_ms = ts_ms
         self._columns = dict(columns)
+        self._view: _BarsUpTo | None = None
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Bars:
@@ -80,20 +81,35 @@ class Bars(Mapping[str, FloatArray]):
 
         Each column read costs one numpy slice. ``len(view["close"]) == i + 1``, index ``-1``
         is bar ``i`` (as in live trading, where bar ``i`` is the newest), and reading bar
-        ``i + 1`` raises IndexError, which ``ask_signal`` turns into a LookaheadError.
+        ``i + 1`` raises IndexError, which ``ask_signal`` turns into a LookaheadError. The
+        one view object is moved on at each call (a view kept by a strategy ends at the bar
+        being decided, never later): a hot path that allocates nothing.
         """
-        view = _BarsUpTo.__new__(_BarsUpTo)
-        view._columns = self._columns
+        view = self._view
+        if view is None:
+            view = self._view = _BarsUpTo(self._columns, self.ts_ms)
         view._stop = i + 1
-        view.ts_ms = self.ts_ms[: i + 1]
         return view
 
 
 class _BarsUpTo(Bars):
-    # The bounded view ``Bars.upto`` returns; it shares the full arrays and slices on read.
-    __slots__ = ("_stop",)
+    # The bounded view ``Bars.upto`` returns; it shares the full arrays and slices on read
+    # (``ts_ms`` too, so a strategy that never reads it never pays for its slice).
+    __slots__ = ("_all_ts_ms", "_stop")
 
-    _stop: int
+    def __init__(self, columns: dict[str, FloatArray], ts_ms: IndexArray) -> None:
+        self._columns = columns  # shared, not copied
+        self._all_ts_ms = ts_ms
+        self._stop = len(ts_ms)
+        self._view = None
+
+    @property
+    def ts_ms(self) -> IndexArray:
+        return self._all_ts_ms[: self._stop]
+
+    @ts_ms.setter
+    def ts_ms(self, value: IndexArray) -> None:
+        self._all_ts_ms = value
 
     def __getitem__(self, name: str) -> FloatArray:
         return self._columns[name][: self._stop]
@@ -102,10 +118,13 @@ class _BarsUpTo(Bars):
         return {name: float(self[name][i]) for name in self._columns}
 
     def upto(self, i: int) -> Bars:
+        # A view of a view (an ensemble handing a member fewer bars) is a new object.
         if i >= self._stop:
             msg = f"bars end at {self._stop - 1}, cannot view up to {i}"
             raise IndexError(msg)
-        return super().upto(i)
+        view = _BarsUpTo(self._columns, self._all_ts_ms)
+        view._stop = i + 1
+        return view
 
 
 class Strategy(ABC):
