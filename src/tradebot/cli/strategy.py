@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from tradebot.cli.lookahead_tables import print_lookahead, print_warmup
 from tradebot.data.load import load_candles, sample_path
 from tradebot.data.repair import Repair
 from tradebot.domain.errors import ConfigError, DataError, StrategyError
-from tradebot.strategy.lookahead import LookaheadFinding, LookaheadReport, check_lookahead
+from tradebot.strategy.base import Strategy
+from tradebot.strategy.lookahead import check_lookahead
 from tradebot.strategy.registry import (
     REQUIRED,
     STRATEGIES,
@@ -21,6 +25,7 @@ from tradebot.strategy.registry import (
     parse_params,
     strategy_parameters,
 )
+from tradebot.strategy.warmup import WarmupReport, check_warmup
 
 DEFAULT_SAMPLE = "binance_BTC-USDT_1h_2024.csv.gz"
 
@@ -53,59 +58,53 @@ def lookahead_check(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Strategy parameter name=value.")
     ] = None,
-    cuts: Annotated[int, typer.Option(min=1, help="Truncated histories to try.")] = 40,
-    seed: Annotated[int, typer.Option(help="Seed for where the cuts fall.")] = 0,
+    cuts: Annotated[
+        int, typer.Option(min=1, help="Random truncated histories, on top of the warm-up cuts.")
+    ] = 40,
+    seed: Annotated[int, typer.Option(help="Seed for where the random cuts fall.")] = 0,
+    signal_bars: Annotated[
+        int, typer.Option(min=1, help="Bars before each cut whose signals are compared.")
+    ] = 100,
+    recursive: Annotated[
+        bool, typer.Option(help="Also compare indicators from the live window with the full.")
+    ] = True,
     repair: Annotated[
         Repair, typer.Option(help="Bad data: refuse (default), drop or ffill.")
     ] = "refuse",
 ) -> None:
-    """Recompute a strategy on truncated histories; exit 1 if a value depends on the future."""
+    """Recompute a strategy on truncated histories; exit 1 if a value depends on the future.
+
+    Every truncated history gets a fresh instance. Cuts run through the warm-up, right after
+    every bar that signals and at random; signals are asked flat and holding; reads past the
+    bar are named; signal_candidates is verified; the live window is checked (--recursive).
+    """
     console = Console(width=160)
     try:
-        built = create_strategy(strategy, parse_params(param or []))
+        params = parse_params(param or [])
+        create_strategy(strategy, params)  # a bad spec or parameter fails here, once
         candles = load_candles(data or sample_path(DEFAULT_SAMPLE), repair=repair)
-        report = check_lookahead(built, candles, n_cuts=cuts, seed=seed)
+        report = check_lookahead(
+            partial(create_strategy, strategy, params),
+            candles,
+            n_cuts=cuts,
+            seed=seed,
+            signal_bars=signal_bars,
+        )
+        warm = _warmup(partial(create_strategy, strategy, params), candles) if recursive else None
     except (ConfigError, DataError, StrategyError) as e:
         console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
         raise typer.Exit(2) from e
-    _print_report(console, report)
-    if report.has_lookahead:
+    print_lookahead(console, report)
+    if isinstance(warm, WarmupReport):
+        print_warmup(console, warm)
+    elif warm is not None:
+        console.print(f"warm-up check skipped: {warm}", highlight=False)
+    if report.has_lookahead or (isinstance(warm, WarmupReport) and warm.window_too_short):
         raise typer.Exit(1)
 
 
-def _print_report(console: Console, report: LookaheadReport) -> None:
-    head = (
-        f"{report.strategy}: {report.n_bars} bars, {len(report.cuts)} truncated histories,"
-        f" {len(report.columns)} columns + signals compared"
-    )
-    console.print(head, highlight=False)
-    if not report.has_lookahead:
-        console.print("[green]no lookahead found[/green]")
-        return
-    table = Table(title="Values that changed when future bars were removed")
-    for column in ("column", "first bar", "time (UTC)", "history cut at", "full", "truncated"):
-        table.add_column(column)
-    table.add_column("max |diff|", justify="right")
-    table.add_column("cuts hit", justify="right")
-    for f in report.findings:
-        table.add_row(*_finding_row(f))
-    console.print(table)
-    console.print(f"[red]lookahead found in {len(report.findings)} column(s)[/red]")
-
-
-def _finding_row(f: LookaheadFinding) -> list[str]:
-    when = datetime.fromtimestamp(f.first_ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
-    return [
-        f.column,
-        str(f.first_bar),
-        when,
-        f"{f.cut} bars",
-        _fmt(f.full_value),
-        _fmt(f.truncated_value),
-        "" if f.max_abs_diff != f.max_abs_diff else f"{f.max_abs_diff:.6g}",
-        str(f.n_cuts),
-    ]
-
-
-def _fmt(value: float | str) -> str:
-    return value if isinstance(value, str) else f"{value:.10g}"
+def _warmup(factory: Callable[[], Strategy], candles: pd.DataFrame) -> WarmupReport | str:
+    try:
+        return check_warmup(factory, candles)
+    except DataError as e:  # too little data for the window: say so, the rest still counts
+        return str(e)

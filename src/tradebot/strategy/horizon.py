@@ -9,7 +9,9 @@ a LookaheadError naming the strategy, the column and the bar.
 
 The guarded arrays (``guarded_upto``) are slower (a Python check per read) and stricter:
 they also refuse a slice that reaches past bar ``i`` (``close[i - 2 : i + 2]``), which a
-plain view silently shortens. The lookahead check asks through them.
+plain view silently shortens. ``probe_upto`` goes one step further for the lookahead check:
+full-length guarded arrays, so code that reads bar ``i + 1`` only when ``len()`` says it
+exists (and under the view never runs) is named too.
 """
 
 from __future__ import annotations
@@ -79,6 +81,19 @@ def guarded_upto(bars: Bars, i: int, strategy: str) -> Bars:
     return Bars(_Guarded.wrap(horizon.ts_ms[:stop], "ts_ms", horizon), columns)
 
 
+def probe_upto(bars: Bars, i: int, strategy: str) -> Bars:
+    """All bars, as guarded arrays that raise LookaheadError on a read or slice past bar ``i``.
+
+    ``len()`` is the full history's, as it was before strategies got a view: a peek guarded
+    by ``if i + 1 < len(close)`` runs and is named. Negative indices and open-ended slices
+    are not checked (they mean the newest bar under the view), so the probe's signals are
+    not the strategy's; only its reads count.
+    """
+    horizon = _Horizon(strategy, i, np.asarray(bars.ts_ms, dtype=np.int64))
+    columns = {name: _Guarded.wrap(bars[name], name, horizon) for name in bars}
+    return Bars(_Guarded.wrap(horizon.ts_ms, "ts_ms", horizon), columns)
+
+
 @dataclass(frozen=True, slots=True)
 class _Horizon:
     # Who is deciding at which bar, and the timestamps to name the bar that was read.
@@ -101,9 +116,9 @@ class _Horizon:
 
 
 class _Guarded(np.ndarray[Any, np.dtype[Any]]):
-    # A bounded column (bars 0..at_bar) that names any read past its end. Prefix slices and
-    # element-wise results keep the guard (their index is still the bar); other slices
-    # become plain arrays.
+    # A column that names any read past bar ``at_bar`` (its end, or within a full-length
+    # probe). Prefix slices and element-wise results keep the guard (their index is still
+    # the bar); other slices become plain arrays.
     _column: str
     _horizon: _Horizon | None
 
@@ -123,7 +138,7 @@ class _Guarded(np.ndarray[Any, np.dtype[Any]]):
         horizon = self._horizon
         if horizon is None:
             return super().__getitem__(key)
-        bar = _future_bar(key, len(self))
+        bar = _future_bar(key, horizon.at_bar + 1)
         if bar is not None:
             raise horizon.refuse(self._column, bar)
         found = super().__getitem__(key)

@@ -1,178 +1,199 @@
 """Detect lookahead bias: values that change when future bars are removed.
 
 A causal strategy computes the same indicator value and the same signal at bar ``j``
-whether the history ends at ``j`` or years later. ``check_lookahead`` runs the strategy on
-the full history, then on many truncated histories ``candles[:k]``, and compares every
-indicator column and every signal at the bars both runs share. Anything that differs used
-bars ``>= k``: a ``shift(-1)``, a centred window, a whole-series normalisation, a
-higher-timeframe value filled in from a candle that had not closed yet.
+whether the history ends at ``j`` or years later. ``check_lookahead`` runs a fresh instance
+of the strategy on the full history, then a fresh instance on each of many truncated
+histories ``candles[:k]`` (``cuts.py`` says where), and compares every indicator column and
+the signals, asked flat and holding, at the bars both runs share. Anything that differs
+used bars ``>= k``: a ``shift(-1)``, a centred window, a whole-series normalisation, a
+back-filled warm-up, a threshold fitted once on the first (full) history it saw, state kept
+from the bars it was shown. On the full history every signal is also asked through guarded
+arrays, so a read of a later bar (even a slice that reaches past it) is named outright, and
+``signal_candidates`` is verified against the signals of every bar (``candidates.py``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.errors import DataError, StrategyError
-from tradebot.strategy.base import Bars, FloatArray, Strategy
+from tradebot.domain.errors import DataError, LookaheadError, StrategyError
+from tradebot.strategy.base import Bars, FloatArray
+from tradebot.strategy.candidates import verify_candidates
+from tradebot.strategy.cuts import plan_cuts
+from tradebot.strategy.findings import (
+    FULL_HISTORY,
+    INDICATOR,
+    READ,
+    SIGNAL,
+    SIGNAL_COLUMN,
+    LookaheadFinding,
+    Tally,
+)
+from tradebot.strategy.trial import (
+    HOLDINGS,
+    StrategySource,
+    Trial,
+    probe_reads,
+    run_trial,
+    strategy_factory,
+)
 
-SIGNAL_COLUMN = "signal"
+__all__ = ["SIGNAL_COLUMN", "LookaheadFinding", "LookaheadReport", "check_lookahead"]
 
-
-@dataclass(frozen=True, slots=True)
-class LookaheadFinding:
-    """One column (or the signal) that changed when future bars were removed.
-
-    ``first_bar`` is the earliest bar (0-based row) found changed, in the history cut to
-    ``cut`` bars; the values are those at that bar. ``max_abs_diff`` is over every cut
-    (``inf`` when one side is NaN, NaN for signals); ``n_cuts`` counts the cuts affected.
-    """
-
-    column: str
-    first_bar: int
-    first_ts_ms: int
-    cut: int
-    full_value: float | str
-    truncated_value: float | str
-    max_abs_diff: float
-    n_cuts: int
+STATEFUL_CUT_SHARE = 4
+"""A stateful strategy gets this many times fewer random and after-signal cuts (each cut
+replays every bar from 0, so the check's cost grows with the square of the history)."""
 
 
 @dataclass(frozen=True, slots=True)
 class LookaheadReport:
-    """The outcome of ``check_lookahead``: the cuts tried and what changed."""
+    """The outcome of ``check_lookahead``: the cuts tried, why, and what changed."""
 
     strategy: str
     n_bars: int
     cuts: tuple[int, ...]
     columns: tuple[str, ...]
     findings: tuple[LookaheadFinding, ...]
+    cut_reasons: Mapping[int, str] = field(default_factory=dict)
+    signal_bars: int = 0
+    stateful: bool = False
+    skipped_cuts: int = 0
 
     @property
     def has_lookahead(self) -> bool:
-        """True when any indicator value or signal depended on a later bar."""
+        """True when any indicator value, signal or candidate set depended on a later bar."""
         return bool(self.findings)
 
 
-def choose_cuts(n_bars: int, warmup_bars: int, n_cuts: int, seed: int) -> list[int]:
-    """History lengths to try: spread over the data after warm-up, plus the last three.
-
-    Each spread cut is drawn at random inside its own equal segment, so cuts land on every
-    phase of a higher timeframe (a 4h candle spans four 1h bars) without clustering.
-    """
-    low = min(max(warmup_bars + 2, 2), n_bars - 1)
-    tail = [k for k in (n_bars - 1, n_bars - 2, n_bars - 3) if k >= low]
-    n_spread = max(n_cuts - len(tail), 0)
-    high = max(low, n_bars - 3)
-    rng = np.random.default_rng(seed)
-    edges = np.linspace(low, high, n_spread + 1)
-    spread = [
-        int(rng.integers(int(a), max(int(b), int(a) + 1))) for a, b in itertools.pairwise(edges)
-    ]
-    return sorted(set(spread + tail))
-
-
-@dataclass(slots=True)
-class _Tally:
-    first: LookaheadFinding
-    max_abs_diff: float
-    n_cuts: int
-
-
 def check_lookahead(
-    strategy: Strategy,
+    strategy: StrategySource,
     candles: pd.DataFrame,
     n_cuts: int = 40,
     seed: int = 0,
     *,
     rtol: float = 1e-9,
-    max_signal_bars: int = 2000,
+    signal_bars: int = 100,
+    max_signal_cuts: int = 1000,
 ) -> LookaheadReport:
     """Recompute ``strategy`` on truncated histories and report what changed.
 
-    Indicator columns are compared on every shared bar (NaN-aware, relative tolerance
-    ``rtol``); signals (their action) on the last ``max_signal_bars`` bars before each cut,
-    which bounds the run time on long histories.
+    ``strategy`` is a factory of fresh instances or a pristine instance (deep-copied for
+    every history). Indicator columns are compared on every shared bar (NaN-aware, relative
+    tolerance ``rtol``); signals on the last ``signal_bars`` bars before each cut (all of
+    them for a strategy whose state changes as it is asked), flat and holding.
 
     Raises:
         DataError: fewer candles than the warm-up plus three.
-        StrategyError: the strategy raised on the full history, or on a truncated one in
-            ``calculate_indicators``.
+        StrategyError: the strategy raised on the full history, or in
+            ``calculate_indicators`` on a truncated one longer than its warm-up.
     """
-    _require_length(strategy, len(candles))
-    full_bars = _indicators(strategy, candles)
-    n_bars = full_bars.n_bars
-    full_signals = _signals(strategy, full_bars, 0, n_bars, strict=True)
-    tallies: dict[str, _Tally] = {}
-    cuts = choose_cuts(n_bars, strategy.warmup_bars, n_cuts, seed)
-    for k in cuts:
-        cut_bars = _indicators(strategy, candles.iloc[:k])
-        found = _column_findings(full_bars, cut_bars, k, rtol)
-        start = max(0, k - max_signal_bars)
-        cut_signals = _signals(strategy, cut_bars, start, k, strict=False)
-        found += _signal_findings(full_bars, full_signals, cut_signals, start, k)
-        for finding in found:
-            _tally(tallies, finding)
-    findings = tuple(
-        replace(t.first, max_abs_diff=t.max_abs_diff, n_cuts=t.n_cuts)
-        for t in sorted(tallies.values(), key=lambda t: (t.first.first_bar, t.first.column))
+    factory = strategy_factory(strategy)
+    probe = factory()
+    _require_length(probe.name, probe.warmup_bars, len(candles))
+    full = run_trial(factory, candles, HOLDINGS, 0, full=True, stateful=True)
+    n_bars = full.bars.n_bars
+    tally = Tally()
+    for holding, peek in full.reads + probe_reads(factory, candles, HOLDINGS):
+        tally.add(_read_finding(full.bars, peek, n_bars, FULL_HISTORY, holding.label))
+    for finding in verify_candidates(full):
+        tally.add(finding)
+    trading = sorted(
+        {j for acts in full.signals.values() for j, a in enumerate(acts) if a in ("BUY", "SELL")}
     )
-    return LookaheadReport(strategy.name, n_bars, tuple(cuts), tuple(full_bars), findings)
+    # Each cut of a stateful strategy replays every bar before it: fewer, spread evenly.
+    share = STATEFUL_CUT_SHARE if full.stateful else 1
+    plan = plan_cuts(
+        n_bars,
+        probe.warmup_bars,
+        trading,
+        n_cuts=max(n_cuts // share, 3),
+        seed=seed,
+        max_signal_cuts=max(max_signal_cuts // share, 1),
+    )
+    skipped = 0
+    for k, reason in plan.items():
+        try:
+            cut = run_trial(
+                factory,
+                candles.iloc[:k],
+                HOLDINGS,
+                0 if full.stateful else max(0, k - signal_bars),
+                full=False,
+                stateful=full.stateful,
+            )
+        except StrategyError:
+            if k > probe.warmup_bars + 1:
+                raise
+            skipped += 1  # too short for the strategy to compute anything: nothing to compare
+            continue
+        for finding in _compare(full, cut, k, reason, rtol):
+            tally.add(finding)
+    return LookaheadReport(
+        probe.name,
+        n_bars,
+        tuple(plan),
+        tuple(full.bars),
+        tally.findings(),
+        plan,
+        len(trading),
+        full.stateful,
+        skipped,
+    )
 
 
-def _require_length(strategy: Strategy, n_candles: int) -> None:
-    minimum = strategy.warmup_bars + 3
+def _require_length(name: str, warmup_bars: int, n_candles: int) -> None:
+    minimum = warmup_bars + 3
     if n_candles < minimum:
         msg = (
-            f"lookahead check of {strategy.name} needs at least {minimum} candles"
-            f" (warm-up {strategy.warmup_bars} + 3), got {n_candles}"
+            f"lookahead check of {name} needs at least {minimum} candles"
+            f" (warm-up {warmup_bars} + 3), got {n_candles}"
         )
         raise DataError(msg)
 
 
-def _indicators(strategy: Strategy, candles: pd.DataFrame) -> Bars:
-    try:
-        frame = strategy.calculate_indicators(candles.copy())
-    except Exception as e:  # strategy barrier: report whose code failed, on how many bars
-        msg = f"{strategy.name}.calculate_indicators raised on {len(candles)} bars: {e!r}"
-        raise StrategyError(msg) from e
-    return Bars.from_frame(frame)
+def _compare(full: Trial, cut: Trial, k: int, reason: str, rtol: float) -> list[LookaheadFinding]:
+    found = _column_findings(full.bars, cut.bars, k, rtol, reason)
+    for holding, got in cut.signals.items():
+        want = full.signals[holding][cut.start : k]
+        found += _signal_findings(full.bars, want, got, cut.start, k, reason, holding.label)
+    for holding, peek in cut.reads:
+        found.append(_read_finding(full.bars, peek, k, reason, holding.label))
+    return found
 
 
-def _signals(strategy: Strategy, bars: Bars, start: int, stop: int, *, strict: bool) -> list[str]:
-    actions: list[str] = []
-    for i in range(start, stop):
-        try:
-            actions.append(str(strategy.generate_signals(bars, i, None).action))
-        except Exception as e:  # strategy barrier: on a cut history a peek raises IndexError
-            if strict:
-                msg = f"{strategy.name}.generate_signals raised at bar {i}: {e!r}"
-                raise StrategyError(msg) from e
-            actions.append(f"raised {type(e).__name__}")
-    return actions
-
-
-def _column_findings(full: Bars, cut: Bars, k: int, rtol: float) -> list[LookaheadFinding]:
+def _column_findings(
+    full: Bars, cut: Bars, k: int, rtol: float, reason: str
+) -> list[LookaheadFinding]:
     findings: list[LookaheadFinding] = []
     ts = int(full.ts_ms[min(k, full.n_bars) - 1])
     if cut.n_bars != k:
-        findings.append(LookaheadFinding("(rows)", k - 1, ts, k, k, cut.n_bars, math.inf, 1))
+        findings.append(
+            LookaheadFinding("(rows)", k - 1, ts, k, k, cut.n_bars, math.inf, 1, INDICATOR, reason)
+        )
         return findings
     for name in full:
         if name not in cut:
-            findings.append(LookaheadFinding(name, k - 1, ts, k, "present", "missing", math.inf, 1))
+            findings.append(
+                LookaheadFinding(
+                    name, k - 1, ts, k, "present", "missing", math.inf, 1, INDICATOR, reason
+                )
+            )
             continue
         a, b = full[name][:k], cut[name]
         bad, worst = _differences(a, b, rtol)
         if len(bad):
             j = int(bad[0])
             findings.append(
-                LookaheadFinding(name, j, int(full.ts_ms[j]), k, float(a[j]), float(b[j]), worst, 1)
-            )
+                LookaheadFinding(
+                    name, j, int(full.ts_ms[j]), k, float(a[j]), float(b[j]), worst, 1,
+                    INDICATOR, reason,
+                )
+            )  # fmt: skip
     return findings
 
 
@@ -188,23 +209,39 @@ def _differences(a: FloatArray, b: FloatArray, rtol: float) -> tuple[np.ndarray,
 
 
 def _signal_findings(
-    full: Bars, full_signals: list[str], cut_signals: list[str], start: int, k: int
+    full: Bars,
+    want: list[str],
+    got: list[str],
+    start: int,
+    k: int,
+    reason: str,
+    position: str,
 ) -> list[LookaheadFinding]:
-    for offset, (want, got) in enumerate(zip(full_signals[start:k], cut_signals, strict=True)):
-        if want != got:
+    for offset, (a, b) in enumerate(zip(want, got, strict=True)):
+        if a != b and not (a.startswith("read ") or b.startswith("read ")):
             j = start + offset
-            ts = int(full.ts_ms[j])
-            return [LookaheadFinding(SIGNAL_COLUMN, j, ts, k, want, got, math.nan, 1)]
+            return [
+                LookaheadFinding(
+                    SIGNAL_COLUMN, j, int(full.ts_ms[j]), k, a, b, math.nan, 1, SIGNAL, reason,
+                    position,
+                )
+            ]  # fmt: skip
     return []
 
 
-def _tally(tallies: dict[str, _Tally], finding: LookaheadFinding) -> None:
-    seen = tallies.get(finding.column)
-    if seen is None:
-        tallies[finding.column] = _Tally(finding, finding.max_abs_diff, 1)
-        return
-    seen.n_cuts += 1
-    if not math.isnan(finding.max_abs_diff):
-        seen.max_abs_diff = max(seen.max_abs_diff, finding.max_abs_diff)
-    if finding.first_bar < seen.first.first_bar:
-        seen.first = finding
+def _read_finding(
+    full: Bars, peek: LookaheadError, k: int, reason: str, position: str
+) -> LookaheadFinding:
+    return LookaheadFinding(
+        peek.column,
+        peek.at_bar,
+        int(full.ts_ms[peek.at_bar]),
+        k,
+        f"read bar {peek.bar}",
+        f"bars 0..{peek.at_bar} only",
+        math.nan,
+        1,
+        READ,
+        reason,
+        position,
+    )

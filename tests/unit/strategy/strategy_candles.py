@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 PEEKING = Path(__file__).resolve().parents[2] / "resources" / "strategies" / "peeking.py"
+HONEST = PEEKING.with_name("honest.py")
 HOUR_MS = 3_600_000
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from strategy_candles import PEEKING
+from strategy_candles import HONEST, PEEKING
 from typer.testing import CliRunner
 
 from tradebot.cli import strategy as strategy_cli
@@ -40,8 +40,10 @@ def test_lookahead_check_builtin_on_csv_exits_zero(app: typer.Typer, csv_path: P
     args = ["lookahead-check", "ema_crossover", "--data", str(csv_path), "-p", "fast_period=5"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "ema_crossover: 3000 bars, 40 truncated histories" in result.output
+    assert "ema_crossover: 3000 bars, " in result.output
+    assert "40 random, 29 warm-up)" in result.output
     assert "no lookahead found" in result.output
+    assert "the live window gives the backtest's values" in result.output
 
 
 def test_lookahead_check_peeking_file_exits_one_with_table(
@@ -50,8 +52,8 @@ def test_lookahead_check_peeking_file_exits_one_with_table(
     args = ["lookahead-check", f"{PEEKING}:ShiftMinusOne", "--data", str(csv_path)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert "lookahead found in 2 column(s)" in result.output
-    assert "│ x " in result.output
+    assert "lookahead found: 5 finding(s)" in result.output  # x, and the signal asked 4 ways
+    assert "│ indicator │ x " in result.output
     assert "nan" in result.output
 
 
@@ -63,9 +65,12 @@ def test_lookahead_check_bad_param_exits_two_naming_it(app: typer.Typer, csv_pat
 
 
 def test_lookahead_check_default_data_is_the_bundled_sample(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["lookahead-check", "breakout", "--cuts", "5"])
+    args = ["lookahead-check", "breakout", "--cuts", "5", "--no-recursive"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "breakout: 8784 bars, 5 truncated histories" in result.output
+    assert "breakout: 8784 bars, " in result.output
+    assert "5 random, 24 warm-up)" in result.output
+    assert "warm-up: " not in result.output
 
 
 def test_lookahead_check_gappy_data_refused_unless_repaired(
@@ -81,3 +86,14 @@ def test_lookahead_check_gappy_data_refused_unless_repaired(
     assert "5 missing candle" in refused.output
     assert repaired.exit_code == 0, repaired.output
     assert "breakout: 3000 bars" in repaired.output
+
+
+def test_lookahead_check_window_too_short_exits_one_naming_the_bars_needed(
+    app: typer.Typer, csv_path: Path
+) -> None:
+    # An honest strategy whose expanding mean never forgets the start of the data.
+    args = ["lookahead-check", f"{HONEST}:ExpandingZScore", "--data", str(csv_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "no lookahead found" in result.output
+    assert "the live window is too short: use indicators that forget their start" in result.output
