@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tradebot.config import Config
+from tradebot.domain.errors import ConfigError
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.credentials import Credentials
@@ -124,6 +125,25 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
             await bot.close()
 
 
+MAX_WINDOW_BARS = 1000
+"""Candles one request fetches at startup (Binance's kline limit): the longest window kept."""
+
+
 def config_window(config: Config) -> int:
-    """Candles the bot keeps: what the strategy needs for live signals to equal a backtest's."""
-    return min(1000, build_strategy(config).live_window_bars + 2)
+    """Candles the bot keeps: what the strategy needs for live signals to equal a backtest's.
+
+    Raises:
+        ConfigError: the strategy needs more than a window holds; trading on a shorter one
+            would give other indicator values, hence other trades, than its backtest.
+    """
+    strategy = build_strategy(config)
+    needed = strategy.live_window_bars + 2
+    if needed > MAX_WINDOW_BARS:
+        msg = (
+            f"strategy {strategy.name} needs live_window_bars={strategy.live_window_bars}"
+            f" candles, but a live window holds at most {MAX_WINDOW_BARS - 2}: its signals"
+            " live would not be its backtest's. Use shorter indicator periods or a longer"
+            " timeframe (`tradebot lookahead-check` says how many bars it needs)"
+        )
+        raise ConfigError(msg)
+    return needed

@@ -238,3 +238,13 @@ class LongEwm(_Above):
         frame = candles.copy()
         frame["x"] = frame["close"].ewm(span=100, adjust=False).mean()
         return frame
+
+
+class NeedsLongWindow(LongEwm):
+    """Declares a live window longer than live trading can keep."""
+
+    name: ClassVar[str] = "needs_long_window"
+
+    @property
+    def live_window_bars(self) -> int:
+        return 1500
