@@ -34,7 +34,8 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, sett
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import build_engine
-from tradebot.orchestrator.continuity import FLATTEN_REQUEST, DowntimePolicy
+from tradebot.orchestrator.continuity import DowntimePolicy
+from tradebot.orchestrator.controls import resume_trading, stop_trading
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
@@ -42,7 +43,6 @@ from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import (
-    KillSwitchLevel,
     Repository,
     acquire_instance_lock,
     create_database,
@@ -146,10 +146,9 @@ def stop(
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    repo.set_kill_switch(KillSwitchLevel.HALTED, "tradebot stop")
+    stop_trading(repo, "tradebot stop", flatten=flatten)
     message = "kill switch HALTED: the bot sends no new orders; protective stops stay."
     if flatten:
-        repo.set_control(FLATTEN_REQUEST, "1")
         message += " Flatten requested: at its next cycle it cancels all and sells at market."
     typer.echo(message)
 
@@ -161,11 +160,7 @@ def resume(config_path: ConfigOption = None, db: DbOption = None) -> None:
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    previous = repo.kill_switch()
-    reason = repo.kill_switch_reason()
-    repo.set_kill_switch(KillSwitchLevel.ACTIVE, "tradebot resume")
-    repo.set_control(FLATTEN_REQUEST, "0")
-    was = f"{previous}" + (f" ({reason})" if reason else "")
+    was = resume_trading(repo, "tradebot resume")
     typer.echo(f"kill switch ACTIVE (was {was}): the bot trades again from its next cycle.")
 
 

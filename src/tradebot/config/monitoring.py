@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from tradebot.config.base import Section
+from tradebot.domain.alerts import AlertRule
+
+AlertMode = Literal["on", "silent", "off"]
+Role = Literal["viewer", "operator"]
+_RULES = tuple(rule.value for rule in AlertRule)
 
 
 class EmailConfig(Section):
@@ -23,6 +29,10 @@ class EmailConfig(Section):
     to_addrs: list[str] = Field(default_factory=list, description="Recipients.")
     use_tls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
     timeout_s: float = Field(default=10.0, gt=0, le=120, description="SMTP timeout.")
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the server's certificate (own servers).",
+    )
 
     @field_validator("from_addr")
     @classmethod
@@ -84,6 +94,36 @@ class AlertThresholds(Section):
     exchange_unreachable_s: int = Field(
         default=300, ge=1, description="Critical alert when the exchange is unreachable this long."
     )
+    max_slippage_pct: float = Field(
+        default=0.005,
+        gt=0,
+        lt=1,
+        description="Warn when a fill is this far past its order's price.",
+    )
+    min_trades_for_win_rate: int = Field(
+        default=10, ge=1, description="Judge the win rate only after this many trades."
+    )
+    cooldown_s: int = Field(
+        default=900, ge=0, description="The same alert is not sent again within this time."
+    )
+    check_interval_s: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds between two looks at the saved state."
+    )
+    telegram: dict[str, AlertMode] = Field(
+        default_factory=dict, description="Per rule: on, silent or off on Telegram."
+    )
+    email: dict[str, AlertMode] = Field(
+        default_factory=dict, description="Per rule: on, silent or off by e-mail."
+    )
+
+    @field_validator("telegram", "email")
+    @classmethod
+    def _known_rules(cls, value: dict[str, AlertMode]) -> dict[str, AlertMode]:
+        unknown = sorted(set(value) - set(_RULES))
+        if unknown:
+            msg = f"unknown alert rule {', '.join(unknown)}; the rules are: {', '.join(_RULES)}"
+            raise ValueError(msg)
+        return value
 
 
 class MonitoringConfig(Section):
@@ -97,6 +137,14 @@ class MonitoringConfig(Section):
     telegram_api_url: str = Field(
         default="https://api.telegram.org",
         description="Bot API base URL (a local stand-in in tests).",
+    )
+    telegram_chats: dict[str, Role] = Field(
+        default_factory=dict,
+        description="Chats whose commands are answered, each with a role (viewer or operator).",
+    )
+    telegram_users: dict[str, Role] = Field(
+        default_factory=dict,
+        description="Users whose commands are answered, each with a role (viewer or operator).",
     )
     email: EmailConfig = Field(default_factory=EmailConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
@@ -123,6 +171,14 @@ class MonitoringConfig(Section):
     def _chat_id_as_text(cls, value: object) -> object:
         # YAML reads `telegram_chat_id: -100123` as a number; it is an id, keep it as text.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("telegram_chats", "telegram_users", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: object) -> object:
+        # YAML reads `123: operator` with a number for a key; ids are kept as text.
+        if isinstance(value, dict):
+            return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -132,10 +132,17 @@ class DecisionLog:
         return row.id
 
     def entries(
-        self, since_ms: int | None = None, symbol: str | None = None, limit: int | None = None
+        self,
+        since_ms: int | None = None,
+        symbol: str | None = None,
+        limit: int | None = None,
+        after_id: int | None = None,
     ) -> list[LoggedDecision]:
-        """Decisions with ``ts_ms >= since_ms`` (all when None), oldest first."""
+        """Decisions with ``ts_ms >= since_ms`` (all when None), oldest first; with
+        ``after_id``, those logged after that sequence number, in the order logged."""
         query = select(DecisionRow).order_by(DecisionRow.ts_ms, DecisionRow.id)
+        if after_id is not None:
+            query = select(DecisionRow).where(DecisionRow.id > after_id).order_by(DecisionRow.id)
         if since_ms is not None:
             query = query.where(DecisionRow.ts_ms >= since_ms)
         if symbol is not None:
@@ -160,3 +167,15 @@ class DecisionLog:
         if bar_ts is None:
             return []
         return [e for e in self.entries(bar_ts, symbol) if e.decision.ts_ms == bar_ts]
+
+    def entry(self, decision_id: int | None) -> LoggedDecision | None:
+        """The decision with ``decision_id``, or the newest when None (None if there is none)."""
+        query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(1)
+        if decision_id is not None:
+            query = select(DecisionRow).where(DecisionRow.id == decision_id)
+        row = self._session.scalars(query).first()
+        return (
+            None
+            if row is None
+            else LoggedDecision(row.id, row.recorded_ts_ms, decision_from_row(row))
+        )

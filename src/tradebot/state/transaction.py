@@ -7,6 +7,7 @@ one transaction (``Repository.transaction()``), so a crash leaves all of them or
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -151,6 +152,11 @@ class StateTransaction:
             index_elements=["key"], set_={"value": value, "updated_ts_ms": self._now_ms}
         )
         connection.execute(upsert)
+
+    def set_controls(self, values: Mapping[str, str]) -> None:
+        """Set several control-state values (in this transaction, like ``set_control``)."""
+        for key, value in values.items():
+            self.set_control(key, value)
 
     def set_kill_switch(self, level: KillSwitchLevel, reason: str = "") -> None:
         """Set the kill switch and why; it holds across restarts until changed."""
