@@ -6,7 +6,7 @@ test names, so a test can place entries and exits exactly where it wants them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -194,12 +194,14 @@ def make_engine(
     limits: RiskLimits | None = None,
     fees: FeeSchedule | None = None,
     slippage_bps: Decimal = Decimal(0),
+    more: Sequence[tuple[Market, Strategy]] = (),
     **settings: Any,
 ) -> tuple[TradingEngine, SimulatedExchange]:
     """An engine trading ``market`` (BTC/USDT rules) and the simulated venue it trades on.
 
     ``settings`` go to ``EngineSettings`` (``use_limit_entries=True``...). Sizing defaults to
     a fixed 1,000 USDT notional, stops to none, so a test adds only what it is about.
+    ``more`` adds symbols (market and strategy) on the same wallet and venue account.
     """
     market = market or make_market()
     fees = fees or FeeSchedule()
@@ -212,8 +214,10 @@ def make_engine(
         StopLossManager(stops or StopParams(method=StopMethod.NONE)),
         RiskController(limits or RiskLimits()),
         Portfolio.with_cash(cash),
+        more=more,
     )
-    exchange = SimulatedExchange([market], {market.quote: cash}, fees, slippage_bps)
+    markets = [market, *(m for m, _ in more)]
+    exchange = SimulatedExchange(markets, {market.quote: cash}, fees, slippage_bps)
     return engine, exchange
 
 

@@ -13,7 +13,7 @@ the same price".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -37,10 +37,11 @@ from tradebot.domain.events import (
     TimerFired,
 )
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
-from tradebot.domain.orders import ClientOrderId, Order, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
+from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.view import EngineView
@@ -57,7 +58,12 @@ Outcome = tuple[list[Command], str, RiskVerdict | None]
 
 
 class TradingEngine:
-    """One strategy trading one symbol, with its risk rules and its orders."""
+    """Strategies trading one or more symbols on one wallet, with shared risk rules.
+
+    Each symbol has its book (market, strategy, prepared bars, protection); the orders, the
+    portfolio, the risk limits and the kill switch are the account's and shared. An engine
+    built with one market trades exactly as a single-symbol engine.
+    """
 
     def __init__(
         self,
@@ -68,26 +74,37 @@ class TradingEngine:
         stops: StopLossManager,
         risk: RiskController,
         portfolio: Portfolio,
+        *,
+        more: Sequence[tuple[Market, Strategy]] = (),
     ) -> None:
+        """``market`` and ``strategy`` are the first symbol's; ``more`` adds the others."""
         self.settings = settings
         self.symbol = settings.symbol
+        """The first symbol (the only one of a single-symbol engine)."""
         self.market = market
         self.strategy = strategy
         self.sizer = sizer
         self.stops = stops
         self.risk = risk
+        pairs = [(market, strategy), *more]
         self._router = OrderRouter(settings.id_prefix)
-        self._positions = PositionManager(portfolio, {market.symbol: market})
+        self._positions = PositionManager(portfolio, {m.symbol: m for m, _ in pairs})
         self._kill_switch = KillSwitch.ACTIVE
         self.bar_ms = timeframe_to_ms(settings.timeframe)
         self.day_start_equity = portfolio.cash
         self._day = -1
-        self._last_close_state = (portfolio.cash, ZERO)
-        self._entry_atr: dict[ClientOrderId, float | None] = {}
-        self._protector = Protector(self.symbol, market, self._router, self._positions, self.stops)
+        self._last_cash = portfolio.cash
+        self._books: dict[str, SymbolBook] = {}
+        for m, s in pairs:
+            if m.symbol in self._books:
+                raise ValueError(f"symbol {m.symbol} is listed twice")
+            protector = Protector(m.symbol, m, self._router, self._positions, stops)
+            self._books[m.symbol] = SymbolBook(m.symbol, m, s, protector)
+        self._book = self._books[self.symbol]
+        self.symbols: tuple[str, ...] = tuple(self._books)
+        """Every symbol traded, the first one first."""
         self.view = EngineView(self._router, self._positions)
         """What shells may read: copies of orders, positions and protection."""
-        self._bars = Bars(np.zeros(0, dtype=np.int64), {})
         self._handlers: dict[type, Callable[[Any], Step]] = {
             BarClosed: self._on_bar_closed,
             OrderFilled: self._on_fill,
@@ -102,24 +119,41 @@ class TradingEngine:
         }
 
     # ----------------------------------------------------------------- data
-    def prepare(self, candles: pd.DataFrame) -> Bars:
-        """Compute the strategy's indicators and the ATR the stops use, once, as arrays.
+    def prepare(self, candles: pd.DataFrame, symbol: str | None = None) -> Bars:
+        """Compute ``symbol``'s strategy indicators and the ATR the stops use, once, as arrays.
 
-        The bars become the ones ``BarClosed`` events index into (the whole history in a
-        backtest, the rolling window each cycle in live trading).
+        The bars become the ones that symbol's ``BarClosed`` events index into (the whole
+        history in a backtest, the rolling window each cycle in live trading). ``symbol``
+        defaults to the first one.
         """
+        book = self._book if symbol is None else self._book_of(symbol)
+        strategy = book.strategy
         try:
-            frame = self.strategy.calculate_indicators(candles)
+            frame = strategy.calculate_indicators(candles)
         except Exception as exc:  # the strategy barrier: whatever a strategy raises
             raise StrategyError(
-                f"strategy {self.strategy.name} failed computing indicators: {exc!r}"
+                f"strategy {strategy.name} failed computing indicators: {exc!r}"
             ) from exc
         bars = Bars.from_frame(frame)
         high, low, close = bars["high"], bars["low"], bars["close"]
         columns = dict(bars)
         columns[ATR_COLUMN] = atr(high, low, close, self.settings.atr_period)
-        self._bars = Bars(bars.ts_ms, columns)
-        return self._bars
+        book.bars = Bars(bars.ts_ms, columns)
+        return book.bars
+
+    def _book_of(self, symbol: str) -> SymbolBook:
+        book = self._books.get(symbol)
+        if book is None:
+            raise ValueError(f"this engine trades {', '.join(self._books)}, not {symbol}")
+        return book
+
+    def strategy_of(self, symbol: str) -> Strategy:
+        """The strategy deciding ``symbol``."""
+        return self._book_of(symbol).strategy
+
+    def market_of(self, symbol: str) -> Market:
+        """The rules of ``symbol``'s market."""
+        return self._book_of(symbol).market
 
     @property
     def portfolio(self) -> Portfolio:
@@ -133,10 +167,16 @@ class TradingEngine:
 
     @property
     def needs_every_bar(self) -> bool:
-        """True when the engine must see every bar (a trailing stop or a limit entry)."""
-        if self.stops.is_trailing and not self._positions.is_flat(self.symbol):
+        """True when the engine must see every bar of the first symbol (a trailing stop or
+        a limit entry)."""
+        return self.needs_every_bar_of(self.symbol)
+
+    def needs_every_bar_of(self, symbol: str) -> bool:
+        """True when the engine must see every bar of ``symbol`` (a trailing stop or a
+        limit entry)."""
+        if self.stops.is_trailing and not self._positions.is_flat(symbol):
             return True
-        return self._open_entry() is not None
+        return self._open_entry(symbol) is not None
 
     # ----------------------------------------------------------------- the one door
     def handle(self, event: Event) -> Step:
@@ -148,8 +188,8 @@ class TradingEngine:
         """The kill switch in force (set only through ``KillSwitchSet``)."""
         return self._kill_switch
 
-    def _held(self) -> Decimal:
-        pos = self._positions.position(self.symbol)
+    def _held(self, symbol: str) -> Decimal:
+        pos = self._positions.position(symbol)
         return pos.qty if pos else ZERO
 
     def _step(self, commands: list[Command], decision: Decision | None = None) -> Step:
@@ -159,44 +199,46 @@ class TradingEngine:
         return Step(tuple(commands), decision, orders)
 
     def _on_bar_closed(self, event: BarClosed) -> Step:
-        """Evaluate the strategy at the close of the bar and decide."""
-        bars, i = self._bars, event.bar
+        """Evaluate the symbol's strategy at the close of the bar and decide."""
+        book = self._books[event.symbol]
+        symbol, bars, i = book.symbol, book.bars, event.bar
         ts = int(bars.ts_ms[i])
-        self._roll_day(bars, i)
-        flat = self._positions.is_flat(self.symbol)
-        signal = self._signal(bars, i, flat)
+        self._roll_day(book, i)
+        flat = self._positions.is_flat(symbol)
+        signal = self._signal(book, i, flat)
         outcome: Outcome
         if signal.action is SignalAction.HOLD and flat and not self._router.has_open_orders:
             # The common case, kept cheap: nothing changed, nothing to send.
             if not self.settings.record_holds:
-                self._last_close_state = (self.portfolio.cash, self._held())
+                self._last_cash = self.portfolio.cash
+                book.last_qty = self._held(symbol)
                 return NOTHING
             outcome = ([], "hold", None)
         else:
             close = decimal_from_float(bars["close"][i])
             protect = (
-                self._protect_unguarded(bars, i, close)
+                self._protect_unguarded(book, i, close)
                 if not flat
-                else self._protector.orphans()
+                else book.protector.orphans()
                 if self._router.has_open_orders
                 else []
             )
             outcome = (
-                self._act(signal, bars, i, close, flat)
+                self._act(signal, book, i, close, flat)
                 if not protect
                 else (protect, "protect position", None)
             )
         commands, action, verdict = outcome
         cash = self.portfolio.cash
-        pos = self._positions.position(self.symbol)
-        qty = pos.qty if pos else ZERO
-        self._last_close_state = (cash, qty)
+        qty = self._held(symbol)
+        self._last_cash = cash
+        book.last_qty = qty
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
         close_f = float(bars["close"][i])
         decision = Decision(
             ts_ms=ts,
-            symbol=self.symbol,
+            symbol=symbol,
             signal=signal,
             indicators=bars.row(i),
             verdict=verdict,
@@ -214,11 +256,12 @@ class TradingEngine:
         order = self._router.on_fill(fill)
         if order is None:
             return NOTHING  # not ours (reconciliation reports it), or booked before
+        book = self._books[fill.symbol]
         protection = self._positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
         if (
             protection
-            and self._protector.shares_oco(fill.symbol)
+            and book.protector.shares_oco(fill.symbol)
             and fill.client_order_id
             in (
                 protection.stop_order_id,
@@ -230,11 +273,11 @@ class TradingEngine:
         trade = self._positions.on_fill(fill)
         commands: list[Command] = []
         if trade is not None:
-            commands = self._protector.cancel(fill.symbol, "position closed", done)
+            commands = book.protector.cancel(fill.symbol, "position closed", done)
         elif role_of(order.client_order_id) is OrderRole.ENTRY and (
             order.status is OrderStatus.FILLED
         ):
-            commands = self._protect(order)
+            commands = self._protect(book, order)
         return Step(
             tuple(commands),
             None,
@@ -252,14 +295,15 @@ class TradingEngine:
             order.exchange_order_id = event.exchange_order_id
         if order is None or not event.status.is_terminal:
             return Step(orders=self._router.drain_changed())  # acknowledged
+        book = self._books[order.symbol]
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
-            return self._step(self._protect(order))
+            return self._step(self._protect(book, order))
         protection = self._positions.protection_of(order.symbol)
         if protection is None:
             return self._step([])
         if event.status is OrderStatus.REJECTED:
             return self._step(
-                self._protector.on_refused(order.client_order_id, event.reason, event.ts_ms)
+                book.protector.on_refused(order.client_order_id, event.reason, event.ts_ms)
             )
         if order.client_order_id == protection.stop_order_id:
             protection.stop_order_id = None
@@ -307,16 +351,17 @@ class TradingEngine:
         self._router.remember(event.closed_order_ids)
         for order in event.open_orders:
             self._router.adopt(order)
-        self._protector.restore(event.symbol)
+        self._book_of(event.symbol).protector.restore(event.symbol)
         self._router.drain_changed()
         return NOTHING
 
-    def skipped_decision(self, ts_ms: int, reason: str) -> Decision:
+    def skipped_decision(self, ts_ms: int, reason: str, symbol: str | None = None) -> Decision:
         """The record of a bar that was not decided (too old to trade on), and why."""
-        pos = self._positions.position(self.symbol)
+        symbol = symbol or self.symbol
+        pos = self._positions.position(symbol)
         return Decision(
             ts_ms=ts_ms,
-            symbol=self.symbol,
+            symbol=symbol,
             signal=Signal(SignalAction.HOLD, 0.0, reason),
             indicators={},
             verdict=None,
@@ -334,40 +379,43 @@ class TradingEngine:
         return NOTHING
 
     # ----------------------------------------------------------------- decisions
-    def _signal(self, bars: Bars, i: int, flat: bool) -> Signal:
-        position = None if flat else self._positions.position(self.symbol)
+    def _signal(self, book: SymbolBook, i: int, flat: bool) -> Signal:
+        bars, strategy = book.bars, book.strategy
+        position = None if flat else self._positions.position(book.symbol)
         try:
-            return ask_signal(self.strategy, bars, i, position)
+            return ask_signal(strategy, bars, i, position)
         except LookaheadError:
             raise  # it names the strategy, the column and the bar already
         except Exception as exc:  # the strategy barrier
             raise StrategyError(
-                f"strategy {self.strategy.name} failed at bar {int(bars.ts_ms[i])}: {exc!r}"
+                f"strategy {strategy.name} failed at bar {int(bars.ts_ms[i])}: {exc!r}"
             ) from exc
 
-    def _act(self, signal: Signal, bars: Bars, i: int, close: Decimal, flat: bool) -> Outcome:
-        ts = int(bars.ts_ms[i])
-        entry = self._open_entry()
+    def _act(self, signal: Signal, book: SymbolBook, i: int, close: Decimal, flat: bool) -> Outcome:
+        ts = int(book.bars.ts_ms[i])
+        entry = self._open_entry(book.symbol)
         if entry is not None:
-            return self._age_entry(entry, ts, close)
+            return self._age_entry(book, entry, ts, close)
         if signal.action is SignalAction.BUY and flat:
-            return self._enter(signal, bars, i, close)
+            return self._enter(signal, book, i, close)
         if signal.action is SignalAction.SELL and not flat:
-            return self._exit(ts, close, OrderRole.EXIT, signal.reason)
+            return self._exit(book, ts, close, OrderRole.EXIT, signal.reason)
         if not flat and self.stops.is_trailing:
-            return self._trail(bars, i, close)
+            return self._trail(book, i, close)
         return [], "hold", None
 
-    def _enter(self, signal: Signal, bars: Bars, i: int, close: Decimal) -> Outcome:
+    def _enter(self, signal: Signal, book: SymbolBook, i: int, close: Decimal) -> Outcome:
+        bars, market, symbol = book.bars, book.market, book.symbol
         ts = int(bars.ts_ms[i])
         atr_value = float(bars[ATR_COLUMN][i])
         atr_or_none = atr_value if atr_value == atr_value else None  # NaN during warm-up
         stop = self.stops.calculate_stop(close, atr_or_none)
-        price = self._entry_price(close)
-        qty = self.market.round_qty(
+        price = self._entry_price(market, close)
+        risk_state = self._risk_state(book, ts, close)
+        qty = market.round_qty(
             self.sizer.calculate_size(
                 SizingInput(
-                    equity=self._equity(close),
+                    equity=risk_state.equity,
                     free_cash=self.portfolio.cash,
                     price=price,
                     stop_price=stop.price if stop else None,
@@ -377,18 +425,18 @@ class TradingEngine:
                 self.trades,
             )
         )
-        too_small = self.market.limit_violation(qty, price)
+        too_small = market.limit_violation(qty, price)
         if too_small is not None:
             return [], "skip", RiskVerdict.rejected("market_limits", too_small)
         verdict = self.risk.validate_trade(
-            OrderProposal(self.symbol, qty * price, reduces_exposure=False), self._risk_state(close)
+            OrderProposal(symbol, qty * price, reduces_exposure=False), risk_state
         )
         if not verdict.approved:
             return [], "rejected", verdict
         order_type = OrderType.LIMIT if self.settings.use_limit_entries else OrderType.MARKET
         cmd = self._router.place(
             OrderIntent(
-                self.symbol,
+                symbol,
                 OrderSide.BUY,
                 order_type,
                 qty,
@@ -398,46 +446,48 @@ class TradingEngine:
             ),
             ts,
         )
-        self._entry_atr[cmd.client_order_id] = atr_or_none
+        book.entry_atr[cmd.client_order_id] = atr_or_none
         return [cmd], f"buy {qty}", verdict
 
-    def _exit(self, ts: int, close: Decimal, role: OrderRole, reason: str) -> Outcome:
+    def _exit(
+        self, book: SymbolBook, ts: int, close: Decimal, role: OrderRole, reason: str
+    ) -> Outcome:
+        symbol = book.symbol
         verdict = self.risk.validate_trade(
-            OrderProposal(self.symbol, ZERO, reduces_exposure=True), self._risk_state(close)
+            OrderProposal(symbol, ZERO, reduces_exposure=True), self._risk_state(book, ts, close)
         )
         if not verdict.approved:
             return [], "rejected", verdict
-        commands: list[Command] = list(self._protector.cancel(self.symbol, "exit signal"))
-        qty = self._positions.sellable_qty(self.symbol)
+        commands: list[Command] = list(book.protector.cancel(symbol, "exit signal"))
+        qty = self._positions.sellable_qty(symbol)
         commands.append(
             self._router.place(
-                OrderIntent(
-                    self.symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=reason
-                ),
+                OrderIntent(symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=reason),
                 ts,
             )
         )
         return commands, f"sell {qty}", verdict
 
-    def _trail(self, bars: Bars, i: int, close: Decimal) -> Outcome:
-        protection = self._positions.protection_of(self.symbol)
+    def _trail(self, book: SymbolBook, i: int, close: Decimal) -> Outcome:
+        protection = self._positions.protection_of(book.symbol)
         if protection is None or protection.stop_price is None:
             return [], "hold", None
+        bars = book.bars
         atr_value = float(bars[ATR_COLUMN][i])
         new_stop = self.stops.update_trailing_stop(
             protection.stop_price, close, atr_value if atr_value == atr_value else None
         )
         if new_stop is None:
             return [], "hold", None
-        commands = self._protector.cancel(self.symbol, "trailing stop moved")
+        commands = book.protector.cancel(book.symbol, "trailing stop moved")
         commands.extend(
-            self._protector.place(
+            book.protector.place(
                 int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
             )
         )
-        return commands, f"trail stop to {self.market.round_price(new_stop)}", None
+        return commands, f"trail stop to {book.market.round_price(new_stop)}", None
 
-    def _age_entry(self, entry: Order, ts: int, close: Decimal) -> Outcome:
+    def _age_entry(self, book: SymbolBook, entry: Order, ts: int, close: Decimal) -> Outcome:
         if ts + self.bar_ms - entry.created_ts_ms < self.settings.limit_timeout_ms:
             return [], "wait entry", None
         cancel = CancelOrder(entry.client_order_id, entry.symbol, "limit entry timed out")
@@ -445,16 +495,16 @@ class TradingEngine:
         if action is LimitTimeoutAction.CANCEL or entry.filled_qty > 0:
             return [cancel], "cancel entry", None
         order_type = OrderType.MARKET if action is LimitTimeoutAction.MARKET else OrderType.LIMIT
-        price = None if order_type is OrderType.MARKET else self._entry_price(close)
+        price = None if order_type is OrderType.MARKET else self._entry_price(book.market, close)
         verdict = self.risk.validate_trade(
-            OrderProposal(self.symbol, entry.remaining_qty * (price or close), False),
-            self._risk_state(close),
+            OrderProposal(book.symbol, entry.remaining_qty * (price or close), False),
+            self._risk_state(book, ts, close),
         )
         if not verdict.approved:
             return [cancel], "cancel entry", verdict
         cmd = self._router.place(
             OrderIntent(
-                self.symbol,
+                book.symbol,
                 OrderSide.BUY,
                 order_type,
                 entry.remaining_qty,
@@ -464,56 +514,73 @@ class TradingEngine:
             ),
             ts,
         )
-        self._entry_atr[cmd.client_order_id] = self._entry_atr.get(entry.client_order_id)
+        book.entry_atr[cmd.client_order_id] = book.entry_atr.get(entry.client_order_id)
         return [cancel, cmd], f"{action} entry", verdict
 
     # ----------------------------------------------------------------- protection
-    def _protect(self, entry: Order) -> list[Command]:
+    def _protect(self, book: SymbolBook, entry: Order) -> list[Command]:
         entry_price = entry.avg_fill_price or ZERO
-        atr_value = self._entry_atr.pop(entry.client_order_id, None)
+        atr_value = book.entry_atr.pop(entry.client_order_id, None)
         stop = self.stops.calculate_stop(entry_price, atr_value)
         target = self.stops.take_profit(entry_price, stop)
-        return self._protector.place(
+        return book.protector.place(
             entry.updated_ts_ms, stop.price if stop else None, target, atr_value
         )
 
-    def _protect_unguarded(self, bars: Bars, i: int, close: Decimal) -> list[Command]:
+    def _protect_unguarded(self, book: SymbolBook, i: int, close: Decimal) -> list[Command]:
         """A position with nothing guarding it (after a restart, or a stop the venue
         refused) gets its stop now, or is sold if the price already passed the stop."""
-        if not self._protector.needs_protection():
+        if not book.protector.needs_protection():
             return []
-        atr_value = float(bars[ATR_COLUMN][i])
+        atr_value = float(book.bars[ATR_COLUMN][i])
         atr_or_none = atr_value if atr_value == atr_value else None
-        return self._protector.protect_position(int(bars.ts_ms[i]), atr_or_none, close)
+        return book.protector.protect_position(int(book.bars.ts_ms[i]), atr_or_none, close)
 
     # ----------------------------------------------------------------- state
-    def _open_entry(self) -> Order | None:
-        for order in self._router.open_orders(self.symbol):
+    def _open_entry(self, symbol: str) -> Order | None:
+        for order in self._router.open_orders(symbol):
             if role_of(order.client_order_id) is OrderRole.ENTRY:
                 return order
         return None
 
-    def _entry_price(self, close: Decimal) -> Decimal:
+    def _entry_price(self, market: Market, close: Decimal) -> Decimal:
         if not self.settings.use_limit_entries:
             return close
         offset = 1 - self.settings.limit_offset_bps / Decimal(10_000)
-        return self.market.round_price(close * offset)
+        return market.round_price(close * offset)
 
-    def _equity(self, close: Decimal) -> Decimal:
-        return (
-            self.portfolio.equity({self.symbol: close})
-            if self.portfolio.positions
-            else (self.portfolio.cash)
-        )
+    def _marks(self, book: SymbolBook, ts: int, close: Decimal) -> dict[str, Decimal]:
+        """Each held symbol's price at the close of bar ``ts``: this symbol's close, the
+        others' last close at or before it (their bars close at the same moment)."""
+        marks = {book.symbol: close}
+        for symbol, position in self.portfolio.positions.items():
+            if symbol in marks or not position.qty:
+                continue
+            mark = self._books[symbol].mark_at(ts)
+            marks[symbol] = position.avg_price if mark is None else decimal_from_float(mark)
+        return marks
 
-    def _risk_state(self, close: Decimal) -> RiskState:
-        pos = self._positions.position(self.symbol)
-        position_notional = (
-            pos.qty * close if pos and not self._positions.is_flat(self.symbol) else ZERO
-        )
+    def _risk_state(self, book: SymbolBook, ts: int, close: Decimal) -> RiskState:
+        """The account as the risk checks see it at the close of ``book``'s bar ``ts``:
+        equity and exposure over every position, this symbol's position on its own."""
+        portfolio = self.portfolio
+        if not portfolio.positions:
+            equity, exposure, position_notional = portfolio.cash, ZERO, ZERO
+        else:
+            marks = self._marks(book, ts, close)
+            equity = portfolio.equity(marks)
+            exposure = ZERO
+            for symbol in marks:
+                if not self._positions.is_flat(symbol):
+                    exposure += portfolio.positions[symbol].qty * marks[symbol]
+            position_notional = (
+                ZERO
+                if self._positions.is_flat(book.symbol)
+                else portfolio.positions[book.symbol].qty * close
+            )
         return RiskState(
-            equity=self._equity(close),
-            exposure=position_notional,
+            equity=equity,
+            exposure=exposure,
             position_notional=position_notional,
             open_positions=self._positions.open_positions(),
             day_start_equity=self.day_start_equity,
@@ -525,25 +592,29 @@ class TradingEngine:
         """Days since the epoch of the UTC day being traded (-1 before the first bar)."""
         return self._day
 
-    def _roll_day(self, bars: Bars, i: int) -> None:
+    def _roll_day(self, book: SymbolBook, i: int) -> None:
         """Set the day-start equity at the first bar closing in a new UTC day.
 
-        It is valued at the last close of the previous day with what was held then, so a
-        backtest that skips quiet bars and a live bot that sees every bar agree exactly.
+        It is valued at the last close of the previous day with what was held then (each
+        symbol at its own last close), so a backtest that skips quiet bars and a live bot
+        that sees every bar agree exactly.
         """
-        close_ts = int(bars.ts_ms[i]) + self.bar_ms
+        close_ts = int(book.bars.ts_ms[i]) + self.bar_ms
         day = (close_ts - 1) // DAY_MS
         if day == self._day:
             return
         first = self._day < 0
         self._day = day
-        cash, qty = self._last_close_state
-        if first or qty == 0:
-            self.day_start_equity = cash
-            return
-        boundary = int(np.searchsorted(bars.ts_ms, day * DAY_MS - self.bar_ms, side="right")) - 1
-        mark = decimal_from_float(bars["close"][max(boundary, 0)])
-        self.day_start_equity = cash + qty * mark
+        equity = self._last_cash
+        if not first:
+            last_open = day * DAY_MS - self.bar_ms
+            for other in self._books.values():
+                if other.last_qty:
+                    ts = other.bars.ts_ms
+                    boundary = int(np.searchsorted(ts, last_open, side="right")) - 1
+                    mark = decimal_from_float(other.bars["close"][max(boundary, 0)])
+                    equity += other.last_qty * mark
+        self.day_start_equity = equity
 
 
 def last_atr(bars: Bars) -> float | None:

@@ -1,0 +1,46 @@
+"""SymbolBook: what the engine keeps for one symbol it trades.
+
+One engine trades many symbols on one wallet: the order router, the position manager (one
+``Portfolio``), the risk controller and the kill switch are shared, because they are about
+the account. What is about one market lives in its book: the market's rules, the strategy
+deciding it, the bars its ``BarClosed`` events index into, the orders guarding its position,
+and the ATR each entry was decided with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from tradebot.domain.market import Market
+from tradebot.domain.orders import ClientOrderId
+from tradebot.orchestrator.protection import Protector
+from tradebot.strategy.base import Bars, Strategy
+
+ZERO = Decimal(0)
+
+
+def _no_bars() -> Bars:
+    return Bars(np.zeros(0, dtype=np.int64), {})
+
+
+@dataclass(slots=True, eq=False)
+class SymbolBook:
+    """One symbol's market, strategy, prepared bars and protection."""
+
+    symbol: str
+    market: Market
+    strategy: Strategy
+    protector: Protector
+    bars: Bars = field(default_factory=_no_bars)
+    entry_atr: dict[ClientOrderId, float | None] = field(default_factory=dict)
+    last_qty: Decimal = ZERO
+    """Held at the close of this symbol's last decided bar (values the day's start)."""
+
+    def mark_at(self, ts_ms: int) -> float | None:
+        """The close of this symbol's last bar opened at or before ``ts_ms`` (None: no bar)."""
+        ts = self.bars.ts_ms
+        k = int(np.searchsorted(ts, ts_ms, side="right")) - 1
+        return float(self.bars["close"][k]) if k >= 0 else None
