@@ -16,7 +16,7 @@ import pytest
 from strategy_candles import random_walk
 
 from resources.strategies import honest, peeks
-from tradebot.strategy.base import Strategy
+from tradebot.strategy.base import Bars, Strategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
 from tradebot.strategy.cuts import AFTER_SIGNAL, WARMUP
 from tradebot.strategy.findings import CANDIDATES, FULL_HISTORY, INDICATOR, READ, SIGNAL
@@ -127,8 +127,6 @@ def test_check_lookahead_candidates_finding_names_the_skipped_bar(walk: pd.DataF
     report = check_lookahead(peeks.CandidatesNextBar, walk)
     found = next(f for f in report.findings if f.kind == CANDIDATES and f.position == "flat")
     strategy = peeks.CandidatesNextBar()
-    from tradebot.strategy.base import Bars
-
     bars = Bars.from_frame(strategy.calculate_indicators(walk))
     assert found.first_bar not in set(strategy.signal_candidates(bars).tolist())
     assert strategy.cross(bars, found.first_bar) != 0
