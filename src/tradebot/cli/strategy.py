@@ -65,6 +65,9 @@ def lookahead_check(
     signal_bars: Annotated[
         int, typer.Option(min=1, help="Bars before each cut whose signals are compared.")
     ] = 100,
+    every_cut: Annotated[
+        bool, typer.Option(help="Cut after every bar: exhaustive, slow (quadratic).")
+    ] = False,
     recursive: Annotated[
         bool, typer.Option(help="Also compare indicators from the live window with the full.")
     ] = True,
@@ -89,6 +92,7 @@ def lookahead_check(
             n_cuts=cuts,
             seed=seed,
             signal_bars=signal_bars,
+            every_bar=every_cut,
         )
         warm = _warmup(partial(create_strategy, strategy, params), candles) if recursive else None
     except (ConfigError, DataError, StrategyError) as e:

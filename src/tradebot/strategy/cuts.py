@@ -9,6 +9,8 @@ one-bar peek at a rare bar by luck; these cuts are placed where peeks matter:
 - right after every bar where the full history signals: a signal confirmed by the next bar
   changes when that bar is gone;
 - a number of random cuts spread over the rest, plus the last three bars.
+
+``every_bar`` cuts after every bar instead: exhaustive, and quadratic in the history.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 WARMUP = "warm-up"
 AFTER_SIGNAL = "after a signal"
 RANDOM = "random"
+EVERY_BAR = "every bar"
 MIN_WARMUP_CUTS = 30
 """Warm-up cuts run to at least this length: a strategy's declared warm-up can be short."""
 
@@ -50,12 +53,15 @@ def plan_cuts(
     n_cuts: int,
     seed: int,
     max_signal_cuts: int,
+    every_bar: bool = False,
 ) -> dict[int, str]:
     """Every cut (history length ``1..n_bars-1``) with the reason it is tried.
 
     After-signal cuts come first in the reasons (they name the finding best); more than
     ``max_signal_cuts`` signal bars are thinned evenly, keeping the first and the last.
     """
+    if every_bar:
+        return dict.fromkeys(range(1, n_bars), EVERY_BAR)
     plan: dict[int, str] = {}
     after = sorted({j + 1 for j in signal_bars if 0 < j + 1 < n_bars})
     if len(after) > max_signal_cuts:

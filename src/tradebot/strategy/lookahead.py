@@ -79,6 +79,7 @@ def check_lookahead(
     rtol: float = 1e-9,
     signal_bars: int = 100,
     max_signal_cuts: int = 1000,
+    every_bar: bool = False,
 ) -> LookaheadReport:
     """Recompute ``strategy`` on truncated histories and report what changed.
 
@@ -86,6 +87,9 @@ def check_lookahead(
     every history). Indicator columns are compared on every shared bar (NaN-aware, relative
     tolerance ``rtol``); signals on the last ``signal_bars`` bars before each cut (all of
     them for a strategy whose state changes as it is asked), flat and holding.
+    ``every_bar`` cuts after every bar instead of the planned cuts (``cuts.py``): it also
+    finds a peek hidden in instance state that only removes signals, at a cost quadratic
+    in the history.
 
     Raises:
         DataError: fewer candles than the warm-up plus three.
@@ -114,6 +118,7 @@ def check_lookahead(
         n_cuts=max(n_cuts // share, 3),
         seed=seed,
         max_signal_cuts=max(max_signal_cuts // share, 1),
+        every_bar=every_bar,
     )
     skipped = 0
     for k, reason in plan.items():

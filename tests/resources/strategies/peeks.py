@@ -220,6 +220,22 @@ class StashedNextClose(SmaCross):
         return SELL if side < 0 else HOLD
 
 
+class StashedVeto(StashedNextClose):
+    """Skips a cross up when the stashed next close is lower: the peek only removes signals.
+
+    The full history never signals where the peek acts, so no after-signal cut lands there.
+    """
+
+    name: ClassVar[str] = "stashed_veto"
+
+    def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
+        side = self.cross(bars, i)
+        stash = self._closes
+        if side > 0 and not (i + 1 < len(stash) and stash[i + 1] < stash[i]):
+            return BUY
+        return SELL if side < 0 else HOLD
+
+
 class FitOnceModel(SmaCross):
     """A linear model of the next return, trained once on the first history it is shown.
 

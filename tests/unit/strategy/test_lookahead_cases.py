@@ -145,3 +145,15 @@ def test_check_lookahead_builtin_passes_every_check(
     assert report.findings == ()
     assert set(report.cut_reasons.values()) == {WARMUP, AFTER_SIGNAL, "random"}
     assert not report.stateful
+
+
+def test_check_lookahead_every_bar_finds_a_peek_that_only_removes_signals(
+    walk: pd.DataFrame,
+) -> None:
+    # The planned cuts cannot know where a vetoed signal would have been; cutting after
+    # every bar asks every bar with its own future removed.
+    report = check_lookahead(peeks.StashedVeto, walk.iloc[:300], every_bar=True)
+    vetoed = next(f for f in report.findings if f.kind == SIGNAL and f.position == "flat")
+    assert (vetoed.full_value, vetoed.truncated_value) == ("HOLD", "BUY")
+    assert vetoed.cut == vetoed.first_bar + 1
+    assert len(report.cuts) == 299
