@@ -45,8 +45,30 @@ class _Tape:
     rejected: int = 0
 
 
+Ohlc = tuple["array[int]", "array[float]", "array[float]", "array[float]", "array[float]"]
+
+
+@dataclass(slots=True, eq=False)
+class _Lane:
+    """One symbol's bars as the loop walks them, and what its visits changed."""
+
+    symbol: str
+    bars: Bars
+    ohlc: Ohlc
+    candidates: IndexArray
+    tape: _Tape = field(default_factory=_Tape)
+    ptr: int = 0
+    next_bar: int = 0  # the next bar to visit (``n_bars``: none)
+    start: int = 0  # the first bar not yet passed
+
+
 class Backtester:
-    """Run one engine over one symbol's candles against a ``SimulatedExchange``."""
+    """Run one engine over its symbols' candles against one ``SimulatedExchange`` account.
+
+    With several symbols the bars are aligned on their timestamps: at each timestamp the
+    symbols due a visit are visited in the engine's order (a symbol whose data starts later
+    joins when its data does), and each symbol still skips its own quiet bars.
+    """
 
     def __init__(
         self,
@@ -60,8 +82,8 @@ class Backtester:
     ) -> None:
         """``observer(bar, event, step)`` sees every event the engine handles and its step
         (the ledger and risk properties are checked there). ``events_at`` hands operator
-        events (a kill switch, a flatten) to the engine before the named bars, which are
-        then visited."""
+        events (a kill switch, a flatten) to the engine before the named bars of the first
+        symbol, which are then visited."""
         self.engine = engine
         self.observer = observer
         self.events_at: Mapping[int, Sequence[Event]] = events_at or {}
@@ -71,48 +93,77 @@ class Backtester:
         self.progress = progress
         self.symbol = engine.symbol
         self._tape = _Tape()
-        empty = array("d")
-        self._ohlc: tuple[array[int], array[float], array[float], array[float], array[float]] = (
-            array("q"),
-            empty,
-            empty,
-            empty,
-            empty,
-        )
 
     def run(self, candles: pd.DataFrame, start_index: int = 0) -> BacktestResult:
-        """Simulate the bars of ``candles`` and return trades, fills, equity and decisions.
+        """Simulate the bars of ``candles`` (the first symbol's) and return trades, fills,
+        equity and decisions.
 
         Bars before ``start_index`` only warm the indicators up: nothing trades on them, as
         a live bot started at that bar would not.
         """
-        bars = self.engine.prepare(candles)
-        self._loop(bars, start_index)
-        return self._result(bars)
+        lane = self._lane(self.symbol, candles, start_index)
+        self._loop(lane)
+        return self._result(lane)
+
+    def run_portfolio(
+        self, candles: Mapping[str, pd.DataFrame], start_ts_ms: int | None = None
+    ) -> BacktestResult:
+        """Simulate every symbol of the engine on one account, aligned on timestamps.
+
+        ``candles`` holds one frame per symbol of the engine. Bars opening before
+        ``start_ts_ms`` only warm the indicators up. The result is the portfolio's: equity is
+        cash plus every holding at its last close, on the union of the symbols' timestamps;
+        ``close`` is the equal-weight buy-and-hold basket (starting at 1, a symbol's share
+        kept as cash until its data starts), so the report's benchmark is that basket;
+        ``position_qty`` is the value held (quote currency), not an amount of one asset.
+        """
+        missing = [s for s in self.engine.symbols if s not in candles]
+        extra = [s for s in candles if s not in self.engine.symbols]
+        if missing or extra:
+            raise ValueError(
+                f"the backtest needs candles for exactly {', '.join(self.engine.symbols)}"
+                f" (missing: {', '.join(missing) or 'none'}; unknown: {', '.join(extra) or 'none'})"
+            )
+        lanes = []
+        for symbol in self.engine.symbols:
+            frame = candles[symbol]
+            start = 0
+            if start_ts_ms is not None:
+                ts = frame["ts_ms"].to_numpy(dtype=np.int64)
+                start = int(np.searchsorted(ts, start_ts_ms, side="left"))
+            lanes.append(self._lane(symbol, frame, start))
+        self._loop_many(lanes)
+        return self._portfolio_result(lanes, start_ts_ms)
 
     # ----------------------------------------------------------------- the loop
-    def _loop(self, bars: Bars, start_index: int) -> None:
-        n = bars.n_bars
+    def _lane(self, symbol: str, candles: pd.DataFrame, start: int) -> _Lane:
+        bars = self.engine.prepare(candles, symbol=symbol)
         # array.array indexes to plain Python numbers (several times faster than numpy
         # scalars) at 8 bytes a value (a list of floats costs 32).
-        self._ohlc = (
+        ohlc: Ohlc = (
             array("q", bars.ts_ms.astype(np.int64).tobytes()),
             array("d", bars["open"].tobytes()),
             array("d", bars["high"].tobytes()),
             array("d", bars["low"].tobytes()),
             array("d", bars["close"].tobytes()),
         )
-        candidates = self._candidates(bars)
-        ptr, i = 0, start_index
+        # The first symbol's tape also gathers every decision and refusal.
+        tape = self._tape if symbol == self.symbol else _Tape()
+        return _Lane(symbol, bars, ohlc, self._candidates(symbol, bars), tape, start=start)
+
+    def _loop(self, lane: _Lane) -> None:
+        bars, candidates = lane.bars, lane.candidates
+        n = bars.n_bars
+        ptr, i = 0, lane.start
         next_report = 0
         while i < n:
             while ptr < len(candidates) and candidates[ptr] < i:
                 ptr += 1
             next_candidate = int(candidates[ptr]) if ptr < len(candidates) else n
-            j = self._next_bar(bars, i, next_candidate)
+            j = self._next_bar(lane, i, next_candidate)
             if j >= n:
                 break
-            self._visit(bars, j)
+            self._visit(lane, j)
             i = j + 1
             if self.progress is not None and i >= next_report:
                 self.progress(i, n)
@@ -120,30 +171,73 @@ class Backtester:
         if self.progress is not None:
             self.progress(n, n)
 
-    def _candidates(self, bars: Bars) -> IndexArray:
+    def _advance(self, lane: _Lane) -> int:
+        """Find the lane's next bar to visit from ``lane.start``; its open time (or -1)."""
+        candidates, n, i = lane.candidates, lane.bars.n_bars, lane.start
+        ptr = lane.ptr
+        while ptr < len(candidates) and candidates[ptr] < i:
+            ptr += 1
+        lane.ptr = ptr
+        next_candidate = int(candidates[ptr]) if ptr < len(candidates) else n
+        j = self._next_bar(lane, i, next_candidate) if i < n else n
+        lane.next_bar = j
+        return lane.ohlc[0][j] if j < n else -1
+
+    def _loop_many(self, lanes: list[_Lane]) -> None:
+        """Visit, timestamp by timestamp, the symbols due a visit, in the engine's order.
+
+        A lane's next visit depends only on its own strategy and orders, which only its own
+        visits change, so it is found again only after it was visited.
+        """
+        due = [self._advance(lane) for lane in lanes]
+        total = sum(lane.bars.n_bars for lane in lanes)
+        next_report = 0
+        while True:
+            live = [t for t in due if t >= 0]
+            if not live:
+                break
+            now = min(live)
+            for k, lane in enumerate(lanes):
+                if due[k] == now:
+                    self._visit(lane, lane.next_bar)
+                    lane.start = lane.next_bar + 1
+                    due[k] = self._advance(lane)
+            if self.progress is not None:
+                done = sum(lane.start for lane in lanes)
+                if done >= next_report:
+                    self.progress(done, total)
+                    next_report = done + max(total // 100, 1)
+        if self.progress is not None:
+            self.progress(total, total)
+
+    def _candidates(self, symbol: str, bars: Bars) -> IndexArray:
         if self.every_bar:
             return np.arange(bars.n_bars, dtype=np.int64)
-        found = self.engine.strategy.signal_candidates(bars)
+        found = self.engine.strategy_of(symbol).signal_candidates(bars)
         if found is None:
             return np.arange(bars.n_bars, dtype=np.int64)
+        if symbol != self.symbol:
+            return np.asarray(found, dtype=np.int64)
         scripted = np.fromiter(self.events_at, dtype=np.int64, count=len(self.events_at))
         return np.unique(np.concatenate((np.asarray(found, dtype=np.int64), scripted)))
 
-    def _next_bar(self, bars: Bars, i: int, next_candidate: int) -> int:
-        if self.every_bar or self.engine.needs_every_bar:
+    def _next_bar(self, lane: _Lane, i: int, next_candidate: int) -> int:
+        symbol = lane.symbol
+        if self.every_bar or self.engine.needs_every_bar_of(symbol):
             return i
-        low_level, high_level, market_pending = self.exchange.trigger_levels(self.symbol)
+        low_level, high_level, market_pending = self.exchange.trigger_levels(symbol)
         if market_pending:
             return i
         if low_level == -np.inf and high_level == np.inf:
             return next_candidate
+        bars = lane.bars
         return _first_touch(bars["low"], bars["high"], i, next_candidate, low_level, high_level)
 
-    def _visit(self, bars: Bars, j: int) -> None:
-        ex, symbol = self.exchange, self.symbol
-        ts, o, h, lo, c = self._ohlc
+    def _visit(self, lane: _Lane, j: int) -> None:
+        ex, symbol = self.exchange, lane.symbol
+        ts, o, h, lo, c = lane.ohlc
         self._bar = j
-        if self.events_at:
+        if self.events_at and symbol == self.symbol:
             for event in self.events_at.get(j, ()):
                 self._handle(event)
         for event in ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]):
@@ -157,12 +251,12 @@ class Backtester:
         if self.observer is not None:
             self.observer(j, closed, step)
         decision = step.decision
+        tape = lane.tape
         if decision is not None and (
             decision.signal.action is not SignalAction.HOLD or decision.action != "hold"
         ):
             self._tape.decisions.append(decision)
         held, exposed = self.engine.view.holding(symbol)
-        tape = self._tape
         tape.index.append(j)
         tape.cash.append(float(self.engine.portfolio.cash))
         tape.qty.append(float(held))
@@ -214,7 +308,8 @@ class Backtester:
                 self._handle(OrderUpdated(cid, venue.symbol, venue.status, ex.now_ms, cmd.reason))
 
     # ----------------------------------------------------------------- results
-    def _result(self, bars: Bars) -> BacktestResult:
+    def _result(self, lane: _Lane) -> BacktestResult:
+        bars = lane.bars
         n = bars.n_bars
         tape = self._tape
         starting_cash = float(self.engine.portfolio.starting_cash)
@@ -244,6 +339,63 @@ class Backtester:
             fees_paid=float(engine.portfolio.fees),
             rejected_orders=tape.rejected,
             settings={"bars_visited": len(tape.index)},
+        )
+
+    def _portfolio_result(self, lanes: list[_Lane], start_ts_ms: int | None) -> BacktestResult:
+        """The account over the union of the symbols' timestamps (see ``run_portfolio``)."""
+        timeline = np.unique(np.concatenate([lane.bars.ts_ms for lane in lanes]))
+        first = 0 if start_ts_ms is None else int(np.searchsorted(timeline, start_ts_ms))
+        n = len(timeline)
+        starting_cash = float(self.engine.portfolio.starting_cash)
+        # Cash after each visit, in visiting order (stable: lanes in the engine's order).
+        at = np.concatenate(
+            [
+                np.searchsorted(timeline, lane.bars.ts_ms[np.asarray(lane.tape.index, np.int64)])
+                for lane in lanes
+            ]
+        )
+        cash_seen = np.concatenate([np.asarray(lane.tape.cash, np.float64) for lane in lanes])
+        order = np.argsort(at, kind="stable")
+        last = np.searchsorted(at[order], np.arange(n), side="right") - 1
+        cash = np.concatenate(([starting_cash], cash_seen[order]))[last + 1]
+        equity, held, basket = cash.copy(), np.zeros(n), np.zeros(n)
+        for lane in lanes:
+            bar = np.searchsorted(lane.bars.ts_ms, timeline, side="right") - 1  # -1: not yet
+            known = bar >= 0
+            visit = np.searchsorted(np.asarray(lane.tape.index, np.int64), bar, side="right") - 1
+            qty = np.concatenate(([0.0], np.asarray(lane.tape.qty)))[visit + 1]
+            exposed = np.concatenate(([False], np.asarray(lane.tape.exposed, bool)))[visit + 1]
+            close = np.where(known, lane.bars["close"][np.maximum(bar, 0)], 0.0)
+            equity += qty * close
+            held += np.where(exposed, qty * close, 0.0)
+            base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
+            base = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
+            basket += np.where(bar >= base_bar, close / base, 1.0)
+        basket = basket[first:] / len(lanes)
+        opens = np.concatenate(([1.0], basket[:-1]))
+        engine = self.engine
+        return BacktestResult(
+            symbol="+".join(engine.symbols),
+            timeframe=engine.settings.timeframe,
+            strategy_name=engine.strategy.name,
+            strategy_config=dict(engine.strategy.get_config()),
+            starting_cash=starting_cash,
+            ts_ms=timeline[first:],
+            open=opens,
+            high=np.maximum(opens, basket),
+            low=np.minimum(opens, basket),
+            close=basket,
+            equity=equity[first:],
+            position_qty=held[first:],
+            trades=list(engine.trades),
+            fills=self.exchange.fills(),
+            decisions=self._tape.decisions,
+            fees_paid=float(engine.portfolio.fees),
+            rejected_orders=self._tape.rejected,
+            settings={
+                "bars_visited": sum(len(lane.tape.index) for lane in lanes),
+                "symbols": ", ".join(engine.symbols),
+            },
         )
 
 

@@ -1,0 +1,103 @@
+"""The Backtester over several symbols on one account: bars aligned on timestamps, a symbol
+whose data starts later joins then, quiet bars skipped per symbol, portfolio risk limits
+over all positions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from factories import HOUR_MS, START_MS, ScriptedStrategy, make_candles, make_engine, make_market
+from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.runner import Backtester
+from tradebot.risk.controller import RiskLimits
+from tradebot.risk.stops import StopMethod, StopParams
+
+D = Decimal
+STOPS = StopParams(method=StopMethod.FIXED_PCT, pct=D("0.03"))
+ROOMY = RiskLimits(max_portfolio_exposure=D(10_000), max_open_positions=5)
+BTC = make_candles(80, seed=3, start=40_000.0, volatility=0.004, gap=0.002)
+# ETH's data starts 10 bars after BTC's; its bar k opens at BTC's bar k + 10.
+ETH = make_candles(
+    70, seed=4, start=2_000.0, volatility=0.006, gap=0.002, start_ms=START_MS + 10 * HOUR_MS
+)
+BTC_SCRIPT = ([5, 30, 50], [20, 45, 70])
+ETH_SCRIPT = ([2, 25, 40], [15, 35, 60])
+
+
+def single(
+    symbol: str, candles: pd.DataFrame, script: tuple[list[int], list[int]]
+) -> BacktestResult:
+    engine, exchange = make_engine(
+        ScriptedStrategy(*script), market=make_market(symbol), cash=D(100_000),
+        stops=STOPS, limits=ROOMY,
+    )  # fmt: skip
+    return Backtester(engine, exchange).run(candles)
+
+
+def portfolio(every_bar: bool = False, limits: RiskLimits = ROOMY) -> BacktestResult:
+    engine, exchange = make_engine(
+        ScriptedStrategy(*BTC_SCRIPT),
+        cash=D(100_000),
+        stops=STOPS,
+        limits=limits,
+        more=[(make_market("ETH/USDT"), ScriptedStrategy(*ETH_SCRIPT))],
+    )
+    backtester = Backtester(engine, exchange, every_bar=every_bar)
+    return backtester.run_portfolio({"BTC/USDT": BTC, "ETH/USDT": ETH})
+
+
+def test_run_portfolio_independent_symbols_trade_as_each_alone() -> None:
+    btc, eth = single("BTC/USDT", BTC, BTC_SCRIPT), single("ETH/USDT", ETH, ETH_SCRIPT)
+
+    result = portfolio()
+
+    assert [t for t in result.trades if t.symbol == "BTC/USDT"] == btc.trades
+    assert [t for t in result.trades if t.symbol == "ETH/USDT"] == eth.trades
+    assert {t.exit_reason for t in result.trades} >= {"signal", "stop_loss"}
+    # one account: the profits add up; the timeline is the union (ETH joins at bar 10)
+    assert result.n_bars == 80
+    assert result.final_equity - 100_000 == pytest.approx(
+        (btc.final_equity - 100_000) + (eth.final_equity - 100_000), abs=1e-6
+    )
+    assert result.close[0] == pytest.approx((BTC["close"][0] / BTC["open"][0] + 1.0) / 2)
+
+
+def test_run_portfolio_skipping_quiet_bars_changes_nothing() -> None:
+    skipping, every = portfolio(), portfolio(every_bar=True)
+
+    assert skipping.trades == every.trades
+    assert list(skipping.equity) == pytest.approx(list(every.equity))
+    assert skipping.settings["bars_visited"] < every.settings["bars_visited"] == 150
+
+
+def test_run_portfolio_max_open_positions_counts_every_symbol() -> None:
+    result = portfolio(limits=RiskLimits(max_portfolio_exposure=D(10_000), max_open_positions=1))
+
+    (refused, *_) = [d for d in result.decisions if d.action == "rejected"]
+    # BTC is held from bar 6 to 20; ETH's buy at its bar 2 (BTC's bar 12) is refused
+    assert (refused.symbol, refused.ts_ms) == ("ETH/USDT", int(ETH["ts_ms"][2]))
+    assert refused.verdict is not None
+    assert refused.verdict.reasons == ("2 open positions > 1",)
+
+
+def test_run_portfolio_max_portfolio_exposure_sums_every_position() -> None:
+    result = portfolio(limits=RiskLimits(max_portfolio_exposure=D(1_500), max_open_positions=5))
+
+    (refused, *_) = [d for d in result.decisions if d.action == "rejected"]
+    assert (refused.symbol, refused.ts_ms) == ("ETH/USDT", int(ETH["ts_ms"][2]))
+    assert refused.verdict is not None
+    (reason,) = refused.verdict.reasons
+    assert reason.startswith("exposure ")
+    assert reason.endswith("> limit 1500")
+
+
+def test_run_portfolio_candles_must_match_the_engine_symbols() -> None:
+    engine, exchange = make_engine(
+        ScriptedStrategy(), more=[(make_market("ETH/USDT"), ScriptedStrategy())]
+    )
+
+    with pytest.raises(ValueError, match=r"missing: ETH/USDT; unknown: SOL/USDT"):
+        Backtester(engine, exchange).run_portfolio({"BTC/USDT": BTC, "SOL/USDT": ETH})
