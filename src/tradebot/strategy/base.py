@@ -158,7 +158,11 @@ class Strategy(ABC):
 
     @abstractmethod
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
-        """Return the signal at the close of bar ``i``, reading only bars ``0..i``."""
+        """Return the signal at the close of bar ``i``, reading only bars ``0..i``.
+
+        The engine hands over ``bars.upto(i)``: the arrays end at bar ``i`` (``[-1]`` is
+        bar ``i``), and a read of a later bar raises LookaheadError.
+        """
 
     @abstractmethod
     def get_config(self) -> StrategyConfig:
