@@ -120,7 +120,7 @@ class Job:
 def run_one(job: Job) -> Outcome:
     """Paper-trade and backtest one data set under one configuration (in a worker)."""
     # The bots' per-cycle log lines would bury the table.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     data = job.data
     overrides = {
         "trading.symbol": data.symbol,
