@@ -112,6 +112,10 @@ def test_trade_from_with_warmup_bars_keeps_that_many_bars_before_it() -> None:
     assert run.result.ts_ms[0] == MARCH_1
     assert run.result.trades == expected.trades
     assert any("the 300 bars before it only warm" in n for n in run.notes)
+    assert any(
+        n.startswith("300 bars before --trade-from, to the end, keeps 7,644 of the file's 8,784")
+        for n in run.notes
+    )
 
 
 def test_trade_from_after_the_data_is_refused_naming_the_span() -> None:

@@ -128,19 +128,16 @@ def load_backtest_data(
             f" (the file spans {_span(whole)}): widen the range or leave it out to use the "
             "whole file"
         )
-    if len(frame) < len(whole):
-        notes.append(
-            f"the window {_window(config)} keeps {len(frame):,} of the file's {len(whole):,} "
-            f"bars ({_span(whole)}); leave out --start/--end to use them all"
-        )
     frame = enforce(frame, file_tf, bt.data_repair, source=str(source))
     if target_tf != file_tf:
         frame = _resampled(frame, file_tf, target_tf, chosen, source)
+    frame, start_index, start_notes = trading_start(frame, config)
+    notes.extend(_window_note(whole, frame, config))
+    if target_tf != file_tf:
         notes.append(
             f"resampled {file_tf} candles to {target_tf} (bins labelled by their start; "
             "incomplete first and last bins dropped)"
         )
-    frame, start_index, start_notes = trading_start(frame, config)
     notes.extend(start_notes)
     updates = {"trading.symbol": symbol, "trading.timeframe": target_tf}
     if (symbol, target_tf) != (config.trading.symbol, config.trading.timeframe):
@@ -193,6 +190,26 @@ def trading_start(frame: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, in
     return frame, start, notes
 
 
+def _window_note(whole: pd.DataFrame, frame: pd.DataFrame, config: Config) -> list[str]:
+    """Say how much of the file a window (or a warm-up before --trade-from) leaves out."""
+    bt = config.backtest
+    if bt.trade_from is not None and bt.warmup_bars is not None:
+        kept = slice_ms(whole, int(frame["ts_ms"].to_numpy(np.int64)[0]), bt.end_ts_ms)
+        leave_out = "--warmup-bars and --end"
+        end = "the end" if bt.end is None else bt.end.date().isoformat()
+        window = f"{bt.warmup_bars:,} bars before --trade-from, to {end},"
+    else:
+        kept = slice_ms(whole, bt.start_ts_ms, bt.end_ts_ms)
+        leave_out = "--start/--end"
+        window = f"the window {_window(config)}"
+    if len(kept) == len(whole):
+        return []
+    return [
+        f"{window} keeps {len(kept):,} of the file's {len(whole):,} bars ({_span(whole)}); "
+        f"leave out {leave_out} to use them all"
+    ]
+
+
 def short_window_notes(
     n_bars: int, ts_ms: np.ndarray, warmup_bars: int, strategy: str
 ) -> list[str]:
@@ -205,10 +222,11 @@ def short_window_notes(
     span_days = (int(ts_ms[-1]) - int(ts_ms[0])) / _DAY_MS if n_bars > 1 else 0.0
     trading = n_bars - warmup_bars
     if trading < MIN_METRIC_BARS or span_days < MIN_METRIC_DAYS:
+        after = f" after the {warmup_bars:,}-bar warm-up" if warmup_bars else " traded"
         return [
-            f"only {trading:,} bars after the {warmup_bars:,}-bar warm-up, over {span_days:.1f} "
-            f"days: too few for meaningful metrics (annualised figures from under "
-            f"{MIN_METRIC_DAYS:g} days or {MIN_METRIC_BARS} bars mislead); widen the window"
+            f"only {trading:,} bars{after}, over {span_days:.1f} days: too few for meaningful "
+            f"metrics (annualised figures from under {MIN_METRIC_DAYS:g} days or "
+            f"{MIN_METRIC_BARS} bars mislead); widen the window"
         ]
     return []
 
