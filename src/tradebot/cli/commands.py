@@ -12,6 +12,7 @@ from tradebot.cli import (
     download,
     exchange,
     explain,
+    monitor,
     run,
     sandbox,
     scaffold,
@@ -32,4 +33,5 @@ MODULES: list[ModuleType] = [
     run,
     state,
     explain,
+    monitor,
 ]

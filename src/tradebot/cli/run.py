@@ -33,6 +33,7 @@ from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.monitoring.service import monitoring
 from tradebot.orchestrator.assembly import build_engine
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import resume_trading, stop_trading
@@ -375,15 +376,17 @@ async def _trade(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, bot.stop)
+    latency = connector.metrics if isinstance(connector, CcxtConnector) else None
     try:
-        recovery = await bot.start()
-        found = len(recovery.reconciliation.discrepancies)
-        console.print(
-            f"trading {config.trading.symbol} {config.trading.timeframe} "
-            f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
-        )
-        async with record_trades(trades, symbol, database) as recording:
-            await bot.run()
+        async with monitoring(config, latency):  # alerts and Telegram commands, if configured
+            recovery = await bot.start()
+            found = len(recovery.reconciliation.discrepancies)
+            console.print(
+                f"trading {config.trading.symbol} {config.trading.timeframe} "
+                f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
+            )
+            async with record_trades(trades, symbol, database) as recording:
+                await bot.run()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -3,7 +3,8 @@
 An exchange outage and a failed database write leave no row behind (the first writes
 nothing, the second cannot), but the bot logs both: ``exchange unavailable; waiting`` each
 failed poll, ``exchange back after an outage`` when it recovers, and ``state not saved``
-(critical) from the journal. A LogTap is a logging handler on the root logger that keeps
+(critical) from the journal; and the venue's words when it refuses an order, which the
+orders table does not keep. A LogTap is a logging handler on the root logger that keeps
 just those facts; the AlertManager reads them on its next tick. Nothing in the bot changes.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 EXCHANGE_DOWN = "exchange unavailable; waiting"
 EXCHANGE_BACK = "exchange back after an outage"
 STATE_NOT_SAVED = "state not saved"
+ORDER_REJECTED = "order rejected"
+_REASONS_KEPT = 200
 _HANDLER_NAME = "tradebot-alert-tap"
 
 
@@ -41,6 +44,7 @@ class LogTap(logging.Handler):
         self.unreachable_since: float | None = None
         self.last_exchange_error = ""
         self._persistence_errors: list[str] = []
+        self._rejections: dict[str, str] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         """Note the events that matter for alerts; ignore the rest."""
@@ -54,6 +58,15 @@ class LogTap(logging.Handler):
                 self.unreachable_since = None
             elif event.startswith(STATE_NOT_SAVED):
                 self._persistence_errors.append(str(fields.get("error", event)))
+            elif event.startswith(ORDER_REJECTED) and "client_order_id" in fields:
+                if len(self._rejections) >= _REASONS_KEPT:
+                    self._rejections.pop(next(iter(self._rejections)))
+                self._rejections[str(fields["client_order_id"])] = str(fields.get("reason", ""))
+
+    def rejection_of(self, client_order_id: str) -> str:
+        """What the venue said when it refused this order (the database keeps no reason)."""
+        with self._lock:
+            return self._rejections.get(client_order_id, "")
 
     def take_persistence_errors(self) -> list[str]:
         """The unsaved-state errors logged since the last call."""

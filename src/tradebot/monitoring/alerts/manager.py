@@ -167,7 +167,8 @@ class AlertManager:
             found.add(rules.daily_loss_check_failed(entry.decision))
         failed = self._watch.orders_after(cursor.marks.orders, (OrderStatus.REJECTED,))
         for order in failed:
-            found.add(rules.order_failed(order))
+            refusal = self._tap.rejection_of(order.client_order_id) if self._tap else ""
+            found.add(rules.order_failed(order, refusal))
         filled = self._watch.orders_after(cursor.fills, (OrderStatus.FILLED,))
         for order in filled:
             found.add(self._slippage(order))

@@ -25,15 +25,16 @@ def when(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def order_failed(order: Order) -> Alert:
-    """An order the venue refused, or that could not be sent."""
+def order_failed(order: Order, refusal: str) -> Alert:
+    """An order the venue refused (``refusal``: its words, when known), or never sent."""
     price = f" @ {order.price}" if order.price is not None else ""
     return Alert(
         AlertRule.ORDER_FAILED,
         order.client_order_id,
         f"Order failed: {order.side} {order.symbol}",
         f"{order.type} {order.side} {order.qty} {order.symbol}{price} "
-        f"({order.client_order_id}) was not executed: {order.reason or 'no reason given'}. "
+        f"({order.client_order_id}, {order.reason or 'no purpose saved'}) was not executed: "
+        f"{refusal or 'refused or not sent; the bot log says why'}. "
         f"At {when(order.updated_ts_ms)}.",
     )
 

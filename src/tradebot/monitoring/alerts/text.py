@@ -50,6 +50,11 @@ def telegram_parts(severity: str, title: str, body: str, limit: int = TELEGRAM_L
     return parts
 
 
+def reply_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A command's plain-text answer as escaped HTML messages within ``limit``."""
+    return _split(escape(text), limit)
+
+
 def _split(text: str, limit: int) -> list[str]:
     chunks: list[str] = []
     while utf16_len(text) > limit:

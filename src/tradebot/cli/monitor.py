@@ -1,0 +1,55 @@
+"""``tradebot monitor``: alerts and Telegram commands for a bot's database, on their own.
+
+``tradebot run`` already monitors when the config names a channel; this runs the same
+Monitor in a process of its own (beside a bot, or after it), reading the database only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradebot.cli.run import configure, existing_repository
+from tradebot.domain.errors import TradebotError
+from tradebot.monitoring.service import Monitor
+from tradebot.state import create_database
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``monitor`` to ``app``."""
+    app.command("monitor")(monitor)
+
+
+def monitor(
+    config_path: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
+    ] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="The bot's database.")] = None,
+) -> None:
+    """Send the bot's alerts and answer Telegram commands until Ctrl-C."""
+    try:
+        config = configure(config_path, None, db)
+        existing_repository(config)  # refuses a path that holds no bot database
+        asyncio.run(
+            _monitor(Monitor.build(config, create_database(config.database.sqlalchemy_url)))
+        )
+    except TradebotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+async def _monitor(running: Monitor) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    typer.echo("monitoring; Ctrl-C stops")
+    try:
+        await running.run(stop)
+        await running.flush()
+    finally:
+        await running.close()

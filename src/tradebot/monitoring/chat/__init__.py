@@ -1,0 +1,1 @@
+"""Telegram commands: read-only views for viewers, the persisted controls for operators."""
