@@ -468,3 +468,25 @@ def test_with_overrides_applies_and_validates_again() -> None:
 def test_with_overrides_bad_value_names_the_key() -> None:
     with pytest.raises(ConfigError, match=r"(?s)command line: .*`trading.timeframe` = '9m'"):
         with_overrides(Config(), {"trading.timeframe": "9m"}, "command line")
+
+
+def test_alert_modes_bare_yaml_on_off_are_the_words_not_an_error(tmp_path: Path) -> None:
+    # YAML reads `on`/`off` as booleans; the documented config writes them bare.
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "monitoring:\n  alerts:\n    telegram: {trade_opened: silent, daily_summary: off}\n"
+        "    email: {trade_closed: on}\n",
+        encoding="utf-8",
+    )
+    alerts = load_config(path).monitoring.alerts
+    assert alerts.telegram == {"trade_opened": "silent", "daily_summary": "off"}
+    assert alerts.email == {"trade_closed": "on"}
+
+
+def test_alert_modes_unknown_rule_is_refused_naming_the_rules(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("monitoring:\n  alerts:\n    email: {trade_open: off}\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match="unknown alert rule trade_open; the rules are: order_failed"
+    ):
+        load_config(path)

@@ -116,6 +116,15 @@ class AlertThresholds(Section):
         default_factory=dict, description="Per rule: on, silent or off by e-mail."
     )
 
+    @field_validator("telegram", "email", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare `on`/`off` as true/false: take them as the words written.
+        if isinstance(value, dict):
+            words = {True: "on", False: "off"}
+            return {k: words[v] if isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
     @field_validator("telegram", "email")
     @classmethod
     def _known_rules(cls, value: dict[str, AlertMode]) -> dict[str, AlertMode]:
