@@ -44,6 +44,19 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class RaisedAlert:
+    """An alert as raised, whatever became of its deliveries."""
+
+    id: int
+    created_ts_ms: int
+    rule: str
+    severity: str
+    title: str
+    body: str
+    repeats: int
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """An alert and where its delivery stands on one channel (for views and /health)."""
 
@@ -136,6 +149,15 @@ class AlertOutbox:
         )
         with self._db.read_session() as session:
             return [_entry(o, a) for o, a in session.execute(query)]
+
+    def alerts(self, limit: int = 20) -> list[RaisedAlert]:
+        """The newest alerts, newest first (with or without a channel to send them to)."""
+        query = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+        with self._db.read_session() as session:
+            return [
+                RaisedAlert(a.id, a.created_ts_ms, a.rule, a.severity, a.title, a.body, a.repeats)
+                for a in session.scalars(query)
+            ]
 
     def counts(self) -> dict[str, int]:
         """How many deliveries are pending, sent and failed."""

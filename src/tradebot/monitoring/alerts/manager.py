@@ -109,11 +109,15 @@ class AlertManager:
 
     def tick(self) -> list[Alert]:
         """Look once; write what was found with the new marks; return the alerts raised."""
+        saved = self._repo.get_control(_PREFIX + _KEYS[0]) is not None
         cursor = self._cursor()
+        before = cursor.encode() if saved else {}
         found = _Found()
         self._changes(cursor, found)
         self._conditions(cursor, found)
         self._summary(cursor, found)
+        if not found.alerts and cursor.encode() == before:
+            return []  # nothing new: no write (the bot has the database to itself)
         pairs = [(a, self._routing.channels_for(a.rule)) for a in found.alerts]
         ids = self._outbox.raise_alerts(pairs, self._routing.cooldown_ms, cursor.encode())
         raised = [a for a, i in zip(found.alerts, ids, strict=True) if i is not None]
