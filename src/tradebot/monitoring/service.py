@@ -91,11 +91,17 @@ class Monitor:
             asyncio.create_task(self._ticks(stop)),
             asyncio.create_task(self.sender.run(stop)),
         ]
+        # A long poll of getUpdates may hang for its whole timeout: cancelled, not awaited.
+        polling = None
         if self.commands is not None:
-            tasks.append(asyncio.create_task(self.commands.run(stop)))
+            polling = asyncio.create_task(self.commands.run(stop))
         try:
             await asyncio.gather(*tasks)
         finally:
+            if polling is not None:
+                polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await polling
             self.tap.detach()
 
     async def _ticks(self, stop: asyncio.Event) -> None:

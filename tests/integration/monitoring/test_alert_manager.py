@@ -155,3 +155,22 @@ def test_manager_opened_position_and_old_position(tmp_path: Path) -> None:
     assert [a.rule for a in opened] == [AlertRule.TRADE_OPENED]
     assert sorted(a.rule.value for a in aged) == ["daily_summary", "position_age"]
     assert "73 h" in next(a for a in aged if a.rule is AlertRule.POSITION_AGE).title
+
+
+def test_manager_fee_dust_left_after_a_trade_is_no_position(tmp_path: Path) -> None:
+    # Arrange: the rounding of a fee charged in BTC, below Binance's minimum amount.
+    db = tmp_path / "bot.db"
+    repo = Repository(create_database(db))
+    manager = _manager(db)
+    manager.tick()
+    dust = Position("BTC/USDT", "BTC", "USDT", Decimal("0.0000009"), Decimal("0.09"),
+                    opened_ts_ms=T0)  # fmt: skip
+    repo.save_position(dust)
+    # Act
+    _snapshot(repo, T0 + HOUR, "10000", "0.0000009")
+    opened = manager.tick()
+    _snapshot(repo, T0 + 100 * HOUR, "10000", "0.0000009")
+    later = manager.tick()
+    # Assert: no trade notice and no age warning; only the day's summary.
+    assert opened == []
+    assert [a.rule for a in later] == [AlertRule.DAILY_SUMMARY]

@@ -24,6 +24,7 @@ from tradebot.exchange.ccxt.metrics import ConnectorMetrics
 from tradebot.monitoring.alerts import rules
 from tradebot.monitoring.alerts.logtap import LogTap
 from tradebot.monitoring.alerts.routing import AlertRouting
+from tradebot.monitoring.holdings import held_positions
 from tradebot.state.control import utc_day
 from tradebot.state.outbox import AlertOutbox
 from tradebot.state.watch import Marks, OrderMark, StateWatch
@@ -146,7 +147,7 @@ class AlertManager:
     def _fresh_cursor(self) -> _Cursor:
         marks = self._watch.high_marks()
         snapshots = self._repo.snapshots()
-        positions = self._repo.positions(open_only=True)
+        positions = held_positions(self._repo)
         last_ts = snapshots[-1].ts_ms if snapshots else 0
         return _Cursor(
             marks,
@@ -183,7 +184,7 @@ class AlertManager:
             cursor.marks.orders.after(failed),
         )
         cursor.fills = cursor.fills.after(filled)
-        for saved in self._repo.positions(open_only=True):
+        for saved in held_positions(self._repo):
             if saved.position.opened_ts_ms > cursor.opened_ts_ms:
                 found.add(rules.trade_opened(saved.position))
                 cursor.opened_ts_ms = saved.position.opened_ts_ms
@@ -219,7 +220,7 @@ class AlertManager:
             if cursor.peak and latest.equity < cursor.peak * Decimal(1 - limits.max_drawdown_pct):
                 found.add(rules.drawdown(latest.equity, cursor.peak, limits.max_drawdown_pct))
             self._daily_loss_reached(latest.ts_ms, latest.equity, found)
-            for saved in self._repo.positions(open_only=True):
+            for saved in held_positions(self._repo):
                 hours = (latest.ts_ms - saved.position.opened_ts_ms) / 3_600_000
                 if hours > limits.max_position_age_hours:
                     found.add(

@@ -29,6 +29,7 @@ from tradebot.monitoring.alerts.channel import Result
 from tradebot.monitoring.alerts.telegram import TelegramApi
 from tradebot.monitoring.alerts.text import reply_parts
 from tradebot.monitoring.chat.views import HELP_OPERATOR, HELP_VIEWER, Views
+from tradebot.monitoring.holdings import held_positions
 from tradebot.orchestrator.controls import (
     request_flatten,
     resume_trading,
@@ -179,7 +180,7 @@ class CommandBot:
 
     def _ask_to_confirm(self, command: Command) -> str:
         target = command.argument.strip()
-        open_positions = {p.position.symbol: p.position for p in self._repo.positions(True)}
+        open_positions = {p.position.symbol: p.position for p in held_positions(self._repo)}
         if not target:
             return "usage: /forceexit <symbol|all>"
         if target.lower() != "all" and target.upper() not in open_positions:

@@ -16,6 +16,7 @@ from tradebot.domain.portfolio import Trade
 from tradebot.monitoring.alerts.logtap import LogTap
 from tradebot.monitoring.alerts.rules import when
 from tradebot.monitoring.explain import decision_lines, explain, explain_decision
+from tradebot.monitoring.holdings import held_positions
 from tradebot.orchestrator.controls import flatten_requested
 from tradebot.state.control import utc_day
 from tradebot.state.outbox import AlertOutbox
@@ -68,7 +69,7 @@ class Views:
     def status(self) -> str:
         """Kill switch, positions with their stops, open orders, the last bar."""
         lines = [self._kill_switch_line()]
-        positions = self._repo.positions(open_only=True)
+        positions = held_positions(self._repo)
         lines += [
             f"{p.position.symbol}: {p.position.qty} at {p.position.avg_price:.8g}, "
             f"stop {p.stop_price if p.stop_price is not None else 'none'}"
