@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from tradebot.backtest.basket import BasketData, is_basket, load_basket_data
 from tradebot.backtest.dataset import (
     CONFIG_CHOSEN,
     BacktestData,
@@ -22,7 +24,7 @@ from tradebot.backtest.report.folders import link_latest, new_run_folder
 from tradebot.backtest.report.writer import ReportPaths, write_report
 from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester, ProgressCallback
-from tradebot.config import Config
+from tradebot.config import Config, with_overrides
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.assembly import build_engine
@@ -72,9 +74,34 @@ def simulate(
     return backtester.run(candles, start_index=start_index), engine
 
 
+def simulate_basket(
+    config: Config,
+    data: BasketData,
+    *,
+    every_bar: bool = False,
+    progress: ProgressCallback | None = None,
+) -> tuple[BacktestResult, TradingEngine]:
+    """Run the configured engine over every symbol of ``data`` on one simulated account."""
+    markets = [backtest_market(s, f["close"].to_numpy()) for s, f in data.candles.items()]
+    cash = Decimal(config.trading.starting_cash)
+    engine = build_engine(
+        config, markets[0], Portfolio.with_cash(cash), record_holds=False, more_markets=markets[1:]
+    )
+    fees = FeeSchedule(
+        maker=Decimal(repr(config.backtest.maker_fee_rate)),
+        taker=Decimal(repr(config.backtest.fee_rate)),
+    )
+    exchange = SimulatedExchange(
+        markets, {markets[0].quote: cash}, fees, Decimal(repr(config.backtest.slippage_bps))
+    )
+    backtester = Backtester(engine, exchange, every_bar=every_bar, progress=progress)
+    return backtester.run_portfolio(data.candles, data.start_ts_ms), engine
+
+
 def run_backtest(
     config: Config,
     *,
+    files: Sequence[Path] = (),
     candles: pd.DataFrame | None = None,
     report_dir: Path | None = None,
     every_bar: bool = False,
@@ -88,9 +115,18 @@ def run_backtest(
     ``report_dir`` is the folder itself; ``report_root`` gets a new folder per run, named
     by strategy, market, timeframe and time, and a ``latest`` link to it. ``chosen`` says
     which of the config's market and timeframe the user chose; the others are taken from
-    the data file (see ``tradebot.backtest.dataset``).
+    the data file (see ``tradebot.backtest.dataset``). Several symbols (``trading.symbols``,
+    several ``files`` or a folder) make a basket backtest on one account
+    (``tradebot.backtest.basket``).
     """
+    if candles is None and is_basket(config, files):
+        basket = load_basket_data(config, files, store, chosen)
+        result, _ = simulate_basket(basket.config, basket, every_bar=every_bar, progress=progress)
+        result = _with_settings(result, basket.config, 0)
+        return _finish(result, basket.source, basket.notes, report_dir, report_root)
     if candles is None:
+        if files:
+            config = with_overrides(config, {"backtest.data": str(files[0])}, "--data")
         data = load_backtest_data(config, store, chosen)
     else:
         frame, start_index, start_notes = trading_start(candles, config)
@@ -105,6 +141,16 @@ def run_backtest(
         *data.notes,
         *short_window_notes(result.n_bars, result.ts_ms, warmup_left, result.strategy_name),
     )
+    return _finish(result, data.source, notes, report_dir, report_root)
+
+
+def _finish(
+    result: BacktestResult,
+    source: str,
+    notes: tuple[str, ...],
+    report_dir: Path | None,
+    report_root: Path | None,
+) -> BacktestRun:
     metrics = compute_metrics(result)
     if report_root is not None:
         report_dir = new_run_folder(
@@ -113,7 +159,7 @@ def run_backtest(
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None
     if report_root is not None and report_dir is not None:
         link_latest(report_root, report_dir)
-    return BacktestRun(result, metrics, paths, data.source, notes)
+    return BacktestRun(result, metrics, paths, source, notes)
 
 
 def _with_settings(result: BacktestResult, config: Config, warmup_bars: int) -> BacktestResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from tradebot.backtest.dataset import CONFIG_CHOSEN, Chosen
 from tradebot.backtest.report.console import metrics_table
 from tradebot.backtest.session import BacktestRun, run_backtest
 from tradebot.config import Config, load_config, with_overrides
-from tradebot.domain.errors import TradebotError
+from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.strategy.registry import parse_params
 
 
@@ -52,7 +53,13 @@ def backtest(
             "--trade-from: the data begins that many bars before it).",
         ),
     ] = None,
-    data: Annotated[Path | None, typer.Option(help="Candle file (CSV, CSV.gz or Parquet).")] = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Candle file (CSV, CSV.gz or Parquet). Repeat it, or give a folder, to backtest "
+            "several markets on one account (the market comes from each file's name)."
+        ),
+    ] = None,
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -75,7 +82,16 @@ def backtest(
     console = Console()
     try:
         window = Window(start, end, trade_from, warmup_bars)
-        config = _configure(config_path, strategy, param, symbol, timeframe, window, data, repair)
+        files = data or []
+        one_file = files[0] if len(files) == 1 and not files[0].is_dir() else None
+        config = _configure(
+            config_path, strategy, param, symbol, timeframe, window, one_file, repair
+        )
+        if symbol is not None and len(config.trading.all_symbols) > 1:
+            raise ConfigError(
+                f"--symbol {symbol} with trading.symbols ({', '.join(config.trading.all_symbols)})"
+                " in the config: list the markets in trading.symbols, or drop it for --symbol"
+            )
         chosen = Chosen(
             _chosen("symbol", symbol, config_path, config),
             _chosen("timeframe", timeframe, config_path, config),
@@ -88,6 +104,7 @@ def backtest(
             store,
             chosen,
             one_folder_per_run=True,
+            files=() if one_file and len(config.trading.all_symbols) == 1 else files,
         )
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -153,6 +170,7 @@ def run_with_progress(
     chosen: Chosen = CONFIG_CHOSEN,
     *,
     one_folder_per_run: bool = False,
+    files: Sequence[Path] = (),
 ) -> BacktestRun:
     """Run the backtest with a progress bar and write the report folder.
 
@@ -179,6 +197,7 @@ def run_with_progress(
             progress=on_progress,
             store=store,
             chosen=chosen,
+            files=files,
         )
 
 

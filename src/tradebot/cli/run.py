@@ -34,7 +34,7 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, sett
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.monitoring.service import monitoring
-from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.assembly import build_engine, single_symbol
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import resume_trading, stop_trading
 from tradebot.orchestrator.engine import TradingEngine
@@ -105,6 +105,7 @@ def run(
         config = configure(config_path, mode, db)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
+        single_symbol(config, config.exchange.mode)
         if record and (replay or bars is not None):
             raise ConfigError(
                 "--record-trades cannot record a replay: --bars/--replay runs the sandbox bar "
@@ -234,6 +235,8 @@ def _live_connector(config: Config, credentials: Credentials, ws: bool = False) 
 
 def engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
     """How ``run`` (and ``state rebuild``) build the engine for a market and a portfolio."""
+
+    single_symbol(config, config.exchange.mode)
 
     def build(market: Market, portfolio: Portfolio) -> TradingEngine:
         return build_engine(config, market, portfolio, record_holds=True)

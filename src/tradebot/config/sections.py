@@ -157,6 +157,17 @@ class TradingConfig(Section):
             raise ValueError(msg)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _first_symbol(cls, data: object) -> object:
+        # `symbol` is the first of `symbols`, so everything reading `symbol` trades a market
+        # the user listed (a lone `symbols: [ETH/USDT]` was once ignored for BTC/USDT).
+        if isinstance(data, dict):
+            symbols = data.get("symbols")
+            if isinstance(symbols, list) and symbols and isinstance(symbols[0], str):
+                return {**data, "symbol": symbols[0]}
+        return data
+
     @field_validator("timeframe")
     @classmethod
     def _known_timeframe(cls, value: str) -> str:

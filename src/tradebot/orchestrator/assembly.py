@@ -6,9 +6,11 @@ every mode.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tradebot.config import Config
+from tradebot.domain.errors import ConfigError
 from tradebot.domain.events import KillSwitchSet
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
@@ -30,6 +32,23 @@ def build_strategy(config: Config) -> Strategy:
     return create_strategy(config.strategy.name, dict(config.strategy.params))
 
 
+def single_symbol(config: Config, mode: str) -> str:
+    """The one market ``mode`` (paper, live) trades.
+
+    Raises:
+        ConfigError: ``trading.symbols`` lists several markets; only backtests trade a
+            basket for now, and a setting is acted on or refused, never ignored.
+    """
+    symbols = config.trading.all_symbols
+    if len(symbols) > 1:
+        raise ConfigError(
+            f"trading.symbols lists {len(symbols)} markets ({', '.join(symbols)}): several "
+            f"symbols are backtest-only for now (`tradebot backtest`); {mode} trades one: list "
+            "one symbol in trading.symbols, or set trading.symbol alone"
+        )
+    return symbols[0]
+
+
 def build_engine(
     config: Config,
     market: Market,
@@ -38,8 +57,10 @@ def build_engine(
     strategy: Strategy | None = None,
     record_holds: bool = True,
     id_prefix: str = "tb",
+    more_markets: Sequence[Market] = (),
 ) -> TradingEngine:
-    """Wire strategy, sizing, stops, risk limits and execution settings for ``market``."""
+    """Wire strategy, sizing, stops, risk limits and execution settings for ``market``
+    (and ``more_markets`` on the same wallet, each with its own instance of the strategy)."""
     risk, execution = config.risk, config.execution
     settings = EngineSettings(
         symbol=market.symbol,
@@ -83,6 +104,7 @@ def build_engine(
         StopLossManager(stops),
         RiskController(limits),
         portfolio,
+        more=[(m, build_strategy(config)) for m in more_markets],
     )
     engine.handle(KillSwitchSet(KillSwitch(risk.kill_switch.upper()), "config"))
     return engine

@@ -22,7 +22,7 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
-from tradebot.orchestrator.assembly import build_engine, build_strategy
+from tradebot.orchestrator.assembly import build_engine, build_strategy, single_symbol
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
@@ -78,7 +78,7 @@ def _engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngi
 @asynccontextmanager
 async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[PaperSession]:
     """Start a deterministic sandbox on a free port and a bot connected to it."""
-    symbol = config.trading.symbol
+    symbol = single_symbol(config, "paper")
     quote = symbol.split("/")[1]
     sandbox = SandboxConfig(
         port=0,
