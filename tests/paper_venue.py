@@ -32,6 +32,7 @@ from tradebot.orchestrator.assembly import build_engine
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, Checkpoint, TradingBot
+from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
 from tradebot.state import Repository, create_database
 
@@ -72,6 +73,7 @@ def make_bot(
     on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT,
     checkpoint: Checkpoint | None = None,
     metrics: ConnectorMetrics | None = None,
+    observer: BotObserver | None = None,
 ) -> TradingBot:
     """A paper bot on ``tmp_path/bot.db`` (the same file each call: a restart)."""
     config = config or quick_config()
@@ -90,7 +92,7 @@ def make_bot(
         "BTC/USDT", "1h", window_bars=60, on_exchange_down=on_exchange_down,
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )  # fmt: skip
-    return TradingBot(factory, connector, repo, bot_settings, checkpoint)
+    return TradingBot(factory, connector, repo, bot_settings, checkpoint, observer)
 
 
 @asynccontextmanager

@@ -33,6 +33,8 @@ from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.monitoring.metrics import MetricsCollector
+from tradebot.monitoring.server import serve_metrics
 from tradebot.monitoring.service import monitoring
 from tradebot.orchestrator.assembly import build_engine, single_symbol
 from tradebot.orchestrator.continuity import DowntimePolicy
@@ -42,8 +44,10 @@ from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
+from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import (
+    Database,
     Repository,
     acquire_instance_lock,
     create_database,
@@ -244,7 +248,9 @@ def engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngin
     return build
 
 
-async def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
+async def _bot(
+    config: Config, connector: ExchangeConnector, observer: BotObserver | None = None
+) -> TradingBot:
     # Called with the instance lock held. A damaged database, or an empty one on an account
     # that has this bot's history, is refused before anything is written to it.
     build, symbol = engine_factory(config), config.trading.symbol
@@ -262,7 +268,7 @@ async def _bot(config: Config, connector: ExchangeConnector) -> TradingBot:
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )
-    return TradingBot(build, connector, _repository(config), settings)
+    return TradingBot(build, connector, _repository(config), settings, observer=observer)
 
 
 # ----------------------------------------------------------------------------- paper
@@ -374,14 +380,27 @@ async def _trade(
     config: Config, connector: ExchangeConnector, console: Console, trades: TradeSource | None
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
-    bot = await _bot(config, connector)
-    symbol, database = config.trading.symbol, config.database.sqlalchemy_url
+    collector = _collector(config, connector, trades)
+    bot = await _bot(config, connector, collector)
+    collector.stats = bot.stats
+    symbol, database, settings = (
+        config.trading.symbol,
+        config.database.sqlalchemy_url,
+        config.monitoring,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, bot.stop)
     latency = connector.metrics if isinstance(connector, CcxtConnector) else None
     try:
-        async with monitoring(config, latency):  # alerts and Telegram commands, if configured
+        async with (
+            monitoring(config, latency),  # alerts and Telegram commands, if configured
+            serve_metrics(
+                collector, settings.metrics_host, settings.metrics_port, settings.metrics_interval_s
+            ) as endpoint,
+        ):
+            if endpoint is not None:
+                console.print(f"Prometheus metrics on {endpoint.url}")
             recovery = await bot.start()
             found = len(recovery.reconciliation.discrepancies)
             console.print(
@@ -399,3 +418,18 @@ async def _trade(
     )
     if recording is not None:
         console.print(f"recorded {recording.stats.written} public trades of {symbol}")
+
+
+def _collector(
+    config: Config, connector: ExchangeConnector, trades: TradeSource | None
+) -> MetricsCollector:
+    # Its own lazy connection to the bot's database (scrapes read it from another thread;
+    # nothing is opened before the bot has checked and created the database).
+    connectors = [c.metrics for c in (connector, trades) if isinstance(c, CcxtConnector)]
+    return MetricsCollector(
+        Repository(Database(config.database.sqlalchemy_url)),
+        symbol=config.trading.symbol,
+        timeframe=config.trading.timeframe,
+        cycle_budget_s=float(config.trading.cycle_interval_s),
+        connectors=connectors,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,16 @@ from tradebot.domain.alerts import AlertRule
 AlertMode = Literal["on", "silent", "off"]
 Role = Literal["viewer", "operator"]
 _RULES = tuple(rule.value for rule in AlertRule)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class EmailConfig(Section):
@@ -170,7 +181,17 @@ class MonitoringConfig(Section):
         description="Seconds between metric snapshots.",
     )
     metrics_port: int | None = Field(
-        default=None, ge=0, le=65535, description="Serve Prometheus metrics here; unset = off."
+        default=None,
+        ge=0,
+        le=65535,
+        description="Serve Prometheus metrics at http://metrics_host:port/metrics; unset = off.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address /metrics listens on; loopback unless allowed."
+    )
+    metrics_allow_remote: bool = Field(
+        default=False,
+        description="Allow a non-loopback metrics_host (the page shows balances, no login).",
     )
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     alerts: AlertThresholds = Field(default_factory=AlertThresholds)
@@ -196,6 +217,17 @@ class MonitoringConfig(Section):
             msg = "must start with http:// or https://"
             raise ValueError(msg)
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _metrics_local(self) -> MonitoringConfig:
+        if not self.metrics_allow_remote and not is_loopback(self.metrics_host):
+            msg = (
+                f"metrics_host {self.metrics_host} is not a loopback address: /metrics has no "
+                "login and shows balances. Keep 127.0.0.1 and let Prometheus scrape on this "
+                "host (or through a tunnel), or set metrics_allow_remote: true behind a firewall"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _telegram_complete(self) -> MonitoringConfig:

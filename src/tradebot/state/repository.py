@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import Decision
@@ -160,6 +160,12 @@ class Repository:
             query = query.where(OrderRow.created_ts_ms >= since_ms)
         with self._db.read_session() as session:
             return _load_orders(session, query)
+
+    def order_counts(self) -> dict[OrderStatus, int]:
+        """How many saved orders are in each status (the metrics' orders by result)."""
+        query = select(OrderRow.status, func.count()).group_by(OrderRow.status)
+        with self._db.read_session() as session:
+            return {OrderStatus(status): int(n) for status, n in session.execute(query)}
 
     def fills(self, symbol: str | None = None, since_ms: int | None = None) -> list[Fill]:
         """Saved fills at or after ``since_ms``, oldest first."""
