@@ -11,8 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-# repository paths: src/..., docs/..., tests/..., bench/..., and anything outside the clone
-_PATH = re.compile(r"(?<![\w/.-])((?:\.\./|src/|docs/|tests/|bench/|shared/)[\w./-]*\w)")
+# repository paths: src/, docs/, tests/, bench/, deploy/..., and anything outside the clone
+_PATH = re.compile(r"(?<![\w/.-])((?:\.\./|src/|docs/|tests/|bench/|deploy/|shared/)[\w./-]*\w)")
 
 
 def test_readme_paths_exist_in_a_clone() -> None:
