@@ -75,10 +75,11 @@ def _marks(snapshot: PortfolioSnapshot | None) -> dict[str, Decimal]:
 
 
 class FiguresReader:
-    """Reads ``Figures`` from a repository, keeping the peak equity between reads.
+    """Reads ``Figures`` from a repository, keeping the peak equity and trade counts between
+    reads.
 
-    The peak is taken over every snapshot once, then only over the new ones, so a read
-    costs the same after a year of bars as after a day.
+    Snapshots and trades are read once each, then only the new ones, so a read costs the
+    same after a year of bars as after a day.
     """
 
     def __init__(self, repo: Repository) -> None:
@@ -86,6 +87,15 @@ class FiguresReader:
         self._repo = repo
         self._peak = ZERO
         self._seen_ts_ms: int | None = None
+        self._last_trade_id = 0
+        self._wins = 0
+        self._exits_ms: list[int] = []
+
+    def _read_trades(self) -> None:
+        for trade_id, trade in self._repo.trades_after(self._last_trade_id):
+            self._last_trade_id = trade_id
+            self._wins += trade.pnl > 0
+            self._exits_ms.append(trade.exit_ts_ms)
 
     def read(self) -> Figures:
         """The figures now."""
@@ -103,7 +113,7 @@ class FiguresReader:
             )
             for s in repo.positions(open_only=True)
         }
-        trades = repo.trades()
+        self._read_trades()
         day_start = None if snapshot is None else snapshot.ts_ms - snapshot.ts_ms % DAY_MS
         daily_pnl = None
         if snapshot is not None:
@@ -115,11 +125,9 @@ class FiguresReader:
             peak_equity=self._peak,
             daily_pnl=daily_pnl,
             holdings=holdings,
-            trades=len(trades),
-            wins=sum(1 for t in trades if t.pnl > 0),
-            trades_today=sum(
-                1 for t in trades if day_start is not None and t.exit_ts_ms >= day_start
-            ),
+            trades=len(self._exits_ms),
+            wins=self._wins,
+            trades_today=0 if day_start is None else sum(t >= day_start for t in self._exits_ms),
             kill_switch=repo.kill_switch(),
             orders=repo.order_counts(),
             discrepancies=dict(kinds),

@@ -213,6 +213,15 @@ class Repository:
         with self._db.read_session() as session:
             return [rows.trade_from_row(r) for r in session.scalars(query)]
 
+    def trades_after(self, trade_id: int) -> list[tuple[int, Trade]]:
+        """Closed round trips saved after ``trade_id``, with their ids, in the order saved.
+
+        A reader that keeps the last id it saw reads each trade once (the metrics do).
+        """
+        query = select(TradeRow).where(TradeRow.id > trade_id).order_by(TradeRow.id)
+        with self._db.read_session() as session:
+            return [(r.id, rows.trade_from_row(r)) for r in session.scalars(query)]
+
     def trade(self, trade_id: int) -> Trade | None:
         """The closed round trip saved under ``trade_id`` (the trade log names it), or None."""
         with self._db.read_session() as session:
