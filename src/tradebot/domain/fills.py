@@ -134,6 +134,11 @@ class BarAction:
     ts_ms: int
 
 
+def market_fill(key: str | int, ts_ms: int, open_: Decimal) -> BarAction:
+    """A market order sent before the bar opened: it fills at the open, as taker."""
+    return BarAction(key, Act.FILL, open_, False, ts_ms)
+
+
 class BarWalk:
     """A walk along a path, handing out the orders' actions in the order they happen.
 
@@ -195,7 +200,7 @@ class BarWalk:
                     return BarAction(order.key, Act.TRIGGER, level, False, self.ts_ms)
             return BarAction(order.key, Act.FILL, level, False, self.ts_ms)
         if order.type is OrderType.MARKET:
-            return BarAction(order.key, Act.FILL, level, False, self.ts_ms)
+            return market_fill(order.key, self.ts_ms, level)
         if jump and order.type is not OrderType.LIMIT_MAKER:
             return BarAction(order.key, Act.FILL, level, False, self.ts_ms)
         return BarAction(order.key, Act.FILL, order.price or level, True, self.ts_ms)

@@ -8,25 +8,27 @@ A bar is processed in two phases, which is what keeps backtest and paper trading
 
 1. ``open_bar``: market orders sent after the previous bar closed fill at this bar's open
    (± slippage), as they would a moment after the close on a real venue.
-2. ``trade_bar``: resting orders (limits, stops, take-profits) are matched against the bar's
-   range. A stop placed in reaction to a fill at the open is already resting here.
+2. ``trade_bar``: resting orders (limits, stops, take-profits) are matched along the bar's
+   path. A stop placed in reaction to a fill at the open is already resting here.
 
-Fill rules: a buy limit fills at its price once the low reaches it (at the open when the bar
-opens through it); a sell stop fills at its stop price once the low reaches it, or at the open
-when the bar gaps below it, minus slippage. When both legs of a stop/take-profit pair are
-inside one bar, the stop fills: the conservative reading, since the bar's path is unknown.
-Fees follow Binance spot: a buy pays its fee in the base asset received, a sell in the quote.
+Where and how an order fills on a bar (price, maker or taker, time) is the one rule of
+``tradebot.domain.fills``, which the sandbox follows too; this venue adds its slippage to
+triggered stops and market orders, and fills every order in full (it has no book depth).
+When one leg of an OCO pair acts, the other is reported EXPIRED in the same bar, as Binance
+reports it. Fees follow Binance spot: a buy pays its fee in the base asset received, a sell
+in the quote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from tradebot.domain.events import OrderFilled, OrderUpdated
+from tradebot.domain.fills import Act, BarAction, BarWalk, Resting, bar_path, market_fill
 from tradebot.domain.market import Market
 from tradebot.domain.market import decimal_from_float as to_decimal
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
@@ -35,9 +37,13 @@ from tradebot.exchange.port import Balance
 ZERO = Decimal(0)
 FEE_QUANTUM = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
 INF = float("inf")
-_STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
-_LIMIT_TYPES = frozenset(
-    {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT}
+_TRIGGERED = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
 )
 SimEvent = OrderFilled | OrderUpdated
 
@@ -61,12 +67,16 @@ class _Bar:
 
 @dataclass(slots=True)
 class _Book:
-    """Per-symbol state: the current bar, pending market orders and resting orders."""
+    """Per-symbol state: the current bar, pending market orders and resting orders.
+
+    ``resting`` holds what the fill rule sees of each resting order, in arrival order.
+    """
 
     market: Market
     bar: _Bar | None = None
     pending_market: list[Order] = field(default_factory=list)
-    resting: list[Order] = field(default_factory=list)
+    resting: dict[ClientOrderId, Resting] = field(default_factory=dict)
+    levels: tuple[float, float] | None = None  # ``_levels`` of ``resting``; None: recompute
     oco: dict[ClientOrderId, ClientOrderId] = field(default_factory=dict)
 
 
@@ -173,7 +183,10 @@ class SimulatedExchange:
         if order.type is OrderType.MARKET:
             book.pending_market.append(order)
         else:
-            book.resting.append(order)
+            book.resting[order.client_order_id] = Resting(
+                order.client_order_id, order.side, order.type, price, stop_price
+            )
+            book.levels = None
             if cmd.oco_with is not None:
                 book.oco[order.client_order_id] = cmd.oco_with
                 book.oco[cmd.oco_with] = order.client_order_id
@@ -216,21 +229,24 @@ class SimulatedExchange:
         pending, book.pending_market = book.pending_market, []
         price = to_decimal(open_)
         for order in pending:
-            events.extend(self._fill_market(book, order, price))
+            fill = market_fill(order.client_order_id, ts_ms, price)
+            events.extend(self._fill_market(book, order, fill))
         return events
 
     def trade_bar(self, symbol: str) -> list[SimEvent]:
-        """Phase 2 of a bar: match resting orders against the bar's range."""
+        """Phase 2 of a bar: walk the bar's path and act on the resting orders it reaches."""
         book = self._books[symbol]
         bar = book.bar
         if bar is None or not book.resting:
             return []
+        low_level, high_level = _levels(book)
+        if min(bar.low, bar.open) > low_level and max(bar.high, bar.open) < high_level:
+            return []  # the path stays between the orders: nothing can act
         events: list[SimEvent] = []
-        # Stops first: when a stop and its take-profit are both inside the bar, the stop wins.
-        ordered = sorted(book.resting, key=lambda o: o.type not in _STOP_TYPES)
-        for order in ordered:
-            if order.is_open and order in book.resting:
-                events.extend(self._match_resting(book, order, bar))
+        path = bar_path(*(to_decimal(p) for p in (bar.open, bar.high, bar.low, bar.close)))
+        walk = BarWalk(bar.ts_ms, path)
+        while (action := walk.next(book.resting.values())) is not None:
+            events.extend(self._act(book, action))
         return events
 
     def trigger_levels(self, symbol: str) -> tuple[float, float, bool]:
@@ -240,15 +256,7 @@ class SimulatedExchange:
         its high at or above ``high_level``; pending market orders fill at the next open.
         """
         book = self._books[symbol]
-        low_level, high_level = -INF, INF
-        for o in book.resting:
-            is_stop = o.type in _STOP_TYPES
-            level = float((o.stop_price if is_stop else o.price) or ZERO)
-            if (o.side is OrderSide.BUY) != is_stop:
-                low_level = max(low_level, level)
-            else:
-                high_level = min(high_level, level)
-        return low_level, high_level, bool(book.pending_market)
+        return (*_levels(book), bool(book.pending_market))
 
     # ----------------------------------------------------------------- internals
     def _book(self, symbol: str) -> _Book:
@@ -303,8 +311,8 @@ class SimulatedExchange:
             self._move(market.quote, order.remaining_qty * _lock_price(order), False)
 
     def _remove(self, book: _Book, order: Order) -> None:
-        if order in book.resting:
-            book.resting.remove(order)
+        book.resting.pop(order.client_order_id, None)
+        book.levels = None
         if order in book.pending_market:
             book.pending_market.remove(order)
         partner = book.oco.get(order.client_order_id)
@@ -312,70 +320,58 @@ class SimulatedExchange:
         if not shares_lock:
             self._release(order)
 
-    def _fill_market(self, book: _Book, order: Order, open_price: Decimal) -> list[SimEvent]:
+    def _fill_market(self, book: _Book, order: Order, action: BarAction) -> list[SimEvent]:
         slip = 1 + self._slip if order.side is OrderSide.BUY else 1 - self._slip
-        price = book.market.round_price(open_price * slip)
+        price = book.market.round_price(action.price * slip)
         if order.side is OrderSide.BUY:
             need = order.qty * price
             if need > self._free.get(book.market.quote, ZERO):
-                order.transition(OrderStatus.EXPIRED, self.now_ms)
+                order.transition(OrderStatus.EXPIRED, action.ts_ms)
                 reason = f"insufficient {book.market.quote} at fill: needs {need:.2f}"
                 return [
                     OrderUpdated(
-                        order.client_order_id, order.symbol, order.status, self.now_ms, reason
+                        order.client_order_id, order.symbol, order.status, action.ts_ms, reason
                     )
                 ]
-        return [self._execute(book, order, price, self.fees.taker)]
+        return [self._execute(book, order, price, action)]
 
-    def _match_resting(self, book: _Book, order: Order, bar: _Bar) -> list[SimEvent]:
-        price = self._resting_fill_price(order, bar)
-        if price is None:
-            return []
-        is_stop = order.type in _STOP_TYPES
-        fee_rate = self.fees.taker if is_stop or price == to_decimal(bar.open) else self.fees.maker
-        if is_stop:
+    def _act(self, book: _Book, action: BarAction) -> list[SimEvent]:
+        cid = ClientOrderId(str(action.key))
+        order = self._orders[cid]
+        if action.act is Act.TRIGGER:  # a stop-limit past its limit: it rests as a limit
+            book.resting[cid] = replace(book.resting[cid], triggered=True)
+            book.levels = None
+            return self._expire_partner(book, order, action.ts_ms)
+        del book.resting[cid]
+        book.levels = None
+        price = action.price
+        if order.type in _TRIGGERED and not action.is_maker:  # a stop's market sale slips
             slip = 1 - self._slip if order.side is OrderSide.SELL else 1 + self._slip
             price = book.market.round_price(price * slip)
-        book.resting.remove(order)
-        events: list[SimEvent] = [self._execute(book, order, price, fee_rate)]
-        sibling = book.oco.pop(order.client_order_id, None)
-        if sibling is not None:
-            book.oco.pop(sibling, None)
-            sib = self._orders[sibling]
-            if sib.is_open:
-                if sib in book.resting:
-                    book.resting.remove(sib)
-                sib.transition(OrderStatus.CANCELED, self.now_ms)
-                events.append(
-                    OrderUpdated(
-                        sib.client_order_id,
-                        sib.symbol,
-                        sib.status,
-                        self.now_ms,
-                        "OCO partner filled",
-                    )
-                )
-        return events
+            if order.price is not None:  # never past a stop-limit's limit
+                worst = max if order.side is OrderSide.SELL else min
+                price = worst(price, order.price)
+        return [
+            self._execute(book, order, price, action),
+            *self._expire_partner(book, order, action.ts_ms),
+        ]
 
-    @staticmethod
-    def _resting_fill_price(order: Order, bar: _Bar) -> Decimal | None:
-        buy = order.side is OrderSide.BUY
-        if order.type in _STOP_TYPES:
-            stop = float(order.stop_price or 0)
-            if buy and bar.high >= stop:
-                return to_decimal(max(stop, bar.open))
-            if not buy and bar.low <= stop:
-                return to_decimal(min(stop, bar.open))
-            return None
-        limit = float(order.price or 0)
-        if buy and bar.low <= limit:
-            return to_decimal(min(limit, bar.open))
-        if not buy and bar.high >= limit:
-            return to_decimal(max(limit, bar.open))
-        return None
+    def _expire_partner(self, book: _Book, order: Order, ts_ms: int) -> list[SimEvent]:
+        partner = book.oco.pop(order.client_order_id, None)
+        if partner is None:
+            return []
+        book.oco.pop(partner, None)
+        other = self._orders[partner]
+        if not other.is_open:
+            return []
+        book.resting.pop(partner, None)  # the lock is shared: the acting leg keeps it
+        book.levels = None
+        other.transition(OrderStatus.EXPIRED, ts_ms)
+        return [OrderUpdated(partner, other.symbol, other.status, ts_ms, "OCO partner acted")]
 
-    def _execute(self, book: _Book, order: Order, price: Decimal, fee_rate: Decimal) -> SimEvent:
+    def _execute(self, book: _Book, order: Order, price: Decimal, action: BarAction) -> SimEvent:
         market = book.market
+        fee_rate = self.fees.maker if action.is_maker else self.fees.taker
         qty = order.remaining_qty
         self._trade_seq += 1
         if order.side is OrderSide.BUY:
@@ -398,9 +394,9 @@ class SimulatedExchange:
             price,
             fee,
             fee_asset,
-            self.now_ms,
+            action.ts_ms,
             trade_id=str(self._trade_seq),
-            is_maker=fee_rate == self.fees.maker and order.type is not OrderType.MARKET,
+            is_maker=action.is_maker,
         )
         order.apply_fill(fill)
         self._fills.append(fill)
@@ -412,3 +408,18 @@ def _lock_price(order: Order) -> Decimal:
     if order.price is not None:
         return order.price
     return order.stop_price or ZERO
+
+
+def _levels(book: _Book) -> tuple[float, float]:
+    """The highest price below and the lowest above at which a resting order acts."""
+    if book.levels is not None:
+        return book.levels
+    low_level, high_level = -INF, INF
+    for view in book.resting.values():
+        falls, level = view.reach()
+        if falls:
+            low_level = max(low_level, float(level))
+        else:
+            high_level = min(high_level, float(level))
+    book.levels = (low_level, high_level)
+    return book.levels

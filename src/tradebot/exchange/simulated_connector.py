@@ -9,7 +9,7 @@ the synthetic book are in ``simulated_market.py``):
   known (``fetch_ohlcv`` shows it with high = low = close = open and volume 0), and its open
   is the current price (ticker, synthetic book, market orders' funds check).
 * ``advance()`` closes the current bar: market orders sent meanwhile fill at its open
-  (``SimulatedExchange.open_bar``), resting orders are matched against its whole range
+  (``SimulatedExchange.open_bar``), resting orders are matched along its path
   (``trade_bar``), then the clock moves one timeframe on and the next bar opens. The sandbox
   fills a market order at once around the same open; here it fills when the bar is
   processed, which is the backtest's next-open rule.

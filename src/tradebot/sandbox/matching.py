@@ -1,14 +1,19 @@
 """The matching engine: places, fills and cancels orders against the synthetic books.
 
 It is synchronous and does no I/O; what it does is reported through ``sink`` as events the
-websocket hub pushes. The venue moves prices and calls ``walk`` so resting orders fill.
+websocket hub pushes. The venue moves prices and calls ``walk`` so resting orders fill; where
+and how they fill (price, maker or taker, time) is the rule of ``tradebot.domain.fills``,
+which the backtest venue follows too. Takers execute against the synthetic book repriced at
+the rule's price, so a thin book fills them partly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from tradebot.domain.fills import Act, BarAction, BarWalk, Leg, Resting
+from tradebot.domain.orders import OrderSide, OrderType
 from tradebot.sandbox.account import Account
 from tradebot.sandbox.book import SyntheticBook
 from tradebot.sandbox.errors import ApiError
@@ -16,10 +21,10 @@ from tradebot.sandbox.events import BalancesChanged, BookChanged, Event, OrderUp
 from tradebot.sandbox.markets import MarketSpec
 from tradebot.sandbox.orders import STOP_TYPES, OrderRecord, TradeRecord, execution_report
 from tradebot.sandbox.rules import (
+    LIMIT_TYPES,
     OrderRequest,
     check_filters,
     check_shape,
-    trigger_reached,
     would_trigger,
 )
 
@@ -337,64 +342,52 @@ class MatchingEngine:
 
     # ---- price moves ---------------------------------------------------------------------
 
-    def walk(self, venue_id: str, start: Decimal, end: Decimal) -> None:
-        """Move the price from ``start`` to ``end``; trigger stops and fill crossed limits.
+    def walk(self, venue_id: str, legs: Sequence[Leg], ts_ms: int) -> None:
+        """Move the price along ``legs`` of the bar opening at ``ts_ms``; act on what it reaches.
 
-        Orders act in the order the price reaches them; resting limits fill in full at their
-        own price as makers, triggered stops take from the book repriced at the stop price.
+        ``tradebot.domain.fills`` says which order acts where and in which role; an acting OCO
+        leg expires its partner first, as on Binance.
         """
-        while True:
-            hit = self._next_hit(venue_id, start, end)
-            if hit is None:
-                break
-            order, level = hit
-            start = level
+        path = BarWalk(ts_ms, legs, start=self.last_price[venue_id])
+        while (action := path.next(self._resting(venue_id))) is not None:
+            order = self.orders[int(action.key)]
+            self.now_ms = action.ts_ms
             self._expire_siblings(order)
-            if order.is_working:
-                self._fill(order, order.price, order.remaining, is_maker=True)
-                self._finish(order, "FILLED")
-            else:
-                self._trigger(order)
-        self.last_price[venue_id] = end
+            self._act(order, action)
+        self.last_price[venue_id] = legs[-1].price
 
-    def _next_hit(
-        self, venue_id: str, start: Decimal, end: Decimal
-    ) -> tuple[OrderRecord, Decimal] | None:
-        best: tuple[Decimal, int, OrderRecord, Decimal] | None = None
-        for order in self.open_orders(venue_id):
-            level = _activation_level(order, start, end)
-            if level is None:
-                continue
-            key = (abs(level - start), order.order_id, order, level)
-            if best is None or key[:2] < best[:2]:
-                best = key
-        return None if best is None else (best[2], best[3])
+    def _resting(self, venue_id: str) -> list[Resting]:
+        return [_resting(o) for o in self.open_orders(venue_id) if o.type != "MARKET"]
 
-    def _trigger(self, order: OrderRecord) -> None:
-        order.is_working = True
-        order.working_ms = self.now_ms
+    def _act(self, order: OrderRecord, action: BarAction) -> None:
+        if not order.is_working:  # a stop whose stop price traded
+            order.is_working = True
+            order.working_ms = self.now_ms
+        if action.act is Act.TRIGGER:
+            return
+        if action.is_maker:
+            self._fill(order, action.price, order.remaining, is_maker=True)
+            self._finish(order, "FILLED")
+            return
         book = self.books[order.symbol]
-        self.sink(BookChanged(order.symbol, book.reprice(order.stop_price)))
-        limit = order.price if order.type.endswith("_LIMIT") else None
-        fills = book.plan(order.side, order.remaining, None, limit)
-        self._take(order, fills)
+        self.sink(BookChanged(order.symbol, book.reprice(action.price)))
+        limit = order.price if order.type in LIMIT_TYPES else None
+        self._take(order, book.plan(order.side, order.remaining, None, limit))
         if order.remaining == 0:
             self._finish(order, "FILLED")
         elif limit is None:
             self._finish(order, "EXPIRED")
+        else:
+            self._balances(order)  # the rest stays on the book as a limit
 
 
-def _activation_level(order: OrderRecord, start: Decimal, end: Decimal) -> Decimal | None:
-    """Where on the move start→end the order acts, or None if it does not."""
-    if not order.is_working:
-        level = order.stop_price
-        if trigger_reached(order.type, order.side, level, start):
-            return start
-        return level if trigger_reached(order.type, order.side, level, end) else None
-    if order.type == "MARKET" or order.price == 0:
-        return None
-    falls = order.side == "BUY"
-    if (start <= order.price) if falls else (start >= order.price):
-        return start
-    reached = (end <= order.price) if falls else (end >= order.price)
-    return order.price if reached else None
+def _resting(order: OrderRecord) -> Resting:
+    """What the fill rule needs to know of an order."""
+    return Resting(
+        order.order_id,
+        OrderSide(order.side.lower()),
+        OrderType(order.type.lower()),
+        order.price or None,
+        order.stop_price or None,
+        triggered=order.type in STOP_TYPES and order.is_working,
+    )

@@ -1,4 +1,4 @@
-"""Historical candles the sandbox replays, and the price path walked inside each bar."""
+"""Historical candles the sandbox replays (the path walked inside a bar is domain/fills.py's)."""
 
 from __future__ import annotations
 
@@ -61,21 +61,6 @@ def timeframe_label(tf_ms: int) -> str:
         if tf_ms % unit_ms == 0:
             return f"{tf_ms // unit_ms}{unit}"
     raise DataError(f"bar length {tf_ms} ms is not a whole number of seconds")
-
-
-def bar_path(bar: Bar, crash: Decimal | None = None) -> list[Decimal]:
-    """Return the prices a bar visits, in order.
-
-    A rising bar (close >= open) is assumed to dip first: open, low, high, close; a falling
-    bar peaks first: open, high, low, close. A flash crash inserts the ``crash`` price right
-    after the open.
-    """
-    points = [bar.open]
-    if crash is not None:
-        points.append(crash)
-    extremes = [bar.low, bar.high] if bar.close >= bar.open else [bar.high, bar.low]
-    points.extend([*extremes, bar.close])
-    return points
 
 
 @dataclass(slots=True)

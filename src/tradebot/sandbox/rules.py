@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tradebot.domain.fills import Resting
+from tradebot.domain.orders import OrderSide, OrderType
 from tradebot.sandbox.errors import ApiError, bad_param
 from tradebot.sandbox.markets import ORDER_TYPES, MarketSpec
 from tradebot.sandbox.orders import STOP_TYPES
@@ -103,12 +105,11 @@ def check_filters(spec: MarketSpec, req: OrderRequest, ref_price: Decimal) -> No
 
 
 def would_trigger(req: OrderRequest, price: Decimal) -> bool:
-    """True when a stop or take-profit order's condition already holds at ``price``."""
+    """True when a stop or take-profit order's condition already holds at ``price``.
+
+    The trigger rule is the one of ``tradebot.domain.fills`` (Binance's: stop-loss sells
+    below, take-profit sells above, buys mirror).
+    """
     assert req.stop_price is not None
-    return trigger_reached(req.type, req.side, req.stop_price, price)
-
-
-def trigger_reached(order_type: str, side: str, stop: Decimal, price: Decimal) -> bool:
-    """Binance's trigger rule: stop-loss sells below, take-profit sells above (buys mirror)."""
-    falls = (order_type.startswith("STOP_LOSS")) == (side == "SELL")
-    return price <= stop if falls else price >= stop
+    side, kind = OrderSide(req.side.lower()), OrderType(req.type.lower())
+    return Resting(req.client_id, side, kind, req.price, req.stop_price).is_reached(price)

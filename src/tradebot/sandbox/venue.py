@@ -1,27 +1,28 @@
 """The market side of the sandbox: replayed prices, the clock, books and the engine together.
 
 Deterministic rule (docs/sandbox.md): at time ``now`` the bar that opened last is "current"
-and the price is its open. ``advance`` closes it: the price walks open → low/high → close
-(resting orders fill where the walk crosses them), then moves to the next bar's open, which
-becomes the current price. A market order sent after ``advance`` therefore fills around the
-next bar's open, exactly at it when the spread is 0.
+and the price is its open. ``advance`` closes it: the price walks the bar's path of
+``tradebot.domain.fills`` (open → low → high → close; resting orders act where the rule says),
+then jumps to the next bar's open, which becomes the current price. A market order sent after
+``advance`` therefore fills around the next bar's open, exactly at it when the spread is 0.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tradebot.domain.errors import DataError
+from tradebot.domain.fills import Leg, bar_path
 from tradebot.sandbox.account import Account
 from tradebot.sandbox.book import BookShape, SyntheticBook
 from tradebot.sandbox.config import SandboxConfig
 from tradebot.sandbox.events import BookChanged, Event, PriceMoved, TradePrinted
 from tradebot.sandbox.markets import MarketSpec
 from tradebot.sandbox.matching import MatchingEngine
-from tradebot.sandbox.replay import Bar, Series, bar_path, load_bars
+from tradebot.sandbox.replay import Bar, Series, load_bars
 
 _PUBLIC_TRADES_KEPT = 1000
 
@@ -136,8 +137,8 @@ class Venue:
                 index = series.index_at(new_now)
                 if index != self.live[vid].index:
                     self._close_bar(vid)
-                    self.engine.now_ms = series.bars[index].ts_ms
-                    self._walk(vid, [series.bars[index].open], Decimal(0))
+                    opened = series.bars[index]
+                    self._walk(vid, [Leg(opened.open, jump=True)], opened.ts_ms, Decimal(0))
                     self._open_bar(vid, index)
             self.now_ms = new_now
             self.engine.now_ms = new_now
@@ -145,22 +146,25 @@ class Venue:
     def _close_bar(self, vid: str) -> None:
         series, live = self.series[vid], self.live[vid]
         bar = series.bars[live.index]
-        self.engine.now_ms = bar.ts_ms + series.tf_ms - 1
         shock, self.pending_shock_pct = self.pending_shock_pct, Decimal(0)
         crash = None
         if shock > 0:
             crash = self.specs[vid].floor_price(bar.open * (1 - shock / 100))
             bar = Bar(bar.ts_ms, bar.open, bar.high, min(bar.low, crash), bar.close, bar.volume)
             series.replace(live.index, bar)
-        path = bar_path(bar, crash)
+        path = bar_path(bar.open, bar.high, bar.low, bar.close, crash)
         qty = self.specs[vid].floor_qty(bar.volume / len(path))
-        self._walk(vid, path[1:], qty)
+        self._walk(vid, path[1:], bar.ts_ms, qty)
         live.high, live.low, live.close, live.volume = bar.high, bar.low, bar.close, bar.volume
         self._sink(PriceMoved(vid, bar_closed=True))
 
-    def _walk(self, vid: str, points: list[Decimal], print_qty: Decimal) -> None:
-        for point in points:
-            self.engine.walk(vid, self.engine.last_price[vid], point)
+    def _walk(self, vid: str, legs: Sequence[Leg], ts_ms: int, print_qty: Decimal) -> None:
+        # Fills and prints are stamped with the open time of the bar they happen in
+        # (domain/fills.py), the same as in a backtest.
+        self.engine.now_ms = ts_ms
+        for leg in legs:
+            self.engine.walk(vid, [leg], ts_ms)
+            point = leg.price
             self._sink(BookChanged(vid, self.books[vid].reprice(point)))
             if print_qty > 0:
                 trade_id = self.engine.next_trade_id

@@ -145,23 +145,44 @@ async def test_ambiguous_timeout_creates_the_order_but_loses_the_answer(
         await ex.create_order("BTC/USDT", "limit", "buy", 1, 90, params={"clientOrderId": "amb-1"})
 
 
-async def test_price_shock_crashes_the_next_bar(
-    sandbox: SandboxServer, exchange: Any, t0: int
-) -> None:
-    # Arrange: a stop far below the bar's own low (97)
-    await exchange.create_order("BTC/USDT", "limit", "sell", 1, 80, params={"stopLossPrice": 85})
+async def _shock(sandbox: SandboxServer, pct: int) -> None:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{sandbox.http_url}/admin/faults", json={"price_shock_pct": 20}) as resp,
+        session.post(f"{sandbox.http_url}/admin/faults", json={"price_shock_pct": pct}) as resp,
     ):
         assert resp.status == 200
+
+
+async def test_price_shock_gaps_through_a_stop_limit_filling_it_at_the_crash_price(
+    sandbox: SandboxServer, exchange: Any, t0: int
+) -> None:
+    # Arrange: a stop far below the bar's own low (97), its limit at the crash price
+    await exchange.create_order("BTC/USDT", "limit", "sell", 1, 80, params={"stopLossPrice": 85})
+    await _shock(sandbox, 20)
     # Act
     await sandbox.advance(1)
-    # Assert: the bar's low shows the crash and the stop filled on it
+    # Assert: the bar's low shows the crash; the price jumped past the stop, so the stop
+    # sold where the market was (80), as taker, not at its stop price
     rows = await exchange.fetch_ohlcv("BTC/USDT", "1m", since=t0, limit=1)
     assert rows[0][3] == pytest.approx(80)
     trades = await exchange.fetch_my_trades("BTC/USDT")
-    assert trades[0]["price"] == pytest.approx(85)
+    assert [(t["price"], t["takerOrMaker"], t["timestamp"]) for t in trades] == [
+        (pytest.approx(80), "taker", t0)
+    ]
+
+
+async def test_price_shock_past_a_stop_limits_limit_rests_it_as_a_limit(
+    sandbox: SandboxServer, exchange: Any, t0: int
+) -> None:
+    # Arrange: stop 85, limit 84; the crash jumps from 100 to 80, past both
+    await exchange.create_order("BTC/USDT", "limit", "sell", 1, 84, params={"stopLossPrice": 85})
+    await _shock(sandbox, 20)
+    # Act
+    await sandbox.advance(1)
+    # Assert: nothing sold at the stop price; the order rested as a limit at 84 and sold
+    # there, as maker, when the bar climbed back to its high (103)
+    trades = await exchange.fetch_my_trades("BTC/USDT")
+    assert [(t["price"], t["takerOrMaker"]) for t in trades] == [(pytest.approx(84), "maker")]
 
 
 async def test_ws_disconnect_fault_raises_network_error(

@@ -231,7 +231,7 @@ def test_trade_bar_sell_stop_not_reached_keeps_resting() -> None:
 
 def oco_pair(ex: SimulatedExchange) -> None:
     ex.submit(order("sl", OrderSide.SELL, OrderType.STOP_LOSS, stop="95"))
-    ex.submit(order("tp", OrderSide.SELL, OrderType.TAKE_PROFIT, price="105", oco_with="sl"))
+    ex.submit(order("tp", OrderSide.SELL, OrderType.LIMIT_MAKER, price="105", oco_with="sl"))
 
 
 def test_trade_bar_stop_and_target_inside_one_bar_stop_wins() -> None:
@@ -241,22 +241,22 @@ def test_trade_bar_stop_and_target_inside_one_bar_stop_wins() -> None:
     events = bar(ex, 1, 100.0, 106.0, 94.0, 100.0)
 
     assert [f[:3] for f in fills(events)] == [("sl", D(1), D(95))]
-    canceled = [e for e in events if isinstance(e, OrderUpdated)]
-    assert [(e.client_order_id, e.status, e.reason) for e in canceled] == [
-        ("tp", OrderStatus.CANCELED, "OCO partner filled")
+    expired = [e for e in events if isinstance(e, OrderUpdated)]
+    assert [(e.client_order_id, e.status, e.ts_ms, e.reason) for e in expired] == [
+        ("tp", OrderStatus.EXPIRED, T0 + H, "OCO partner acted")
     ]
     assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(0))
     assert ex.open_orders() == []
 
 
-def test_trade_bar_target_reached_fills_at_target_as_maker_and_cancels_stop() -> None:
+def test_trade_bar_target_reached_fills_at_target_as_maker_and_expires_stop() -> None:
     ex = venue(btc="1", maker="0.0005")
     oco_pair(ex)
 
     events = bar(ex, 1, 100.0, 105.5, 99.0, 105.0)
 
     assert fills(events) == [("tp", D(1), D(105), D("0.05250"), "USDT")]
-    assert ex.order(ClientOrderId("sl")).status is OrderStatus.CANCELED
+    assert ex.order(ClientOrderId("sl")).status is OrderStatus.EXPIRED
     assert (free(ex, "BTC"), locked(ex, "BTC")) == (D(0), D(0))
     assert free(ex, "USDT") == D("10104.94750")
 
