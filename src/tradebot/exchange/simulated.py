@@ -22,7 +22,7 @@ in the quote.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tradebot.domain.commands import PlaceOrder
@@ -172,13 +172,12 @@ class SimulatedExchange:
             price=price,
             stop_price=stop_price,
             time_in_force=cmd.time_in_force,
+            status=OrderStatus.OPEN,  # accepted: the venue's side of NEW → SUBMITTING → OPEN
             created_ts_ms=self.now_ms,
             updated_ts_ms=self.now_ms,
             reason=cmd.reason,
         )
         self._reserve(order, ref_price, market, shared_with=cmd.oco_with)
-        order.transition(OrderStatus.SUBMITTING, self.now_ms)
-        order.transition(OrderStatus.OPEN, self.now_ms)
         self._orders[order.client_order_id] = order
         if order.type is OrderType.MARKET:
             book.pending_market.append(order)
@@ -239,12 +238,12 @@ class SimulatedExchange:
         bar = book.bar
         if bar is None or not book.resting:
             return []
-        low_level, high_level = _levels(book)
-        if min(bar.low, bar.open) > low_level and max(bar.high, bar.open) < high_level:
+        low_level, high_level = book.levels or _levels(book)
+        if low_level < bar.low <= bar.high < high_level and low_level < bar.open < high_level:
             return []  # the path stays between the orders: nothing can act
         events: list[SimEvent] = []
-        path = bar_path(*(to_decimal(p) for p in (bar.open, bar.high, bar.low, bar.close)))
-        walk = BarWalk(bar.ts_ms, path)
+        d = to_decimal
+        walk = BarWalk(bar.ts_ms, bar_path(d(bar.open), d(bar.high), d(bar.low), d(bar.close)))
         while (action := walk.next(book.resting.values())) is not None:
             events.extend(self._act(book, action))
         return events
@@ -256,7 +255,8 @@ class SimulatedExchange:
         its high at or above ``high_level``; pending market orders fill at the next open.
         """
         book = self._books[symbol]
-        return (*_levels(book), bool(book.pending_market))
+        low_level, high_level = book.levels or _levels(book)
+        return low_level, high_level, bool(book.pending_market)
 
     # ----------------------------------------------------------------- internals
     def _book(self, symbol: str) -> _Book:
@@ -339,7 +339,7 @@ class SimulatedExchange:
         cid = ClientOrderId(str(action.key))
         order = self._orders[cid]
         if action.act is Act.TRIGGER:  # a stop-limit past its limit: it rests as a limit
-            book.resting[cid] = replace(book.resting[cid], triggered=True)
+            book.resting[cid] = book.resting[cid]._replace(triggered=True)
             book.levels = None
             return self._expire_partner(book, order, action.ts_ms)
         del book.resting[cid]
@@ -411,9 +411,7 @@ def _lock_price(order: Order) -> Decimal:
 
 
 def _levels(book: _Book) -> tuple[float, float]:
-    """The highest price below and the lowest above at which a resting order acts."""
-    if book.levels is not None:
-        return book.levels
+    """The highest price below and the lowest above at which a resting order acts (cached)."""
     low_level, high_level = -INF, INF
     for view in book.resting.values():
         falls, level = view.reach()

@@ -22,8 +22,7 @@ def walk_all(
         done.append((action.key, action.act, f"{action.price}", action.is_maker))
         view = resting.pop(action.key)
         if action.act is Act.TRIGGER:
-            resting[action.key] = Resting(view.key, view.side, view.type, view.price,
-                                          view.stop_price, triggered=True)  # fmt: skip
+            resting[action.key] = view._replace(triggered=True)
     return done
 
 
