@@ -48,6 +48,7 @@ from tradebot.orchestrator.view import EngineView
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
+from tradebot.strategy.barrier import not_a_signal, strategy_failed
 from tradebot.strategy.base import Bars, Strategy
 from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.indicators.volatility import atr
@@ -383,13 +384,14 @@ class TradingEngine:
         bars, strategy = book.bars, book.strategy
         position = None if flat else self._positions.position(book.symbol)
         try:
-            return ask_signal(strategy, bars, i, position)
+            signal = ask_signal(strategy, bars, i, position)
         except LookaheadError:
             raise  # it names the strategy, the column and the bar already
         except Exception as exc:  # the strategy barrier
-            raise StrategyError(
-                f"strategy {strategy.name} failed at bar {int(bars.ts_ms[i])}: {exc!r}"
-            ) from exc
+            raise strategy_failed(strategy, int(bars.ts_ms[i]), exc) from exc
+        if not isinstance(signal, Signal):
+            raise not_a_signal(strategy, int(bars.ts_ms[i]), signal)
+        return signal
 
     def _act(self, signal: Signal, book: SymbolBook, i: int, close: Decimal, flat: bool) -> Outcome:
         ts = int(book.bars.ts_ms[i])
