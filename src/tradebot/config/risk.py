@@ -32,6 +32,22 @@ class RiskConfig(Section):
     max_portfolio_exposure: Decimal = _money(5000, "Sum of all positions, quote currency.")
     max_daily_loss: Decimal = _money(500, "Stop opening positions after losing this much today.")
     max_open_positions: int = Field(default=1, ge=1, description="Positions open at once.")
+    max_correlated_exposure: Decimal | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description=(
+            "Cap, quote currency, on held positions whose returns correlate above "
+            "correlation_threshold with a new entry's, the entry included: the entry is "
+            "resized to fit, or refused. null: no cap."
+        ),
+    )
+    correlation_threshold: float = Field(
+        default=0.7, gt=-1, lt=1, description="Correlation above which positions form a cluster."
+    )
+    correlation_window: int = Field(
+        default=100, ge=21, description="Bars of returns the correlation is measured over."
+    )
     position_sizing_method: SizingMethod = Field(
         default="fixed_fractional", description="How the size of a new position is chosen."
     )

@@ -95,6 +95,9 @@ def build_engine(
         max_portfolio_exposure=risk.max_portfolio_exposure,
         max_daily_loss=risk.max_daily_loss,
         max_open_positions=risk.max_open_positions,
+        max_correlated_exposure=risk.max_correlated_exposure,
+        correlation_threshold=risk.correlation_threshold,
+        correlation_window=risk.correlation_window,
     )
     engine = TradingEngine(
         settings,

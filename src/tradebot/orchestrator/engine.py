@@ -46,6 +46,7 @@ from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.view import EngineView
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
+from tradebot.risk.correlation import rolling_correlation
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
 from tradebot.strategy.barrier import not_a_signal, strategy_failed
@@ -427,6 +428,15 @@ class TradingEngine:
                 self.trades,
             )
         )
+        resized = ""
+        room = self.risk.correlated_room(risk_state)
+        if room is not None and qty * price > room:
+            # Resized when at least half the intended position fits the correlated cluster's
+            # cap (no dust positions); otherwise the risk check refuses it, saying why.
+            fitted = market.round_qty(room / price)
+            if 2 * fitted >= qty and market.limit_violation(fitted, price) is None:
+                resized = f" (resized from {qty}: max_correlated_exposure)"
+                qty = fitted
         too_small = market.limit_violation(qty, price)
         if too_small is not None:
             return [], "skip", RiskVerdict.rejected("market_limits", too_small)
@@ -449,7 +459,7 @@ class TradingEngine:
             ts,
         )
         book.entry_atr[cmd.client_order_id] = atr_or_none
-        return [cmd], f"buy {qty}", verdict
+        return [cmd], f"buy {qty}{resized}", verdict
 
     def _exit(
         self, book: SymbolBook, ts: int, close: Decimal, role: OrderRole, reason: str
@@ -566,6 +576,7 @@ class TradingEngine:
         """The account as the risk checks see it at the close of ``book``'s bar ``ts``:
         equity and exposure over every position, this symbol's position on its own."""
         portfolio = self.portfolio
+        marks: dict[str, Decimal] = {}
         if not portfolio.positions:
             equity, exposure, position_notional = portfolio.cash, ZERO, ZERO
         else:
@@ -580,6 +591,10 @@ class TradingEngine:
                 if self._positions.is_flat(book.symbol)
                 else portfolio.positions[book.symbol].qty * close
             )
+        correlated_exposure = ZERO
+        correlated_with: tuple[tuple[str, float], ...] = ()
+        if self.risk.limits.max_correlated_exposure is not None and exposure:
+            correlated_exposure, correlated_with = self._correlated(book, ts, marks)
         return RiskState(
             equity=equity,
             exposure=exposure,
@@ -587,7 +602,29 @@ class TradingEngine:
             open_positions=self._positions.open_positions(),
             day_start_equity=self.day_start_equity,
             kill_switch=self._kill_switch,
+            correlated_exposure=correlated_exposure,
+            correlated_with=correlated_with,
         )
+
+    def _correlated(
+        self, book: SymbolBook, ts: int, marks: dict[str, Decimal]
+    ) -> tuple[Decimal, tuple[tuple[str, float], ...]]:
+        """The held positions (all long: spot) whose returns correlate with ``book``'s above
+        the threshold, up to bar ``ts``: their value at the marks, and who they are."""
+        limits = self.risk.limits
+        mine = (book.bars.ts_ms, book.bars["close"])
+        value, peers = ZERO, []
+        for symbol, mark in marks.items():
+            if symbol == book.symbol or self._positions.is_flat(symbol):
+                continue
+            other = self._books[symbol].bars
+            corr = rolling_correlation(
+                mine, (other.ts_ms, other["close"]), ts, limits.correlation_window
+            )
+            if corr is not None and corr > limits.correlation_threshold:
+                value += self.portfolio.positions[symbol].qty * mark
+                peers.append((symbol, round(corr, 4)))
+        return value, tuple(peers)
 
     @property
     def utc_day(self) -> int:

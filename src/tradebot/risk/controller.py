@@ -35,6 +35,10 @@ class RiskLimits:
     max_portfolio_exposure: Decimal = Decimal(5000)
     max_daily_loss: Decimal = Decimal(500)
     max_open_positions: int = 1
+    max_correlated_exposure: Decimal | None = None
+    """Cap on a cluster of positions whose returns correlate above the threshold (None: off)."""
+    correlation_threshold: float = 0.7
+    correlation_window: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,11 @@ class RiskState:
     open_positions: int
     day_start_equity: Decimal
     kill_switch: KillSwitch = KillSwitch.ACTIVE
+    correlated_exposure: Decimal = Decimal(0)
+    """Held positions whose returns correlate with the proposal's market above the
+    threshold, at their marks."""
+    correlated_with: tuple[tuple[str, float], ...] = ()
+    """Those markets and their correlations with the proposal's."""
 
     @property
     def daily_pnl(self) -> Decimal:
@@ -79,7 +88,31 @@ class RiskController:
                 self._daily_loss(state),
                 self._open_positions(proposal, state),
             ]
+            cap = self.limits.max_correlated_exposure
+            if cap is not None:
+                checks.append(self._correlated(proposal, state, cap))
         return RiskVerdict(tuple(checks))
+
+    def correlated_room(self, state: RiskState) -> Decimal | None:
+        """What a new position may add to its correlated cluster (None: no cap applies)."""
+        cap = self.limits.max_correlated_exposure
+        if cap is None or not state.correlated_with:
+            return None
+        return max(cap - state.correlated_exposure, Decimal(0))
+
+    @staticmethod
+    def _correlated(proposal: OrderProposal, state: RiskState, cap: Decimal) -> RiskCheck:
+        if not state.correlated_with:
+            return RiskCheck("max_correlated_exposure", True, "no correlated position held")
+        peers = ", ".join(f"{s} {c:.2f}" for s, c in state.correlated_with)
+        after = state.correlated_exposure + proposal.notional
+        ok = after <= cap
+        return RiskCheck(
+            "max_correlated_exposure",
+            ok,
+            f"correlated with {peers}: cluster {state.correlated_exposure:.2f} + "
+            f"{proposal.notional:.2f} {'<=' if ok else '>'} cap {cap}",
+        )
 
     @staticmethod
     def _kill_switch(proposal: OrderProposal, state: RiskState) -> RiskCheck:
