@@ -33,6 +33,7 @@ from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.monitoring.logging import configure_logging, environment_secrets
 from tradebot.monitoring.metrics import MetricsCollector
 from tradebot.monitoring.server import serve_metrics
 from tradebot.monitoring.service import monitoring
@@ -78,6 +79,7 @@ DbOption = Annotated[
 
 
 def run(
+    context: typer.Context,
     mode: Annotated[
         str | None,
         typer.Option(help="paper (sandbox exchange) or live (real orders); default: config."),
@@ -107,6 +109,7 @@ def run(
     console = Console()
     try:
         config = configure(config_path, mode, db)
+        _log_as_configured(context, config)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
         single_symbol(config, config.exchange.mode)
@@ -195,6 +198,16 @@ def configure(config_path: Path | None, mode: str | None, db: Path | None) -> Co
         updates["database.path"] = str(db)
         updates["database.url"] = None
     return with_overrides(config, updates, "command line") if updates else config
+
+
+def _log_as_configured(context: typer.Context, config: Config) -> None:
+    # A running bot logs at monitoring.log_level in monitoring.log_format (the trade log is
+    # INFO), unless --log-level, TRADEBOT_LOG_LEVEL or --log-json said otherwise.
+    root = context.find_root()
+    sources = [root.get_parameter_source(name) for name in ("log_level", "log_json")]
+    if all(source is None or source.name == "DEFAULT" for source in sources):
+        settings = config.monitoring
+        configure_logging(settings.log_level, settings.log_format, environment_secrets())
 
 
 def _repository(config: Config, *, create: bool = True) -> Repository:

@@ -9,6 +9,7 @@ whatever field or message they end up in (design VI.A: keys never reach a log).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Literal
@@ -92,3 +93,13 @@ def configure_logging(
     root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME]
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def environment_secrets() -> list[str]:
+    """Values of environment variables named like secrets (KEY, SECRET, TOKEN, PASSWORD).
+
+    Keys reach the config through ${ENV} (design VI.A), so their values are masked in every
+    log line whatever field or message they end up in.
+    """
+    markers = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+    return [v for k, v in os.environ.items() if any(m in k.upper() for m in markers) and v]
