@@ -108,6 +108,7 @@ class OrderRouter:
         self.id_prefix = id_prefix
         self._orders: dict[ClientOrderId, Order] = {}
         self._open: dict[ClientOrderId, Order] = {}
+        self._open_of: dict[str, dict[ClientOrderId, Order]] = {}  # the same, by symbol
         self._used: set[str] = set()
         self._changed: dict[ClientOrderId, Order] = {}
 
@@ -123,11 +124,26 @@ class OrderRouter:
         """True while any order the engine sent may still fill."""
         return bool(self._open)
 
+    def has_open(self, symbol: str) -> bool:
+        """True while an order of ``symbol`` may still fill (one engine trades many)."""
+        return bool(self._open_of.get(symbol))
+
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """The engine's orders that are still working."""
         if symbol is None:
             return list(self._open.values())
-        return [o for o in self._open.values() if o.symbol == symbol]
+        mine = self._open_of.get(symbol)
+        return list(mine.values()) if mine else []
+
+    def _add_open(self, order: Order) -> None:
+        self._open[order.client_order_id] = order
+        self._open_of.setdefault(order.symbol, {})[order.client_order_id] = order
+
+    def _drop_open(self, order: Order) -> None:
+        self._open.pop(order.client_order_id, None)
+        mine = self._open_of.get(order.symbol)
+        if mine is not None:
+            mine.pop(order.client_order_id, None)
 
     def place(self, intent: OrderIntent, bar_ts_ms: int) -> PlaceOrder:
         """Register an order for ``intent`` and return the command that sends it."""
@@ -151,7 +167,7 @@ class OrderRouter:
             reason=intent.reason,
         )
         self._orders[cid].transition(OrderStatus.SUBMITTING, bar_ts_ms)
-        self._open[cid] = self._orders[cid]
+        self._add_open(self._orders[cid])
         self._changed[cid] = self._orders[cid]
         return PlaceOrder(
             client_order_id=cid,
@@ -170,7 +186,7 @@ class OrderRouter:
         """Track an order found on the exchange or in saved state (recovery)."""
         self._orders[order.client_order_id] = order
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._add_open(order)
 
     def remember(self, client_order_ids: Iterable[str]) -> None:
         """Ids used before (saved orders long closed): never to be sent again."""
@@ -195,7 +211,7 @@ class OrderRouter:
             order.transition(OrderStatus.OPEN, fill.ts_ms)
         order.apply_fill(fill)
         if not order.is_open:
-            self._open.pop(order.client_order_id, None)
+            self._drop_open(order)
         self._changed[order.client_order_id] = order
         return order
 
@@ -216,7 +232,7 @@ class OrderRouter:
             return False
         order.transition(status, ts_ms)
         if status.is_terminal:
-            self._open.pop(client_order_id, None)
+            self._drop_open(order)
         self._changed[order.client_order_id] = order
         return True
 
@@ -224,4 +240,6 @@ class OrderRouter:
         """Drop terminal orders (a long backtest would otherwise keep every order)."""
         self._used.update(cid for cid, o in self._orders.items() if not o.is_open)
         self._orders = {k: o for k, o in self._orders.items() if o.is_open}
-        self._open = dict(self._orders)
+        self._open, self._open_of = {}, {}
+        for order in self._orders.values():
+            self._add_open(order)

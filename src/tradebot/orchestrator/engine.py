@@ -209,7 +209,7 @@ class TradingEngine:
         flat = self._positions.is_flat(symbol)
         signal = self._signal(book, i, flat)
         outcome: Outcome
-        if signal.action is SignalAction.HOLD and flat and not self._router.has_open_orders:
+        if signal.action is SignalAction.HOLD and flat and not self._router.has_open(symbol):
             # The common case, kept cheap: nothing changed, nothing to send.
             if not self.settings.record_holds:
                 self._last_cash = self.portfolio.cash
@@ -222,7 +222,7 @@ class TradingEngine:
                 self._protect_unguarded(book, i, close)
                 if not flat
                 else book.protector.orphans()
-                if self._router.has_open_orders
+                if self._router.has_open(symbol)
                 else []
             )
             outcome = (
