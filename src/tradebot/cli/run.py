@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import getpass
 import signal
 import tempfile
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from rich.console import Console
 
 from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.run_tables import status_table, summary_table
+from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.identity import symbol_from_name
 from tradebot.domain.errors import ConfigError, TradebotError
@@ -39,7 +41,7 @@ from tradebot.monitoring.server import serve_metrics
 from tradebot.monitoring.service import monitoring
 from tradebot.orchestrator.assembly import build_engine, single_symbol
 from tradebot.orchestrator.continuity import DowntimePolicy
-from tradebot.orchestrator.controls import resume_trading, stop_trading
+from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
@@ -146,31 +148,37 @@ def stop(
     flatten: Annotated[
         bool, typer.Option(help="Also cancel every order and sell positions at market.")
     ] = False,
+    entries: Annotated[
+        bool,
+        typer.Option("--entries", help="Stop only new entries (REDUCING): exits and stops go on."),
+    ] = False,
     config_path: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Halt the bot (no new orders; stops stay); with --flatten close everything."""
-    try:
-        repo = _repository(configure(config_path, None, db), create=False)
-    except TradebotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    stop_trading(repo, "tradebot stop", flatten=flatten)
-    message = "kill switch HALTED: the bot sends no new orders; protective stops stay."
-    if flatten:
-        message += " Flatten requested: at its next cycle it cancels all and sells at market."
-    typer.echo(message)
+    if flatten and entries:
+        typer.echo("error: --entries stops only entries; --flatten closes everything: pick one")
+        raise typer.Exit(2)
+    action = ControlAction.STOP
+    if flatten or entries:
+        action = ControlAction.FLATTEN if flatten else ControlAction.STOP_ENTRIES
+    typer.echo(_control(config_path, db, action, "tradebot stop"))
 
 
 def resume(config_path: ConfigOption = None, db: DbOption = None) -> None:
     """Set the kill switch back to ACTIVE after a stop or a halt (look at status first)."""
+    typer.echo(_control(config_path, db, ControlAction.RESUME, "tradebot resume"))
+
+
+def _control(config_path: Path | None, db: Path | None, action: ControlAction, why: str) -> str:
+    # The same controls as the dashboard's, audited under the shell user's name.
     try:
-        repo = _repository(configure(config_path, None, db), create=False)
+        repo = open_repository(configure(config_path, None, db), create=False)
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    was = resume_trading(repo, "tradebot resume")
-    typer.echo(f"kill switch ACTIVE (was {was}): the bot trades again from its next cycle.")
+    who = Operator(getpass.getuser(), "operator", "cli")
+    return apply_control(repo, action, who, why).message
 
 
 def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
@@ -178,7 +186,7 @@ def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
     console = Console()
     try:
         config = configure(config_path, None, db)
-        repo = _repository(config, create=False)
+        repo = open_repository(config, create=False)
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -210,7 +218,13 @@ def _log_as_configured(context: typer.Context, config: Config) -> None:
         configure_logging(settings.log_level, settings.log_format, environment_secrets())
 
 
-def _repository(config: Config, *, create: bool = True) -> Repository:
+def open_repository(config: Config, *, create: bool = True) -> Repository:
+    """The bot's database as ``config`` names it; with ``create=False`` it must exist.
+
+    Raises:
+        ConfigError: ``create=False`` and there is no database file.
+        StateError: the database cannot be used (see ``create_database``).
+    """
     url = config.database.sqlalchemy_url
     if not create and config.database.url is None and not config.database.path.exists():
         raise ConfigError(
@@ -227,7 +241,7 @@ def existing_repository(config: Config) -> Repository:
     Raises:
         ConfigError: there is no database at the configured path.
     """
-    return _repository(config, create=False)
+    return open_repository(config, create=False)
 
 
 def _live_credentials(config: Config, confirmed: bool) -> Credentials:
@@ -281,7 +295,7 @@ async def _bot(
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )
-    return TradingBot(build, connector, _repository(config), settings, observer=observer)
+    return TradingBot(build, connector, open_repository(config), settings, observer=observer)
 
 
 # ----------------------------------------------------------------------------- paper

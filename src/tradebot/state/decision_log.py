@@ -179,3 +179,27 @@ class DecisionLog:
             if row is None
             else LoggedDecision(row.id, row.recorded_ts_ms, decision_from_row(row))
         )
+
+    def latest(
+        self,
+        limit: int,
+        before_id: int | None = None,
+        symbol: str | None = None,
+        acted_only: bool = False,
+    ) -> list[LoggedDecision]:
+        """Up to ``limit`` decisions, newest first; a page ends below ``before_id``.
+
+        ``acted_only`` leaves out the cycles that only held (most of a bot's decisions), so
+        a person browsing finds the ones that did something.
+        """
+        query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(DecisionRow.id < before_id)
+        if symbol is not None:
+            query = query.where(DecisionRow.symbol == symbol)
+        if acted_only:
+            query = query.where(DecisionRow.action != "hold")
+        return [
+            LoggedDecision(row.id, row.recorded_ts_ms, decision_from_row(row))
+            for row in self._session.scalars(query)
+        ]

@@ -39,9 +39,17 @@ from tradebot.state.control import (
 from tradebot.state.db import Database
 from tradebot.state.decision_log import DecisionLog, LoggedDecision
 from tradebot.state.reconcile import Discrepancy
-from tradebot.state.rows import PortfolioSnapshot, ReconciliationEvent, SavedPosition
+from tradebot.state.rows import (
+    Activity,
+    ControlRecord,
+    PortfolioSnapshot,
+    ReconciliationEvent,
+    SavedPosition,
+)
 from tradebot.state.tables import (
+    ControlActionRow,
     ControlRow,
+    DecisionRow,
     FillRow,
     OrderRow,
     PositionRow,
@@ -86,6 +94,11 @@ class Repository:
         """Use ``database``; ``now_ms`` stamps when rows are written (inject for replays)."""
         self._db = database
         self._now_ms = now_ms
+
+    @property
+    def location(self) -> str:
+        """Where the state lives: the SQLite file or the URL with its password masked."""
+        return self._db.url
 
     @contextmanager
     def transaction(self) -> Iterator[StateTransaction]:
@@ -271,6 +284,38 @@ class Repository:
         with self._db.read_session() as session:
             return DecisionLog(session).at_or_before(ts_ms, symbol)
 
+    def decision_entry(self, decision_id: int) -> LoggedDecision | None:
+        """The logged decision with this sequence number, or None."""
+        with self._db.read_session() as session:
+            return DecisionLog(session).entry(decision_id)
+
+    def latest_decisions(
+        self,
+        limit: int,
+        before_id: int | None = None,
+        symbol: str | None = None,
+        acted_only: bool = False,
+    ) -> list[LoggedDecision]:
+        """A page of logged decisions, newest first (see ``DecisionLog.latest``)."""
+        with self._db.read_session() as session:
+            return DecisionLog(session).latest(limit, before_id, symbol, acted_only)
+
+    def activity(self) -> Activity:
+        """The newest id or write time of each table, read in one transaction."""
+        marks = (
+            func.max(DecisionRow.id),
+            func.max(FillRow.id),
+            func.max(OrderRow.updated_ts_ms),
+            func.max(TradeRow.id),
+            func.max(SnapshotRow.id),
+            func.max(ControlRow.updated_ts_ms),
+            func.max(ReconciliationRow.id),
+            func.max(ControlActionRow.id),
+        )
+        with self._db.read_session() as session:
+            values = [session.scalar(select(mark)) or 0 for mark in marks]
+        return Activity(*(int(v) for v in values))
+
     def record_reconciliation(self, discrepancy: Discrepancy, ts_ms: int) -> None:
         """Save (and log) a discrepancy found at ``ts_ms``."""
         with self.transaction() as tx:
@@ -323,6 +368,12 @@ class Repository:
         """Set the kill switch and why."""
         with self.transaction() as tx:
             tx.set_kill_switch(level, reason)
+
+    def control_actions(self, limit: int = 100) -> list[ControlRecord]:
+        """The newest rows of the control audit trail, newest first."""
+        query = select(ControlActionRow).order_by(ControlActionRow.id.desc()).limit(limit)
+        with self._db.read_session() as session:
+            return [rows.control_action_from_row(r) for r in session.scalars(query)]
 
     def last_bar_ts(self, symbol: str, timeframe: str) -> int | None:
         """Open time of the last bar processed for ``symbol``/``timeframe``, or None."""

@@ -17,6 +17,7 @@ from tradebot.domain.orders import (
 from tradebot.domain.portfolio import Position, Trade
 from tradebot.state.reconcile import Discrepancy, DiscrepancyKind, Fix, fill_key
 from tradebot.state.tables import (
+    ControlActionRow,
     FillRow,
     OrderRow,
     PositionRow,
@@ -52,6 +53,40 @@ class PortfolioSnapshot:
     equity: Decimal
     exposure: Decimal
     positions: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRecord:
+    """One row of the control audit trail (``ts_ms`` is when it was written; 0 before)."""
+
+    ts_ms: int
+    actor: str
+    role: str
+    channel: str
+    client: str
+    action: str
+    outcome: str
+    kill_switch_before: str
+    kill_switch_after: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Marks that move whenever the bot writes something: the newest id or time of each table.
+
+    A reader (the dashboard's event stream) compares two of these to learn what changed
+    without reading the rows themselves.
+    """
+
+    decision_id: int = 0
+    fill_id: int = 0
+    order_ts_ms: int = 0
+    trade_id: int = 0
+    snapshot_id: int = 0
+    control_ts_ms: int = 0
+    reconciliation_id: int = 0
+    control_action_id: int = 0
 
 
 def order_values(order: Order, decision_id: str | None, written_ts_ms: int) -> dict[str, object]:
@@ -234,3 +269,15 @@ def reconciliation_from_row(row: ReconciliationRow) -> ReconciliationEvent:
         detail=row.detail,
     )
     return ReconciliationEvent(row.ts_ms, discrepancy)
+
+
+def control_action_to_row(record: ControlRecord, ts_ms: int) -> ControlActionRow:
+    """A new audit row for ``record``, written at ``ts_ms``."""
+    values = {f.name: getattr(record, f.name) for f in fields(ControlRecord)}
+    values["ts_ms"] = ts_ms
+    return ControlActionRow(**values)
+
+
+def control_action_from_row(row: ControlActionRow) -> ControlRecord:
+    """The audit record a row stands for."""
+    return ControlRecord(**{f.name: getattr(row, f.name) for f in fields(ControlRecord)})

@@ -270,3 +270,26 @@ class OutboxRow(Base):
     next_attempt_ts_ms: Mapped[int] = mapped_column(BigInteger)
     last_error: Mapped[str] = mapped_column(Text)
     sent_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ControlActionRow(Base):
+    """One use of an operator control (stop entries, stop, flatten, resume): the audit trail.
+
+    Written in the same transaction as the control state it changes, by every front end
+    (``tradebot stop``/``resume``, the dashboard, chat commands), so no change of the kill
+    switch by a person goes unrecorded.
+    """
+
+    __tablename__ = "control_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    client: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    kill_switch_before: Mapped[str] = mapped_column(String(16))
+    kill_switch_after: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text)

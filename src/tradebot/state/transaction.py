@@ -164,6 +164,10 @@ class StateTransaction:
         self.set_control(KILL_SWITCH, level.value)
         self.set_control(KILL_SWITCH_REASON, reason)
 
+    def record_control_action(self, record: rows.ControlRecord) -> None:
+        """Append one row to the control audit trail, stamped with this transaction's time."""
+        self._session.add(rows.control_action_to_row(record, self._now_ms))
+
     def set_last_bar_ts(self, symbol: str, timeframe: str, ts_ms: int) -> None:
         """Remember the open time of the last bar processed for ``symbol``/``timeframe``."""
         self.set_control(last_bar_key(symbol, timeframe), str(ts_ms))

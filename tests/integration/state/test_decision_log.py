@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -95,3 +96,22 @@ def test_decisions_table_refuses_update_and_delete(
         s.execute(text(statement))
     # Assert
     assert [d.action for d in repo.decisions()] == ["EXECUTED"]
+
+
+def test_latest_decisions_pages_newest_first_and_skips_holds_on_request(repo: Repository) -> None:
+    # Arrange: five decisions, the third one acted
+    for i in range(5):
+        decision = make_decision(1_000 + i)
+        if i != 2:
+            decision = replace(decision, action="hold")
+        repo.append_decision(decision)
+    # Act
+    first = repo.latest_decisions(2)
+    second = repo.latest_decisions(2, before_id=first[-1].id)
+    acted = repo.latest_decisions(10, acted_only=True)
+    # Assert
+    assert [e.decision.ts_ms for e in first] == [1_004, 1_003]
+    assert [e.decision.ts_ms for e in second] == [1_002, 1_001]
+    assert [e.decision.ts_ms for e in acted] == [1_002]
+    assert repo.decision_entry(acted[0].id) == acted[0]
+    assert repo.decision_entry(999) is None

@@ -17,6 +17,7 @@ TABLES = {
     "alembic_version",
     "alert_outbox",
     "alerts",
+    "control_actions",
     "control_state",
     "decisions",
     "fills",
@@ -50,7 +51,7 @@ def _migrated_state(url: str) -> tuple[set[str], str | None, list[object]]:
 def test_migrate_empty_sqlite_file_reaches_head_matching_the_models(tmp_path: Path) -> None:
     tables, revision, diff = _migrated_state(str(tmp_path / "fresh.db"))
     assert tables == TABLES
-    assert revision == "0002"
+    assert revision == "0003"
     assert diff == []
 
 
@@ -60,7 +61,7 @@ def test_migrate_empty_postgres_database_reaches_head_matching_the_models(
 ) -> None:
     tables, revision, diff = _migrated_state(pg_empty_database)
     assert tables == TABLES
-    assert revision == "0002"
+    assert revision == "0003"
     assert diff == []
 
 
