@@ -5,13 +5,12 @@ Each command group is a module of this package with a ``register(app)`` function
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from tradebot.cli import commands
-from tradebot.monitoring.logging import configure_logging
+from tradebot.monitoring.logging import configure_logging, environment_secrets
 
 
 def _set_up_logging(
@@ -25,14 +24,7 @@ def _set_up_logging(
     log_json: Annotated[bool, typer.Option(help="Log JSON lines instead of text.")] = False,
 ) -> None:
     """Crypto trading bot: backtest, paper-trade and trade live on one engine."""
-    configure_logging(log_level, "json" if log_json else "console", _environment_secrets())
-
-
-def _environment_secrets() -> list[str]:
-    # Keys reach the config through ${ENV} (design VI.A), so their values are masked in
-    # every log line whatever field or message they end up in.
-    markers = ("KEY", "SECRET", "TOKEN", "PASSWORD")
-    return [v for k, v in os.environ.items() if any(m in k.upper() for m in markers) and v]
+    configure_logging(log_level, "json" if log_json else "console", environment_secrets())
 
 
 def build_app() -> typer.Typer:

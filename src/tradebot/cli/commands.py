@@ -7,6 +7,7 @@ from types import ModuleType
 from tradebot.cli import (
     backtest,
     config,
+    dashboard,
     data,
     demo,
     download,
@@ -34,4 +35,5 @@ MODULES: list[ModuleType] = [
     state,
     explain,
     monitor,
+    dashboard,
 ]

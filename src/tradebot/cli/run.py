@@ -24,7 +24,6 @@ from rich.console import Console
 
 from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.run_tables import status_table, summary_table
-from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.identity import symbol_from_name
 from tradebot.domain.errors import ConfigError, TradebotError

@@ -81,6 +81,25 @@ class Section(BaseModel):
                 out[name] = plain(value)
         return out
 
+    def secret_values(self) -> list[str]:
+        """Every non-empty secret in this section and those inside it (for log masking)."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            found.extend(_secrets_in(getattr(self, name)))
+        return found
+
+
+def _secrets_in(value: object) -> list[str]:
+    if isinstance(value, Section):
+        return value.secret_values()
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()] if value.get_secret_value() else []
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _secrets_in(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secrets_in(v)]
+    return []
+
 
 def plain(value: object) -> object:
     """Convert one config value to str/int/float/bool/None/list/dict, masking secrets."""

@@ -70,12 +70,62 @@ class EmailConfig(Section):
         return self
 
 
-class DashboardConfig(Section):
-    """The read-only web dashboard."""
+class DashboardUser(Section):
+    """A person who may log in to the dashboard, with an Argon2 hash of their password."""
 
-    enabled: bool = Field(default=False, description="Serve the dashboard.")
+    name: str = Field(min_length=1, max_length=64, description="Login name.")
+    password_hash: SecretStr = Field(
+        description="Argon2 hash from `tradebot dashboard hash-password` (never the password)."
+    )
+    role: Literal["viewer", "operator"] = Field(
+        default="viewer", description="viewer reads; operator may also use the controls."
+    )
+
+    @field_validator("password_hash")
+    @classmethod
+    def _is_argon2(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("$argon2"):
+            msg = (
+                "must be an Argon2 hash ($argon2id$...): make one with "
+                "`tradebot dashboard hash-password`"
+            )
+            raise ValueError(msg)
+        return value
+
+
+class DashboardConfig(Section):
+    """The web dashboard and REST API (``tradebot dashboard``, or inside ``tradebot run``)."""
+
+    enabled: bool = Field(default=False, description="Serve the dashboard inside `tradebot run`.")
     host: str = Field(default="127.0.0.1", description="Address to listen on; keep it local.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port; 0 picks a free one.")
+    allow_remote: bool = Field(
+        default=False,
+        description="Allow a non-loopback host; needs users too. Put TLS in front of it.",
+    )
+    users: list[DashboardUser] = Field(
+        default_factory=list, description="Who may log in; none = loopback viewers, no controls."
+    )
+    session_ttl_s: int = Field(
+        default=900, ge=60, le=86_400, description="A login lasts this long, then ends."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Other web origins allowed to call the API; none by default.",
+    )
+    poll_interval_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the event stream looks for new state."
+    )
+
+    @field_validator("users")
+    @classmethod
+    def _names_unique(cls, value: list[DashboardUser]) -> list[DashboardUser]:
+        names = [u.name for u in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            msg = f"user names must be unique; twice: {', '.join(twice)}"
+            raise ValueError(msg)
+        return value
 
 
 class AlertThresholds(Section):

@@ -66,27 +66,14 @@ def configure_logging(
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
-        masker,
-    ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*_shared(masker), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(_CurrentStderr())
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-        )
-    )
+    handler.setFormatter(_formatter(masker, renderer))
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
     # Replace only our own handler: others (a test's log capture, an embedding app's) stay.
@@ -95,10 +82,38 @@ def configure_logging(
     root.setLevel(level.upper())
 
 
-def environment_secrets() -> list[str]:
-    """Values of environment variables named like secrets (KEY, SECRET, TOKEN, PASSWORD).
+def json_formatter(secrets: Iterable[str] = ()) -> logging.Formatter:
+    """A formatter that renders any record (structlog or stdlib) as one masked JSON line.
 
-    Keys reach the config through ${ENV} (design VI.A), so their values are masked in every
+    For handlers besides stderr's, such as the dashboard's live log: they mask the same
+    secrets, so a key never reaches a page either.
+    """
+    return _formatter(SecretMasker(secrets), structlog.processors.JSONRenderer())
+
+
+def _shared(masker: SecretMasker) -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        masker,
+    ]
+
+
+def _formatter(masker: SecretMasker, renderer: Any) -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared(masker),
+        # the masker again: structlog's own events were masked only with configure-time secrets
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, masker, renderer],
+    )
+
+
+def environment_secrets() -> list[str]:
+    """Values of environment variables whose names say they are secret.
+
+    Keys reach the config through ${ENV} (design VI.A), so these values are masked in every
     log line whatever field or message they end up in.
     """
     markers = ("KEY", "SECRET", "TOKEN", "PASSWORD")

@@ -1,0 +1,51 @@
+"""The dashboard as ``tradebot dashboard`` and ``tradebot run`` serve it, built from the config.
+
+Wiring only: the bind policy, the live log's secret masking and the staleness the health page
+uses all come from the config here, once for both commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+
+from tradebot.config import Config
+from tradebot.domain.market import timeframe_to_ms
+from tradebot.monitoring.dashboard import (
+    DashboardParts,
+    DashboardServer,
+    LogBuffer,
+    check_bind,
+    create_app,
+)
+from tradebot.monitoring.logging import environment_secrets
+from tradebot.state import Repository
+
+
+def dashboard_server(
+    config: Config, repo: Repository, allow_remote: bool = False, *, own_signals: bool = False
+) -> DashboardServer:
+    """The dashboard over ``repo`` as ``config`` sets it up (the socket already bound).
+
+    Raises:
+        ConfigError: the bind policy refuses the host, or the port cannot be bound.
+    """
+    settings = config.monitoring.dashboard
+    check_bind(settings, allow_remote)
+    bar_s = timeframe_to_ms(config.trading.timeframe) / 1000
+    logs = LogBuffer([*config.secret_values(), *environment_secrets()])
+    stale_after_s = 2 * bar_s + config.trading.cycle_interval_s
+    app = create_app(DashboardParts(repo, settings, logs, stale_after_s))
+    return DashboardServer(app, settings.host, settings.port, own_signals=own_signals)
+
+
+def embedded_dashboard(
+    config: Config, repo: Callable[[], Repository]
+) -> AbstractAsyncContextManager[DashboardServer | None]:
+    """The dashboard ``tradebot run`` serves when ``monitoring.dashboard.enabled``; else none.
+
+    ``repo`` opens the dashboard's own connection to the bot's database.
+    """
+    if not config.monitoring.dashboard.enabled:
+        return nullcontext()
+    return dashboard_server(config, repo())
