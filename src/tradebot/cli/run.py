@@ -375,13 +375,17 @@ async def _replay(config: Config, data: Path | None, bars: int | None, console: 
             "only it lets the bot move the clock"
         )
     sandbox = _sandbox_config(config, _data_file(config, data), deterministic=True)
+    served = embedded_dashboard(config, lambda: open_repository(config))  # binds its port now
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
         async with SandboxServer(sandbox) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
             bot = await _bot(config, connector)
             try:
                 await bot.start()
-                done = await _advance(PaperSession(server, bot), bars, console)
+                async with served as dashboard:
+                    if dashboard is not None:
+                        console.print(f"dashboard on {dashboard.url}")
+                    done = await _advance(PaperSession(server, bot), bars, console)
             finally:
                 await bot.close()
     console.print(summary_table(bot, done))
