@@ -77,8 +77,9 @@ class Authenticator:
         self._now_ms = now_ms
         self._sessions: dict[str, _Session] = {}
         self._hasher = PasswordHasher()
-        # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
-        self._decoy = self._hasher.hash(secrets.token_hex(16))
+        # Checked when the name is unknown, so a wrong name costs as long as a wrong password
+        # (a real user's hash: the same cost, and the result is thrown away).
+        self._decoy = users[0].password_hash.get_secret_value() if users else None
 
     @property
     def required(self) -> bool:
@@ -94,6 +95,8 @@ class Authenticator:
         """Open a session for a right name and password; return its token, else None."""
         user = self._users.get(name)
         stored = user.password_hash.get_secret_value() if user is not None else self._decoy
+        if stored is None:
+            return None  # no users: nobody logs in
         try:
             self._hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

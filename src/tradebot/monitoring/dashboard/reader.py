@@ -21,6 +21,7 @@ from tradebot.state import LoggedDecision, Repository
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 _NOT_OVERLAID = frozenset({*_PRICE_COLUMNS, "atr"})
 CANDLE_LIMIT = 500
+EQUITY_BARS = 5000
 
 
 def _number(value: float) -> float | None:
@@ -157,23 +158,25 @@ class StateReader:
         ]
 
     def equity(self, symbol: str | None = None) -> schemas.EquityView:
-        """Equity per snapshot, buy-and-hold of ``symbol`` from the first one, drawdown."""
+        """Equity per snapshot, buy-and-hold of ``symbol`` from the first one, drawdown.
+
+        Over the newest ``EQUITY_BARS`` decided bars, so a bot that has run for a year of
+        minutes still answers in milliseconds.
+        """
         symbol = self._symbol(symbol)
-        snapshots = self.repo.snapshots()
-        closes = {}
-        if symbol is not None:
-            closes = {
-                e.decision.ts_ms: e.decision.indicators.get("close", math.nan)
-                for e in self.repo.decision_entries(symbol=symbol)
-            }
+        entries = [] if symbol is None else self.repo.latest_decisions(EQUITY_BARS, symbol=symbol)
+        closes = {e.decision.ts_ms: e.decision.indicators.get("close", math.nan) for e in entries}
+        since = min(closes, default=None)
+        snapshots = self.repo.snapshots(since_ms=since)[-EQUITY_BARS:]
         ts = [s.ts_ms for s in snapshots]
         equity = [float(s.equity) for s in snapshots]
+        drawdown = _drawdown(equity)
         return schemas.EquityView(
             symbol=symbol,
             ts_ms=ts,
             equity=equity,
             buy_and_hold=_buy_and_hold(ts, equity, closes),
-            drawdown=(drawdown := _drawdown(equity)),
+            drawdown=drawdown,
             max_drawdown=min(drawdown, default=0.0),
         )
 
