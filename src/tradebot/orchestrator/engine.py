@@ -465,9 +465,18 @@ class TradingEngine:
         self, book: SymbolBook, ts: int, close: Decimal, role: OrderRole, reason: str
     ) -> Outcome:
         symbol = book.symbol
-        verdict = self.risk.validate_trade(
-            OrderProposal(symbol, ZERO, reduces_exposure=True), self._risk_state(book, ts, close)
+        # An exit meets only the kill switch (no limit stops the bot getting out), so the
+        # account is not valued here: with many symbols held that is most of an exit's cost.
+        state = RiskState(
+            equity=self.portfolio.cash,
+            exposure=ZERO,
+            position_notional=ZERO,
+            open_positions=self._positions.open_positions(),
+            day_start_equity=self.day_start_equity,
+            kill_switch=self._kill_switch,
         )
+        proposal = OrderProposal(symbol, ZERO, reduces_exposure=True)
+        verdict = self.risk.validate_trade(proposal, state)
         if not verdict.approved:
             return [], "rejected", verdict
         commands: list[Command] = list(book.protector.cancel(symbol, "exit signal"))
