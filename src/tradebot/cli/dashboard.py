@@ -17,6 +17,7 @@ from tradebot.cli.serving import dashboard_server
 from tradebot.config import with_overrides
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.dashboard import hash_password
+from tradebot.state import Database
 
 ALLOW_REMOTE_FLAG = "--allow-remote"
 
@@ -57,9 +58,9 @@ def dashboard(
         updates = {k: v for k, v in updates.items() if v is not None}
         if updates:
             config = with_overrides(config, dict(updates), "command line")
-        server = dashboard_server(
-            config, open_repository(config, create=False), allow_remote, own_signals=True
-        )
+        open_repository(config, create=False)  # it must exist; brought to the newest schema
+        database = Database(config.database.sqlalchemy_url)
+        server = dashboard_server(config, database, allow_remote, own_signals=True)
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -376,7 +376,7 @@ async def _replay(config: Config, data: Path | None, bars: int | None, console: 
             "only it lets the bot move the clock"
         )
     sandbox = _sandbox_config(config, _data_file(config, data), deterministic=True)
-    served = embedded_dashboard(config, lambda: _reader(config))  # binds its port now
+    served = embedded_dashboard(config)  # binds its port now
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
         async with SandboxServer(sandbox) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
@@ -411,7 +411,7 @@ async def _trade(
     config: Config, connector: ExchangeConnector, console: Console, trades: TradeSource | None
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
-    served = embedded_dashboard(config, lambda: _reader(config))  # binds its port now
+    served = embedded_dashboard(config)  # binds its port now
     collector = _collector(config, connector, trades)
     bot = await _bot(config, connector, collector)
     collector.stats = bot.stats
@@ -453,12 +453,6 @@ async def _trade(
     )
     if recording is not None:
         console.print(f"recorded {recording.stats.written} public trades of {symbol}")
-
-
-def _reader(config: Config) -> Repository:
-    # The dashboard's own lazy connection to the bot's database: nothing is opened (or
-    # created) before the bot has checked the database.
-    return Repository(Database(config.database.sqlalchemy_url))
 
 
 def _collector(

@@ -6,7 +6,6 @@ uses all come from the config here, once for both commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 
 from tradebot.config import Config
@@ -19,13 +18,16 @@ from tradebot.monitoring.dashboard import (
     create_app,
 )
 from tradebot.monitoring.logging import environment_secrets
-from tradebot.state import Repository
+from tradebot.state import Database, Repository
+from tradebot.state.outbox import AlertOutbox
 
 
 def dashboard_server(
-    config: Config, repo: Repository, allow_remote: bool = False, *, own_signals: bool = False
+    config: Config, database: Database, allow_remote: bool = False, *, own_signals: bool = False
 ) -> DashboardServer:
-    """The dashboard over ``repo`` as ``config`` sets it up (the socket already bound).
+    """The dashboard over ``database`` as ``config`` sets it up (the socket already bound).
+
+    ``database`` is the dashboard's own connection (lazy: nothing is opened until a request).
 
     Raises:
         ConfigError: the bind policy refuses the host, or the port cannot be bound.
@@ -35,17 +37,21 @@ def dashboard_server(
     bar_s = timeframe_to_ms(config.trading.timeframe) / 1000
     logs = LogBuffer([*config.secret_values(), *environment_secrets()])
     stale_after_s = 2 * bar_s + config.trading.cycle_interval_s
-    app = create_app(DashboardParts(repo, settings, logs, stale_after_s))
+    parts = DashboardParts(
+        Repository(database), AlertOutbox(database), settings, logs, stale_after_s
+    )
+    app = create_app(parts)
     return DashboardServer(app, settings.host, settings.port, own_signals=own_signals)
 
 
 def embedded_dashboard(
-    config: Config, repo: Callable[[], Repository]
+    config: Config,
 ) -> AbstractAsyncContextManager[DashboardServer | None]:
     """The dashboard ``tradebot run`` serves when ``monitoring.dashboard.enabled``; else none.
 
-    ``repo`` opens the dashboard's own connection to the bot's database.
+    It gets its own lazy connection to the bot's database: nothing is opened (or created)
+    before the bot has checked the database.
     """
     if not config.monitoring.dashboard.enabled:
         return nullcontext()
-    return dashboard_server(config, repo())
+    return dashboard_server(config, Database(config.database.sqlalchemy_url))

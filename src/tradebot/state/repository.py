@@ -47,6 +47,7 @@ from tradebot.state.rows import (
     SavedPosition,
 )
 from tradebot.state.tables import (
+    AlertRow,
     ControlActionRow,
     ControlRow,
     DecisionRow,
@@ -311,6 +312,7 @@ class Repository:
             func.max(ControlRow.updated_ts_ms),
             func.max(ReconciliationRow.id),
             func.max(ControlActionRow.id),
+            func.max(AlertRow.id),
         )
         with self._db.read_session() as session:
             values = [session.scalar(select(mark)) or 0 for mark in marks]

@@ -87,6 +87,7 @@ class Activity:
     control_ts_ms: int = 0
     reconciliation_id: int = 0
     control_action_id: int = 0
+    alert_id: int = 0
 
 
 def order_values(order: Order, decision_id: str | None, written_ts_ms: int) -> dict[str, object]:

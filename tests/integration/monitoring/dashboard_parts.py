@@ -18,7 +18,8 @@ from tradebot.domain.decisions import Decision, RiskCheck, RiskVerdict, Signal, 
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio
 from tradebot.monitoring.dashboard import DashboardParts, LogBuffer, create_app
-from tradebot.state import PortfolioSnapshot, Repository, create_database
+from tradebot.state import Database, PortfolioSnapshot, Repository, create_database
+from tradebot.state.outbox import AlertOutbox
 
 TS = 1_706_000_400_000
 ENTRY = ClientOrderId("tb-BTCUSDT-1706000400000-en")
@@ -87,6 +88,10 @@ def bot_database(path: Path) -> Repository:
 
 
 def dashboard_app(repo: Repository, **settings: object) -> FastAPI:
-    """The dashboard app over ``repo`` with ``settings`` (users, cors_origins...)."""
+    """The dashboard app over ``repo``'s database with ``settings`` (users, cors_origins...)."""
     config = DashboardConfig.model_validate(settings)
-    return create_app(DashboardParts(repo, config, LogBuffer(["s3cr3t-value"]), stale_after_s=7200))
+    database = Database(repo.location)
+    parts = DashboardParts(
+        Repository(database), AlertOutbox(database), config, LogBuffer(), stale_after_s=7200
+    )
+    return create_app(parts)

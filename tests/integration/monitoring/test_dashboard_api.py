@@ -13,7 +13,10 @@ from dashboard_parts import ENTRY, PASSWORDS, TS, bot_database, dashboard_app, u
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from tradebot.state import KillSwitchLevel, Repository
+from tradebot.domain.alerts import Alert, AlertRule
+from tradebot.monitoring.figures import FiguresReader
+from tradebot.state import Database, KillSwitchLevel, Repository
+from tradebot.state.outbox import AlertOutbox
 
 HEADERS = {"X-Tradebot-Request": "1"}
 
@@ -258,3 +261,34 @@ async def test_health_names_a_stale_bot_and_a_stopped_kill_switch(repo: Reposito
     assert "kill switch HALTED: tradebot stop" in health["problems"]
     assert health["last_decision_ts_ms"] == TS
     assert health["open_positions"] == 1
+
+
+async def test_health_figures_are_the_numbers_metrics_exports(repo: Repository) -> None:
+    # Arrange: the reader behind /metrics, on the same database
+    expected = FiguresReader(repo).read()
+    client = TestClient(dashboard_app(repo))
+    # Act
+    figures = (await client.get("/api/health")).json()["figures"]
+    # Assert
+    assert figures["equity"] == str(expected.snapshot.equity) == "10000.1"  # type: ignore[union-attr]
+    assert figures["peak_equity"] == str(expected.peak_equity)
+    assert figures["unrealised_pnl"] == str(expected.unrealised_pnl)
+    assert figures["trades"] == expected.trades == 0
+    assert figures["orders_by_status"] == {k.value: v for k, v in expected.orders.items()}
+
+
+async def test_alerts_view_shows_the_outbox(repo: Repository) -> None:
+    # Arrange: one critical alert written for Telegram, as the AlertManager writes it
+    outbox = AlertOutbox(Database(repo.location))
+    alert = Alert(AlertRule.ORDER_FAILED, ENTRY, "order failed", "refused by the venue")
+    outbox.raise_alerts([(alert, {"telegram": False})], cooldown_ms=60_000)
+    client = TestClient(dashboard_app(repo))
+    # Act
+    view = (await client.get("/api/alerts")).json()
+    # Assert
+    assert view["raised"] == 1
+    assert view["deliveries"] == {"pending": 1, "sent": 0, "failed": 0}
+    [entry] = view["recent"]
+    assert (entry["rule"], entry["severity"], entry["channel"], entry["status"]) == (
+        "order_failed", "critical", "telegram", "pending",
+    )  # fmt: skip

@@ -28,7 +28,8 @@ from tradebot.config.monitoring import DashboardConfig
 from tradebot.data.load import sample_path
 from tradebot.monitoring.dashboard import DashboardParts, DashboardServer, LogBuffer, create_app
 from tradebot.orchestrator.paper import PaperSession, PaperSetup, paper_session
-from tradebot.state import KillSwitchLevel, Repository, create_database
+from tradebot.state import Database, KillSwitchLevel, Repository
+from tradebot.state.outbox import AlertOutbox
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
@@ -54,7 +55,7 @@ def open_browser(profile: Path) -> WebDriver:
     for flag in (
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--window-size=1400,2800", f"--user-data-dir={profile}",
+        "--window-size=1400,3100", f"--user-data-dir={profile}",
     ):  # fmt: skip
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(DRIVER)), options=options)
@@ -119,9 +120,11 @@ async def test_dashboard_in_chromium_follows_the_bot_and_stops_entries(tmp_path:
     setup = PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}")
     async with paper_session(config, setup) as session:
         await trade_once_more(session)
-        repo = Repository(create_database(db))  # the dashboard's own connection
+        database = Database(db)  # the dashboard's own connection
+        repo = Repository(database)
         settings = DashboardConfig(users=users(), poll_interval_s=0.2)
-        app = create_app(DashboardParts(repo, settings, LogBuffer(), stale_after_s=3600))
+        parts = DashboardParts(repo, AlertOutbox(database), settings, LogBuffer(), 3600)
+        app = create_app(parts)
         async with DashboardServer(app, "127.0.0.1", 0) as server:
             browser = await asyncio.to_thread(open_browser, tmp_path / "profile")
             try:

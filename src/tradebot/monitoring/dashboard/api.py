@@ -95,6 +95,14 @@ async def health(reader: Reader) -> schemas.Health:
     return await asyncio.to_thread(reader.health, time.time_ns() // 1_000_000)
 
 
+@router.get("/alerts", tags=["health"])
+async def alerts(
+    reader: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 20
+) -> schemas.AlertsView:
+    """The alert outbox: deliveries pending, sent and failed, and the newest ones."""
+    return await asyncio.to_thread(reader.alerts, limit)
+
+
 @router.get(
     "/events",
     tags=["stream"],

@@ -29,6 +29,7 @@ from tradebot.monitoring.dashboard.auth import SESSION_COOKIE, Authenticator, Pr
 from tradebot.monitoring.dashboard.events import LogBuffer
 from tradebot.monitoring.dashboard.reader import StateReader
 from tradebot.state import Repository
+from tradebot.state.outbox import AlertOutbox
 
 log = structlog.get_logger("tradebot.dashboard")
 REQUEST_HEADER = "X-Tradebot-Request"
@@ -56,6 +57,7 @@ class DashboardParts:
     """What the application works with: the state, the people, the live log."""
 
     repo: Repository
+    outbox: AlertOutbox
     settings: DashboardConfig
     logs: LogBuffer
     stale_after_s: float
@@ -98,7 +100,7 @@ def create_app(parts: DashboardParts) -> FastAPI:
     )
     settings = parts.settings
     app.state.auth = Authenticator(settings.users, settings.session_ttl_s)
-    app.state.reader = StateReader(parts.repo, parts.stale_after_s)
+    app.state.reader = StateReader(parts.repo, parts.outbox, parts.stale_after_s)
     app.state.logs, app.state.poll_s, app.state.closing = (
         parts.logs,
         settings.poll_interval_s,

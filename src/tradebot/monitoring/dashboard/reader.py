@@ -8,6 +8,7 @@ and alone beside a bot in another process (or none).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -15,8 +16,10 @@ from decimal import Decimal
 from tradebot.domain.orders import Order
 from tradebot.monitoring.dashboard import schemas
 from tradebot.monitoring.explain import decision_lines, explain_decision
+from tradebot.monitoring.figures import FiguresReader
 from tradebot.orchestrator.continuity import FLATTEN_REQUEST
 from tradebot.state import LoggedDecision, Repository
+from tradebot.state.outbox import AlertOutbox
 
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 _NOT_OVERLAID = frozenset({*_PRICE_COLUMNS, "atr"})
@@ -62,11 +65,14 @@ def order_view(order: Order) -> schemas.OrderView:
 class StateReader:
     """Builds each view of the API from a ``Repository``."""
 
-    def __init__(self, repo: Repository, stale_after_s: float) -> None:
-        """Read ``repo``; the health page calls the bot stale after ``stale_after_s``."""
+    def __init__(self, repo: Repository, outbox: AlertOutbox, stale_after_s: float) -> None:
+        """Read ``repo`` and ``outbox``; health calls the bot stale after ``stale_after_s``."""
         self.repo = repo
+        self.outbox = outbox
         self._stale_after_s = stale_after_s
         self._started = time.monotonic()
+        self._figures = FiguresReader(repo)  # the reader /metrics uses: the same numbers
+        self._figures_lock = threading.Lock()  # it keeps running totals; requests are threads
 
     def _recent(self, limit: int, symbol: str | None = None) -> list[LoggedDecision]:
         return list(reversed(self.repo.latest_decisions(limit, symbol=symbol)))
@@ -277,7 +283,18 @@ class StateReader:
         kill_switch = self.repo.kill_switch().value
         if kill_switch != "ACTIVE":
             problems.append(f"kill switch {kill_switch}: {self.repo.kill_switch_reason()}")
+        with self._figures_lock:
+            f = self._figures.read()
+        figures = schemas.Figures(
+            equity=None if f.snapshot is None else f.snapshot.equity,
+            cash=None if f.snapshot is None else f.snapshot.cash,
+            peak_equity=f.peak_equity, drawdown=f.drawdown, unrealised_pnl=f.unrealised_pnl,
+            daily_pnl=f.daily_pnl, trades=f.trades, trades_today=f.trades_today,
+            win_rate=f.win_rate, orders_by_status={k.value: v for k, v in f.orders.items()},
+            discrepancies=f.discrepancies,
+        )  # fmt: skip
         return schemas.Health(
+            figures=figures,
             status="ok" if not problems else "attention",
             problems=problems,
             now_ms=now_ms,
@@ -291,6 +308,16 @@ class StateReader:
             open_positions=len(self.repo.positions(open_only=True)),
             reconciliation_discrepancies=len(self.repo.reconciliation_events()),
             dashboard_uptime_s=time.monotonic() - self._started,
+        )
+
+    def alerts(self, limit: int) -> schemas.AlertsView:
+        """The alert outbox: counts and the newest deliveries."""
+        recent = [
+            schemas.AlertEntry.model_validate(e, from_attributes=True)
+            for e in self.outbox.recent(limit)
+        ]
+        return schemas.AlertsView(
+            deliveries=self.outbox.counts(), raised=self.outbox.alert_count(), recent=recent
         )
 
 

@@ -172,6 +172,45 @@ class ExplanationView(BaseModel):
     text: list[str]
 
 
+class Figures(BaseModel):
+    """The account's numbers exactly as ``/metrics`` exports them (``monitoring/figures.py``)."""
+
+    equity: Decimal | None
+    cash: Decimal | None
+    peak_equity: Decimal
+    drawdown: float
+    unrealised_pnl: Decimal
+    daily_pnl: Decimal | None
+    trades: int
+    trades_today: int
+    win_rate: float | None
+    orders_by_status: dict[str, int]
+    discrepancies: dict[str, int]
+
+
+class AlertEntry(BaseModel):
+    """An alert and where its delivery stands on one channel."""
+
+    alert_id: int
+    created_ts_ms: int
+    rule: str
+    severity: str
+    title: str
+    repeats: int
+    channel: str
+    status: str
+    attempts: int
+    last_error: str
+
+
+class AlertsView(BaseModel):
+    """The alert outbox: deliveries by status, alerts raised, the newest deliveries."""
+
+    deliveries: dict[str, int]
+    raised: int
+    recent: list[AlertEntry]
+
+
 class Health(BaseModel):
     """Is the bot alive and is its state readable: the numbers a person checks first."""
 
@@ -188,3 +227,4 @@ class Health(BaseModel):
     open_positions: int
     reconciliation_discrepancies: int
     dashboard_uptime_s: float
+    figures: Figures

@@ -112,7 +112,18 @@ async function refreshHealth() {
     ["last decision written", h.last_decision_age_s === null ? "never" : `${h.last_decision_age_s.toFixed(0)} s ago`],
     ["kill switch", h.kill_switch], ["open orders", h.open_orders], ["open positions", h.open_positions],
     ["reconciliation discrepancies", h.reconciliation_discrepancies], ["dashboard up", `${h.dashboard_uptime_s.toFixed(0)} s`]];
+  const f = h.figures;
+  rows.push(["drawdown from peak", `${(f.drawdown * 100).toFixed(2)} % (peak ${num(f.peak_equity)})`],
+    ["unrealised PnL", num(f.unrealised_pnl)], ["PnL today", num(f.daily_pnl)],
+    ["trades today", f.trades_today], ["win rate", f.win_rate === null ? "–" : `${(f.win_rate * 100).toFixed(1)} %`]);
   fillTable("health", rows, (r) => r);
+}
+
+async function refreshAlerts() {
+  const a = await api("/api/alerts?limit=20");
+  $("alert-counts").textContent = `${a.raised} raised; deliveries: ${a.deliveries.pending} pending, ${a.deliveries.sent} sent, ${a.deliveries.failed} failed`;
+  fillTable("alerts", a.recent, (e) => [time(e.created_ts_ms), [e.severity, e.severity === "critical" ? "neg" : ""], e.rule,
+    e.title + (e.repeats ? ` (×${e.repeats + 1})` : ""), e.channel, e.status, e.attempts, e.last_error]);
 }
 
 async function refreshAudit() {
@@ -182,7 +193,7 @@ $("decisions-more").addEventListener("click", () => refreshDecisions(true));
 
 async function refreshAll() {
   await Promise.all([refreshOverview(), refreshPositions(), refreshOrders(), refreshTrades(), refreshHealth(),
-    refreshAudit(), refreshDecisions(), refreshCharts()].map((p) => p.catch((e) => console.error(e))));
+    refreshAudit(), refreshAlerts(), refreshDecisions(), refreshCharts()].map((p) => p.catch((e) => console.error(e))));
 }
 
 // ------------------------------------------------------------------ controls (ask, then confirm)
@@ -214,6 +225,7 @@ const TABLE_VIEWS = {
   fill_id: [refreshPositions, refreshTrades, refreshOverview], order_ts_ms: [refreshOrders, refreshOverview],
   trade_id: [refreshTrades, refreshOverview], snapshot_id: [refreshOverview], control_ts_ms: [refreshOverview, refreshHealth],
   decision_id: [refreshDecisions, refreshHealth, refreshPositions], control_action_id: [refreshAudit],
+  alert_id: [refreshAlerts],
 };
 let chartsDue = false;
 function listen() {
