@@ -311,6 +311,8 @@ class TradingEngine:
             protection.stop_order_id = None
         if order.client_order_id == protection.take_profit_order_id:
             protection.take_profit_order_id = None
+        if not (protection.stop_order_id or protection.take_profit_order_id):
+            protection.checked = False  # nothing guards it now: the next bar protects it again
         return self._step([])
 
     def _on_kill_switch(self, event: KillSwitchSet) -> Step:

@@ -1,0 +1,67 @@
+"""What bench/crash_soak.py found, each shown on the real paper path (sandbox over ccxt).
+
+The soak kills a paper bot at every checkpoint of its cycle and, after the first completed
+cycle of each restart, asks the exchange whether the position held is covered by a stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+from pathlib import Path
+
+from paper_venue import make_bot, replay, sandbox, venue_orders
+from tradebot.domain.orders import OrderStatus
+from tradebot.execution.router import OrderRole, role_of
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL at a checkpoint: nothing after it runs (not even except blocks)."""
+
+
+async def test_a_stop_saved_but_never_sent_before_a_crash_is_placed_at_the_next_cycle(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the first bot dies right after saving its first entry's fill together with
+    # the intent of the position's stop, before the stop is sent.
+    died: list[str] = []
+
+    def kill_after_first_fill_saved(name: str) -> None:
+        if name == "fill_saved" and not died:
+            died.append(name)
+            raise Killed
+
+    async with sandbox() as server:
+        first = make_bot(server, tmp_path, checkpoint=kill_after_first_fill_saved)
+        await first.start()
+        with contextlib.suppress(Killed):
+            await replay(server, first, 300)
+        await first.close()
+        assert died, "an entry filled within 300 bars"
+        stop_id = next(
+            o.client_order_id
+            for o in first.repo.orders()
+            if role_of(o.client_order_id) is OrderRole.STOP_LOSS
+        )
+        # Act: a new process on the same database; recovery closes the unsent stop; the
+        # bot trades one cycle
+        second = make_bot(server, tmp_path)
+        await second.start()
+        await replay(server, second, 1)
+        orders = await venue_orders(server)
+        balance = await second.connector.fetch_balance()
+        await second.close()
+    # Assert: the unsent stop is closed, and the position still held has a working stop
+    closed = second.repo.get_order(stop_id)
+    assert closed is not None
+    assert closed.status.is_terminal
+    held = balance["BTC"].total
+    assert held >= Decimal("0.0001"), "the position is still held after one cycle"
+    working_stops = [
+        o
+        for o in orders
+        if o["status"] == "open" and o["side"] == "sell" and "STOP_LOSS" in o["info"]["type"]
+    ]
+    assert working_stops, f"{held} BTC held after a completed cycle, no stop on the exchange"
+    assert second.engine.view.protection_of("BTC/USDT") is not None
+    assert {o.status for o in second.repo.open_orders("BTC/USDT")} == {OrderStatus.OPEN}
