@@ -97,3 +97,18 @@ def test_log_buffer_masks_secrets_of_structlog_and_stdlib_records() -> None:
     assert len(lines) == 2
     assert "sk-live-0123456789" not in repr(lines)
     assert lines[0]["key"] == "**********"
+
+
+def test_five_wrong_passwords_lock_the_name_for_five_minutes() -> None:
+    # Arrange
+    now = [1_000_000]
+    auth = Authenticator([operator_user()], session_ttl_s=60, now_ms=lambda: now[0])
+    # Act
+    for _ in range(5):
+        assert auth.login("olga", "guess") is None
+    while_locked = auth.login("olga", "pw-olga-1")
+    now[0] += 300_000
+    after = auth.login("olga", "pw-olga-1")
+    # Assert
+    assert while_locked is None  # even the right password, while locked
+    assert after is not None

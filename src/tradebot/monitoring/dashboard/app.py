@@ -143,7 +143,12 @@ def _session_router() -> APIRouter:
         auth: Authenticator = request.app.state.auth
         token = await asyncio.to_thread(auth.login, body.name, body.password)
         if token is None:
-            log.warning("dashboard login refused", user=body.name, client=_client(request))
+            locked = auth.is_locked(body.name)
+            log.warning(
+                "dashboard login refused", user=body.name, client=_client(request), locked=locked
+            )
+            if locked:
+                raise HTTPException(429, "too many wrong passwords: try again in 5 minutes")
             raise HTTPException(401, "wrong name or password")
         response.set_cookie(
             SESSION_COOKIE, token, max_age=auth.ttl_s, httponly=True, samesite="strict", path="/"

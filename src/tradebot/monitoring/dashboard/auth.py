@@ -25,6 +25,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from tradebot.config.monitoring import DashboardUser
 
 SESSION_COOKIE = "tradebot_session"
+MAX_FAILURES = 5
+LOCKOUT_MS = 300_000
 
 
 class Role(StrEnum):
@@ -76,6 +78,7 @@ class Authenticator:
         self._ttl_ms = session_ttl_s * 1000
         self._now_ms = now_ms
         self._sessions: dict[str, _Session] = {}
+        self._failures: dict[str, list[int]] = {}  # name -> times of recent wrong passwords
         self._hasher = PasswordHasher()
         # Checked when the name is unknown, so a wrong name costs as long as a wrong password
         # (a real user's hash: the same cost, and the result is thrown away).
@@ -91,8 +94,34 @@ class Authenticator:
         """How long a session lasts."""
         return self._ttl_ms // 1000
 
+    def is_locked(self, name: str) -> bool:
+        """True after ``MAX_FAILURES`` wrong passwords for ``name`` within ``LOCKOUT_MS``.
+
+        Guessing is slowed to a handful of tries per name every five minutes; the right
+        password is refused too while the name is locked.
+        """
+        now = self._now_ms()
+        recent = [t for t in self._failures.get(name, []) if now - t < LOCKOUT_MS]
+        self._failures[name] = recent
+        return len(recent) >= MAX_FAILURES
+
     def login(self, name: str, password: str) -> str | None:
         """Open a session for a right name and password; return its token, else None."""
+        if self.is_locked(name):
+            return None
+        token = self._check(name, password)
+        if token is None:
+            now = self._now_ms()
+            if len(self._failures) > 1000:  # names guessed at random must not grow it forever
+                self._failures = {
+                    n: times
+                    for n, times in self._failures.items()
+                    if times and now - times[-1] < LOCKOUT_MS
+                }
+            self._failures.setdefault(name, []).append(now)
+        return token
+
+    def _check(self, name: str, password: str) -> str | None:
         user = self._users.get(name)
         stored = user.password_hash.get_secret_value() if user is not None else self._decoy
         if stored is None:
