@@ -8,7 +8,8 @@ open only, where the orders sent at the last close filled). Bars before ``start_
 only warm the indicators up on both sides. Only the clock differs, so every trade must be
 identical: timestamps, prices, quantities, fees, PnL and exit reason.
 
-``bench/parity.py`` runs it on real data from ../shared/data.
+``tradebot demo``, ``tests/scenario/test_paper_parity.py`` and ``bench/parity.py`` (real
+data from ../shared/data) all compare through here.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.backtest import print_run, run_with_progress
 from tradebot.config import Config, load_config
-from tradebot.demo import PaperComparison, paper_vs_backtest
 from tradebot.domain.errors import TradebotError
+from tradebot.parity import PaperComparison, paper_vs_backtest
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +59,8 @@ def _paper(config: Config, bars: int, console: Console) -> PaperComparison:
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return asyncio.run(paper_vs_backtest(config, bars=bars, progress=on_progress))
+        sample = Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
+        return asyncio.run(paper_vs_backtest(config, sample, bars=bars, progress=on_progress))
 
 
 def comparison_table(c: PaperComparison) -> Table:
@@ -73,6 +75,6 @@ def comparison_table(c: PaperComparison) -> Table:
     pnl_b = sum((t.pnl for t in c.backtest_trades), start=0)
     table.add_row("PnL of closed trades", f"{pnl_p:,.2f}", f"{pnl_b:,.2f}")
     table.add_row("Orders sent / fills", f"{c.orders_sent} / {c.fills}", "")
-    verdict = "[green]yes[/green]" if c.identical else "[red]NO[/red]"
-    table.add_row("Same trades, same prices", verdict, "")
+    verdict = "[green]yes[/green]" if c.identical else f"[red]NO[/red] ({c.differences[0]})"
+    table.add_row("Same trades (times, prices, amounts, fees)", verdict, "")
     return table
