@@ -9,9 +9,9 @@ import structlog
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 
-from tradebot.config.monitoring import DashboardConfig, DashboardUser
+from tradebot.config.monitoring import DashboardConfig, DashboardUser, is_loopback
 from tradebot.domain.errors import ConfigError
-from tradebot.monitoring.dashboard import LogBuffer, check_bind, is_loopback
+from tradebot.monitoring.dashboard import LogBuffer, check_bind
 from tradebot.monitoring.dashboard.auth import Authenticator, Role
 from tradebot.monitoring.logging import configure_logging
 

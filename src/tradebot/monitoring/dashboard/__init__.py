@@ -7,7 +7,7 @@
 from tradebot.monitoring.dashboard.app import DashboardParts, create_app
 from tradebot.monitoring.dashboard.auth import hash_password
 from tradebot.monitoring.dashboard.events import LogBuffer
-from tradebot.monitoring.dashboard.server import DashboardServer, check_bind, is_loopback
+from tradebot.monitoring.dashboard.server import DashboardServer, check_bind
 
 __all__ = [
     "DashboardParts",
@@ -16,5 +16,4 @@ __all__ = [
     "check_bind",
     "create_app",
     "hash_password",
-    "is_loopback",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import ipaddress
 import socket
 from collections.abc import Iterator
 from types import TracebackType
@@ -20,21 +19,11 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from tradebot.config.monitoring import DashboardConfig
+from tradebot.config.monitoring import DashboardConfig, is_loopback
 from tradebot.domain.errors import ConfigError
 
 log = structlog.get_logger("tradebot.dashboard")
 _SHUTDOWN_GRACE_S = 2
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(settings: DashboardConfig, allow_remote: bool = False) -> None:
