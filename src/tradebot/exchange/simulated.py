@@ -77,6 +77,8 @@ class _Book:
     pending_market: list[Order] = field(default_factory=list)
     resting: dict[ClientOrderId, Resting] = field(default_factory=dict)
     levels: tuple[float, float] | None = None  # ``_levels`` of ``resting``; None: recompute
+    mark: Decimal | None = None  # the price an order placed now is judged against
+    arriving: dict[ClientOrderId, Resting] | None = None  # placed while the bar is walked
     oco: dict[ClientOrderId, ClientOrderId] = field(default_factory=dict)
 
 
@@ -163,6 +165,9 @@ class SimulatedExchange:
         stop_price = None if cmd.stop_price is None else market.round_price(cmd.stop_price)
         ref_price = self._reference_price(price, stop_price, cmd.symbol, book)
         market.check_order(qty, ref_price)
+        _refuse_if_passed(cmd.side, cmd.type, price, stop_price, book.mark)
+        if leg is not None:  # the list is refused whole
+            _refuse_if_passed(leg.side, leg.type, leg.price, None, book.mark)
         order = Order(
             client_order_id=cmd.client_order_id,
             symbol=cmd.symbol,
@@ -182,9 +187,12 @@ class SimulatedExchange:
         if order.type is OrderType.MARKET:
             book.pending_market.append(order)
         else:
-            book.resting[order.client_order_id] = Resting(
-                order.client_order_id, order.side, order.type, price, stop_price
-            )
+            resting = Resting(order.client_order_id, order.side, order.type, price, stop_price)
+            # An order placed while the bar is walked (the protection of an entry filled in
+            # it) reaches the venue once the bar is over, as a live bot's does: it rests from
+            # the next bar on.
+            target = book.arriving if book.arriving is not None else book.resting
+            target[order.client_order_id] = resting
             book.levels = None
             if cmd.oco_with is not None:
                 book.oco[order.client_order_id] = cmd.oco_with
@@ -222,6 +230,7 @@ class SimulatedExchange:
         self.now_ms = ts_ms
         book = self._books[symbol]
         book.bar = _Bar(ts_ms, open_, high, low, close)
+        book.mark = to_decimal(open_)
         if not book.pending_market:
             return []
         events: list[SimEvent] = []
@@ -236,16 +245,25 @@ class SimulatedExchange:
         """Phase 2 of a bar: walk the bar's path and act on the resting orders it reaches."""
         book = self._books[symbol]
         bar = book.bar
-        if bar is None or not book.resting:
+        if bar is None:
+            return []
+        d = to_decimal
+        book.mark = d(bar.close)  # what is placed from now on is judged at the bar's close
+        if not book.resting:
             return []
         low_level, high_level = book.levels or _levels(book)
         if low_level < bar.low <= bar.high < high_level and low_level < bar.open < high_level:
             return []  # the path stays between the orders: nothing can act
         events: list[SimEvent] = []
-        d = to_decimal
         walk = BarWalk(bar.ts_ms, bar_path(d(bar.open), d(bar.high), d(bar.low), d(bar.close)))
-        while (action := walk.next(book.resting.values())) is not None:
-            events.extend(self._act(book, action))
+        book.arriving = {}
+        try:
+            while (action := walk.next(book.resting.values())) is not None:
+                events.extend(self._act(book, action))
+        finally:
+            book.resting.update(book.arriving)
+            book.arriving = None
+            book.levels = None
         return events
 
     def trigger_levels(self, symbol: str) -> tuple[float, float, bool]:
@@ -312,6 +330,8 @@ class SimulatedExchange:
 
     def _remove(self, book: _Book, order: Order) -> None:
         book.resting.pop(order.client_order_id, None)
+        if book.arriving is not None:
+            book.arriving.pop(order.client_order_id, None)
         book.levels = None
         if order in book.pending_market:
             book.pending_market.remove(order)
@@ -365,6 +385,8 @@ class SimulatedExchange:
         if not other.is_open:
             return []
         book.resting.pop(partner, None)  # the lock is shared: the acting leg keeps it
+        if book.arriving is not None:
+            book.arriving.pop(partner, None)
         book.levels = None
         other.transition(OrderStatus.EXPIRED, ts_ms)
         return [OrderUpdated(partner, other.symbol, other.status, ts_ms, "OCO partner acted")]
@@ -421,3 +443,32 @@ def _levels(book: _Book) -> tuple[float, float]:
             high_level = min(high_level, float(level))
     book.levels = (low_level, high_level)
     return book.levels
+
+
+_STOPS = (OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT)
+
+
+def _refuse_if_passed(
+    side: OrderSide,
+    kind: OrderType,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+    mark: Decimal | None,
+) -> None:
+    """Refuse, as Binance does, a stop the price has passed or a maker order that would take.
+
+    ``mark`` is the price now: the bar's open while market orders fill, its close once the
+    bar has been walked.
+
+    Raises:
+        InvalidOrder: "Order would trigger immediately." / "... immediately match and take."
+    """
+    if mark is None:
+        return
+    sell = side is OrderSide.SELL
+    if kind in _STOPS and stop_price is not None:
+        if (stop_price >= mark) if sell else (stop_price <= mark):
+            raise InvalidOrder("Order would trigger immediately.")
+    elif kind is OrderType.LIMIT_MAKER and price is not None:
+        if (price <= mark) if sell else (price >= mark):
+            raise InvalidOrder("Order would immediately match and take.")
