@@ -469,6 +469,8 @@ def _refuse_if_passed(
     if kind in _STOPS and stop_price is not None:
         if (stop_price >= mark) if sell else (stop_price <= mark):
             raise InvalidOrder("Order would trigger immediately.")
-    elif kind is OrderType.LIMIT_MAKER and price is not None:
-        if (price <= mark) if sell else (price >= mark):
-            raise InvalidOrder("Order would immediately match and take.")
+        return
+    if kind is not OrderType.LIMIT_MAKER or price is None:
+        return
+    if (price <= mark) if sell else (price >= mark):
+        raise InvalidOrder("Order would immediately match and take.")
