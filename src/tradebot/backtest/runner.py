@@ -282,11 +282,12 @@ class Backtester:
                 ex.submit(cmd)
             except OrderRejected as exc:
                 self._tape.rejected += 1
-                self._handle(
-                    OrderUpdated(
-                        cmd.client_order_id, cmd.symbol, OrderStatus.REJECTED, ex.now_ms, str(exc)
-                    )
-                )
+                # An OCO list is refused whole: both legs, the stop first (as the live shell).
+                for cid in (cmd.client_order_id, cmd.take_profit_id):
+                    if cid is not None:
+                        self._handle(
+                            OrderUpdated(cid, cmd.symbol, OrderStatus.REJECTED, ex.now_ms, str(exc))
+                        )
                 continue
             self._handle(OrderUpdated(cmd.client_order_id, cmd.symbol, OrderStatus.OPEN, ex.now_ms))
             if cmd.take_profit_id is not None:

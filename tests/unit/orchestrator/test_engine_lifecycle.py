@@ -136,3 +136,26 @@ def test_a_reconciled_position_keeps_the_ledger_identity() -> None:
     for mark in (D(100), D(90), D(123.45)):
         assert engine.portfolio.ledger_error({"BTC/USDT": mark}) == 0
     assert engine.portfolio.adjustments == D(-10)
+
+
+def test_an_oco_list_refused_whole_leaves_no_leg_behind_and_trading_goes_on() -> None:
+    # Arrange: a limit entry fills inside bar 2, which closes above the take-profit, so the
+    # OCO list is refused ("would immediately match") and the position is sold at market.
+    rows = [*FLAT[:2], (100.0, 104.0, 98.5, 103.5), *FLAT[:6]]
+    stops = StopParams(
+        method=StopMethod.FIXED_PCT,
+        pct=D("0.10"),
+        take_profit=TakeProfitMethod.PCT,
+        take_profit_pct=D("0.02"),
+    )
+    engine, exchange = make_engine(
+        ScriptedStrategy([1, 5]), stops=stops, use_limit_entries=True, limit_offset_bps=D(100)
+    )
+    # Act
+    recorder = drive(engine, exchange, candles_from_rows(rows))
+    # Assert: both legs refused, the exit sent, and the entry of bar 5 traded too
+    assert len(recorder.rejected) == 2
+    assert [t.exit_reason for t in engine.trades][:1] == ["stop_loss"]
+    entries = [bar for bar, c in recorder.sent if role_of(c.client_order_id) is OrderRole.ENTRY]
+    assert entries == [1, 5]
+    assert all(o.status is not OrderStatus.SUBMITTING for o in engine.view.open_orders())
