@@ -92,3 +92,19 @@ class Decision:
     equity: float = 0.0
     cash: float = 0.0
     position_qty: float = 0.0
+
+    @classmethod
+    def skipped(
+        cls, ts_ms: int, symbol: str, reason: str, cash: float, position_qty: float
+    ) -> Decision:
+        """The record of a bar that was not decided (too old to trade on), and why."""
+        return cls(
+            ts_ms=ts_ms,
+            symbol=symbol,
+            signal=Signal(SignalAction.HOLD, 0.0, reason),
+            indicators={},
+            verdict=None,
+            action="skipped",
+            cash=cash,
+            position_qty=position_qty,
+        )

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step
@@ -41,12 +40,12 @@ from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
+from tradebot.orchestrator.account import AccountParts, account_risk_state, value_at_day_start
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.view import EngineView
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
-from tradebot.risk.correlation import rolling_correlation
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
 from tradebot.strategy.barrier import not_a_signal, strategy_failed
@@ -359,21 +358,6 @@ class TradingEngine:
         self._router.drain_changed()
         return NOTHING
 
-    def skipped_decision(self, ts_ms: int, reason: str, symbol: str | None = None) -> Decision:
-        """The record of a bar that was not decided (too old to trade on), and why."""
-        symbol = symbol or self.symbol
-        pos = self._positions.position(symbol)
-        return Decision(
-            ts_ms=ts_ms,
-            symbol=symbol,
-            signal=Signal(SignalAction.HOLD, 0.0, reason),
-            indicators={},
-            verdict=None,
-            action="skipped",
-            cash=float(self.portfolio.cash),
-            position_qty=float(pos.qty) if pos else 0.0,
-        )
-
     def _on_day_restored(self, event: DayRestored) -> Step:
         self._day = event.day
         self.day_start_equity = event.day_start_equity
@@ -572,70 +556,16 @@ class TradingEngine:
         offset = 1 - self.settings.limit_offset_bps / Decimal(10_000)
         return market.round_price(close * offset)
 
-    def _marks(self, book: SymbolBook, ts: int, close: Decimal) -> dict[str, Decimal]:
-        """Each held symbol's price at the close of bar ``ts``: this symbol's close, the
-        others' last close at or before it (their bars close at the same moment)."""
-        marks = {book.symbol: close}
-        for symbol, position in self.portfolio.positions.items():
-            if symbol in marks or not position.qty:
-                continue
-            mark = self._books[symbol].mark_at(ts)
-            marks[symbol] = position.avg_price if mark is None else decimal_from_float(mark)
-        return marks
-
     def _risk_state(self, book: SymbolBook, ts: int, close: Decimal) -> RiskState:
-        """The account as the risk checks see it at the close of ``book``'s bar ``ts``:
-        equity and exposure over every position, this symbol's position on its own."""
-        portfolio = self.portfolio
-        marks: dict[str, Decimal] = {}
-        if not portfolio.positions:
-            equity, exposure, position_notional = portfolio.cash, ZERO, ZERO
-        else:
-            marks = self._marks(book, ts, close)
-            equity = portfolio.equity(marks)
-            exposure = ZERO
-            for symbol in marks:
-                if not self._positions.is_flat(symbol):
-                    exposure += portfolio.positions[symbol].qty * marks[symbol]
-            position_notional = (
-                ZERO
-                if self._positions.is_flat(book.symbol)
-                else portfolio.positions[book.symbol].qty * close
-            )
-        correlated_exposure = ZERO
-        correlated_with: tuple[tuple[str, float], ...] = ()
-        if self.risk.limits.max_correlated_exposure is not None and exposure:
-            correlated_exposure, correlated_with = self._correlated(book, ts, marks)
-        return RiskState(
-            equity=equity,
-            exposure=exposure,
-            position_notional=position_notional,
-            open_positions=self._positions.open_positions(),
-            day_start_equity=self.day_start_equity,
-            kill_switch=self._kill_switch,
-            correlated_exposure=correlated_exposure,
-            correlated_with=correlated_with,
+        """The account as the risk checks see it at the close of ``book``'s bar ``ts``."""
+        return account_risk_state(
+            book,
+            ts,
+            close,
+            AccountParts(self._books, self._positions, self.risk.limits),
+            self.day_start_equity,
+            self._kill_switch,
         )
-
-    def _correlated(
-        self, book: SymbolBook, ts: int, marks: dict[str, Decimal]
-    ) -> tuple[Decimal, tuple[tuple[str, float], ...]]:
-        """The held positions (all long: spot) whose returns correlate with ``book``'s above
-        the threshold, up to bar ``ts``: their value at the marks, and who they are."""
-        limits = self.risk.limits
-        mine = (book.bars.ts_ms, book.bars["close"])
-        value, peers = ZERO, []
-        for symbol, mark in marks.items():
-            if symbol == book.symbol or self._positions.is_flat(symbol):
-                continue
-            other = self._books[symbol].bars
-            corr = rolling_correlation(
-                mine, (other.ts_ms, other["close"]), ts, limits.correlation_window
-            )
-            if corr is not None and corr > limits.correlation_threshold:
-                value += self.portfolio.positions[symbol].qty * mark
-                peers.append((symbol, round(corr, 4)))
-        return value, tuple(peers)
 
     @property
     def utc_day(self) -> int:
@@ -655,19 +585,8 @@ class TradingEngine:
             return
         first = self._day < 0
         self._day = day
-        equity = self._last_cash
-        if not first:
-            last_open = day * DAY_MS - self.bar_ms
-            for other in self._books.values():
-                if other.last_qty:
-                    ts = other.bars.ts_ms
-                    boundary = int(np.searchsorted(ts, last_open, side="right")) - 1
-                    mark = decimal_from_float(other.bars["close"][max(boundary, 0)])
-                    equity += other.last_qty * mark
-        self.day_start_equity = equity
-
-
-def last_atr(bars: Bars) -> float | None:
-    """The risk ATR at the last bar, or None during warm-up (NaN)."""
-    value = float(bars[ATR_COLUMN][-1])
-    return value if value == value else None
+        self.day_start_equity = (
+            self._last_cash
+            if first
+            else value_at_day_start(self._books, self._last_cash, day * DAY_MS - self.bar_ms)
+        )

@@ -20,7 +20,7 @@ import structlog
 
 from tradebot.data.frame import candles_to_frame
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
-from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.decisions import Decision, KillSwitch
 from tradebot.domain.errors import ExchangeUnavailable, OrderNotFound, OrderRejected
 from tradebot.domain.events import (
     BarClosed,
@@ -256,10 +256,12 @@ class TradingBot:
         return decision_id
 
     def _skip(self, stale: list[Candle], reason: str) -> None:
-        last = stale[-1]
+        last, symbol = stale[-1], self.settings.symbol
+        cash = float(self.engine.portfolio.cash)
+        held = float(self.engine.view.held_qty(symbol))
         with self.repo.transaction() as tx:
             for candle in stale:
-                tx.append_decision(self.engine.skipped_decision(candle.ts_ms, reason))
+                tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, cash, held))
             tx.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, last.ts_ms)
         self._last_bar_ts = last.ts_ms
         log.warning("bars skipped", count=len(stale), reason=reason)
