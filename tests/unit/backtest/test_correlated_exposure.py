@@ -49,14 +49,17 @@ def basket() -> dict[str, pd.DataFrame]:
     return frames
 
 
-def run(cap: Decimal) -> BacktestResult:
+def run(cap: Decimal, threshold: float = 0.7) -> BacktestResult:
     first, *others = SYMBOLS
     engine, exchange = make_engine(
         ScriptedStrategy([ENTRY_BARS[first]]),
         market=make_market(first),
         cash=D(100_000),
         limits=RiskLimits(
-            max_portfolio_exposure=D(10_000), max_open_positions=4, max_correlated_exposure=cap
+            max_portfolio_exposure=D(10_000),
+            max_open_positions=4,
+            max_correlated_exposure=cap,
+            correlation_threshold=threshold,
         ),
         more=[(make_market(s), ScriptedStrategy([ENTRY_BARS[s]])) for s in others],
     )
@@ -111,3 +114,10 @@ def test_rolling_correlation_reads_no_bar_after_the_decision() -> None:
     assert before == rolling_correlation(series_a, scrambled_b, end, 100)
     assert before is not None
     assert 0.85 < before < 0.95
+
+
+def test_a_threshold_above_the_correlation_lets_the_third_entry_through() -> None:
+    # risk.correlation_threshold is acted on: the ~0.9 correlated pair is not a cluster at 0.95
+    decided = entries(run(cap=D(2_000), threshold=0.95))
+
+    assert [decided[s].action[:3] for s in SYMBOLS] == ["buy", "buy", "buy", "buy"]
