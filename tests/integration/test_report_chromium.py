@@ -157,7 +157,7 @@ def test_report_html_in_chromium_plotly_draws_offline(
     assert drawn.count('class="trace boxes"') == 1  # the candles of the price panel
     assert drawn.count('class="point"') == len(fills)  # one triangle per entry and exit
     assert drawn.count('class="js-line"') >= 4  # equity, buy & hold and both drawdowns
-    assert "Equity vs buy &amp; hold" in drawn
+    assert "Equity and buy &amp; hold (start = 1)" in drawn
     assert drawn.count("<tr><td>") >= len(trades)
 
 

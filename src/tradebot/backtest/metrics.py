@@ -155,7 +155,6 @@ def compute_metrics(result: BacktestResult) -> PerformanceMetrics:
     pnl = np.array([float(t.pnl) for t in result.trades], dtype=np.float64)
     held_ms = np.array([t.duration_ms for t in result.trades], dtype=np.float64)
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    gross_loss = float(-losses.sum())
     dd_bars = strategy.max_drawdown_duration_bars
     return PerformanceMetrics(
         starting_cash=result.starting_cash,
@@ -173,7 +172,7 @@ def compute_metrics(result: BacktestResult) -> PerformanceMetrics:
         win_rate=len(wins) / len(pnl) if len(pnl) else None,
         avg_win=float(wins.mean()) if len(wins) else None,
         avg_loss=float(losses.mean()) if len(losses) else None,
-        profit_factor=float(wins.sum()) / gross_loss if gross_loss > 0 else None,
+        profit_factor=profit_factor(pnl),
         max_drawdown_pct=strategy.max_drawdown_pct,
         max_drawdown_duration_bars=dd_bars,
         max_drawdown_duration_hours=dd_bars * (bar_ms or 0) / MS_PER_HOUR,
@@ -216,6 +215,12 @@ def curve_stats(
         sortino_ratio=_sortino(rets, periods_per_year),
         calmar_ratio=cagr / max_dd if cagr is not None and max_dd > 0 else None,
     )
+
+
+def profit_factor(pnl: FloatArray) -> float | None:
+    """Gross profit over gross loss of trades' PnL; None without a losing trade."""
+    gross_loss = float(-pnl[pnl < 0].sum())
+    return float(pnl[pnl > 0].sum()) / gross_loss if gross_loss > 0 else None
 
 
 def drawdown_pct(equity: FloatArray, starting_cash: float) -> FloatArray:

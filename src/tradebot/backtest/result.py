@@ -17,11 +17,33 @@ IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
+class Leg:
+    """One symbol of a basket on the basket's timeline (``BacktestResult.ts_ms``).
+
+    ``close`` is the symbol's last close known at each timestamp (NaN before its data
+    starts); ``high`` and ``low`` are its bar's at that timestamp (NaN where it had none);
+    ``value`` is what the account held of it at each close, in the quote currency.
+    """
+
+    close: FloatArray
+    high: FloatArray
+    low: FloatArray
+    value: FloatArray
+
+    def from_bar(self, start: int) -> Leg:
+        """The same from timeline index ``start`` on."""
+        return Leg(self.close[start:], self.high[start:], self.low[start:], self.value[start:])
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestResult:
     """A finished backtest of one symbol.
 
     Arrays are per bar, aligned with ``ts_ms`` (bar open times, UTC ms). ``equity`` is
     marked at each bar's close; ``position_qty`` is the base amount held at that close.
+    ``indicators`` are the strategy's columns per bar (a single symbol's run); ``legs`` are a
+    basket's symbols, each on the basket's timeline. ``mode`` says what traded: a
+    ``backtest``, or a ``paper`` or ``live`` session read back from its database.
     """
 
     symbol: str
@@ -42,6 +64,9 @@ class BacktestResult:
     fees_paid: float
     rejected_orders: int = 0
     settings: Mapping[str, MetadataValue] = field(default_factory=dict)
+    indicators: Mapping[str, FloatArray] = field(default_factory=dict)
+    legs: Mapping[str, Leg] = field(default_factory=dict)
+    mode: str = "backtest"
 
     @property
     def n_bars(self) -> int:
@@ -68,4 +93,6 @@ class BacktestResult:
             close=self.close[start:],
             equity=self.equity[start:],
             position_qty=self.position_qty[start:],
+            indicators={k: v[start:] for k, v in self.indicators.items()},
+            legs={k: v.from_bar(start) for k, v in self.legs.items()},
         )

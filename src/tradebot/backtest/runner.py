@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.result import BacktestResult, Leg
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
@@ -31,6 +31,7 @@ from tradebot.strategy.base import Bars, IndexArray
 ProgressCallback = Callable[[int, int], None]
 Observer = Callable[[int, Event, Step], None]
 _FIRST_CHUNK = 64
+_PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
 
 
 @dataclass(slots=True)
@@ -340,6 +341,7 @@ class Backtester:
             fees_paid=float(engine.portfolio.fees),
             rejected_orders=tape.rejected,
             settings={"bars_visited": len(tape.index)},
+            indicators={k: bars[k] for k in bars if k not in _PRICE_COLUMNS},
         )
 
     def _portfolio_result(self, lanes: list[_Lane], start_ts_ms: int | None) -> BacktestResult:
@@ -360,6 +362,7 @@ class Backtester:
         last = np.searchsorted(at[order], np.arange(n), side="right") - 1
         cash = np.concatenate(([starting_cash], cash_seen[order]))[last + 1]
         equity, held, basket = cash.copy(), np.zeros(n), np.zeros(n)
+        legs: dict[str, Leg] = {}
         for lane in lanes:
             bar = np.searchsorted(lane.bars.ts_ms, timeline, side="right") - 1  # -1: not yet
             known = bar >= 0
@@ -372,6 +375,7 @@ class Backtester:
             base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
             base = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
             basket += np.where(bar >= base_bar, close / base, 1.0)
+            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close)
         basket = basket[first:] / len(lanes)
         opens = np.concatenate(([1.0], basket[:-1]))
         engine = self.engine
@@ -397,7 +401,19 @@ class Backtester:
                 "bars_visited": sum(len(lane.tape.index) for lane in lanes),
                 "symbols": ", ".join(engine.symbols),
             },
+            legs={symbol: leg.from_bar(first) for symbol, leg in legs.items()},
         )
+
+
+def _leg(lane: _Lane, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray) -> Leg:
+    """``lane``'s prices on the timeline (``bar``: its last bar at each time, -1 before)."""
+    known = bar >= 0
+    at = np.maximum(bar, 0)
+    own = known & (lane.bars.ts_ms[at] == timeline)  # the symbol has a bar at this time
+    close = np.where(known, lane.bars["close"][at], np.nan)
+    high = np.where(own, lane.bars["high"][at], np.nan)
+    low = np.where(own, lane.bars["low"][at], np.nan)
+    return Leg(close, high, low, value)
 
 
 def _first_touch(

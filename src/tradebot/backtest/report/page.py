@@ -1,4 +1,5 @@
-"""The self-contained HTML report: header, metrics table, charts and the trade list.
+"""The self-contained HTML report: header, metrics, charts, monthly returns, trades grouped by
+exit reason and entry signal, a basket's symbols, and the trade list.
 
 plotly.js is embedded in the page (``include_plotlyjs=True``), so the file opens offline, from
 an e-mail attachment or a machine with no internet. Every piece of text from the run (symbol,
@@ -14,14 +15,23 @@ from html import escape
 
 import plotly.graph_objects as go
 
+from tradebot.backtest.excursions import Excursion
 from tradebot.backtest.metrics import PerformanceMetrics
-from tradebot.backtest.report.charts import FIGURE_DIV_ID
+from tradebot.backtest.report.analysis import TradeAnalysis
 from tradebot.backtest.report.records import masked
+from tradebot.backtest.report.tables import (
+    correlation_table,
+    group_table,
+    legs_table,
+    monthly_table,
+    signed,
+)
 from tradebot.backtest.result import BacktestResult
 from tradebot.domain.decisions import MetadataValue
 from tradebot.domain.portfolio import Trade
 
 MAX_TRADE_ROWS = 5_000  # more live in trades.csv; a longer table only bloats the page
+_KIND = {"backtest": "Backtest", "paper": "Paper session", "live": "Live session"}
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px;
@@ -33,33 +43,55 @@ table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f3f4f6; position: sticky; top: 0; }
-td.pos { color: #15803d; } td.neg { color: #b91c1c; }
+td.pos { color: #15803d; } td.neg { color: #b91c1c; } td.na { color: #9ca3af; }
 td.text { text-align: left; }
+table.grid td { min-width: 3.5em; }
 .note { color: #6b7280; font-size: 0.85rem; }
+.row { display: flex; gap: 40px; flex-wrap: wrap; align-items: flex-start; }
 """
 
 
-def render_html(result: BacktestResult, metrics: PerformanceMetrics, figure: go.Figure) -> str:
-    """The whole page as one string."""
-    chart = figure.to_html(
-        full_html=False,
-        include_plotlyjs=True,
-        div_id=FIGURE_DIV_ID,
-        config={"displaylogo": False, "responsive": True},
-    )
+def render_html(
+    result: BacktestResult,
+    metrics: PerformanceMetrics,
+    figures: Sequence[tuple[str, go.Figure]],
+    analysis: TradeAnalysis,
+    scripts: Sequence[str] = (),
+) -> str:
+    """The whole page as one string; ``figures`` are (div id, figure), the first one carries
+    plotly.js; ``scripts`` are extra ``<script>`` elements that act on the figures."""
+    charts = [
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=k == 0,
+            div_id=div_id,
+            config={"displaylogo": False, "responsive": True},
+        )
+        for k, (div_id, fig) in enumerate(figures)
+    ]
     title = f"{result.symbol} {result.timeframe} · {result.strategy_name}"
     return "\n".join(
         (
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{escape(title)} backtest</title>",
+            f"<title>{escape(title)} {_kind(result).lower()}</title>",
             f"<style>{_STYLE}</style></head><body>",
             _header(result, metrics),
             "<h2>Performance</h2>",
             _metrics_table(metrics),
             "<h2>Charts</h2>",
-            chart,
-            _trades_section(result.trades),
+            charts[0],
+            *scripts,
+            "<h2>Monthly returns (%)</h2>",
+            monthly_table(analysis.periods),
+            _basket_section(analysis, charts[1:]),
+            "<h2>Trades by exit reason</h2>",
+            group_table("by-exit", "Exit reason", analysis.by_exit),
+            "<h2>Trades by entry signal</h2>",
+            group_table("by-entry", "Entry signal", analysis.by_entry),
+            '<p class="note">MAE and MFE: how far the price went against (lowest low) and for '
+            "(highest high) each trade, from its entry price, over the bars it was open.</p>",
+            _trades_section(result.trades, analysis),
             "</body></html>",
         )
     )
@@ -70,11 +102,15 @@ def when(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _kind(result: BacktestResult) -> str:
+    return _KIND.get(result.mode, result.mode.capitalize())
+
+
 def _header(result: BacktestResult, metrics: PerformanceMetrics) -> str:
     period = f"{when(metrics.start_ts_ms)} → {when(metrics.end_ts_ms)}" if result.n_bars else "—"
     return "\n".join(
         (
-            f"<h1>Backtest: {escape(result.symbol)} {escape(result.timeframe)}</h1>",
+            f"<h1>{_kind(result)}: {escape(result.symbol)} {escape(result.timeframe)}</h1>",
             f'<p class="sub">Strategy <b>{escape(result.strategy_name)}</b> '
             f"{_params(result.strategy_config)}</p>",
             f'<p class="sub">Period {period} · {result.n_bars:,} bars · '
@@ -104,8 +140,30 @@ def _metrics_table(metrics: PerformanceMetrics) -> str:
     )
 
 
+def _basket_section(analysis: TradeAnalysis, charts: Sequence[str]) -> str:
+    if not analysis.legs:
+        return ""
+    parts = [
+        "<h2>Symbols</h2>",
+        '<p class="note">Contribution: what each symbol added to the account, realised and '
+        "still held; the contributions add up to the total PnL. The buy &amp; hold benchmark "
+        "above is the equal-weight basket of these symbols.</p>",
+        legs_table(analysis.legs),
+        *charts,
+    ]
+    if analysis.correlation is not None:
+        parts += [
+            "<h2>Correlation of returns</h2>",
+            '<p class="note">Pearson correlation of bar-to-bar log returns over the bars the '
+            "two symbols share.</p>",
+            correlation_table(analysis.correlation),
+        ]
+    return "\n".join(parts)
+
+
 _TRADE_HEAD = (
     "#",
+    "Symbol",
     "Entry (UTC)",
     "Exit (UTC)",
     "Qty",
@@ -113,14 +171,20 @@ _TRADE_HEAD = (
     "Exit price",
     "PnL",
     "Return %",
+    "MAE %",
+    "MFE %",
     "Fees",
+    "Entry signal",
     "Exit reason",
 )
 
 
-def _trades_section(trades: Sequence[Trade]) -> str:
+def _trades_section(trades: Sequence[Trade], analysis: TradeAnalysis) -> str:
     head = "".join(f"<th>{h}</th>" for h in _TRADE_HEAD)
-    rows = "".join(_trade_row(i, t) for i, t in enumerate(trades[:MAX_TRADE_ROWS], start=1))
+    rows = "".join(
+        _trade_row(i + 1, t, analysis.moves[i], analysis.entry_kinds[i])
+        for i, t in enumerate(trades[:MAX_TRADE_ROWS])
+    )
     note = ""
     if len(trades) > MAX_TRADE_ROWS:
         note = (
@@ -135,10 +199,11 @@ def _trades_section(trades: Sequence[Trade]) -> str:
     )
 
 
-def _trade_row(number: int, trade: Trade) -> str:
+def _trade_row(number: int, trade: Trade, move: Excursion | None, entry: str) -> str:
     sign = "pos" if trade.pnl > 0 else "neg" if trade.pnl < 0 else ""
     cells = (
         f"<td>{number}</td>",
+        f'<td class="text">{escape(trade.symbol)}</td>',
         f"<td>{when(trade.entry_ts_ms)}</td>",
         f"<td>{when(trade.exit_ts_ms)}</td>",
         f"<td>{trade.qty.normalize():f}</td>",
@@ -146,7 +211,10 @@ def _trade_row(number: int, trade: Trade) -> str:
         f"<td>{_price(trade.exit_price)}</td>",
         f'<td class="{sign}">{trade.pnl:,.2f}</td>',
         f'<td class="{sign}">{trade.return_pct:,.2f}</td>',
+        signed(None if move is None else move.mae_pct),
+        signed(None if move is None else move.mfe_pct),
         f"<td>{trade.fees:,.4f}</td>",
+        f'<td class="text">{escape(entry)}</td>',
         f'<td class="text">{escape(trade.exit_reason)}</td>',
     )
     return f"<tr>{''.join(cells)}</tr>"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from tradebot.backtest.excursions import Excursion
 from tradebot.backtest.metrics import PerformanceMetrics
 from tradebot.backtest.result import BacktestResult
 from tradebot.domain.decisions import Decision, MetadataValue
@@ -40,6 +41,9 @@ TRADE_COLUMNS = (
     "return_pct",
     "duration_hours",
     "exit_reason",
+    "entry_signal",
+    "mae_pct",
+    "mfe_pct",
 )
 FILL_COLUMNS = (
     "time",
@@ -87,9 +91,16 @@ def finite(value: MetadataValue) -> MetadataValue:
     return value
 
 
-def write_trades_csv(path: Path, trades: Iterable[Trade]) -> None:
-    """One row per closed trade, in the order they closed."""
-    _write_csv(path, TRADE_COLUMNS, (_trade_row(t) for t in trades))
+def write_trades_csv(
+    path: Path,
+    trades: Sequence[Trade],
+    moves: Sequence[Excursion | None],
+    entry_kinds: Sequence[str],
+) -> None:
+    """One row per closed trade, in the order they closed, with the kind of signal that
+    opened it and its MAE/MFE (empty when no bar covers it)."""
+    rows = (_trade_row(*row) for row in zip(trades, moves, entry_kinds, strict=True))
+    _write_csv(path, TRADE_COLUMNS, rows)
 
 
 def write_fills_csv(path: Path, fills: Iterable[Fill]) -> None:
@@ -152,7 +163,7 @@ def decision_record(decision: Decision) -> dict[str, JsonValue]:
     }
 
 
-def _trade_row(trade: Trade) -> list[str | int]:
+def _trade_row(trade: Trade, move: Excursion | None, entry_kind: str) -> list[str | int]:
     return [
         trade.symbol,
         iso_utc(trade.entry_ts_ms),
@@ -167,6 +178,9 @@ def _trade_row(trade: Trade) -> list[str | int]:
         f"{trade.return_pct:.6f}",
         f"{trade.duration_ms / 3_600_000:.6g}",
         trade.exit_reason,
+        entry_kind,
+        "" if move is None else f"{move.mae_pct:.6f}",
+        "" if move is None else f"{move.mfe_pct:.6f}",
     ]
 
 

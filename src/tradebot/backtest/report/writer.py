@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradebot.backtest.metrics import PerformanceMetrics
-from tradebot.backtest.report.charts import build_figure
+from tradebot.backtest.report.analysis import analyse
+from tradebot.backtest.report.charts import FIGURE_DIV_ID, build_figure, contribution_figure
+from tradebot.backtest.report.markers import is_aggregated, zoom_script
 from tradebot.backtest.report.page import render_html
 from tradebot.backtest.report.records import (
     write_decisions_jsonl,
@@ -49,12 +51,22 @@ def write_report(result: BacktestResult, metrics: PerformanceMetrics, out_dir: P
     """
     paths = ReportPaths.in_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_trades_csv(paths.trades_csv, result.trades)
+    analysis = analyse(result)
+    write_trades_csv(paths.trades_csv, result.trades, analysis.moves, analysis.entry_kinds)
     write_fills_csv(paths.fills_csv, result.fills)
     write_decisions_jsonl(paths.decisions_jsonl, result.decisions)
     write_metrics_json(paths.metrics_json, result, metrics)
-    figure = build_figure(result, fill_reasons(result))
-    paths.html.write_text(render_html(result, metrics, figure), encoding="utf-8")
+    reasons = fill_reasons(result)
+    figures = [(FIGURE_DIV_ID, build_figure(result, reasons))]
+    if analysis.contributions:
+        figures.append(
+            ("tradebot-contributions", contribution_figure(result, analysis.contributions))
+        )
+    scripts = (
+        [zoom_script(FIGURE_DIV_ID, result.fills, reasons)] if is_aggregated(result.fills) else []
+    )
+    page = render_html(result, metrics, figures, analysis, scripts)
+    paths.html.write_text(page, encoding="utf-8")
     return paths
 
 

@@ -1,0 +1,101 @@
+"""Closed trades grouped: by exit reason, by the entry signal that opened them, by symbol.
+
+One function computes every group's figures, so the tables of a report (and of a paper
+session's report) agree with each other and with the metrics: the same trades, the same PnL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradebot.backtest.excursions import Excursion
+from tradebot.backtest.metrics import MS_PER_HOUR, profit_factor
+from tradebot.domain.decisions import Decision
+from tradebot.domain.orders import Fill, OrderSide
+from tradebot.domain.portfolio import Trade
+
+UNKNOWN_SIGNAL = "(no decision found)"
+# Measured values in a signal's reason ("(42100.50 vs 42050.25)") make every reason unique;
+# the decimals are replaced so trades opened by the same rule share one group. Whole numbers
+# are usually parameters ("EMA12", "the 20-bar high") and stay.
+_MEASURED = re.compile(r"[-+]?\d[\d,]*\.\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """The figures of one group of closed trades."""
+
+    key: str
+    trades: int
+    wins: int
+    pnl: float
+    avg_return_pct: float
+    profit_factor: float | None  # None without a losing trade
+    avg_duration_hours: float
+    avg_mae_pct: float | None  # None when no trade of the group has bars to measure
+    avg_mfe_pct: float | None
+
+    @property
+    def win_rate_pct(self) -> float:
+        """Winning trades in percent of the group's trades."""
+        return self.wins / self.trades * 100 if self.trades else 0.0
+
+
+def group_stats(
+    trades: Sequence[Trade], keys: Sequence[str], moves: Sequence[Excursion | None]
+) -> list[GroupStats]:
+    """Figures per distinct key (``keys[i]`` is trade i's), the most trades first."""
+    members: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        members.setdefault(key, []).append(i)
+    stats = [
+        _stats(key, [trades[i] for i in idx], [moves[i] for i in idx])
+        for key, idx in members.items()
+    ]
+    return sorted(stats, key=lambda s: (-s.trades, s.key))
+
+
+def signal_kind(reason: str) -> str:
+    """A signal's reason without its measured values: the rule that fired."""
+    return _MEASURED.sub("…", reason).strip() or "(no reason)"
+
+
+def entry_signals(
+    trades: Sequence[Trade], fills: Iterable[Fill], decisions: Iterable[Decision]
+) -> list[str]:
+    """The kind of signal (``signal_kind``) whose order opened each trade.
+
+    A trade starts with a buy fill of its symbol at its entry time; that fill's order was
+    placed by a decision, whose signal reason is the answer.
+    """
+    reason_of = {cid: d.signal.reason for d in decisions for cid in d.client_order_ids}
+    opened_by: dict[tuple[str, int], str] = {}
+    for fill in fills:
+        if fill.side is OrderSide.BUY:
+            opened_by.setdefault((fill.symbol, fill.ts_ms), fill.client_order_id)
+    out = []
+    for trade in trades:
+        order_id = opened_by.get((trade.symbol, trade.entry_ts_ms))
+        reason = None if order_id is None else reason_of.get(order_id)
+        out.append(UNKNOWN_SIGNAL if reason is None else signal_kind(reason))
+    return out
+
+
+def _stats(key: str, trades: list[Trade], moves: list[Excursion | None]) -> GroupStats:
+    pnl = np.array([float(t.pnl) for t in trades], dtype=np.float64)
+    known = [m for m in moves if m is not None]
+    return GroupStats(
+        key=key,
+        trades=len(trades),
+        wins=int((pnl > 0).sum()),
+        pnl=float(pnl.sum()),
+        avg_return_pct=float(np.mean([t.return_pct for t in trades])),
+        profit_factor=profit_factor(pnl),
+        avg_duration_hours=float(np.mean([t.duration_ms for t in trades])) / MS_PER_HOUR,
+        avg_mae_pct=float(np.mean([m.mae_pct for m in known])) if known else None,
+        avg_mfe_pct=float(np.mean([m.mfe_pct for m in known])) if known else None,
+    )

@@ -1,0 +1,47 @@
+"""Everything the report says about the trades beyond the metrics, computed once per report:
+MAE/MFE per trade, the signal that opened each, monthly returns, the groups by exit reason
+and by entry signal, and a basket's symbols (contributions, figures, correlation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tradebot.backtest.breakdown import GroupStats, entry_signals, group_stats
+from tradebot.backtest.excursions import Excursion, excursions, price_ranges
+from tradebot.backtest.legs import LegFigures, contributions, leg_figures, return_correlation
+from tradebot.backtest.monthly import PeriodReturns, period_returns
+from tradebot.backtest.result import BacktestResult, FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class TradeAnalysis:
+    """The report's figures beyond ``PerformanceMetrics``; lists run parallel to the trades."""
+
+    moves: list[Excursion | None]
+    entry_kinds: list[str]
+    periods: PeriodReturns
+    by_exit: list[GroupStats]
+    by_entry: list[GroupStats]
+    legs: list[LegFigures]
+    contributions: dict[str, FloatArray]
+    correlation: pd.DataFrame | None
+
+
+def analyse(result: BacktestResult) -> TradeAnalysis:
+    """Compute every figure of the report's tables for ``result``."""
+    trades = result.trades
+    moves = excursions(trades, price_ranges(result))
+    kinds = entry_signals(trades, result.fills, result.decisions)
+    exits = [t.exit_reason or "(none)" for t in trades]
+    return TradeAnalysis(
+        moves=moves,
+        entry_kinds=kinds,
+        periods=period_returns(result.ts_ms, result.equity, result.starting_cash),
+        by_exit=group_stats(trades, exits, moves),
+        by_entry=group_stats(trades, kinds, moves),
+        legs=leg_figures(result, moves) if result.legs else [],
+        contributions=contributions(result) if result.legs else {},
+        correlation=return_correlation(result) if len(result.legs) > 1 else None,
+    )
