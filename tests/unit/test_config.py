@@ -490,3 +490,40 @@ def test_alert_modes_unknown_rule_is_refused_naming_the_rules(tmp_path: Path) ->
         ConfigError, match="unknown alert rule trade_open; the rules are: order_failed"
     ):
         load_config(path)
+
+
+def test_validation_protections_name_each_problem_by_its_place_in_the_list(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "risk:\n  protections:\n"
+        "    - {method: cooldown, stop_duration_bars: 0}\n"
+        "    - {method: stoplos_guard, trade_limit: 2}\n"
+        "    - {method: stoploss_guard, lookback_bars: 10, stop_duration_bars: 5, scope: every}\n"
+        "    - {method: max_drawdown, max_drawdown_pct: 15, lookback_bars: 10,"
+        " stop_duration_bars: 5, lookbak: 3}\n"
+        "    - {stop_duration_bars: 3}\n"
+    )
+
+    message = load_error(tmp_path, text)
+
+    assert "7 problems in the config" in message
+    for line in [
+        "`risk.protections[0].stop_duration_bars` = 0: must be a whole number >= 1",
+        "`risk.protections[1].method` = 'stoplos_guard': allowed: cooldown, stoploss_guard, "
+        "max_drawdown; did you mean `stoploss_guard`?",
+        "`risk.protections[2].trade_limit` is required: Stop-losses that set the lock.",
+        "`risk.protections[2].scope` = 'every': allowed: symbol, all",
+        "`risk.protections[3].max_drawdown_pct` = 15: must be a number > 0 and < 1 (a fraction",
+        "unknown key `risk.protections[3].lookbak`; did you mean `lookback_bars`?",
+        "`risk.protections[4].method` is required: one of cooldown, stoploss_guard, max_drawdown",
+    ]:
+        assert line in message
+
+
+def test_protections_default_to_none_and_load_from_yaml(tmp_path: Path) -> None:
+    text = "risk:\n  protections:\n    - method: cooldown\n      stop_duration_bars: 4\n"
+
+    assert Config().risk.protections == []
+    (rule,) = load_config(write(tmp_path, text)).risk.protections
+    assert (rule.method, rule.stop_duration_bars) == ("cooldown", 4)

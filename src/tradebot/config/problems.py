@@ -67,8 +67,13 @@ def describe_errors(error: ValidationError, model: type[BaseModel], source: str)
 
 def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
     loc = detail["loc"]
-    path = _path(loc)
+    path = _path(_without_tags(model, loc))
     target = _target(model, loc)
+    if detail["type"] == "missing":
+        what = target.field.description if target.field is not None else None
+        return f"`{path}` is required" + (f": {what}" if what else "")
+    if detail["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        return _union_tag(detail, path, target)
     if detail["type"] == "extra_forbidden":
         return _unknown_key(path, str(loc[-1]), target.parent)
     if detail["type"] in {"model_type", "dict_type", "model_attributes_type"}:
@@ -77,6 +82,20 @@ def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
     if isinstance(detail["input"], dict):
         return f"`{path}`: {_allowed(detail, target)}"
     return f"`{path}` = {_shown(detail['input'], target)}: {_allowed(detail, target)}"
+
+
+def _union_tag(detail: ErrorDetails, path: str, target: _Target) -> str:
+    # A list item whose ``method`` names no known kind, or is missing.
+    ctx = detail.get("ctx") or {}
+    key = str(ctx.get("discriminator", "method")).strip("'")
+    members = _tagged_members(target.annotation) or {}
+    allowed = ", ".join(members)
+    if detail["type"] == "union_tag_not_found":
+        return f"`{path}.{key}` is required: one of {allowed}"
+    tag = str(ctx.get("tag"))
+    close = difflib.get_close_matches(tag, list(members), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"`{path}.{key}` = {tag!r}: allowed: {allowed}{hint}"
 
 
 def _path(loc: Sequence[int | str]) -> str:
@@ -94,11 +113,54 @@ def _unknown_key(path: str, key: str, parent: type[BaseModel] | None) -> str:
     return f"unknown key `{path}`; allowed keys here: {', '.join(known)}"
 
 
+def _without_tags(model: type[BaseModel], loc: Sequence[int | str]) -> list[int | str]:
+    """``loc`` without the tags pydantic inserts after an item of a discriminated union
+    (``risk.protections[0].cooldown.stop_duration_bars``): a person wrote no such key."""
+    kept: list[int | str] = []
+    annotation: object = model
+    for part in loc:
+        members = _tagged_members(annotation)
+        if members is not None and part in members:
+            annotation = members[str(part)]
+            continue
+        kept.append(part)
+        annotation = _step(annotation, part)
+    return kept
+
+
+def _tagged_members(annotation: object) -> dict[str, type[BaseModel]] | None:
+    # The models of a union by their ``method`` tag (None: not such a union).
+    args = typing.get_args(_unwrap_optional(annotation))
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    if len(models) < 2:
+        return None
+    tags: dict[str, type[BaseModel]] = {}
+    for member in models:
+        field = member.model_fields.get("method")
+        if field is not None and typing.get_origin(field.annotation) is typing.Literal:
+            tags.update((str(tag), member) for tag in typing.get_args(field.annotation))
+    return tags
+
+
+def _step(annotation: object, part: int | str) -> object:
+    # The annotation one key or index further down.
+    annotation = _unwrap_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = _field_named(annotation, str(part))
+        return field.annotation if field is not None else None
+    args = typing.get_args(annotation)
+    return args[-1] if args else None
+
+
 def _target(model: type[BaseModel], loc: Sequence[int | str]) -> _Target:
     parent: type[BaseModel] | None = None
     field: FieldInfo | None = None
     annotation: object = model
     for part in loc:
+        members = _tagged_members(annotation)
+        if members is not None and part in members:
+            annotation = members[str(part)]
+            continue
         annotation = _unwrap_optional(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             parent = annotation
@@ -122,6 +184,8 @@ def _field_named(model: type[BaseModel], name: str) -> FieldInfo | None:
 
 
 def _unwrap_optional(annotation: object) -> object:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         return args[0] if len(args) == 1 else annotation

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from tradebot.config.base import Section
+from tradebot.config.protections import ProtectionConfig
 
 SizingMethod = Literal["fixed_fractional", "kelly", "volatility_target", "fixed_notional"]
 StopLossMethod = Literal["fixed_pct", "atr", "trailing_pct", "trailing_atr", "none"]
@@ -89,6 +90,11 @@ class RiskConfig(Section):
     )
     kill_switch: KillSwitch = Field(
         default="active", description="active: trade; reducing: only close; halted: no orders."
+    )
+    protections: list[ProtectionConfig] = Field(
+        default_factory=list,
+        description="Locks on new entries after exits, stop-losses or a drawdown (method: "
+        "cooldown, stoploss_guard, max_drawdown).",
     )
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from tradebot.domain.decisions import Decision
+from tradebot.domain.locks import Lock
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType, TimeInForce
 from tradebot.domain.portfolio import Trade
 
@@ -69,8 +70,9 @@ class Step(NamedTuple):
     ``commands`` go to the venue in order. ``orders`` are the engine's orders whose state the
     event changed (new intents included), ``fills`` the fills it booked (empty for a fill
     already booked: de-duplicated by the venue's trade id), ``trades`` the round trips it
-    closed, ``decision`` the record of a bar's decision. A shell persists all of it in one
-    transaction, then sends the commands. A named tuple: one is made per event.
+    closed, ``decision`` the record of a bar's decision, ``locks`` the protections' locks its
+    closed trades set. A shell persists all of it in one transaction, then sends the
+    commands. A named tuple: one is made per event.
     """
 
     commands: tuple[Command, ...] = ()
@@ -78,11 +80,15 @@ class Step(NamedTuple):
     orders: tuple[Order, ...] = ()
     fills: tuple[Fill, ...] = ()
     trades: tuple[Trade, ...] = ()
+    locks: tuple[Lock, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """True when the event changed nothing."""
-        return not (self.commands or self.decision or self.orders or self.fills or self.trades)
+        return not (
+            self.commands or self.decision or self.orders or self.fills or self.trades
+            or self.locks
+        )  # fmt: skip
 
 
 NOTHING = Step()

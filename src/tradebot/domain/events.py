@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.locks import Lock
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
 
 
@@ -116,6 +117,13 @@ class DayRestored(NamedTuple):
     day_start_equity: Decimal
 
 
+class LocksRestored(NamedTuple):
+    """The protections' locks in force are exactly ``locks``: the saved ones after a
+    restart, or what is left after a person removed some (``tradebot locks unlock``)."""
+
+    locks: tuple[Lock, ...]
+
+
 class TimerFired(NamedTuple):
     """A wall-clock tick for time-based housekeeping."""
 
@@ -132,5 +140,6 @@ Event = (
     | CashReconciled
     | StateRestored
     | DayRestored
+    | LocksRestored
     | TimerFired
 )

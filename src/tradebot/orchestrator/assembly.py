@@ -7,16 +7,19 @@ every mode.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from tradebot.config import Config
+from tradebot.config.protections import ProtectionConfig
 from tradebot.domain.errors import ConfigError
 from tradebot.domain.events import KillSwitchSet
-from tradebot.domain.market import Market
+from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
 from tradebot.risk.controller import KillSwitch, RiskController, RiskLimits
+from tradebot.risk.protections import LockScope, ProtectionMethod, ProtectionRule, Protections
 from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
 from tradebot.risk.stops import StopLossManager, StopMethod, StopParams, TakeProfitMethod
 from tradebot.strategy.base import Strategy
@@ -47,6 +50,20 @@ def single_symbol(config: Config, mode: str) -> str:
             "one symbol in trading.symbols, or set trading.symbol alone"
         )
     return symbols[0]
+
+
+def protection_rule(config: ProtectionConfig) -> ProtectionRule:
+    """One ``risk.protections`` entry as the rule the engine applies."""
+    method = ProtectionMethod(config.method)
+    rule = ProtectionRule(method, config.stop_duration_bars)
+    if config.method == "stoploss_guard":
+        scope = LockScope(config.scope)
+        return replace(rule, lookback_bars=config.lookback_bars, trade_limit=config.trade_limit,
+                       scope=scope)  # fmt: skip
+    if config.method == "max_drawdown":
+        return replace(rule, lookback_bars=config.lookback_bars, trade_limit=config.trade_limit,
+                       max_drawdown_pct=_dec(config.max_drawdown_pct))  # fmt: skip
+    return rule
 
 
 def build_engine(
@@ -108,6 +125,10 @@ def build_engine(
         RiskController(limits),
         portfolio,
         more=[(m, build_strategy(config)) for m in more_markets],
+        protections=Protections(
+            [protection_rule(p) for p in risk.protections],
+            timeframe_to_ms(config.trading.timeframe),
+        ),
     )
     engine.handle(KillSwitchSet(KillSwitch(risk.kill_switch.upper()), "config"))
     return engine

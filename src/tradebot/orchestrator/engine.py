@@ -29,12 +29,14 @@ from tradebot.domain.events import (
     Event,
     FlattenRequested,
     KillSwitchSet,
+    LocksRestored,
     OrderFilled,
     OrderUpdated,
     PositionReconciled,
     StateRestored,
     TimerFired,
 )
+from tradebot.domain.locks import Lock
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
 from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
@@ -46,6 +48,7 @@ from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.view import EngineView
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
+from tradebot.risk.protections import Protections
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
 from tradebot.strategy.barrier import not_a_signal, strategy_failed
@@ -77,8 +80,10 @@ class TradingEngine:
         portfolio: Portfolio,
         *,
         more: Sequence[tuple[Market, Strategy]] = (),
+        protections: Protections | None = None,
     ) -> None:
-        """``market`` and ``strategy`` are the first symbol's; ``more`` adds the others."""
+        """``market`` and ``strategy`` are the first symbol's; ``more`` adds the others;
+        ``protections`` lock entries after the trades they judge (none by default)."""
         self.settings = settings
         self.symbol = settings.symbol
         """The first symbol (the only one of a single-symbol engine)."""
@@ -92,6 +97,7 @@ class TradingEngine:
         self._positions = PositionManager(portfolio, {m.symbol: m for m, _ in pairs})
         self._kill_switch = KillSwitch.ACTIVE
         self.bar_ms = timeframe_to_ms(settings.timeframe)
+        self.protections = protections or Protections((), self.bar_ms)
         self.day_start_equity = portfolio.cash
         self._day = -1
         self._last_cash = portfolio.cash
@@ -111,12 +117,13 @@ class TradingEngine:
             OrderFilled: self._on_fill,
             OrderUpdated: self._on_order_update,
             KillSwitchSet: self._on_kill_switch,
+            LocksRestored: self._on_locks_restored,
             FlattenRequested: self._on_flatten,
             PositionReconciled: self._on_position_reconciled,
             DayRestored: self._on_day_restored,
             CashReconciled: self._on_cash_reconciled,
             StateRestored: self._on_state_restored,
-            TimerFired: self._on_timer,
+            TimerFired: lambda _e: NOTHING,  # no time-based housekeeping yet
         }
 
     # ----------------------------------------------------------------- data
@@ -260,21 +267,17 @@ class TradingEngine:
         book = self._books[fill.symbol]
         protection = self._positions.protection_of(fill.symbol)
         done = frozenset({fill.client_order_id})
-        if (
-            protection
-            and book.protector.shares_oco(fill.symbol)
-            and fill.client_order_id
-            in (
-                protection.stop_order_id,
-                protection.take_profit_order_id,
-            )
-        ):
-            legs = (protection.stop_order_id, protection.take_profit_order_id)
+        legs = (protection.stop_order_id, protection.take_profit_order_id) if protection else ()
+        if fill.client_order_id in legs and book.protector.shares_oco(fill.symbol):
             done = frozenset(leg for leg in legs if leg is not None)
         trade = self._positions.on_fill(fill)
         commands: list[Command] = []
+        locks: tuple[Lock, ...] = ()
         if trade is not None:
             commands = book.protector.cancel(fill.symbol, "position closed", done)
+            locks = self.protections.on_trade_closed(
+                trade, self.trades, self.portfolio.starting_cash
+            )
         elif role_of(order.client_order_id) is OrderRole.ENTRY and (
             order.status is OrderStatus.FILLED
         ):
@@ -285,6 +288,7 @@ class TradingEngine:
             self._router.drain_changed(),
             (fill,),
             () if trade is None else (trade,),
+            locks,
         )
 
     def _on_order_update(self, event: OrderUpdated) -> Step:
@@ -358,12 +362,13 @@ class TradingEngine:
         self._router.drain_changed()
         return NOTHING
 
+    def _on_locks_restored(self, event: LocksRestored) -> Step:
+        self.protections.restore(event.locks)
+        return NOTHING
+
     def _on_day_restored(self, event: DayRestored) -> Step:
         self._day = event.day
         self.day_start_equity = event.day_start_equity
-        return NOTHING
-
-    def _on_timer(self, event: TimerFired) -> Step:
         return NOTHING
 
     # ----------------------------------------------------------------- decisions
@@ -396,6 +401,9 @@ class TradingEngine:
     def _enter(self, signal: Signal, book: SymbolBook, i: int, close: Decimal) -> Outcome:
         bars, market, symbol = book.bars, book.market, book.symbol
         ts = int(bars.ts_ms[i])
+        lock = self.protections.lock_on(symbol, ts)
+        if lock is not None:  # a protection's lock: no entry, whatever else would pass
+            return [], "rejected", RiskVerdict.rejected(lock.protection, lock.describe())
         atr_value = float(bars[ATR_COLUMN][i])
         atr_or_none = atr_value if atr_value == atr_value else None  # NaN during warm-up
         stop = self.stops.calculate_stop(close, atr_or_none)
