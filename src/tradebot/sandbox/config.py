@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from tradebot.sandbox.mirror import MirrorConfig
+
 _SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 BUNDLED_BTC_1M = _SAMPLES / "binance_BTC-USDT_1m_2024-12.csv.gz"
 BUNDLED_ETH_1H = _SAMPLES / "binance_ETH-USDT_1h_2024Q4.csv.gz"
@@ -123,6 +125,9 @@ class SandboxConfig:
     calls_before_ban: int = 3
     """Requests a client may still send after a 429 (before Retry-After) before a 418 ban."""
     ban_s: float = 120.0
+    mirror: MirrorConfig | None = None
+    """Mirror mode: prices from a real exchange's public candles instead of ``data_files``
+    (which are then not read); the clock follows the source's closed bars."""
 
 
 def parse_decimal(text: str, what: str) -> Decimal:

@@ -73,9 +73,10 @@ class Series:
     _starts: list[int]
 
     @classmethod
-    def from_bars(cls, symbol: str, bars: list[Bar]) -> Series:
-        """Build a series, inferring the timeframe as the smallest gap between bars."""
-        tf_ms = min(b.ts_ms - a.ts_ms for a, b in itertools.pairwise(bars))
+    def from_bars(cls, symbol: str, bars: list[Bar], tf_ms: int | None = None) -> Series:
+        """Build a series; without ``tf_ms`` the timeframe is the smallest gap between bars."""
+        if tf_ms is None:
+            tf_ms = min(b.ts_ms - a.ts_ms for a, b in itertools.pairwise(bars))
         return cls(symbol, bars, tf_ms, [b.ts_ms for b in bars])
 
     @property
@@ -96,3 +97,19 @@ class Series:
     def replace(self, index: int, bar: Bar) -> None:
         """Swap in a modified bar (a price shock) so klines show what trading saw."""
         self.bars[index] = bar
+
+    def merge(self, bars: list[Bar], walked: int) -> None:
+        """Take in a source's newer bars (mirror mode).
+
+        A bar at index ``walked`` or later replaces the stored one (the bar standing open
+        becomes the source's closed bar); a bar newer than the last is appended; the bars
+        before ``walked`` have been walked and stay as they were.
+        """
+        for bar in bars:
+            index = self.index_at(bar.ts_ms)
+            if index >= 0 and self._starts[index] == bar.ts_ms:
+                if index >= walked:
+                    self.bars[index] = bar
+            elif bar.ts_ms > self._starts[-1]:
+                self.bars.append(bar)
+                self._starts.append(bar.ts_ms)

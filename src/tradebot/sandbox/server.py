@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from decimal import Decimal
 from types import TracebackType
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from aiohttp import web
 
-from tradebot.domain.errors import DataError
+from tradebot.domain.errors import DataError, TradebotError
 from tradebot.domain.market import Candle
 from tradebot.sandbox import snapshot
 from tradebot.sandbox.auth import check_api_key, verify_rest
@@ -21,9 +22,12 @@ from tradebot.sandbox.config import SandboxConfig
 from tradebot.sandbox.errors import ApiError
 from tradebot.sandbox.events import Event
 from tradebot.sandbox.faults import Fault, FaultInjector, internal_error
+from tradebot.sandbox.markets import MarketSpec
+from tradebot.sandbox.mirror import MirrorConfig, fetch_since, forming, prime, to_bar
 from tradebot.sandbox.ratelimit import RateLimiter, RateLimitError
+from tradebot.sandbox.replay import Series
 from tradebot.sandbox.rest import RestApi, Route
-from tradebot.sandbox.venue import Venue
+from tradebot.sandbox.venue import Venue, replayed
 from tradebot.sandbox.ws import Hub
 
 log = logging.getLogger(__name__)
@@ -55,26 +59,37 @@ class SandboxServer:
     """A local Binance-spot exchange; use ``async with SandboxServer(config) as sandbox``."""
 
     def __init__(self, config: SandboxConfig) -> None:
+        """Build the replaying venue now; a mirror's is built by ``start`` from its source.
+
+        Raises:
+            DataError: a data file cannot be read or a snapshot restored.
+        """
         self.config = config
-        self.venue = Venue(config, self._on_event)
-        if config.snapshot_path is not None:
-            snapshot.restore(self.venue, config.snapshot_path)
+        self.venue: Venue
+        self.api: RestApi
         self.hub = Hub(
             lambda: self.venue,
             config.api_key,
             config.api_secret,
             lambda: config.faults.ws_disconnect_after_s,
         )
-        self.api = RestApi(self.venue, self.hub.depth_snapshot_served)
         self.limiter = RateLimiter(
             config.weight_limit_1m, config.calls_before_ban, config.ban_s, time.monotonic
         )
         self.faults = FaultInjector(config.faults, config.seed, time.monotonic)
-        self.venue.pending_shock_pct = Decimal(str(config.faults.price_shock_pct))
         self._runner: web.AppRunner | None = None
         self._replay_task: asyncio.Task[None] | None = None
         self._port = config.port
         self.loop: asyncio.AbstractEventLoop | None = None
+        if config.mirror is None:
+            self._open(replayed(config))
+
+    def _open(self, markets: Mapping[str, tuple[Series, MarketSpec]]) -> None:
+        self.venue = Venue(self.config, self._on_event, markets)
+        if self.config.snapshot_path is not None:
+            snapshot.restore(self.venue, self.config.snapshot_path)
+        self.api = RestApi(self.venue, self.hub.depth_snapshot_served)
+        self.venue.pending_shock_pct = Decimal(str(self.config.faults.price_shock_pct))
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -91,8 +106,20 @@ class SandboxServer:
         await self.stop()
 
     async def start(self) -> None:
-        """Bind the port and start serving (and replaying, unless deterministic)."""
+        """Bind the port and start serving (and replaying or following, unless deterministic).
+
+        Raises:
+            ExchangeUnavailable: a mirror's source cannot be reached.
+            ConfigError: a mirror's source lists no such market or timeframe.
+        """
         self.loop = asyncio.get_running_loop()
+        mirror = self.config.mirror
+        if mirror is not None:
+            try:
+                self._open(await prime(mirror))
+            except BaseException:
+                await mirror.source.close()
+                raise
         self._runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=0.05)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
@@ -101,7 +128,8 @@ class SandboxServer:
         if isinstance(server, asyncio.base_events.Server) and server.sockets:
             self._port = int(server.sockets[0].getsockname()[1])
         if not self.config.deterministic:
-            self._replay_task = asyncio.create_task(self._replay())
+            follow = self._replay() if mirror is None else self._follow(mirror)
+            self._replay_task = asyncio.create_task(follow)
         log.info("sandbox listening on %s (ws %s)", self.http_url, self.ws_url)
 
     async def stop(self) -> None:
@@ -113,7 +141,10 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        self._save()
+        if self.config.mirror is not None:
+            await self.config.mirror.source.close()
+        if hasattr(self, "venue"):  # a mirror whose source never answered has none
+            self._save()
 
     @property
     def http_url(self) -> str:
@@ -170,6 +201,45 @@ class SandboxServer:
         except DataError as e:
             log.warning("sandbox replay stopped: %s", e)
             self._save()
+
+    async def follow_source(self) -> int:
+        """Mirror mode: ask the source for its newest candles and walk each bar it closed.
+
+        Returns how many bars were walked (0 while the source's bar is still forming).
+
+        Raises:
+            ExchangeUnavailable: the source cannot be reached (the clock stands still).
+            ConfigError: the source refused the request.
+        """
+        mirror = self.config.mirror
+        if mirror is None:
+            raise DataError("follow_source needs a mirroring sandbox (SandboxConfig.mirror)")
+        walked = 0
+        for vid, series in self.venue.series.items():
+            since = series.bars[self.venue.live[vid].index].ts_ms
+            candles = await fetch_since(mirror, series.symbol, since, mirror.history_bars)
+            if candles:
+                bars = [*(to_bar(c) for c in candles[:-1]), forming(candles[-1])]
+                walked += self.venue.follow(vid, bars)
+        if walked:
+            self._save()
+        await asyncio.sleep(0)
+        return walked
+
+    async def _follow(self, mirror: MirrorConfig) -> None:
+        down = False
+        while True:
+            await asyncio.sleep(mirror.poll_s)
+            try:
+                await self.follow_source()
+            except TradebotError as e:  # the clock stands still until the source answers
+                if not down:
+                    log.warning("sandbox: %s", e)
+                down = True
+                continue
+            if down:
+                log.warning("sandbox: %s answers again", mirror.label)
+            down = False
 
     def _on_event(self, event: Event) -> None:
         hub = getattr(self, "hub", None)  # events fired while the venue is built have no audience
@@ -297,5 +367,6 @@ class SandboxServer:
                 "trades": len(venue.engine.trades),
                 "faults": asdict(self.faults.config),
                 "ws_connections": len(self.hub.connections),
+                "market_data": "replay" if venue.mirror is None else venue.mirror.label,
             }
         )

@@ -9,8 +9,9 @@ then jumps to the next bar's open, which becomes the current price. A market ord
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from tradebot.sandbox.matching import MatchingEngine
 from tradebot.sandbox.replay import Bar, Series, load_bars
 
 _PUBLIC_TRADES_KEPT = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -44,11 +46,37 @@ class LiveBar:
         self.volume += qty
 
 
-class Venue:
-    """Replay clock, per-symbol markets and the matching engine of one sandbox."""
+def replayed(config: SandboxConfig) -> dict[str, tuple[Series, MarketSpec]]:
+    """The bars and rules of each candle file of ``config.data_files``.
 
-    def __init__(self, config: SandboxConfig, sink: Callable[[Event], None]) -> None:
+    Raises:
+        DataError: a symbol is not unified, or a file cannot be read.
+    """
+    markets: dict[str, tuple[Series, MarketSpec]] = {}
+    for symbol, path in config.data_files.items():
+        if "/" not in symbol:
+            raise DataError(f"symbol {symbol!r} must be unified, e.g. BTC/USDT")
+        series = Series.from_bars(symbol, load_bars(path))
+        markets[symbol] = (series, MarketSpec.derive(symbol, series.bars))
+    return markets
+
+
+class Venue:
+    """Replay clock, per-symbol markets and the matching engine of one sandbox.
+
+    ``markets`` holds each symbol's bars and rules: read from files (``replayed``) or, in
+    mirror mode, from a real exchange (``sandbox/mirror.py``), whose new bars ``follow``
+    then walks as the source closes them.
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        sink: Callable[[Event], None],
+        markets: Mapping[str, tuple[Series, MarketSpec]],
+    ) -> None:
         self._sink = sink
+        self.mirror = config.mirror
         self.series: dict[str, Series] = {}
         self.specs: dict[str, MarketSpec] = {}
         self.books: dict[str, SyntheticBook] = {}
@@ -56,11 +84,7 @@ class Venue:
         shape = BookShape(
             config.spread_bps, config.depth_step_bps, config.depth_levels, config.level_notional
         )
-        for symbol, path in config.data_files.items():
-            if "/" not in symbol:
-                raise DataError(f"symbol {symbol!r} must be unified, e.g. BTC/USDT")
-            series = Series.from_bars(symbol, load_bars(path))
-            spec = MarketSpec.derive(symbol, series.bars)
+        for symbol, (series, spec) in markets.items():
             self.series[spec.venue_id] = series
             self.specs[spec.venue_id] = spec
             self.books[spec.venue_id] = SyntheticBook(spec, shape)
@@ -76,7 +100,9 @@ class Venue:
         self.pending_shock_pct = Decimal(0)
         first = next(iter(self.series.values()))
         start = config.start_ms
-        if start is None:
+        if self.mirror is not None:  # the bar forming at the source
+            start = max(s.bars[-1].ts_ms for s in self.series.values())
+        elif start is None:
             start = first.bars[min(config.start_index, len(first.bars) - 1)].ts_ms
         self.now_ms = start
         self.engine.now_ms = start
@@ -86,9 +112,22 @@ class Venue:
     def reset_clock(self, now_ms: int) -> None:
         """Jump the clock (restoring a snapshot): reopen every symbol's bar at ``now_ms``.
 
+        A mirror goes back only as far as the candles it fetched: the bars closed since are
+        then walked at its next ``follow``. Older than that, it stays at the source's bar.
+
         Raises:
             DataError: a data file does not cover ``now_ms``.
         """
+        if self.mirror is not None and any(
+            s.index_at(now_ms) < 0 or now_ms > s.bars[-1].ts_ms for s in self.series.values()
+        ):
+            log.warning(
+                "sandbox: the saved clock %d is older than the candles fetched from %s; "
+                "resting orders are not walked through the bars in between",
+                now_ms,
+                self.mirror.label,
+            )
+            return
         self.now_ms = now_ms
         self.engine.now_ms = now_ms
         self._open_all()
@@ -124,8 +163,14 @@ class Venue:
         """Move the clock ``bars`` steps of the shortest timeframe, walking every bar closed.
 
         Raises:
-            DataError: the replay has reached the end of a data file.
+            DataError: the replay has reached the end of a data file, or the sandbox mirrors
+                a source (its clock follows the source's closed bars).
         """
+        if self.mirror is not None:
+            raise DataError(
+                f"this sandbox mirrors {self.mirror.label}: its clock follows the source's "
+                "closed candles and cannot be advanced"
+            )
         for _ in range(bars):
             new_now = self.now_ms + self.step_ms
             if new_now > self.end_ms:
@@ -142,6 +187,27 @@ class Venue:
                     self._open_bar(vid, index)
             self.now_ms = new_now
             self.engine.now_ms = new_now
+
+    def follow(self, vid: str, bars: list[Bar]) -> int:
+        """Mirror mode: take in the source's newest bars and walk each one it has closed.
+
+        ``bars`` are oldest first and the last is the bar still forming at the source, held
+        as its open only. Every bar before it that the sandbox stood in is now closed: it is
+        walked along its path as in a replay, then the price jumps to the next bar's open.
+        Returns how many bars were walked.
+        """
+        series = self.series[vid]
+        series.merge(bars, walked=self.live[vid].index)
+        walked = 0
+        while (index := self.live[vid].index) < len(series.bars) - 1:
+            self._close_bar(vid)
+            opened = series.bars[index + 1]
+            self._walk(vid, [Leg(opened.open, jump=True)], opened.ts_ms, Decimal(0))
+            self._open_bar(vid, index + 1)
+            walked += 1
+        self.now_ms = max(self.now_ms, series.bars[-1].ts_ms)
+        self.engine.now_ms = self.now_ms
+        return walked
 
     def _close_bar(self, vid: str) -> None:
         series, live = self.series[vid], self.live[vid]

@@ -1,0 +1,137 @@
+"""Mirror mode: sandbox B takes its candles from sandbox A (standing in for Binance) via ccxt.
+
+A replays a generated file and is advanced by the test; B asks A's public REST endpoints
+through unmodified ccxt on 127.0.0.1 and walks each bar A reports closed.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradebot.domain.errors import ConfigError, DataError, ExchangeUnavailable
+from tradebot.exchange.ccxt.market_source import market_data_source
+from tradebot.exchange.ccxt.retry import RetryPolicy
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+from tradebot.sandbox import SandboxConfig, SandboxServer
+from tradebot.sandbox.mirror import MirrorConfig
+
+LABEL = "exchange.sandbox.market_data: binance"
+FAST = RetryPolicy(max_attempts=2, base_delay_s=0.005, max_delay_s=0.01)
+
+
+def mirror_config(url: str, tmp_path: Path, symbol: str = "BTC/USDT") -> SandboxConfig:
+    source = market_data_source("binance", url, retry=FAST, runtime_dir=tmp_path / "rt")
+    mirror = MirrorConfig(source, (symbol,), "1m", LABEL)
+    return SandboxConfig(port=0, data_files={}, spread_bps=Decimal(0), mirror=mirror)
+
+
+@asynccontextmanager
+async def chain(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> AsyncIterator[tuple[SandboxServer, SandboxServer]]:
+    async with (
+        SandboxServer(make_config(start_index=10)) as source,
+        SandboxServer(mirror_config(source.http_url, tmp_path)) as mirror,
+    ):
+        yield source, mirror
+
+
+async def klines(server: SandboxServer) -> list[list[Any]]:
+    ex = sandbox_exchange(server.http_url)
+    ex.enableRateLimit = False
+    try:
+        return list(await ex.fetch_ohlcv("BTC/USDT", "1m", None, 1000))
+    finally:
+        await ex.close()
+
+
+async def test_mirror_serves_the_sources_closed_bars_and_its_forming_open(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange
+    async with chain(make_config, tmp_path) as (source, mirror):
+        # Act
+        served, at_source = await klines(mirror), await klines(source)
+        # Assert
+        assert served == at_source  # bars 0..9 closed, bar 10 just opened (its open only)
+        assert mirror.now_ms == source.now_ms
+        assert mirror.current_candle("BTC/USDT") == source.current_candle("BTC/USDT")
+
+
+async def test_mirror_walks_a_bar_only_once_the_source_has_closed_it(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange
+    async with chain(make_config, tmp_path) as (source, mirror):
+        forming_ts = mirror.now_ms
+        # Act
+        still_forming = await mirror.follow_source()
+        await source.advance(3)
+        walked = await mirror.follow_source()
+        # Assert
+        assert still_forming == 0
+        assert mirror.now_ms == forming_ts + 3 * 60_000
+        assert walked == 3
+        assert await klines(mirror) == await klines(source)
+
+
+async def test_mirror_fills_a_resting_order_on_the_closed_bar_by_the_fill_rule(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange: bar 10 opens at 110 and dips to 107; a buy limit at 108 rests in the mirror
+    async with chain(make_config, tmp_path) as (source, mirror):
+        ex = sandbox_exchange(mirror.http_url)
+        ex.enableRateLimit = False
+        try:
+            order = await ex.create_order("BTC/USDT", "limit", "buy", 0.5, 108)
+            bar_ts = mirror.now_ms
+            # Act
+            await mirror.follow_source()  # bar 10 still forming: nothing happens
+            before = await ex.fetch_order(order["id"], "BTC/USDT")
+            await source.advance(1)
+            await mirror.follow_source()
+            after = await ex.fetch_order(order["id"], "BTC/USDT")
+            trades = await ex.fetch_my_trades("BTC/USDT")
+        finally:
+            await ex.close()
+        # Assert
+        assert before["status"] == "open"
+        assert after["status"] == "closed"
+        assert [(t["price"], t["amount"], t["timestamp"]) for t in trades] == [(108, 0.5, bar_ts)]
+
+
+async def test_mirror_refuses_to_be_advanced_by_hand(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    async with chain(make_config, tmp_path) as (_source, mirror):
+        with pytest.raises(DataError, match=r"mirrors exchange\.sandbox\.market_data: binance"):
+            await mirror.advance(1)
+
+
+async def test_mirror_of_an_unreachable_source_names_the_setting(tmp_path: Path) -> None:
+    # Arrange: a port nothing listens on
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = SandboxServer(mirror_config(f"http://127.0.0.1:{port}", tmp_path))
+    # Act / Assert
+    with pytest.raises(ExchangeUnavailable, match=r"exchange\.sandbox\.market_data: binance"):
+        await server.start()
+    await server.stop()
+
+
+async def test_mirror_of_a_symbol_the_source_lacks_names_the_setting_and_symbol(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    async with SandboxServer(make_config()) as source:
+        server = SandboxServer(mirror_config(source.http_url, tmp_path, "DOGE/USDT"))
+        with pytest.raises(ConfigError, match=r"market_data: binance.*no spot market DOGE/USDT"):
+            await server.start()
+        await server.stop()
