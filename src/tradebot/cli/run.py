@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import getpass
+import shlex
 import signal
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +29,7 @@ from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.identity import symbol_from_name
-from tradebot.domain.errors import ConfigError, TradebotError
+from tradebot.domain.errors import ConfigError, DataError, StateError, TradebotError
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.connector import CcxtConnector
@@ -43,14 +45,17 @@ from tradebot.orchestrator.assembly import build_engine, single_symbol
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
 from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.halt import halt_message
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
+from tradebot.orchestrator.paper_account import PaperAccount, open_paper_account
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import (
     Database,
+    KillSwitchLevel,
     Repository,
     acquire_instance_lock,
     create_database,
@@ -106,8 +111,18 @@ def run(
     record: Annotated[
         bool, typer.Option("--record-trades/--no-record-trades", help="Store public trades.")
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Paper: start a new account (the old database and account are kept)."
+        ),
+    ] = False,
 ) -> None:
-    """Trade the configured strategy on paper (local sandbox) or live until Ctrl-C."""
+    """Trade the configured strategy on paper (local sandbox) or live until Ctrl-C.
+
+    A paper run continues the account and replay clock the previous run on the same
+    database left (kept in ``<db>.sandbox.json``); ``--fresh`` starts over.
+    """
     console = Console()
     try:
         config = configure(config_path, mode, db)
@@ -122,15 +137,29 @@ def run(
                 "--replay to record while paper trading, or drop --record-trades"
             )
         live = config.exchange.mode == "live"
+        embedded = not live and config.exchange.sandbox.embedded
+        if fresh and not embedded:
+            raise ConfigError(
+                "--fresh starts a new account of the embedded paper sandbox; a live or an "
+                "external exchange keeps its own account: point --db at a new file instead"
+            )
         credentials = _live_credentials(config, real_money) if live else None
+        again = _command(config_path, config, data, bars, replay, speed) + " --fresh"
+        fixes = _Fixes(_resume_command(config_path, config), again if embedded else None)
         with acquire_instance_lock(config.database.sqlalchemy_url):  # one bot per database
+            account = None
+            if embedded:
+                account = open_paper_account(config, fresh=fresh, fresh_command=again)
+                _tell_account(account, config, console)
             if credentials is not None:
                 trades = _live_connector(config, credentials, True) if record else None
-                asyncio.run(_trade(config, _live_connector(config, credentials), console, trades))
+                connector = _live_connector(config, credentials)
+                asyncio.run(_trade(config, connector, console, trades, fixes))
             elif replay or bars is not None:
-                asyncio.run(_replay(config, data, bars, console))
+                asyncio.run(_replay(config, data, bars, console, _Session(account, fixes)))
             else:
-                asyncio.run(_paper(config, data, speed, console, record=record))
+                session = _Session(account, fixes)
+                asyncio.run(_paper(config, data, speed, console, session, record=record))
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -216,6 +245,68 @@ def _log_as_configured(context: typer.Context, config: Config) -> None:
     if all(source is None or source.name == "DEFAULT" for source in sources):
         settings = config.monitoring
         configure_logging(settings.log_level, settings.log_format, environment_secrets())
+
+
+@dataclass(frozen=True, slots=True)
+class _Fixes:
+    """The commands a halted run names: resume, and (paper) start over."""
+
+    resume: str
+    fresh: str | None
+
+    def check(self, repo: Repository) -> None:
+        """Raise when the bot is halted, saying why and what fixes it."""
+        message = halt_message(repo, self.resume, self.fresh)
+        if message is not None:
+            raise StateError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """A paper run's account file and the commands a halt names."""
+
+    account: PaperAccount | None
+    fixes: _Fixes
+
+
+def _command(
+    config_path: Path | None,
+    config: Config,
+    data: Path | None,
+    bars: int | None,
+    replay: bool,
+    speed: float,
+) -> str:
+    # This run's command line, to name in a message that says how to run it differently.
+    words = ["tradebot", "run", "--mode", config.exchange.mode]
+    if config_path is not None:
+        words += ["-c", str(config_path)]
+    if config.database.url is None:
+        words += ["--db", str(config.database.path)]
+    if data is not None:
+        words += ["--data", str(data)]
+    if bars is not None:
+        words += ["--bars", str(bars)]
+    elif replay:
+        words.append("--replay")
+    elif speed != 1.0:
+        words += ["--speed", f"{speed:g}"]
+    return shlex.join(words)
+
+
+def _resume_command(config_path: Path | None, config: Config) -> str:
+    words = ["tradebot", "resume"]
+    if config_path is not None:
+        words += ["-c", str(config_path)]
+    if config.database.url is None:
+        words += ["--db", str(config.database.path)]
+    return shlex.join(words)
+
+
+def _tell_account(account: PaperAccount, config: Config, console: Console) -> None:
+    starting = f"{config.trading.starting_cash} {config.trading.quote_currency}"
+    for line in account.lines(starting):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def open_repository(config: Config, *, create: bool = True) -> Repository:
@@ -313,7 +404,9 @@ def _data_file(config: Config, data: Path | None) -> Path:
     return Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
 
 
-def _sandbox_config(config: Config, data: Path, *, deterministic: bool) -> SandboxConfig:
+def _sandbox_config(
+    config: Config, data: Path, account: PaperAccount | None, *, deterministic: bool
+) -> SandboxConfig:
     symbol = config.trading.symbol
     return SandboxConfig(
         host=config.exchange.sandbox.host,
@@ -329,6 +422,7 @@ def _sandbox_config(config: Config, data: Path, *, deterministic: bool) -> Sandb
         deterministic=deterministic,
         start_index=max(config_window(config), 50),
         weight_limit_1m=_REPLAY_WEIGHT if deterministic else 6000,
+        snapshot_path=None if account is None else account.path,
     )
 
 
@@ -349,40 +443,64 @@ def _sandbox_connector(url: str, runtime: Path, *, replay: bool, ws: bool = Fals
 
 
 async def _paper(
-    config: Config, data: Path | None, speed: float, console: Console, *, record: bool
+    config: Config,
+    data: Path | None,
+    speed: float,
+    console: Console,
+    session: _Session,
+    *,
+    record: bool,
 ) -> None:
+    fixes = session.fixes
     if not config.exchange.sandbox.embedded:
         trades = connect(settings_from_config(config, websockets=True)) if record else None
-        await _trade(
-            config, connect(settings_from_config(config, websockets=False)), console, trades
-        )
+        connector = connect(settings_from_config(config, websockets=False))
+        await _trade(config, connector, console, trades, fixes)
         return
-    sandbox = _sandbox_config(config, _data_file(config, data), deterministic=False)
+    data_file = _data_file(config, data)
+    sandbox = _sandbox_config(config, data_file, session.account, deterministic=False)
     sandbox.speed = speed
     with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
-        async with SandboxServer(sandbox) as server:
+        async with _sandbox(sandbox, fixes) as server:
             console.print(f"embedded sandbox exchange on {server.http_url}")
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
             trades = None
             if record:
                 trades = _sandbox_connector(server.http_url, Path(runtime), replay=False, ws=True)
-            await _trade(config, connector, console, trades)
+            await _trade(config, connector, console, trades, fixes)
 
 
-async def _replay(config: Config, data: Path | None, bars: int | None, console: Console) -> None:
+def _sandbox(sandbox: SandboxConfig, fixes: _Fixes) -> SandboxServer:
+    # A kept account is restored here: its clock must lie inside this run's data file.
+    try:
+        return SandboxServer(sandbox)
+    except DataError as exc:
+        if sandbox.snapshot_path is None or fixes.fresh is None:
+            raise
+        raise StateError(
+            f"the paper account {sandbox.snapshot_path} does not fit this run's data ({exc}): "
+            f"was it kept for another market or file? `{fixes.fresh}` starts a new account"
+        ) from exc
+
+
+async def _replay(
+    config: Config, data: Path | None, bars: int | None, console: Console, session: _Session
+) -> None:
     if not config.exchange.sandbox.embedded:
         raise ConfigError(
             "--replay needs the embedded sandbox (exchange.sandbox.embedded: true): "
             "only it lets the bot move the clock"
         )
-    sandbox = _sandbox_config(config, _data_file(config, data), deterministic=True)
+    data_file = _data_file(config, data)
+    sandbox = _sandbox_config(config, data_file, session.account, deterministic=True)
     served = embedded_dashboard(config)  # binds its port now
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
-        async with SandboxServer(sandbox) as server:
+        async with _sandbox(sandbox, session.fixes) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
             bot = await _bot(config, connector)
             try:
                 await bot.start()
+                session.fixes.check(bot.repo)  # a halted bot would replay and trade nothing
                 async with served as dashboard:
                     if dashboard is not None:
                         console.print(f"dashboard on {dashboard.url}")
@@ -390,6 +508,7 @@ async def _replay(config: Config, data: Path | None, bars: int | None, console: 
             finally:
                 await bot.close()
     console.print(summary_table(bot, done))
+    session.fixes.check(bot.repo)
 
 
 async def _advance(session: PaperSession, bars: int | None, console: Console) -> int:
@@ -404,11 +523,17 @@ async def _advance(session: PaperSession, bars: int | None, console: Console) ->
             break
         await session.bot.poll()
         done += 1
+        if session.bot.repo.kill_switch() is KillSwitchLevel.HALTED:
+            break  # the caller says why
     return done
 
 
 async def _trade(
-    config: Config, connector: ExchangeConnector, console: Console, trades: TradeSource | None
+    config: Config,
+    connector: ExchangeConnector,
+    console: Console,
+    trades: TradeSource | None,
+    fixes: _Fixes,
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
     served = embedded_dashboard(config)  # binds its port now
@@ -437,6 +562,7 @@ async def _trade(
             if dashboard is not None:
                 console.print(f"dashboard on {dashboard.url}")
             recovery = await bot.start()
+            fixes.check(bot.repo)  # halted from the start: nothing to wait for
             found = len(recovery.reconciliation.discrepancies)
             console.print(
                 f"trading {config.trading.symbol} {config.trading.timeframe} "
@@ -451,6 +577,9 @@ async def _trade(
     console.print(
         f"stopped after {bot.stats.cycles} cycles; state saved, protective stops left in place"
     )
+    halted = halt_message(bot.repo, fixes.resume, fixes.fresh)
+    if halted is not None:  # an operator's stop while it ran: it waited for a resume
+        console.print(f"[yellow]note:[/yellow] {halted}", highlight=False)
     if recording is not None:
         console.print(f"recorded {recording.stats.written} public trades of {symbol}")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tradebot.domain.errors import DataError
 from tradebot.sandbox.orders import OrderRecord, TradeRecord
@@ -56,22 +56,56 @@ def _record(cls: type[_R], row: dict[str, object]) -> _R:
     return cls(**kwargs)  # type: ignore[arg-type]  # fields checked above by name
 
 
-def restore(venue: Venue, path: Path) -> bool:
-    """Load a saved state into a freshly built venue; False when there is no file yet.
+@dataclass(frozen=True, slots=True)
+class SavedAccount:
+    """What a snapshot file holds, read without building a venue (to tell a person)."""
 
-    Raises:
-        DataError: the file is unreadable or from another version.
-    """
+    now_ms: int
+    balances: dict[str, Decimal]
+    """Free plus locked, per asset."""
+    orders: int
+    trades: int
+
+
+def _load(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
-        return False
+        return None
     try:
-        state = json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
     except ValueError as e:
         raise DataError(
             f"snapshot {path} is not valid JSON ({e}); move it away to start fresh"
         ) from e
     if state.get("version") != _VERSION:
         raise DataError(f"snapshot {path} has version {state.get('version')}, expected {_VERSION}")
+    return state
+
+
+def read_account(path: Path) -> SavedAccount | None:
+    """The account a snapshot file keeps; None when there is no file.
+
+    Raises:
+        DataError: the file is unreadable or from another version.
+    """
+    state = _load(path)
+    if state is None:
+        return None
+    balances: dict[str, Decimal] = {}
+    for part in ("free", "locked"):
+        for asset, amount in state[part].items():
+            balances[asset] = balances.get(asset, Decimal(0)) + Decimal(amount)
+    return SavedAccount(int(state["now_ms"]), balances, len(state["orders"]), len(state["trades"]))
+
+
+def restore(venue: Venue, path: Path) -> bool:
+    """Load a saved state into a freshly built venue; False when there is no file yet.
+
+    Raises:
+        DataError: the file is unreadable or from another version.
+    """
+    state = _load(path)
+    if state is None:
+        return False
     venue.reset_clock(int(state["now_ms"]))
     engine = venue.engine
     venue.account.free = {k: Decimal(v) for k, v in state["free"].items()}

@@ -125,8 +125,9 @@ def _check_sqlite_file(path: Path, *, integrity: bool) -> Inspection:
     if len(header) < _HEADER_BYTES or not header.startswith(_SQLITE_HEADER):
         raise StateError(_damaged(path, "it is not a SQLite database"))
     try:
-        # mode=ro: nothing is written, not even a hot journal rolled back
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        # mode=ro: nothing is written, not even a hot journal rolled back; a file URI needs
+        # an absolute path (the default database.path, data/tradebot.db, is relative)
+        connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             return _read_sqlite(connection, path, integrity=integrity)
         finally:

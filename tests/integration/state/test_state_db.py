@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import URL, text
 
 from tradebot.domain.errors import ConfigError
+from tradebot.state import acquire_instance_lock, inspect_database
 from tradebot.state.db import Database, create_database, database_url
 
 
@@ -77,3 +78,17 @@ def test_database_accepts_a_sqlalchemy_url(tmp_path: Path) -> None:
     assert database.dialect == "sqlite"
     assert (tmp_path / "u.db").exists()
     database.close()
+
+
+def test_inspect_database_relative_sqlite_url_of_an_existing_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: the default config's database (data/tradebot.db, relative), once it exists
+    monkeypatch.chdir(tmp_path)
+    create_database("sqlite:///data/tradebot.db").close()
+    # Act
+    found = inspect_database("sqlite:///data/tradebot.db")
+    with acquire_instance_lock("sqlite:///data/tradebot.db"):
+        pass
+    # Assert
+    assert found.is_empty
