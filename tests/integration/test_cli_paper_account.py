@@ -9,6 +9,7 @@ command that fixes it. All through the real CLI, embedded sandbox and SQLite fil
 
 from __future__ import annotations
 
+import gzip
 import re
 import shlex
 from pathlib import Path
@@ -150,3 +151,23 @@ def test_run_paper_halted_database_exits_nonzero_with_reason_and_resume_command(
     assert "tradebot stop" in flat  # why: who set it
     assert re.search(rf"`tradebot resume [^`]*--db {re.escape(str(db))}` lets it trade", flat)
     assert "bars replayed" not in output  # nothing replayed while halted
+
+
+def test_run_paper_account_kept_for_other_data_exits_nonzero_naming_the_fix(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a session on the bundled 2024 sample, then a 2025 file of the same market
+    code, first = paper(tmp_path)
+    assert code == 0, first
+    rows = [f"{1_735_689_600_000 + i * 3_600_000},100,101,99,100,1" for i in range(500)]
+    other = tmp_path / "candles.csv.gz"
+    other.write_bytes(
+        gzip.compress(("timestamp,open,high,low,close,volume\n" + "\n".join(rows)).encode())
+    )
+    # Act
+    code, output = paper(tmp_path, "--data", str(other))
+    # Assert
+    flat = " ".join(output.split())
+    assert code == 2, output
+    assert "does not fit this run's data" in flat
+    assert f"--data {other} --bars {BARS} --fresh`" in flat

@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import getpass
-import shlex
 import signal
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -25,11 +23,19 @@ import typer
 from rich.console import Console
 
 from tradebot.backtest.dataset import bundled_sample
+from tradebot.cli.paper_session import (
+    Fixes,
+    Session,
+    resume_command,
+    run_command,
+    sandbox_server,
+    tell_account,
+)
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.identity import symbol_from_name
-from tradebot.domain.errors import ConfigError, DataError, StateError, TradebotError
+from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.domain.market import Market
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.connector import CcxtConnector
@@ -52,7 +58,7 @@ from tradebot.orchestrator.paper_account import PaperAccount, open_paper_account
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.orchestrator.trade_log import BotObserver
-from tradebot.sandbox import SandboxConfig, SandboxServer
+from tradebot.sandbox import SandboxConfig
 from tradebot.state import (
     Database,
     KillSwitchLevel,
@@ -144,21 +150,21 @@ def run(
                 "external exchange keeps its own account: point --db at a new file instead"
             )
         credentials = _live_credentials(config, real_money) if live else None
-        again = _command(config_path, config, data, bars, replay, speed) + " --fresh"
-        fixes = _Fixes(_resume_command(config_path, config), again if embedded else None)
+        again = run_command(config_path, config, data, bars, replay, speed) + " --fresh"
+        fixes = Fixes(resume_command(config_path, config), again if embedded else None)
         with acquire_instance_lock(config.database.sqlalchemy_url):  # one bot per database
             account = None
             if embedded:
                 account = open_paper_account(config, fresh=fresh, fresh_command=again)
-                _tell_account(account, config, console)
+                tell_account(account, config, console)
             if credentials is not None:
                 trades = _live_connector(config, credentials, True) if record else None
                 connector = _live_connector(config, credentials)
                 asyncio.run(_trade(config, connector, console, trades, fixes))
             elif replay or bars is not None:
-                asyncio.run(_replay(config, data, bars, console, _Session(account, fixes)))
+                asyncio.run(_replay(config, data, bars, console, Session(account, fixes)))
             else:
-                session = _Session(account, fixes)
+                session = Session(account, fixes)
                 asyncio.run(_paper(config, data, speed, console, session, record=record))
     except TradebotError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -245,68 +251,6 @@ def _log_as_configured(context: typer.Context, config: Config) -> None:
     if all(source is None or source.name == "DEFAULT" for source in sources):
         settings = config.monitoring
         configure_logging(settings.log_level, settings.log_format, environment_secrets())
-
-
-@dataclass(frozen=True, slots=True)
-class _Fixes:
-    """The commands a halted run names: resume, and (paper) start over."""
-
-    resume: str
-    fresh: str | None
-
-    def check(self, repo: Repository) -> None:
-        """Raise when the bot is halted, saying why and what fixes it."""
-        message = halt_message(repo, self.resume, self.fresh)
-        if message is not None:
-            raise StateError(message)
-
-
-@dataclass(frozen=True, slots=True)
-class _Session:
-    """A paper run's account file and the commands a halt names."""
-
-    account: PaperAccount | None
-    fixes: _Fixes
-
-
-def _command(
-    config_path: Path | None,
-    config: Config,
-    data: Path | None,
-    bars: int | None,
-    replay: bool,
-    speed: float,
-) -> str:
-    # This run's command line, to name in a message that says how to run it differently.
-    words = ["tradebot", "run", "--mode", config.exchange.mode]
-    if config_path is not None:
-        words += ["-c", str(config_path)]
-    if config.database.url is None:
-        words += ["--db", str(config.database.path)]
-    if data is not None:
-        words += ["--data", str(data)]
-    if bars is not None:
-        words += ["--bars", str(bars)]
-    elif replay:
-        words.append("--replay")
-    elif speed != 1.0:
-        words += ["--speed", f"{speed:g}"]
-    return shlex.join(words)
-
-
-def _resume_command(config_path: Path | None, config: Config) -> str:
-    words = ["tradebot", "resume"]
-    if config_path is not None:
-        words += ["-c", str(config_path)]
-    if config.database.url is None:
-        words += ["--db", str(config.database.path)]
-    return shlex.join(words)
-
-
-def _tell_account(account: PaperAccount, config: Config, console: Console) -> None:
-    starting = f"{config.trading.starting_cash} {config.trading.quote_currency}"
-    for line in account.lines(starting):
-        console.print(line, highlight=False, soft_wrap=True)
 
 
 def open_repository(config: Config, *, create: bool = True) -> Repository:
@@ -447,7 +391,7 @@ async def _paper(
     data: Path | None,
     speed: float,
     console: Console,
-    session: _Session,
+    session: Session,
     *,
     record: bool,
 ) -> None:
@@ -461,7 +405,7 @@ async def _paper(
     sandbox = _sandbox_config(config, data_file, session.account, deterministic=False)
     sandbox.speed = speed
     with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
-        async with _sandbox(sandbox, fixes) as server:
+        async with sandbox_server(sandbox, fixes) as server:
             console.print(f"embedded sandbox exchange on {server.http_url}")
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
             trades = None
@@ -470,21 +414,8 @@ async def _paper(
             await _trade(config, connector, console, trades, fixes)
 
 
-def _sandbox(sandbox: SandboxConfig, fixes: _Fixes) -> SandboxServer:
-    # A kept account is restored here: its clock must lie inside this run's data file.
-    try:
-        return SandboxServer(sandbox)
-    except DataError as exc:
-        if sandbox.snapshot_path is None or fixes.fresh is None:
-            raise
-        raise StateError(
-            f"the paper account {sandbox.snapshot_path} does not fit this run's data ({exc}): "
-            f"was it kept for another market or file? `{fixes.fresh}` starts a new account"
-        ) from exc
-
-
 async def _replay(
-    config: Config, data: Path | None, bars: int | None, console: Console, session: _Session
+    config: Config, data: Path | None, bars: int | None, console: Console, session: Session
 ) -> None:
     if not config.exchange.sandbox.embedded:
         raise ConfigError(
@@ -495,7 +426,7 @@ async def _replay(
     sandbox = _sandbox_config(config, data_file, session.account, deterministic=True)
     served = embedded_dashboard(config)  # binds its port now
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
-        async with _sandbox(sandbox, session.fixes) as server:
+        async with sandbox_server(sandbox, session.fixes) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
             bot = await _bot(config, connector)
             try:
@@ -533,7 +464,7 @@ async def _trade(
     connector: ExchangeConnector,
     console: Console,
     trades: TradeSource | None,
-    fixes: _Fixes,
+    fixes: Fixes,
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
     served = embedded_dashboard(config)  # binds its port now
