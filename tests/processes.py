@@ -44,15 +44,21 @@ class BotProcess:
 
 
 @contextmanager
-def paper_bot_process(tmp_path: Path, *flags: str, config_yaml: str = "") -> Iterator[BotProcess]:
+def paper_bot_process(
+    tmp_path: Path, *flags: str, config_yaml: str = "", sandbox_yaml: str = ""
+) -> Iterator[BotProcess]:
     """``tradebot run --mode paper --speed 3600`` with its embedded sandbox on a free port.
 
-    ``config_yaml`` adds top-level sections to the config. Yields once the bot says it is
-    trading; kills the process if the test left it running.
+    ``config_yaml`` adds top-level sections to the config, ``sandbox_yaml`` keys (indented
+    four spaces) to ``exchange.sandbox``. Yields once the bot says it is trading; kills the
+    process if the test left it running.
     """
     config = tmp_path / "config.yaml"
     config.write_text(
-        "exchange:\n  sandbox:\n    port: 0\ntrading:\n  cycle_interval_s: 1\n" + config_yaml,
+        "exchange:\n  sandbox:\n    port: 0\n"
+        + sandbox_yaml
+        + "trading:\n  cycle_interval_s: 1\n"
+        + config_yaml,
         encoding="utf-8",
     )
     db, log = tmp_path / "bot.db", tmp_path / "out.txt"

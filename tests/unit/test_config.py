@@ -276,6 +276,15 @@ def test_validation_bad_choice_lists_what_is_allowed(tmp_path: Path) -> None:
         ("exchange: {name: kraken}", "`exchange.name` = 'kraken': allowed: binance"),
         ("exchange: {mode: real}", "allowed: backtest, paper, live"),
         ("exchange: {sandbox: {port: 70000}}", "`exchange.sandbox.port` = 70000: must be a whole"),
+        ("exchange: {sandbox: {market_data: kraken}}", "allowed: replay, binance"),
+        (
+            "exchange: {sandbox: {market_data_url: 'http://127.0.0.1:1'}}",
+            "market_data_url is used only with market_data: binance (replay reads a file)",
+        ),
+        (
+            "exchange: {sandbox: {market_data: binance, market_data_url: '127.0.0.1:1'}}",
+            "market_data_url '127.0.0.1:1' must start with http:// or https://",
+        ),
         ("execution: {order_type: stop}", "allowed: market, limit"),
         ("backtest: {data_repair: fix}", "allowed: refuse, drop, ffill"),
         ("downtime: {on_exchange_down: panic}", "allowed: wait, flatten_on_recovery, halt"),

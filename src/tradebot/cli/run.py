@@ -41,6 +41,7 @@ from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
+from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.monitoring.logging import configure_logging, environment_secrets
@@ -59,6 +60,7 @@ from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.orchestrator.recording import TradeSource, record_trades
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import SandboxConfig
+from tradebot.sandbox.mirror import MirrorConfig
 from tradebot.state import (
     Database,
     KillSwitchLevel,
@@ -136,6 +138,7 @@ def run(
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
         single_symbol(config, config.exchange.mode)
+        _check_market_data(config, data, replay or bars is not None)
         if record and (replay or bars is not None):
             raise ConfigError(
                 "--record-trades cannot record a replay: --bars/--replay runs the sandbox bar "
@@ -348,8 +351,43 @@ def _data_file(config: Config, data: Path | None) -> Path:
     return Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
 
 
+def _check_market_data(config: Config, data: Path | None, replay: bool) -> None:
+    sandbox = config.exchange.sandbox
+    if config.exchange.mode != "paper" or sandbox.market_data == "replay":
+        return
+    setting = f"exchange.sandbox.market_data is {sandbox.market_data} (live prices)"
+    if not sandbox.embedded:
+        raise ConfigError(
+            f"{setting}, which only the embedded sandbox acts on (embedded: false): set "
+            "embedded: true, or start the other one with `tradebot sandbox --market-data "
+            f"{sandbox.market_data}`"
+        )
+    if replay or data is not None:
+        raise ConfigError(
+            f"{setting}: --bars, --replay and --data replay a candle file; drop them, or set "
+            "exchange.sandbox.market_data: replay"
+        )
+
+
+def _mirror(config: Config) -> MirrorConfig | None:
+    # Paper trading on live prices: the embedded sandbox follows the exchange's public candles.
+    sandbox = config.exchange.sandbox
+    if sandbox.market_data == "replay":
+        return None
+    url = sandbox.market_data_url
+    source = market_data_source(sandbox.market_data, url, timeout_s=config.exchange.timeout_s)
+    label = f"exchange.sandbox.market_data: {sandbox.market_data}"
+    return MirrorConfig(
+        source,
+        (config.trading.symbol,),
+        config.trading.timeframe,
+        label if url is None else f"{label} (market_data_url {url})",
+        poll_s=sandbox.market_data_poll_s,
+    )
+
+
 def _sandbox_config(
-    config: Config, data: Path, account: PaperAccount | None, *, deterministic: bool
+    config: Config, data: Path | None, account: PaperAccount | None, *, deterministic: bool
 ) -> SandboxConfig:
     symbol = config.trading.symbol
     return SandboxConfig(
@@ -357,7 +395,7 @@ def _sandbox_config(
         port=config.exchange.sandbox.port,
         api_key=_SANDBOX_KEY,
         api_secret=_SANDBOX_SECRET,
-        data_files={symbol: data},
+        data_files={} if data is None else {symbol: data},
         balances={config.trading.quote_currency: config.trading.starting_cash},
         maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
         taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
@@ -367,6 +405,7 @@ def _sandbox_config(
         start_index=max(config_window(config), 50),
         weight_limit_1m=_REPLAY_WEIGHT if deterministic else 6000,
         snapshot_path=None if account is None else account.path,
+        mirror=None if deterministic else _mirror(config),  # last: it opens a connection
     )
 
 
@@ -401,12 +440,14 @@ async def _paper(
         connector = connect(settings_from_config(config, websockets=False))
         await _trade(config, connector, console, trades, fixes)
         return
-    data_file = _data_file(config, data)
+    live = config.exchange.sandbox.market_data != "replay"
+    data_file = None if live else _data_file(config, data)
     sandbox = _sandbox_config(config, data_file, session.account, deterministic=False)
     sandbox.speed = speed
     with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
         async with sandbox_server(sandbox, fixes) as server:
-            console.print(f"embedded sandbox exchange on {server.http_url}")
+            prices = "replayed" if sandbox.mirror is None else sandbox.mirror.label
+            console.print(f"embedded sandbox exchange on {server.http_url}; prices: {prices}")
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
             trades = None
             if record:

@@ -62,6 +62,31 @@ class SandboxConfig(Section):
     port: int = Field(
         default=8765, ge=0, le=65535, description="Port of the sandbox; 0 picks a free one."
     )
+    market_data: Literal["replay", "binance"] = Field(
+        default="replay",
+        description=(
+            "Where the embedded sandbox's prices come from: replay = a candle file; binance ="
+            " Binance's live public candles (no keys); orders are matched locally either way."
+        ),
+    )
+    market_data_url: str | None = Field(
+        default=None,
+        description="REST base URL standing in for the market-data exchange (a local sandbox).",
+    )
+    market_data_poll_s: float = Field(
+        default=2.0, gt=0, le=60, description="Seconds between asks for the source's candles."
+    )
+
+    @model_validator(mode="after")
+    def _url_with_a_source(self) -> SandboxConfig:
+        url = self.market_data_url
+        if url is not None and self.market_data == "replay":
+            msg = "market_data_url is used only with market_data: binance (replay reads a file)"
+            raise ValueError(msg)
+        if url is not None and not url.startswith(("http://", "https://")):
+            msg = f"market_data_url {url!r} must start with http:// or https://"
+            raise ValueError(msg)
+        return self
 
 
 class ExchangeConfig(Section):

@@ -114,16 +114,16 @@ class SandboxServer:
         """
         self.loop = asyncio.get_running_loop()
         mirror = self.config.mirror
-        if mirror is not None:
-            try:
+        try:
+            if mirror is not None:
                 self._open(await prime(mirror))
-            except BaseException:
-                await mirror.source.close()
-                raise
-        self._runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=0.05)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
+            self._runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=0.05)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.config.host, self.config.port)
+            await site.start()
+        except BaseException:  # a port in use, a source that does not answer: release all
+            await self.stop()
+            raise
         server = site._server  # aiohttp exposes the bound port only here
         if isinstance(server, asyncio.base_events.Server) and server.sockets:
             self._port = int(server.sockets[0].getsockname()[1])
