@@ -135,3 +135,38 @@ async def test_mirror_of_a_symbol_the_source_lacks_names_the_setting_and_symbol(
         with pytest.raises(ConfigError, match=r"market_data: binance.*no spot market DOGE/USDT"):
             await server.start()
         await server.stop()
+
+
+async def test_mirror_restarted_on_its_snapshot_walks_the_bars_closed_while_it_was_down(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange: a buy limit at 109 rests in the mirror while bar 10 (open 110) is forming
+    kept = tmp_path / "account.json"
+    async with SandboxServer(make_config(start_index=10)) as source:
+        first = mirror_config(source.http_url, tmp_path)
+        first.snapshot_path = kept
+        async with SandboxServer(first) as mirror:
+            ex = sandbox_exchange(mirror.http_url)
+            ex.enableRateLimit = False
+            try:
+                await ex.create_order("BTC/USDT", "limit", "buy", 0.5, 109)
+            finally:
+                await ex.close()
+            bar_ts = mirror.now_ms
+        # Act: bars 10 and 11 close while the mirror is down (bar 10 dips to 107)
+        await source.advance(2)
+        second = mirror_config(source.http_url, tmp_path)
+        second.snapshot_path = kept
+        async with SandboxServer(second) as mirror:
+            walked = await mirror.follow_source()
+            ex = sandbox_exchange(mirror.http_url)
+            ex.enableRateLimit = False
+            try:
+                trades = await ex.fetch_my_trades("BTC/USDT")
+            finally:
+                await ex.close()
+            now_ms = mirror.now_ms
+    # Assert
+    assert walked == 2
+    assert [(t["price"], t["amount"], t["timestamp"]) for t in trades] == [(109, 0.5, bar_ts)]
+    assert now_ms == source.now_ms
