@@ -379,7 +379,7 @@ def _mirror(config: Config) -> MirrorConfig | None:
     label = f"exchange.sandbox.market_data: {sandbox.market_data}"
     return MirrorConfig(
         source,
-        (config.trading.symbol,),
+        tuple(config.trading.all_symbols),
         config.trading.timeframe,
         label if url is None else f"{label} (market_data_url {url})",
         poll_s=sandbox.market_data_poll_s,
