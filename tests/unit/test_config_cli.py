@@ -126,6 +126,29 @@ def test_config_validate_unknown_strategy_exits_1(tmp_path: Path) -> None:
     assert "no_such" in output
 
 
+def test_config_validate_builds_every_ensemble_member_and_override(tmp_path: Path) -> None:
+    good = (
+        "trading: {symbols: [BTC/USDT, ETH/USDT]}\n"
+        "strategy:\n  ensemble: {mode: vote, members: [{name: breakout}, {name: ema_crossover}]}\n"
+        "  symbols:\n    ETH/USDT: {name: rsi_mean_reversion}\n"
+    )
+    bad_member = good.replace("{name: ema_crossover}", "{name: ema_crossover, params: {x: 1}}")
+    bad_override = good.replace("trading: {symbols: [BTC/USDT, ETH/USDT]}", "")
+
+    ok = run("config", "validate", str(write(tmp_path, good)))
+    member = run("config", "validate", str(write(tmp_path, bad_member, "member.yaml")))
+    override = run("config", "validate", str(write(tmp_path, bad_override, "override.yaml")))
+
+    assert ok == (0, ok[1])
+    assert "BTC/USDT, ETH/USDT 1h, strategy ensemble" in ok[1]
+    assert member[0] == 1
+    assert (
+        "`strategy.ensemble.members[1]`: strategy 'ema_crossover' has no parameter x" in (member[1])
+    )
+    assert override[0] == 1
+    assert "strategy.symbols gives ETH/USDT a strategy, but only BTC/USDT" in override[1]
+
+
 def test_config_validate_missing_file_exits_1(tmp_path: Path) -> None:
     code, output = run("config", "validate", str(tmp_path / "absent.yaml"))
 

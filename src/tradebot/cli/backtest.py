@@ -135,8 +135,8 @@ def _configure(
         "backtest.data_repair": repair,
     }
     updates = {k: v for k, v in options.items() if v is not None}
-    if strategy is not None:
-        updates["strategy.params"] = {}
+    if strategy is not None:  # it replaces every symbol's strategy, an ensemble too
+        updates.update({"strategy.params": {}, "strategy.ensemble": None, "strategy.symbols": {}})
     if param:
         updates["strategy.params"] = parse_params(param)
     return with_overrides(config, updates, "command line") if updates else config

@@ -1,8 +1,9 @@
 """``tradebot config show [PATH]`` and ``tradebot config validate PATH``.
 
 ``show`` prints the config the bot would run with: every default filled in and every
-``${ENV_VAR}`` resolved, with secrets masked. ``validate`` checks a file, including that the
-strategy it names exists and accepts its params, and exits 1 with every problem listed.
+``${ENV_VAR}`` resolved, with secrets masked. ``validate`` checks a file, including that every
+symbol's strategy (and each ensemble member) exists and accepts its params, and exits 1 with
+every problem listed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import yaml
 
 from tradebot.config import Config, load_config
 from tradebot.domain.errors import ConfigError
-from tradebot.strategy.registry import create_strategy
+from tradebot.orchestrator.assembly import build_strategy, check_overrides
 
 
 def register(app: typer.Typer) -> None:
@@ -42,14 +43,17 @@ def validate(
 ) -> None:
     """Check a config file; exit 1 and list every problem if it is wrong."""
     config = _load_or_exit(path)
+    symbols = config.trading.all_symbols
     try:
-        create_strategy(config.strategy.name, config.strategy.params)
+        check_overrides(config, symbols)
+        for symbol in symbols:
+            build_strategy(config, symbol)
     except ConfigError as e:
-        typer.echo(f"{path}: `strategy`: {e}", err=True)
+        typer.echo(f"{path}: {e}", err=True)
         raise typer.Exit(1) from None
-    symbols = ", ".join(config.trading.all_symbols)
     typer.echo(
-        f"{path}: valid (mode {config.exchange.mode}, {symbols} {config.trading.timeframe}, "
+        f"{path}: valid (mode {config.exchange.mode}, {', '.join(symbols)} "
+        f"{config.trading.timeframe}, "
         f"strategy {config.strategy.name})"
     )
 

@@ -39,8 +39,14 @@ from tradebot.config.sections import (
     ExchangeConfig,
     ExecutionConfig,
     SandboxConfig,
-    StrategyConfig,
     TradingConfig,
+)
+from tradebot.config.strategy import (
+    EnsembleConfig,
+    MemberConfig,
+    RegimeConfig,
+    StrategyConfig,
+    StrategySpec,
 )
 
 __all__ = [
@@ -53,12 +59,16 @@ __all__ = [
     "DatabaseConfig",
     "DowntimeConfig",
     "EmailConfig",
+    "EnsembleConfig",
     "ExchangeConfig",
     "ExecutionConfig",
+    "MemberConfig",
     "MonitoringConfig",
+    "RegimeConfig",
     "RiskConfig",
     "SandboxConfig",
     "StrategyConfig",
+    "StrategySpec",
     "TradingConfig",
     "default_config_text",
     "load_config",

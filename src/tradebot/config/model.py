@@ -13,9 +13,9 @@ from tradebot.config.sections import (
     DowntimeConfig,
     ExchangeConfig,
     ExecutionConfig,
-    StrategyConfig,
     TradingConfig,
 )
+from tradebot.config.strategy import StrategyConfig
 
 
 class Config(Section):

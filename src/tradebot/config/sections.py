@@ -1,4 +1,4 @@
-"""The exchange, trading, strategy, execution, backtest, database and downtime sections.
+"""The exchange, trading, execution, backtest, database and downtime sections.
 
 Every field has a default, so an empty config file is a valid paper-trading config. Units are
 in the names (``_s`` seconds, ``_bps`` basis points, ``_rate`` a fraction); money is Decimal
@@ -33,7 +33,6 @@ TIMEFRAMES_MS: dict[str, int] = {
 }
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,20}/[A-Z0-9]{2,20}$")
 _COMMON_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
-_STRATEGY_NAME = re.compile(r"^([a-z_][a-z0-9_]*|.+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
 _DB_URL = re.compile(r"^[a-z][a-z0-9]*(\+[a-z0-9_]+)?://")
 
 
@@ -215,54 +214,6 @@ class TradingConfig(Section):
     def timeframe_ms(self) -> int:
         """Length of one candle in milliseconds."""
         return TIMEFRAMES_MS[self.timeframe]
-
-
-ParamValue = int | float | str | bool
-
-
-class StrategyConfig(Section):
-    """Which strategy runs and its parameters."""
-
-    name: str = Field(
-        default="ema_crossover", description="Built-in name, or `path/to/file.py:ClassName`."
-    )
-    params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="Strategy parameters (numbers, text, true/false)."
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _name_form(cls, value: str) -> str:
-        if not _STRATEGY_NAME.match(value):
-            msg = "must be a built-in name like ema_crossover, or path/to/file.py:ClassName"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("params", mode="before")
-    @classmethod
-    def _scalar_params(cls, value: object) -> object:
-        # `${FAST:-12}` arrives as the text "12"; a strategy wants the number.
-        if not isinstance(value, dict):
-            return value
-        out: dict[object, object] = {}
-        for key, item in value.items():
-            if not isinstance(item, ParamValue):
-                msg = f"`{key}` must be a number, text or true/false, not {type(item).__name__}"
-                raise ValueError(msg)
-            out[key] = _typed_scalar(item) if isinstance(item, str) else item
-        return out
-
-
-def _typed_scalar(text: str) -> ParamValue:
-    lowered = text.strip().lower()
-    if lowered in {"true", "false"}:
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
 
 
 class ExecutionConfig(Section):

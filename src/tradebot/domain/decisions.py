@@ -30,13 +30,31 @@ class SignalAction(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class MemberSignal:
+    """What one member of an ensemble said at a bar, kept in the ensemble's signal.
+
+    The audit trail of a combined decision: who was asked, what each said and how sure,
+    so a vote can be counted again from the decision log.
+    """
+
+    name: str
+    action: SignalAction
+    confidence: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Signal:
-    """A strategy's output for one bar, with the reason a person can read."""
+    """A strategy's output for one bar, with the reason a person can read.
+
+    ``members`` is empty for a plain strategy; an ensemble lists every member it asked.
+    """
 
     action: SignalAction
     confidence: float = 0.0
     reason: str = ""
     metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    members: tuple[MemberSignal, ...] = ()
 
     @classmethod
     def hold(cls, reason: str = "no signal") -> Signal:

@@ -156,6 +156,10 @@ def decision_lines(found: DecisionExplanation) -> list[str]:
     ]
     if signal.metadata:
         lines.append("  signal data " + "  ".join(f"{k}={v}" for k, v in signal.metadata.items()))
+    lines += [
+        f"    member    {m.name}: {m.action} (confidence {m.confidence:.2f}): {m.reason}"
+        for m in signal.members
+    ]
     indicators = "  ".join(f"{k}={_number(v)}" for k, v in d.indicators.items())
     lines.append(f"  indicators  {indicators or 'none'}")
     if d.verdict is None:

@@ -18,21 +18,44 @@ from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
+from tradebot.orchestrator.strategies import strategy_from_spec
 from tradebot.risk.controller import KillSwitch, RiskController, RiskLimits
 from tradebot.risk.protections import LockScope, ProtectionMethod, ProtectionRule, Protections
 from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
 from tradebot.risk.stops import StopLossManager, StopMethod, StopParams, TakeProfitMethod
 from tradebot.strategy.base import Strategy
-from tradebot.strategy.registry import create_strategy
 
 
 def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def build_strategy(config: Config) -> Strategy:
-    """The configured strategy with its parameters."""
-    return create_strategy(config.strategy.name, dict(config.strategy.params))
+def build_strategy(config: Config, symbol: str | None = None) -> Strategy:
+    """The strategy configured for ``symbol`` (default: the first one traded), with its
+    parameters: a symbol's override (``strategy.symbols``) or ``strategy``.
+
+    Raises:
+        ConfigError: the strategy, a member or a parameter cannot be built; the message
+            names the config key.
+    """
+    symbol = symbol or config.trading.all_symbols[0]
+    overridden = symbol in config.strategy.symbols
+    key = f"strategy.symbols.{symbol}" if overridden else "strategy"
+    return strategy_from_spec(config.strategy.for_symbol(symbol), key)
+
+
+def check_overrides(config: Config, symbols: Sequence[str]) -> None:
+    """Refuse a per-symbol strategy for a symbol that is not traded (it would be ignored).
+
+    Raises:
+        ConfigError: ``strategy.symbols`` names a symbol not in ``symbols``.
+    """
+    unknown = [s for s in config.strategy.symbols if s not in symbols]
+    if unknown:
+        raise ConfigError(
+            f"strategy.symbols gives {', '.join(unknown)} a strategy, but only "
+            f"{', '.join(symbols)} are traded: add them to trading.symbols or remove the override"
+        )
 
 
 def single_symbol(config: Config, mode: str) -> str:
@@ -77,7 +100,8 @@ def build_engine(
     more_markets: Sequence[Market] = (),
 ) -> TradingEngine:
     """Wire strategy, sizing, stops, risk limits and execution settings for ``market``
-    (and ``more_markets`` on the same wallet, each with its own instance of the strategy)."""
+    (and ``more_markets`` on the same wallet, each with its own instance of its strategy)."""
+    check_overrides(config, [market.symbol, *(m.symbol for m in more_markets)])
     risk, execution = config.risk, config.execution
     settings = EngineSettings(
         symbol=market.symbol,
@@ -119,12 +143,12 @@ def build_engine(
     engine = TradingEngine(
         settings,
         market,
-        strategy or build_strategy(config),
+        strategy or build_strategy(config, market.symbol),
         PositionSizer(sizing),
         StopLossManager(stops),
         RiskController(limits),
         portfolio,
-        more=[(m, build_strategy(config)) for m in more_markets],
+        more=[(m, build_strategy(config, m.symbol)) for m in more_markets],
         protections=Protections(
             [protection_rule(p) for p in risk.protections],
             timeframe_to_ms(config.trading.timeframe),

@@ -5,6 +5,10 @@ created by the first migration), so an audit record cannot be rewritten after th
 
 Indicator values are floats and may be NaN while an indicator warms up; JSON has no NaN, so
 non-finite floats are stored as ``{"$float": "nan"}`` and read back as the same float.
+
+An ensemble's members' signals are kept in the signal's metadata column under the key
+``$members``, a list of ``{"name", "action", "confidence", "reason"}`` objects: a
+strategy's own metadata keys are plain names, and the table keeps its shape.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import (
     Decision,
+    MemberSignal,
     MetadataValue,
     RiskCheck,
     RiskVerdict,
@@ -29,6 +34,7 @@ from tradebot.domain.decisions import (
 from tradebot.state.tables import DecisionRow
 
 _FLOAT_TAG = "$float"
+_MEMBERS = "$members"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,37 @@ def _exact(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
 
+def _signal_metadata(signal: Signal) -> dict[str, Any]:
+    stored: dict[str, Any] = {k: _encode_value(v) for k, v in signal.metadata.items()}
+    if signal.members:
+        stored[_MEMBERS] = [
+            {
+                "name": m.name,
+                "action": m.action.value,
+                "confidence": _encode_value(float(m.confidence)),
+                "reason": m.reason,
+            }
+            for m in signal.members
+        ]
+    return stored
+
+
+def _members(stored: Any) -> tuple[MemberSignal, ...]:
+    if not isinstance(stored, list):
+        return ()
+    return tuple(
+        MemberSignal(
+            str(m["name"]),
+            SignalAction(m["action"]),
+            float(m["confidence"][_FLOAT_TAG])
+            if isinstance(m["confidence"], dict)
+            else float(m["confidence"]),
+            str(m["reason"]),
+        )
+        for m in stored
+    )
+
+
 def decision_to_row(decision: Decision, recorded_ts_ms: int) -> DecisionRow:
     """A new row for ``decision``."""
     verdict = decision.verdict
@@ -68,7 +105,7 @@ def decision_to_row(decision: Decision, recorded_ts_ms: int) -> DecisionRow:
         signal_action=decision.signal.action.value,
         signal_confidence=float(decision.signal.confidence),
         signal_reason=decision.signal.reason,
-        signal_metadata={k: _encode_value(v) for k, v in decision.signal.metadata.items()},
+        signal_metadata=_signal_metadata(decision.signal),
         indicators={k: _encode_value(float(v)) for k, v in decision.indicators.items()},
         risk_checks=None
         if verdict is None
@@ -101,7 +138,8 @@ def decision_from_row(row: DecisionRow) -> Decision:
         action=SignalAction(row.signal_action),
         confidence=row.signal_confidence,
         reason=row.signal_reason,
-        metadata={k: _decode_value(v) for k, v in row.signal_metadata.items()},
+        metadata={k: _decode_value(v) for k, v in row.signal_metadata.items() if k != _MEMBERS},
+        members=_members(row.signal_metadata.get(_MEMBERS)),
     )
     return Decision(
         ts_ms=row.ts_ms,

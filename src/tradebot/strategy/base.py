@@ -76,6 +76,11 @@ class Bars(Mapping[str, FloatArray]):
         """Every column's value at bar ``i`` (for the decision log)."""
         return {name: float(col[i]) for name, col in self._columns.items()}
 
+    def select(self, columns: Mapping[str, str]) -> Bars:
+        """The columns ``columns`` maps to, under its keys: the same arrays (no copy), ending
+        where these bars end. What a member of an ensemble sees of the ensemble's bars."""
+        return Bars(self.ts_ms, {new: self._columns[old] for new, old in columns.items()})
+
     def upto(self, i: int) -> Bars:
         """Bars ``0..i`` as views of the same arrays (no copy): what a signal at ``i`` may read.
 
@@ -116,6 +121,12 @@ class _BarsUpTo(Bars):
 
     def row(self, i: int) -> dict[str, float]:
         return {name: float(self[name][i]) for name in self._columns}
+
+    def select(self, columns: Mapping[str, str]) -> Bars:
+        # Still bounded at the bar being decided.
+        view = _BarsUpTo({new: self._columns[old] for new, old in columns.items()}, self._all_ts_ms)
+        view._stop = self._stop
+        return view
 
     def upto(self, i: int) -> Bars:
         # A view of a view (an ensemble handing a member fewer bars) is a new object.

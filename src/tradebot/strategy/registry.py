@@ -14,10 +14,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType, ModuleType
+from typing import TypeVar
 
 from tradebot.domain.errors import ConfigError
 from tradebot.strategy.base import Strategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
+from tradebot.strategy.regime import REGIME_DETECTORS, RegimeDetector
+
+_T = TypeVar("_T")
 
 STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
     {cls.name: cls for cls in (EmaCrossover, RsiMeanReversion, Breakout)}
@@ -28,7 +32,7 @@ REQUIRED: object = inspect.Parameter.empty
 """The value ``strategy_parameters`` gives a parameter that has no default."""
 
 
-def strategy_parameters(cls: type[Strategy]) -> dict[str, object]:
+def strategy_parameters(cls: type[object]) -> dict[str, object]:
     """Map each keyword parameter of ``cls`` to its default (``REQUIRED`` when it has none)."""
     params = inspect.signature(cls).parameters.values()
     return {
@@ -65,26 +69,40 @@ def create_strategy(spec: str, params: Mapping[str, object]) -> Strategy:
         ConfigError: the spec cannot be resolved (see ``resolve_strategy``), a parameter is
             unknown or missing, or the strategy refused a value (its message is kept).
     """
-    cls = resolve_strategy(spec)
+    return _construct(f"strategy {spec!r}", resolve_strategy(spec), params)
+
+
+def create_regime_detector(name: str, params: Mapping[str, object]) -> RegimeDetector:
+    """Build the built-in regime detector ``name`` with keyword ``params``.
+
+    Raises:
+        ConfigError: unknown name, an unknown or missing parameter, or a refused value.
+    """
+    cls = REGIME_DETECTORS.get(name)
+    if cls is None:
+        known = ", ".join(sorted(REGIME_DETECTORS))
+        raise ConfigError(f"unknown regime detector {name!r}: use one of {known}")
+    return _construct(f"regime detector {name!r}", cls, params)
+
+
+def _construct(what: str, cls: type[_T], params: Mapping[str, object]) -> _T:
+    # Build ``cls(**params)``, naming every parameter problem and what is accepted.
     accepted = strategy_parameters(cls)
     takes_any = any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(cls).parameters.values()
     )
     unknown = sorted(set(params) - set(accepted))
     if unknown and not takes_any:
-        msg = (
-            f"strategy {spec!r} has no parameter {', '.join(unknown)};"
-            f" accepted: {_describe(accepted)}"
-        )
+        msg = f"{what} has no parameter {', '.join(unknown)}; accepted: {_describe(accepted)}"
         raise ConfigError(msg)
     missing = sorted(k for k, v in accepted.items() if v is REQUIRED and k not in params)
     if missing:
-        msg = f"strategy {spec!r} needs parameter {', '.join(missing)}"
+        msg = f"{what} needs parameter {', '.join(missing)}"
         raise ConfigError(msg)
     try:
         return cls(**params)
     except (ValueError, TypeError) as e:
-        msg = f"strategy {spec!r}: {e} (parameters: {_describe(accepted)})"
+        msg = f"{what}: {e} (parameters: {_describe(accepted)})"
         raise ConfigError(msg) from e
 
 

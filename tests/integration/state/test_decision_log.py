@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tradebot.domain.decisions import Decision, RiskCheck, RiskVerdict, Signal, SignalAction
+from tradebot.domain.decisions import (
+    Decision,
+    MemberSignal,
+    RiskCheck,
+    RiskVerdict,
+    Signal,
+    SignalAction,
+)
 from tradebot.state.db import Database
 from tradebot.state.decision_log import DecisionLog
 from tradebot.state.repository import Repository
@@ -115,3 +122,22 @@ def test_latest_decisions_pages_newest_first_and_skips_holds_on_request(repo: Re
     assert [e.decision.ts_ms for e in acted] == [1_002]
     assert repo.decision_entry(acted[0].id) == acted[0]
     assert repo.decision_entry(999) is None
+
+
+def test_append_decision_keeps_ensemble_members_apart_from_metadata(repo: Repository) -> None:
+    members = (
+        MemberSignal("ema_crossover", SignalAction.BUY, 0.8, "golden cross"),
+        MemberSignal("breakout", SignalAction.HOLD, 0.0, "no signal"),
+        MemberSignal("rsi_mean_reversion", SignalAction.BUY, math.nan, "up through 30"),
+    )
+    decision = replace(
+        make_decision(1_733_011_200_000),
+        signal=Signal(SignalAction.BUY, 2 / 3, "2 of 3 say BUY", {"regime": "trend"}, members),
+    )
+
+    repo.append_decision(decision)
+
+    (back,) = repo.decisions()
+    assert back.signal.members[:2] == members[:2]
+    assert math.isnan(back.signal.members[2].confidence)
+    assert back.signal.metadata == {"regime": "trend"}

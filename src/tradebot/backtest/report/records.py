@@ -152,6 +152,15 @@ def decision_record(decision: Decision) -> dict[str, JsonValue]:
             "confidence": finite(signal.confidence),
             "reason": signal.reason,
             "metadata": dict(masked(signal.metadata)),
+            "members": [
+                {
+                    "name": m.name,
+                    "action": m.action.value,
+                    "confidence": finite(m.confidence),
+                    "reason": m.reason,
+                }
+                for m in signal.members
+            ],
         },
         "indicators": {k: finite(v) for k, v in decision.indicators.items()},
         "risk": risk,
