@@ -16,7 +16,7 @@ import yaml
 
 from tradebot.config import Config, load_config
 from tradebot.domain.errors import ConfigError
-from tradebot.orchestrator.assembly import build_strategy, check_overrides
+from tradebot.orchestrator.assembly import build_allocator, build_strategy, check_overrides
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +46,7 @@ def validate(
     symbols = config.trading.all_symbols
     try:
         check_overrides(config, symbols)
+        build_allocator(config, symbols)
         for symbol in symbols:
             build_strategy(config, symbol)
     except ConfigError as e:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from tradebot.config.allocation import AllocationConfig
 from tradebot.config.base import Section
 from tradebot.config.protections import ProtectionConfig
 
@@ -91,6 +92,7 @@ class RiskConfig(Section):
     kill_switch: KillSwitch = Field(
         default="active", description="active: trade; reducing: only close; halted: no orders."
     )
+    allocation: AllocationConfig = Field(default_factory=AllocationConfig)
     protections: list[ProtectionConfig] = Field(
         default_factory=list,
         description="Locks on new entries after exits, stop-losses or a drawdown (method: "

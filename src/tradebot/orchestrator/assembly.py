@@ -19,6 +19,7 @@ from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.strategies import strategy_from_spec
+from tradebot.risk.allocation import AllocationMethod, AllocationParams, CapitalAllocator
 from tradebot.risk.controller import KillSwitch, RiskController, RiskLimits
 from tradebot.risk.protections import LockScope, ProtectionMethod, ProtectionRule, Protections
 from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
@@ -89,6 +90,28 @@ def protection_rule(config: ProtectionConfig) -> ProtectionRule:
     return rule
 
 
+def build_allocator(config: Config, symbols: Sequence[str]) -> CapitalAllocator | None:
+    """``risk.allocation`` for ``symbols`` (None when every symbol may use the whole account).
+
+    Raises:
+        ConfigError: fixed weights or caps that name other symbols than those traded.
+    """
+    allocation = config.risk.allocation
+    if not allocation.is_active:
+        return None
+    params = AllocationParams(
+        AllocationMethod(allocation.method),
+        allocation.weights,
+        allocation.window,
+        allocation.max_weight,
+        allocation.caps,
+    )
+    try:
+        return CapitalAllocator(params, symbols)
+    except ValueError as exc:
+        raise ConfigError(f"`risk.allocation`: {exc}") from exc
+
+
 def build_engine(
     config: Config,
     market: Market,
@@ -101,7 +124,8 @@ def build_engine(
 ) -> TradingEngine:
     """Wire strategy, sizing, stops, risk limits and execution settings for ``market``
     (and ``more_markets`` on the same wallet, each with its own instance of its strategy)."""
-    check_overrides(config, [market.symbol, *(m.symbol for m in more_markets)])
+    symbols = [market.symbol, *(m.symbol for m in more_markets)]
+    check_overrides(config, symbols)
     risk, execution = config.risk, config.execution
     settings = EngineSettings(
         symbol=market.symbol,
@@ -153,6 +177,7 @@ def build_engine(
             [protection_rule(p) for p in risk.protections],
             timeframe_to_ms(config.trading.timeframe),
         ),
+        allocator=build_allocator(config, symbols),
     )
     engine.handle(KillSwitchSet(KillSwitch(risk.kill_switch.upper()), "config"))
     return engine

@@ -43,10 +43,12 @@ from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.orchestrator.account import AccountParts, account_risk_state, value_at_day_start
+from tradebot.orchestrator.allotment import entry_size, with_allotment
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.view import EngineView
+from tradebot.risk.allocation import CapitalAllocator
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, RiskState
 from tradebot.risk.protections import Protections
 from tradebot.risk.sizing import PositionSizer, SizingInput
@@ -81,9 +83,10 @@ class TradingEngine:
         *,
         more: Sequence[tuple[Market, Strategy]] = (),
         protections: Protections | None = None,
+        allocator: CapitalAllocator | None = None,
     ) -> None:
-        """``market`` and ``strategy`` are the first symbol's; ``more`` adds the others;
-        ``protections`` lock entries after the trades they judge (none by default)."""
+        """``market``/``strategy`` are the first symbol's, ``more`` adds others; ``protections``
+        lock entries (none by default); ``allocator`` shares the account out (none: all to each)."""
         self.settings = settings
         self.symbol = settings.symbol
         """The first symbol (the only one of a single-symbol engine)."""
@@ -92,6 +95,7 @@ class TradingEngine:
         self.sizer = sizer
         self.stops = stops
         self.risk = risk
+        self.allocator = allocator
         pairs = [(market, strategy), *more]
         self._router = OrderRouter(settings.id_prefix)
         self._positions = PositionManager(portfolio, {m.symbol: m for m, _ in pairs})
@@ -409,19 +413,14 @@ class TradingEngine:
         stop = self.stops.calculate_stop(close, atr_or_none)
         price = self._entry_price(market, close)
         risk_state = self._risk_state(book, ts, close)
-        qty = market.round_qty(
-            self.sizer.calculate_size(
-                SizingInput(
-                    equity=risk_state.equity,
-                    free_cash=self.portfolio.cash,
-                    price=price,
-                    stop_price=stop.price if stop else None,
-                    atr=atr_or_none,
-                    fee_rate=self.settings.fee_rate,
-                ),
-                self.trades,
-            )
+        stop_price, fee = (stop.price if stop else None), self.settings.fee_rate
+        inp = SizingInput(
+            risk_state.equity, self.portfolio.cash, price, stop_price, atr_or_none, fee
         )
+        size, allotment = entry_size(
+            self.sizer, self.allocator, self._books, book, ts, inp, self.trades
+        )
+        qty = market.round_qty(size)
         resized = ""
         room = self.risk.correlated_room(risk_state)
         if room is not None and qty * price > room:
@@ -434,8 +433,9 @@ class TradingEngine:
         too_small = market.limit_violation(qty, price)
         if too_small is not None:
             return [], "skip", RiskVerdict.rejected("market_limits", too_small)
-        verdict = self.risk.validate_trade(
-            OrderProposal(symbol, qty * price, reduces_exposure=False), risk_state
+        verdict = with_allotment(
+            self.risk.validate_trade(OrderProposal(symbol, qty * price, False), risk_state),
+            allotment,
         )
         if not verdict.approved:
             return [], "rejected", verdict
