@@ -65,6 +65,29 @@ def make_candles(
     )
 
 
+def regime_candles(
+    n_bars: int, seed: int, *, drift: float, volatility: float = 0.01, mean_regime_bars: int = 150
+) -> pd.DataFrame:
+    """Seeded candles with a planted, real edge: trends that last.
+
+    The log return of each bar is ``±drift`` plus noise of scale ``volatility``; the sign
+    (up or down regime) flips with probability ``1 / mean_regime_bars`` per bar, so a
+    trend-follower that waits for a trend to show earns while it lasts.
+    """
+    rng = np.random.default_rng(seed)
+    regime = np.cumsum(rng.random(n_bars) < 1 / mean_regime_bars) % 2
+    log_returns = np.where(regime == 0, drift, -drift) + rng.normal(0.0, volatility, n_bars)
+    close = 100.0 * np.exp(np.cumsum(log_returns))
+    open_ = np.concatenate(([100.0], close[:-1]))
+    high = np.maximum(open_, close) * (1.0 + rng.exponential(0.003, n_bars))
+    low = np.minimum(open_, close) * (1.0 - rng.exponential(0.003, n_bars))
+    ts = START_MS + HOUR_MS * np.arange(n_bars, dtype=np.int64)
+    volume = np.ones(n_bars)
+    return pd.DataFrame(
+        {"ts_ms": ts, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
+    )
+
+
 def candles_from_rows(rows: Iterable[tuple[float, float, float, float]]) -> pd.DataFrame:
     """Hand-written ``(open, high, low, close)`` bars, one hour apart, volume 1."""
     data = np.asarray(list(rows), dtype=np.float64)

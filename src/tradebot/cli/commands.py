@@ -19,6 +19,7 @@ from tradebot.cli import (
     scaffold,
     state,
     strategy,
+    walkforward,
 )
 
 MODULES: list[ModuleType] = [
@@ -36,4 +37,5 @@ MODULES: list[ModuleType] = [
     explain,
     monitor,
     dashboard,
+    walkforward,
 ]

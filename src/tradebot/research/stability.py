@@ -36,8 +36,9 @@ class Stability:
     """How the objective changes within ``radius`` of the best trial.
 
     Neighbours are the other trials whose every numeric parameter lies within ``radius`` of
-    the best's, as a fraction of that parameter's range over the table, and whose other
-    parameters are equal to the best's. ``retention`` is the neighbours' median over the
+    the best's, as a fraction of that parameter's range over the table, or no further than
+    the next value tried on either side (so a grid's adjacent points always count), and
+    whose other parameters are equal to the best's. ``retention`` is the neighbours' median over the
     best value (for a positive best): near 1 is a plateau, near 0 or below a lone spike.
     """
 
@@ -101,13 +102,23 @@ def _neighbours(
         column = table[p]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             x = column.to_numpy(dtype=np.float64)
-            span = float(np.nanmax(x) - np.nanmin(x))
-            if span > 0:
-                near &= np.abs(x - x[best]) <= radius * span + 1e-12
+            near &= _window(x, x[best], radius)
         else:
             near &= (column == column.iloc[best]).to_numpy()
     near[best] = False
     return near
+
+
+def _window(
+    x: np.ndarray[tuple[int], np.dtype[np.float64]], centre: float, radius: float
+) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+    # within radius × range of the centre, stretched to reach the adjacent values tried
+    values = np.unique(x[~np.isnan(x)])
+    reach = radius * float(values[-1] - values[0])
+    below, above = values[values < centre], values[values > centre]
+    low = min(centre - reach, float(below[-1])) if below.size else centre - reach
+    high = max(centre + reach, float(above[0])) if above.size else centre + reach
+    return (x >= low - 1e-12) & (x <= high + 1e-12)
 
 
 def _profile(

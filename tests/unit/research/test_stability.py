@@ -21,18 +21,33 @@ def grid_table(spike: float | None = None) -> pd.DataFrame:
 
 
 def test_stability_on_a_plateau_keeps_most_of_the_best_value() -> None:
-    # Act: radius 0.25 of fast's range (4) is 1 step, of slow's (20) 5: only fast moves
+    # Act: radius 0.25 of fast's range (4) is 1 step; of slow's (20) 5, stretched to the
+    # adjacent values tried, 10 and 30
     result = parameter_stability(grid_table(), ["fast", "slow"], "sharpe")
 
-    # Assert: neighbours (2, 20) and (4, 20) both score 0.9
+    # Assert: neighbours fast 2..4 × slow 10..30: 0.7 0.9 0.7 | 0.8 0.8 | 0.7 0.9 0.7
     assert result.best_params == {"fast": 3, "slow": 20}
     assert result.best_value == pytest.approx(1.0)
-    assert result.n_neighbours == 2
-    assert result.neighbour_median == pytest.approx(0.9)
-    assert result.retention == pytest.approx(0.9)
+    assert result.n_neighbours == 8
+    assert result.neighbour_median == pytest.approx(0.75)
+    assert result.retention == pytest.approx(0.75)
     fast, slow = result.profiles
-    assert (fast.below_mean, fast.above_mean) == (pytest.approx(0.9), pytest.approx(0.9))
-    assert (slow.n_below, slow.n_above) == (0, 0)
+    assert (fast.below_mean, fast.above_mean) == (pytest.approx(2.3 / 3), pytest.approx(2.3 / 3))
+    assert (slow.below_mean, slow.n_below, slow.n_above) == (pytest.approx(2.2 / 3), 3, 3)
+
+
+def test_stability_radius_reaches_past_the_adjacent_values_on_dense_trials() -> None:
+    # Arrange: 101 trials of one parameter 0.00..1.00, objective peaking at 0.5
+    table = pd.DataFrame({"x": [i / 100 for i in range(101)]})
+    table["value"] = 1.0 - (table["x"] - 0.5).abs()
+
+    # Act: radius 0.1 of the range: x in [0.4, 0.6]
+    result = parameter_stability(table, ["x"], "value", radius=0.1)
+
+    # Assert: 20 neighbours from 0.9 down to 0.9 at the edges, median 0.945
+    assert result.n_neighbours == 20
+    assert result.neighbour_min == pytest.approx(0.9)
+    assert result.neighbour_median == pytest.approx(0.945)
 
 
 def test_stability_of_a_lone_spike_is_low() -> None:
