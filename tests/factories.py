@@ -14,14 +14,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from tradebot.backtest.result import BacktestResult
 from tradebot.backtest.runner import Backtester
 from tradebot.data.frame import candles_from_arrays
 from tradebot.domain.commands import PlaceOrder, Step
 from tradebot.domain.decisions import HOLD, Decision, Signal, SignalAction
 from tradebot.domain.events import Event, OrderUpdated
 from tradebot.domain.market import Market, timeframe_to_ms
-from tradebot.domain.orders import OrderStatus
-from tradebot.domain.portfolio import Portfolio, Position
+from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderStatus
+from tradebot.domain.portfolio import Portfolio, Position, Trade
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.settings import EngineSettings
@@ -255,3 +256,44 @@ def random_walk_candles(
     low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.0005, n))
     ts = start_ms + np.arange(n, dtype=np.int64) * timeframe_to_ms(timeframe)
     return candles_from_arrays(ts, open_, high, low, close, rng.uniform(1.0, 10.0, n))
+
+
+def round_trips_result(n_trades: int, t0_ms: int = 1_705_276_800_000) -> BacktestResult:
+    """A 1m BTC/USDT run with a round trip every 10 bars (bought at bar 10k+1's open, sold at
+    bar 10k+6's), each entry placed by a decision: a 10,000-trade report in a second."""
+    n = n_trades * 10 + 10
+    ts = t0_ms + np.arange(n, dtype=np.int64) * 60_000
+    close = 40_000 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.001, n)))
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    qty, cash = Decimal("0.01"), 10_000.0
+    fills: list[Fill] = []
+    trades: list[Trade] = []
+    decisions: list[Decision] = []
+    held = np.zeros(n)
+    cash_at = np.full(n, cash)
+    for k in range(n_trades):
+        i, j = 10 * k + 1, 10 * k + 6
+        buy_px, sell_px = Decimal(f"{open_[i]:.2f}"), Decimal(f"{open_[j]:.2f}")
+        buy = Fill(ClientOrderId(f"b{k}"), "BTC/USDT", OrderSide.BUY, qty, buy_px, Decimal(0),
+                   "BTC", int(ts[i]), f"tb{k}")  # fmt: skip
+        sell = Fill(ClientOrderId(f"s{k}"), "BTC/USDT", OrderSide.SELL, qty, sell_px, Decimal(0),
+                    "USDT", int(ts[j]), f"ts{k}")  # fmt: skip
+        reason = f"dip {close[i - 1]:.2f} under the band"
+        signal = Signal(SignalAction.BUY, 1.0, reason)
+        decisions.append(
+            Decision(int(ts[i - 1]), "BTC/USDT", signal, {}, None, "buy", (buy.client_order_id,))
+        )
+        fills += [buy, sell]
+        pnl = (sell_px - buy_px) * qty
+        trades.append(Trade("BTC/USDT", buy.ts_ms, sell.ts_ms, qty, buy_px, sell_px, Decimal(0),
+                            pnl, "signal" if k % 3 else "stop_loss"))  # fmt: skip
+        held[i:j] = float(qty)
+        cash_at[i:j] = cash - float(buy_px * qty)
+        cash += float(pnl)
+        cash_at[j:] = cash
+    return BacktestResult(
+        symbol="BTC/USDT", timeframe="1m", strategy_name="dip_buyer", strategy_config={},
+        starting_cash=10_000.0, ts_ms=ts, open=open_, high=np.maximum(open_, close) * 1.0005,
+        low=np.minimum(open_, close) * 0.9995, close=close, equity=cash_at + held * close,
+        position_qty=held, trades=trades, fills=fills, decisions=decisions, fees_paid=0.0,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from factories import round_trips_result
 from tradebot.backtest.breakdown import entry_signals, signal_kind
 from tradebot.backtest.excursions import PriceRange, excursions
 from tradebot.backtest.metrics import compute_metrics
@@ -223,58 +224,9 @@ def test_entry_signals_trade_without_its_decision_says_so() -> None:
     assert entry_signals([trade], [fill], [other]) == ["(no decision found)"]
 
 
-def many_trades(n_trades: int) -> BacktestResult:
-    # 1m bars, a round trip every 10 bars at the open
-    n = n_trades * 10 + 10
-    ts = JAN_15 + np.arange(n, dtype=np.int64) * 60_000
-    rng = np.random.default_rng(3)
-    close = 40_000 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
-    fills, trades = [], []
-    for k in range(n_trades):
-        i, j = 10 * k + 1, 10 * k + 6
-        buy = Fill(
-            ClientOrderId(f"b{k}"),
-            "BTC/USDT",
-            OrderSide.BUY,
-            Decimal("0.01"),
-            Decimal(f"{close[i - 1]:.2f}"),
-            Decimal(0),
-            "BTC",
-            int(ts[i]),
-            f"tb{k}",
-        )
-        sell = Fill(
-            ClientOrderId(f"s{k}"),
-            "BTC/USDT",
-            OrderSide.SELL,
-            Decimal("0.01"),
-            Decimal(f"{close[j - 1]:.2f}"),
-            Decimal(0),
-            "USDT",
-            int(ts[j]),
-            f"ts{k}",
-        )
-        fills += [buy, sell]
-        trades.append(
-            Trade(
-                "BTC/USDT",
-                buy.ts_ms,
-                sell.ts_ms,
-                buy.qty,
-                buy.price,
-                sell.price,
-                Decimal(0),
-                (sell.price - buy.price) * buy.qty,
-                "signal",
-            )
-        )
-    return flat_result(ts, np.full(n, 10_000.0), open=close, close=close, high=close * 1.001,
-                       low=close * 0.999, trades=trades, fills=fills)  # fmt: skip
-
-
 def test_build_figure_ten_thousand_trades_draws_buckets_not_each_fill() -> None:
     # Arrange
-    result = many_trades(10_000)
+    result = round_trips_result(10_000)
 
     # Act
     fig = build_figure(result, {})

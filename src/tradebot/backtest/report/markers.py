@@ -33,10 +33,10 @@ _PAD = 0.02  # of the price range: how far a bucket's marker sits from the line
 class Markers:
     """One side's markers: positions, hover text and sizes."""
 
-    x: FloatArray
-    y: FloatArray
+    x: FloatArray | list[float]
+    y: FloatArray | list[float]
     text: list[str]
-    size: FloatArray | float
+    size: list[float] | float
 
 
 def is_aggregated(fills: Sequence[Fill]) -> bool:
@@ -119,13 +119,16 @@ def _buckets(
 ) -> Markers:
     ts, low, high = bars
     if not fills or not len(ts):
-        return Markers(np.empty(0), np.empty(0), [], 8.0)
+        return Markers([], [], [], 8.0)
     edges = np.linspace(float(ts[0]), float(ts[-1]) + 1, BUCKETS + 1)
     when = np.array([f.ts_ms for f in fills], dtype=np.float64)
     bucket = np.clip(np.searchsorted(edges, when, side="right") - 1, 0, BUCKETS - 1)
     bar_bucket = np.clip(np.searchsorted(edges, ts, side="right") - 1, 0, BUCKETS - 1)
     pad = _PAD * float(np.nanmax(high) - np.nanmin(low))
-    xs, ys, text, counts = [], [], [], []
+    xs: list[float] = []
+    ys: list[float] = []
+    text: list[str] = []
+    counts: list[int] = []
     for b in np.unique(bucket):
         in_bars = bar_bucket == b
         at = when[bucket == b]
@@ -139,8 +142,9 @@ def _buckets(
         counts.append(len(at))
         what = "entries" if side is OrderSide.BUY else "exits"
         text.append(f"{len(at):,} {what} in this stretch<br>zoom in to see each one")
-    sizes = 6 + 3 * np.log10(np.asarray(counts, dtype=np.float64))
-    return Markers(np.asarray(xs), np.asarray(ys), text, sizes)
+    sizes = (6 + 3 * np.log10(np.asarray(counts, dtype=np.float64))).tolist()
+    # Plain lists, not typed arrays: the zoom script keeps and puts back these very values.
+    return Markers(xs, ys, text, sizes)
 
 
 # Plotly keeps the shared x-axis range as UTC date strings ("2024-03-05 10:22:13.4512").
@@ -152,10 +156,12 @@ _ZOOM_JS = """
   gd.data.forEach(function (tr, i) {
     if (tr.name === "entry (buy)" || tr.name === "exit (sell)") {
       traces.push(i);
-      whole.push({x: tr.x, y: tr.y, text: tr.text, size: tr.marker.size});
+      whole.push({x: tr.x.map(day), y: tr.y, text: tr.text, size: tr.marker.size});
     }
   });
   if (traces.length !== 2) { return; }
+  // Dates as plotly writes them, in UTC ("2024-02-15 15:11:00.000").
+  function day(t) { return new Date(t).toISOString().replace("T", " ").replace("Z", ""); }
   function ms(v) {
     if (typeof v === "number") { return v; }
     var s = String(v).trim();
@@ -171,34 +177,57 @@ _ZOOM_JS = """
     return lo;
   }
   var zoomed = false;
-  function show() {
-    var r = gd.layout.xaxis.range;
-    if (!r) { return; }
+  function starts(keys, prefix) {
+    return keys.some(function (k) { return k.indexOf(prefix) === 0; });
+  }
+  function moved(keys) {  // the range of the x-axis the user moved (they all share it)
+    for (var k = 0; k < keys.length; k++) {
+      var m = /^(xaxis\\d*)\\.(range|autorange)/.exec(keys[k]);
+      if (m && gd.layout[m[1]]) { return gd.layout[m[1]].range; }
+    }
+    return gd.layout.xaxis.range;
+  }
+  function show(event) {
+    // Plotly.update below fires plotly_update, not plotly_relayout: no loop back here.
+    var keys = Object.keys(event || {}), r = moved(keys);
+    if (!r || !starts(keys, "xaxis")) { return; }
+    var ownY = starts(keys, "yaxis.range") || starts(keys, "yaxis.autorange");
     var a = lower(ms(r[0])), b = lower(ms(r[1]) + 1);
+    // New data makes plotly guess the axis type again from the price line's epoch numbers
+    // (linear); the x-axis stays a date axis. Its range is left alone: the zoom set it.
+    var view = {"xaxis.type": "date"};
     if (b - a > F.limit) {
-      if (zoomed) {
-        zoomed = false;
-        Plotly.restyle(gd, {
-          x: whole.map(function (w) { return w.x; }), y: whole.map(function (w) { return w.y; }),
-          text: whole.map(function (w) { return w.text; }),
-          "marker.size": whole.map(function (w) { return w.size; })
-        }, traces);
-      }
+      if (!zoomed) { return; }
+      zoomed = false;
+      if (!ownY) { view["yaxis.autorange"] = true; }
+      Plotly.update(gd, {
+        x: whole.map(function (w) { return w.x; }), y: whole.map(function (w) { return w.y; }),
+        text: whole.map(function (w) { return w.text; }),
+        "marker.size": whole.map(function (w) { return w.size; })
+      }, view, traces);
       return;
     }
     var side = [{x: [], y: [], text: []}, {x: [], y: [], text: []}];
     for (var i = a; i < b; i++) {
       var s = side[F.b[i] ? 0 : 1];
-      s.x.push(F.t[i]); s.y.push(F.p[i]);
+      s.x.push(day(F.t[i])); s.y.push(F.p[i]);
       var what = (F.b[i] ? "buy " : "sell ") + F.q[i] + " @ " + F.p[i];
       s.text.push(what + "<br>" + F.reasons[F.r[i]]);
     }
     zoomed = true;
-    Plotly.restyle(gd, {
+    if (b > a && !ownY) {  // the price axis fitted to the fills in view, as a box zoom does
+      var prices = F.p.slice(a, b);
+      var low = Math.min.apply(null, prices), high = Math.max.apply(null, prices);
+      var pad = (high - low) * 0.25 || high * 0.01;
+      view["yaxis.range"] = [low - pad, high + pad];
+      view["yaxis.autorange"] = false;
+    }
+    Plotly.update(gd, {
       x: [side[0].x, side[1].x], y: [side[0].y, side[1].y], text: [side[0].text, side[1].text],
       "marker.size": [10, 10]
-    }, traces);
+    }, view, traces);
   }
-  gd.on("plotly_relayout", show);
+  // After plotly has finished the zoom that fired the event: redrawing inside it breaks it.
+  gd.on("plotly_relayout", function (event) { setTimeout(function () { show(event); }, 0); });
 })();
 """

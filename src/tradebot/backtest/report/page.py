@@ -31,6 +31,12 @@ from tradebot.domain.decisions import MetadataValue
 from tradebot.domain.portfolio import Trade
 
 MAX_TRADE_ROWS = 5_000  # more live in trades.csv; a longer table only bloats the page
+# No "Share chart" button: it uploads the chart (prices, trades, equity) to Plotly's cloud.
+_PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendChartToCloud"],
+}
 _KIND = {"backtest": "Backtest", "paper": "Paper session", "live": "Live session"}
 
 _STYLE = """
@@ -39,15 +45,16 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24
 h1 { font-size: 1.5rem; margin: 0 0 4px; }
 h2 { font-size: 1.15rem; margin: 28px 0 8px; }
 .sub { color: #4b5563; margin: 2px 0; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f3f4f6; position: sticky; top: 0; }
 td.pos { color: #15803d; } td.neg { color: #b91c1c; } td.na { color: #9ca3af; }
 td.text { text-align: left; }
-table.grid td { min-width: 3.5em; }
+table.grid td { min-width: 3em; }
 .note { color: #6b7280; font-size: 0.85rem; }
-.row { display: flex; gap: 40px; flex-wrap: wrap; align-items: flex-start; }
+.row { display: flex; gap: 48px; flex-wrap: wrap; align-items: flex-start; }
+.side { flex: 1; min-width: 480px; overflow-x: auto; }
 """
 
 
@@ -65,7 +72,7 @@ def render_html(
             full_html=False,
             include_plotlyjs=k == 0,
             div_id=div_id,
-            config={"displaylogo": False, "responsive": True},
+            config=_PLOTLY_CONFIG,
         )
         for k, (div_id, fig) in enumerate(figures)
     ]
@@ -77,20 +84,23 @@ def render_html(
             f"<title>{escape(title)} {_kind(result).lower()}</title>",
             f"<style>{_STYLE}</style></head><body>",
             _header(result, metrics),
+            '<div class="row"><div>',
             "<h2>Performance</h2>",
             _metrics_table(metrics),
-            "<h2>Charts</h2>",
-            charts[0],
-            *scripts,
+            '</div><div class="side">',
             "<h2>Monthly returns (%)</h2>",
             monthly_table(analysis.periods),
-            _basket_section(analysis, charts[1:]),
             "<h2>Trades by exit reason</h2>",
             group_table("by-exit", "Exit reason", analysis.by_exit),
             "<h2>Trades by entry signal</h2>",
             group_table("by-entry", "Entry signal", analysis.by_entry),
             '<p class="note">MAE and MFE: how far the price went against (lowest low) and for '
             "(highest high) each trade, from its entry price, over the bars it was open.</p>",
+            "</div></div>",
+            "<h2>Charts</h2>",
+            charts[0],
+            *scripts,
+            _basket_section(analysis, charts[1:]),
             _trades_section(result.trades, analysis),
             "</body></html>",
         )
