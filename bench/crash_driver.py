@@ -43,14 +43,11 @@ from pathlib import Path
 import aiohttp
 
 from tradebot.config import load_config
-from tradebot.domain.market import Market
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
-from tradebot.orchestrator.assembly import build_engine
-from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.state import KillSwitchLevel, Repository, acquire_instance_lock, create_database
@@ -139,11 +136,12 @@ def build_bot(args: argparse.Namespace, hook: CrashHook) -> TradingBot:
     )
     connector = connect(settings, Credentials(API_KEY, API_SECRET))
 
-    def factory(market: Market, portfolio: Portfolio) -> TradingEngine:
-        return build_engine(config, market, portfolio, record_holds=True)
+    factory = engine_factory(config)
 
     bot_settings = BotSettings(
-        config.trading.symbol, config.trading.timeframe, window_bars=max(config_window(config), 50)
+        tuple(config.trading.all_symbols),
+        config.trading.timeframe,
+        window_bars=max(config_window(config), 50),
     )
     repo = Repository(create_database(f"sqlite:///{args.db}"))
     return TradingBot(factory, connector, repo, bot_settings, checkpoint=hook)

@@ -34,15 +34,12 @@ from pathlib import Path
 
 from tradebot.config import load_config, with_overrides
 from tradebot.domain.commands import PlaceOrder
-from tradebot.domain.market import Market
 from tradebot.domain.orders import Order
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
-from tradebot.orchestrator.assembly import build_engine
-from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -146,12 +143,11 @@ async def run(bars: int | None, every: int, workdir: Path) -> None:
         connector = TimedConnector(connect(settings, Credentials(KEY, SECRET)))
         probe = LatencyProbe(connector)
 
-        def factory(market: Market, portfolio: Portfolio) -> TradingEngine:
-            return build_engine(config, market, portfolio, record_holds=True)
+        factory = engine_factory(config)
 
         repo = Repository(create_database(f"sqlite:///{workdir / 'paper.db'}"))
         bot = TradingBot(
-            factory, connector, repo, BotSettings("BTC/USDT", "1m", window_bars=window),  # type: ignore[arg-type]
+            factory, connector, repo, BotSettings(("BTC/USDT",), "1m", window_bars=window),  # type: ignore[arg-type]
             checkpoint=probe,
         )  # fmt: skip
         try:

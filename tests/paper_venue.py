@@ -20,17 +20,14 @@ import aiohttp
 
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.load import sample_path
-from tradebot.domain.market import Market
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
-from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
-from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, Checkpoint, TradingBot
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
@@ -84,12 +81,11 @@ def make_bot(
     )  # fmt: skip
     connector = connect(settings, Credentials(KEY, SECRET), metrics or ConnectorMetrics())
 
-    def factory(market: Market, portfolio: Portfolio) -> TradingEngine:
-        return build_engine(config, market, portfolio)
+    factory = engine_factory(config)
 
     repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
     bot_settings = BotSettings(
-        "BTC/USDT", "1h", window_bars=60, on_exchange_down=on_exchange_down,
+        ("BTC/USDT",), "1h", window_bars=60, on_exchange_down=on_exchange_down,
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )  # fmt: skip
     return TradingBot(factory, connector, repo, bot_settings, checkpoint, observer)

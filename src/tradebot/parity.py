@@ -14,7 +14,7 @@ data from ../shared/data) all compare through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tradebot.backtest.session import simulate
+from tradebot.backtest.basket import BasketData
+from tradebot.backtest.session import simulate, simulate_basket
 from tradebot.config import Config, with_overrides
 from tradebot.data.load import load_candles
 from tradebot.domain.portfolio import Trade
@@ -135,7 +136,10 @@ async def paper_vs_backtest(
     """
     cash = Decimal(config.trading.starting_cash)
     setup = PaperSetup(
-        data_file=data_file, start_index=start_index, database_url=database_url, starting_cash=cash
+        data_files={config.trading.symbol: data_file},
+        start_index=start_index,
+        database_url=database_url,
+        starting_cash=cash,
     )
     symbol = config.trading.symbol
     async with paper_session(config, setup) as session:
@@ -153,6 +157,47 @@ async def paper_vs_backtest(
     backtest_equity = bt_engine.portfolio.equity(
         dict.fromkeys(bt_engine.portfolio.positions, last_open)
     )
+    return PaperComparison(
+        bars, paper, result.trades, paper_equity, backtest_equity, stats.orders_sent, stats.fills
+    )
+
+
+async def basket_paper_vs_backtest(
+    config: Config,
+    data_files: Mapping[str, Path],
+    *,
+    start_index: int = 400,
+    bars: int = 1000,
+    database_url: str = "sqlite:///:memory:",
+) -> PaperComparison:
+    """Paper-trade several symbols on one account in lock-step, then backtest the bars the
+    session saw as a basket, trading from the same bar (``start_index`` of the first
+    symbol's file; a symbol whose data starts later trades from its first bar on both
+    sides). Trades are compared in the order they closed."""
+    cash = Decimal(config.trading.starting_cash)
+    setup = PaperSetup(
+        data_files=data_files,
+        start_index=start_index,
+        database_url=database_url,
+        starting_cash=cash,
+    )
+    symbols = config.trading.all_symbols
+    async with paper_session(config, setup) as session:
+        await session.replay(bars)
+        engine = session.bot.engine
+        live = {s: session.server.current_candle(s) for s in symbols}
+        opens = {s: Decimal(repr(c.open)) for s, c in live.items()}
+        paper_equity = engine.portfolio.equity(opens)
+        paper = list(engine.trades)
+        stats = session.bot.stats
+        first = load_candles(data_files[symbols[0]], repair="drop")
+        start_ts = int(first["ts_ms"].iloc[start_index])
+    candles = {
+        s: seen_bars(load_candles(data_files[s], repair="drop"), live[s].ts_ms) for s in symbols
+    }
+    data = BasketData(candles, config, "parity", start_ts)
+    result, bt_engine = simulate_basket(config, data)
+    backtest_equity = bt_engine.portfolio.equity(opens)
     return PaperComparison(
         bars, paper, result.trades, paper_equity, backtest_equity, stats.orders_sent, stats.fills
     )

@@ -78,20 +78,6 @@ def test_backtest_listed_market_without_file_refused_naming_it(tmp_path: Path) -
     assert "trading.symbols lists BTC/USDT, SOL/USDT; no candle file for SOL/USDT" in output
 
 
-def test_run_paper_with_several_symbols_refused_as_backtest_only(tmp_path: Path) -> None:
-    config = tmp_path / "basket.yaml"
-    config.write_text("trading:\n  symbols: [BTC/USDT, ETH/USDT]\n")
-
-    code, output = invoke(
-        "run", "--mode", "paper", "--replay", "-c", str(config), "--db", str(tmp_path / "b.db")
-    )
-
-    assert code == 2
-    assert "trading.symbols lists 2 markets (BTC/USDT, ETH/USDT)" in output
-    assert "backtest-only for now" in output
-    assert not (tmp_path / "b.db").exists()
-
-
 def test_config_lone_symbols_entry_is_the_market_traded() -> None:
     config = with_overrides(load_config(None), {"trading.symbols": ["ETH/USDT"]}, "test")
 

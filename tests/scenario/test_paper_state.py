@@ -25,7 +25,9 @@ async def test_paper_every_cycle_database_orders_and_position_equal_the_exchange
     if protection == "stop_and_take_profit":
         updates |= OCO
     config = with_overrides(load_config(None), updates, "test")
-    setup = PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    setup = PaperSetup(
+        data_files={"BTC/USDT": SAMPLE}, database_url=f"sqlite:///{tmp_path / 'bot.db'}"
+    )
     async with paper_session(config, setup) as session:
         bot, venue = session.bot, session.bot.connector
         differences = []

@@ -28,7 +28,9 @@ def _session(db: Path) -> AbstractAsyncContextManager[PaperSession]:
     # a quick strategy, so that a position with its stop on the exchange comes soon
     params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
     config = with_overrides(load_config(None), {"strategy.params": params}, "test")
-    return paper_session(config, PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}"))
+    return paper_session(
+        config, PaperSetup(data_files={"BTC/USDT": SAMPLE}, database_url=f"sqlite:///{db}")
+    )
 
 
 def _stop(db: Path, *flags: str) -> str:

@@ -21,13 +21,10 @@ from processes import NO_KEYS
 from tradebot.cli import build_app
 from tradebot.config import load_config, with_overrides
 from tradebot.data.load import sample_path
-from tradebot.domain.market import Market
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
-from tradebot.orchestrator.assembly import build_engine
-from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSetup, paper_session
 from tradebot.sandbox import SandboxServer
@@ -94,14 +91,13 @@ def bot_on(server: SandboxServer, db: Path) -> TradingBot:
         budget=RateBudget(weight_per_window=10_000_000, orders_per_window=10_000_000),
     )
 
-    def build(market: Market, portfolio: Portfolio) -> TradingEngine:
-        return build_engine(config, market, portfolio, record_holds=True)
+    build = engine_factory(config)
 
     return TradingBot(
         build,
         connect(settings, Credentials(KEY, SECRET)),
         Repository(create_database(db)),
-        BotSettings("BTC/USDT", "1h", window_bars=50),
+        BotSettings(("BTC/USDT",), "1h", window_bars=50),
     )
 
 
@@ -111,7 +107,9 @@ async def test_lost_database_is_refused_then_rebuilt_from_the_venue_then_trades(
     # Arrange: a bot with history and a resting stop on a sandbox account
     config = with_overrides(load_config(None), OVERRIDES, "test")
     first = tmp_path / "first.db"
-    setup = PaperSetup(SAMPLE, database_url=str(first), api_key=KEY, api_secret=SECRET)
+    setup = PaperSetup(
+        {"BTC/USDT": SAMPLE}, database_url=str(first), api_key=KEY, api_secret=SECRET
+    )
     async with paper_session(config, setup) as session:
         server, old = session.server, session.bot
         await trade_until_a_position_rests(old, server)

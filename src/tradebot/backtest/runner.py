@@ -198,9 +198,15 @@ class Backtester:
             if not live:
                 break
             now = min(live)
+            # Every symbol's bar is walked before any is decided, as on a venue where all
+            # bars close at once and the bot learns of every fill before it decides.
+            visiting = [lane for k, lane in enumerate(lanes) if due[k] == now]
+            for lane in visiting:
+                self._walk(lane, lane.next_bar)
+            for lane in visiting:
+                self._decide(lane, lane.next_bar)
             for k, lane in enumerate(lanes):
                 if due[k] == now:
-                    self._visit(lane, lane.next_bar)
                     lane.start = lane.next_bar + 1
                     due[k] = self._advance(lane)
             if self.progress is not None:
@@ -235,6 +241,11 @@ class Backtester:
         return _first_touch(bars["low"], bars["high"], i, next_candidate, low_level, high_level)
 
     def _visit(self, lane: _Lane, j: int) -> None:
+        """Walk bar ``j`` of the lane's symbol on the venue, then decide at its close."""
+        self._walk(lane, j)
+        self._decide(lane, j)
+
+    def _walk(self, lane: _Lane, j: int) -> None:
         ex, symbol = self.exchange, lane.symbol
         ts, o, h, lo, c = lane.ohlc
         self._bar = j
@@ -245,6 +256,10 @@ class Backtester:
             self._handle(event)
         for event in ex.trade_bar(symbol):
             self._handle(event)
+
+    def _decide(self, lane: _Lane, j: int) -> None:
+        symbol, ts = lane.symbol, lane.ohlc[0]
+        self._bar = j
         closed = BarClosed(symbol, ts[j], j)
         step = self.engine.handle(closed)  # the hot path: ``_handle`` inlined
         if step.commands:

@@ -7,13 +7,16 @@ own command line with ``--fresh`` added, or ``tradebot resume`` on the same data
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from tradebot.backtest.dataset import bundled_sample
 from tradebot.config import Config
-from tradebot.domain.errors import DataError, StateError
+from tradebot.data.identity import symbol_from_name
+from tradebot.domain.errors import ConfigError, DataError, StateError
 from tradebot.orchestrator.halt import halt_message
 from tradebot.orchestrator.paper_account import PaperAccount
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -45,7 +48,7 @@ class Session:
 def run_command(
     config_path: Path | None,
     config: Config,
-    data: Path | None,
+    data: list[Path],
     bars: int | None,
     replay: bool,
     speed: float,
@@ -56,8 +59,8 @@ def run_command(
         words += ["-c", str(config_path)]
     if config.database.url is None:
         words += ["--db", str(config.database.path)]
-    if data is not None:
-        words += ["--data", str(data)]
+    for path in data:
+        words += ["--data", str(path)]
     if bars is not None:
         words += ["--bars", str(bars)]
     elif replay:
@@ -99,3 +102,47 @@ def sandbox_server(sandbox: SandboxConfig, fixes: Fixes) -> SandboxServer:
             f"the paper account {sandbox.snapshot_path} does not fit this run's data ({exc}): "
             f"was it kept for another market or file? `{fixes.fresh}` starts a new account"
         ) from exc
+
+
+def data_files(config: Config, data: list[Path]) -> dict[str, Path]:
+    """The candle file the sandbox replays for each symbol traded: the ``--data`` files
+    (each file's market from its name), else each symbol's bundled sample.
+
+    Raises:
+        ConfigError: a file holds a market not traded, two files hold one market, or a
+            market traded has no file; the message names the file and the fix.
+    """
+    symbols = config.trading.all_symbols
+    if not data:
+        return {s: Path(str(bundled_sample(s, config.trading.timeframe))) for s in symbols}
+    if len(data) == 1 and len(symbols) == 1 and symbol_from_name(data[0].name) is None:
+        return {symbols[0]: data[0]}  # a file whose name does not say: the one market traded
+    files: dict[str, Path] = {}
+    for path in data:
+        found = symbol_from_name(path.name)
+        if found is None or found not in symbols:
+            # the sandbox lists each file under its market: another market's file would be
+            # traded with the wrong price step and lot size
+            raise ConfigError(f"{path.name} {_not_traded(found, symbols)}")
+        if found in files:
+            raise ConfigError(f"two --data files hold {found}: {files[found]} and {path}")
+        files[found] = path
+    missing = [s for s in symbols if s not in files]
+    if missing:
+        raise ConfigError(f"no --data file for {', '.join(missing)}: pass one per symbol")
+    return files
+
+
+def _not_traded(found: str | None, symbols: Sequence[str]) -> str:
+    held = f"holds {found} (from its name)" if found else "does not name its market"
+    if len(symbols) == 1:
+        fix = (
+            f"set trading.symbol: {found} in a config (-c) to paper-trade it"
+            if found
+            else "name it like binance_BTC-USDT_1h.csv.gz"
+        )
+        return f"{held} but trading.symbol is {symbols[0]}: {fix}"
+    return (
+        f"{held} but trading.symbols is {', '.join(symbols)}: name each file like "
+        "binance_ETH-USDT_1h.csv.gz and list its market in trading.symbols (in a config, -c)"
+    )

@@ -14,7 +14,6 @@ import errno
 import getpass
 import signal
 import tempfile
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -22,10 +21,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tradebot.backtest.dataset import bundled_sample
 from tradebot.cli.paper_session import (
     Fixes,
     Session,
+    data_files,
     resume_command,
     run_command,
     sandbox_server,
@@ -34,10 +33,7 @@ from tradebot.cli.paper_session import (
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config, load_config, with_overrides
-from tradebot.data.identity import symbol_from_name
 from tradebot.domain.errors import ConfigError, TradebotError
-from tradebot.domain.market import Market
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials, from_config
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
@@ -48,10 +44,9 @@ from tradebot.monitoring.logging import configure_logging, environment_secrets
 from tradebot.monitoring.metrics import MetricsCollector
 from tradebot.monitoring.server import serve_metrics
 from tradebot.monitoring.service import monitoring
-from tradebot.orchestrator.assembly import build_engine, single_symbol
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
-from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.halt import halt_message
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
@@ -108,7 +103,8 @@ def run(
         bool, typer.Option("--replay", help="Paper: replay the data at full speed.")
     ] = False,
     data: Annotated[
-        Path | None, typer.Option(help="Paper: candle file the sandbox replays.")
+        list[Path] | None,
+        typer.Option(help="Paper: candle file the sandbox replays (repeat: one per symbol)."),
     ] = None,
     speed: Annotated[
         float, typer.Option(help="Paper: embedded sandbox replay speed x real time.")
@@ -137,14 +133,10 @@ def run(
         _log_as_configured(context, config)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
-        single_symbol(config, config.exchange.mode)
+        data = data or []
         _check_market_data(config, data, replay or bars is not None)
-        if record and (replay or bars is not None):
-            raise ConfigError(
-                "--record-trades cannot record a replay: --bars/--replay runs the sandbox bar "
-                "by bar at full speed, with no live trade stream to store. Drop --bars and "
-                "--replay to record while paper trading, or drop --record-trades"
-            )
+        if record:
+            _check_recording(config, replay or bars is not None)
         live = config.exchange.mode == "live"
         embedded = not live and config.exchange.sandbox.embedded
         if fresh and not embedded:
@@ -302,31 +294,20 @@ def _live_connector(config: Config, credentials: Credentials, ws: bool = False) 
     return connect(settings_from_config(config, websockets=ws), credentials)
 
 
-def engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
-    """How ``run`` (and ``state rebuild``) build the engine for a market and a portfolio."""
-
-    single_symbol(config, config.exchange.mode)
-
-    def build(market: Market, portfolio: Portfolio) -> TradingEngine:
-        return build_engine(config, market, portfolio, record_holds=True)
-
-    return build
-
-
 async def _bot(
     config: Config, connector: ExchangeConnector, observer: BotObserver | None = None
 ) -> TradingBot:
     # Called with the instance lock held. A damaged database, or an empty one on an account
     # that has this bot's history, is refused before anything is written to it.
-    build, symbol = engine_factory(config), config.trading.symbol
+    build, symbols = engine_factory(config), config.trading.all_symbols
     try:
         saved = inspect_database(config.database.sqlalchemy_url)
-        await refuse_blind_start(build, connector, symbol, saved)
+        await refuse_blind_start(build, connector, symbols, saved)
     except BaseException:
         await connector.close()
         raise
     settings = BotSettings(
-        symbol,
+        tuple(symbols),
         config.trading.timeframe,
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
@@ -337,21 +318,22 @@ async def _bot(
 
 
 # ----------------------------------------------------------------------------- paper
-def _data_file(config: Config, data: Path | None) -> Path:
-    if data is not None:
-        # the sandbox lists the file under trading.symbol: another market's file would be
-        # traded with the wrong price step and lot size
-        found, symbol = symbol_from_name(data.name), config.trading.symbol
-        if found is not None and found != symbol:
-            raise ConfigError(
-                f"{data.name} holds {found} (from its name) but trading.symbol is {symbol}: "
-                f"set trading.symbol: {found} in a config (-c) to paper-trade it"
-            )
-        return data
-    return Path(str(bundled_sample(config.trading.symbol, config.trading.timeframe)))
+def _check_recording(config: Config, replaying: bool) -> None:
+    if len(config.trading.all_symbols) > 1:
+        raise ConfigError(
+            "--record-trades records the public trades of one market; trading.symbols "
+            f"lists {len(config.trading.all_symbols)}. Record each market with its own "
+            "`tradebot record`, or drop --record-trades"
+        )
+    if replaying:
+        raise ConfigError(
+            "--record-trades cannot record a replay: --bars/--replay runs the sandbox bar "
+            "by bar at full speed, with no live trade stream to store. Drop --bars and "
+            "--replay to record while paper trading, or drop --record-trades"
+        )
 
 
-def _check_market_data(config: Config, data: Path | None, replay: bool) -> None:
+def _check_market_data(config: Config, data: list[Path], replay: bool) -> None:
     sandbox = config.exchange.sandbox
     if config.exchange.mode != "paper" or sandbox.market_data == "replay":
         return
@@ -362,7 +344,7 @@ def _check_market_data(config: Config, data: Path | None, replay: bool) -> None:
             "embedded: true, or start the other one with `tradebot sandbox --market-data "
             f"{sandbox.market_data}`"
         )
-    if replay or data is not None:
+    if replay or data:
         raise ConfigError(
             f"{setting}: --bars, --replay and --data replay a candle file; drop them, or set "
             "exchange.sandbox.market_data: replay"
@@ -387,15 +369,14 @@ def _mirror(config: Config) -> MirrorConfig | None:
 
 
 def _sandbox_config(
-    config: Config, data: Path | None, account: PaperAccount | None, *, deterministic: bool
+    config: Config, data: dict[str, Path], account: PaperAccount | None, *, deterministic: bool
 ) -> SandboxConfig:
-    symbol = config.trading.symbol
     return SandboxConfig(
         host=config.exchange.sandbox.host,
         port=config.exchange.sandbox.port,
         api_key=_SANDBOX_KEY,
         api_secret=_SANDBOX_SECRET,
-        data_files={} if data is None else {symbol: data},
+        data_files=data,
         balances={config.trading.quote_currency: config.trading.starting_cash},
         maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
         taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
@@ -427,7 +408,7 @@ def _sandbox_connector(url: str, runtime: Path, *, replay: bool, ws: bool = Fals
 
 async def _paper(
     config: Config,
-    data: Path | None,
+    data: list[Path],
     speed: float,
     console: Console,
     session: Session,
@@ -441,8 +422,8 @@ async def _paper(
         await _trade(config, connector, console, trades, fixes)
         return
     live = config.exchange.sandbox.market_data != "replay"
-    data_file = None if live else _data_file(config, data)
-    sandbox = _sandbox_config(config, data_file, session.account, deterministic=False)
+    files = {} if live else data_files(config, data)
+    sandbox = _sandbox_config(config, files, session.account, deterministic=False)
     sandbox.speed = speed
     with tempfile.TemporaryDirectory(prefix="tradebot-paper-") as runtime:
         async with sandbox_server(sandbox, fixes) as server:
@@ -456,15 +437,15 @@ async def _paper(
 
 
 async def _replay(
-    config: Config, data: Path | None, bars: int | None, console: Console, session: Session
+    config: Config, data: list[Path], bars: int | None, console: Console, session: Session
 ) -> None:
     if not config.exchange.sandbox.embedded:
         raise ConfigError(
             "--replay needs the embedded sandbox (exchange.sandbox.embedded: true): "
             "only it lets the bot move the clock"
         )
-    data_file = _data_file(config, data)
-    sandbox = _sandbox_config(config, data_file, session.account, deterministic=True)
+    files = data_files(config, data)
+    sandbox = _sandbox_config(config, files, session.account, deterministic=True)
     served = embedded_dashboard(config)  # binds its port now
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
         async with sandbox_server(sandbox, session.fixes) as server:
@@ -537,7 +518,7 @@ async def _trade(
             fixes.check(bot.repo)  # halted from the start: nothing to wait for
             found = len(recovery.reconciliation.discrepancies)
             console.print(
-                f"trading {config.trading.symbol} {config.trading.timeframe} "
+                f"trading {', '.join(config.trading.all_symbols)} {config.trading.timeframe} "
                 f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
             )
             async with record_trades(trades, symbol, database) as recording:

@@ -13,12 +13,13 @@ from typing import Annotated
 
 import typer
 
-from tradebot.cli.run import configure, engine_factory
+from tradebot.cli.run import configure
 from tradebot.config import Config
 from tradebot.domain.errors import ConfigError, StateError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import from_config
 from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.rebuild import Rebuilt, rebuild_state
 from tradebot.state import Repository, acquire_instance_lock, create_database, inspect_database
 
@@ -63,11 +64,11 @@ def rebuild(
     except TradebotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    base = config.trading.symbol.split("/")[0]
+    held = ", ".join(f"{qty} {s.split('/')[0]}" for s, qty in done.positions.items())
     typer.echo(
-        f"rebuilt {config.trading.symbol} from the exchange into {saved.location}: "
+        f"rebuilt {', '.join(done.positions)} from the exchange into {saved.location}: "
         f"{done.orders} orders ({done.open_orders} open), {done.fills} fills, "
-        f"{done.trades} closed trades, position {done.position_qty} {base}, starting cash "
+        f"{done.trades} closed trades, holding {held}, starting cash "
         f"{done.starting_cash} {done.quote}. Nothing was sent to the exchange. "
         "Check it with `tradebot status`, then start with `tradebot run`."
     )
@@ -94,6 +95,7 @@ def _connector(config: Config) -> CcxtConnector:
 async def _rebuild(config: Config, connector: CcxtConnector) -> Rebuilt:
     try:
         repo = Repository(create_database(config.database.sqlalchemy_url))
-        return await rebuild_state(engine_factory(config), connector, repo, config.trading.symbol)
+        symbols = config.trading.all_symbols
+        return await rebuild_state(engine_factory(config), connector, repo, symbols)
     finally:
         await connector.close()

@@ -17,6 +17,7 @@ from tradebot.domain.events import KillSwitchSet
 from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.recovery import EngineFactory
 from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.strategies import strategy_from_spec
 from tradebot.risk.allocation import AllocationMethod, AllocationParams, CapitalAllocator
@@ -57,23 +58,6 @@ def check_overrides(config: Config, symbols: Sequence[str]) -> None:
             f"strategy.symbols gives {', '.join(unknown)} a strategy, but only "
             f"{', '.join(symbols)} are traded: add them to trading.symbols or remove the override"
         )
-
-
-def single_symbol(config: Config, mode: str) -> str:
-    """The one market ``mode`` (paper, live) trades.
-
-    Raises:
-        ConfigError: ``trading.symbols`` lists several markets; only backtests trade a
-            basket for now, and a setting is acted on or refused, never ignored.
-    """
-    symbols = config.trading.all_symbols
-    if len(symbols) > 1:
-        raise ConfigError(
-            f"trading.symbols lists {len(symbols)} markets ({', '.join(symbols)}): several "
-            f"symbols are backtest-only for now (`tradebot backtest`); {mode} trades one: list "
-            "one symbol in trading.symbols, or set trading.symbol alone"
-        )
-    return symbols[0]
 
 
 def protection_rule(config: ProtectionConfig) -> ProtectionRule:
@@ -181,3 +165,15 @@ def build_engine(
     )
     engine.handle(KillSwitchSet(KillSwitch(risk.kill_switch.upper()), "config"))
     return engine
+
+
+def engine_factory(config: Config) -> EngineFactory:
+    """How paper and live trading (and ``state rebuild``) build their engine: every market
+    of ``trading.symbols`` on one wallet, the first first, each with the configured
+    strategy, holds recorded (the decision log has a record per symbol per bar)."""
+
+    def build(markets: Sequence[Market], portfolio: Portfolio) -> TradingEngine:
+        first, *more = markets
+        return build_engine(config, first, portfolio, record_holds=True, more_markets=more)
+
+    return build

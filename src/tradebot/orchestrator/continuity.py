@@ -9,13 +9,13 @@ restart in the middle of a bad day does not reset the limit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.events import DayRestored
-from tradebot.domain.market import Candle
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
 from tradebot.state.repository import Repository
@@ -74,10 +74,14 @@ def save_day(engine: TradingEngine, repo: Repository, saved_day: int) -> int:
     return day
 
 
-def portfolio_snapshot(portfolio: Portfolio, bar: Candle) -> PortfolioSnapshot:
-    """The account at ``bar``'s close, for the snapshots table (equity curve after restarts)."""
-    marks = dict.fromkeys(portfolio.positions, Decimal(repr(bar.close)))
+def portfolio_snapshot(
+    portfolio: Portfolio, ts_ms: int, closes: Mapping[str, Decimal]
+) -> PortfolioSnapshot:
+    """The account at the close of bar ``ts_ms``, for the snapshots table (the equity curve
+    after restarts): each holding at its symbol's newest close in ``closes`` (at its average
+    price until its symbol has closed a bar since the start)."""
+    marks = {s: closes.get(s, p.avg_price) for s, p in portfolio.positions.items()}
     held = {s: p.qty for s, p in portfolio.positions.items()}
     return PortfolioSnapshot(
-        bar.ts_ms, portfolio.cash, portfolio.equity(marks), portfolio.exposure(marks), held
+        ts_ms, portfolio.cash, portfolio.equity(marks), portfolio.exposure(marks), held
     )

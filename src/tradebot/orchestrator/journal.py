@@ -42,12 +42,10 @@ class StepWriter:
         self,
         repo: Repository,
         position_of: PositionView,
-        symbol: str,
         on_saved: OnSaved = log_saved,
     ) -> None:
         self.repo = repo
         self._position_of = position_of
-        self._symbol = symbol
         self._on_saved = on_saved
         self._written: list[tuple[Step, list[int]]] = []
         self.unsaved: list[Step] = []
@@ -65,10 +63,10 @@ class StepWriter:
         for step, trade_ids in written:
             self._on_saved(step, trade_ids)
 
-    def save(self, step: Step, decided: tuple[str, int] | None = None) -> str | None:
+    def save(self, step: Step, decided: tuple[str, str, int] | None = None) -> str | None:
         """Save ``step`` in one transaction; return the decision's id.
 
-        ``decided`` = (timeframe, bar open time) marks the bar decided in the same
+        ``decided`` = (symbol, timeframe, bar open time) marks the bar decided in the same
         transaction. Steps kept from earlier failures are saved first.
 
         Raises:
@@ -79,7 +77,7 @@ class StepWriter:
         with self._transaction() as tx:
             decision_id = self.write(tx, step)
             if decided is not None:
-                tx.set_last_bar_ts(self._symbol, decided[0], decided[1])
+                tx.set_last_bar_ts(*decided)
         return decision_id
 
     def save_or_keep(self, step: Step) -> bool:

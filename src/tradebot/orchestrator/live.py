@@ -1,10 +1,12 @@
 """TradingBot: the asyncio shell that runs the engine against a real (or sandbox) venue.
 
-Per closed candle it runs the cycle of design II.7: sync fills and order states from the
-exchange, evaluate the strategy on a rolling window, check risk, send orders, persist the
-decision. The engine decides; this shell only does I/O. Every order's intent is written to
-the database before it is sent, under a client id derived from the decision, so a crash at
-any point leaves nothing the next start cannot reconcile.
+Per closed candle time it runs the cycle of design II.7: sync fills and order states from the
+exchange for every symbol, evaluate each symbol's strategy on its rolling window, check risk,
+send orders, persist the decisions. Several symbols share one connection (one rate budget)
+and one wallet; their bars are decided in lock-step, as the backtest decides them. The
+engine decides; this shell only does I/O. Every order's intent is written to the database
+before it is sent, under a client id derived from the decision, so a crash at any point
+leaves nothing the next start cannot reconcile.
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import structlog
 
 from tradebot.data.frame import candles_to_frame
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
 from tradebot.domain.decisions import Decision, KillSwitch
-from tradebot.domain.errors import ExchangeUnavailable, OrderNotFound, OrderRejected
+from tradebot.domain.errors import (
+    ConfigError,
+    ExchangeUnavailable,
+    OrderNotFound,
+    OrderRejected,
+)
 from tradebot.domain.events import (
     BarClosed,
     Event,
@@ -29,9 +37,9 @@ from tradebot.domain.events import (
     KillSwitchSet,
     OrderUpdated,
 )
-from tradebot.domain.market import Candle, Market, timeframe_to_ms
+from tradebot.domain.market import Candle, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, OrderStatus
-from tradebot.domain.portfolio import Portfolio, Position
+from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
@@ -45,12 +53,11 @@ from tradebot.orchestrator.continuity import (
 )
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
-from tradebot.orchestrator.recovery import Recovery, restore_engine
+from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
 from tradebot.orchestrator.trade_log import BotObserver, log_order_sent, log_saved
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
-EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 Checkpoint = Callable[[str], None]
 _UNCONFIRMED = (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
 CHECKPOINTS = (
@@ -63,7 +70,8 @@ CHECKPOINTS = (
 class BotSettings:
     """What the shell needs beyond the engine."""
 
-    symbol: str
+    symbols: tuple[str, ...]
+    """The markets traded, in the order each bar time decides them (the engine's order)."""
     timeframe: str
     window_bars: int = 400
     poll_interval_s: float = 5.0
@@ -82,7 +90,7 @@ class BotStats:
 
 
 class TradingBot:
-    """Paper or live trading of one symbol through an ``ExchangeConnector``."""
+    """Paper or live trading of one or more symbols through one ``ExchangeConnector``."""
 
     def __init__(
         self,
@@ -111,11 +119,14 @@ class TradingBot:
         self.downtime = DowntimeGuard(settings.on_exchange_down)
         self._saved_day = -1
         self._engine: TradingEngine | None = None
-        self._last_bar_ts: int | None = None
-        self._last_fill_ms: int | None = None
+        self._last_bar_ts: dict[str, int] = {}
+        """Each symbol's newest bar decided (or skipped)."""
+        self._last_fill_ms: dict[str, int] = {}
+        self._marks: dict[str, Decimal] = {}
+        """Each symbol's newest close: the prices the account's snapshot values it at."""
         self._stop = asyncio.Event()
         self.recovery: Recovery | None = None
-        self.writer = StepWriter(repository, self._position_of, settings.symbol, self._saved)
+        self.writer = StepWriter(repository, self._position_of, self._saved)
 
     @property
     def engine(self) -> TradingEngine:
@@ -127,27 +138,41 @@ class TradingBot:
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> Recovery:
         """Restore state, reconcile it with the exchange, and get ready to trade."""
-        symbol, tf = self.settings.symbol, self.settings.timeframe
-        market = (await self.connector.load_markets())[symbol]
-        recovery = await restore_engine(self._build_engine, market, self.connector, self.repo)
+        symbols, tf = self.settings.symbols, self.settings.timeframe
+        markets = await self.connector.load_markets()
+        unknown = [s for s in symbols if s not in markets]
+        if unknown:
+            raise ConfigError(
+                f"the exchange lists no market {', '.join(unknown)} (trading.symbols); "
+                "check the spelling (BASE/QUOTE) or remove it"
+            )
+        recovery = await restore_engine(
+            self._build_engine, [markets[s] for s in symbols], self.connector, self.repo
+        )
         self._engine, self.recovery = recovery.engine, recovery
-        self._last_fill_ms = max((f.ts_ms for f in recovery.fills), default=None)
-        self._last_bar_ts = self.repo.last_bar_ts(symbol, tf)
-        if self._last_bar_ts is not None:
-            restore_day(self.engine, self.repo, self._last_bar_ts + self.bar_ms)
+        for fill in recovery.fills:
+            last = self._last_fill_ms.get(fill.symbol, 0)
+            self._last_fill_ms[fill.symbol] = max(last, fill.ts_ms)
+        saved = {s: ts for s in symbols if (ts := self.repo.last_bar_ts(s, tf)) is not None}
+        if saved:
+            restore_day(self.engine, self.repo, max(saved.values()) + self.bar_ms)
             self._saved_day = self.engine.utc_day
-        if self._last_bar_ts is None:
+        now = await self.connector.fetch_time()
+        for symbol in symbols:
+            if symbol in saved:
+                self._last_bar_ts[symbol] = saved[symbol]
+                continue
             # A first start does not trade history: it starts with the next bar to close.
-            closed = await self._closed_candles()
-            self._last_bar_ts = closed[-1].ts_ms if closed else None
-            if self._last_bar_ts is not None:
-                self.repo.set_last_bar_ts(symbol, tf, self._last_bar_ts)
+            closed = await self._closed_candles(symbol, now)
+            if closed:
+                self._last_bar_ts[symbol] = closed[-1].ts_ms
+                self.repo.set_last_bar_ts(symbol, tf, closed[-1].ts_ms)
         await self._execute(recovery.commands)
         log.info(
             "bot started",
-            symbol=symbol,
+            symbols=",".join(symbols),
             timeframe=tf,
-            last_bar_ts=self._last_bar_ts,
+            last_bar_ts=max(self._last_bar_ts.values(), default=None),
             discrepancies=len(recovery.reconciliation.discrepancies),
         )
         return recovery
@@ -194,59 +219,79 @@ class TradingBot:
     async def poll(self) -> int:
         """Run the cycle for the newest closed candle(s); return how many bars it covered.
 
-        After a gap (an outage, a stop) only the newest ``max_signal_age_bars`` bars are
-        decided: a signal of hours ago traded at today's price is not the signal. The bars
-        skipped get a decision record saying so.
+        The symbols' new bars are decided in time order, every symbol of one bar time in
+        one cycle. After a gap (an outage, a stop) only each symbol's newest
+        ``max_signal_age_bars`` bars are decided: a signal of hours ago traded at today's
+        price is not the signal. The bars skipped get a decision record saying so.
         """
-        closed = await self._closed_candles()
-        new = [c for c in closed if self._last_bar_ts is None or c.ts_ms > self._last_bar_ts]
-        keep = self.settings.max_signal_age_bars
-        stale, fresh = new[:-keep], new[-keep:]
-        if stale:
-            self._skip(stale, f"{len(new)} bars closed since the last cycle; only the newest "
-                       f"{keep} decided (trading.max_signal_age_bars)")  # fmt: skip
-        for candle in fresh:
-            window = [c for c in closed if c.ts_ms <= candle.ts_ms][-self.settings.window_bars :]
-            await self.cycle(window)
-        return len(new)
+        now = await self.connector.fetch_time()
+        keep, covered = self.settings.max_signal_age_bars, 0
+        due: dict[int, dict[str, list[Candle]]] = {}
+        newest: list[int] = []
+        for symbol in self.settings.symbols:
+            closed = await self._closed_candles(symbol, now)
+            if closed:
+                newest.append(closed[-1].ts_ms + self.bar_ms)
+            last = self._last_bar_ts.get(symbol)
+            new = [c for c in closed if last is None or c.ts_ms > last]
+            covered += len(new)
+            stale, fresh = new[:-keep], new[-keep:]
+            if stale:
+                self._skip(symbol, stale, f"{len(new)} bars closed since the last cycle; only "
+                           f"the newest {keep} decided (trading.max_signal_age_bars)")  # fmt: skip
+            for candle in fresh:
+                window = [c for c in closed if c.ts_ms <= candle.ts_ms]
+                due.setdefault(candle.ts_ms, {})[symbol] = window[-self.settings.window_bars :]
+        if self._observer is not None:
+            self._observer.on_candles(now, min(newest) if newest else None)
+        for ts in sorted(due):
+            await self.cycle(due[ts])
+        return covered
 
-    async def cycle(self, window: list[Candle]) -> None:
-        """One decision cycle on the window whose last candle just closed.
+    async def cycle(self, windows: Mapping[str, Sequence[Candle]]) -> None:
+        """One decision cycle: each symbol's window ends with the bar that just closed (all
+        at one bar time).
 
-        The bar's decision and the intents of the orders it sends are saved in one
+        Every symbol's bar is walked by the venue before any is decided (the fills of the
+        bar are synced first), then the symbols decide in the engine's order, as in a
+        backtest. Each decision and the intents of the orders it sends are saved in one
         transaction, with the bar marked decided, before anything is sent: a crash after
         that never decides the bar again (the venue may hold its orders, recovery finds
         them by client id).
         """
-        engine, repo, symbol = self.engine, self.repo, self.settings.symbol
-        bar, started = window[-1], time.perf_counter()
+        engine, repo = self.engine, self.repo
+        ts, started = next(iter(windows.values()))[-1].ts_ms, time.perf_counter()
         self._checkpoint("bar_closed")
         self._flush_unsaved()
         await self.sync_exchange()
         await self._execute(engine.handle(KillSwitchSet(self._kill_switch_level())).commands)
         if repo.get_control(FLATTEN_REQUEST) == "1":
-            await self._execute(self._step(engine.handle(FlattenRequested(symbol, bar.ts_ms))))
-            repo.set_control(FLATTEN_REQUEST, "0")
-        bars = engine.prepare(candles_to_frame(window))
-        step = engine.handle(BarClosed(symbol, bar.ts_ms, bars.n_bars - 1))
-        decision_id = self._decide(step, bar)
-        self._saved_day = save_day(engine, repo, self._saved_day)
-        await self._execute(step.commands, decision_id)
-        self._last_bar_ts = bar.ts_ms
-        self.repo.record_snapshot(portfolio_snapshot(self.engine.portfolio, bar))
+            await self.flatten(ts)
+        order = [s for s in engine.symbols if s in windows]
+        sizes = {s: engine.prepare(candles_to_frame(list(windows[s])), s).n_bars for s in order}
+        for symbol in order:
+            bar = windows[symbol][-1]
+            step = engine.handle(BarClosed(symbol, bar.ts_ms, sizes[symbol] - 1))
+            decision_id = self._decide(step, symbol, bar)
+            self._saved_day = save_day(engine, repo, self._saved_day)
+            await self._execute(step.commands, decision_id)
+            self._last_bar_ts[symbol] = bar.ts_ms
+            self._marks[symbol] = Decimal(repr(bar.close))
+        repo.record_snapshot(portfolio_snapshot(engine.portfolio, ts, self._marks))
         self.stats.cycles += 1
         if self._observer is not None:
-            self._observer.on_cycle(bar.ts_ms, time.perf_counter() - started)
+            self._observer.on_cycle(ts, time.perf_counter() - started)
 
-    def _decide(self, step: Step, bar: Candle) -> str | None:
+    def _decide(self, step: Step, symbol: str, bar: Candle) -> str | None:
         """Save the bar's decision, its order intents and "bar decided", atomically."""
         try:
-            decision_id = self.writer.save(step, decided=(self.settings.timeframe, bar.ts_ms))
+            decided = (symbol, self.settings.timeframe, bar.ts_ms)
+            decision_id = self.writer.save(step, decided=decided)
         except Exception:
             # Nothing was saved, so nothing may be sent: close the intents in memory and
             # let the cycle fail; the bar is decided again at the next poll.
             placed = [o.client_order_id for o in step.orders if o.status in _UNCONFIRMED]
-            for event in not_sent(placed, self.settings.symbol, bar.ts_ms, "decision not saved"):
+            for event in not_sent(placed, symbol, bar.ts_ms, "decision not saved"):
                 self.engine.handle(event)
             raise
         if step.decision is not None:
@@ -255,16 +300,16 @@ class TradingBot:
             self._checkpoint("intent_saved")
         return decision_id
 
-    def _skip(self, stale: list[Candle], reason: str) -> None:
-        last, symbol = stale[-1], self.settings.symbol
+    def _skip(self, symbol: str, stale: list[Candle], reason: str) -> None:
+        last = stale[-1]
         cash = float(self.engine.portfolio.cash)
         held = float(self.engine.view.held_qty(symbol))
         with self.repo.transaction() as tx:
             for candle in stale:
                 tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, cash, held))
-            tx.set_last_bar_ts(self.settings.symbol, self.settings.timeframe, last.ts_ms)
-        self._last_bar_ts = last.ts_ms
-        log.warning("bars skipped", count=len(stale), reason=reason)
+            tx.set_last_bar_ts(symbol, self.settings.timeframe, last.ts_ms)
+        self._last_bar_ts[symbol] = last.ts_ms
+        log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
 
     def _kill_switch_level(self) -> KillSwitch:
         level = KillSwitch(self.repo.kill_switch().value)
@@ -273,27 +318,31 @@ class TradingBot:
         return level
 
     async def sync_exchange(self) -> None:
-        """Book fills made since the last cycle and follow orders the venue closed."""
+        """Book fills made since the last cycle and follow orders the venue closed, for
+        every symbol."""
         engine = self.engine
-        since = None if self._last_fill_ms is None else self._last_fill_ms - 1
-        fills = await self.connector.fetch_my_trades(self.settings.symbol, since_ms=since)
-        # What a fill or a closed order calls for (the stop of an entry whose fill is learnt
-        # only here, after a lost answer) is sent now, not dropped.
-        await self._execute(self._apply(fill_events(fills)))
-        mine = engine.view.open_orders(self.settings.symbol)
-        if not mine:
-            return
-        venue_open = {
-            o.client_order_id for o in await self.connector.fetch_open_orders(self.settings.symbol)
-        }
-        for order in mine:
-            if order.client_order_id not in venue_open:
-                await self._execute(await self._follow(order.client_order_id))
+        for symbol in self.settings.symbols:
+            last = self._last_fill_ms.get(symbol)
+            since = None if last is None else last - 1
+            fills = await self.connector.fetch_my_trades(symbol, since_ms=since)
+            # What a fill or a closed order calls for (the stop of an entry whose fill is
+            # learnt only here, after a lost answer) is sent now, not dropped.
+            await self._execute(self._apply(fill_events(fills)))
+        for symbol in self.settings.symbols:
+            mine = engine.view.open_orders(symbol)
+            if not mine:
+                continue
+            venue_open = {o.client_order_id for o in await self.connector.fetch_open_orders(symbol)}
+            for order in mine:
+                if order.client_order_id not in venue_open:
+                    await self._execute(await self._follow(order.client_order_id, symbol))
 
     async def flatten(self, ts_ms: int) -> None:
-        """Cancel every order and sell the position at market (``tradebot stop --flatten``)."""
-        step = self.engine.handle(FlattenRequested(self.settings.symbol, ts_ms))
-        await self._execute(self._step(step))
+        """Cancel every order and sell every position at market (``tradebot stop
+        --flatten``)."""
+        for symbol in self.settings.symbols:
+            step = self.engine.handle(FlattenRequested(symbol, ts_ms))
+            await self._execute(self._step(step))
         self.repo.set_control(FLATTEN_REQUEST, "0")
 
     # ----------------------------------------------------------------- events and steps
@@ -310,7 +359,9 @@ class TradingBot:
             if step.fills:
                 self._checkpoint("fill_saved")
                 self.stats.fills += len(step.fills)
-                self._last_fill_ms = max(self._last_fill_ms or 0, *(f.ts_ms for f in step.fills))
+                for fill in step.fills:
+                    last = self._last_fill_ms.get(fill.symbol, 0)
+                    self._last_fill_ms[fill.symbol] = max(last, fill.ts_ms)
         return commands
 
     def _step(self, step: Step) -> tuple[Command, ...]:
@@ -345,15 +396,12 @@ class TradingBot:
 
     def _not_sent(self, queue: Iterable[Command]) -> None:
         """Close the orders a failed step kept from being sent (their bar stays decided)."""
-        ids = [
-            cid
-            for cmd in queue
-            if isinstance(cmd, PlaceOrder)
-            for cid in (cmd.client_order_id, cmd.take_profit_id)
-            if cid is not None
-        ]
-        ts = self._ts_of(ids[0]) if ids else 0
-        self._step_all(not_sent(ids, self.settings.symbol, ts, "not sent: exchange unavailable"))
+        for cmd in queue:
+            if not isinstance(cmd, PlaceOrder):
+                continue
+            ids = [cid for cid in (cmd.client_order_id, cmd.take_profit_id) if cid is not None]
+            ts = self._ts_of(cmd.client_order_id)
+            self._step_all(not_sent(ids, cmd.symbol, ts, "not sent: exchange unavailable"))
 
     def _step_all(self, events: Iterable[Event]) -> list[Command]:
         commands: list[Command] = []
@@ -392,12 +440,11 @@ class TradingBot:
         try:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
-            return await self._follow(cmd.client_order_id)
+            return await self._follow(cmd.client_order_id, cmd.symbol)
         return self._apply(report_events(venue))
 
-    async def _follow(self, client_order_id: ClientOrderId) -> list[Command]:
+    async def _follow(self, client_order_id: ClientOrderId, symbol: str) -> list[Command]:
         """Look an order up and adopt what the venue says about it."""
-        symbol = self.settings.symbol
         try:
             venue = await self.connector.fetch_order(client_order_id, symbol)
         except OrderNotFound:
@@ -419,17 +466,10 @@ class TradingBot:
         view = self.engine.view
         return view.position(symbol), view.protection_of(symbol)
 
-    async def _closed_candles(self) -> list[Candle]:
-        """Candles that have closed: never the last one a venue returns, which is the bar
-        still forming (Binance always includes it), nor any whose close is still ahead of
-        the venue's clock."""
-        now = await self.connector.fetch_time()
+    async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
+        """``symbol``'s candles that have closed by the venue's clock ``now``: never the last
+        one a venue returns, which is the bar still forming (Binance always includes it),
+        nor any whose close is still ahead of the venue's clock."""
         limit = min(1000, self.settings.window_bars + 2)
-        candles = await self.connector.fetch_ohlcv(
-            self.settings.symbol, self.settings.timeframe, limit=limit
-        )
-        closed = [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
-        if self._observer is not None:
-            newest = closed[-1].ts_ms + self.bar_ms if closed else None
-            self._observer.on_candles(now, newest)
-        return closed
+        candles = await self.connector.fetch_ohlcv(symbol, self.settings.timeframe, limit=limit)
+        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]

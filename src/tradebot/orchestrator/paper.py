@@ -8,7 +8,7 @@ result can be held against a backtest of the same bars.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,15 +16,12 @@ from pathlib import Path
 
 from tradebot.config import Config
 from tradebot.domain.errors import ConfigError
-from tradebot.domain.market import Market
-from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
-from tradebot.orchestrator.assembly import build_engine, build_strategy, single_symbol
+from tradebot.orchestrator.assembly import build_strategy, engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
-from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state.db import create_database
@@ -40,7 +37,8 @@ _REPLAY_WEIGHT = 10_000_000
 class PaperSetup:
     """Where the paper session's market data, account and state come from."""
 
-    data_file: Path
+    data_files: Mapping[str, Path]
+    """The candle file the sandbox replays for each symbol (all in lock-step)."""
     start_index: int = 400
     database_url: str = "sqlite:///:memory:"
     starting_cash: Decimal = Decimal(10_000)
@@ -68,24 +66,23 @@ class PaperSession:
         return done
 
 
-def _engine_factory(config: Config) -> Callable[[Market, Portfolio], TradingEngine]:
-    def build(market: Market, portfolio: Portfolio) -> TradingEngine:
-        return build_engine(config, market, portfolio, record_holds=True)
-
-    return build
-
-
 @asynccontextmanager
 async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[PaperSession]:
-    """Start a deterministic sandbox on a free port and a bot connected to it."""
-    symbol = single_symbol(config, "paper")
-    quote = symbol.split("/")[1]
+    """Start a deterministic sandbox on a free port and a bot connected to it.
+
+    Raises:
+        ConfigError: a symbol of ``trading.symbols`` has no data file.
+    """
+    symbols = config.trading.all_symbols
+    missing = [s for s in symbols if s not in setup.data_files]
+    if missing:
+        raise ConfigError(f"no candle file for {', '.join(missing)} (trading.symbols)")
     sandbox = SandboxConfig(
         port=0,
         api_key=setup.api_key,
         api_secret=setup.api_secret,
-        data_files={symbol: setup.data_file},
-        balances={quote: setup.starting_cash},
+        data_files={s: setup.data_files[s] for s in symbols},
+        balances={config.trading.quote_currency: setup.starting_cash},
         maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
         taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
         spread_bps=setup.spread_bps,
@@ -107,11 +104,11 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
         repo = Repository(create_database(setup.database_url))
         window = max(config_window(config), 50)
         bot = TradingBot(
-            _engine_factory(config),
+            engine_factory(config),
             connector,
             repo,
             BotSettings(
-                symbol,
+                tuple(symbols),
                 config.trading.timeframe,
                 window_bars=window,
                 on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),

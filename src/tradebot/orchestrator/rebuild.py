@@ -15,22 +15,20 @@ that point, so the rebuilt position equals the balance and the first reconciliat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tradebot.domain.errors import StateError
 from tradebot.domain.events import StateRestored
-from tradebot.domain.market import Market
 from tradebot.domain.orders import Fill, Order, OrderSide
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.orchestrator.recovery import starting_cash_key
+from tradebot.orchestrator.recovery import EngineFactory, starting_cash_key
 from tradebot.state.inspection import Inspection
 from tradebot.state.repository import Repository
 
-EngineFactory = Callable[[Market, Portfolio], TradingEngine]
 FILL_PAGE = 1000
 """Fills read from the venue: its most recent page (Binance serves up to 1000)."""
 
@@ -56,20 +54,28 @@ class Rebuilt:
     open_orders: int
     fills: int
     trades: int
-    position_qty: Decimal
+    positions: dict[str, Decimal]
+    """Each symbol's amount held, as rebuilt."""
     starting_cash: Decimal
     quote: str
 
 
 async def bot_history(
-    build: EngineFactory, connector: ExchangeConnector, symbol: str, limit: int = FILL_PAGE
+    build: EngineFactory,
+    connector: ExchangeConnector,
+    symbols: Sequence[str],
+    limit: int = FILL_PAGE,
 ) -> tuple[TradingEngine, VenueHistory]:
-    """A fresh engine for ``symbol`` and the bot's open orders and recent fills on the venue."""
-    market = (await connector.load_markets())[symbol]
-    engine = build(market, Portfolio.with_cash(Decimal(0)))
+    """A fresh engine for ``symbols`` and the bot's open orders and recent fills (one page
+    per symbol) on the venue."""
+    markets = await connector.load_markets()
+    engine = build([markets[s] for s in symbols], Portfolio.with_cash(Decimal(0)))
     prefix = f"{engine.settings.id_prefix}-"
-    open_orders = await connector.fetch_open_orders(symbol)
-    fills = await connector.fetch_my_trades(symbol, since_ms=None, limit=limit)
+    open_orders: list[Order] = []
+    fills: list[Fill] = []
+    for symbol in symbols:
+        open_orders += await connector.fetch_open_orders(symbol)
+        fills += await connector.fetch_my_trades(symbol, since_ms=None, limit=limit)
     return engine, VenueHistory(
         open_orders=[o for o in open_orders if o.client_order_id.startswith(prefix)],
         fills=[f for f in fills if f.client_order_id.startswith(prefix)],
@@ -77,7 +83,7 @@ async def bot_history(
 
 
 async def refuse_blind_start(
-    build: EngineFactory, connector: ExchangeConnector, symbol: str, saved: Inspection
+    build: EngineFactory, connector: ExchangeConnector, symbols: Sequence[str], saved: Inspection
 ) -> None:
     """Refuse to trade on an empty database when the venue shows this bot's history.
 
@@ -87,57 +93,62 @@ async def refuse_blind_start(
     """
     if not saved.is_empty:
         return
-    _, history = await bot_history(build, connector, symbol)
+    _, history = await bot_history(build, connector, symbols)
     if history.is_empty:
         return
     raise StateError(
         f"the database {saved.location} holds no orders or fills, but the exchange account "
-        f"has this bot's history on {symbol}: {len(history.open_orders)} open orders and "
-        f"{len(history.fills)} recent fills. Starting blind would trade against positions "
-        "and orders it does not know. If the database was lost, run `tradebot state "
-        "rebuild` with the same --config/--db (it reads the venue and sends nothing), then "
-        "start again; if this is the wrong file, point --db at the bot's database"
+        f"has this bot's history on {', '.join(symbols)}: {len(history.open_orders)} open "
+        f"orders and {len(history.fills)} recent fills. Starting blind would trade against "
+        "positions and orders it does not know. If the database was lost, run `tradebot "
+        "state rebuild` with the same --config/--db (it reads the venue and sends nothing), "
+        "then start again; if this is the wrong file, point --db at the bot's database"
     )
 
 
 async def rebuild_state(
-    build: EngineFactory, connector: ExchangeConnector, repo: Repository, symbol: str
+    build: EngineFactory, connector: ExchangeConnector, repo: Repository, symbols: Sequence[str]
 ) -> Rebuilt:
     """Write the bot's state as the venue shows it into the empty database behind ``repo``.
 
     Raises:
         StateError: the database already holds orders or fills, or the venue's recent
-            fills never show the bot flat (the history is longer than one page).
+            fills never show the bot flat in a symbol (its history is longer than a page).
     """
-    if repo.orders(symbol) or repo.fills(symbol):
+    if any(repo.orders(s) or repo.fills(s) for s in symbols):
         raise StateError(
             "the database already holds orders or fills: rebuild writes only into an empty "
             "one. Move this file aside (keep it) and rebuild into a new --db"
         )
-    engine, history = await bot_history(build, connector, symbol)
-    market = engine.market
+    engine, history = await bot_history(build, connector, symbols)
     balances = await connector.fetch_balance()
-    held = balances[market.base].total if market.base in balances else Decimal(0)
-    fills = fills_since_flat(history.fills, held, engine.view.dust_qty(symbol), market.base)
     orders = {o.client_order_id: o for o in history.open_orders}
-    for cid in dict.fromkeys(f.client_order_id for f in fills):
-        if cid not in orders:
-            orders[cid] = await connector.fetch_order(cid, symbol)
-    # through the engine's door, as a restart replays saved state
-    engine.handle(StateRestored(symbol, tuple(history.open_orders), tuple(fills)))
+    fills: list[Fill] = []
+    for symbol in symbols:
+        base = engine.market_of(symbol).base
+        held = balances[base].total if base in balances else Decimal(0)
+        own = [f for f in history.fills if f.symbol == symbol]
+        kept = fills_since_flat(own, held, engine.view.dust_qty(symbol), base)
+        for cid in dict.fromkeys(f.client_order_id for f in kept):
+            if cid not in orders:
+                orders[cid] = await connector.fetch_order(cid, symbol)
+        fills += kept
+        # through the engine's door, as a restart replays saved state
+        working = tuple(o for o in history.open_orders if o.symbol == symbol)
+        engine.handle(StateRestored(symbol, working, tuple(kept)))
     trades = list(engine.trades)
-    quote = balances[market.quote].total if market.quote in balances else Decimal(0)
+    quote_asset = engine.market.quote
+    quote = balances[quote_asset].total if quote_asset in balances else Decimal(0)
     start = quote - engine.portfolio.cash  # what the ledger started from, fills replayed
     _write(repo, engine, list(orders.values()), fills, trades, start)
-    position = engine.view.position(symbol)
     return Rebuilt(
         orders=len(orders),
         open_orders=len(history.open_orders),
         fills=len(fills),
         trades=len(trades),
-        position_qty=position.qty if position else Decimal(0),
+        positions={s: engine.view.held_qty(s) for s in symbols},
         starting_cash=start,
-        quote=market.quote,
+        quote=quote_asset,
     )
 
 
@@ -181,17 +192,19 @@ def _write(
     trades: list[Trade],
     start: Decimal,
 ) -> None:
-    symbol = engine.symbol
     with repo.transaction() as tx:  # all of it or nothing
         for order in sorted(orders, key=lambda o: o.created_ts_ms):
             tx.record_order_intent(order, None)
-        for fill in fills:
+        for fill in sorted(fills, key=lambda f: f.ts_ms):
             tx.record_fill(fill)
         for trade in trades:
             tx.record_trade(trade)
-        position = engine.view.position(symbol)
-        guard = engine.view.protection_of(symbol)
-        if position is not None:
-            stop, target = (guard.stop_price, guard.take_profit_price) if guard else (None, None)
-            tx.save_position(position, stop, target)
+        for symbol in engine.symbols:
+            position = engine.view.position(symbol)
+            guard = engine.view.protection_of(symbol)
+            if position is not None:
+                stop, target = (
+                    (guard.stop_price, guard.take_profit_price) if guard else (None, None)
+                )
+                tx.save_position(position, stop, target)
         tx.set_control(starting_cash_key(engine.market.quote), str(start))

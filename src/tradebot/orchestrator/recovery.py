@@ -10,7 +10,7 @@ fixed safely halts trading until a person looks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -39,6 +39,8 @@ from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.recovery")
 _FILL_PAGE = 1000
+EngineFactory = Callable[[Sequence[Market], Portfolio], TradingEngine]
+"""How a shell builds its engine: the markets it trades (the first first) on a portfolio."""
 
 
 def starting_cash_key(quote: str) -> str:
@@ -57,41 +59,46 @@ class Recovery:
 
 
 async def restore_engine(
-    build: Callable[[Market, Portfolio], TradingEngine],
-    market: Market,
+    build: EngineFactory,
+    markets: Sequence[Market],
     connector: ExchangeConnector,
     repo: Repository,
 ) -> Recovery:
-    """Rebuild the engine for ``market`` from saved state, then reconcile it with the venue.
+    """Rebuild the engine for ``markets`` from saved state, then reconcile it with the venue.
 
     Start-up and crash recovery are one path: the saved orders and fills are replayed
-    through the engine's door (``StateRestored``), then what the venue says differs comes in
-    as the same events live trading uses (its reports of orders, the fills the database
-    lacks, ``PositionReconciled``, ``CashReconciled``), each step saved as the live shell
-    saves it.
+    through the engine's door (``StateRestored``, one per symbol), then what the venue says
+    differs comes in as the same events live trading uses (its reports of orders, the fills
+    the database lacks, ``PositionReconciled``, ``CashReconciled``), each step saved as the
+    live shell saves it. The symbols share one wallet, so the account is reconciled once.
     """
+    quote = markets[0].quote
     balances = await connector.fetch_balance()
-    saved_cash = repo.get_control(starting_cash_key(market.quote))
+    saved_cash = repo.get_control(starting_cash_key(quote))
     if saved_cash is None:
-        quote = balances.get(market.quote)
-        start = quote.total if quote is not None else Decimal(0)
-        repo.set_control(starting_cash_key(market.quote), str(start))
+        held = balances.get(quote)
+        start = held.total if held is not None else Decimal(0)
+        repo.set_control(starting_cash_key(quote), str(start))
     else:
         start = Decimal(saved_cash)
-    engine = build(market, Portfolio.with_cash(start))
-    symbol = market.symbol
-    fills = repo.fills(symbol)
-    saved_open = repo.open_orders(symbol)
-    open_ids = {o.client_order_id for o in saved_open}
-    closed = frozenset(cid for cid in repo.client_order_ids(symbol) if cid not in open_ids)
-    engine.handle(StateRestored(symbol, tuple(saved_open), tuple(fills), closed))
-    venue = await _venue_state(connector, market, saved_open, fills)
+    engine = build(markets, Portfolio.with_cash(start))
+    fills: list[Fill] = []
+    saved_open: list[Order] = []
+    for market in markets:
+        symbol = market.symbol
+        own_fills, own_open = repo.fills(symbol), repo.open_orders(symbol)
+        open_ids = {o.client_order_id for o in own_open}
+        closed = frozenset(cid for cid in repo.client_order_ids(symbol) if cid not in open_ids)
+        engine.handle(StateRestored(symbol, tuple(own_open), tuple(own_fills), closed))
+        fills += own_fills
+        saved_open += own_open
+    venue = await _venue_state(connector, markets, saved_open, fills)
     local = LocalState(
         orders=saved_open,
         fills=fills,
         positions=list(engine.portfolio.positions.values()),
         cash=engine.portfolio.cash,
-        quote=market.quote,
+        quote=quote,
     )
     now_ms = await connector.fetch_time()
     rules = ReconcileRules(client_id_prefix=f"{engine.settings.id_prefix}-")
@@ -99,7 +106,7 @@ async def restore_engine(
     for discrepancy in result.discrepancies:
         repo.record_reconciliation(discrepancy, now_ms)
         log.warning("reconciliation", discrepancy=str(discrepancy))
-    commands = _follow_venue(engine, repo, result, symbol, now_ms)
+    commands = _follow_venue(engine, repo, result, now_ms)
     if result.must_halt:
         repo.set_kill_switch(
             KillSwitchLevel.HALTED,
@@ -109,27 +116,43 @@ async def restore_engine(
 
 
 def _follow_venue(
-    engine: TradingEngine, repo: Repository, result: Reconciliation, symbol: str, now_ms: int
+    engine: TradingEngine, repo: Repository, result: Reconciliation, now_ms: int
 ) -> list[Command]:
     """Hand the venue's word to the engine as events; save each step; collect commands."""
-    writer = StepWriter(
-        repo, lambda s: (engine.view.position(s), engine.view.protection_of(s)), symbol
-    )
+    writer = StepWriter(repo, lambda s: (engine.view.position(s), engine.view.protection_of(s)))
     unknown = [_as_sent(o) for o in result.orders_to_record]
     for order in unknown:
         repo.record_order_intent(order, None)
-    engine.handle(StateRestored(symbol, tuple(unknown), ()))
+    for symbol in engine.symbols:
+        own = tuple(o for o in unknown if o.symbol == symbol)
+        if own:
+            engine.handle(StateRestored(symbol, own, ()))
     events: list[Event] = []
     for order in [*result.order_updates, *result.orders_to_record]:
         events += report_events(order)
     events += fill_events(result.fills_to_record)
-    venue_qty = result.position_qty.get(symbol)
-    if venue_qty is not None:
-        events.append(
-            PositionReconciled(symbol, venue_qty, now_ms, "venue holds a different amount")
-        )
+    adopted = {s: q for s, q in result.position_qty.items() if s in engine.symbols}
+    events += [
+        PositionReconciled(symbol, qty, now_ms, "venue holds a different amount")
+        for symbol, qty in adopted.items()
+    ]
     if result.cash is not None and result.cash != engine.portfolio.cash:
         events.append(CashReconciled(result.cash, "venue holds a different balance"))
+    commands = _saved_steps(engine, writer, events)
+    for symbol in adopted:
+        position = engine.view.position(symbol)
+        if position is not None:
+            with repo.transaction() as tx:
+                tx.save_position(position)
+    if result.cash is not None:
+        repo.set_control(
+            starting_cash_key(engine.market.quote), str(engine.portfolio.starting_cash)
+        )
+    return commands
+
+
+def _saved_steps(engine: TradingEngine, writer: StepWriter, events: list[Event]) -> list[Command]:
+    """Hand ``events`` to the engine, save each step, return the commands they call for."""
     commands: list[Command] = []
     for event in events:
         step = engine.handle(event)
@@ -137,14 +160,6 @@ def _follow_venue(
             continue
         writer.save(step)
         commands.extend(step.commands)
-    position = engine.view.position(symbol)
-    if venue_qty is not None and position is not None:
-        with repo.transaction() as tx:
-            tx.save_position(position)
-    if result.cash is not None:
-        repo.set_control(
-            starting_cash_key(engine.market.quote), str(engine.portfolio.starting_cash)
-        )
     return commands
 
 
@@ -160,23 +175,31 @@ def _as_sent(order: Order) -> Order:
 
 
 async def _venue_state(
-    connector: ExchangeConnector, market: Market, saved_open: list[Order], fills: list[Fill]
+    connector: ExchangeConnector,
+    markets: Sequence[Market],
+    saved_open: list[Order],
+    fills: list[Fill],
 ) -> ExchangeState:
     looked_up: dict[str, Order] = {}
     for order in saved_open:
         try:
             looked_up[order.client_order_id] = await connector.fetch_order(
-                order.client_order_id, market.symbol
+                order.client_order_id, order.symbol
             )
         except OrderNotFound:
             continue
-    since = min((f.ts_ms for f in fills), default=None)
-    venue_fills = await _venue_fills(connector, market.symbol, since)
+    venue_fills: list[Fill] = []
+    open_orders: list[Order] = []
+    for market in markets:
+        symbol = market.symbol
+        since = min((f.ts_ms for f in fills if f.symbol == symbol), default=None)
+        venue_fills += await _venue_fills(connector, symbol, since)
+        open_orders += await connector.fetch_open_orders(symbol)
     balances = await connector.fetch_balance()
     return ExchangeState(
         orders=looked_up,
-        open_orders=await connector.fetch_open_orders(market.symbol),
-        fills=venue_fills,
+        open_orders=open_orders,
+        fills=sorted(venue_fills, key=lambda f: f.ts_ms),
         balances={asset: b.total for asset, b in balances.items()},
     )
 

@@ -79,7 +79,7 @@ class MatchingEngine:
         check_shape(req)
         if self.holds_open(req.client_id):
             raise ApiError(-2010, "Duplicate order sent.")
-        price_now = self.last_price[req.symbol]
+        price_now = self._price_now(req.symbol)
         check_filters(spec, req, price_now)
         if req.type in STOP_TYPES and would_trigger(req, price_now):
             raise ApiError(-2010, "Order would trigger immediately.")
@@ -278,11 +278,22 @@ class MatchingEngine:
         self._balances(orders[0])
         return orders
 
+    def _price_now(self, venue_id: str) -> Decimal:
+        """The last price; a symbol without one is not trading yet (its data starts later).
+
+        Raises:
+            ApiError: -1013 Market is closed.
+        """
+        price = self.last_price.get(venue_id)
+        if price is None:
+            raise ApiError(-1013, "Market is closed.")
+        return price
+
     def _check_resting(self, spec: MarketSpec, req: OrderRequest) -> None:
         check_shape(req)
         if self.holds_open(req.client_id):
             raise ApiError(-2010, "Duplicate order sent.")
-        price_now = self.last_price[req.symbol]
+        price_now = self._price_now(req.symbol)
         check_filters(spec, req, price_now)
         if req.type in STOP_TYPES and would_trigger(req, price_now):
             raise ApiError(-2010, "Order would trigger immediately.")

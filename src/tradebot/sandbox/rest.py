@@ -155,19 +155,27 @@ class RestApi:
             "symbols": [self.venue.specs[v].exchange_info() for v in self._symbols(params)],
         }
 
+    def _trading(self, params: Params) -> list[str]:
+        """The symbols asked for that trade now; one asked by name that does not yet (its
+        data starts later) is refused as Binance refuses a market in a break."""
+        vids = self._symbols(params)
+        if "symbol" in params and not self.venue.is_trading(vids[0]):
+            raise ApiError(-1013, "Market is closed.")
+        return [v for v in vids if self.venue.is_trading(v)]
+
     def ticker_24hr(self, params: Params) -> Json:
         """One ticker for ``symbol``, else a list."""
-        rows = [marketdata.ticker_24hr(self.venue, v) for v in self._symbols(params)]
+        rows = [marketdata.ticker_24hr(self.venue, v) for v in self._trading(params)]
         return rows[0] if "symbol" in params else rows
 
     def book_ticker(self, params: Params) -> Json:
         """Best bid/ask for ``symbol``, else a list."""
-        rows = [marketdata.book_ticker(self.venue, v) for v in self._symbols(params)]
+        rows = [marketdata.book_ticker(self.venue, v) for v in self._trading(params)]
         return rows[0] if "symbol" in params else rows
 
     def depth(self, params: Params) -> Json:
         """The synthetic book; its lastUpdateId continues in the websocket diffs."""
-        vid = self._vid(params)
+        vid = self._trading(params)[0]
         limit = get_limit(params, 100, 5000)
         snapshot = marketdata.depth(self.venue, vid, limit)
         self._on_depth_snapshot(vid)
@@ -180,6 +188,8 @@ class RestApi:
         if params.get("interval") != series.timeframe:
             raise ApiError(-1120, f"Invalid interval; the sandbox replays {series.timeframe} bars.")
         limit = get_limit(params, 500, 1000)
+        if not self.venue.is_trading(vid):
+            return []  # its data has not started: no bar has opened
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
         bars = [
             b

@@ -357,7 +357,7 @@ class SandboxServer:
         return web.json_response(
             {
                 "now_ms": venue.now_ms,
-                "prices": {venue.unified[v]: str(venue.price(v)) for v in venue.series},
+                "prices": {venue.unified[v]: str(venue.price(v)) for v in venue.live},
                 "timeframes": {venue.unified[v]: s.timeframe for v, s in venue.series.items()},
                 "balances": {
                     a: {"free": str(acct.free.get(a, 0)), "locked": str(acct.locked.get(a, 0))}

@@ -133,14 +133,26 @@ class Venue:
         self._open_all()
 
     def _open_all(self) -> None:
+        """Open every symbol's bar at the clock; a symbol whose data starts later is not
+        trading yet (it opens when its first bar does, as a new listing)."""
+        self.live.clear()
         for vid, series in self.series.items():
             index = series.index_at(self.now_ms)
-            if index < 0 or self.now_ms > series.bars[-1].ts_ms + series.tf_ms:
+            if self.now_ms > series.bars[-1].ts_ms + series.tf_ms:
                 raise DataError(
-                    f"{series.symbol}: its data does not cover the start time {self.now_ms}; "
-                    "pick another start or file"
+                    f"{series.symbol}: its data ends at {series.bars[-1].ts_ms}, before the "
+                    f"start time {self.now_ms}; pick another start or file"
                 )
-            self._open_bar(vid, index)
+            if index >= 0:
+                self._open_bar(vid, index)
+        if not self.live:
+            raise DataError(
+                f"no symbol's data covers the start time {self.now_ms}; pick another start"
+            )
+
+    def is_trading(self, vid: str) -> bool:
+        """False while a symbol's data has not started (no bar, no price, no orders)."""
+        return vid in self.live
 
     def _emit(self, event: Event) -> None:
         if isinstance(event, TradePrinted):
@@ -180,6 +192,10 @@ class Venue:
                 )
             for vid, series in self.series.items():
                 index = series.index_at(new_now)
+                if vid not in self.live:
+                    if index >= 0:  # its data starts: listed now
+                        self._open_bar(vid, index)
+                    continue
                 if index != self.live[vid].index:
                     self._close_bar(vid)
                     opened = series.bars[index]

@@ -117,7 +117,7 @@ async def test_dashboard_in_chromium_follows_the_bot_and_stops_entries(tmp_path:
     db = tmp_path / "bot.db"
     params = {"fast_period": 3, "slow_period": 8, "rsi_threshold": 100}
     config = with_overrides(load_config(None), {"strategy.params": params}, "test")
-    setup = PaperSetup(data_file=SAMPLE, database_url=f"sqlite:///{db}")
+    setup = PaperSetup(data_files={"BTC/USDT": SAMPLE}, database_url=f"sqlite:///{db}")
     async with paper_session(config, setup) as session:
         await trade_once_more(session)
         database = Database(db)  # the dashboard's own connection
