@@ -52,10 +52,13 @@ def test_walk_forward_planted_edge_verdict_edge_and_report_folder(tmp_path: Path
     assert folds["test_bars"].tolist() == [500] * 6
     equity = pd.read_csv(folder / "oos_equity.csv")
     assert len(equity) == 3000
-    assert equity["fold"].tolist() == [k for k in range(6) for _ in range(500)]
+    assert equity["fold"].tolist() == [k for k in range(1, 7) for _ in range(500)]
     last = float(equity["equity"].iloc[-1])
     assert last == pytest.approx(10_000 * (1 + summary["out_of_sample"]["return_pct"] / 100))
     assert (folder / "report.html").stat().st_size > 0
+    page = (folder / "walkforward.html").read_text()
+    assert "Verdict: evidence of a real edge." in page
+    assert page.count("plotly.js v") == 1  # embedded once: the page opens offline
     assert len(pd.read_csv(folder / "trials.csv")) == 6
 
 

@@ -107,13 +107,18 @@ def walk_forward_command(
             config.trading.symbol,
             config.trading.timeframe,
         )
-        html = write_assessment(result, folder)
+        title = (
+            f"Walk-forward: {config.strategy.name} on {config.trading.symbol} "
+            f"{config.trading.timeframe}, {len(folds)} folds"
+        )
+        html = write_assessment(result, folder, title)
         link_latest(report_dir or config.backtest.report_dir, folder)
     except (TradebotError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     _print(result, loaded.source, console)
-    console.print(f"report: [bold]{html}[/bold]   folds, trials, summary: {folder}")
+    console.print(f"report: [bold]{html}[/bold]")
+    console.print(f"out-of-sample backtest report, folds, trials, summary: {folder}")
 
 
 def _configure(

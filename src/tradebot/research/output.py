@@ -1,10 +1,12 @@
 """Write an assessment's folder: the out-of-sample backtest report and the study's tables.
 
-The folder holds the standard backtest report of the stitched out-of-sample record
+The folder holds ``walkforward.html`` (the verdict, the folds and the statistics' charts:
+``walkforward_page.py``), the standard backtest report of the stitched out-of-sample record
 (``report.html``, ``trades.csv``, ``fills.csv``, ``decisions.jsonl``, ``metrics.json``), and
 ``folds.csv`` (each fold's windows, chosen parameters and figures on both sides),
-``oos_equity.csv`` (the stitched equity and the fold of each bar), ``trials.csv`` (the
-full-period grid) and ``summary.json`` (every statistic, the findings and the verdict).
+``oos_equity.csv`` (the stitched equity and the fold of each bar; folds count from 1),
+``trials.csv`` (the full-period grid) and ``summary.json`` (every statistic, the findings
+and the verdict).
 """
 
 from __future__ import annotations
@@ -17,19 +19,24 @@ import pandas as pd
 from tradebot.backtest.report.writer import write_report
 from tradebot.research.assessment import Assessment
 from tradebot.research.verdict import findings, verdict
+from tradebot.research.walkforward_page import render_page
 
 
-def write_assessment(a: Assessment, folder: Path) -> Path:
-    """Write every file into ``folder`` (created if missing); return the report's path."""
+def write_assessment(a: Assessment, folder: Path, title: str) -> Path:
+    """Write every file into ``folder`` (created if missing); return the page's path."""
     wf = a.walk_forward
-    paths = write_report(wf.out_of_sample, wf.metrics, folder)
-    folds_table(a).to_csv(folder / "folds.csv", index=False)
-    pd.DataFrame(
-        {"ts_ms": wf.out_of_sample.ts_ms, "equity": wf.out_of_sample.equity, "fold": wf.fold_of_bar}
-    ).to_csv(folder / "oos_equity.csv", index=False)
+    write_report(wf.out_of_sample, wf.metrics, folder)
+    folds = folds_table(a)
+    folds.to_csv(folder / "folds.csv", index=False)
+    page = folder / "walkforward.html"
+    page.write_text(render_page(a, folds, title), encoding="utf-8")
+    oos = wf.out_of_sample
+    pd.DataFrame({"ts_ms": oos.ts_ms, "equity": oos.equity, "fold": wf.fold_of_bar + 1}).to_csv(
+        folder / "oos_equity.csv", index=False
+    )
     a.trials.to_csv(folder / "trials.csv", index=False)
     (folder / "summary.json").write_text(json.dumps(summary(a), indent=2), encoding="utf-8")
-    return paths.html
+    return page
 
 
 def folds_table(a: Assessment) -> pd.DataFrame:
@@ -41,7 +48,7 @@ def folds_table(a: Assessment) -> pd.DataFrame:
         oos = f.out_of_sample.metrics
         rows.append(
             {
-                "fold": f.fold.number,
+                "fold": f.fold.number + 1,
                 "train_bars": f.fold.train_bars,
                 "test_start_ts_ms": int(ts[first]),
                 "test_bars": f.fold.test_bars,
