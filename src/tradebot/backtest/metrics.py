@@ -138,7 +138,7 @@ class PerformanceMetrics:
             ("Exposure time", _pct(self.exposure_time_pct), "100.00%"),
             ("Average slippage", _bps(self.avg_slippage_bps), ""),
             ("Total fees", _money(self.total_fees), ""),
-            ("Rejected orders", str(self.rejected_orders), ""),
+            ("Orders refused or expired", str(self.rejected_orders), ""),
             ("Final equity", _money(self.final_equity), ""),
         ]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
 from tradebot.domain.decisions import Decision, MetadataValue
-from tradebot.domain.orders import Fill
+from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.domain.portfolio import Trade
 
 FloatArray = npt.NDArray[np.float64]
@@ -33,6 +34,22 @@ class Leg:
     def from_bar(self, start: int) -> Leg:
         """The same from timeline index ``start`` on."""
         return Leg(self.close[start:], self.high[start:], self.low[start:], self.value[start:])
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedOrder:
+    """An order the venue refused when it was sent, or expired unfilled at the next open
+    (a market buy the cash no longer covers there): nothing of it traded."""
+
+    ts_ms: int
+    symbol: str
+    client_order_id: str
+    side: str
+    type: str
+    qty: Decimal
+    status: OrderStatus
+    """REJECTED (refused when sent) or EXPIRED (refused at the fill)."""
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +79,16 @@ class BacktestResult:
     fills: list[Fill]
     decisions: list[Decision]
     fees_paid: float
-    rejected_orders: int = 0
+    refused: tuple[RefusedOrder, ...] = ()
     settings: Mapping[str, MetadataValue] = field(default_factory=dict)
     indicators: Mapping[str, FloatArray] = field(default_factory=dict)
     legs: Mapping[str, Leg] = field(default_factory=dict)
     mode: str = "backtest"
+
+    @property
+    def rejected_orders(self) -> int:
+        """Orders refused or expired by the venue (``refused``)."""
+        return len(self.refused)
 
     @property
     def n_bars(self) -> int:

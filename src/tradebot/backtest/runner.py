@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tradebot.backtest.result import BacktestResult, Leg
+from tradebot.backtest.result import BacktestResult, Leg, RefusedOrder
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
@@ -43,7 +43,7 @@ class _Tape:
     qty: list[float] = field(default_factory=list)
     exposed: list[bool] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    rejected: int = 0
+    refused: list[RefusedOrder] = field(default_factory=list)
 
 
 Ohlc = tuple["array[int]", "array[float]", "array[float]", "array[float]", "array[float]"]
@@ -253,6 +253,7 @@ class Backtester:
             for event in self.events_at.get(j, ()):
                 self._handle(event)
         for event in ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]):
+            self._note_expired(event)
             self._handle(event)
         for event in ex.trade_bar(symbol):
             self._handle(event)
@@ -297,7 +298,12 @@ class Backtester:
             try:
                 ex.submit(cmd)
             except OrderRejected as exc:
-                self._tape.rejected += 1
+                self._tape.refused.append(
+                    RefusedOrder(
+                        ex.now_ms, cmd.symbol, cmd.client_order_id, cmd.side.value,
+                        cmd.type.value, cmd.qty, OrderStatus.REJECTED, str(exc),
+                    )
+                )  # fmt: skip
                 # An OCO list is refused whole: both legs, the stop first (as the live shell).
                 for cid in (cmd.client_order_id, cmd.take_profit_id):
                     if cid is not None:
@@ -310,6 +316,22 @@ class Backtester:
                 self._handle(
                     OrderUpdated(cmd.take_profit_id, cmd.symbol, OrderStatus.OPEN, ex.now_ms)
                 )
+
+    def _note_expired(self, event: Event) -> None:
+        """Keep an order the venue expired at the open: a market order only expires there
+        when the venue refuses to fill it (a buy the free cash no longer covers at this
+        open); an OCO partner's expiry comes later, in the bar's walk."""
+        if not isinstance(event, OrderUpdated) or event.status is not OrderStatus.EXPIRED:
+            return
+        order = self.exchange.known_order(event.client_order_id)
+        if order is None or order.filled_qty > 0:
+            return
+        self._tape.refused.append(
+            RefusedOrder(
+                event.ts_ms, order.symbol, order.client_order_id, order.side.value,
+                order.type.value, order.qty, OrderStatus.EXPIRED, event.reason,
+            )
+        )  # fmt: skip
 
     def _cancel(self, cmd: CancelOrder) -> None:
         ex = self.exchange
@@ -354,7 +376,7 @@ class Backtester:
             fills=self.exchange.fills(self.symbol),
             decisions=tape.decisions,
             fees_paid=float(engine.portfolio.fees),
-            rejected_orders=tape.rejected,
+            refused=tuple(tape.refused),
             settings={"bars_visited": len(tape.index)},
             indicators={k: bars[k] for k in bars if k not in _PRICE_COLUMNS},
         )
@@ -411,7 +433,7 @@ class Backtester:
             fills=self.exchange.fills(),
             decisions=self._tape.decisions,
             fees_paid=float(engine.portfolio.fees),
-            rejected_orders=self._tape.rejected,
+            refused=tuple(self._tape.refused),
             settings={
                 "bars_visited": sum(len(lane.tape.index) for lane in lanes),
                 "symbols": ", ".join(engine.symbols),

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tradebot.backtest.dataset import CONFIG_CHOSEN, Chosen
-from tradebot.backtest.report.console import metrics_table
+from tradebot.backtest.report.console import metrics_table, refused_lines
 from tradebot.backtest.session import BacktestRun, run_backtest
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
@@ -211,6 +211,8 @@ def print_run(run: BacktestRun, console: Console) -> None:
     for note in run.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(metrics_table(run.metrics, title=title))
+    for line in refused_lines(result.refused):  # the venue's reasons may hold brackets
+        console.print(line, style="yellow", markup=False, highlight=False)
     if run.report is not None:
         console.print(f"report: [bold]{run.report.html}[/bold]")
         console.print(f"trades: {run.report.trades_csv}   decisions: {run.report.decisions_jsonl}")

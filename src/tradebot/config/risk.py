@@ -56,6 +56,15 @@ class RiskConfig(Section):
     risk_per_trade: float = Field(
         default=0.02, gt=0, le=1, description="Fraction of equity lost if the stop is hit."
     )
+    cash_buffer_pct: float = Field(
+        default=0.01,
+        ge=0,
+        lt=1,
+        description=(
+            "Fraction of the free cash an entry leaves unspent, so a buy sized at the signal "
+            "bar's close still fits when it fills at a higher next open."
+        ),
+    )
     kelly_fraction_cap: float = Field(
         default=0.25, gt=0, le=1, description="Largest Kelly fraction used."
     )

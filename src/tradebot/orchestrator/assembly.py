@@ -127,6 +127,7 @@ def build_engine(
         method=SizingMethod(risk.position_sizing_method),
         max_position_size=risk.max_position_size,
         risk_per_trade=_dec(risk.risk_per_trade),
+        cash_buffer=_dec(risk.cash_buffer_pct),
         kelly_fraction_cap=_dec(risk.kelly_fraction_cap),
         kelly_min_trades=risk.kelly_min_trades,
         volatility_target=_dec(risk.volatility_target),

@@ -9,6 +9,8 @@ Methods (design II.4.A):
   ``kelly_min_trades`` trades exist it falls back to ``risk_per_trade`` of equity.
 - ``volatility_target``: size so one ATR move is ``volatility_target`` of equity.
 - ``fixed_notional``: always ``max_position_size`` of quote.
+
+Every method is capped by ``max_position_size`` and by the free cash less ``cash_buffer``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class SizingParams:
     kelly_fraction_cap: Decimal = Decimal("0.25")
     kelly_min_trades: int = 20
     volatility_target: Decimal = Decimal("0.02")
+    cash_buffer: Decimal = Decimal("0.01")
+    """Fraction of the free cash never spent: an entry is sized at the signal's close and
+    fills at the next open, which may be higher (risk.cash_buffer_pct)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +68,16 @@ class PositionSizer:
         self.params = params
 
     def calculate_size(self, inp: SizingInput, history: Sequence[Trade] = ()) -> Decimal:
-        """Return the base amount to buy; zero when nothing sensible can be bought."""
+        """Return the base amount to buy; zero when nothing sensible can be bought.
+
+        It never spends more than the free cash less ``cash_buffer`` and the fee: a buy of
+        all the cash at the signal's close would be refused when the next open is higher.
+        """
         if inp.price <= 0 or inp.equity <= 0:
             return ZERO
         notional = self._notional(inp, history)
-        cap = min(self.params.max_position_size, inp.free_cash / (1 + inp.fee_rate))
+        spendable = inp.free_cash * (1 - self.params.cash_buffer)
+        cap = min(self.params.max_position_size, spendable / (1 + inp.fee_rate))
         notional = max(ZERO, min(notional, cap))
         return notional / inp.price
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from tradebot.backtest.metrics import compute_metrics, drawdown_pct, longest_run
-from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.result import BacktestResult, RefusedOrder
+from tradebot.domain.orders import OrderStatus
 from tradebot.domain.portfolio import Trade
 
 T0 = 1_704_067_200_000  # 2024-01-01 00:00 UTC
@@ -25,6 +26,9 @@ CLOSE = [101.0, 99.0, 104.0, 103.0, 108.0, 110.0, 105.0, 112.0, 118.0, 120.0]
 POSITION = [0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 5.0, 5.0, 0.0, 0.0]
 # (pnl, hours held): two wins, three losses, two of them in a row
 TRADES = [("120", 2), ("-40", 1), ("-60", 3), ("90", 1), ("-20", 3)]
+REFUSED = RefusedOrder(
+    T0, "BTC/USDT", "tb-BTCUSDT-0-en", "buy", "market", Decimal(1), OrderStatus.EXPIRED, "cash"
+)
 
 
 def make_trade(pnl: str, hours: int, start_bar: int = 0) -> Trade:
@@ -65,7 +69,7 @@ def make_result(
         fills=[],
         decisions=[],
         fees_paid=7.5,
-        rejected_orders=2,
+        refused=(REFUSED, REFUSED),
         settings=settings if settings is not None else {"slippage_bps": 5.0},
     )
 

@@ -135,7 +135,8 @@ def test_on_bar_closed_entry_below_min_notional_is_skipped_with_market_reason() 
     (decision,) = result.decisions
     assert decision.action == "skip"
     assert decision.verdict is not None
-    assert decision.verdict.reasons[0].startswith("BTC/USDT: notional 3.99")
+    # 4 USDT less the 1 % cash buffer and the fee: 3.956
+    assert decision.verdict.reasons[0].startswith("BTC/USDT: notional 3.95")
     assert decision.verdict.reasons[0].endswith("is below the minimum notional 5 USDT")
 
 

@@ -58,11 +58,19 @@ def test_calculate_size_capped_by_max_position_size() -> None:
 
 
 def test_calculate_size_capped_by_free_cash_net_of_fee() -> None:
-    sizer = PositionSizer(SizingParams(max_position_size=BIG))
+    sizer = PositionSizer(SizingParams(max_position_size=BIG, cash_buffer=D(0)))
 
     qty = sizer.calculate_size(inp(cash="1001", stop="99.9", fee="0.001"))
 
     assert qty == D(10)  # 1001 / 1.001 = 1000 USDT of notional at 100
+
+
+def test_calculate_size_capped_by_free_cash_keeps_the_cash_buffer() -> None:
+    sizer = PositionSizer(SizingParams(max_position_size=BIG, cash_buffer=D("0.01")))
+
+    qty = sizer.calculate_size(inp(cash="1001", stop="99.9", fee="0.001"))
+
+    assert qty == D("9.9")  # 1001 x 0.99 / 1.001 = 990 USDT of notional at 100
 
 
 def test_calculate_size_no_price_or_equity_is_zero() -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 
 from tradebot.backtest.metrics import PerformanceMetrics
+from tradebot.backtest.report.refusals import describe
+from tradebot.backtest.result import RefusedOrder
+
+MAX_REFUSED_LINES = 10
 
 
 def metrics_table(metrics: PerformanceMetrics, title: str = "Backtest performance") -> Table:
@@ -16,3 +22,14 @@ def metrics_table(metrics: PerformanceMetrics, title: str = "Backtest performanc
     for label, strategy, bench in metrics.comparison_rows():
         table.add_row(label, strategy, bench)
     return table
+
+
+def refused_lines(refused: Sequence[RefusedOrder]) -> list[str]:
+    """What the console says of the orders the venue refused or expired (nothing when none)."""
+    if not refused:
+        return []
+    lines = [f"{len(refused)} orders refused or expired by the venue (nothing of them traded):"]
+    lines += [f"  {describe(order)}" for order in refused[:MAX_REFUSED_LINES]]
+    if len(refused) > MAX_REFUSED_LINES:
+        lines.append(f"  ... {len(refused) - MAX_REFUSED_LINES} more in the report")
+    return lines

@@ -19,6 +19,7 @@ from tradebot.backtest.excursions import Excursion
 from tradebot.backtest.metrics import PerformanceMetrics
 from tradebot.backtest.report.analysis import TradeAnalysis
 from tradebot.backtest.report.records import masked
+from tradebot.backtest.report.refusals import refused_section
 from tradebot.backtest.report.tables import (
     correlation_table,
     group_table,
@@ -87,6 +88,7 @@ def render_html(
             '<div class="row"><div>',
             "<h2>Performance</h2>",
             _metrics_table(metrics),
+            refused_section(result.refused),
             '</div><div class="side">',
             "<h2>Monthly returns (%)</h2>",
             monthly_table(analysis.periods),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tradebot.backtest.excursions import Excursion
 from tradebot.backtest.metrics import PerformanceMetrics
-from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.result import BacktestResult, RefusedOrder
 from tradebot.domain.decisions import Decision, MetadataValue
 from tradebot.domain.orders import Fill
 from tradebot.domain.portfolio import Trade
@@ -108,11 +108,22 @@ def write_fills_csv(path: Path, fills: Iterable[Fill]) -> None:
     _write_csv(path, FILL_COLUMNS, (_fill_row(f) for f in fills))
 
 
-def write_decisions_jsonl(path: Path, decisions: Iterable[Decision]) -> None:
-    """The decision log: one JSON object a line, in time order."""
+def write_decisions_jsonl(
+    path: Path, decisions: Iterable[Decision], refused: Iterable[RefusedOrder] = ()
+) -> None:
+    """The decision log: one JSON object a line, in time order.
+
+    Each decision lists the orders it placed that the venue refused or expired
+    (``orders_refused``, with the venue's reason), so a lost entry shows beside its signal.
+    """
+    by_order: dict[str, list[RefusedOrder]] = {}
+    for order in refused:
+        by_order.setdefault(order.client_order_id, []).append(order)
     encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
     with path.open("w", encoding="utf-8") as out:
-        out.writelines(encode(decision_record(d)) + "\n" for d in decisions)
+        for decision in decisions:
+            mine = [r for cid in decision.client_order_ids for r in by_order.get(cid, ())]
+            out.write(encode(decision_record(decision, mine)) + "\n")
 
 
 def write_metrics_json(path: Path, result: BacktestResult, metrics: PerformanceMetrics) -> None:
@@ -131,8 +142,10 @@ def write_metrics_json(path: Path, result: BacktestResult, metrics: PerformanceM
     path.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def decision_record(decision: Decision) -> dict[str, JsonValue]:
-    """One decision as plain JSON values."""
+def decision_record(
+    decision: Decision, refused: Iterable[RefusedOrder] = ()
+) -> dict[str, JsonValue]:
+    """One decision as plain JSON values, with its orders the venue refused or expired."""
     signal = decision.signal
     verdict = decision.verdict
     risk: JsonValue = None
@@ -169,6 +182,16 @@ def decision_record(decision: Decision) -> dict[str, JsonValue]:
         "equity": finite(decision.equity),
         "cash": finite(decision.cash),
         "position_qty": finite(decision.position_qty),
+        "orders_refused": [
+            {
+                "client_order_id": r.client_order_id,
+                "status": r.status.value,
+                "reason": r.reason,
+                "ts": iso_utc(r.ts_ms),
+                "ts_ms": r.ts_ms,
+            }
+            for r in refused
+        ],
     }
 
 

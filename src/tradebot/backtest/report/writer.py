@@ -54,7 +54,7 @@ def write_report(result: BacktestResult, metrics: PerformanceMetrics, out_dir: P
     analysis = analyse(result)
     write_trades_csv(paths.trades_csv, result.trades, analysis.moves, analysis.entry_kinds)
     write_fills_csv(paths.fills_csv, result.fills)
-    write_decisions_jsonl(paths.decisions_jsonl, result.decisions)
+    write_decisions_jsonl(paths.decisions_jsonl, result.decisions, result.refused)
     write_metrics_json(paths.metrics_json, result, metrics)
     reasons = fill_reasons(result)
     figures = [(FIGURE_DIV_ID, build_figure(result, reasons))]
