@@ -122,7 +122,7 @@ def _stitch(parts: Sequence[BacktestResult]) -> tuple[BacktestResult, IntArray]:
         fills=[f for p in parts for f in p.fills],
         decisions=[d for p in parts for d in p.decisions],
         fees_paid=sum(p.fees_paid for p in parts),
-        rejected_orders=sum(p.rejected_orders for p in parts),
+        refused=tuple(r for p in parts for r in p.refused),
         strategy_config={"walk_forward_folds": len(parts)},
     )
     fold_of_bar = np.concatenate(
