@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tradebot.config import Config
+from tradebot.config.allocation import DEFAULT_VOLATILITY_WINDOW
 from tradebot.domain.errors import ConfigError
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
@@ -127,20 +128,35 @@ MAX_WINDOW_BARS = 1000
 
 
 def config_window(config: Config) -> int:
-    """Candles the bot keeps: what the strategy needs for live signals to equal a backtest's.
+    """Candles the bot keeps: what live decisions need to equal a backtest's.
+
+    The longest of: each symbol's strategy's ``live_window_bars``, the returns the
+    correlation limit measures (``risk.correlation_window``, when it is on) and those
+    inverse-volatility allocation measures (``risk.allocation.volatility_window``), plus
+    two; a backtest reads them
+    from the whole history, so a shorter live window would decide otherwise.
 
     Raises:
-        ConfigError: the strategy needs more than a window holds; trading on a shorter one
-            would give other indicator values, hence other trades, than its backtest.
+        ConfigError: more is needed than a window holds; trading on a shorter one would
+            give other indicator values, hence other trades, than its backtest.
     """
-    strategy = build_strategy(config)
-    needed = strategy.live_window_bars + 2
-    if needed > MAX_WINDOW_BARS:
+    needs: dict[str, int] = {}
+    for symbol in config.trading.all_symbols:
+        strategy = build_strategy(config, symbol)
+        needs[f"strategy {strategy.name} (live_window_bars)"] = strategy.live_window_bars
+    risk = config.risk
+    if risk.max_correlated_exposure is not None:
+        needs["risk.correlation_window"] = risk.correlation_window + 1
+    if risk.allocation.method == "inverse_volatility":
+        window = risk.allocation.volatility_window or DEFAULT_VOLATILITY_WINDOW
+        needs["risk.allocation.volatility_window"] = window + 1
+    what, bars = max(needs.items(), key=lambda item: item[1])
+    if bars + 2 > MAX_WINDOW_BARS:
         msg = (
-            f"strategy {strategy.name} needs live_window_bars={strategy.live_window_bars}"
-            f" candles, but a live window holds at most {MAX_WINDOW_BARS - 2}: its signals"
-            " live would not be its backtest's. Use shorter indicator periods or a longer"
-            " timeframe (`tradebot lookahead-check` says how many bars it needs)"
+            f"{what} needs {bars} candles, but a live window holds at most "
+            f"{MAX_WINDOW_BARS - 2}: live decisions would not be its backtest's. Use shorter "
+            "periods or a longer timeframe (`tradebot lookahead-check` says how many bars a "
+            "strategy needs)"
         )
         raise ConfigError(msg)
-    return needed
+    return bars + 2

@@ -21,5 +21,20 @@ def test_config_window_is_the_strategy_window_plus_two() -> None:
 def test_config_window_longer_than_a_live_window_is_refused_naming_both() -> None:
     spec = f"{HONEST}:NeedsLongWindow"
     config = with_overrides(load_config(None), {"strategy.name": spec}, "test")
-    with pytest.raises(ConfigError, match=r"needs live_window_bars=1500 .* at most 998"):
+    with pytest.raises(ConfigError, match=r"needs_long_window .* needs 1500 candles.* at most 998"):
+        config_window(config)
+
+
+def test_config_window_covers_the_correlation_window_when_the_limit_is_on() -> None:
+    # the correlation limit reads risk.correlation_window returns: a live window of the
+    # strategy's 21 bars would measure another correlation than the backtest
+    on = {"strategy.name": "breakout", "risk.max_correlated_exposure": 2000}
+    config = with_overrides(load_config(None), {**on, "risk.correlation_window": 400}, "test")
+    assert config_window(config) == 400 + 1 + 2
+
+
+def test_config_window_too_long_a_correlation_window_is_refused_naming_it() -> None:
+    on = {"risk.max_correlated_exposure": 2000, "risk.correlation_window": 1200}
+    config = with_overrides(load_config(None), on, "test")
+    with pytest.raises(ConfigError, match=r"risk.correlation_window needs 1201 candles"):
         config_window(config)
