@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from processes import NO_KEYS, eventually, paper_bot_process
 from tradebot.cli import build_app
-from tradebot.data.load import sample_path
+from tradebot.data.load import load_candles, sample_path
+from tradebot.data.store import CandleStore
 from tradebot.sandbox import SandboxConfig, run_sandbox_in_thread
 from tradebot.state import Repository, create_database
 
@@ -67,6 +68,43 @@ def test_run_paper_on_live_prices_decides_each_bar_the_exchange_closes(tmp_path:
     assert repo.last_bar_ts("BTC/USDT", "1h") == forming_ts
     source = f"exchange.sandbox.market_data: binance (market_data_url {binance.http_url})"
     assert f"prices: {source}" in output.replace("\n", "")
+
+
+def test_run_paper_on_live_prices_records_the_exchanges_trades(tmp_path: Path) -> None:
+    # Arrange
+    exchange = SandboxConfig(
+        port=0, data_files={"BTC/USDT": SAMPLE}, start_index=400, weight_limit_1m=10**7
+    )
+    with run_sandbox_in_thread(exchange) as binance:
+        sandbox_yaml = (
+            f"    market_data: binance\n    market_data_url: {binance.http_url}\n"
+            "    market_data_poll_s: 0.1\n"
+        )
+        with paper_bot_process(tmp_path, "--record-trades", sandbox_yaml=sandbox_yaml) as bot:
+            store = CandleStore(bot.db)
+
+            def recorded() -> bool:  # the exchange trades a bar until the recorder has some
+                if len(store.read_ticks("BTC/USDT")) >= 3:
+                    return True
+                binance.advance_sync(1)
+                return False
+
+            # Act
+            eventually(recorded, bot.output)
+            streams = len(binance.hub.connections)
+            code = bot.terminate()
+    # Assert: the prints come from the exchange's own trade stream (the mirror is asked over
+    # REST only), each inside the exchange's candle of its hour
+    output = bot.output()
+    assert code == 0, output
+    assert streams >= 1
+    ticks = store.read_ticks("BTC/USDT")
+    store.close()
+    assert f"recorded {len(ticks)} public trades of BTC/USDT" in output
+    candles = load_candles(SAMPLE).set_index("ts_ms")
+    for tick in ticks:
+        bar = candles.loc[tick.ts_ms - tick.ts_ms % 3_600_000]
+        assert bar["low"] <= tick.price <= bar["high"]
 
 
 def test_run_paper_on_an_unreachable_exchange_names_the_setting(tmp_path: Path) -> None:

@@ -431,7 +431,12 @@ async def _paper(
             console.print(f"embedded sandbox exchange on {server.http_url}; prices: {prices}")
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
             trades = None
-            if record:
+            if record and live:  # the exchange's own trades, not the sandbox's prints
+                source = config.exchange.sandbox
+                trades = market_data_source(
+                    source.market_data, source.market_data_url, websockets=True
+                )
+            elif record:
                 trades = _sandbox_connector(server.http_url, Path(runtime), replay=False, ws=True)
             await _trade(config, connector, console, trades, fixes)
 

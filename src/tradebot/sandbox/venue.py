@@ -113,7 +113,7 @@ class Venue:
         """Jump the clock (restoring a snapshot): reopen every symbol's bar at ``now_ms``.
 
         A mirror goes back only as far as the candles it fetched: the bars closed since are
-        then walked at its next ``follow``. Older than that, it stays at the source's bar.
+        then walked at its next ``follow``. Outside them it stays at the source's bar.
 
         Raises:
             DataError: a data file does not cover ``now_ms``.
@@ -122,8 +122,9 @@ class Venue:
             s.index_at(now_ms) < 0 or now_ms > s.bars[-1].ts_ms for s in self.series.values()
         ):
             log.warning(
-                "sandbox: the saved clock %d is older than the candles fetched from %s; "
-                "resting orders are not walked through the bars in between",
+                "sandbox: the saved clock %d lies outside the candles fetched from %s; the "
+                "mirror starts at the source's bar, resting orders are not walked through "
+                "the bars in between",
                 now_ms,
                 self.mirror.label,
             )

@@ -170,3 +170,16 @@ async def test_mirror_restarted_on_its_snapshot_walks_the_bars_closed_while_it_w
     assert walked == 2
     assert [(t["price"], t["amount"], t["timestamp"]) for t in trades] == [(109, 0.5, bar_ts)]
     assert now_ms == source.now_ms
+
+
+async def test_mirror_of_a_timeframe_the_source_refuses_names_the_setting(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    async with SandboxServer(make_config()) as source:
+        config = mirror_config(source.http_url, tmp_path)
+        assert config.mirror is not None
+        config.mirror.timeframe = "1h"  # the source serves 1m bars only
+        server = SandboxServer(config)
+        with pytest.raises(ConfigError, match=r"market_data: binance: the source refused to fetch"):
+            await server.start()
+        await server.stop()

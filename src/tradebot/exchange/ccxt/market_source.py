@@ -23,9 +23,13 @@ def market_data_source(
     timeout_s: float = 10.0,
     retry: RetryPolicy | None = None,
     runtime_dir: Path | None = None,
+    websockets: bool = False,
 ) -> CcxtConnector:
     """Connect to ``exchange``'s public endpoints (its main site: testnet prices are not the
     market's), or to ``url`` standing in for its REST hosts (a local sandbox in tests).
+
+    With ``websockets`` its public streams are open too (``--record-trades`` records the
+    exchange's trades from them); at ``url`` they are the stand-in's ``/stream/ws``.
 
     Raises:
         ConfigError: an exchange tradebot does not support.
@@ -33,7 +37,7 @@ def market_data_source(
     settings = ConnectSettings(
         venue=Venue.LIVE if url is None else Venue.SANDBOX,
         exchange=exchange,
-        websockets=False,
+        websockets=websockets,
         timeout_s=timeout_s,
         retry=retry or RetryPolicy(),
         runtime_dir=runtime_dir,
