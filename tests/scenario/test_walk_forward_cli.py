@@ -80,7 +80,15 @@ def test_walk_forward_bad_window_and_too_little_data_say_what_to_do(tmp_path: Pa
 
     bad_code, bad = walk_forward("--data", str(data), "--train", "90 days")
     short_code, short = walk_forward("--data", str(data), "--train", "400", "--test", "200")
+    windows = ("--train", "100", "--test", "50")
+    grid_code, grid = walk_forward("--data", str(data), *windows, "--grid", "fast_period")
+    mine = str(Path(__file__).parents[1] / "resources" / "strategies" / "above_average.py")
+    spec = f"{mine}:AboveAverage"
+    own_code, own = walk_forward("--strategy", spec, "--data", str(data), *windows)
 
+    assert (grid_code, own_code) == (2, 2)
+    assert "--grid 'fast_period' must look like name=v1,v2,... e.g. fast_period=8,12,16" in grid
+    assert f"no built-in parameter grid for strategy '{mine}:AboveAverage': give one with" in own
     assert bad_code == 2
     assert "--train '90 days': give a number of bars or of hours, days or weeks (90d)" in bad
     assert short_code == 2

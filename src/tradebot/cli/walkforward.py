@@ -84,6 +84,11 @@ def walk_forward_command(
     console = Console()
     try:
         config = _configure(config_path, strategy, param, symbol, timeframe, start, end, data)
+        if len(config.trading.all_symbols) > 1:
+            raise ConfigError(
+                f"walk-forward runs one market; trading.symbols lists "
+                f"{', '.join(config.trading.all_symbols)}: give --symbol or --data"
+            )
         chosen = Chosen("--symbol" if symbol else None, "--timeframe" if timeframe else None)
         loaded = load_backtest_data(config, None, chosen)
         config, candles = loaded.config, loaded.candles
