@@ -69,7 +69,7 @@ def leg_figures(result: BacktestResult, moves: list[Excursion | None]) -> list[L
                 contribution_pct=final / result.starting_cash * 100
                 if result.starting_cash
                 else 0.0,
-                exposure_time_pct=float((leg.value > 0).mean()) * 100 if len(leg.value) else 0.0,
+                exposure_time_pct=float(leg.exposed.mean()) * 100 if len(leg.exposed) else 0.0,
                 buy_and_hold_pct=hold,
                 trades=by_symbol.get(symbol),
             )

@@ -15,6 +15,7 @@ from tradebot.domain.portfolio import Trade
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +24,25 @@ class Leg:
 
     ``close`` is the symbol's last close known at each timestamp (NaN before its data
     starts); ``high`` and ``low`` are its bar's at that timestamp (NaN where it had none);
-    ``value`` is what the account held of it at each close, in the quote currency.
+    ``value`` is what the account held of it at each close, in the quote currency, and
+    ``exposed`` whether that was a position (more than the dust fees leave).
     """
 
     close: FloatArray
     high: FloatArray
     low: FloatArray
     value: FloatArray
+    exposed: BoolArray
 
     def from_bar(self, start: int) -> Leg:
         """The same from timeline index ``start`` on."""
-        return Leg(self.close[start:], self.high[start:], self.low[start:], self.value[start:])
+        return Leg(
+            self.close[start:],
+            self.high[start:],
+            self.low[start:],
+            self.value[start:],
+            self.exposed[start:],
+        )
 
 
 @dataclass(frozen=True, slots=True)

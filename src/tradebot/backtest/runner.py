@@ -412,7 +412,7 @@ class Backtester:
             base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
             base = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
             basket += np.where(bar >= base_bar, close / base, 1.0)
-            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close)
+            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close, exposed)
         basket = basket[first:] / len(lanes)
         opens = np.concatenate(([1.0], basket[:-1]))
         engine = self.engine
@@ -442,7 +442,9 @@ class Backtester:
         )
 
 
-def _leg(lane: _Lane, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray) -> Leg:
+def _leg(
+    lane: _Lane, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray, exposed: np.ndarray
+) -> Leg:
     """``lane``'s prices on the timeline (``bar``: its last bar at each time, -1 before)."""
     known = bar >= 0
     at = np.maximum(bar, 0)
@@ -450,7 +452,7 @@ def _leg(lane: _Lane, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray) 
     close = np.where(known, lane.bars["close"][at], np.nan)
     high = np.where(own, lane.bars["high"][at], np.nan)
     low = np.where(own, lane.bars["low"][at], np.nan)
-    return Leg(close, high, low, value)
+    return Leg(close, high, low, value, exposed.astype(bool))
 
 
 def _first_touch(

@@ -152,6 +152,18 @@ def _finish(
     report_root: Path | None,
 ) -> BacktestRun:
     metrics = compute_metrics(result)
+    paths = report_run(result, metrics, report_dir, report_root)
+    return BacktestRun(result, metrics, paths, source, notes)
+
+
+def report_run(
+    result: BacktestResult,
+    metrics: PerformanceMetrics,
+    report_dir: Path | None,
+    report_root: Path | None,
+) -> ReportPaths | None:
+    """Write the report into ``report_dir``, or into a new folder in ``report_root`` (named
+    by strategy, market, timeframe and time; ``latest`` then links to it); None: neither."""
     if report_root is not None:
         report_dir = new_run_folder(
             report_root, result.strategy_name, result.symbol, result.timeframe
@@ -159,7 +171,7 @@ def _finish(
     paths = write_report(result, metrics, report_dir) if report_dir is not None else None
     if report_root is not None and report_dir is not None:
         link_latest(report_root, report_dir)
-    return BacktestRun(result, metrics, paths, source, notes)
+    return paths
 
 
 def _with_settings(result: BacktestResult, config: Config, warmup_bars: int) -> BacktestResult:

@@ -97,9 +97,13 @@ def build_figure(result: BacktestResult, fill_reasons: Mapping[str, str]) -> go.
     )
     x = result.ts_ms.astype(np.float64)
     keep = decimate(result.close) if result.n_bars > CANDLE_LIMIT else None
-    _add_price(fig, result, x, keep)
-    _add_lines(fig, overlays, x, keep, row=1)
-    add_markers(fig, result.fills, fill_reasons, (result.ts_ms, result.low, result.high))
+    scale = basket_scale(result)
+    if scale:
+        _add_legs(fig, result, x, scale)
+    else:
+        _add_price(fig, result, x, keep)
+        _add_lines(fig, overlays, x, keep, row=1)
+    add_markers(fig, result.fills, fill_reasons, (result.ts_ms, result.low, result.high), scale)
     row = 2
     if oscillators:
         _add_lines(fig, oscillators, x, keep, row=2)
@@ -114,7 +118,8 @@ def build_figure(result: BacktestResult, fill_reasons: Mapping[str, str]) -> go.
     )
     _legend_per_panel(fig)
     fig.update_xaxes(type="date", rangeslider_visible=False)
-    fig.update_yaxes(title_text=result.symbol.split("/")[-1], row=1, col=1)
+    price_unit = "× start" if scale else result.symbol.split("/")[-1]
+    fig.update_yaxes(title_text=price_unit, row=1, col=1)
     fig.update_yaxes(title_text="× start", row=row, col=1)
     fig.update_yaxes(title_text="%", row=row + 1, col=1)
     fig.update_yaxes(title_text="%", range=[0, 105], row=row + 2, col=1)
@@ -123,8 +128,32 @@ def build_figure(result: BacktestResult, fill_reasons: Mapping[str, str]) -> go.
 
 def _price_title(result: BacktestResult) -> str:
     if result.legs:
-        return f"Equal-weight basket of {', '.join(result.legs)} (start = 1)"
+        return f"{', '.join(result.legs)} and their equal-weight basket (start = 1)"
     return f"{result.symbol} price"
+
+
+def basket_scale(result: BacktestResult) -> dict[str, float]:
+    """A basket's price panel draws each symbol from 1 (its first close): the divisor of
+    each symbol's prices. Empty for a single symbol, drawn in its own prices."""
+    scale = {}
+    for symbol, leg in result.legs.items():
+        known = leg.close[np.isfinite(leg.close)]
+        scale[symbol] = float(known[0]) if len(known) and known[0] > 0 else 1.0
+    return scale
+
+
+def _add_legs(
+    fig: go.Figure, result: BacktestResult, x: FloatArray, scale: Mapping[str, float]
+) -> None:
+    for k, (symbol, leg) in enumerate(result.legs.items()):
+        growth = leg.close / scale[symbol]
+        keep = decimate(np.nan_to_num(growth, nan=1.0))
+        line = go.Scatter(x=x[keep], y=growth[keep], mode="lines", name=symbol)
+        color = _INDICATOR_COLORS[k % len(_INDICATOR_COLORS)]
+        fig.add_trace(line.update(line_color=color, line_width=1.2), row=1, col=1)
+    keep = decimate(result.close)
+    basket = go.Scatter(x=x[keep], y=result.close[keep], mode="lines", name="equal-weight basket")
+    fig.add_trace(basket.update(line_color=_DARK, line_width=1.5, line_dash="dot"), row=1, col=1)
 
 
 def _add_price(
@@ -179,7 +208,8 @@ def _add_curves(fig: go.Figure, result: BacktestResult, x: FloatArray, row: int)
 
 
 def _legend_per_panel(fig: go.Figure) -> None:
-    # One legend above each panel's top-left corner, naming only that panel's lines.
+    # One legend in each panel's top-left corner, naming only that panel's lines (above the
+    # panel it would run into the panel's title).
     names: dict[str, str] = {}
     for trace in fig.data:
         axis = "yaxis" + str(trace.yaxis or "y")[1:]
@@ -189,11 +219,11 @@ def _legend_per_panel(fig: go.Figure) -> None:
         top = float(fig.layout[axis].domain[1])
         fig.layout[legend] = {
             "orientation": "h",
-            "x": 0,
+            "x": 0.005,
             "xanchor": "left",
             "y": top,
-            "yanchor": "bottom",
-            "bgcolor": "rgba(255,255,255,0)",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.75)",
             "font": {"size": 11},
         }
 

@@ -49,15 +49,17 @@ def add_markers(
     fills: Sequence[Fill],
     reasons: Mapping[str, str],
     bars: tuple[IntArray, FloatArray, FloatArray],
+    scale: Mapping[str, float] | None = None,
 ) -> None:
-    """Add the entry and exit traces to row 1; ``bars`` are the price's times, lows and highs."""
+    """Add the entry and exit traces to row 1; ``bars`` are the price panel's times, lows and
+    highs; ``scale`` divides each symbol's prices (a basket's panel starts each at 1)."""
     for side, name, symbol, color in (
         (OrderSide.BUY, ENTRY_NAME, "triangle-up", _GREEN),
         (OrderSide.SELL, EXIT_NAME, "triangle-down", _RED),
     ):
         chosen = [f for f in fills if f.side is side]
         many = is_aggregated(fills)
-        marks = _buckets(chosen, side, bars) if many else _each(chosen, reasons)
+        marks = _buckets(chosen, side, bars) if many else _each(chosen, reasons, scale or {})
         scatter = go.Scatter(
             x=marks.x,
             y=marks.y,
@@ -70,31 +72,43 @@ def add_markers(
                 "color": color,
                 "size": marks.size,
                 "opacity": 0.8,
-                "line": {"width": 1, "color": "#ffffff"},
+                "line": {"width": 1, "color": "#111827"},
             },
         )
         fig.add_trace(scatter, row=1, col=1)
 
 
-def zoom_script(div_id: str, fills: Sequence[Fill], reasons: Mapping[str, str]) -> str:
+def zoom_script(
+    div_id: str,
+    fills: Sequence[Fill],
+    reasons: Mapping[str, str],
+    scale: Mapping[str, float] | None = None,
+) -> str:
     """The page's script that draws single fills when zoomed in (see the module's docstring).
 
     The fills travel as compact JSON: times, prices, amounts, sides and reasons (each
     distinct reason once, measured values dropped; the decision log keeps them).
     """
-    table = _fill_table(fills, reasons).replace("</", "<\\/")  # no early </script>
+    table = _fill_table(fills, reasons, scale or {}).replace("</", "<\\/")  # no early </script>
     return (
         f"<script>{_ZOOM_JS.replace('DIV_ID', json.dumps(div_id)).replace('FILLS', table)}</script>"
     )
 
 
-def _fill_table(fills: Sequence[Fill], reasons: Mapping[str, str]) -> str:
+def _fill_table(
+    fills: Sequence[Fill], reasons: Mapping[str, str], scale: Mapping[str, float]
+) -> str:
+    # "p" places the marker; "v", the price traded, is there only when a scale moved it.
     kinds: dict[str, int] = {}
     rows: dict[str, list[float | int]] = {"t": [], "p": [], "q": [], "b": [], "r": []}
+    if scale:
+        rows["v"] = []
     for f in sorted(fills, key=lambda f: f.ts_ms):
         kind = signal_kind(reasons.get(f.client_order_id, ""))
         rows["t"].append(f.ts_ms)
-        rows["p"].append(float(f.price))
+        rows["p"].append(float(f.price) / scale.get(f.symbol, 1.0))
+        if scale:
+            rows["v"].append(float(f.price))
         rows["q"].append(float(f.qty))
         rows["b"].append(1 if f.side is OrderSide.BUY else 0)
         rows["r"].append(kinds.setdefault(kind, len(kinds)))
@@ -102,15 +116,16 @@ def _fill_table(fills: Sequence[Fill], reasons: Mapping[str, str]) -> str:
     return json.dumps(table, separators=(",", ":"))
 
 
-def _each(fills: Sequence[Fill], reasons: Mapping[str, str]) -> Markers:
+def _each(fills: Sequence[Fill], reasons: Mapping[str, str], scale: Mapping[str, float]) -> Markers:
     text = [
-        f"{f.side.value} {f.qty} @ {f.price}<br>{reasons.get(f.client_order_id, '')}" for f in fills
+        f"{f.symbol} {f.side.value} {f.qty} @ {f.price}<br>{reasons.get(f.client_order_id, '')}"
+        for f in fills
     ]
     return Markers(
         x=np.array([f.ts_ms for f in fills], dtype=np.float64),
-        y=np.array([float(f.price) for f in fills], dtype=np.float64),
+        y=np.array([float(f.price) / scale.get(f.symbol, 1.0) for f in fills], dtype=np.float64),
         text=text,
-        size=10.0,
+        size=12.0,
     )
 
 
@@ -211,7 +226,7 @@ _ZOOM_JS = """
     for (var i = a; i < b; i++) {
       var s = side[F.b[i] ? 0 : 1];
       s.x.push(day(F.t[i])); s.y.push(F.p[i]);
-      var what = (F.b[i] ? "buy " : "sell ") + F.q[i] + " @ " + F.p[i];
+      var what = (F.b[i] ? "buy " : "sell ") + F.q[i] + " @ " + (F.v || F.p)[i];
       s.text.push(what + "<br>" + F.reasons[F.r[i]]);
     }
     zoomed = true;
@@ -224,7 +239,7 @@ _ZOOM_JS = """
     }
     Plotly.update(gd, {
       x: [side[0].x, side[1].x], y: [side[0].y, side[1].y], text: [side[0].text, side[1].text],
-      "marker.size": [10, 10]
+      "marker.size": [12, 12]
     }, view, traces);
   }
   // After plotly has finished the zoom that fired the event: redrawing inside it breaks it.

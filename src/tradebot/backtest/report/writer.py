@@ -7,7 +7,12 @@ from pathlib import Path
 
 from tradebot.backtest.metrics import PerformanceMetrics
 from tradebot.backtest.report.analysis import analyse
-from tradebot.backtest.report.charts import FIGURE_DIV_ID, build_figure, contribution_figure
+from tradebot.backtest.report.charts import (
+    FIGURE_DIV_ID,
+    basket_scale,
+    build_figure,
+    contribution_figure,
+)
 from tradebot.backtest.report.markers import is_aggregated, zoom_script
 from tradebot.backtest.report.page import render_html
 from tradebot.backtest.report.records import (
@@ -62,9 +67,9 @@ def write_report(result: BacktestResult, metrics: PerformanceMetrics, out_dir: P
         figures.append(
             ("tradebot-contributions", contribution_figure(result, analysis.contributions))
         )
-    scripts = (
-        [zoom_script(FIGURE_DIV_ID, result.fills, reasons)] if is_aggregated(result.fills) else []
-    )
+    scripts = []
+    if is_aggregated(result.fills):
+        scripts.append(zoom_script(FIGURE_DIV_ID, result.fills, reasons, basket_scale(result)))
     page = render_html(result, metrics, figures, analysis, scripts)
     paths.html.write_text(page, encoding="utf-8")
     return paths
