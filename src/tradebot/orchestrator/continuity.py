@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tradebot.domain.decisions import KillSwitch
-from tradebot.domain.events import DayRestored
+from tradebot.domain.events import DayRestored, LocksRestored
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
 from tradebot.state.repository import Repository
@@ -64,6 +64,17 @@ def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> 
     saved = repo.day_start_equity(day * DAY_MS)
     if saved is not None:
         engine.handle(DayRestored(day, saved))
+
+
+def restore_locks(engine: TradingEngine, repo: Repository, bar_ts_ms: int) -> None:
+    """Hand the engine the saved locks still in force at the bar opened at ``bar_ts_ms``.
+
+    Each cycle, before the bar is decided: after a restart the engine gets its locks back,
+    and a lock a person lifted (``tradebot locks unlock``) is gone from the next bar on. The
+    locks the engine set are saved with the step that set them, so none is missing here.
+    """
+    saved = repo.locks(after_ms=bar_ts_ms)
+    engine.handle(LocksRestored(tuple(s.lock for s in saved)))
 
 
 def save_day(engine: TradingEngine, repo: Repository, saved_day: int) -> int:

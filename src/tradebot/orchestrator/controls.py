@@ -11,6 +11,8 @@ through which front end, and what the kill switch was before and after.
 - flatten: HALTED and a flatten request: the bot cancels all and sells at market next cycle.
 - exit all: the flatten request alone; the kill switch stays as it is.
 - resume: ACTIVE, and any pending flatten request is withdrawn.
+- unlock (``lift_locks``): the protections' locks on a symbol, or all, are lifted; the bot
+  hands the locks left to its engine at its next cycle. The kill switch is not touched.
 
 ``apply_control`` is the one way in; ``stop_trading``, ``stop_entries``, ``request_flatten``
 and ``resume_trading`` name the common cases. ``source`` (``tradebot stop``,
@@ -28,7 +30,7 @@ import structlog
 from tradebot.domain.decisions import KillSwitch
 from tradebot.orchestrator.continuity import FLATTEN_REQUEST
 from tradebot.state.repository import Repository
-from tradebot.state.rows import ControlRecord
+from tradebot.state.rows import ControlRecord, SavedLock
 
 log = structlog.get_logger("tradebot.controls")
 
@@ -150,6 +152,23 @@ def request_flatten(repo: Repository, who: Operator | None = None) -> None:
 def resume_trading(repo: Repository, source: str, who: Operator | None = None) -> str:
     """Kill switch ACTIVE, any flatten request withdrawn; returns what it was, with why."""
     return apply_control(repo, ControlAction.RESUME, who or Operator(source), source).was
+
+
+def lift_locks(repo: Repository, symbol: str | None, who: Operator) -> list[SavedLock]:
+    """Lift the locks on ``symbol`` (None: every lock) and write the audit row (action
+    ``unlock``, naming each lock lifted) in one transaction; return the locks lifted."""
+    level = repo.kill_switch()
+    with repo.transaction() as tx:
+        lifted = tx.remove_locks(symbol, who.name)
+        what = "all locks" if symbol is None else f"locks on {symbol}"
+        found = "; ".join(s.lock.describe() for s in lifted) or "none in force"
+        tx.record_control_action(
+            ControlRecord(0, who.name, who.role, who.channel, who.client, "unlock", "done",
+                          level.value, level.value, f"unlock {what}: {found}")
+        )  # fmt: skip
+    log.warning("locks lifted", user=who.name, channel=who.channel, symbol=symbol or "all",
+                count=len(lifted))  # fmt: skip
+    return lifted
 
 
 def flatten_requested(repo: Repository) -> bool:

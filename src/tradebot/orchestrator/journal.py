@@ -137,5 +137,7 @@ class StepWriter:
                 target = protection.take_profit_price if protection else None
                 tx.save_position(position, stop, target)
         trade_ids = [tx.record_trade(trade) for trade in step.trades]
+        for lock in step.locks:
+            tx.record_lock(lock)
         self._written.append((step._replace(fills=new_fills), trade_ids))
         return decision_id

@@ -49,6 +49,7 @@ from tradebot.orchestrator.continuity import (
     DowntimePolicy,
     portfolio_snapshot,
     restore_day,
+    restore_locks,
     save_day,
 )
 from tradebot.orchestrator.engine import TradingEngine
@@ -265,6 +266,7 @@ class TradingBot:
         self._flush_unsaved()
         await self.sync_exchange()
         await self._execute(engine.handle(KillSwitchSet(self._kill_switch_level())).commands)
+        restore_locks(engine, repo, ts)
         if repo.get_control(FLATTEN_REQUEST) == "1":
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]

@@ -19,6 +19,7 @@ from typing import Protocol
 import structlog
 
 from tradebot.domain.commands import PlaceOrder, Step
+from tradebot.domain.locks import utc_text
 from tradebot.domain.orders import Fill
 from tradebot.domain.portfolio import Trade
 
@@ -104,8 +105,12 @@ def log_trade(trade: Trade, trade_id: int) -> None:
 
 
 def log_saved(step: Step, trade_ids: Sequence[int]) -> None:
-    """Write the lines of a committed step: its fills, then the trades they closed."""
+    """Write the lines of a committed step: its fills, the trades they closed, the locks
+    those set."""
     for fill in step.fills:
         log_fill(fill)
     for trade, trade_id in zip(step.trades, trade_ids, strict=True):
         log_trade(trade, trade_id)
+    for lock in step.locks:
+        log.warning("entries locked", symbol=lock.subject, protection=lock.protection,
+                    until=utc_text(lock.until_ms), reason=lock.reason)  # fmt: skip

@@ -44,6 +44,7 @@ from tradebot.state.rows import (
     ControlRecord,
     PortfolioSnapshot,
     ReconciliationEvent,
+    SavedLock,
     SavedPosition,
 )
 from tradebot.state.tables import (
@@ -52,6 +53,7 @@ from tradebot.state.tables import (
     ControlRow,
     DecisionRow,
     FillRow,
+    LockRow,
     OrderRow,
     PositionRow,
     ReconciliationRow,
@@ -376,6 +378,17 @@ class Repository:
         query = select(ControlActionRow).order_by(ControlActionRow.id.desc()).limit(limit)
         with self._db.read_session() as session:
             return [rows.control_action_from_row(r) for r in session.scalars(query)]
+
+    def locks(self, after_ms: int | None = None, lifted: bool = False) -> list[SavedLock]:
+        """Saved locks ending after ``after_ms`` (None: any), oldest first; lifted ones too
+        when ``lifted``."""
+        query = select(LockRow).order_by(LockRow.id)
+        if after_ms is not None:
+            query = query.where(LockRow.until_ms > after_ms)
+        if not lifted:
+            query = query.where(LockRow.removed_ts_ms.is_(None))
+        with self._db.read_session() as session:
+            return [rows.lock_from_row(r) for r in session.scalars(query)]
 
     def last_bar_ts(self, symbol: str, timeframe: str) -> int | None:
         """Open time of the last bar processed for ``symbol``/``timeframe``, or None."""

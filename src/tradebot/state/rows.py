@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from tradebot.domain.locks import Lock
 from tradebot.domain.orders import (
     ClientOrderId,
     Fill,
@@ -19,6 +20,7 @@ from tradebot.state.reconcile import Discrepancy, DiscrepancyKind, Fix, fill_key
 from tradebot.state.tables import (
     ControlActionRow,
     FillRow,
+    LockRow,
     OrderRow,
     PositionRow,
     ReconciliationRow,
@@ -34,6 +36,16 @@ class SavedPosition:
     position: Position
     stop_price: Decimal | None = None
     take_profit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedLock:
+    """A saved lock; ``removed_ts_ms`` and ``removed_by`` say who lifted it by hand."""
+
+    id: int
+    lock: Lock
+    removed_ts_ms: int | None = None
+    removed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,3 +294,21 @@ def control_action_to_row(record: ControlRecord, ts_ms: int) -> ControlActionRow
 def control_action_from_row(row: ControlActionRow) -> ControlRecord:
     """The audit record a row stands for."""
     return ControlRecord(**{f.name: getattr(row, f.name) for f in fields(ControlRecord)})
+
+
+def lock_values(lock: Lock, written_ts_ms: int) -> dict[str, object]:
+    """Column values of a new lock row."""
+    return {
+        "symbol": lock.symbol,
+        "until_ms": lock.until_ms,
+        "protection": lock.protection,
+        "reason": lock.reason,
+        "ts_ms": lock.ts_ms,
+        "written_ts_ms": written_ts_ms,
+    }
+
+
+def lock_from_row(row: LockRow) -> SavedLock:
+    """The saved lock a row stands for."""
+    lock = Lock(row.symbol, row.until_ms, row.protection, row.reason, row.ts_ms)
+    return SavedLock(row.id, lock, row.removed_ts_ms, row.removed_by)

@@ -293,3 +293,24 @@ class ControlActionRow(Base):
     kill_switch_before: Mapped[str] = mapped_column(String(16))
     kill_switch_after: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class LockRow(Base):
+    """A protection's lock on new entries (``domain/locks.py``); ``symbol`` ``*``: all.
+
+    Never deleted: ``tradebot locks unlock`` stamps ``removed_ts_ms`` and ``removed_by``
+    (and writes a ``control_actions`` row), so a lock a person lifted stays on record.
+    """
+
+    __tablename__ = "locks"
+    __table_args__ = (UniqueConstraint("symbol", "protection", "ts_ms", "until_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    until_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    protection: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    written_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    removed_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
+    removed_by: Mapped[str | None] = mapped_column(String(64))

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import Decision
 from tradebot.domain.errors import StateError
+from tradebot.domain.locks import Lock
 from tradebot.domain.orders import Fill, Order
 from tradebot.domain.portfolio import Position, Trade
 from tradebot.state import rows
@@ -29,7 +30,7 @@ from tradebot.state.control import (
 )
 from tradebot.state.decision_log import DecisionLog
 from tradebot.state.reconcile import Discrepancy
-from tradebot.state.tables import Base, ControlRow, FillRow, OrderRow, PositionRow
+from tradebot.state.tables import Base, ControlRow, FillRow, LockRow, OrderRow, PositionRow
 
 _log = logging.getLogger(__name__)
 
@@ -167,6 +168,24 @@ class StateTransaction:
     def record_control_action(self, record: rows.ControlRecord) -> None:
         """Append one row to the control audit trail, stamped with this transaction's time."""
         self._session.add(rows.control_action_to_row(record, self._now_ms))
+
+    def record_lock(self, lock: Lock) -> None:
+        """Save a protection's lock (once: the same lock saved again is ignored)."""
+        connection = self._session.connection()
+        statement = _insert(connection, LockRow).values(**rows.lock_values(lock, self._now_ms))
+        connection.execute(statement.on_conflict_do_nothing())
+
+    def remove_locks(self, symbol: str | None, removed_by: str) -> list[rows.SavedLock]:
+        """Lift the locks on ``symbol`` (None: every lock, all-symbol ones included) that
+        are not lifted yet; return them as they were."""
+        query = select(LockRow).where(LockRow.removed_ts_ms.is_(None))
+        if symbol is not None:
+            query = query.where(LockRow.symbol == symbol)
+        found = list(self._session.scalars(query.order_by(LockRow.id)))
+        lifted = [rows.lock_from_row(row) for row in found]
+        for row in found:
+            row.removed_ts_ms, row.removed_by = self._now_ms, removed_by
+        return lifted
 
     def set_last_bar_ts(self, symbol: str, timeframe: str, ts_ms: int) -> None:
         """Remember the open time of the last bar processed for ``symbol``/``timeframe``."""

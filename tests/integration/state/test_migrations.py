@@ -21,6 +21,7 @@ TABLES = {
     "control_state",
     "decisions",
     "fills",
+    "locks",
     "orders",
     "portfolio_snapshots",
     "positions",
@@ -51,7 +52,7 @@ def _migrated_state(url: str) -> tuple[set[str], str | None, list[object]]:
 def test_migrate_empty_sqlite_file_reaches_head_matching_the_models(tmp_path: Path) -> None:
     tables, revision, diff = _migrated_state(str(tmp_path / "fresh.db"))
     assert tables == TABLES
-    assert revision == "0003"
+    assert revision == "0004"
     assert diff == []
 
 
@@ -61,7 +62,7 @@ def test_migrate_empty_postgres_database_reaches_head_matching_the_models(
 ) -> None:
     tables, revision, diff = _migrated_state(pg_empty_database)
     assert tables == TABLES
-    assert revision == "0003"
+    assert revision == "0004"
     assert diff == []
 
 
