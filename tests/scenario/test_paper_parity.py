@@ -18,6 +18,7 @@ from tradebot.config import load_config
 from tradebot.data.load import sample_path
 from tradebot.domain.market import timeframe_to_ms
 from tradebot.parity import configurations, paper_vs_backtest, parity_config
+from tradebot.state import Repository, create_database
 
 BTC_1H = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
 ETH_1H = Path(str(sample_path("binance_ETH-USDT_1h_2024Q4.csv.gz")))
@@ -74,3 +75,32 @@ async def test_paper_vs_backtest_configuration_same_trades(
     assert len(comparison.paper_trades) >= 5, "the window must hold enough trades to mean something"
     assert {t.exit_reason for t in comparison.paper_trades} >= exits
     assert comparison.paper_equity == comparison.backtest_equity
+
+
+async def test_paper_vs_backtest_with_protections_same_trades_and_locks_acted(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the fixed stop with all three protections, tight enough to lock often
+    protections = [
+        {"method": "cooldown", "stop_duration_bars": 4},
+        {"method": "stoploss_guard", "trade_limit": 2, "lookback_bars": 48,
+         "stop_duration_bars": 12, "scope": "all"},
+        {"method": "max_drawdown", "max_drawdown_pct": 0.002, "lookback_bars": 100,
+         "stop_duration_bars": 10, "trade_limit": 3},
+    ]  # fmt: skip
+    overrides = {**configurations("1h", 3_600_000)["stop"], "risk.protections": protections}
+    config = parity_config(load_config(None), overrides)
+    db = tmp_path / "p.db"
+    # Act
+    comparison = await paper_vs_backtest(
+        config, BTC_1H, start_index=400, bars=BARS, database_url=f"sqlite:///{db}"
+    )
+    # Assert: the same trades, and every protection locked the paper bot at least once
+    assert comparison.differences == []
+    assert len(comparison.paper_trades) >= 5
+    repo = Repository(create_database(db))
+    assert {s.lock.protection for s in repo.locks()} == {
+        "cooldown", "stoploss_guard", "max_drawdown",
+    }  # fmt: skip
+    refused = [d.verdict for d in repo.decisions() if d.action == "rejected"]
+    assert any(v is not None and " locks " in v.reasons[0] for v in refused)
