@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from tradebot.cli.lookahead_tables import print_lookahead, print_warmup
+from tradebot.config import load_config
 from tradebot.data.load import load_candles, sample_path
 from tradebot.data.repair import Repair
 from tradebot.domain.errors import ConfigError, DataError, StrategyError
+from tradebot.orchestrator.assembly import build_strategy
 from tradebot.strategy.base import Strategy
 from tradebot.strategy.lookahead import check_lookahead
 from tradebot.strategy.registry import (
@@ -51,7 +53,17 @@ def strategies() -> None:
 
 
 def lookahead_check(
-    strategy: Annotated[str, typer.Argument(help="A registered name or path/to/file.py:Class.")],
+    strategy: Annotated[
+        str | None,
+        typer.Argument(help="A registered name or path/to/file.py:Class (or --config)."),
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Check the strategy (or ensemble) this config sets."),
+    ] = None,
+    symbol: Annotated[
+        str | None, typer.Option(help="With --config: the symbol whose strategy is checked.")
+    ] = None,
     data: Annotated[
         Path | None, typer.Option(help="Candle CSV(.gz)/Parquet; default: bundled BTC/USDT 1h.")
     ] = None,
@@ -83,18 +95,18 @@ def lookahead_check(
     """
     console = Console(width=160)
     try:
-        params = parse_params(param or [])
-        create_strategy(strategy, params)  # a bad spec or parameter fails here, once
+        factory = _factory(strategy, param or [], config_path, symbol)
+        factory()  # a bad spec, member or parameter fails here, once
         candles = load_candles(data or sample_path(DEFAULT_SAMPLE), repair=repair)
         report = check_lookahead(
-            partial(create_strategy, strategy, params),
+            factory,
             candles,
             n_cuts=cuts,
             seed=seed,
             signal_bars=signal_bars,
             every_bar=every_cut,
         )
-        warm = _warmup(partial(create_strategy, strategy, params), candles) if recursive else None
+        warm = _warmup(factory, candles) if recursive else None
     except (ConfigError, DataError, StrategyError) as e:
         console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
         raise typer.Exit(2) from e
@@ -105,6 +117,24 @@ def lookahead_check(
         console.print(f"warm-up check skipped: {warm}", highlight=False)
     if report.has_lookahead or (isinstance(warm, WarmupReport) and warm.window_too_short):
         raise typer.Exit(1)
+
+
+def _factory(
+    strategy: str | None, param: list[str], config_path: Path | None, symbol: str | None
+) -> Callable[[], Strategy]:
+    # Fresh instances of the strategy named on the command line, or of the one a config sets.
+    if (strategy is None) == (config_path is None):
+        raise ConfigError("name a strategy, or give --config to check the one it sets (not both)")
+    if config_path is None:
+        assert strategy is not None  # one of the two, checked above
+        return partial(create_strategy, strategy, parse_params(param))
+    if param:
+        raise ConfigError("--param sets a named strategy's parameters; with --config edit the file")
+    config = load_config(config_path)
+    if symbol is not None and symbol not in config.trading.all_symbols:
+        traded = ", ".join(config.trading.all_symbols)
+        raise ConfigError(f"--symbol {symbol}: {config_path} trades {traded}")
+    return partial(build_strategy, config, symbol)
 
 
 def _warmup(factory: Callable[[], Strategy], candles: pd.DataFrame) -> WarmupReport | str:

@@ -97,3 +97,50 @@ def test_lookahead_check_window_too_short_exits_one_naming_the_bars_needed(
     assert result.exit_code == 1
     assert "no lookahead found" in result.output
     assert "the live window is too short: use indicators that forget their start" in result.output
+
+
+@pytest.fixture
+def short_csv(tmp_path: Path, btc_3000: pd.DataFrame) -> Path:
+    """300 bundled BTC bars: enough for an ensemble of quick members."""
+    path = tmp_path / "binance_BTC-USDT_1h.csv"
+    btc_3000.iloc[:300].rename(columns={"ts_ms": "timestamp"}).to_csv(path, index=False)
+    return path
+
+
+def ensemble_config(tmp_path: Path, second: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(
+        "trading: {symbols: [BTC/USDT, ETH/USDT]}\n"
+        "strategy:\n"
+        "  symbols:\n"
+        "    ETH/USDT:\n"
+        "      ensemble:\n"
+        "        mode: vote\n"
+        "        k: 2\n"
+        "        members:\n"
+        "          - {name: breakout, params: {period: 10, exit_period: 5}}\n"
+        f"          - {{name: '{second}'}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_lookahead_check_config_checks_a_symbols_ensemble(
+    app: typer.Typer, tmp_path: Path, short_csv: Path
+) -> None:
+    honest = ensemble_config(tmp_path, "ema_crossover", "honest.yaml")
+    peeking = ensemble_config(tmp_path, f"{PEEKING}:ShiftMinusOne", "peeking.yaml")
+    args = ["lookahead-check", "--symbol", "ETH/USDT", "--data", str(short_csv)]
+    args += ["--cuts", "3", "--signal-bars", "20"]
+
+    passed = CliRunner().invoke(app, [*args, "-c", str(honest)])
+    found = CliRunner().invoke(app, [*args, "-c", str(peeking)])
+    other = CliRunner().invoke(app, [*args[:2], "DOGE/USDT", *args[3:], "-c", str(honest)])
+
+    assert passed.exit_code == 0, passed.output
+    assert "ensemble: 300 bars" in passed.output
+    assert "no lookahead found" in passed.output
+    assert found.exit_code == 1, found.output
+    assert "shift_minus_one.x" in found.output
+    assert other.exit_code == 2
+    assert "--symbol DOGE/USDT" in other.output
