@@ -160,3 +160,37 @@ def test_backtest_limit_entries_skipping_equals_every_bar(
     assert len(full.trades) >= 20
     assert any(f.is_maker for f in full.fills)
     assert_same_run(fast, full)
+
+
+ENSEMBLES = {
+    "vote": {
+        "mode": "vote",
+        "k": 2,
+        "members": [{"name": s} for s in STRATEGIES],
+    },
+    "conditional": {
+        "mode": "conditional",
+        "regime": {"detector": "trend"},
+        "members": [
+            {"name": "breakout", "when": "trend"},
+            {"name": "rsi_mean_reversion", "when": "range"},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("mode", ENSEMBLES)
+def test_backtest_ensemble_skipping_equals_every_bar(btc_1h: pd.DataFrame, mode: str) -> None:
+    # An ensemble's candidates are its members' union: the skipped bars never signal
+    cfg = with_overrides(
+        config("ema_crossover", "atr"),
+        {"strategy.name": "ensemble", "strategy.ensemble": ENSEMBLES[mode]},
+        "test",
+    )
+
+    fast = run_backtest(cfg, candles=btc_1h).result
+    full = run_backtest(cfg, candles=btc_1h, every_bar=True).result
+
+    assert len(full.trades) >= 20
+    assert_same_run(fast, full)
+    assert int(fast.settings["bars_visited"] or 0) < len(btc_1h) // 2
