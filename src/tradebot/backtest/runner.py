@@ -437,6 +437,9 @@ class Backtester:
             settings={
                 "bars_visited": sum(len(lane.tape.index) for lane in lanes),
                 "symbols": ", ".join(engine.symbols),
+                "strategies": ", ".join(
+                    f"{s} {engine.strategy_of(s).name}" for s in engine.symbols
+                ),
             },
             legs={symbol: leg.from_bar(first) for symbol, leg in legs.items()},
         )

@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from factories import make_market
+from factories import make_candles, make_market
+from tradebot.backtest.runner import Backtester
 from tradebot.config import parse_config
 from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
+from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.assembly import build_engine, build_strategy
 from tradebot.strategy.builtin import EmaCrossover, RsiMeanReversion
 from tradebot.strategy.ensemble import Ensemble, EnsembleMode
@@ -81,6 +83,26 @@ def test_per_symbol_strategies_each_symbol_gets_its_own() -> None:
     assert sol.mode is EnsembleMode.WEIGHTED
     assert sol.threshold == 0.6
     assert [m.weight for m in sol.members] == [2.0, 1.0]
+
+
+def test_basket_backtest_trades_each_symbol_with_its_strategy() -> None:
+    config = parse_config(BASKET)
+    markets = [make_market(s) for s in config.trading.all_symbols]
+    cash = Decimal(10_000)
+    engine = build_engine(config, markets[0], Portfolio.with_cash(cash), more_markets=markets[1:])
+    exchange = SimulatedExchange(markets, {"USDT": cash}, FeeSchedule())
+    candles = {s: make_candles(300, seed=n) for n, s in enumerate(config.trading.all_symbols)}
+
+    result = Backtester(engine, exchange).run_portfolio(candles)
+
+    assert result.settings["strategies"] == (
+        "BTC/USDT ema_crossover, ETH/USDT rsi_mean_reversion, SOL/USDT ensemble"
+    )
+    decided = {d.symbol: d for d in result.decisions}
+    assert set(decided) == set(config.trading.all_symbols)
+    assert "rsi" in decided["ETH/USDT"].indicators
+    assert "ema_crossover.ema_fast" in decided["SOL/USDT"].indicators
+    assert [m.name for m in decided["SOL/USDT"].signal.members] == ["ema_crossover", "breakout"]
 
 
 def test_conditional_ensemble_with_volatility_detector() -> None:
