@@ -18,7 +18,7 @@ from tradebot.strategy.ensemble import Ensemble, EnsembleMode, Member
 from tradebot.strategy.findings import READ
 from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.lookahead import check_lookahead
-from tradebot.strategy.regime import TrendRegime
+from tradebot.strategy.regime import TrendRegime, VolatilityRegime
 
 CANDLES = make_candles(120, seed=5)
 BUY, SELL, HOLD = SignalAction.BUY, SignalAction.SELL, SignalAction.HOLD
@@ -167,15 +167,47 @@ def walk() -> pd.DataFrame:
 
 def test_lookahead_check_passes_an_ensemble_of_the_builtins(walk: pd.DataFrame) -> None:
     members = [Member(EmaCrossover()), Member(RsiMeanReversion()), Member(Breakout())]
-    ensemble = Ensemble(members, k=1)
+    ensemble = Ensemble(members, k=2)
 
-    assert check_lookahead(ensemble, walk).findings == ()
+    assert check_lookahead(ensemble, walk, n_cuts=5, signal_bars=30).findings == ()
 
 
 def test_lookahead_check_names_a_peeking_member(walk: pd.DataFrame) -> None:
     ensemble = Ensemble([Member(EmaCrossover()), Member(peeks.HeldNextBar())], k=1)
 
-    report = check_lookahead(ensemble, walk)
+    report = check_lookahead(ensemble, walk, n_cuts=5, signal_bars=30)
 
     assert report.has_lookahead
     assert any(f.kind == READ and f.column == "close" for f in report.findings)
+
+
+def test_volatility_regime_labels_high_when_short_volatility_exceeds_long() -> None:
+    ensemble = Ensemble(
+        [
+            Member(ScriptedStrategy(buy_bars=range(120)), when="high"),
+            Member(ScriptedStrategy(sell_bars=range(120)), when="low"),
+        ],
+        EnsembleMode.CONDITIONAL,
+        regime=VolatilityRegime(period=5, long_period=20, threshold=1.0),
+    )
+
+    got = actions(ensemble)
+
+    returns = np.log(CANDLES["close"]).diff()
+    short, long = returns.rolling(5).std(), returns.rolling(20).std()
+    expected = [
+        HOLD if np.isnan(s) or np.isnan(v) else BUY if s > v else SELL
+        for s, v in zip(short, long, strict=True)
+    ]
+    assert got == expected
+    assert {BUY, SELL} <= set(got)
+
+
+def test_lookahead_check_passes_a_conditional_ensemble_on_volatility(walk: pd.DataFrame) -> None:
+    ensemble = Ensemble(
+        [Member(Breakout(), when="high"), Member(RsiMeanReversion(), when="low")],
+        EnsembleMode.CONDITIONAL,
+        regime=VolatilityRegime(period=10, long_period=50),
+    )
+
+    assert check_lookahead(ensemble, walk, n_cuts=5, signal_bars=30).findings == ()
