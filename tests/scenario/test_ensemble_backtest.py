@@ -19,6 +19,7 @@ import pytest
 
 from factories import drive, make_candles, make_market
 from resources.strategies.above_average import BUY_CONFIDENCE, SELL_CONFIDENCE
+from tradebot.backtest.session import run_backtest
 from tradebot.config import parse_config
 from tradebot.domain.decisions import Decision
 from tradebot.domain.portfolio import Portfolio
@@ -183,3 +184,19 @@ def test_vote_k_is_acted_on(k: int, tmp_path: Path) -> None:
     )
 
     assert [r["signal_action"] for r in rows] == vote(member_actions(), k)
+
+
+def test_backtest_report_decisions_list_the_members(tmp_path: Path) -> None:
+    config = parse_config(
+        "strategy:\n  ensemble:\n    mode: vote\n    k: 2\n    members:\n" + member_lines() + RISK
+    )
+
+    run = run_backtest(config, candles=CANDLES, report_dir=tmp_path / "report")
+
+    assert run.report is not None
+    lines = (tmp_path / "report" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    first_buy = next(r for r in records if r["action"].startswith("buy"))
+    by_hand = member_actions()[vote(member_actions(), 2).index("BUY")]
+    assert [m["action"] for m in first_buy["signal"]["members"]] == by_hand.tolist()
+    assert first_buy["signal"]["members"][0]["name"] == "above_average"
