@@ -84,7 +84,7 @@ def backtest(
         window = Window(start, end, trade_from, warmup_bars)
         files = data or []
         one_file = files[0] if len(files) == 1 and not files[0].is_dir() else None
-        config = _configure(
+        config = configure_backtest(
             config_path, strategy, param, symbol, timeframe, window, one_file, repair
         )
         if symbol is not None and len(config.trading.all_symbols) > 1:
@@ -93,8 +93,8 @@ def backtest(
                 " in the config: list the markets in trading.symbols, or drop it for --symbol"
             )
         chosen = Chosen(
-            _chosen("symbol", symbol, config_path, config),
-            _chosen("timeframe", timeframe, config_path, config),
+            chosen_by("symbol", symbol, config_path, config),
+            chosen_by("timeframe", timeframe, config_path, config),
         )
         run = run_with_progress(
             config,
@@ -112,7 +112,7 @@ def backtest(
     print_run(run, console)
 
 
-def _configure(
+def configure_backtest(
     config_path: Path | None,
     strategy: str | None,
     param: list[str] | None,
@@ -122,6 +122,7 @@ def _configure(
     data: Path | None,
     repair: str | None,
 ) -> Config:
+    """The config with the command line's strategy, market, window and data applied."""
     config = load_config(config_path)
     options: dict[str, object] = {
         "strategy.name": strategy,
@@ -152,8 +153,8 @@ class Window:
     warmup_bars: int | None = None
 
 
-def _chosen(key: str, option: str | None, config_path: Path | None, config: Config) -> str | None:
-    # where the user chose trading.<key>, for messages; None leaves it to the data file
+def chosen_by(key: str, option: str | None, config_path: Path | None, config: Config) -> str | None:
+    """Where the user chose ``trading.<key>``, for messages; None leaves it to the data file."""
     if option is not None:
         return f"--{key}"
     if config_path is not None and key in config.trading.model_fields_set:

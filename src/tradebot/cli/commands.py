@@ -15,6 +15,7 @@ from tradebot.cli import (
     explain,
     locks,
     monitor,
+    optimize,
     report,
     run,
     sandbox,
@@ -27,6 +28,7 @@ from tradebot.cli import (
 MODULES: list[ModuleType] = [
     demo,
     backtest,
+    optimize,
     strategy,
     scaffold,
     config,

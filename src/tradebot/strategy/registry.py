@@ -58,7 +58,7 @@ def resolve_strategy(spec: str) -> type[Strategy]:
             " or path/to/file.py:ClassName for your own"
         )
         raise ConfigError(msg)
-    module = _load_module(Path(path_text))
+    module = load_module_file(Path(path_text))
     return _strategy_class(module, Path(path_text), class_name)
 
 
@@ -143,18 +143,25 @@ def _describe(accepted: Mapping[str, object]) -> str:
     )
 
 
-def _load_module(path: Path) -> ModuleType:
-    # The module is registered in sys.modules under a name unique to its path, because
-    # dataclasses and pickling look a class's module up there.
+def load_module_file(path: Path, kind: str = "strategy") -> ModuleType:
+    """Import the user's Python file at ``path`` (a strategy, or an optimisation objective).
+
+    The module is registered in ``sys.modules`` under a name unique to its path, because
+    dataclasses and pickling look a class's module up there; each call imports it afresh.
+    ``kind`` names what the file holds, in messages.
+
+    Raises:
+        ConfigError: the file is missing, not a module, or raised while importing.
+    """
     if not path.is_file():
-        msg = f"strategy file {str(path)!r} not found (resolved: {path.resolve()})"
+        msg = f"{kind} file {str(path)!r} not found (resolved: {path.resolve()})"
         raise ConfigError(msg)
     resolved = path.resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     module_name = f"tradebot_user_strategy_{resolved.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, resolved)
     if spec is None or spec.loader is None:
-        msg = f"cannot import strategy file {str(path)!r}: not a Python module"
+        msg = f"cannot import {kind} file {str(path)!r}: not a Python module"
         raise ConfigError(msg)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -162,7 +169,7 @@ def _load_module(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as e:  # the user's file may raise anything; report it at startup
         del sys.modules[module_name]
-        msg = f"strategy file {str(path)!r} failed to import: {type(e).__name__}: {e}"
+        msg = f"{kind} file {str(path)!r} failed to import: {type(e).__name__}: {e}"
         raise ConfigError(msg) from e
     return module
 

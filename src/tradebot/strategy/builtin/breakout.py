@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
 from tradebot.strategy.builtin.params import MAX_PERIOD, int_param
 from tradebot.strategy.indicators import donchian
+from tradebot.strategy.space import IntRange
 
 
 class Breakout(Strategy):
@@ -24,7 +25,11 @@ class Breakout(Strategy):
 
     name: ClassVar[str] = "breakout"
 
-    def __init__(self, period: int = 20, exit_period: int = 10) -> None:
+    def __init__(
+        self,
+        period: Annotated[int, IntRange(5, 200, log=True)] = 20,
+        exit_period: Annotated[int, IntRange(3, 100, log=True)] = 10,
+    ) -> None:
         """Check and keep the parameters.
 
         Raises:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
 from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
 from tradebot.strategy.indicators import ema, ema_convergence_bars, rsi
+from tradebot.strategy.space import FloatRange, IntRange
 
 
 class EmaCrossover(Strategy):
@@ -27,10 +28,10 @@ class EmaCrossover(Strategy):
 
     def __init__(
         self,
-        fast_period: int = 12,
-        slow_period: int = 26,
-        rsi_period: int = 14,
-        rsi_threshold: float = 70.0,
+        fast_period: Annotated[int, IntRange(3, 40)] = 12,
+        slow_period: Annotated[int, IntRange(20, 200, log=True)] = 26,
+        rsi_period: Annotated[int, IntRange(5, 30)] = 14,
+        rsi_threshold: Annotated[float, FloatRange(50.0, 100.0)] = 70.0,
     ) -> None:
         """Check and keep the parameters.
 

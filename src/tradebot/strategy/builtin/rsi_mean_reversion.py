@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
 from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
 from tradebot.strategy.indicators import ema_convergence_bars, rsi, sma
+from tradebot.strategy.space import Choice, FloatRange, IntRange
 
 
 class RsiMeanReversion(Strategy):
@@ -27,10 +28,10 @@ class RsiMeanReversion(Strategy):
 
     def __init__(
         self,
-        rsi_period: int = 14,
-        oversold: float = 30.0,
-        overbought: float = 70.0,
-        trend_period: int = 0,
+        rsi_period: Annotated[int, IntRange(5, 30)] = 14,
+        oversold: Annotated[float, FloatRange(10.0, 40.0)] = 30.0,
+        overbought: Annotated[float, FloatRange(60.0, 90.0)] = 70.0,
+        trend_period: Annotated[int, Choice((0, 50, 100, 200))] = 0,
     ) -> None:
         """Check and keep the parameters.
 

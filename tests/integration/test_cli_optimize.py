@@ -1,0 +1,58 @@
+"""``tradebot optimize`` through the real CLI: the table, the report, and a resumed study."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tradebot.cli import build_app
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    """Run ``tradebot`` in-process; return the exit code and the output."""
+    result = CliRunner().invoke(build_app(), list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def test_cli_optimize_prints_best_parameters_writes_the_report_and_resumes(tmp_path: Path) -> None:
+    args = (
+        "optimize",
+        "--trials", "8",
+        "--end", "2024-03-01",
+        "--constraint", "total_trades>=2",
+        "-p", "rsi_period=14",
+        "--storage", str(tmp_path / "studies.journal"),
+        "--report-dir", str(tmp_path / "reports"),
+    )  # fmt: skip
+
+    code, output = invoke(*args)
+    again_code, again = invoke(*args)
+
+    assert code == 0, output
+    assert "study ema_crossover-BTC-USDT-1h: 8 trials (8 run now" in output
+    assert "Best parameters (trial" in output
+    assert "rsi_period" in output
+    assert "fixed (-p)" in output
+    report = next((tmp_path / "reports").glob("optimize-ema_crossover_BTC-USDT_1h_*/report.html"))
+    page = report.read_text(encoding="utf-8")
+    for section in ("Optimisation history: sharpe", "Parameter importance for sharpe",
+                    "Parallel coordinates: sharpe", "Best parameters"):  # fmt: skip
+        assert section in page
+    with (report.parent / "trials.csv").open(encoding="utf-8") as handle:
+        trials = list(csv.DictReader(handle))
+    assert [int(t["trial"]) for t in trials] == list(range(8))
+    assert "rsi_period" not in trials[0]  # fixed, never searched
+    assert {"fast_period", "slow_period", "rsi_threshold"} <= set(trials[0])
+    assert again_code == 0, again
+    assert "8 trials (0 run now" in again
+
+
+def test_cli_optimize_bad_range_is_an_error_naming_the_forms(tmp_path: Path) -> None:
+    code, output = invoke(
+        "optimize", "--space", "fast_period=9:3", "--storage", str(tmp_path / "s.journal")
+    )
+
+    assert code == 2
+    assert "parameter range '9:3': use low:high" in output
