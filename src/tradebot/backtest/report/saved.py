@@ -8,7 +8,8 @@ What each part comes from (``tradebot.state`` hides the SQL):
   carry the bar's open, high, low and close beside the strategy's own columns;
 * equity and holdings: the portfolio snapshot saved after each bar (the decision's own
   figures where a bar has no snapshot);
-* trades, fills and the decisions: their tables; refused orders: the orders REJECTED;
+* trades, fills and the decisions: their tables; refused orders: the orders REJECTED, and
+  market orders EXPIRED unfilled;
 * the starting cash: the balance the bot started its ledger with (``starting_cash:<quote>``),
   else the first snapshot's equity;
 * fees: each saved position's fees, charged in the quote currency as the ledger does.
@@ -23,10 +24,10 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from tradebot.backtest.result import BacktestResult, FloatArray, IntArray
+from tradebot.backtest.result import BacktestResult, FloatArray, IntArray, RefusedOrder
 from tradebot.domain.decisions import Decision, MetadataValue
 from tradebot.domain.errors import StateError
-from tradebot.domain.orders import Fill, OrderSide, OrderStatus
+from tradebot.domain.orders import Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Trade
 from tradebot.orchestrator.recovery import starting_cash_key
 from tradebot.state import PortfolioSnapshot, Repository
@@ -87,7 +88,7 @@ def saved_session(
                 Decimal(0),
             )
         ),
-        rejected_orders=repo.order_counts().get(OrderStatus.REJECTED, 0),
+        refused=_refused(repo.orders(symbol)),
         settings=settings,
         indicators={name: _column(bars, name) for name in names},
         mode=mode,
@@ -133,6 +134,33 @@ def _in_position(ts: IntArray, trades: list[Trade], fills: list[Fill]) -> BoolAr
     if still:  # bought after the last round trip closed: open at the end
         opened |= ts >= min(still)
     return opened
+
+
+def _refused(orders: list[Order]) -> tuple[RefusedOrder, ...]:
+    """Orders the venue refused when sent, or expired unfilled at their fill (a market
+    order); an OCO partner expiring as its other leg fills is no refusal."""
+    refused = [
+        o
+        for o in orders
+        if not o.filled_qty
+        and (
+            o.status is OrderStatus.REJECTED
+            or (o.status is OrderStatus.EXPIRED and o.type is OrderType.MARKET)
+        )
+    ]
+    return tuple(
+        RefusedOrder(
+            o.updated_ts_ms or o.created_ts_ms,
+            o.symbol,
+            o.client_order_id,
+            o.side.value,
+            o.type.value,
+            o.qty,
+            o.status,
+            o.reason,
+        )
+        for o in refused
+    )
 
 
 def _starting_cash(repo: Repository, symbol: str, equity: FloatArray) -> float:
