@@ -177,12 +177,6 @@ class TradingEngine:
         """Closed round trips so far."""
         return self._positions.trades
 
-    @property
-    def needs_every_bar(self) -> bool:
-        """True when the engine must see every bar of the first symbol (a trailing stop or
-        a limit entry)."""
-        return self.needs_every_bar_of(self.symbol)
-
     def needs_every_bar_of(self, symbol: str) -> bool:
         """True when the engine must see every bar of ``symbol`` (a trailing stop or a
         limit entry)."""
@@ -405,9 +399,9 @@ class TradingEngine:
     def _enter(self, signal: Signal, book: SymbolBook, i: int, close: Decimal) -> Outcome:
         bars, market, symbol = book.bars, book.market, book.symbol
         ts = int(bars.ts_ms[i])
-        lock = self.protections.lock_on(symbol, ts)
-        if lock is not None:  # a protection's lock: no entry, whatever else would pass
-            return [], "rejected", RiskVerdict.rejected(lock.protection, lock.describe())
+        locked = self.protections.verdict_on(symbol, ts)
+        if locked is not None:  # a protection's lock: no entry, whatever else would pass
+            return [], "rejected", locked
         atr_value = float(bars[ATR_COLUMN][i])
         atr_or_none = atr_value if atr_value == atr_value else None  # NaN during warm-up
         stop = self.stops.calculate_stop(close, atr_or_none)
@@ -507,8 +501,9 @@ class TradingEngine:
             return [], "wait entry", None
         cancel = CancelOrder(entry.client_order_id, entry.symbol, "limit entry timed out")
         action = self.settings.on_limit_timeout
-        if action is LimitTimeoutAction.CANCEL or entry.filled_qty > 0:
-            return [cancel], "cancel entry", None
+        locked = self.protections.verdict_on(book.symbol, ts)  # no new order if locked
+        if action is LimitTimeoutAction.CANCEL or entry.filled_qty > 0 or locked:
+            return [cancel], "cancel entry", locked
         order_type = OrderType.MARKET if action is LimitTimeoutAction.MARKET else OrderType.LIMIT
         price = None if order_type is OrderType.MARKET else self._entry_price(book.market, close)
         verdict = self.risk.validate_trade(

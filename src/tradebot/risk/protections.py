@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from tradebot.domain.decisions import RiskVerdict
 from tradebot.domain.locks import ALL_SYMBOLS, Lock, utc_text
 from tradebot.domain.portfolio import Trade
 
@@ -77,6 +78,12 @@ class Protections:
             return None
         holding = [lock for lock in self.locks if lock.blocks(symbol, bar_ts_ms)]
         return max(holding, key=lambda lock: lock.until_ms) if holding else None
+
+    def verdict_on(self, symbol: str, bar_ts_ms: int) -> RiskVerdict | None:
+        """The refusal of an entry order on ``symbol`` at the bar opened at ``bar_ts_ms``,
+        naming the lock (None: no lock holds it)."""
+        lock = self.lock_on(symbol, bar_ts_ms)
+        return None if lock is None else RiskVerdict.rejected(lock.protection, lock.describe())
 
     def restore(self, locks: Sequence[Lock]) -> None:
         """Make ``locks`` the locks in force (saved ones after a restart, or the database's

@@ -11,6 +11,7 @@ a 2 % stop (98) is stopped out in that bar (a ~22 USDT loss on 1,000 USDT).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -42,11 +43,14 @@ def run(
     drops: Mapping[str, tuple[int, ...]],
     *,
     every_bar: bool = False,
+    execution: Mapping[str, object] | None = None,
+    frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> BacktestResult:
     """Backtest ``scripts`` (symbol -> (buy bars, sell bars)) under ``protections``."""
     config = Config.model_validate(
         {
             "trading": {"symbols": list(scripts)},
+            "execution": dict(execution or {}),
             "risk": {
                 "position_sizing_method": "fixed_notional",
                 "stop_loss_method": "fixed_pct",
@@ -65,7 +69,7 @@ def run(
     for symbol, strategy in zip(scripts, strategies, strict=True):
         engine._book_of(symbol).strategy = strategy  # the test's script per symbol
     exchange = SimulatedExchange(markets, {"USDT": Decimal(10_000)}, FeeSchedule())
-    frames = {s: bars(drops.get(s, ())) for s in scripts}
+    frames = {s: bars(drops.get(s, ())) for s in scripts} | dict(frames or {})
     return Backtester(engine, exchange, every_bar=every_bar).run_portfolio(frames)
 
 
@@ -233,3 +237,37 @@ def test_max_drawdown_window_starts_from_the_realised_equity_before_it() -> None
 
     assert verdicts(loose, A)[24] == "buy"
     assert verdicts(tight, A)[24] == "max_drawdown"
+
+
+# ---------------------------------------------------------------- a resting limit entry
+# Limit entries 1 % under the close (99), repriced after two bars. A's fill at 11 and 21
+# (low 98.5) and are stopped at 12 and 22; B's limit entry at 21 never fills (B's lows stay
+# at 99.5) and times out at bar 22, the bar A's second stop locks all symbols.
+REPRICE = {"order_type": "limit", "limit_offset_bps": 100, "limit_timeout_s": 7200,
+           "on_limit_timeout": "reprice"}  # fmt: skip
+A_DIPS = candles_from_rows(
+    DROP if i in (12, 22) else (100.0, 100.5, 98.5, 100.0) if i in (11, 21) else FLAT
+    for i in range(N)
+)
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_limit_entry_timing_out_on_a_locked_symbol_is_cancelled_not_repriced(
+    locked: bool,
+) -> None:
+    protections = [{**GUARD, "scope": "all"}] if locked else []
+
+    result = run(
+        protections, {A: ((10, 20), ()), B: ((21,), ())}, {},
+        execution=REPRICE, frames={A: A_DIPS},
+    )  # fmt: skip
+
+    assert [t.exit_reason for t in result.trades] == ["stop_loss", "stop_loss"]
+    aged = [d for d in result.decisions if d.symbol == B and "entry" in d.action]
+    assert (aged[0].ts_ms - int(result.ts_ms[0])) // 3_600_000 == 22
+    if not locked:
+        assert {d.action for d in aged} == {"reprice entry"}  # at every bar, never filled
+        return
+    assert [d.action for d in aged] == ["cancel entry"]
+    _, detail = lock_of(replace(aged[0], action="rejected"))
+    assert detail.startswith("stoploss_guard locks all symbols until 2024-01-02 03:00 UTC")
