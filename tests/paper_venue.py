@@ -85,7 +85,7 @@ def make_bot(
 
     repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
     bot_settings = BotSettings(
-        ("BTC/USDT",), "1h", window_bars=60, on_exchange_down=on_exchange_down,
+        tuple(config.trading.all_symbols), "1h", window_bars=60, on_exchange_down=on_exchange_down,
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )  # fmt: skip
     return TradingBot(factory, connector, repo, bot_settings, checkpoint, observer)

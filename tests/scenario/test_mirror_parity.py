@@ -12,8 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from test_paper_basket import BASKET, basket_config, write_basket
+
 from paper_venue import BIG, KEY, SAMPLE, SECRET, make_bot, sandbox
-from tradebot.backtest.session import simulate
+from tradebot.backtest.basket import BasketData
+from tradebot.backtest.session import simulate, simulate_basket
 from tradebot.config import Config, load_config
 from tradebot.data.load import load_candles
 from tradebot.exchange.ccxt.market_source import market_data_source
@@ -29,7 +32,8 @@ def mirror_of(source: SandboxServer, config: Config, tmp_path: Path) -> SandboxC
     """Sandbox B: public data from ``source`` as if it were Binance, our own account."""
     fast = RetryPolicy(max_attempts=3, base_delay_s=0.005, max_delay_s=0.02)
     feed = market_data_source("binance", source.http_url, retry=fast, runtime_dir=tmp_path / "m")
-    mirror = MirrorConfig(feed, ("BTC/USDT",), "1h", "exchange.sandbox.market_data: binance")
+    symbols = tuple(config.trading.all_symbols)
+    mirror = MirrorConfig(feed, symbols, "1h", "exchange.sandbox.market_data: binance")
     return SandboxConfig(
         port=0, api_key=KEY, api_secret=SECRET, data_files={},
         balances={"USDT": config.trading.starting_cash},
@@ -61,3 +65,36 @@ async def test_bot_on_a_mirror_of_the_exchange_trades_as_the_backtest(tmp_path: 
     assert trade_differences(paper, result.trades) == []
     assert len(paper) >= 5, "the window must hold enough trades to mean something"
     assert {t.exit_reason for t in paper} == {"signal", "stop_loss", "take_profit"}
+
+
+async def test_bot_on_a_mirror_of_a_basket_trades_as_the_basket_backtest(tmp_path: Path) -> None:
+    # Arrange: three markets on one timeline at the exchange, one wallet at the mirror
+    files = {s: p for s, p in write_basket(tmp_path).items() if s in BASKET}
+    config = basket_config(**{"trading.symbols": list(BASKET), "risk.max_open_positions": 3})
+    exchange = SandboxConfig(
+        port=0, data_files=files, start_index=60, spread_bps=Decimal(0),
+        level_notional=Decimal(BIG), weight_limit_1m=BIG,
+    )  # fmt: skip
+    async with (
+        SandboxServer(exchange) as binance,
+        SandboxServer(mirror_of(binance, config, tmp_path)) as b,
+    ):
+        bot = make_bot(b, tmp_path, config=config)
+        try:
+            await bot.start()
+            # Act: each close of the exchange is a bar of every market at the mirror
+            for _ in range(100):
+                await binance.advance(1)
+                assert await b.follow_source() == len(BASKET)
+                await bot.step()
+            paper = list(bot.engine.trades)
+            live = {s: b.current_candle(s).ts_ms for s in BASKET}
+        finally:
+            await bot.close()
+    candles = {s: seen_bars(load_candles(files[s]), live[s]) for s in BASKET}
+    start_ts = int(load_candles(files["BTC/USDT"])["ts_ms"].iloc[60])
+    result, _ = simulate_basket(config, BasketData(candles, config, "parity", start_ts))
+    # Assert
+    assert trade_differences(paper, result.trades) == []
+    assert {t.symbol for t in paper} == set(BASKET)
+    assert len(paper) >= 10, "the window must hold enough trades to mean something"
