@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from tradebot.cli import build_app
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.load import load_candles, sample_path
+from tradebot.domain.locks import ALL_SYMBOLS
 from tradebot.parity import QUICK_STRATEGY, basket_paper_vs_backtest
-from tradebot.state import create_database
+from tradebot.state import Repository, create_database
 from tradebot.state.tables import DecisionRow, OrderRow
 
 BTC_1H = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
@@ -140,3 +141,34 @@ def test_cli_run_paper_file_of_an_unlisted_market_refused(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "binance_SOL-USDT_1h.csv holds SOL/USDT (from its name)" in result.output
     assert "trading.symbols is BTC/USDT, ETH/USDT" in result.output
+
+
+async def test_paper_basket_with_protections_same_trades_and_locks_on_all(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a stop-loss guard and a drawdown lock on every symbol, and a cooldown
+    protections = [
+        {"method": "cooldown", "stop_duration_bars": 3},
+        {"method": "stoploss_guard", "trade_limit": 2, "lookback_bars": 100,
+         "stop_duration_bars": 8, "scope": "all"},
+        {"method": "max_drawdown", "max_drawdown_pct": 0.003, "lookback_bars": 72,
+         "stop_duration_bars": 6, "trade_limit": 4},
+    ]  # fmt: skip
+    files = write_basket(tmp_path)
+    db = tmp_path / "p.db"
+    # Act
+    comparison = await basket_paper_vs_backtest(
+        basket_config(**{"risk.protections": protections}), files, start_index=60, bars=150,
+        database_url=f"sqlite:///{db}",
+    )  # fmt: skip
+    # Assert: the same trades; locks on all symbols were set and refused entries on several
+    assert comparison.differences == []
+    assert len(comparison.paper_trades) >= 10
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    locks = repo.locks()
+    assert {s.lock.protection for s in locks} == {"cooldown", "stoploss_guard", "max_drawdown"}
+    assert any(s.lock.symbol == ALL_SYMBOLS for s in locks)
+    refused = {
+        d.symbol for d in repo.decisions() if d.verdict and " locks all symbols " in str(d.verdict)
+    }
+    assert len(refused) >= 2
