@@ -17,6 +17,10 @@ from typer.testing import CliRunner
 from tradebot.backtest.session import run_backtest
 from tradebot.cli import build_app
 from tradebot.config import load_config, with_overrides
+from tradebot.domain.orders import OrderStatus
+from tradebot.monitoring.explain import explain
+from tradebot.orchestrator.paper import PaperSetup, paper_session
+from tradebot.state import Repository, create_database
 
 STRATEGY = Path(__file__).parents[1] / "resources/strategies/bar_direction.py"
 T0 = 1_735_689_600_000  # 2025-01-01 00:00 UTC
@@ -94,3 +98,29 @@ def test_backtest_cash_buffer_keeps_an_all_in_entry_that_opens_higher(tmp_path: 
     assert float(kept.fills[0].qty) * 101.0 <= 10_000 * 0.99  # 1 % of the cash held back
     assert lost.fills == []
     assert lost.rejected_orders == 1
+
+
+async def test_paper_entry_the_venue_refuses_is_saved_with_the_venues_reason(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the same all-in entry, no cash buffer, traded on paper through ccxt and the
+    # sandbox: the venue refuses the market buy the cash does not cover at the next open
+    data = write_bars(tmp_path / "BTCUSDT-1h.csv.gz", next_open=103.0)
+    path = tmp_path / "all_in.yaml"
+    path.write_text(ALL_IN, encoding="utf-8")
+    config = with_overrides(load_config(path), {"risk.cash_buffer_pct": 0.0}, "test")
+    db = tmp_path / "paper.db"
+    setup = PaperSetup({"BTC/USDT": data}, start_index=3, database_url=f"sqlite:///{db}")
+    # Act
+    async with paper_session(config, setup) as session:
+        await session.replay(5)
+    # Assert: the order row says it was rejected, and why, in the venue's words
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    (entry,) = repo.orders("BTC/USDT")
+    assert entry.client_order_id == "tb-BTCUSDT-1735707600000-en"
+    assert entry.status is OrderStatus.REJECTED
+    assert "insufficient balance" in entry.status_reason
+    assert repo.fills() == []
+    explained = "\n".join(explain("2025-01-01 05:00", repo, "BTC/USDT"))  # `tradebot explain`
+    assert "→ rejected" in explained
+    assert "insufficient balance" in explained

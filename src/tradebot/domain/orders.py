@@ -164,6 +164,8 @@ class Order:
     created_ts_ms: int = 0
     updated_ts_ms: int = 0
     reason: str = ""
+    status_reason: str = ""
+    """The venue's words when it refused (REJECTED) or expired (EXPIRED) the order."""
     fills: list[Fill] = field(default_factory=list)
 
     @property

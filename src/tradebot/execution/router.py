@@ -24,6 +24,7 @@ from functools import cache
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import StateError
+from tradebot.domain.events import OrderUpdated
 from tradebot.domain.orders import (
     ClientOrderId,
     Fill,
@@ -58,6 +59,7 @@ class OrderRole(StrEnum):
 
 
 _ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
+_REFUSED = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 @cache
@@ -215,11 +217,18 @@ class OrderRouter:
         self._changed[order.client_order_id] = order
         return order
 
-    def on_status(self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int) -> bool:
+    def on_update(self, event: OrderUpdated) -> bool:
+        """Apply a venue's report (``on_status`` with its status, time and reason)."""
+        return self.on_status(event.client_order_id, event.status, event.ts_ms, event.reason)
+
+    def on_status(
+        self, client_order_id: ClientOrderId, status: OrderStatus, ts_ms: int, reason: str = ""
+    ) -> bool:
         """Apply a status the venue reported; True when the order changed.
 
         A report for a closed order changes nothing (the first word stands); executions
-        come only as fills.
+        come only as fills. The ``reason`` of a refusal or an expiry is kept on the order
+        (``status_reason``), so the saved row says why nothing traded.
         """
         order = self._orders.get(client_order_id)
         if order is None or order.status is status or not order.is_open:
@@ -231,6 +240,8 @@ class OrderRouter:
         if status is OrderStatus.OPEN and order.status is OrderStatus.PARTIALLY_FILLED:
             return False
         order.transition(status, ts_ms)
+        if status in _REFUSED:
+            order.status_reason = reason
         if status.is_terminal:
             self._drop_open(order)
         self._changed[order.client_order_id] = order

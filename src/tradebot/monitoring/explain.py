@@ -189,6 +189,8 @@ def _order_lines(order: Order) -> list[str]:
         f"{price}{stop} → {order.status}, {order.filled_qty} filled{avg}"
         + (f"  ({order.reason})" if order.reason else "")
     ]
+    if order.status_reason:
+        lines.append(f"    venue     {order.status}: {order.status_reason}")
     for fill in order.fills:
         role = "maker" if fill.is_maker else "taker"
         fee = f"{fill.fee} {fill.fee_asset}" if fill.fee != Decimal(0) else "no fee"

@@ -291,7 +291,7 @@ class TradingEngine:
 
     def _on_order_update(self, event: OrderUpdated) -> Step:
         """Follow a status the venue reported; protect what a canceled entry did fill."""
-        if not self._router.on_status(event.client_order_id, event.status, event.ts_ms):
+        if not self._router.on_update(event):
             return NOTHING
         order = self._router.get(event.client_order_id)
         if event.exchange_order_id and order is not None:

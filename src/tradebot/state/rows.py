@@ -114,6 +114,7 @@ def order_values(order: Order, decision_id: str | None, written_ts_ms: int) -> d
         "price": order.price,
         "stop_price": order.stop_price,
         "reason": order.reason,
+        "status_reason": order.status_reason,
         "decision_id": decision_id,
         "created_ts_ms": order.created_ts_ms,
         "intent_written_ts_ms": written_ts_ms,
@@ -126,8 +127,10 @@ def order_values(order: Order, decision_id: str | None, written_ts_ms: int) -> d
 
 
 def copy_order_progress(order: Order, row: OrderRow) -> None:
-    """Copy what changes over an order's life (status, fills, exchange id) onto ``row``."""
+    """Copy what changes over an order's life (status and why, fills, exchange id) onto
+    ``row``."""
     row.status = order.status.value
+    row.status_reason = order.status_reason
     row.exchange_order_id = order.exchange_order_id
     row.filled_qty = order.filled_qty
     row.avg_fill_price = order.avg_fill_price
@@ -152,6 +155,7 @@ def order_from_row(row: OrderRow, fills: list[Fill]) -> Order:
         created_ts_ms=row.created_ts_ms,
         updated_ts_ms=row.updated_ts_ms,
         reason=row.reason,
+        status_reason=row.status_reason,
         fills=fills,
     )
 

@@ -94,6 +94,8 @@ class OrderRow(Base):
     filled_qty: Mapped[Decimal] = mapped_column(Money())
     avg_fill_price: Mapped[Decimal | None] = mapped_column(Money())
     reason: Mapped[str] = mapped_column(Text)
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The venue's words when it refused or expired the order (revision 0004)."""
     decision_id: Mapped[str | None] = mapped_column(String(64))
     created_ts_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ts_ms: Mapped[int] = mapped_column(BigInteger)

@@ -8,9 +8,10 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
-from tradebot.state.db import Database, alembic_config, migrate
+from tradebot.state import Repository
+from tradebot.state.db import Database, alembic_config, create_database, migrate
 from tradebot.state.tables import Base
 
 TABLES = {
@@ -52,7 +53,7 @@ def _migrated_state(url: str) -> tuple[set[str], str | None, list[object]]:
 def test_migrate_empty_sqlite_file_reaches_head_matching_the_models(tmp_path: Path) -> None:
     tables, revision, diff = _migrated_state(str(tmp_path / "fresh.db"))
     assert tables == TABLES
-    assert revision == "0004"
+    assert revision == "0005"
     assert diff == []
 
 
@@ -62,7 +63,7 @@ def test_migrate_empty_postgres_database_reaches_head_matching_the_models(
 ) -> None:
     tables, revision, diff = _migrated_state(pg_empty_database)
     assert tables == TABLES
-    assert revision == "0004"
+    assert revision == "0005"
     assert diff == []
 
 
@@ -90,3 +91,28 @@ def test_downgrade_to_base_removes_every_table(tmp_path: Path) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(database.engine).get_table_names()) == {"alembic_version"}
     database.close()
+
+
+def test_upgrade_from_0004_keeps_saved_orders_with_an_empty_status_reason(tmp_path: Path) -> None:
+    # Arrange: a bot database at revision 0004 holding an order
+    database = Database(tmp_path / "old.db")
+    with database.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+        connection.execute(
+            text(
+                "INSERT INTO orders (client_order_id, symbol, side, type, time_in_force, qty, "
+                "status, filled_qty, reason, created_ts_ms, updated_ts_ms, intent_written_ts_ms) "
+                "VALUES ('tb-BTCUSDT-1-en', 'BTC/USDT', 'buy', 'market', 'GTC', '0.1', "
+                "'rejected', '0', 'golden cross', 1, 1, 1)"
+            )
+        )
+    database.close()
+    # Act
+    repo = Repository(create_database(tmp_path / "old.db"))
+    # Assert
+    (order,) = repo.orders()
+    assert (order.client_order_id, order.reason, order.status_reason) == (
+        "tb-BTCUSDT-1-en",
+        "golden cross",
+        "",
+    )
