@@ -145,8 +145,9 @@ GUARD = {"method": "stoploss_guard", "trade_limit": 2, "lookback_bars": 15,
          "stop_duration_bars": 5}  # fmt: skip
 
 
-def test_stoploss_guard_locks_the_symbol_after_its_stop_losses() -> None:
-    result = run([GUARD], GUARD_SCRIPTS, GUARD_DROPS)
+@pytest.mark.parametrize("every_bar", [False, True])
+def test_stoploss_guard_locks_the_symbol_after_its_stop_losses(every_bar: bool) -> None:
+    result = run([GUARD], GUARD_SCRIPTS, GUARD_DROPS, every_bar=every_bar)
 
     assert [t.exit_reason for t in result.trades] == ["stop_loss", "stop_loss"]
     assert verdicts(result, A) == {10: "buy", 20: "buy", 24: "stoploss_guard", 27: "buy"}
@@ -191,8 +192,9 @@ DRAWDOWN = {"method": "max_drawdown", "max_drawdown_pct": 0.004, "lookback_bars"
             "stop_duration_bars": 5, "trade_limit": 2}  # fmt: skip
 
 
-def test_max_drawdown_locks_all_symbols_and_exits_go_on() -> None:
-    result = run([DRAWDOWN], DD_SCRIPTS, GUARD_DROPS)
+@pytest.mark.parametrize("every_bar", [False, True])
+def test_max_drawdown_locks_all_symbols_and_exits_go_on(every_bar: bool) -> None:
+    result = run([DRAWDOWN], DD_SCRIPTS, GUARD_DROPS, every_bar=every_bar)
 
     assert verdicts(result, A) == {10: "buy", 20: "buy", 24: "max_drawdown"}
     assert verdicts(result, B) == {15: "buy", 26: "max_drawdown"}
