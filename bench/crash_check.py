@@ -1,17 +1,19 @@
 """The crash soak's referee: compare the bot's database with the exchange.
 
-It reads the exchange with plain ccxt (every order through ``allOrders`` paged by order id,
-every fill through ``myTrades`` paged by trade id, the raw balances) and the database with
-the ``Repository``; it trusts neither the bot's memory nor its own reconciliation. It runs
-after every restart and after a completed cycle (the first of each life, and the one after
-an injected database failure), where it also asks whether the position held on the
-exchange is covered by an open stop.
+It reads the exchange with plain ccxt (for every symbol traded, every order through
+``allOrders`` paged by order id and every fill through ``myTrades`` paged by trade id; the
+raw balances) and the database with the ``Repository``; it trusts neither the bot's memory
+nor its own reconciliation. It runs after every restart and after a completed cycle (the
+first of each life, and the one after an injected database failure), where it also asks
+whether each position held on the exchange is covered by open stops. The symbols share one
+account: each symbol's base balance is its position, the quote balance is the cash of all.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +26,7 @@ from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.recovery import starting_cash_key
 from tradebot.state import Repository, create_database
 
-SYMBOL, BASE, QUOTE = "BTC/USDT", "BTC", "USDT"
+QUOTE = "USDT"
 _PAGE = 1000
 _DECISION = re.compile(r"^(.+-\d+-[a-z]{2})\d*$")  # the id without its re-send counter
 # Binance's order statuses as the database's (EXPIRED_IN_MATCH: self-trade prevention).
@@ -51,49 +53,83 @@ class SoakCheck:
     unprotected: list[str] = field(default_factory=list)
     """A position held on the exchange that its open stops do not cover."""
     orders: int = 0
-    fills: int = 0
+    fills: Counter[str] = field(default_factory=Counter)
+    """Exchange fills by symbol."""
     trades: int = 0
+
+
+@dataclass
+class MarketView:
+    """Everything the exchange says about one symbol of the account."""
+
+    symbol: str
+    orders: list[dict[str, Any]]
+    trades: list[dict[str, Any]]
+    held: Decimal
+    """The base asset's balance (free and locked): the position in this symbol."""
+    min_amount: Decimal
+    """The smallest amount an order may have: less than that cannot be protected (dust)."""
+
+    @property
+    def base(self) -> str:
+        """The asset bought and sold (ETH of ETH/USDT)."""
+        return self.symbol.split("/")[0]
 
 
 @dataclass
 class ExchangeView:
     """Everything the exchange says about the account."""
 
-    orders: list[dict[str, Any]]
-    trades: list[dict[str, Any]]
-    balances: dict[str, Decimal]
-    min_amount: Decimal
-    """The smallest amount an order may have: less than that cannot be protected (dust)."""
+    markets: list[MarketView]
+    cash: Decimal
+    """The quote asset's balance, shared by every symbol."""
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        """Every symbol's orders."""
+        return [o for m in self.markets for o in m.orders]
 
 
-async def exchange_view(url: str) -> ExchangeView:
-    """Read every order, every fill and the balances of the soak's account."""
+async def exchange_view(url: str, symbols: Sequence[str]) -> ExchangeView:
+    """Read every order and every fill of each of ``symbols``, and the balances."""
     ex = sandbox_exchange(url, api_key=API_KEY, api_secret=API_SECRET)
     ex.enableRateLimit = False
     try:
-        orders: list[dict[str, Any]] = []
-        while True:
-            next_id = int(orders[-1]["id"]) + 1 if orders else 0
-            page = await ex.fetch_orders(SYMBOL, None, _PAGE, {"orderId": next_id})
-            orders += page
-            if len(page) < _PAGE:
-                break
-        trades: list[dict[str, Any]] = await ex.fetch_my_trades(SYMBOL, 0, _PAGE)
-        while len(trades) % _PAGE == 0 and trades:
-            page = await ex.fetch_my_trades(
-                SYMBOL, None, _PAGE, {"fromId": int(trades[-1]["id"]) + 1}
-            )
-            trades += page
-            if not page:
-                break
         raw = await ex.fetch_balance()
-        min_amount = Decimal(str(ex.market(SYMBOL)["limits"]["amount"]["min"]))
+        balances = {
+            b["asset"]: Decimal(b["free"]) + Decimal(b["locked"]) for b in raw["info"]["balances"]
+        }
+        markets = []
+        for symbol in symbols:
+            orders, trades = await _orders(ex, symbol), await _trades(ex, symbol)
+            held = balances.get(symbol.split("/")[0], Decimal(0))
+            min_amount = Decimal(str(ex.market(symbol)["limits"]["amount"]["min"]))
+            markets.append(MarketView(symbol, orders, trades, held, min_amount))
     finally:
         await ex.close()
-    balances = {
-        b["asset"]: Decimal(b["free"]) + Decimal(b["locked"]) for b in raw["info"]["balances"]
-    }
-    return ExchangeView(orders, trades, balances, min_amount)
+    return ExchangeView(markets, balances.get(QUOTE, Decimal(0)))
+
+
+async def _orders(ex: Any, symbol: str) -> list[dict[str, Any]]:
+    # allOrders, paged by order id
+    orders: list[dict[str, Any]] = []
+    while True:
+        next_id = int(orders[-1]["id"]) + 1 if orders else 0
+        page = await ex.fetch_orders(symbol, None, _PAGE, {"orderId": next_id})
+        orders += page
+        if len(page) < _PAGE:
+            return orders
+
+
+async def _trades(ex: Any, symbol: str) -> list[dict[str, Any]]:
+    # myTrades, paged by trade id
+    trades: list[dict[str, Any]] = await ex.fetch_my_trades(symbol, 0, _PAGE)
+    while len(trades) % _PAGE == 0 and trades:
+        page = await ex.fetch_my_trades(symbol, None, _PAGE, {"fromId": int(trades[-1]["id"]) + 1})
+        trades += page
+        if not page:
+            break
+    return trades
 
 
 def count_duplicates(orders: list[dict[str, Any]]) -> int:
@@ -105,11 +141,12 @@ def count_duplicates(orders: list[dict[str, Any]]) -> int:
     return sum(n - 1 for n in ids.values()) + sum(n - 1 for n in decisions.values())
 
 
-def _db_cash(repo: Repository) -> Decimal:
+def _db_cash(repo: Repository, symbols: Sequence[str]) -> Decimal:
     # The cash the database implies: the starting balance plus every saved fill.
     portfolio = Portfolio.with_cash(Decimal(repo.get_control(starting_cash_key(QUOTE)) or 0))
-    for fill in repo.fills(SYMBOL):
-        portfolio.apply_fill(fill, BASE, QUOTE)
+    for symbol in symbols:
+        for fill in repo.fills(symbol):
+            portfolio.apply_fill(fill, symbol.split("/")[0], QUOTE)
     return portfolio.cash
 
 
@@ -119,14 +156,15 @@ def _compare(mismatches: list[str], what: str, db: object, exchange: object) -> 
 
 
 async def check_state(
-    url: str, db: Path, reported: dict[str, Any], saved: bool = True
+    url: str, db: Path, symbols: Sequence[str], reported: dict[str, Any], saved: bool = True
 ) -> SoakCheck:
-    """Compare the exchange with what the bot ``reported`` (its memory) and its database.
+    """Compare the exchange with what the bot ``reported`` (its memory) and its database,
+    for every one of ``symbols``.
 
     ``saved`` = False when the bot still holds steps it could not save (an injected
     database failure, saved at its next cycle): the database is not compared then.
     """
-    venue = await exchange_view(url)
+    venue = await exchange_view(url, symbols)
     database = create_database(f"sqlite:///{db}")
     try:
         return _check(venue, Repository(database), reported, saved)
@@ -138,30 +176,43 @@ def _check(
     venue: ExchangeView, repo: Repository, reported: dict[str, Any], saved: bool
 ) -> SoakCheck:
     venue_open = sorted(str(o["clientOrderId"]) for o in venue.orders if o["status"] == "open")
-    base, cash = venue.balances.get(BASE, Decimal(0)), venue.balances.get(QUOTE, Decimal(0))
     check = SoakCheck(
         duplicates=count_duplicates(venue.orders),
-        unprotected=unprotected(venue, base),
+        unprotected=[u for m in venue.markets for u in unprotected(m)],
         orders=len(venue.orders),
-        fills=len(venue.trades),
-        trades=len(repo.trades(SYMBOL)),
+        fills=Counter({m.symbol: len(m.trades) for m in venue.markets}),
+        trades=len(repo.trades()),
     )
+    bot_qty = {s: Decimal(q) for s, q in reported["qty"].items()}
     _compare(check.mismatches, "bot's open orders", reported["open_orders"], venue_open)
-    _compare(check.mismatches, "bot's position qty", Decimal(reported["qty"]), base)
-    _compare(check.mismatches, "bot's cash", Decimal(reported["cash"]), cash)
+    _compare(check.mismatches, "bot's position qty", bot_qty, _held(venue))
+    _compare(check.mismatches, "bot's cash", Decimal(reported["cash"]), venue.cash)
     if not saved:
         return check
-    cid_of = {str(o["id"]): str(o["clientOrderId"]) for o in venue.orders}
-    venue_fills = {f"{cid_of.get(str(t['order']), '?')}/{t['id']}" for t in venue.trades}
-    saved_fills = {f"{f.client_order_id}/{f.trade_id}" for f in repo.fills(SYMBOL)}
-    check.lost_fills = sorted(venue_fills - saved_fills)
-    positions = {p.position.symbol: p.position.qty for p in repo.positions()}
-    saved_open = sorted(o.client_order_id for o in repo.open_orders(SYMBOL))
+    for market in venue.markets:
+        check.lost_fills += lost_fills(market, repo)
+        check.status_mismatches += status_mismatches(market.orders, repo.orders(market.symbol))
+    held = {p.position.symbol: p.position.qty for p in repo.positions() if p.position.qty}
+    saved_open = sorted(o.client_order_id for o in repo.open_orders())
     _compare(check.mismatches, "open orders", saved_open, venue_open)
-    _compare(check.mismatches, "position qty", positions.get(SYMBOL, Decimal(0)), base)
-    _compare(check.mismatches, "cash", _db_cash(repo), cash)
-    check.status_mismatches = status_mismatches(venue.orders, repo.orders(SYMBOL))
+    _compare(check.mismatches, "position qty", held, _held(venue))
+    _compare(
+        check.mismatches, "cash", _db_cash(repo, [m.symbol for m in venue.markets]), venue.cash
+    )
     return check
+
+
+def _held(venue: ExchangeView) -> dict[str, Decimal]:
+    # Each symbol's position on the exchange (its base balance), flat ones left out.
+    return {m.symbol: m.held for m in venue.markets if m.held}
+
+
+def lost_fills(market: MarketView, repo: Repository) -> list[str]:
+    """The symbol's exchange fills (client id / trade id) the database lacks."""
+    cid_of = {str(o["id"]): str(o["clientOrderId"]) for o in market.orders}
+    venue_fills = {f"{cid_of.get(str(t['order']), '?')}/{t['id']}" for t in market.trades}
+    saved_fills = {f"{f.client_order_id}/{f.trade_id}" for f in repo.fills(market.symbol)}
+    return sorted(venue_fills - saved_fills)
 
 
 def status_mismatches(venue_orders: list[dict[str, Any]], saved: list[Order]) -> list[str]:
@@ -192,16 +243,16 @@ def status_mismatches(venue_orders: list[dict[str, Any]], saved: list[Order]) ->
     return found
 
 
-def unprotected(venue: ExchangeView, base: Decimal) -> list[str]:
-    """The position held on the exchange, when its open sell stops leave a sellable part
-    (at least the market's minimum amount) uncovered; empty when flat or covered."""
+def unprotected(market: MarketView) -> list[str]:
+    """The symbol's position held on the exchange, when its open sell stops leave a sellable
+    part (at least the market's minimum amount) uncovered; empty when flat or covered."""
     stops = [
         o
-        for o in venue.orders
+        for o in market.orders
         if o["status"] == "open" and o["side"] == "sell" and "STOP_LOSS" in str(o["info"]["type"])
     ]
     covered = sum((Decimal(str(o["remaining"])) for o in stops), Decimal(0))
-    if base - covered < venue.min_amount:
+    if market.held - covered < market.min_amount:
         return []
     ids = ", ".join(str(o["clientOrderId"]) for o in stops) or "none"
-    return [f"position {base} {BASE} held, open stops ({ids}) cover {covered}"]
+    return [f"position {market.held} {market.base} held, open stops ({ids}) cover {covered}"]

@@ -148,13 +148,14 @@ def build_bot(args: argparse.Namespace, hook: CrashHook) -> TradingBot:
 
 
 def _view(bot: TradingBot) -> dict[str, object]:
-    # What the bot holds in memory, for the soak to compare with the exchange.
+    # What the bot holds in memory, for the soak to compare with the exchange: every
+    # symbol's position held (flat ones left out, as the referee leaves them), the cash of all.
     engine = bot.engine
-    position = engine.portfolio.position(engine.symbol)
+    held = {s: engine.view.held_qty(s) for s in engine.symbols}
     return {
         "halted": bot.repo.kill_switch() is KillSwitchLevel.HALTED,
         "cash": str(engine.portfolio.cash),
-        "qty": str(position.qty if position else 0),
+        "qty": {s: str(qty) for s, qty in held.items() if qty},
         "open_orders": sorted(o.client_order_id for o in engine.view.open_orders()),
         "unsaved": len(bot.writer.unsaved),
     }

@@ -1,7 +1,9 @@
 """Crash soak: SIGKILL a paper-trading bot again and again; it never trades twice nor loses a fill.
 
 The sandbox exchange runs in its own process (``tradebot sandbox --deterministic
---snapshot``); the bot runs in another (bench/crash_driver.py) on one SQLite file. Each life
+--snapshot``); the bot runs in another (bench/crash_driver.py) on one SQLite file. With
+``--symbols N`` the bot trades N markets on the one account, replayed in lock-step
+(BTC/USDT, then markets derived from its sample: bench/crash_markets.py). Each life
 of the bot ends in SIGKILL: at an armed checkpoint of its cycle (bar closed, decision saved,
 intent saved, order sent, fill booked, fill saved), from outside at a random moment of
 trading, or in the middle of start-up recovery. The kinds of death are dealt in shuffled
@@ -18,11 +20,14 @@ database failure:
 * duplicates: two exchange orders under one client id, or from one decision (bar + role);
 * every exchange fill is in the database (none lost);
 * every order, open or closed, has the exchange's status and filled amount in the database;
-* open orders, position quantity and cash in the database and in the bot equal the exchange's;
-* after a completed cycle, a position held on the exchange is covered by open stops;
+* open orders, each symbol's position quantity (its base balance on the exchange) and the
+  cash (the one quote balance) in the database and in the bot equal the exchange's;
+* after a completed cycle, each position held on the exchange is covered by its open stops;
 * the bot did not have to halt.
 
-    .venv/bin/python bench/crash_soak.py --kills 120 --seed 7 --oco
+Every check runs over every symbol traded.
+
+    .venv/bin/python bench/crash_soak.py --kills 120 --seed 7 --oco --symbols 3
 
 The short run is tests/scenario/test_crash_recovery.py.
 """
@@ -42,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,23 +58,29 @@ from tradebot.orchestrator.live import CHECKPOINTS
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crash_check import SoakCheck, check_state
 from crash_driver import API_KEY, API_SECRET
+from crash_markets import MARKETS, write_markets
 
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
-SAMPLE = (
-    Path(__file__).resolve().parents[1]
-    / "src/tradebot/data/samples/binance_BTC-USDT_1m_2024-12.csv.gz"
-)
-CONFIG = """\
-exchange: {sandbox: {embedded: false}}
-trading: {symbol: BTC/USDT, timeframe: 1m}
-strategy: {name: ema_crossover, params: {fast_period: 3, slow_period: 8, rsi_threshold: 100}}
-risk: {stop_loss_method: fixed_pct, stop_loss_pct: 0.003}
-"""
-OCO_RISK = "risk: {stop_loss_method: fixed_pct, stop_loss_pct: 0.003, take_profit_method: pct,"
-OCO_RISK += " take_profit_pct: 0.003}\n"
-# A quick, busy strategy: a 3/8 EMA cross on 1m bars with a 0.3 % stop trades every few
-# minutes of replay, so each life of the bot sends orders and gets fills to crash between.
+STOP_PCT = "stop_loss_method: fixed_pct, stop_loss_pct: 0.003"
+TAKE_PROFIT = "take_profit_method: pct, take_profit_pct: 0.003"
 KINDS = (*CHECKPOINTS, "external", "recovery")
+
+
+def soak_config(symbols: Sequence[str], oco: bool) -> str:
+    """The bot's config: ``symbols`` on one account, each allowed its position at once.
+
+    A quick, busy strategy: a 3/8 EMA cross on 1m bars with a 0.3 % stop trades every few
+    minutes of replay, so each life of the bot sends orders and gets fills to crash
+    between. ``oco`` adds a 0.3 % take-profit, sent with the stop as one OCO list.
+    """
+    risk = f"{STOP_PCT}, max_open_positions: {len(symbols)}"
+    return (
+        "exchange: {sandbox: {embedded: false}}\n"
+        f"trading: {{symbols: [{', '.join(symbols)}], timeframe: 1m}}\n"
+        "strategy: {name: ema_crossover,"
+        " params: {fast_period: 3, slow_period: 8, rsi_threshold: 100}}\n"
+        f"risk: {{{risk}{', ' + TAKE_PROFIT if oco else ''}}}\n"
+    )
 
 
 @dataclass
@@ -103,6 +114,8 @@ class CrashReport:
     second_bots_refused: int = 0
     orders_on_exchange: int = 0
     fills_on_exchange: int = 0
+    fills_by_symbol: Counter[str] = field(default_factory=Counter)
+    """The exchange's fills of each symbol traded."""
     trades: int = 0
     seconds: float = 0.0
 
@@ -128,6 +141,7 @@ class CrashReport:
         """The figures, one per line."""
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.kills.items()))
         found = ", ".join(f"{k} {n}" for k, n in sorted(self.discrepancies.items())) or "none"
+        by_symbol = ", ".join(f"{s} {n}" for s, n in self.fills_by_symbol.items()) or "none"
         return [
             f"kills: {self.total_kills} ({kinds})",
             f"restarts: {self.restarts}, checks after restart: {self.checks}"
@@ -147,8 +161,8 @@ class CrashReport:
             f"positions without protection after a cycle: {len(self.unprotected)} (must be 0);"
             f" right after a restart, before the first cycle: {len(self.unprotected_at_start)}",
             f"second bot on the database refused: {self.second_bots_refused} of {self.second_bots}",
-            f"exchange orders: {self.orders_on_exchange}, fills: {self.fills_on_exchange},"
-            f" closed trades in the database: {self.trades}",
+            f"exchange orders: {self.orders_on_exchange}, fills: {self.fills_on_exchange}"
+            f" ({by_symbol}), closed trades in the database: {self.trades}",
             f"wall time: {self.seconds:.1f} s",
         ]
 
@@ -175,12 +189,15 @@ def _python(*args: str) -> list[str]:
 
 
 @contextmanager
-def sandbox_process(workdir: Path, data: Path) -> Iterator[str]:
-    """Run ``tradebot sandbox`` in its own process; yield its URL."""
+def sandbox_process(workdir: Path, files: Mapping[str, Path]) -> Iterator[str]:
+    """Run ``tradebot sandbox`` in its own process, replaying ``files`` (symbol: candle file)
+    in lock-step; yield its URL."""
     log = workdir / "sandbox.log"
     args = ["-c", "from tradebot.cli import main; main()", "sandbox", "--port", "0"]
     args += ["--deterministic", "--snapshot", str(workdir / "sandbox.json")]
-    args += ["--data", f"BTC/USDT={data}", "--spread-bps", "0", "--start-index", "100"]
+    for symbol, path in files.items():
+        args += ["--data", f"{symbol}={path}"]
+    args += ["--spread-bps", "0", "--start-index", "100"]
     args += ["--api-key", API_KEY, "--api-secret", API_SECRET, "--weight-limit", "10000000"]
     with log.open("w") as out:
         proc = subprocess.Popen(_python(*args), stdout=out, stderr=subprocess.STDOUT, env=_env())
@@ -247,12 +264,29 @@ class Life:
             time.sleep(0.01)
 
 
-def spawn(
-    workdir: Path, url: str, n: int, crash_at: str | None, lock_at: str | None = None
-) -> Life:
+@dataclass(frozen=True)
+class Site:
+    """Where the soak runs: its folder (database, config, logs), the sandbox, the markets."""
+
+    workdir: Path
+    url: str
+    symbols: tuple[str, ...]
+
+    @property
+    def db(self) -> Path:
+        """The bot's SQLite file."""
+        return self.workdir / "bot.db"
+
+    def check(self, reported: dict[str, Any], saved: bool = True) -> SoakCheck:
+        """The referee's comparison of exchange, database and what the bot ``reported``."""
+        return asyncio.run(check_state(self.url, self.db, self.symbols, reported, saved))
+
+
+def spawn(site: Site, n: int, crash_at: str | None, lock_at: str | None = None) -> Life:
     """Start the bot process on the soak's database."""
+    workdir = site.workdir
     log = workdir / f"life-{n:03d}.log"
-    args = [str(DRIVER), "--url", url, "--db", str(workdir / "bot.db")]
+    args = [str(DRIVER), "--url", site.url, "--db", str(site.db)]
     args += ["--config", str(workdir / "config.yaml"), "--runtime-dir", str(workdir / "rt")]
     armed = {"CRASH_AT": crash_at, "DB_LOCK_AT": lock_at}
     env = _env(**{k: v for k, v in armed.items() if v})
@@ -264,14 +298,14 @@ def spawn(
     return Life(proc, log)
 
 
-def second_bot_refused(workdir: Path, holder_pid: int) -> bool:
+def second_bot_refused(site: Site, holder_pid: int) -> bool:
     """Start ``tradebot run`` on the database a live bot holds: it must be refused, naming
     the holder. (If it were not, it would trade a short replay on its own embedded
     sandbox, and the next checks would see its rows.)"""
-    config = workdir / "second.yaml"
+    config = site.workdir / "second.yaml"
     config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
     args = ["-c", "from tradebot.cli import main; main()", "run", "--mode", "paper"]
-    args += ["--replay", "--bars", "2", "-c", str(config), "--db", str(workdir / "bot.db")]
+    args += ["--replay", "--bars", "2", "-c", str(config), "--db", str(site.db)]
     done = subprocess.run(
         _python(*args), capture_output=True, text=True, env=_env(), timeout=120, check=False
     )
@@ -294,7 +328,8 @@ def _record(report: CrashReport, seen: dict[str, Any], check: SoakCheck) -> None
         report.unprotected += check.unprotected
     else:  # right after start, before the first cycle has had its chance to protect it
         report.unprotected_at_start += check.unprotected
-    report.orders_on_exchange, report.fills_on_exchange = check.orders, check.fills
+    report.orders_on_exchange, report.fills_by_symbol = check.orders, check.fills
+    report.fills_on_exchange = check.fills.total()
     report.trades = check.trades
 
 
@@ -309,13 +344,13 @@ class Plan:
     """Start a second bot on the database while this one runs."""
 
 
-def one_life(workdir: Path, url: str, n: int, plan: Plan, rng: random.Random) -> CrashReport:
+def one_life(site: Site, n: int, plan: Plan, rng: random.Random) -> CrashReport:
     """Spawn, check after restart, trade (checking after some cycles), SIGKILL; the report of
     this life alone."""
     report, kind = CrashReport(), plan.kind
     crash_at = f"{kind}:{rng.randint(1, 3)}" if kind in CHECKPOINTS else None
     lock_at = f"fill_booked:{rng.randint(1, 2)}" if plan.lock else None
-    life = spawn(workdir, url, n, crash_at, lock_at)
+    life = spawn(site, n, crash_at, lock_at)
     try:
         if kind == "recovery":
             life.wait_dead(rng.uniform(0.3, 3.0))  # somewhere in imports, start or recovery
@@ -324,15 +359,15 @@ def one_life(workdir: Path, url: str, n: int, plan: Plan, rng: random.Random) ->
                 lambda: life.next_event("started") or life.proc.poll() is not None, "start"
             )
             if isinstance(started, dict):
-                check = asyncio.run(check_state(url, workdir / "bot.db", started))
+                check = site.check(started)
                 report.checks += 1
                 report.discrepancies.update(started["kinds"])
                 _record(report, started, check)
                 if plan.second_bot:
                     report.second_bots += 1
-                    report.second_bots_refused += second_bot_refused(workdir, life.proc.pid)
+                    report.second_bots_refused += second_bot_refused(site, life.proc.pid)
                 life.go()
-                trade(life, report, workdir, url, kind, rng)
+                trade(life, report, site, kind, rng)
     finally:
         report.in_startup = int(report.checks == 0)
         killed, by_us = life.kill()
@@ -346,12 +381,12 @@ def one_life(workdir: Path, url: str, n: int, plan: Plan, rng: random.Random) ->
     if not killed and life.proc.returncode != 0:
         tail = "\n".join(text.splitlines()[-15:])
         raise RuntimeError(f"the bot failed by itself (exit {life.proc.returncode}):\n{tail}")
+    if any(e["event"] == "end_of_data" for e in _events(life.log)):
+        raise RuntimeError(f"the replay ran out of bars in life {n}: fewer kills, or more data")
     return report
 
 
-def trade(
-    life: Life, report: CrashReport, workdir: Path, url: str, kind: str, rng: random.Random
-) -> None:
+def trade(life: Life, report: CrashReport, site: Site, kind: str, rng: random.Random) -> None:
     """Let the life trade until its death is due, checking it whenever it pauses after a
     cycle; a ``final`` life ends after its first checked cycle."""
     budget = rng.uniform(0.05, 1.5) if kind == "external" else 20.0
@@ -365,7 +400,7 @@ def trade(
         else:
             paused = time.monotonic()
             saved = event["unsaved"] == 0
-            check = asyncio.run(check_state(url, workdir / "bot.db", event, saved=saved))
+            check = site.check(event, saved=saved)
             report.cycle_checks += 1
             _record(report, event, check)
             if kind == "final" and saved:
@@ -398,6 +433,7 @@ def merge(total: CrashReport, part: CrashReport) -> None:
             part.orders_on_exchange,
             part.fills_on_exchange,
         )
+        total.fills_by_symbol = part.fills_by_symbol
         total.trades = part.trades
 
 
@@ -441,7 +477,7 @@ def run_soak(
     kills: int,
     seed: int,
     workdir: Path,
-    data: Path = SAMPLE,
+    symbols: int = 1,
     plan: Sequence[str] = (),
     oco: bool = False,
     lock_rate: float = 0.2,
@@ -450,7 +486,9 @@ def run_soak(
 ) -> CrashReport:
     """Kill the bot ``kills`` times, then restart it once more and check after a cycle.
 
-    Each life's kind of death comes from shuffled rounds of ``KINDS`` drawn with ``seed``,
+    The bot trades the first ``symbols`` markets of ``crash_markets.MARKETS`` on one
+    account (their files written into ``workdir``). Each life's kind of death comes from
+    shuffled rounds of ``KINDS`` drawn with ``seed``,
     or from rounds of ``plan`` when given (see ``plans``). ``oco`` protects each position
     with a stop and a take-profit as one OCO list instead of a stop alone. ``lock_rate`` is
     the share of checkpoint lives that meet database write failures; ``second_bot_every``
@@ -458,20 +496,21 @@ def run_soak(
     """
     started_at = time.monotonic()
     rng = random.Random(seed)
-    config = CONFIG.replace(CONFIG.splitlines()[-1] + "\n", OCO_RISK) if oco else CONFIG
+    files = write_markets(workdir, symbols)
+    config = soak_config(tuple(files), oco)
     (workdir / "config.yaml").write_text(config, encoding="utf-8")
     report = CrashReport()
     shuffled = None if plan else random.Random(seed + 1)
     lives = plans(plan or KINDS, shuffled, lock_rate, second_bot_every)
-    with sandbox_process(workdir, data) as url:
-        n = 0
+    with sandbox_process(workdir, files) as url:
+        site, n = Site(workdir, url, tuple(files)), 0
         while report.total_kills < kills:
             life = next(lives)
-            merge(report, one_life(workdir, url, n, life, rng))
+            merge(report, one_life(site, n, life, rng))
             if progress is not None:
                 progress(_progress_line(n, life, report))
             n += 1
-        merge(report, one_life(workdir, url, n, Plan("final"), rng))
+        merge(report, one_life(site, n, Plan("final"), rng))
         report.restarts = n
     report.seconds = time.monotonic() - started_at
     return report
@@ -485,6 +524,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the logs and database in this folder")
     parser.add_argument("--oco", action="store_true", help="stop and take-profit as OCO lists")
     parser.add_argument(
+        "--symbols", type=int, default=1, choices=range(1, len(MARKETS) + 1), metavar="N",
+        help="markets traded on the one account: BTC/USDT, then ETH, SOL, BNB derived from it",
+    )  # fmt: skip
+    parser.add_argument(
         "--db-failures", type=float, default=0.2, metavar="SHARE",
         help="share of checkpoint lives whose fills meet a database write failure",
     )  # fmt: skip
@@ -497,7 +540,7 @@ def main() -> None:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         report = run_soak(
-            args.kills, args.seed, workdir, oco=args.oco,
+            args.kills, args.seed, workdir, symbols=args.symbols, oco=args.oco,
             lock_rate=args.db_failures, second_bot_every=args.second_bot_every,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )  # fmt: skip

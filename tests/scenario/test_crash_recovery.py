@@ -1,13 +1,14 @@
 """Crash → restart → reconcile, for real: SIGKILL the bot process, restart it on the same file.
 
 The short run of bench/crash_soak.py. The sandbox exchange runs in its own process, the bot
-in another; the bot is killed once at each checkpoint of its cycle (between an intent and
-its send, between a fill and its record, ...), once from outside while trading and once
-during start-up recovery. One life meets a database write failure at a fill (a lock held
+in another, trading three markets on one account (BTC/USDT and two derived from it); the
+bot is killed once at each checkpoint of its cycle (between an intent and its send, between
+a fill and its record, ...), once from outside while trading and once during start-up
+recovery. One life meets a database write failure at a fill (a lock held
 past the busy timeout) and is killed after it; a second bot tried on the database while
 the first runs is refused. After every restart, and after a completed cycle, the database
 must equal the exchange (every order's status too), no fill may be lost, no order may exist
-twice and a position held must have its stop.
+twice and every position held must have its stop, in each of the three markets.
 """
 
 from __future__ import annotations
@@ -47,13 +48,14 @@ def soak() -> ModuleType:
 
 
 @pytest.mark.timeout(240)
-def test_crash_soak_kill_at_every_checkpoint_no_duplicate_no_lost_fill(
+def test_crash_soak_three_markets_kill_at_every_checkpoint_no_duplicate_no_lost_fill(
     soak: ModuleType, tmp_path: Path
 ) -> None:
     # Act
     report = soak.run_soak(
-        len(PLAN), seed=3, workdir=tmp_path, plan=PLAN, oco=True, second_bot_every=100
-    )
+        len(PLAN), seed=3, workdir=tmp_path, symbols=3, plan=PLAN, oco=True,
+        second_bot_every=100,
+    )  # fmt: skip
     # Assert
     assert report.total_kills >= len(PLAN)
     assert report.restarts >= report.total_kills
@@ -67,7 +69,8 @@ def test_crash_soak_kill_at_every_checkpoint_no_duplicate_no_lost_fill(
     assert report.mismatches == []
     assert report.unprotected == []
     assert report.halts == 0
-    assert report.fills_on_exchange > 0
+    assert set(report.fills_by_symbol) == {"BTC/USDT", "ETH/USDT", "SOL/USDT"}
+    assert min(report.fills_by_symbol.values()) > 0, f"every market filled: {report.lines()}"
     assert report.trades > 0
     assert (report.db_locks, report.saves_failed) == (1, 1), "the injected failure bit"
     assert (report.second_bots, report.second_bots_refused) == (1, 1)
