@@ -14,6 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from tradebot.backtest.report.saved import saved_session
 from tradebot.backtest.session import run_backtest
 from tradebot.cli import build_app
 from tradebot.config import load_config, with_overrides
@@ -124,3 +125,10 @@ async def test_paper_entry_the_venue_refuses_is_saved_with_the_venues_reason(
     explained = "\n".join(explain("2025-01-01 05:00", repo, "BTC/USDT"))  # `tradebot explain`
     assert "→ rejected" in explained
     assert "insufficient balance" in explained
+    session = saved_session(  # what `tradebot report --db` reads
+        repo, mode="paper", timeframe="1h", strategy_name="bar_direction", strategy_config={}
+    )
+    assert [(r.client_order_id, r.status) for r in session.refused] == [
+        ("tb-BTCUSDT-1735707600000-en", OrderStatus.REJECTED)
+    ]
+    assert "insufficient balance" in session.refused[0].reason

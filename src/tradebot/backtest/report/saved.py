@@ -157,7 +157,7 @@ def _refused(orders: list[Order]) -> tuple[RefusedOrder, ...]:
             o.type.value,
             o.qty,
             o.status,
-            o.reason,
+            o.status_reason or o.reason,  # the venue's words; older rows have only ours
         )
         for o in refused
     )
