@@ -10,8 +10,11 @@ command that fixes it. All through the real CLI, embedded sandbox and SQLite fil
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +174,30 @@ def test_run_paper_account_kept_for_other_data_exits_nonzero_naming_the_fix(
     assert code == 2, output
     assert "does not fit this run's data" in flat
     assert f"--data {other} --bars {BARS} --fresh`" in flat
+
+
+def test_run_paper_realtime_on_a_halted_database_exits_nonzero_instead_of_idling(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a new database a person halted (`tradebot stop`) before the bot's first start
+    db = tmp_path / "bot.db"
+    _repo(db)
+    assert invoke("stop", "--db", str(db))[0] == 0
+    config = tmp_path / "config.yaml"
+    config.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
+    command = [sys.executable, "-c", "from tradebot.cli import main; main()", "run"]
+    args = ["--mode", "paper", "-c", str(config), "--db", str(db), "--speed", "3600"]
+    # Act: real time, as a service would start it; it must not wait for a signal
+    done = subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **NO_KEYS},
+        check=False,
+    )
+    # Assert
+    flat = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, flat
+    assert "HALTED (tradebot stop)" in flat
+    assert f"--db {db}` lets it trade again" in flat
