@@ -183,3 +183,23 @@ async def test_mirror_of_a_timeframe_the_source_refuses_names_the_setting(
         with pytest.raises(ConfigError, match=r"market_data: binance: the source refused to fetch"):
             await server.start()
         await server.stop()
+
+
+async def test_mirror_waits_out_a_source_outage_then_walks_the_bars_it_missed(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange: the source answers every request 503 while it closes two bars
+    async with chain(make_config, tmp_path) as (source, mirror):
+        stood_at = mirror.now_ms
+        source.faults.update({"error_rate": 1.0})
+        await source.advance(2)
+        # Act
+        with pytest.raises(ExchangeUnavailable, match=r"market_data: binance: cannot fetch"):
+            await mirror.follow_source()
+        during = mirror.now_ms
+        source.faults.update({"error_rate": 0.0})
+        walked = await mirror.follow_source()
+        # Assert
+        assert during == stood_at
+        assert walked == 2
+        assert await klines(mirror) == await klines(source)
