@@ -150,3 +150,28 @@ def test_sandbox_command_mirror_with_a_data_file_is_refused() -> None:
     )
     assert result.exit_code == 2
     assert "drop --data and --deterministic" in result.output
+
+
+def test_run_paper_on_live_prices_refuses_an_account_kept_by_a_replay(tmp_path: Path) -> None:
+    # Arrange: a replay keeps its paper account beside the database
+    db = tmp_path / "bot.db"
+    replay = tmp_path / "replay.yaml"
+    replay.write_text("exchange:\n  sandbox:\n    port: 0\n", encoding="utf-8")
+    code, output = invoke(
+        "run", "--mode", "paper", "--bars", "5", "-c", str(replay), "--db", f"{db}"
+    )
+    assert code == 0, output
+    account = tmp_path / "bot.sandbox.json"
+    kept = account.read_bytes()
+    exchange = SandboxConfig(port=0, data_files={"BTC/USDT": SAMPLE}, start_index=400)
+    with run_sandbox_in_thread(exchange) as binance:
+        live = write_config(tmp_path, binance.http_url)
+        # Act
+        code, output = invoke("run", "--mode", "paper", "-c", str(live), "--db", str(db))
+    # Assert
+    text = " ".join(output.split())
+    assert code == 2
+    assert f"the paper account {account} does not fit this run's data" in text
+    assert "exchange.sandbox.market_data: binance" in text
+    assert f"tradebot run --mode paper -c {live} --db {db} --fresh` starts a new account" in text
+    assert account.read_bytes() == kept

@@ -7,7 +7,8 @@ own command line with ``--fresh`` added, or ``tradebot resume`` on the same data
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,21 +88,29 @@ def tell_account(account: PaperAccount, config: Config, console: Console) -> Non
         console.print(line, highlight=False, soft_wrap=True)
 
 
-def sandbox_server(sandbox: SandboxConfig, fixes: Fixes) -> SandboxServer:
-    """The embedded sandbox; a kept account is restored here.
+@asynccontextmanager
+async def sandbox_server(sandbox: SandboxConfig, fixes: Fixes) -> AsyncIterator[SandboxServer]:
+    """The embedded sandbox, started; a kept account is restored here (a mirror's once
+    its source has answered, at the start).
 
     Raises:
-        StateError: the kept account's clock lies outside this run's data file.
+        StateError: the kept account's clock lies outside this run's data file or candles.
     """
     try:
-        return SandboxServer(sandbox)
+        server = SandboxServer(sandbox)
+        await server.start()
     except DataError as exc:
         if sandbox.snapshot_path is None or fixes.fresh is None:
             raise
         raise StateError(
             f"the paper account {sandbox.snapshot_path} does not fit this run's data ({exc}): "
-            f"was it kept for another market or file? `{fixes.fresh}` starts a new account"
+            f"was it kept for another market, file or market_data? `{fixes.fresh}` starts a "
+            "new account"
         ) from exc
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def data_files(config: Config, data: list[Path]) -> dict[str, Path]:

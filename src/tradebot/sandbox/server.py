@@ -85,9 +85,10 @@ class SandboxServer:
             self._open(replayed(config))
 
     def _open(self, markets: Mapping[str, tuple[Series, MarketSpec]]) -> None:
-        self.venue = Venue(self.config, self._on_event, markets)
+        venue = Venue(self.config, self._on_event, markets)
         if self.config.snapshot_path is not None:
-            snapshot.restore(self.venue, self.config.snapshot_path)
+            snapshot.restore(venue, self.config.snapshot_path)
+        self.venue = venue  # only now: a stop after a failed restore must not save over it
         self.api = RestApi(self.venue, self.hub.depth_snapshot_served)
         self.venue.pending_shock_pct = Decimal(str(self.config.faults.price_shock_pct))
 

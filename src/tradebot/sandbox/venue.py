@@ -9,7 +9,6 @@ then jumps to the next bar's open, which becomes the current price. A market ord
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from tradebot.sandbox.matching import MatchingEngine
 from tradebot.sandbox.replay import Bar, Series, load_bars
 
 _PUBLIC_TRADES_KEPT = 1000
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -113,22 +111,22 @@ class Venue:
         """Jump the clock (restoring a snapshot): reopen every symbol's bar at ``now_ms``.
 
         A mirror goes back only as far as the candles it fetched: the bars closed since are
-        then walked at its next ``follow``. Outside them it stays at the source's bar.
+        then walked at its next ``follow``.
 
         Raises:
-            DataError: a data file does not cover ``now_ms``.
+            DataError: a data file does not cover ``now_ms``; for a mirror, the candles
+                fetched do not (the account was kept by a replay, or by a mirror stopped
+                longer than they reach back): its resting orders could not be walked.
         """
-        if self.mirror is not None and any(
-            s.index_at(now_ms) < 0 or now_ms > s.bars[-1].ts_ms for s in self.series.values()
-        ):
-            log.warning(
-                "sandbox: the saved clock %d lies outside the candles fetched from %s; the "
-                "mirror starts at the source's bar, resting orders are not walked through "
-                "the bars in between",
-                now_ms,
-                self.mirror.label,
-            )
-            return
+        if self.mirror is not None:
+            for s in self.series.values():
+                if s.index_at(now_ms) < 0 or now_ms > s.bars[-1].ts_ms:
+                    raise DataError(
+                        f"its clock {now_ms} lies outside the {len(s.bars)} {s.symbol} "
+                        f"candles {self.mirror.label} served ({s.bars[0].ts_ms} to "
+                        f"{s.bars[-1].ts_ms}): kept by a replay, or stopped longer than that, "
+                        "its resting orders cannot be walked through the bars in between"
+                    )
         self.now_ms = now_ms
         self.engine.now_ms = now_ms
         self._open_all()
