@@ -173,7 +173,9 @@ async def basket_paper_vs_backtest(
     """Paper-trade several symbols on one account in lock-step, then backtest the bars the
     session saw as a basket, trading from the same bar (``start_index`` of the first
     symbol's file; a symbol whose data starts later trades from its first bar on both
-    sides). Trades are compared in the order they closed."""
+    sides). Trades are compared in the order they closed, those closing at one time by
+    entry time and symbol: within one bar time the live shell books a market exit as its
+    order is answered, the backtest at the next open, so their booking order may differ."""
     cash = Decimal(config.trading.starting_cash)
     setup = PaperSetup(
         data_files=data_files,
@@ -199,8 +201,18 @@ async def basket_paper_vs_backtest(
     result, bt_engine = simulate_basket(config, data)
     backtest_equity = bt_engine.portfolio.equity(opens)
     return PaperComparison(
-        bars, paper, result.trades, paper_equity, backtest_equity, stats.orders_sent, stats.fills
+        bars,
+        sorted(paper, key=_closing_order),
+        sorted(result.trades, key=_closing_order),
+        paper_equity,
+        backtest_equity,
+        stats.orders_sent,
+        stats.fills,
     )
+
+
+def _closing_order(trade: Trade) -> tuple[int, int, str]:
+    return trade.exit_ts_ms, trade.entry_ts_ms, trade.symbol
 
 
 def seen_bars(candles: pd.DataFrame, live_ts_ms: int) -> pd.DataFrame:
