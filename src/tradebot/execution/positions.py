@@ -93,4 +93,5 @@ class PositionManager:
 
     def open_positions(self) -> int:
         """Number of symbols with a sellable holding."""
-        return sum(1 for s in self.portfolio.positions if not self.is_flat(s))
+        dust = self._dust  # inlined is_flat: every entry and exit of a basket counts them
+        return sum(1 for s, p in self.portfolio.positions.items() if p.qty > dust[s])
