@@ -26,8 +26,8 @@ def test_walkforward_page_in_chromium_draws_every_chart_offline(tmp_path: Path) 
     frame = regime_candles(3000, seed=1, drift=0.002)
     frame.rename(columns={"ts_ms": "timestamp"}).to_csv(data, index=False)
     args = ["walk-forward", "--data", str(data), "--train", "1000", "--test", "500",
-            "--grid", "fast_period=5,12", "--grid", "slow_period=26,60", "--runs", "100",
-            "--report-dir", str(tmp_path / "reports")]  # fmt: skip
+            "--search", "grid", "--grid", "fast_period=5,12", "--grid", "slow_period=26,60",
+            "--runs", "100", "--report-dir", str(tmp_path / "reports")]  # fmt: skip
     ran = CliRunner().invoke(build_app(), args, env={"COLUMNS": "250"})
     assert ran.exit_code == 0, ran.output
     page = (tmp_path / "reports" / "latest" / "walkforward.html").resolve()

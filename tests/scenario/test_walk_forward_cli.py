@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 from factories import make_candles, regime_candles
 from tradebot.cli import build_app
 
-SMALL_GRID = ("--grid", "fast_period=5,12,20", "--grid", "slow_period=26,60")
+SMALL_GRID = ("--search", "grid", "--grid", "fast_period=5,12,20", "--grid", "slow_period=26,60")
+# an Optuna study of 24 trials a window over the grid's ranges of the two periods (RSI off)
+SMALL_STUDY = (
+    "--trials", "24", "-p", "rsi_threshold=100", "-p", "rsi_period=14",
+    "--space", "fast_period=5:20", "--space", "slow_period=26:90",
+)  # fmt: skip
 
 
 def walk_forward(*args: str) -> tuple[int, str]:
@@ -31,9 +36,9 @@ def test_walk_forward_planted_edge_verdict_edge_and_report_folder(tmp_path: Path
     # Arrange: 4,000 hourly bars of lasting trends
     data = write(regime_candles(4000, seed=0, drift=0.002), tmp_path / "BTCUSDT-1h.csv")
 
-    # Act
+    # Act: the default search, an Optuna study per window
     code, out = walk_forward(
-        "--data", str(data), "--train", "1000", "--test", "500", *SMALL_GRID,
+        "--data", str(data), "--train", "1000", "--test", "500", *SMALL_STUDY,
         "--runs", "200", "--report-dir", str(tmp_path / "reports"),
     )  # fmt: skip
 
@@ -47,7 +52,7 @@ def test_walk_forward_planted_edge_verdict_edge_and_report_folder(tmp_path: Path
     assert summary["edge"] is True
     assert summary["deflated_sharpe_ratio"] > 0.95
     assert summary["random_entry_p_value"] < 0.05
-    assert summary["trials"] == 6
+    assert summary["trials"] == 24
     folds = pd.read_csv(folder / "folds.csv")
     assert folds["test_bars"].tolist() == [500] * 6
     equity = pd.read_csv(folder / "oos_equity.csv")
@@ -59,7 +64,9 @@ def test_walk_forward_planted_edge_verdict_edge_and_report_folder(tmp_path: Path
     page = (folder / "walkforward.html").read_text()
     assert "Verdict: evidence of a real edge." in page
     assert page.count("plotly.js v") == 1  # embedded once: the page opens offline
-    assert len(pd.read_csv(folder / "trials.csv")) == 6
+    trials = pd.read_csv(folder / "trials.csv")
+    assert list(trials.columns) == ["fast_period", "slow_period", "value", "trades"]
+    assert len(trials) <= 24
 
 
 def test_walk_forward_on_noise_finds_no_edge(tmp_path: Path) -> None:
@@ -81,14 +88,18 @@ def test_walk_forward_bad_window_and_too_little_data_say_what_to_do(tmp_path: Pa
     bad_code, bad = walk_forward("--data", str(data), "--train", "90 days")
     short_code, short = walk_forward("--data", str(data), "--train", "400", "--test", "200")
     windows = ("--train", "100", "--test", "50")
-    grid_code, grid = walk_forward("--data", str(data), *windows, "--grid", "fast_period")
+    grid_code, grid = walk_forward(
+        "--data", str(data), *windows, "--search", "grid", "--grid", "fast_period"
+    )
     mine = str(Path(__file__).parents[1] / "resources" / "strategies" / "above_average.py")
     spec = f"{mine}:AboveAverage"
-    own_code, own = walk_forward("--strategy", spec, "--data", str(data), *windows)
+    own_code, own = walk_forward(
+        "--strategy", spec, "--data", str(data), *windows, "--search", "grid"
+    )
 
     assert (grid_code, own_code) == (2, 2)
     assert "--grid 'fast_period' must look like name=v1,v2,... e.g. fast_period=8,12,16" in grid
-    assert f"no built-in parameter grid for strategy '{mine}:AboveAverage': give one with" in own
+    assert f"strategy '{spec}' declares no parameter space: give a grid with --grid" in own
     assert bad_code == 2
     assert "--train '90 days': give a number of bars or of hours, days or weeks (90d)" in bad
     assert short_code == 2

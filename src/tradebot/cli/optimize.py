@@ -120,7 +120,7 @@ def optimize(
             ),
             objectives=tuple(objective or ["sharpe"]),
             constraints=tuple(constraint or []),
-            space=_space(space or []),
+            space=parse_space(space or []),
             workers=jobs,
             backend=_backend(backend),
             ray_address=ray_address,
@@ -158,7 +158,8 @@ def _run_with_progress(request: OptimizeRequest, console: Console) -> OptimizeRu
         return run_optimization(request, on_trial)
 
 
-def _space(items: list[str]) -> dict[str, Dimension]:
+def parse_space(items: list[str]) -> dict[str, Dimension]:
+    """``--space name=RANGE`` items as dimensions (``tradebot walk-forward`` takes them too)."""
     out: dict[str, Dimension] = {}
     for item in items:
         name, sep, text = item.partition("=")

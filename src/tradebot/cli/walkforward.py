@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,22 +15,32 @@ from rich.table import Table
 
 from tradebot.backtest.dataset import Chosen, load_backtest_data
 from tradebot.backtest.report.folders import link_latest, new_run_folder
-from tradebot.config import Config, load_config, with_overrides
+from tradebot.cli.backtest import Window, chosen_by, configure_backtest
+from tradebot.cli.optimize import parse_space
+from tradebot.config import Config
 from tradebot.data.frame import fmt_ts
 from tradebot.domain.decisions import MetadataValue
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.domain.market import timeframe_to_ms
-from tradebot.research.assessment import Assessment, assess
-from tradebot.research.evaluation import Objective
+from tradebot.research.assessment import Assessment, Search, assess
 from tradebot.research.grid import GridSearch, default_grid
 from tradebot.research.output import write_assessment
 from tradebot.research.splits import Fold, WindowKind, walk_forward_folds
+from tradebot.research.study_search import StudySearch
 from tradebot.research.verdict import findings, verdict
 from tradebot.research.walkforward import FoldResult
-from tradebot.strategy.registry import parse_params
+from tradebot.strategy.registry import parse_params, resolve_strategy
+from tradebot.strategy.space import space_for
 
 _SPAN = re.compile(r"^(\d+)([hdw]?)$")
 _UNIT_MS = {"h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+class SearchKind(StrEnum):
+    """How each in-sample window is searched."""
+
+    OPTUNA = "optuna"
+    GRID = "grid"
 
 
 def register(app: typer.Typer) -> None:
@@ -48,13 +59,26 @@ def walk_forward_command(
         list[str] | None,
         typer.Option("--param", "-p", help="Hold a parameter fixed, k=v (not searched)."),
     ] = None,
+    search: Annotated[
+        SearchKind,
+        typer.Option(
+            help="optuna: a study of --trials trials per window over the strategy's declared "
+            "space (--space replaces a range); grid: every point of --grid."
+        ),
+    ] = SearchKind.OPTUNA,
+    trials: Annotated[int, typer.Option(min=2, help="Trials of each study (optuna).")] = 40,
+    space: Annotated[
+        list[str] | None,
+        typer.Option(help="optuna: search name=5:50, name=0.5:3.0, name=a,b,c (as optimize)."),
+    ] = None,
     grid: Annotated[
         list[str] | None,
         typer.Option(
-            help="A searched parameter and its values, name=v1,v2,... (repeat it; default: "
-            "the strategy's built-in grid)."
+            help="grid: a parameter and its values, name=v1,v2,... (repeat it; default: the "
+            "strategy's built-in grid, or one from its declared space)."
         ),
     ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Workers (optuna).")] = 1,
     train: Annotated[
         str, typer.Option(help="In-sample window: bars, or hours/days/weeks (720h, 90d, 12w).")
     ] = "90d",
@@ -63,13 +87,17 @@ def walk_forward_command(
         WindowKind, typer.Option(help="rolling (fixed length) or anchored (from the start).")
     ] = WindowKind.ROLLING,
     objective: Annotated[
-        Objective, typer.Option(help="What the in-sample search maximises.")
-    ] = Objective.SHARPE,
+        str,
+        typer.Option(
+            help="What the in-sample search maximises: sharpe, sortino, calmar, return, "
+            "drawdown (minimised) or file.py:func, as tradebot optimize."
+        ),
+    ] = "sharpe",
     min_trades: Annotated[
         int, typer.Option(min=0, help="In sample, fewer trades than this never wins.")
     ] = 3,
     runs: Annotated[int, typer.Option(min=10, help="Monte Carlo and random-entry draws.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo draws.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the studies and the Monte Carlo draws.")] = 0,
     data: Annotated[Path | None, typer.Option(help="Candle file (CSV, CSV.gz, Parquet).")] = None,
     symbol: Annotated[str | None, typer.Option(help="Market, e.g. BTC/USDT.")] = None,
     timeframe: Annotated[str | None, typer.Option(help="Candle timeframe, e.g. 1h.")] = None,
@@ -83,72 +111,55 @@ def walk_forward_command(
     the result is an edge or luck (PBO, deflated Sharpe, random entries, Monte Carlo)."""
     console = Console()
     try:
-        config = _configure(config_path, strategy, param, symbol, timeframe, start, end, data)
+        config = configure_backtest(
+            config_path, strategy, param, symbol, timeframe, Window(start, end), data, None
+        )
         if len(config.trading.all_symbols) > 1:
             raise ConfigError(
                 f"walk-forward runs one market; trading.symbols lists "
                 f"{', '.join(config.trading.all_symbols)}: give --symbol or --data"
             )
-        chosen = Chosen("--symbol" if symbol else None, "--timeframe" if timeframe else None)
+        chosen = Chosen(
+            chosen_by("symbol", symbol, config_path, config),
+            chosen_by("timeframe", timeframe, config_path, config),
+        )
         loaded = load_backtest_data(config, None, chosen)
         config, candles = loaded.config, loaded.candles
         bar_ms = timeframe_to_ms(config.trading.timeframe)
         folds = walk_forward_folds(
             len(candles), _bars(train, bar_ms, "--train"), _bars(test, bar_ms, "--test"), window
         )
-        search = GridSearch(
-            config,
-            _grid(grid) if grid else default_grid(config.strategy.name),
-            objective,
-            min_trades,
-            {k: _value(v) for k, v in parse_params(param or []).items()},
-        )
+        fixed = {k: _value(v) for k, v in config.strategy.params.items()}
+        searcher: Search
+        if search is SearchKind.OPTUNA:
+            cls = resolve_strategy(config.strategy.name)
+            dims = space_for(cls, list(fixed), parse_space(space or []))
+            searcher = StudySearch(config, dims, objective, trials, min_trades, seed, jobs, fixed)
+        else:
+            chosen_grid = _grid(grid) if grid else default_grid(config.strategy.name, list(fixed))
+            searcher = GridSearch(config, chosen_grid, objective, min_trades, fixed)
         for note in loaded.notes:
             console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-        result = _run(config, candles, folds, search, runs, seed, console)
+        result = _run(config, candles, folds, searcher, runs, seed, console)
+        root = report_dir or config.backtest.report_dir
         folder = new_run_folder(
-            report_dir or config.backtest.report_dir,
+            root,
             f"walkforward-{config.strategy.name}",
             config.trading.symbol,
             config.trading.timeframe,
         )
         title = (
             f"Walk-forward: {config.strategy.name} on {config.trading.symbol} "
-            f"{config.trading.timeframe}, {len(folds)} folds"
+            f"{config.trading.timeframe}, {len(folds)} folds, {search.value} search"
         )
         html = write_assessment(result, folder, title)
-        link_latest(report_dir or config.backtest.report_dir, folder)
+        link_latest(root, folder)
     except (TradebotError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    _print(result, loaded.source, console)
+    _print(result, loaded.source, console, set(fixed))
     console.print(f"report: [bold]{html}[/bold]")
     console.print(f"out-of-sample backtest report, folds, trials, summary: {folder}")
-
-
-def _configure(
-    config_path: Path | None,
-    strategy: str | None,
-    param: list[str] | None,
-    symbol: str | None,
-    timeframe: str | None,
-    start: str | None,
-    end: str | None,
-    data: Path | None,
-) -> Config:
-    config = load_config(config_path)
-    options: dict[str, object] = {
-        "strategy.name": strategy,
-        "trading.symbol": symbol,
-        "trading.timeframe": timeframe,
-        "backtest.start": start,
-        "backtest.end": end,
-        "backtest.data": str(data) if data else None,
-    }
-    updates = {k: v for k, v in options.items() if v is not None}
-    if strategy is not None or param:
-        updates["strategy.params"] = parse_params(param or [])
-    return with_overrides(config, updates, "command line") if updates else config
 
 
 def _bars(text: str, bar_ms: int, option: str) -> int:
@@ -186,7 +197,7 @@ def _run(
     config: Config,
     candles: pd.DataFrame,
     folds: list[Fold],
-    search: GridSearch,
+    search: Search,
     runs: int,
     seed: int,
     console: Console,
@@ -203,10 +214,10 @@ def _run(
         return assess(config, candles, folds, search, runs=runs, seed=seed, on_fold=on_fold)
 
 
-def _print(a: Assessment, source: str, console: Console) -> None:
+def _print(a: Assessment, source: str, console: Console, fixed: set[str]) -> None:
     wf = a.walk_forward
     ts = wf.out_of_sample.ts_ms
-    names = list(wf.folds[0].params)
+    names = [n for n in wf.folds[0].params if n not in fixed]
     table = Table(title=f"walk-forward on {Path(source).name}: {len(wf.folds)} folds")
     table.add_column("fold", justify="right")
     table.add_column("OOS from")
@@ -219,7 +230,7 @@ def _print(a: Assessment, source: str, console: Console) -> None:
         table.add_row(
             str(f.fold.number + 1),
             fmt_ts(int(ts[first]))[:10],
-            "/".join(str(f.params.get(n)) for n in names),
+            "/".join(_short(f.params.get(n)) for n in names),
             _num(f.in_sample.sharpe_ratio),
             _num(oos.sharpe_ratio),
             f"{oos.total_return_pct:+.2f} %",
@@ -231,6 +242,10 @@ def _print(a: Assessment, source: str, console: Console) -> None:
     for line in findings(a):
         console.print(f"- {line}", highlight=False)
     console.print(f"[bold]{verdict(a)}[/bold]", highlight=False)
+
+
+def _short(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _num(value: float | None) -> str:

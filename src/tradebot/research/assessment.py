@@ -3,9 +3,10 @@
 ``assess`` runs, on the same candles and with the same grid:
 
 1. the walk-forward (``walkforward.py``): the out-of-sample record of the procedure;
-2. every grid point over the whole period: the trials × bars matrix of returns, from which
-   PBO by CSCV, the deflated Sharpe ratio of the best point (deflated by all of them) and
-   the parameter stability around it (``overfitting.py``, ``stability.py``);
+2. the same search over the whole period (every grid point, or one more Optuna study):
+   the trials × time matrix of returns, from which PBO by CSCV, the deflated Sharpe ratio
+   of the best trial (deflated by all of them) and the parameter stability around it
+   (``overfitting.py``, ``stability.py``);
 3. on the stitched out-of-sample record: random entries with the same exposure (a
    p-value) and Monte Carlo over its trades (``robustness.py``).
 
@@ -16,11 +17,13 @@ beat chance (p < 0.05) and the best in-sample Sharpe survives deflation (DSR > 0
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import pandas as pd
 
 from tradebot.config import Config
-from tradebot.research.grid import GridSearch
+from tradebot.domain.decisions import MetadataValue
+from tradebot.research.evaluation import TrialSet
 from tradebot.research.overfitting import (
     DeflatedSharpe,
     PboResult,
@@ -45,12 +48,26 @@ DSR_THRESHOLD = 0.95
 MIN_SLICE_BARS = 10
 
 
+class Search(Protocol):
+    """An in-sample optimiser that can also report every trial it makes over a stretch:
+    ``GridSearch`` (``grid.py``) and ``StudySearch`` (``study_search.py``)."""
+
+    def __call__(self, train: pd.DataFrame) -> dict[str, MetadataValue]:
+        """The best parameters on ``train``."""
+        ...
+
+    def trial_set(self, candles: pd.DataFrame) -> TrialSet:
+        """Every trial of a search over ``candles``, with its returns."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """Everything ``tradebot walk-forward`` reports; ``None`` where a figure is undefined."""
 
     walk_forward: WalkForwardResult
-    trials: pd.DataFrame  # the full-period grid: parameters, value, trades
+    trials: pd.DataFrame  # the full-period search: parameters, value, trades
+    period: str  # what a row of the trials' returns is: "bar" or "day"
     pbo: PboResult | None
     dsr: DeflatedSharpe
     stability: Stability | None
@@ -73,7 +90,7 @@ def assess(
     config: Config,
     candles: pd.DataFrame,
     folds: list[Fold],
-    search: GridSearch,
+    search: Search,
     *,
     optimise: Optimiser | None = None,
     runs: int = 1000,
@@ -88,13 +105,12 @@ def assess(
         ConfigError: the strategy refused the grid or no point traded enough in sample.
     """
     result = walk_forward(config, candles, folds, optimise or search, on_fold)
-    search.run(candles)
-    matrix = search.returns_matrix()
+    trials = search.trial_set(candles)
+    matrix, table = trials.returns, trials.table
     slices = _slices(matrix.shape[0])
     pbo = probability_of_backtest_overfitting(matrix, slices) if matrix.shape[1] > 1 else None
-    table = search.table()
     stable = (
-        parameter_stability(table, list(search.grid), "value")
+        parameter_stability(table, list(trials.params), "value")
         if table["value"].notna().any()
         else None
     )
@@ -103,7 +119,8 @@ def assess(
     per_trade = trade_returns(result.out_of_sample)
     shuffle = monte_carlo(per_trade, Resampling.SHUFFLE, runs, seed) if per_trade.size else None
     bootstrap = monte_carlo(per_trade, Resampling.BOOTSTRAP, runs, seed) if per_trade.size else None
-    return Assessment(result, table, pbo, trials_dsr(matrix), stable, timing, shuffle, bootstrap)
+    dsr = trials_dsr(matrix, trials.n_tried)
+    return Assessment(result, table, trials.period, pbo, dsr, stable, timing, shuffle, bootstrap)
 
 
 def _slices(n_bars: int) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from tradebot.backtest.metrics import PerformanceMetrics, compute_metrics
@@ -24,33 +24,23 @@ from tradebot.strategy.registry import create_strategy
 Params = Mapping[str, MetadataValue]
 
 
-class Objective(StrEnum):
-    """What an in-sample search maximises, named as ``tradebot optimize`` names it."""
+@dataclass(frozen=True, slots=True)
+class TrialSet:
+    """Every parameter set a search tried over one stretch of candles.
 
-    SHARPE = "sharpe"
-    SORTINO = "sortino"
-    CALMAR = "calmar"
-    RETURN = "return"
-    CAGR = "cagr"
+    ``table`` has one row a trial: the searched parameters, ``value`` (the objective, its
+    sign flipped when it is minimised, so higher is always better; NaN when undefined or
+    outside the constraints) and ``trades``. ``returns`` is periods × trials, the trials in
+    the table's order: what PBO and the deflated Sharpe ratio are computed on; ``period``
+    names its rows (``bar`` or ``day``). ``n_tried`` counts the trials that left no returns
+    (failed) too: the deflated Sharpe ratio counts every try.
+    """
 
-    @property
-    def field(self) -> str:
-        """The ``PerformanceMetrics`` field it reads."""
-        return _FIELDS[self]
-
-    def of(self, metrics: PerformanceMetrics) -> float | None:
-        """The objective's value (None where it is undefined, e.g. no trade)."""
-        value = getattr(metrics, self.field)
-        return None if value is None else float(value)
-
-
-_FIELDS = {
-    Objective.SHARPE: "sharpe_ratio",
-    Objective.SORTINO: "sortino_ratio",
-    Objective.CALMAR: "calmar_ratio",
-    Objective.RETURN: "total_return_pct",
-    Objective.CAGR: "cagr_pct",
-}
+    table: pd.DataFrame
+    params: tuple[str, ...]
+    returns: npt.NDArray[np.float64]
+    period: str
+    n_tried: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,20 +218,29 @@ def deflated_sharpe_ratio(
     return DeflatedSharpe(dsr, sharpe, benchmark, n_trials, sharpe_variance, len(r), skew, kurt)
 
 
-def trials_dsr(returns: npt.ArrayLike) -> DeflatedSharpe:
+def trials_dsr(returns: npt.ArrayLike, n_trials: int | None = None) -> DeflatedSharpe:
     """DSR of the best column of a bars × trials matrix, deflated by all of its columns.
 
+    ``n_trials`` counts every trial tried when some left no returns to put in the matrix (a
+    trial that failed still was a try); by default, the matrix's columns. The variance is
+    that of the columns' Sharpe ratios.
+
     Raises:
-        ValueError: not a matrix with at least one column and two rows.
+        ValueError: not a matrix with at least one column and two rows, or ``n_trials``
+            below its column count.
     """
     matrix = np.asarray(returns, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[1] < 1:
         msg = f"returns must be bars × trials, got shape {matrix.shape}"
         raise ValueError(msg)
+    tried = matrix.shape[1] if n_trials is None else n_trials
+    if tried < matrix.shape[1]:
+        msg = f"n_trials {tried} is below the matrix's {matrix.shape[1]} trials"
+        raise ValueError(msg)
     sharpes = sharpe_ratios(matrix)
     variance = float(np.var(sharpes, ddof=1)) if matrix.shape[1] > 1 else 0.0
     best = int(np.argmax(sharpes))
-    return deflated_sharpe_ratio(matrix[:, best], matrix.shape[1], variance)
+    return deflated_sharpe_ratio(matrix[:, best], tried, variance)
 
 
 def _moments(r: FloatArray) -> tuple[float, float]:

@@ -6,7 +6,7 @@ from tradebot.research.assessment import DSR_THRESHOLD, SIGNIFICANCE, Assessment
 
 _PLATEAU = 0.5  # neighbours keeping half the best value: a plateau, not a spike
 _ROBUST_WFE = 0.5  # Pardo: out of sample keeps at least half of the in-sample return
-_CHANCE_PBO = 0.4  # a PBO this high is what selecting among noise gives (about 0.5)
+_CHANCE_PBO = (0.4, 0.6)  # selecting among noise gives about 0.5
 
 
 def findings(a: Assessment) -> list[str]:
@@ -28,7 +28,7 @@ def findings(a: Assessment) -> list[str]:
     d = a.dsr
     lines.append(
         f"Deflated Sharpe ratio {d.dsr:.3f}: the best of {d.n_trials} parameter sets over the "
-        f"whole period has a per-bar Sharpe of {d.sharpe:.4f} against {d.benchmark:.4f} "
+        f"whole period has a per-{a.period} Sharpe of {d.sharpe:.4f} against {d.benchmark:.4f} "
         "expected from the best of as many strategies without skill; "
         + (
             "it survives the deflation."
@@ -40,8 +40,7 @@ def findings(a: Assessment) -> list[str]:
         lines.append(
             f"Probability of backtest overfitting {a.pbo.pbo:.2f}: in {a.pbo.pbo:.0%} of "
             f"{a.pbo.n_combinations:,} in/out-of-sample splits the in-sample best ranked in "
-            "the bottom half out of sample"
-            + (" (about what chance gives)." if a.pbo.pbo >= _CHANCE_PBO else ".")
+            "the bottom half out of sample" + _pbo_meaning(a.pbo.pbo)
         )
     retention = a.stability.retention if a.stability is not None else None
     if a.stability is not None and retention is not None:
@@ -85,6 +84,15 @@ def verdict(a: Assessment) -> str:
         f"Verdict: no evidence of an edge: {'; '.join(failed)}. "
         "Do not trade these parameters on this basis."
     )
+
+
+def _pbo_meaning(pbo: float) -> str:
+    low, high = _CHANCE_PBO
+    if pbo < low:
+        return ": the selection mostly carries over."
+    if pbo <= high:
+        return ": about what chance gives."
+    return ": worse than chance, the best in sample tends to be among the worst out of it."
 
 
 def _efficiency(value: float | None) -> str:

@@ -85,12 +85,13 @@ def equity_figure(a: Assessment) -> go.Figure:
 
 
 def trials_figure(a: Assessment) -> go.Figure | None:
-    """The full-period grid: a heatmap for two parameters, else one bar a trial."""
+    """The full-period trials: a heatmap for a full grid of two parameters, else one bar a
+    trial, best first."""
     table = a.trials
     params = [c for c in table.columns if c not in ("value", "trades")]
     if table.empty:
         return None
-    if len(params) == 2:  # a heatmap needs exactly two axes
+    if len(params) == 2 and len(table) == table[params[0]].nunique() * table[params[1]].nunique():
         pivot = table.pivot_table(index=params[1], columns=params[0], values="value")
         fig = go.Figure(
             go.Heatmap(
@@ -104,7 +105,8 @@ def trials_figure(a: Assessment) -> go.Figure | None:
         fig.update_xaxes(title=params[0], type="category")
         fig.update_yaxes(title=params[1], type="category")
         return _layout(fig, "Objective of every grid point over the whole period", None)
-    labels = [", ".join(f"{p}={row[p]}" for p in params) for _, row in table.iterrows()]
+    table = table.sort_values("value", ascending=False)
+    labels = [", ".join(f"{p}={_cell(row[p])}" for p in params) for _, row in table.iterrows()]
     fig = go.Figure(go.Bar(x=labels, y=table["value"]))
     return _layout(fig, "Objective of every grid point over the whole period", "objective")
 
@@ -174,7 +176,8 @@ def _folds_table(folds: pd.DataFrame) -> str:
 
 def _cell(value: object) -> str:
     if isinstance(value, float | np.floating):
-        return "n/a" if np.isnan(value) else f"{value:.2f}"
+        return "n/a" if np.isnan(value) else f"{value:.4g}"
     if isinstance(value, str) and value.startswith("{"):
-        return ", ".join(f"{k}={v}" for k, v in json.loads(value).items())
+        params = json.loads(value).items()
+        return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params)
     return str(value)
