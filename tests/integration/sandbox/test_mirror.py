@@ -6,7 +6,12 @@ through unmodified ccxt on 127.0.0.1 and walks each bar A reports closed.
 
 from __future__ import annotations
 
+import json
+import signal
 import socket
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -15,11 +20,12 @@ from typing import Any
 
 import pytest
 
+from processes import eventually
 from tradebot.domain.errors import ConfigError, DataError, ExchangeUnavailable
 from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
-from tradebot.sandbox import SandboxConfig, SandboxServer
+from tradebot.sandbox import SandboxConfig, SandboxServer, run_sandbox_in_thread
 from tradebot.sandbox.mirror import MirrorConfig
 
 LABEL = "exchange.sandbox.market_data: binance"
@@ -203,3 +209,45 @@ async def test_mirror_waits_out_a_source_outage_then_walks_the_bars_it_missed(
         assert during == stood_at
         assert walked == 2
         assert await klines(mirror) == await klines(source)
+
+
+def _admin_state(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/state", timeout=5) as r:
+            state: dict[str, Any] = json.load(r)
+            return state
+    except OSError:  # not listening yet
+        return None
+
+
+def _now_ms(port: int) -> object:
+    return (_admin_state(port) or {}).get("now_ms")
+
+
+def test_cli_sandbox_mirrors_an_exchange_and_follows_its_closes(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange: `tradebot sandbox --market-data binance` in its own process, "Binance" here
+    with run_sandbox_in_thread(make_config(start_index=10)) as binance:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        flags = ["--port", str(port), "--market-data", "binance", "--timeframe", "1m"]
+        flags += ["--market-data-url", binance.http_url, "--poll-s", "0.05"]
+        command = [sys.executable, "-c", "from tradebot.cli import main; main()", "sandbox"]
+        log = tmp_path / "out.txt"
+        with log.open("w") as out:
+            proc = subprocess.Popen([*command, *flags], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            eventually(lambda: _admin_state(port) is not None, log.read_text)
+            # Act: the exchange closes two bars; the mirror polls on its own
+            binance.advance_sync(2)
+            eventually(lambda: _now_ms(port) == binance.now_ms, log.read_text)
+            state = _admin_state(port)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+    # Assert
+    assert state is not None
+    assert state["market_data"] == f"--market-data binance --market-data-url {binance.http_url}"
+    assert "prices from --market-data binance" in log.read_text()
