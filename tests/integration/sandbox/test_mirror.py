@@ -35,7 +35,10 @@ FAST = RetryPolicy(max_attempts=2, base_delay_s=0.005, max_delay_s=0.01)
 def mirror_config(url: str, tmp_path: Path, symbol: str = "BTC/USDT") -> SandboxConfig:
     source = market_data_source("binance", url, retry=FAST, runtime_dir=tmp_path / "rt")
     mirror = MirrorConfig(source, (symbol,), "1m", LABEL)
-    return SandboxConfig(port=0, data_files={}, spread_bps=Decimal(0), mirror=mirror)
+    balances = {"USDT": Decimal(10000), "BTC": Decimal(1)}
+    return SandboxConfig(
+        port=0, data_files={}, balances=balances, spread_bps=Decimal(0), mirror=mirror
+    )
 
 
 @asynccontextmanager
@@ -251,3 +254,29 @@ def test_cli_sandbox_mirrors_an_exchange_and_follows_its_closes(
     assert state is not None
     assert state["market_data"] == f"--market-data binance --market-data-url {binance.http_url}"
     assert "prices from --market-data binance" in log.read_text()
+
+
+async def test_mirror_never_acts_on_the_forming_candle_however_it_moves(
+    make_config: Callable[..., SandboxConfig], tmp_path: Path
+) -> None:
+    # Arrange: a sell limit at 110.15 rests in the mirror; bar 10 opened at 110
+    async with chain(make_config, tmp_path) as (source, mirror):
+        ex = sandbox_exchange(mirror.http_url)
+        at_source = sandbox_exchange(source.http_url)
+        for client in (ex, at_source):
+            client.enableRateLimit = False
+        try:
+            order = await ex.create_order("BTC/USDT", "limit", "sell", 0.5, 110.15)
+            # Act: a big buy at the source trades its forming bar up through 110.15
+            await at_source.create_order("BTC/USDT", "market", "buy", 20)
+            forming_at_source = source.current_candle("BTC/USDT")
+            walked = await mirror.follow_source()
+            still = await ex.fetch_order(order["id"], "BTC/USDT")
+        finally:
+            await ex.close()
+            await at_source.close()
+        # Assert
+        assert forming_at_source.high > 110.15
+        assert walked == 0
+        assert still["status"] == "open"
+        assert mirror.current_candle("BTC/USDT").high == 110
