@@ -56,6 +56,7 @@ class SoakCheck:
     fills: Counter[str] = field(default_factory=Counter)
     """Exchange fills by symbol."""
     trades: int = 0
+    clock_ms: int = 0
 
 
 @dataclass
@@ -83,6 +84,8 @@ class ExchangeView:
     markets: list[MarketView]
     cash: Decimal
     """The quote asset's balance, shared by every symbol."""
+    clock_ms: int
+    """The replay's clock (exchangeInfo's serverTime)."""
 
     @property
     def orders(self) -> list[dict[str, Any]]:
@@ -96,6 +99,7 @@ async def exchange_view(url: str, symbols: Sequence[str]) -> ExchangeView:
     ex.enableRateLimit = False
     try:
         raw = await ex.fetch_balance()
+        clock_ms = int((await ex.publicGetExchangeInfo())["serverTime"])
         balances = {
             b["asset"]: Decimal(b["free"]) + Decimal(b["locked"]) for b in raw["info"]["balances"]
         }
@@ -107,7 +111,7 @@ async def exchange_view(url: str, symbols: Sequence[str]) -> ExchangeView:
             markets.append(MarketView(symbol, orders, trades, held, min_amount))
     finally:
         await ex.close()
-    return ExchangeView(markets, balances.get(QUOTE, Decimal(0)))
+    return ExchangeView(markets, balances.get(QUOTE, Decimal(0)), clock_ms)
 
 
 async def _orders(ex: Any, symbol: str) -> list[dict[str, Any]]:
@@ -182,6 +186,7 @@ def _check(
         orders=len(venue.orders),
         fills=Counter({m.symbol: len(m.trades) for m in venue.markets}),
         trades=len(repo.trades()),
+        clock_ms=venue.clock_ms,
     )
     bot_qty = {s: Decimal(q) for s, q in reported["qty"].items()}
     _compare(check.mismatches, "bot's open orders", reported["open_orders"], venue_open)

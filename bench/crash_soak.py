@@ -117,7 +117,14 @@ class CrashReport:
     fills_by_symbol: Counter[str] = field(default_factory=Counter)
     """The exchange's fills of each symbol traded."""
     trades: int = 0
+    clock_ms: tuple[int, int] = (0, 0)
+    """The replay's clock at the first check and at the last."""
     seconds: float = 0.0
+
+    @property
+    def bars(self) -> int:
+        """1m bars the replay moved on between the first check and the last."""
+        return (self.clock_ms[1] - self.clock_ms[0]) // 60_000
 
     @property
     def total_kills(self) -> int:
@@ -162,7 +169,8 @@ class CrashReport:
             f" right after a restart, before the first cycle: {len(self.unprotected_at_start)}",
             f"second bot on the database refused: {self.second_bots_refused} of {self.second_bots}",
             f"exchange orders: {self.orders_on_exchange}, fills: {self.fills_on_exchange}"
-            f" ({by_symbol}), closed trades in the database: {self.trades}",
+            f" ({by_symbol}), closed trades in the database: {self.trades};"
+            f" bars replayed: {self.bars}",
             f"wall time: {self.seconds:.1f} s",
         ]
 
@@ -331,6 +339,7 @@ def _record(report: CrashReport, seen: dict[str, Any], check: SoakCheck) -> None
     report.orders_on_exchange, report.fills_by_symbol = check.orders, check.fills
     report.fills_on_exchange = check.fills.total()
     report.trades = check.trades
+    report.clock_ms = (report.clock_ms[0] or check.clock_ms, check.clock_ms)
 
 
 @dataclass(frozen=True)
@@ -435,6 +444,7 @@ def merge(total: CrashReport, part: CrashReport) -> None:
         )
         total.fills_by_symbol = part.fills_by_symbol
         total.trades = part.trades
+        total.clock_ms = (total.clock_ms[0] or part.clock_ms[0], part.clock_ms[1])
 
 
 def plans(
