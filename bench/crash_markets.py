@@ -46,9 +46,15 @@ def soak_symbols(count: int) -> tuple[str, ...]:
     return tuple(symbol for symbol, _, _ in MARKETS[:count])
 
 
-def write_markets(folder: Path, count: int, sample: Path = SAMPLE) -> dict[str, Path]:
+def write_markets(
+    folder: Path, count: int, late_from: int = 0, sample: Path = SAMPLE
+) -> dict[str, Path]:
     """One 1m candle file per market of ``soak_symbols(count)``, named as ``tradebot`` reads
-    names (``binance_ETH-USDT_1m.csv``); BTC/USDT is ``sample`` itself."""
+    names (``binance_ETH-USDT_1m.csv``); BTC/USDT is ``sample`` itself.
+
+    With ``late_from`` the last derived market's data starts at that bar of the timeline,
+    as a new listing does: the sandbox lists it from then on.
+    """
     symbols = soak_symbols(count)
     files: dict[str, Path] = {symbols[0]: sample}
     if count == 1:
@@ -56,7 +62,8 @@ def write_markets(folder: Path, count: int, sample: Path = SAMPLE) -> dict[str, 
     source = load_candles(sample)
     for symbol, start, scale in MARKETS[1:count]:
         path = folder / f"binance_{symbol.replace('/', '-')}_1m.csv"
-        _derived(source, start, scale).to_csv(path, index=False)
+        skip = late_from if symbol == symbols[-1] else 0
+        _derived(source, start, scale).iloc[skip:].to_csv(path, index=False)
         files[symbol] = path
     return files
 

@@ -64,6 +64,8 @@ DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 STOP_PCT = "stop_loss_method: fixed_pct, stop_loss_pct: 0.003"
 TAKE_PROFIT = "take_profit_method: pct, take_profit_pct: 0.003"
 KINDS = (*CHECKPOINTS, "external", "recovery")
+START_INDEX = 100
+"""The bar of the timeline the replay starts at (the bars before it warm the strategy up)."""
 
 
 def soak_config(symbols: Sequence[str], oco: bool) -> str:
@@ -205,7 +207,7 @@ def sandbox_process(workdir: Path, files: Mapping[str, Path]) -> Iterator[str]:
     args += ["--deterministic", "--snapshot", str(workdir / "sandbox.json")]
     for symbol, path in files.items():
         args += ["--data", f"{symbol}={path}"]
-    args += ["--spread-bps", "0", "--start-index", "100"]
+    args += ["--spread-bps", "0", "--start-index", str(START_INDEX)]
     args += ["--api-key", API_KEY, "--api-secret", API_SECRET, "--weight-limit", "10000000"]
     with log.open("w") as out:
         proc = subprocess.Popen(_python(*args), stdout=out, stderr=subprocess.STDOUT, env=_env())
@@ -488,6 +490,7 @@ def run_soak(
     seed: int,
     workdir: Path,
     symbols: int = 1,
+    late_bars: int | None = None,
     plan: Sequence[str] = (),
     oco: bool = False,
     lock_rate: float = 0.2,
@@ -497,16 +500,18 @@ def run_soak(
     """Kill the bot ``kills`` times, then restart it once more and check after a cycle.
 
     The bot trades the first ``symbols`` markets of ``crash_markets.MARKETS`` on one
-    account (their files written into ``workdir``). Each life's kind of death comes from
-    shuffled rounds of ``KINDS`` drawn with ``seed``,
-    or from rounds of ``plan`` when given (see ``plans``). ``oco`` protects each position
+    account (their files written into ``workdir``); with ``late_bars`` the last of them
+    has no data until that many bars into the replay (a new listing). Each life's kind of
+    death comes from shuffled rounds of ``KINDS`` drawn with ``seed``, or from rounds of
+    ``plan`` when given (see ``plans``). ``oco`` protects each position
     with a stop and a take-profit as one OCO list instead of a stop alone. ``lock_rate`` is
     the share of checkpoint lives that meet database write failures; ``second_bot_every``
     how often a second bot tries the database. ``progress`` is told about each life.
     """
     started_at = time.monotonic()
     rng = random.Random(seed)
-    files = write_markets(workdir, symbols)
+    late_from = 0 if late_bars is None else START_INDEX + late_bars
+    files = write_markets(workdir, symbols, late_from)
     config = soak_config(tuple(files), oco)
     (workdir / "config.yaml").write_text(config, encoding="utf-8")
     report = CrashReport()
@@ -538,6 +543,10 @@ def main() -> None:
         help="markets traded on the one account: BTC/USDT, then ETH, SOL, BNB derived from it",
     )  # fmt: skip
     parser.add_argument(
+        "--late-bars", type=int, default=None, metavar="N",
+        help="the last market's data starts N bars into the replay (a new listing)",
+    )  # fmt: skip
+    parser.add_argument(
         "--db-failures", type=float, default=0.2, metavar="SHARE",
         help="share of checkpoint lives whose fills meet a database write failure",
     )  # fmt: skip
@@ -550,7 +559,8 @@ def main() -> None:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         report = run_soak(
-            args.kills, args.seed, workdir, symbols=args.symbols, oco=args.oco,
+            args.kills, args.seed, workdir, symbols=args.symbols, late_bars=args.late_bars,
+            oco=args.oco,
             lock_rate=args.db_failures, second_bot_every=args.second_bot_every,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )  # fmt: skip
