@@ -9,29 +9,30 @@ tradebot's does.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import backtrader as bt
 import numpy as np
 
-from backtest_speed import CASH, FEE, NOTIONAL, load
-from common import peak_rss_mb
+from backtest_speed import CASH, FEE, NOTIONAL, load, timed_runs
 
 
-def run_backtrader(size: str) -> dict[str, float]:
-    """backtrader 1.9 on the candles; time excludes loading."""
+def run_backtrader(size: str, repeat: int) -> dict[str, float]:
+    """backtrader 1.9 on the candles, ``repeat`` times in this process; time excludes
+    loading."""
     frame = load(size)
     frame = frame.assign(datetime=frame["ts_ms"].astype("datetime64[ms]")).set_index("datetime")
 
-    cerebro = bt.Cerebro(stdstats=False, cheat_on_open=True)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(EmaAtrStop)
-    cerebro.broker.setcash(CASH)
-    cerebro.broker.setcommission(commission=FEE)
-    started = time.perf_counter()
-    strat = cerebro.run()[0]
-    elapsed = time.perf_counter() - started
-    return _row(len(frame), elapsed, strat.trades_closed)
+    def once() -> int:
+        cerebro = bt.Cerebro(stdstats=False, cheat_on_open=True)
+        cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+        cerebro.addstrategy(EmaAtrStop)
+        cerebro.broker.setcash(CASH)
+        cerebro.broker.setcommission(commission=FEE)
+        trades: int = cerebro.run()[0].trades_closed
+        return trades
+
+    return timed_runs(len(frame), once, repeat)
 
 
 class EmaAtrStop(bt.Strategy):  # type: ignore[misc]
@@ -76,51 +77,50 @@ class EmaAtrStop(bt.Strategy):  # type: ignore[misc]
             self.trades_closed += 1
 
 
-def run_vectorbt(size: str) -> dict[str, float]:
-    """vectorbt from_signals with an ATR stop fraction per entry; time excludes loading."""
+def run_vectorbt(size: str, repeat: int) -> dict[str, float]:
+    """vectorbt from_signals with an ATR stop fraction per entry, ``repeat`` times in this
+    process: the first run pays numba's compile, the later ones are warm. Time excludes
+    loading."""
     import vectorbt as vbt
 
     from tradebot.strategy.indicators import atr, ema
 
     frame = load(size)
     o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
-    started = time.perf_counter()
-    fast, slow = ema(c, 12), ema(c, 26)
-    above = fast > slow
-    cross_up = np.zeros_like(above)
-    cross_dn = np.zeros_like(above)
-    cross_up[1:] = above[1:] & ~above[:-1]
-    cross_dn[1:] = ~above[1:] & above[:-1] & ~np.isnan(slow[:-1])
-    stop_frac = np.nan_to_num(2 * atr(h, lo, c, 14) / c, nan=0.05)
-    # decided at close i, executed at open i+1
-    entries = np.roll(cross_up, 1)
-    exits = np.roll(cross_dn, 1)
-    entries[0] = exits[0] = False
-    pf = vbt.Portfolio.from_signals(
-        c,
-        entries,
-        exits,
-        open=o,
-        high=h,
-        low=lo,
-        price=o,
-        sl_stop=np.roll(stop_frac, 1),
-        size=NOTIONAL,
-        size_type="value",
-        fees=FEE,
-        init_cash=CASH,
-        freq="1min",
-    )
-    trades = int(pf.trades.count())
-    elapsed = time.perf_counter() - started
-    return _row(len(frame), elapsed, trades)
+
+    def once() -> int:
+        fast, slow = ema(c, 12), ema(c, 26)
+        above = fast > slow
+        cross_up = np.zeros_like(above)
+        cross_dn = np.zeros_like(above)
+        cross_up[1:] = above[1:] & ~above[:-1]
+        cross_dn[1:] = ~above[1:] & above[:-1] & ~np.isnan(slow[:-1])
+        stop_frac = np.nan_to_num(2 * atr(h, lo, c, 14) / c, nan=0.05)
+        # decided at close i, executed at open i+1
+        entries = np.roll(cross_up, 1)
+        exits = np.roll(cross_dn, 1)
+        entries[0] = exits[0] = False
+        pf = vbt.Portfolio.from_signals(
+            c,
+            entries,
+            exits,
+            open=o,
+            high=h,
+            low=lo,
+            price=o,
+            sl_stop=np.roll(stop_frac, 1),
+            size=NOTIONAL,
+            size_type="value",
+            fees=FEE,
+            init_cash=CASH,
+            freq="1min",
+        )
+        return int(pf.trades.count())
+
+    return timed_runs(len(frame), once, repeat)
 
 
-def _row(bars: int, seconds: float, trades: int) -> dict[str, float]:
-    return {
-        "bars": bars,
-        "seconds": seconds,
-        "bars_per_s": bars / seconds,
-        "trades": trades,
-        "peak_rss_mb": peak_rss_mb(),
-    }
+PEERS: dict[str, Callable[[str, int], dict[str, float]]] = {
+    "backtrader": run_backtrader,
+    "vectorbt": run_vectorbt,
+}
