@@ -204,7 +204,7 @@ def curve_stats(
     ratio = float(curve[-1]) / starting_cash if starting_cash > 0 else 1.0
     cagr = _cagr_pct(ratio, years)
     drawdown = drawdown_pct(equity, starting_cash)
-    max_dd = float(-drawdown.min()) if len(drawdown) else 0.0
+    max_dd = float(-drawdown.min()) + 0.0 if len(drawdown) else 0.0  # + 0.0: no "-0.00%"
     rets = bar_returns(curve)
     return CurveStats(
         return_pct=(ratio - 1) * 100,

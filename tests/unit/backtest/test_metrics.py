@@ -188,6 +188,7 @@ def test_compute_metrics_no_trades_flat_equity_undefined_figures_are_none() -> N
     assert rows["Profit factor"] == "n/a"
     assert rows["Sharpe ratio"] == "n/a"
     assert rows["Average slippage"] == "n/a"
+    assert rows["Max drawdown"] == "0.00%"  # not "-0.00%"
 
 
 def test_compute_metrics_all_wins_profit_factor_is_none() -> None:
