@@ -27,7 +27,7 @@ class LegFigures:
     symbol: str
     contribution: float  # quote gained at the last close, held value included
     contribution_pct: float  # of the starting cash
-    exposure_time_pct: float  # share of the timeline with something held
+    exposure_time_pct: float  # share of the timeline with a position (fee dust is none)
     buy_and_hold_pct: float | None  # its first close to its last (None: no price)
     trades: GroupStats | None  # None without a closed trade
 
@@ -51,9 +51,11 @@ def contributions(result: BacktestResult) -> dict[str, FloatArray]:
     return out
 
 
-def leg_figures(result: BacktestResult, moves: list[Excursion | None]) -> list[LegFigures]:
-    """Per symbol: contribution, exposure, buy-and-hold and its trades' figures."""
-    gained = contributions(result)
+def leg_figures(
+    result: BacktestResult, moves: list[Excursion | None], gained: dict[str, FloatArray]
+) -> list[LegFigures]:
+    """Per symbol: contribution (``gained``: ``contributions(result)``), exposure,
+    buy-and-hold and its trades' figures."""
     by_symbol = {
         g.key: g for g in group_stats(result.trades, [t.symbol for t in result.trades], moves)
     }

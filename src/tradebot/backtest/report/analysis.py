@@ -35,13 +35,14 @@ def analyse(result: BacktestResult) -> TradeAnalysis:
     moves = excursions(trades, price_ranges(result))
     kinds = entry_signals(trades, result.fills, result.decisions)
     exits = [t.exit_reason or "(none)" for t in trades]
+    gained = contributions(result) if result.legs else {}
     return TradeAnalysis(
         moves=moves,
         entry_kinds=kinds,
         periods=period_returns(result.ts_ms, result.equity, result.starting_cash),
         by_exit=group_stats(trades, exits, moves),
         by_entry=group_stats(trades, kinds, moves),
-        legs=leg_figures(result, moves) if result.legs else [],
-        contributions=contributions(result) if result.legs else {},
+        legs=leg_figures(result, moves, gained) if result.legs else [],
+        contributions=gained,
         correlation=return_correlation(result) if len(result.legs) > 1 else None,
     )
