@@ -1,7 +1,8 @@
 """Optimisation speed and memory: a 100-trial study of the default strategy, 1 and 2 workers.
 
-Data: 2024 of ``../shared/data/binance_BTC-USDT_1h.csv.gz`` (8,784 bars) and of
-``binance_BTC-USDT_1m.csv.gz`` (527,040 bars). Each study runs ``tradebot optimize``'s code
+Data: one year of BTC/USDT from ``../shared/data``: 1h, 2025 of ``binance_BTC-USDT_1h.csv.gz``
+(8,760 bars; the file starts in September 2024), and 1m, 2024 of ``binance_BTC-USDT_1m.csv.gz``
+(527,040 bars). Each study runs ``tradebot optimize``'s code
 (``run_optimization``: TPE, rounds of 8, the default ``ema_crossover`` space) in a fresh
 process with its study in a journal file, so its memory is its own. Printed per run:
 trials/s by the wall clock, trials per CPU second (the study's process and its workers: a
@@ -34,6 +35,7 @@ FILES = {
     "1h": SHARED_DATA / "binance_BTC-USDT_1h.csv.gz",
     "1m": SHARED_DATA / "binance_BTC-USDT_1m.csv.gz",
 }
+YEARS = {"1h": ("2025-01-01", "2026-01-01"), "1m": ("2024-01-01", "2025-01-01")}
 
 
 def run_study(timeframe: str, workers: int, trials: int, folder: str) -> dict[str, float]:
@@ -46,8 +48,9 @@ def run_study(timeframe: str, workers: int, trials: int, folder: str) -> dict[st
         load_config(None),
         {
             "backtest.data": str(FILES[timeframe]),
-            "backtest.start": "2024-01-01",
-            "backtest.end": "2025-01-01",
+            "trading.timeframe": timeframe,
+            "backtest.start": YEARS[timeframe][0],
+            "backtest.end": YEARS[timeframe][1],
             "database.path": f"{folder}/bot.db",
         },
         "bench",
@@ -124,7 +127,7 @@ def main() -> None:
     sets = args.sets.split(",")
     for timeframe in sets:
         require_shared_data(FILES[timeframe])
-    print(f"{args.trials}-trial study of ema_crossover, BTC/USDT 2024 (TPE, rounds of 8)")
+    print(f"{args.trials}-trial study of ema_crossover on a year of BTC/USDT (TPE, rounds of 8)")
     for timeframe in sets:
         peaks: dict[int, float] = {}
         for workers in (int(w) for w in args.workers.split(",")):

@@ -27,7 +27,7 @@ def test_cli_optimize_prints_best_parameters_writes_the_report_and_resumes(tmp_p
         "--report-dir", str(tmp_path / "reports"),
     )  # fmt: skip
 
-    code, output = invoke(*args)
+    code, output = invoke(*args, "-j", "2")  # forked workers under the progress display
     again_code, again = invoke(*args)
 
     assert code == 0, output

@@ -149,11 +149,13 @@ def _run_with_progress(request: OptimizeRequest, console: Console) -> OptimizeRu
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    # No refresh thread (auto_refresh=False): local workers are forked, and a fork while
+    # another thread holds a lock can leave the child waiting on it forever.
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("optimize", total=request.plan.n_trials)
 
         def on_trial(trial: Trial, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            progress.update(task, completed=done, total=total, refresh=True)
 
         return run_optimization(request, on_trial)
 
