@@ -1,0 +1,42 @@
+"""One trial through the real backtester: scored, and leaving nothing behind on long data."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+
+from tradebot.backtest.dataset import load_backtest_data
+from tradebot.config import load_config, with_overrides
+from tradebot.research.trial import COLLECT_AFTER_BARS, TrialRunner, TrialSpec
+
+PARAMS = {"fast_period": 12, "slow_period": 26, "rsi_period": 14, "rsi_threshold": 70.0}
+
+
+def long_minutes() -> tuple[pd.DataFrame, TrialSpec]:
+    """The bundled December 2024 minutes (44,640 bars): past COLLECT_AFTER_BARS."""
+    config = with_overrides(load_config(None), {"trading.timeframe": "1m"}, "test")
+    data = load_backtest_data(config)
+    assert len(data.candles) >= COLLECT_AFTER_BARS
+    return data.candles, TrialSpec(data.config, 0, ("sharpe",), ("total_trades>=1",))
+
+
+def test_trial_runner_on_long_data_keeps_no_garbage_between_trials() -> None:
+    candles, spec = long_minutes()
+    runner = TrialRunner(spec, candles)
+    runner.run(0, PARAMS)  # warm caches (indicator kernels, market rules)
+
+    tracemalloc.start()
+    try:
+        outcome = runner.run(1, PARAMS)
+        held_mb = tracemalloc.get_traced_memory()[0] / 2**20
+    finally:
+        tracemalloc.stop()
+
+    assert outcome.error is None
+    assert outcome.values is not None
+    assert outcome.violations[0] <= 0
+    assert held_mb < 2.0  # the engine, orders and ledger of the trial are gone
+    assert len(outcome.daily_returns) == 31  # December's days
+    assert np.isfinite(outcome.daily_returns).all()
