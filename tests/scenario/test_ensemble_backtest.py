@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from factories import drive, make_candles, make_market
 from resources.strategies.above_average import BUY_CONFIDENCE, SELL_CONFIDENCE
 from tradebot.backtest.session import run_backtest
+from tradebot.cli import build_app
 from tradebot.config import parse_config
 from tradebot.domain.decisions import Decision
 from tradebot.domain.portfolio import Portfolio
@@ -200,3 +202,24 @@ def test_backtest_report_decisions_list_the_members(tmp_path: Path) -> None:
     by_hand = member_actions()[vote(member_actions(), 2).index("BUY")]
     assert [m["action"] for m in first_buy["signal"]["members"]] == by_hand.tolist()
     assert first_buy["signal"]["members"][0]["name"] == "above_average"
+
+
+def test_cli_strategy_option_replaces_a_configured_ensemble(tmp_path: Path) -> None:
+    data = tmp_path / "BTCUSDT-1h.csv"
+    CANDLES.rename(columns={"ts_ms": "timestamp"}).to_csv(data, index=False)
+    config = tmp_path / "ensemble.yaml"
+    config.write_text(
+        "strategy:\n  ensemble:\n    mode: vote\n    members:\n" + member_lines(), encoding="utf-8"
+    )
+    common = ["backtest", "-c", str(config), "--data", str(data)]
+
+    replaced = CliRunner().invoke(
+        build_app(), [*common, "--strategy", "breakout", "--report-dir", str(tmp_path / "r")]
+    )
+    params = CliRunner().invoke(build_app(), [*common, "-p", "period=5"])
+
+    assert replaced.exit_code == 0, replaced.output
+    runs = [p.name for p in (tmp_path / "r").iterdir() if p.name != "latest"]
+    assert [name.split("_")[0] for name in runs] == ["breakout"]
+    assert params.exit_code == 2
+    assert "params and ensemble are both set" in params.output
