@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType, ModuleType
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tradebot.domain.errors import ConfigError
 from tradebot.strategy.base import Strategy
@@ -73,15 +73,25 @@ def create_strategy(spec: str, params: Mapping[str, object]) -> Strategy:
 
 
 def create_regime_detector(name: str, params: Mapping[str, object]) -> RegimeDetector:
-    """Build the built-in regime detector ``name`` with keyword ``params``.
+    """Build the regime detector ``name`` (built-in, or the user's ``file.py:ClassName``, a
+    ``RegimeDetector`` subclass) with keyword ``params``.
 
     Raises:
-        ConfigError: unknown name, an unknown or missing parameter, or a refused value.
+        ConfigError: unknown name, missing file or class, an unknown or missing parameter,
+            or a refused value.
     """
     cls = REGIME_DETECTORS.get(name)
+    path_text, sep, class_name = name.rpartition(":")
+    if cls is None and sep and path_text.endswith(".py"):
+        module = load_module_file(Path(path_text), "regime detector")
+        where = "tradebot.strategy.regime.RegimeDetector"
+        found = _class_in(module, Path(path_text), class_name, RegimeDetector, where)
+        cls = cast("type[RegimeDetector]", found)
     if cls is None:
         known = ", ".join(sorted(REGIME_DETECTORS))
-        raise ConfigError(f"unknown regime detector {name!r}: use one of {known}")
+        raise ConfigError(
+            f"unknown regime detector {name!r}: use one of {known}, or path/to/file.py:ClassName"
+        )
     return _construct(f"regime detector {name!r}", cls, params)
 
 
@@ -175,26 +185,32 @@ def load_module_file(path: Path, kind: str = "strategy") -> ModuleType:
 
 
 def _strategy_class(module: ModuleType, path: Path, class_name: str) -> type[Strategy]:
+    found = _class_in(module, path, class_name, Strategy, "tradebot.strategy.base.Strategy")
+    return cast("type[Strategy]", found)
+
+
+def _class_in(
+    module: ModuleType, path: Path, class_name: str, base: type[object], where: str
+) -> type[object]:
+    # The concrete subclass of ``base`` named ``class_name`` in the user's file.
+    kind = base.__name__
     found = getattr(module, class_name, None) if class_name else None
     if found is None:
         names = sorted(
             name
             for name, obj in vars(module).items()
-            if inspect.isclass(obj) and issubclass(obj, Strategy) and obj is not Strategy
+            if inspect.isclass(obj) and issubclass(obj, base) and obj is not base
         )
         msg = (
-            f"strategy file {str(path)!r} has no class {class_name!r};"
-            f" Strategy classes in it: {', '.join(names) or 'none'}"
+            f"{kind.lower()} file {str(path)!r} has no class {class_name!r};"
+            f" {kind} classes in it: {', '.join(names) or 'none'}"
         )
         raise ConfigError(msg)
-    if not (inspect.isclass(found) and issubclass(found, Strategy)):
-        msg = (
-            f"{class_name!r} in {str(path)!r} is not a Strategy subclass: subclass"
-            " tradebot.strategy.base.Strategy"
-        )
+    if not (inspect.isclass(found) and issubclass(found, base)):
+        msg = f"{class_name!r} in {str(path)!r} is not a {kind} subclass: subclass {where}"
         raise ConfigError(msg)
     if inspect.isabstract(found):
-        missing = ", ".join(sorted(found.__abstractmethods__))
-        msg = f"strategy {class_name!r} in {str(path)!r} does not implement {missing}"
+        missing = ", ".join(sorted(getattr(found, "__abstractmethods__", ())))
+        msg = f"{kind.lower()} {class_name!r} in {str(path)!r} does not implement {missing}"
         raise ConfigError(msg)
     return found

@@ -4,7 +4,9 @@ from YAML, and every misplaced key refused naming the key and what to do."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -15,8 +17,10 @@ from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
 from tradebot.orchestrator.assembly import build_engine, build_strategy
+from tradebot.strategy.base import Bars
 from tradebot.strategy.builtin import EmaCrossover, RsiMeanReversion
 from tradebot.strategy.ensemble import Ensemble, EnsembleMode
+from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.regime import VolatilityRegime
 
 BASKET = """
@@ -228,3 +232,47 @@ def test_override_for_a_symbol_not_traded_is_refused() -> None:
 
     with pytest.raises(ConfigError, match=r"gives ETH/USDT a strategy, but only BTC/USDT"):
         build_engine(config, make_market(), Portfolio.with_cash(Decimal(10_000)))
+
+
+REGIMES = (Path(__file__).parents[2] / "resources" / "strategies" / "regimes.py").as_posix()
+
+
+def test_users_own_regime_detector_from_a_file_chooses_the_member() -> None:
+    config = parse_config(
+        f"""
+strategy:
+  ensemble:
+    mode: conditional
+    regime: {{detector: '{REGIMES}:AboveAverage', params: {{period: 10}}}}
+    members:
+      - {{name: ema_crossover, when: up}}
+      - {{name: breakout, when: down}}
+"""
+    )
+    strategy = build_strategy(config)
+    candles = make_candles(120, seed=3)
+    bars = Bars.from_frame(strategy.calculate_indicators(candles))
+
+    regimes = [ask_signal(strategy, bars, i, None).metadata["regime"] for i in range(120)]
+
+    sma = candles["close"].rolling(10).mean()
+    expected = [
+        None if np.isnan(a) else "up" if c > a else "down"
+        for c, a in zip(candles["close"], sma, strict=True)
+    ]
+    assert regimes == expected
+    assert strategy.warmup_bars == 26  # ema_crossover's, the largest
+
+
+def test_a_class_that_is_no_regime_detector_is_refused() -> None:
+    config = parse_config(
+        f"""
+strategy:
+  ensemble:
+    mode: conditional
+    regime: {{detector: '{REGIMES}:NotADetector'}}
+    members: [{{name: breakout, when: up}}]
+"""
+    )
+    with pytest.raises(ConfigError, match=r"'NotADetector' .* is not a RegimeDetector subclass"):
+        build_strategy(config)
