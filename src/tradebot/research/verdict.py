@@ -43,7 +43,12 @@ def findings(a: Assessment) -> list[str]:
             "the bottom half out of sample" + _pbo_meaning(a.pbo.pbo)
         )
     retention = a.stability.retention if a.stability is not None else None
-    if a.stability is not None and retention is not None:
+    if a.stability is not None and a.stability.n_neighbours == 0:
+        lines.append(
+            "No other trial lies near the best point, so its stability cannot be judged: "
+            "try more trials or a finer grid."
+        )
+    elif a.stability is not None and retention is not None:
         kind = "a plateau" if retention >= _PLATEAU else "an isolated peak"
         lines.append(
             f"Around the best point its {a.stability.n_neighbours} neighbours keep "

@@ -58,9 +58,9 @@ def render_page(a: Assessment, folds: pd.DataFrame, title: str) -> str:
         f"<h1>{escape(title)}</h1><p class='verdict'>{escape(verdict(a))}</p><ul>{items}</ul>"
         f"<h2>Folds</h2>{_folds_table(_shown(folds))}{charts[0]}"
         "<h2>Is it luck?</h2>"
-        "<p class='note'>PBO, the deflated Sharpe ratio and the stability come from every grid"
-        " point backtested over the whole period; the random entries and Monte Carlo from the"
-        " stitched out-of-sample record (docs/research.md).</p>"
+        "<p class='note'>PBO, the deflated Sharpe ratio and the stability come from every trial"
+        " of the same search run over the whole period; the random entries and Monte Carlo"
+        " from the stitched out-of-sample record (docs/research.md).</p>"
         f"{''.join(charts[1:])}</body></html>"
     )
 
@@ -104,11 +104,13 @@ def trials_figure(a: Assessment) -> go.Figure | None:
         )
         fig.update_xaxes(title=params[0], type="category")
         fig.update_yaxes(title=params[1], type="category")
-        return _layout(fig, "Objective of every grid point over the whole period", None)
+        return _layout(fig, "Objective of every trial over the whole period", None)
     table = table.sort_values("value", ascending=False)
-    labels = [", ".join(f"{p}={_cell(row[p])}" for p in params) for _, row in table.iterrows()]
-    fig = go.Figure(go.Bar(x=labels, y=table["value"]))
-    return _layout(fig, "Objective of every grid point over the whole period", "objective")
+    labels = ["<br>".join(f"{p}={_cell(row[p])}" for p in params) for _, row in table.iterrows()]
+    rank = list(range(1, len(table) + 1))
+    fig = go.Figure(go.Bar(x=rank, y=table["value"], hovertext=labels))
+    title = "Objective of every trial over the whole period, best first (hover: parameters)"
+    return _layout(fig, title, "objective", "trial rank")
 
 
 def pbo_figure(a: Assessment) -> go.Figure | None:
