@@ -102,7 +102,7 @@ class EnsembleConfig(Section):
     """Several strategies deciding one symbol together."""
 
     mode: EnsembleMode = Field(description="vote, weighted or conditional.")
-    members: list[MemberConfig] = Field(min_length=1, description="The strategies combined.")
+    members: list[MemberConfig] = Field(description="The strategies combined.")
     k: int | None = Field(
         default=None, ge=1, description="Votes needed (mode vote); default: a majority."
     )
@@ -113,6 +113,14 @@ class EnsembleConfig(Section):
         default=None, description="What chooses the member (mode conditional)."
     )
 
+    @field_validator("members")
+    @classmethod
+    def _some_members(cls, value: list[MemberConfig]) -> list[MemberConfig]:
+        if not value:
+            msg = "must list at least one member, e.g. [{name: ema_crossover}, {name: breakout}]"
+            raise ValueError(msg)
+        return value
+
     @model_validator(mode="after")
     def _keys_of_the_mode(self) -> EnsembleConfig:
         mode, n = self.mode, len(self.members)
@@ -122,7 +130,7 @@ class EnsembleConfig(Section):
                 msg = f"`{key}` is used by mode {needs} only: remove it, or set mode: {needs}"
                 raise ValueError(msg)
         if self.k is not None and self.k > n:
-            msg = f"k = {self.k} but there are {n} members: k must be 1 to {n}"
+            msg = f"k = {self.k} but the ensemble has {n} member(s): k must be 1 to {n}"
             raise ValueError(msg)
         for index, member in enumerate(self.members):
             where = f"members[{index}] ({member.name})"

@@ -154,7 +154,7 @@ ENSEMBLE = "strategy:\n  ensemble:\n    mode: {mode}\n{extra}    members:\n{memb
             ENSEMBLE.format(
                 mode="vote", extra="    k: 3\n", members="      - {name: breakout}\n" * 2
             ),
-            r"k = 3 but there are 2 members: k must be 1 to 2",
+            r"k = 3 but the ensemble has 2 member\(s\): k must be 1 to 2",
         ),
         (
             ENSEMBLE.format(mode="vote", extra="", members="      - {name: breakout, weight: 2}\n"),
@@ -177,6 +177,10 @@ ENSEMBLE = "strategy:\n  ensemble:\n    mode: {mode}\n{extra}    members:\n{memb
         (
             "strategy:\n  name: breakout\n  ensemble: {mode: vote, members: [{name: breakout}]}\n",
             r"name 'breakout' and ensemble are both set",
+        ),
+        (
+            "strategy:\n  ensemble: {mode: vote, members: []}\n",
+            r"`strategy.ensemble.members` = \[\]: must list at least one member",
         ),
         (
             "strategy:\n  symbols:\n    ETH/USDT: {params: {period: 3}}\n",
