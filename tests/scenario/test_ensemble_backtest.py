@@ -139,16 +139,24 @@ def test_weighted_mode_decides_by_weighted_confidence(tmp_path: Path) -> None:
 
     combined, _ = logged(rows)
 
-    by_hand = []
-    for row in member_actions():
-        buy = sum(w * BUY_CONFIDENCE for w, a in zip(weights, row, strict=True) if a == "BUY")
-        sell = sum(w * SELL_CONFIDENCE for w, a in zip(weights, row, strict=True) if a == "SELL")
-        buy, sell = buy / sum(weights), sell / sum(weights)
-        by_hand.append(
-            "BUY" if buy >= 0.3 and buy > sell else "SELL" if sell >= 0.3 and sell > buy else "HOLD"
-        )
-    assert combined == by_hand
-    assert by_hand != vote(member_actions(), k=2)  # a vote (the mode ignored) would differ
+    def by_hand(threshold: float) -> list[str]:
+        out = []
+        for row in member_actions():
+            pairs = list(zip(weights, row, strict=True))
+            buy = sum(w * BUY_CONFIDENCE for w, a in pairs if a == "BUY") / sum(weights)
+            sell = sum(w * SELL_CONFIDENCE for w, a in pairs if a == "SELL") / sum(weights)
+            out.append(
+                "BUY"
+                if buy >= threshold and buy > sell
+                else "SELL"
+                if sell >= threshold and sell > buy
+                else "HOLD"
+            )
+        return out
+
+    assert combined == by_hand(0.3)
+    assert by_hand(0.3) != by_hand(0.5)  # the threshold is acted on (0.5 is the default)
+    assert by_hand(0.3) != vote(member_actions(), k=2)  # a vote (the mode ignored) would differ
 
 
 def test_conditional_mode_lets_the_regime_choose_the_member(tmp_path: Path) -> None:

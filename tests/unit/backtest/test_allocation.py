@@ -28,7 +28,7 @@ from tradebot.orchestrator.assembly import build_engine
 
 SYMBOLS = ("AAA/USDT", "BBB/USDT", "CCC/USDT")
 VOLATILITY = {"AAA/USDT": 0.004, "BBB/USDT": 0.008, "CCC/USDT": 0.016}
-N, ENTRY, WINDOW = 200, 150, 100
+N, ENTRY, WINDOW = 200, 150, 60
 CASH = Decimal(30_000)
 STRATEGY = (
     Path(__file__).parents[2] / "resources" / "strategies" / "buy_at_bar.py"
@@ -140,6 +140,8 @@ def test_inverse_volatility_weights_from_the_returns_before_the_entry() -> None:
     inverse = {s: 1 / v for s, v in sigma.items()}
     weights = {s: v / sum(inverse.values()) for s, v in inverse.items()}
     assert weights["AAA/USDT"] > 0.5 > weights["CCC/USDT"]  # the calm symbol gets the most
+    default = run("{method: inverse_volatility}")  # over 100 bars: other weights, other sizes
+    assert sizes(default) != sizes(decided)
     assert sizes(decided) == [expected_qty(s, weights[s]) for s in SYMBOLS]
 
 
