@@ -51,6 +51,7 @@ class _Target:
     parent: type[BaseModel] | None  # the section the last key belongs to
     field: FieldInfo | None
     annotation: object  # the expected type at the error's location
+    keys: tuple[int | str, ...] = ()  # the location as written (no union tags)
 
 
 def describe_errors(error: ValidationError, model: type[BaseModel], source: str) -> str:
@@ -67,8 +68,8 @@ def describe_errors(error: ValidationError, model: type[BaseModel], source: str)
 
 def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
     loc = detail["loc"]
-    path = _path(_without_tags(model, loc))
     target = _target(model, loc)
+    path = _path(target.keys)
     if detail["type"] == "missing":
         what = target.field.description if target.field is not None else None
         return f"`{path}` is required" + (f": {what}" if what else "")
@@ -113,21 +114,6 @@ def _unknown_key(path: str, key: str, parent: type[BaseModel] | None) -> str:
     return f"unknown key `{path}`; allowed keys here: {', '.join(known)}"
 
 
-def _without_tags(model: type[BaseModel], loc: Sequence[int | str]) -> list[int | str]:
-    """``loc`` without the tags pydantic inserts after an item of a discriminated union
-    (``risk.protections[0].cooldown.stop_duration_bars``): a person wrote no such key."""
-    kept: list[int | str] = []
-    annotation: object = model
-    for part in loc:
-        members = _tagged_members(annotation)
-        if members is not None and part in members:
-            annotation = members[str(part)]
-            continue
-        kept.append(part)
-        annotation = _step(annotation, part)
-    return kept
-
-
 def _tagged_members(annotation: object) -> dict[str, type[BaseModel]] | None:
     # The models of a union by their ``method`` tag (None: not such a union).
     args = typing.get_args(_unwrap_optional(annotation))
@@ -142,25 +128,19 @@ def _tagged_members(annotation: object) -> dict[str, type[BaseModel]] | None:
     return tags
 
 
-def _step(annotation: object, part: int | str) -> object:
-    # The annotation one key or index further down.
-    annotation = _unwrap_optional(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = _field_named(annotation, str(part))
-        return field.annotation if field is not None else None
-    args = typing.get_args(annotation)
-    return args[-1] if args else None
-
-
 def _target(model: type[BaseModel], loc: Sequence[int | str]) -> _Target:
     parent: type[BaseModel] | None = None
     field: FieldInfo | None = None
     annotation: object = model
+    keys: list[int | str] = []
     for part in loc:
         members = _tagged_members(annotation)
         if members is not None and part in members:
+            # the tag pydantic puts after an item of a discriminated union
+            # (`risk.protections[0].cooldown.stop_duration_bars`): no key a person wrote
             annotation = members[str(part)]
             continue
+        keys.append(part)
         annotation = _unwrap_optional(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             parent = annotation
@@ -170,7 +150,7 @@ def _target(model: type[BaseModel], loc: Sequence[int | str]) -> _Target:
             args = typing.get_args(annotation)
             annotation = args[-1] if args else None
             field = None
-    return _Target(parent, field, _unwrap_optional(annotation))
+    return _Target(parent, field, _unwrap_optional(annotation), tuple(keys))
 
 
 def _field_named(model: type[BaseModel], name: str) -> FieldInfo | None:
