@@ -163,8 +163,8 @@ def space_for(
     """The space to search: the declared one with ``overrides`` applied, less ``fixed`` names.
 
     Raises:
-        ConfigError: an override names a parameter the strategy does not take, or nothing
-            is left to search.
+        ConfigError: an override names a parameter the strategy does not take or one held
+            fixed, or nothing is left to search.
     """
     accepted = set(inspect.signature(cls).parameters)
     unknown = sorted(set(overrides) - accepted)
@@ -172,6 +172,12 @@ def space_for(
         msg = (
             f"strategy {cls.__name__} has no parameter {', '.join(unknown)};"
             f" accepted: {', '.join(sorted(accepted)) or 'none'}"
+        )
+        raise ConfigError(msg)
+    both = sorted(set(overrides) & set(fixed))
+    if both:
+        msg = (
+            f"{', '.join(both)}: both held fixed (-p) and given a range (--space); drop one of them"
         )
         raise ConfigError(msg)
     space = {**declared_space(cls), **overrides}

@@ -81,3 +81,8 @@ def test_space_for_fixed_parameters_are_not_searched_and_overrides_replace() -> 
 def test_space_for_unknown_parameter_is_refused_naming_the_accepted() -> None:
     with pytest.raises(ConfigError, match=r"no parameter fast; accepted: .*fast_period"):
         space_for(EmaCrossover, [], {"fast": IntRange(1, 2)})
+
+
+def test_space_for_a_parameter_both_fixed_and_ranged_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"fast_period: both held fixed \(-p\) and given a range"):
+        space_for(EmaCrossover, ["fast_period"], {"fast_period": IntRange(5, 9)})
