@@ -1,10 +1,10 @@
 """The HTML report of a 10,000-trade backtest: its size, the CPU time to write it, and the
-time headless Chromium takes to draw it.
+time headless Chromium takes to load it and draw its charts.
 
 The run is ``bench/backtest_speed.py``'s: ``ema_crossover`` 12/26 with a 2×ATR stop on the
 2024 slice of ``../shared/data/binance_BTC-USDT_1m.csv.gz`` (527,040 bars, about 9,700
-trades). The draw time is measured with Selenium from navigation to plotly's
-``plotly_afterplot`` event of the charts (Debian chromium and chromium-driver). Usage:
+trades). The time is measured with Selenium from navigation (which returns once the page
+has loaded) until the charts' SVG is there (Debian chromium and chromium-driver). Usage:
 ``python bench/report_size.py [--out DIR] [--no-browser]``
 """
 
@@ -70,7 +70,7 @@ def write(out: Path) -> Path:
 
 
 def draw(html: Path) -> None:
-    """Open the report in headless Chromium; print the time until the charts are drawn."""
+    """Open the report in headless Chromium; print the time until it is loaded and drawn."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -84,7 +84,7 @@ def draw(html: Path) -> None:
         for attempt in range(3):
             browser.get(html.as_uri())
             drawn_ms = browser.execute_async_script(_DRAWN)
-            print(f"drawn {drawn_ms / 1000:.2f} s after navigation (run {attempt + 1})")
+            print(f"loaded and drawn {drawn_ms / 1000:.2f} s after navigation (run {attempt + 1})")
     finally:
         browser.quit()
 

@@ -237,3 +237,18 @@ def test_build_figure_ten_thousand_trades_draws_buckets_not_each_fill() -> None:
     assert 0 < len(marks[EXIT_NAME].x) <= BUCKETS
     assert all(y < result.low.min() for y in marks[ENTRY_NAME].y[:1])
     assert sum(int(t.split(" ")[0].replace(",", "")) for t in marks[ENTRY_NAME].text) == 10_000
+
+
+def test_write_report_ten_thousand_trades_lists_the_first_thousand(tmp_path: Path) -> None:
+    # Arrange
+    result = round_trips_result(10_000)
+
+    # Act
+    paths = write_report(result, compute_metrics(result), tmp_path)
+
+    # Assert: the page stays quick to open; trades.csv keeps every trade
+    html = paths.html.read_text(encoding="utf-8")
+    assert len(cells(html, "trades")) == 1_000
+    assert "The first 1,000 of 10,000 trades are shown; trades.csv holds them all." in html
+    assert len(paths.trades_csv.read_text().splitlines()) == 10_001
+    assert paths.html.stat().st_size < 8_000_000
