@@ -154,7 +154,86 @@ class VolatilityRegime(RegimeDetector):
         return {"period": self.period, "long_period": self.long_period, "threshold": self.threshold}
 
 
+class StickyTrendRegime(TrendRegime):
+    """Kaufman's efficiency ratio with hysteresis and a minimum duration, run bar by bar.
+
+    ``trend`` begins when the ratio reaches ``enter``, and ends (``range``) when it falls
+    below ``leave`` (``leave <= enter``): between the two the regime stays as it was. A
+    regime lasts at least ``min_bars`` bars before it may change. A plain threshold flips
+    whenever the ratio wanders across it; the band and the minimum keep a conditional
+    ensemble from switching members on noise.
+
+    The state at bar ``i`` is a forward pass over bars ``0..i`` (causal, streaming). A
+    rolling window agrees with the full history from the first bar where the ratio left the
+    band and the regime had lasted ``min_bars``: ``live_window_bars`` allows
+    ``settle_bars`` for that.
+    """
+
+    name: ClassVar[str] = "sticky_trend"
+
+    def __init__(
+        self,
+        period: int = 20,
+        enter: float = 0.35,
+        leave: float = 0.25,
+        min_bars: int = 5,
+        settle_bars: int = 500,
+    ) -> None:
+        """Check and keep the parameters.
+
+        Raises:
+            ValueError: a parameter is outside its range, or leave > enter.
+        """
+        super().__init__(period=period, threshold=enter)
+        self.enter = self.threshold
+        self.leave = float_param("leave", leave, 0.0, 1.0)
+        self.min_bars = int_param("min_bars", min_bars, 1, MAX_PERIOD)
+        self.settle_bars = int_param("settle_bars", settle_bars, 0, 100 * MAX_PERIOD)
+        if self.leave > self.enter:
+            msg = f"leave must be at most enter, got leave={self.leave:g}, enter={self.enter:g}"
+            raise ValueError(msg)
+
+    @property
+    def live_window_bars(self) -> int:
+        """The warm-up and ``settle_bars`` for the state to meet the full history's."""
+        return self.warmup_bars + self.settle_bars + 1
+
+    def calculate(self, candles: pd.DataFrame) -> dict[str, FloatArray]:
+        """``efficiency`` and ``sticky_trend`` (1 trend, 0 range, NaN while warming up)."""
+        efficiency = super().calculate(candles)["efficiency"]
+        state = np.full(len(efficiency), np.nan)
+        current, held = -1, 0  # no regime yet
+        for i, value in enumerate(efficiency.tolist()):
+            if value != value:  # NaN: warming up
+                continue
+            wanted = 1 if value >= self.enter else 0 if value < self.leave else current
+            if current == -1:
+                current, held = max(wanted, 0), 0
+            elif wanted != current and held >= self.min_bars:
+                current, held = wanted, 0
+            held += 1
+            state[i] = current
+        return {"efficiency": efficiency, "sticky_trend": state}
+
+    def label(self, bars: Bars, i: int) -> str | None:
+        """``trend`` or ``range`` at bar ``i``."""
+        value = float(bars["sticky_trend"][i])
+        if value != value:
+            return None
+        return "trend" if value == 1.0 else "range"
+
+    def get_config(self) -> StrategyConfig:
+        """The parameters."""
+        return {
+            "period": self.period,
+            "enter": self.enter,
+            "leave": self.leave,
+            "min_bars": self.min_bars,
+            "settle_bars": self.settle_bars,
+        }
+
+
 REGIME_DETECTORS: Mapping[str, type[RegimeDetector]] = MappingProxyType(
-    {cls.name: cls for cls in (TrendRegime, VolatilityRegime)}
+    {cls.name: cls for cls in (TrendRegime, StickyTrendRegime, VolatilityRegime)}
 )
 """The built-in regime detectors by name (read-only)."""

@@ -208,7 +208,8 @@ def test_misplaced_strategy_key_is_refused_naming_it(text: str, message: str) ->
                 extra="    regime: {detector: hmm}\n",
                 members="      - {name: breakout, when: trend}\n",
             ),
-            r"`strategy.ensemble.regime`: unknown regime detector 'hmm': use one of trend",
+            r"`strategy.ensemble.regime`: unknown regime detector 'hmm':"
+            r" use one of sticky_trend, trend",
         ),
         (
             ENSEMBLE.format(
