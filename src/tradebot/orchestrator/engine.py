@@ -194,10 +194,6 @@ class TradingEngine:
         """The kill switch in force (set only through ``KillSwitchSet``)."""
         return self._kill_switch
 
-    def _held(self, symbol: str) -> Decimal:
-        pos = self._positions.position(symbol)
-        return pos.qty if pos else ZERO
-
     def _step(self, commands: list[Command], decision: Decision | None = None) -> Step:
         orders = self._router.drain_changed()
         if not commands and decision is None and not orders:
@@ -216,8 +212,7 @@ class TradingEngine:
         if signal.action is SignalAction.HOLD and flat and not self._router.has_open(symbol):
             # The common case, kept cheap: nothing changed, nothing to send.
             if not self.settings.record_holds:
-                self._last_cash = self.portfolio.cash
-                book.last_qty = self._held(symbol)
+                self._note_account(book)
                 return NOTHING
             outcome = ([], "hold", None)
         else:
@@ -235,10 +230,7 @@ class TradingEngine:
                 else (protect, "protect position", None)
             )
         commands, action, verdict = outcome
-        cash = self.portfolio.cash
-        qty = self._held(symbol)
-        self._last_cash = cash
-        book.last_qty = qty
+        cash, qty = self._note_account(book)
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
         close_f = float(bars["close"][i])
@@ -574,6 +566,17 @@ class TradingEngine:
     def utc_day(self) -> int:
         """Days since the epoch of the UTC day being traded (-1 before the first bar)."""
         return self._day
+
+    def _note_account(self, book: SymbolBook) -> tuple[Decimal, Decimal]:
+        """Note the cash and every symbol's holding at this close (the next day's start is
+        valued from them; another symbol's market order may have filled since it decided,
+        its cost in the cash); return the cash and ``book``'s holding."""
+        cash = self._last_cash = self.portfolio.cash
+        qty = book.last_qty = self.view.held_qty(book.symbol)
+        if len(self._books) > 1:
+            for other in self._books.values():
+                other.last_qty = self.view.held_qty(other.symbol)
+        return cash, qty
 
     def _roll_day(self, book: SymbolBook, i: int) -> None:
         """Set the day-start equity at the first bar closing in a new UTC day.
