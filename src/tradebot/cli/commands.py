@@ -14,6 +14,7 @@ from tradebot.cli import (
     exchange,
     explain,
     locks,
+    ml,
     monitor,
     optimize,
     report,
@@ -44,4 +45,5 @@ MODULES: list[ModuleType] = [
     monitor,
     dashboard,
     walkforward,
+    ml,
 ]
