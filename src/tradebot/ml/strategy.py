@@ -168,6 +168,7 @@ class MLStrategy(Strategy):
             "features": ",".join(self.features.names),
             "label_horizon_bars": self.label.horizon_bars,
             "label_threshold": self.label.threshold,
+            "label_barrier": self.label.barrier,
             "model": str(self.model.kind),
             "trees": self.model.trees,
             "seed": self.model.seed,

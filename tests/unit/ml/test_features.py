@@ -59,3 +59,25 @@ def test_build_dataset_rows_align_with_bars() -> None:
     assert int(data.has_features.sum()) == 120 - SPEC.warmup_bars
     assert int(data.has_label.sum()) == 115
     assert data.label_end[0] == 5
+
+
+def test_label_triple_barrier_first_touch_decides() -> None:
+    # Arrange: from 100, bar 0's path touches +5% (bar 2) before -5% (bar 3); bar 1's path
+    # (from 103) touches -5% at bar 3 first; bar 2's (from 106) falls through -5% at bar 3
+    close = np.array([100.0, 103.0, 106.0, 94.0, 95.0, 96.0])
+    spec = LabelSpec(horizon_bars=3, barrier=0.05)
+
+    # Act
+    y = spec.values(close)
+
+    # Assert
+    np.testing.assert_array_equal(y[:3], [1.0, 0.0, 0.0])
+    assert np.isnan(y[3:]).all()
+
+
+def test_label_triple_barrier_untouched_falls_back_to_horizon_return() -> None:
+    close = np.array([100.0, 101.0, 102.0, 101.5, 99.0])
+
+    y = LabelSpec(horizon_bars=2, barrier=0.10).values(close)
+
+    np.testing.assert_array_equal(y[:3], [1.0, 1.0, 0.0])  # 102>100, 101.5>101, 99<102
