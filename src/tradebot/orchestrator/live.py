@@ -254,11 +254,11 @@ class TradingBot:
         at one bar time).
 
         Every symbol's bar is walked by the venue before any is decided (the fills of the
-        bar are synced first), then the symbols decide in the engine's order, as in a
-        backtest. Each decision and the intents of the orders it sends are saved in one
-        transaction, with the bar marked decided, before anything is sent: a crash after
-        that never decides the bar again (the venue may hold its orders, recovery finds
-        them by client id).
+        bar are synced first), then the symbols decide in the engine's order, and only then
+        are their orders sent, as in a backtest. Each decision and the intents of the
+        orders it sends are saved in one transaction, with the bar marked decided, before
+        anything is sent: a crash after that never decides the bar again (the venue may
+        hold its orders, recovery finds them by client id).
         """
         engine, repo = self.engine, self.repo
         ts, started = next(iter(windows.values()))[-1].ts_ms, time.perf_counter()
@@ -271,18 +271,33 @@ class TradingBot:
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]
         sizes = {s: engine.prepare(candles_to_frame(list(windows[s])), s).n_bars for s in order}
-        for symbol in order:
-            bar = windows[symbol][-1]
-            step = engine.handle(BarClosed(symbol, bar.ts_ms, sizes[symbol] - 1))
-            decision_id = self._decide(step, symbol, bar)
-            self._saved_day = save_day(engine, repo, self._saved_day)
-            await self._execute(step.commands, decision_id)
-            self._last_bar_ts[symbol] = bar.ts_ms
-            self._marks[symbol] = Decimal(repr(bar.close))
+        decided: list[tuple[Sequence[Command], str | None]] = []
+        try:
+            for symbol in order:
+                bar = windows[symbol][-1]
+                step = engine.handle(BarClosed(symbol, bar.ts_ms, sizes[symbol] - 1))
+                decided.append((step.commands, self._decide(step, symbol, bar)))
+                self._last_bar_ts[symbol] = bar.ts_ms  # saved as decided with it
+                self._marks[symbol] = Decimal(repr(bar.close))
+                self._saved_day = save_day(engine, repo, self._saved_day)
+        finally:
+            await self._send(decided)
         repo.record_snapshot(portfolio_snapshot(engine.portfolio, ts, self._marks))
         self.stats.cycles += 1
         if self._observer is not None:
             self._observer.on_cycle(ts, time.perf_counter() - started)
+
+    async def _send(self, decided: list[tuple[Sequence[Command], str | None]]) -> None:
+        """Send what the symbols decided at one close, after all of them decided: each
+        decides on the account as it stood at the close, as in a backtest (a fill the
+        venue answers at once would otherwise change what a later symbol sees)."""
+        for k, (commands, decision_id) in enumerate(decided):
+            try:
+                await self._execute(commands, decision_id)
+            except ExchangeUnavailable:
+                for rest, _ in decided[k + 1 :]:
+                    self._not_sent(rest)
+                raise
 
     def _decide(self, step: Step, symbol: str, bar: Candle) -> str | None:
         """Save the bar's decision, its order intents and "bar decided", atomically."""
