@@ -172,3 +172,16 @@ async def test_paper_basket_with_protections_same_trades_and_locks_on_all(
         d.symbol for d in repo.decisions() if d.verdict and " locks all symbols " in str(d.verdict)
     }
     assert len(refused) >= 2
+
+
+async def test_paper_basket_at_a_binding_exposure_limit_same_trades(tmp_path: Path) -> None:
+    # Arrange: room for two positions of the four markets, so entries decided at one close
+    # compete for it: each must see the account as it stood at the close, on both paths
+    files = write_basket(tmp_path)
+    config = basket_config(**{"risk.max_portfolio_exposure": 2_000})
+    # Act
+    comparison = await basket_paper_vs_backtest(config, files, start_index=60, bars=300)
+    # Assert
+    assert comparison.differences == []
+    assert comparison.paper_equity == comparison.backtest_equity
+    assert len({t.symbol for t in comparison.paper_trades}) >= 3
