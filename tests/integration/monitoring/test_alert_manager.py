@@ -32,14 +32,23 @@ class Clock:
         self.s = 2_000_000.0
 
 
-def _manager(db_path: Path, tap: LogTap | None = None, clock: Clock | None = None) -> AlertManager:
+def _manager(
+    db_path: Path,
+    tap: LogTap | None = None,
+    clock: Clock | None = None,
+    *,
+    max_slippage_pct: float = 0.005,
+    cooldown_s: int = 900,
+) -> AlertManager:
     database = create_database(db_path)
-    routing = AlertRouting.build({"telegram": {"trade_opened": "silent"}, "email": {}}, 900)
-    thresholds = AlertThresholds(exchange_unreachable_s=60, min_trades_for_win_rate=3)
+    routing = AlertRouting.build({"telegram": {"trade_opened": "silent"}, "email": {}}, cooldown_s)
+    thresholds = AlertThresholds(
+        exchange_unreachable_s=60, min_trades_for_win_rate=3, max_slippage_pct=max_slippage_pct
+    )
     clock = clock or Clock()
     return AlertManager(
         StateWatch(database),
-        AlertOutbox(database),
+        AlertOutbox(database, now_ms=lambda: int(clock.s * 1000)),
         routing,
         thresholds,
         Decimal(500),
@@ -174,3 +183,54 @@ def test_manager_fee_dust_left_after_a_trade_is_no_position(tmp_path: Path) -> N
     # Assert: no trade notice and no age warning; only the day's summary.
     assert opened == []
     assert [a.rule for a in later] == [AlertRule.DAILY_SUMMARY]
+
+
+def _filled_stop(repo: Repository, cid: str, ts_ms: int, fill_price: str) -> None:
+    """A stop at 100 that sold at ``fill_price`` (below it: slippage)."""
+    order = Order(ClientOrderId(cid), "BTC/USDT", OrderSide.SELL, OrderType.STOP_LOSS,
+                  Decimal("0.1"), stop_price=Decimal(100), created_ts_ms=ts_ms)  # fmt: skip
+    repo.record_order_intent(order)
+    order.status, order.updated_ts_ms = OrderStatus.FILLED, ts_ms
+    order.filled_qty, order.avg_fill_price = Decimal("0.1"), Decimal(fill_price)
+    repo.update_order(order)
+
+
+def test_max_slippage_pct_is_the_line_a_fill_must_cross(tmp_path: Path) -> None:
+    # Arrange: a stop at 100 filled at 99, 1 % worse, seen by two monitors
+    db = tmp_path / "bot.db"
+    repo = Repository(create_database(db))
+    _snapshot(repo, T0, "10000")
+    strict, lenient = _manager(db, max_slippage_pct=0.005), _manager(tmp_path / "other.db")
+    other = Repository(create_database(tmp_path / "other.db"))
+    _snapshot(other, T0, "10000")
+    assert strict.tick() == lenient.tick() == []
+    lenient = _manager(tmp_path / "other.db", max_slippage_pct=0.02)
+    # Act
+    _filled_stop(repo, "tb-s1", T0 + HOUR, "99")
+    _filled_stop(other, "tb-s1", T0 + HOUR, "99")
+    # Assert: past 0.5 % it is alerted, within 2 % it is not
+    assert [a.rule for a in strict.tick()] == [AlertRule.SLIPPAGE]
+    assert lenient.tick() == []
+
+
+def test_cooldown_s_holds_a_repeated_alert_back_for_that_long(tmp_path: Path) -> None:
+    # Arrange: two bots' databases with a drawdown that keeps holding; a clock that moves
+    clock = Clock()
+    repos, managers = [], []
+    for name, cooldown in (("short", 300), ("long", 3600)):
+        repo = Repository(create_database(tmp_path / f"{name}.db"))
+        _snapshot(repo, T0, "10000")
+        repos.append(repo)
+        managers.append(_manager(tmp_path / f"{name}.db", clock=clock, cooldown_s=cooldown))
+    assert [m.tick() for m in managers] == [[], []]
+    for repo in repos:
+        _snapshot(repo, T0 + HOUR, "8000")  # 20 % below the peak
+    assert all(AlertRule.DRAWDOWN in [a.rule for a in m.tick()] for m in managers)
+    # Act: ten minutes later the drawdown still holds
+    clock.s += 600
+    for repo in repos:
+        _snapshot(repo, T0 + 2 * HOUR, "7900")
+    short, long = (m.tick() for m in managers)
+    # Assert: 600 s is past a 300 s cool-down, not past a 3600 s one
+    assert AlertRule.DRAWDOWN in [a.rule for a in short]
+    assert AlertRule.DRAWDOWN not in [a.rule for a in long]
