@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pandas as pd
@@ -14,3 +15,21 @@ from factories import random_walk_candles
 def make_candles() -> Callable[..., pd.DataFrame]:
     """Seeded random-walk candles at any timeframe (real data lacks the stress cases)."""
     return random_walk_candles
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under ``TRADEBOT_NO_SKIPS=1`` (``.ci/run`` sets it) a skipped test fails.
+
+    The only skips are environmental (no PostgreSQL URL, no Chromium): CI installs both,
+    so a skip there would hide a test that was meant to run.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and os.environ.get("TRADEBOT_NO_SKIPS") == "1"
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under TRADEBOT_NO_SKIPS=1 (CI): {report.longrepr}"
