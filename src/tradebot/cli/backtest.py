@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from tradebot.backtest.dataset import CONFIG_CHOSEN, Chosen
 from tradebot.backtest.report.console import metrics_table, refused_lines
 from tradebot.backtest.session import BacktestRun, run_backtest
+from tradebot.cli.options import ConfigOption, StrategyOption
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.strategy.registry import parse_params
@@ -25,12 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def backtest(
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
-    strategy: Annotated[
-        str | None, typer.Option(help="Registered name or path/to/file.py:ClassName.")
-    ] = None,
+    config_path: ConfigOption = None,
+    strategy: StrategyOption = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v.")
     ] = None,

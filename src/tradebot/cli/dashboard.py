@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from tradebot.cli.run import ConfigOption, DbOption, configure, open_repository
+from tradebot.cli.options import ConfigOption, DbOption
+from tradebot.cli.run import configure, open_repository
 from tradebot.cli.serving import dashboard_server
 from tradebot.config import with_overrides
 from tradebot.domain.errors import TradebotError

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tradebot.cli.options import ConfigOption
 from tradebot.cli.run import configure, existing_repository
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.explain import explain as explanation
@@ -27,9 +28,7 @@ def explain(
     symbol: Annotated[
         str | None, typer.Option(help="With a time: only this symbol's decisions.")
     ] = None,
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
+    config_path: ConfigOption = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite file of the bot's state (default: config).")
     ] = None,

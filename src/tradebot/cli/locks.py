@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tradebot.cli.run import ConfigOption, DbOption, configure, open_repository
+from tradebot.cli.options import ConfigOption, DbOption
+from tradebot.cli.run import configure, open_repository
 from tradebot.config import Config
 from tradebot.domain.errors import TradebotError
 from tradebot.domain.locks import ALL_SYMBOLS, utc_text

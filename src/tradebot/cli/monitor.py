@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from tradebot.cli.options import ConfigOption
 from tradebot.cli.run import configure, existing_repository
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.service import Monitor
@@ -25,9 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 def monitor(
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
+    config_path: ConfigOption = None,
     db: Annotated[Path | None, typer.Option("--db", help="The bot's database.")] = None,
 ) -> None:
     """Send the bot's alerts and answer Telegram commands until Ctrl-C."""

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tradebot.backtest.dataset import Chosen
 from tradebot.cli.backtest import Window, chosen_by, configure_backtest
 from tradebot.cli.optimize_tables import print_optimization
+from tradebot.cli.options import ConfigOption, FixedParamOption, StrategyOption
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.research.optimize import SamplerName, StudyPlan, Trial
 from tradebot.research.report import write_optimize_report
@@ -31,16 +32,9 @@ def register(app: typer.Typer) -> None:
 
 
 def optimize(
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
-    strategy: Annotated[
-        str | None, typer.Option(help="Registered name or path/to/file.py:ClassName.")
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="Hold a parameter fixed, k=v (not searched)."),
-    ] = None,
+    config_path: ConfigOption = None,
+    strategy: StrategyOption = None,
+    param: FixedParamOption = None,
     space: Annotated[
         list[str] | None,
         typer.Option(

@@ -10,7 +10,8 @@ import typer
 from tradebot.backtest.metrics import compute_metrics
 from tradebot.backtest.report.saved import saved_session
 from tradebot.backtest.session import report_run
-from tradebot.cli.run import ConfigOption, existing_repository
+from tradebot.cli.options import ConfigOption
+from tradebot.cli.run import existing_repository
 from tradebot.config import load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.orchestrator.assembly import build_strategy

@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tradebot.cli.options import ConfigOption, DbOption
 from tradebot.cli.paper_session import (
     Fixes,
     Session,
@@ -78,14 +79,6 @@ def register(app: typer.Typer) -> None:
     app.command("stop")(stop)
     app.command("resume")(resume)
     app.command("status")(status)
-
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-]
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="SQLite file of the bot's state (default: config).")
-]
 
 
 def run(

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from tradebot.cli.options import ConfigOption
 from tradebot.cli.run import configure
 from tradebot.config import Config
 from tradebot.domain.errors import ConfigError, StateError, TradebotError
@@ -37,9 +38,7 @@ def rebuild(
     mode: Annotated[
         str | None, typer.Option(help="paper (a running sandbox) or live; default: config.")
     ] = None,
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
+    config_path: ConfigOption = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite file to rebuild into (default: config).")
     ] = None,

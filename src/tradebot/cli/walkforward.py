@@ -17,6 +17,7 @@ from tradebot.backtest.dataset import Chosen, load_backtest_data
 from tradebot.backtest.report.folders import link_latest, new_run_folder
 from tradebot.cli.backtest import Window, chosen_by, configure_backtest
 from tradebot.cli.optimize import parse_space
+from tradebot.cli.options import ConfigOption, FixedParamOption, StrategyOption
 from tradebot.config import Config
 from tradebot.data.frame import fmt_ts
 from tradebot.domain.decisions import MetadataValue
@@ -49,16 +50,9 @@ def register(app: typer.Typer) -> None:
 
 
 def walk_forward_command(
-    config_path: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config YAML (default: built-in).")
-    ] = None,
-    strategy: Annotated[
-        str | None, typer.Option(help="Registered name or path/to/file.py:ClassName.")
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="Hold a parameter fixed, k=v (not searched)."),
-    ] = None,
+    config_path: ConfigOption = None,
+    strategy: StrategyOption = None,
+    param: FixedParamOption = None,
     search: Annotated[
         SearchKind,
         typer.Option(
