@@ -316,3 +316,34 @@ class LockRow(Base):
     written_ts_ms: Mapped[int] = mapped_column(BigInteger)
     removed_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
     removed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ModelRow(Base):
+    """A trained model in the registry (``state/model_registry.py``).
+
+    ``artefact`` is the file name in the ``models`` folder beside the database and
+    ``artefact_sha256`` its checksum when written; ``status`` is ``candidate`` or
+    ``promoted`` (at most one promoted model per ``name``, kept so by the registry).
+    """
+
+    __tablename__ = "ml_models"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    model_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)
+    label: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data_source: Mapped[str] = mapped_column(Text)
+    data_start_ms: Mapped[int] = mapped_column(BigInteger)
+    data_end_ms: Mapped[int] = mapped_column(BigInteger)
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    trained_until_ms: Mapped[int] = mapped_column(BigInteger)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    artefact: Mapped[str] = mapped_column(Text)
+    artefact_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    promoted_ts_ms: Mapped[int | None] = mapped_column(BigInteger)
