@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from tradebot.domain.binance_spot import BINANCE_SPOT
+from tradebot.domain.binance_spot import BINANCE_SPOT, MAX_QTY_BOUND
 from tradebot.sandbox.replay import Bar
 
 ORDER_TYPES = (
@@ -47,13 +47,16 @@ class MarketSpec:
         A known pair keeps Binance's rules whatever its price, as the backtest does: paper
         and backtest then size orders alike. For another pair the tick is the finest price
         increment seen in the file and the lot step makes one step worth roughly 0.1–1 quote
-        units at the first price (BTC ~1e-5, ETH ~1e-4).
+        units at the first price (BTC ~1e-5, ETH ~1e-4). The maximum amount is Binance's
+        for a known pair, else the largest Binance can state (``MAX_QTY_BOUND``): the
+        sandbox never refuses an amount Binance would take.
         """
         base, quote = symbol.split("/")
         known = BINANCE_SPOT.get(symbol)
         if known is not None:
             tick, step = known.tick_size, known.step_size
             min_qty, min_notional = known.min_qty, known.min_notional
+            max_qty = known.max_qty
         else:
             decimals = max(
                 _decimals(p) for b in bars[:500] for p in (b.open, b.high, b.low, b.close)
@@ -62,6 +65,7 @@ class MarketSpec:
             digits = len(str(int(bars[0].open))) if bars[0].open >= 1 else 0
             step = Decimal(1).scaleb(-digits)
             min_qty, min_notional = step, Decimal(5)
+            max_qty = MAX_QTY_BOUND
         return cls(
             symbol=symbol,
             venue_id=f"{base}{quote}",
@@ -70,7 +74,7 @@ class MarketSpec:
             tick_size=tick,
             step_size=step,
             min_qty=min_qty,
-            max_qty=Decimal(9000),
+            max_qty=max_qty,
             min_notional=min_notional,
             max_price=Decimal(1_000_000),
         )

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
+from tradebot.domain.binance_spot import MAX_QTY_BOUND
 from tradebot.domain.errors import ConfigError, DataError, ExchangeUnavailable, TradebotError
 from tradebot.domain.market import Candle, Market
 from tradebot.sandbox.markets import MarketSpec
 from tradebot.sandbox.replay import Bar, Series
 
 T = TypeVar("T")
-_MAX_QTY = Decimal(9_000_000_000)  # the source states no maximum here: never be stricter
 _UNITS_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
@@ -158,7 +158,7 @@ def from_market(market: Market) -> MarketSpec:
         tick_size=market.price_step,
         step_size=market.qty_step,
         min_qty=market.min_qty or market.qty_step,
-        max_qty=_MAX_QTY,
+        max_qty=MAX_QTY_BOUND,  # the source states no maximum here: never be stricter
         min_notional=market.min_notional,
         max_price=Decimal(1_000_000),
     )
