@@ -1,0 +1,180 @@
+"""A consumer-group reader that acts on each event once: de-duplicate, handle, record, ack.
+
+The bus delivers at least once: a publisher that retried re-sends, a consumer that died
+before acknowledging has its messages taken over by another (``claim_stale``). What makes
+the *effect* happen once is the processed-ids record, checked before handling and written
+after it. The argument holds when the record and the effect commit together: a handler
+whose effect lives in a database writes the event id in the same transaction (the record
+is then the handler's own state, and ``add`` may be a no-op); a crash before that commit
+leaves neither, a crash after it leaves both, and the redelivered message is recognised.
+With a separate record (:class:`MemoryProcessedIds`, ``RedisProcessedIds``) a crash
+between the effect and ``add`` runs the handler again, so use those for effects that are
+idempotent anyway (a metric, a cache of the last bar). See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from tradebot.services.bus.envelope import Envelope, EnvelopeError, Family
+from tradebot.services.bus.port import Delivery, EventBus
+
+log = structlog.get_logger("tradebot.bus")
+
+
+class Handler(Protocol):
+    """Acts on one envelope; raising leaves the message pending, to be retried."""
+
+    async def __call__(self, envelope: Envelope) -> None:
+        """Act on the envelope (commit its effect, ideally with its event id)."""
+        ...
+
+
+class ProcessedIds(Protocol):
+    """The record of event ids a consumer group has acted on."""
+
+    async def contains(self, event_id: str) -> bool:
+        """Whether the event was acted on already."""
+        ...
+
+    async def add(self, event_id: str) -> None:
+        """Record the event as acted on."""
+        ...
+
+
+class MemoryProcessedIds:
+    """The last ``capacity`` event ids, in this process (tests, idempotent effects)."""
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    async def contains(self, event_id: str) -> bool:
+        """Whether the id is among the remembered ones."""
+        return event_id in self._ids
+
+    async def add(self, event_id: str) -> None:
+        """Remember the id, forgetting the oldest past ``capacity``."""
+        self._ids[event_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
+@dataclass(slots=True)
+class ConsumerCounts:
+    """What a consumer did with the messages it received."""
+
+    handled: int = 0
+    duplicates: int = 0  # acted on before (a redelivery or a re-sent event): acknowledged only
+    refused: int = 0  # not a readable envelope: alerted and acknowledged
+    failed: int = 0  # the handler raised: left pending, retried after claim_idle_ms
+
+
+class BusConsumer:
+    """One named consumer of a group on one family's stream.
+
+    A (re)started consumer first re-reads what its own name left unacknowledged, then
+    takes over messages other consumers left pending for ``claim_idle_ms`` (checked every
+    half of it) and reads new ones.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        family: Family,
+        group: str,
+        name: str,
+        handler: Handler,
+        processed: ProcessedIds,
+        *,
+        batch: int = 100,
+        block_ms: int = 500,
+        claim_idle_ms: int = 30_000,
+    ) -> None:
+        self.bus, self.family, self.group, self.name = bus, family, group, name
+        self._handler, self._processed = handler, processed
+        self._batch, self._block_ms, self._claim_idle_ms = batch, block_ms, claim_idle_ms
+        self._started = False
+        self._next_claim_s = 0.0
+        self.counts = ConsumerCounts()
+
+    async def poll(self) -> int:
+        """Receive and process one batch; how many messages it held."""
+        if not self._started:
+            await self.bus.ensure_group(self.family, self.group)
+            deliveries = await self.bus.read_own_pending(
+                self.family, self.group, self.name, self._batch
+            )
+            self._started = True
+        else:
+            deliveries = await self._claim_if_due()
+        if not deliveries:
+            deliveries = await self.bus.read(
+                self.family, self.group, self.name, self._batch, self._block_ms
+            )
+        for delivery in deliveries:
+            await self._process(delivery)
+        return len(deliveries)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set (noticed within ``block_ms``)."""
+        while not stop.is_set():
+            await self.poll()
+
+    async def _claim_if_due(self) -> list[Delivery]:
+        now = time.monotonic()
+        if now < self._next_claim_s:
+            return []
+        self._next_claim_s = now + self._claim_idle_ms / 2000
+        return await self.bus.claim_stale(
+            self.family, self.group, self.name, self._claim_idle_ms, self._batch
+        )
+
+    async def _process(self, delivery: Delivery) -> None:
+        try:
+            envelope = delivery.envelope()
+        except EnvelopeError as e:
+            await self._refuse(delivery, e)
+            return
+        if await self._processed.contains(envelope.event_id):
+            self.counts.duplicates += 1
+        else:
+            try:
+                await self._handler(envelope)
+            except Exception:  # the top of this consumer's cycle: log, keep it pending, go on
+                self.counts.failed += 1
+                log.exception("bus handler failed", **self._where(delivery), type=envelope.type)
+                return
+            await self._processed.add(envelope.event_id)
+            self.counts.handled += 1
+        await self.bus.ack(self.family, self.group, [delivery.message_id])
+
+    async def _refuse(self, delivery: Delivery, error: EnvelopeError) -> None:
+        # A person must act (upgrade a service): say so on the alerts stream, then let go of
+        # the message so it does not come back forever.
+        self.counts.refused += 1
+        where = self._where(delivery)
+        log.error("bus message refused", **where, reason=str(error))
+        alert = Envelope(
+            family=Family.ALERTS,
+            type="EnvelopeRefused",
+            payload={**where, "reason": str(error)},
+            source=self.name,
+            created_ms=int(time.time() * 1000),
+        )
+        await self.bus.publish(alert)
+        await self.bus.ack(self.family, self.group, [delivery.message_id])
+
+    def _where(self, delivery: Delivery) -> dict[str, str]:
+        return {
+            "family": self.family.value,
+            "group": self.group,
+            "consumer": self.name,
+            "message_id": delivery.message_id,
+        }

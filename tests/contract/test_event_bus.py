@@ -1,0 +1,168 @@
+"""The EventBus contract: the same calls give the same results in memory and on Redis.
+
+Runs against MemoryBus and RedisStreamsBus (a real redis-server on loopback, see
+tests/redis_server.py). Nothing here waits on a clock: ``claim_stale`` with an idle time of
+0 takes over every pending message, and with an hour none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tradebot.services.bus import Envelope, EventBus, Family, MemoryBus
+
+MD = Family.MARKET_DATA
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture(params=["memory"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    made: EventBus = MemoryBus(maxlen=50)
+    yield made
+    await made.close()
+
+
+def _bar(n: int, family: Family = MD) -> Envelope:
+    return Envelope(family, "BarClosed", {"n": n}, "test", created_ms=n, event_id=f"bar-{n}")
+
+
+async def _publish(bus: EventBus, *numbers: int) -> list[str]:
+    return [await bus.publish(_bar(n)) for n in numbers]
+
+
+def _numbers(deliveries: list) -> list[int]:  # type: ignore[type-arg]
+    return [d.envelope().payload["n"] for d in deliveries]
+
+
+async def test_bus_group_hands_each_message_to_one_consumer_and_every_group_gets_all(
+    bus: EventBus,
+) -> None:
+    # Arrange
+    await bus.ensure_group(MD, "strategy")
+    await bus.ensure_group(MD, "monitor")
+    await _publish(bus, 1, 2, 3)
+
+    # Act
+    first = await bus.read(MD, "strategy", "s-1", count=2, block_ms=0)
+    second = await bus.read(MD, "strategy", "s-2", count=10, block_ms=0)
+    monitor = await bus.read(MD, "monitor", "m-1", count=10, block_ms=0)
+
+    # Assert
+    assert _numbers(first) == [1, 2]
+    assert _numbers(second) == [3]
+    assert _numbers(monitor) == [1, 2, 3]
+    assert await bus.read(MD, "strategy", "s-1", count=10, block_ms=0) == []
+
+
+async def test_bus_unacked_message_stays_pending_until_acked(bus: EventBus) -> None:
+    # Arrange
+    await bus.ensure_group(MD, "g")
+    ids = await _publish(bus, 1, 2)
+    await bus.read(MD, "g", "c", count=10, block_ms=0)
+
+    # Act
+    acked = await bus.ack(MD, "g", [ids[0]])
+    pending = await bus.pending(MD, "g")
+
+    # Assert
+    assert acked == 1
+    assert [(p.message_id, p.consumer, p.deliveries) for p in pending] == [(ids[1], "c", 1)]
+    assert await bus.ack(MD, "g", [ids[0]]) == 0
+
+
+async def test_bus_claim_stale_takes_over_idle_messages_only(bus: EventBus) -> None:
+    # Arrange: consumer "dead" read two messages and never acknowledged them
+    await bus.ensure_group(MD, "g")
+    await _publish(bus, 1, 2)
+    await bus.read(MD, "g", "dead", count=10, block_ms=0)
+
+    # Act
+    too_fresh = await bus.claim_stale(MD, "g", "alive", min_idle_ms=HOUR_MS, count=10)
+    claimed = await bus.claim_stale(MD, "g", "alive", min_idle_ms=0, count=10)
+    pending = await bus.pending(MD, "g")
+
+    # Assert
+    assert too_fresh == []
+    assert _numbers(claimed) == [1, 2]
+    assert {(p.consumer, p.deliveries) for p in pending} == {("alive", 2)}
+
+
+async def test_bus_read_own_pending_returns_only_this_consumers_backlog(bus: EventBus) -> None:
+    # Arrange
+    await bus.ensure_group(MD, "g")
+    await _publish(bus, 1, 2, 3)
+    await bus.read(MD, "g", "a", count=2, block_ms=0)
+    await bus.read(MD, "g", "b", count=1, block_ms=0)
+
+    # Act
+    own = await bus.read_own_pending(MD, "g", "a", count=10)
+
+    # Assert
+    assert _numbers(own) == [1, 2]
+
+
+async def test_bus_new_group_from_dollar_skips_what_the_stream_holds(bus: EventBus) -> None:
+    # Arrange
+    await _publish(bus, 1)
+    await bus.ensure_group(MD, "late", start_id="$")
+    await bus.ensure_group(MD, "early")
+    await _publish(bus, 2)
+
+    # Act
+    late = await bus.read(MD, "late", "c", count=10, block_ms=0)
+    early = await bus.read(MD, "early", "c", count=10, block_ms=0)
+
+    # Assert
+    assert (_numbers(late), _numbers(early)) == ([2], [1, 2])
+
+
+async def test_bus_ensure_group_twice_keeps_the_groups_position(bus: EventBus) -> None:
+    await bus.ensure_group(MD, "g")
+    await _publish(bus, 1)
+    await bus.read(MD, "g", "c", count=10, block_ms=0)
+
+    await bus.ensure_group(MD, "g")
+
+    assert await bus.read(MD, "g", "c", count=10, block_ms=0) == []
+
+
+async def test_bus_families_are_separate_streams(bus: EventBus) -> None:
+    await bus.ensure_group(Family.SIGNALS, "execution")
+    await bus.publish(_bar(1, Family.SIGNALS))
+    await _publish(bus, 2)
+
+    got = await bus.read(Family.SIGNALS, "execution", "e", count=10, block_ms=0)
+
+    assert _numbers(got) == [1]
+    assert got[0].envelope().family is Family.SIGNALS
+
+
+async def test_bus_stream_is_trimmed_to_about_maxlen(bus: EventBus) -> None:
+    # Act: 50 is the fixture's maxlen; Redis trims whole nodes (~), so "about"
+    await _publish(bus, *range(400))
+
+    # Assert
+    assert 50 <= await bus.length(MD) < 400
+
+
+async def test_bus_blocked_read_wakes_on_publish(bus: EventBus) -> None:
+    # Arrange
+    await bus.ensure_group(MD, "g")
+    reader = asyncio.create_task(bus.read(MD, "g", "c", count=10, block_ms=5_000))
+    await asyncio.sleep(0.05)  # let the read start blocking; the publish must wake it
+
+    # Act
+    await _publish(bus, 7)
+    got = await asyncio.wait_for(reader, timeout=2)
+
+    # Assert
+    assert _numbers(got) == [7]
+
+
+async def test_bus_blocked_read_times_out_empty(bus: EventBus) -> None:
+    await bus.ensure_group(MD, "g")
+
+    assert await bus.read(MD, "g", "c", count=10, block_ms=20) == []
