@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pytest
 
 from factories import random_walk_candles
+from redis_server import RedisServer
 
 
 @pytest.fixture
 def make_candles() -> Callable[..., pd.DataFrame]:
     """Seeded random-walk candles at any timeframe (real data lacks the stress cases)."""
     return random_walk_candles
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server (loopback, password, AOF) for the session; tests use own prefixes."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

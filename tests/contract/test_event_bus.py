@@ -8,19 +8,27 @@ tests/redis_server.py). Nothing here waits on a clock: ``claim_stale`` with an i
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
+from redis_server import RedisServer
 from tradebot.services.bus import Envelope, EventBus, Family, MemoryBus
+from tradebot.services.bus.redis_streams import RedisStreamsBus
 
 MD = Family.MARKET_DATA
 HOUR_MS = 3_600_000
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", "redis"])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
-    made: EventBus = MemoryBus(maxlen=50)
+    made: EventBus
+    if request.param == "memory":
+        made = MemoryBus(maxlen=50)
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        made = RedisStreamsBus(server.settings(f"t{uuid.uuid4().hex[:8]}", maxlen=50))
     yield made
     await made.close()
 
