@@ -108,8 +108,10 @@ class Decision:
     action: str
     client_order_ids: tuple[str, ...] = ()
     equity: float = 0.0
+    """The account's at the close: cash and every symbol's holding at its last close."""
     cash: float = 0.0
     position_qty: float = 0.0
+    """The deciding symbol's holding."""
 
     @classmethod
     def skipped(

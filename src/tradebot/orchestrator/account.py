@@ -32,6 +32,19 @@ class AccountParts:
     positions: PositionManager
     limits: RiskLimits
 
+    def equity_at(self, book: SymbolBook, ts: int, close: float) -> float:
+        """The account's equity at the close of ``book``'s bar ``ts``, as a decision records
+        it: the cash and every holding (dust included) at its mark, not the deciding
+        symbol's alone."""
+        portfolio = self.positions.portfolio
+        total = float(portfolio.cash)
+        for symbol, position in portfolio.positions.items():
+            if not position.qty:
+                continue
+            mark = close if symbol == book.symbol else self.books[symbol].mark_at(ts)
+            total += float(position.qty) * (float(position.avg_price) if mark is None else mark)
+        return total
+
 
 def marks_at(parts: AccountParts, book: SymbolBook, ts: int, close: Decimal) -> dict[str, Decimal]:
     """Each held symbol's price at the close of bar ``ts``: this symbol's close, the

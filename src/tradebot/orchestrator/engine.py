@@ -233,7 +233,7 @@ class TradingEngine:
         cash, qty = self._note_account(book)
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
-        close_f = float(bars["close"][i])
+        parts = AccountParts(self._books, self._positions, self.risk.limits)
         decision = Decision(
             ts_ms=ts,
             symbol=symbol,
@@ -242,7 +242,7 @@ class TradingEngine:
             verdict=verdict,
             action=action,
             client_order_ids=tuple(c.client_order_id for c in commands),
-            equity=float(cash) + float(qty) * close_f,
+            equity=parts.equity_at(book, ts, float(bars["close"][i])),
             cash=float(cash),
             position_qty=float(qty),
         )

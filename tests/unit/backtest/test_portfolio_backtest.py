@@ -101,3 +101,18 @@ def test_run_portfolio_candles_must_match_the_engine_symbols() -> None:
 
     with pytest.raises(ValueError, match=r"missing: ETH/USDT; unknown: SOL/USDT"):
         Backtester(engine, exchange).run_portfolio({"BTC/USDT": BTC, "SOL/USDT": ETH})
+
+
+def test_run_portfolio_decision_equity_is_the_accounts() -> None:
+    result = portfolio()
+
+    # every decision records the account at its close (cash and every holding at its last
+    # close), which is the equity curve there: not the deciding symbol's holding alone
+    at = {int(ts): float(e) for ts, e in zip(result.ts_ms, result.equity, strict=True)}
+    btc = next(t for t in result.trades if t.symbol == "BTC/USDT")
+    assert any(  # ETH decides while BTC is held
+        d.symbol == "ETH/USDT" and btc.entry_ts_ms <= d.ts_ms < btc.exit_ts_ms
+        for d in result.decisions
+    )
+    for decision in result.decisions:
+        assert decision.equity == pytest.approx(at[decision.ts_ms], rel=1e-9), decision
