@@ -63,12 +63,8 @@ class RedisServer:
 
     def settings(self, prefix: str, **overrides: object) -> RedisSettings:
         """Bus settings for this server, under a test's own stream prefix."""
-        return RedisSettings(
-            port=self.port,
-            password=self.password,
-            prefix=prefix,
-            **overrides,  # type: ignore[arg-type]
-        )
+        fields: dict[str, object] = {"port": self.port, "password": self.password, "prefix": prefix}
+        return RedisSettings(**{**fields, **overrides})  # type: ignore[arg-type]
 
     def client(self) -> redis.Redis:
         """A plain synchronous client (for a test's own checks)."""

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import redis.asyncio as redis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -70,6 +72,7 @@ class RedisStreamsBus:
             protocol=2,
             socket_connect_timeout=settings.socket_timeout_s,
             socket_timeout=settings.socket_timeout_s,
+            retry=Retry(NoBackoff(), 0),  # ``call`` retries, logs and gives up: one policy
         )
 
     @property
