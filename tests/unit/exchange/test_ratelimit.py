@@ -121,6 +121,23 @@ def test_limiter_corrupt_state_file_restarts_count(tmp_path: Path) -> None:
     assert limiter.used_weight() == 0
 
 
+async def test_limiter_file_count_shrinking_in_a_new_window_is_read_back_exactly(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a long count in one window (the file is rewritten in place, not emptied first)
+    path, clock = tmp_path / "rl.json", ManualClock(1_000.0)
+    limiter = _limiter(path, clock, weight_per_window=100_000, safety=1.0)
+    await limiter.acquire(12_345)
+
+    # Act: the next window's shorter count
+    clock.now += 60
+    await limiter.acquire(7)
+
+    # Assert: no tail of the longer text is left behind
+    assert json.loads(path.read_text(encoding="utf-8"))["used"] == 7
+    assert _limiter(path, clock).used_weight() == 7
+
+
 _WORKER = textwrap.dedent(
     """
     import asyncio, json, sys, time
