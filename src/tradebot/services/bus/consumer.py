@@ -81,7 +81,10 @@ class BusConsumer:
 
     A (re)started consumer first re-reads what its own name left unacknowledged, then
     takes over messages other consumers left pending for ``claim_idle_ms`` (checked every
-    half of it) and reads new ones.
+    half of it) and reads new ones. A batch is acknowledged in one call once every message
+    in it was handled (or recognised as handled before), so a crash mid-batch redelivers
+    the batch's handled messages too; the processed-ids record drops them. ``start_id`` is
+    where a group created by this consumer starts (``"$"``: only what comes next).
     """
 
     def __init__(
@@ -96,18 +99,19 @@ class BusConsumer:
         batch: int = 100,
         block_ms: int = 500,
         claim_idle_ms: int = 30_000,
+        start_id: str = "0",
     ) -> None:
         self.bus, self.family, self.group, self.name = bus, family, group, name
         self._handler, self._processed = handler, processed
         self._batch, self._block_ms, self._claim_idle_ms = batch, block_ms, claim_idle_ms
-        self._started = False
+        self._start_id, self._started = start_id, False
         self._next_claim_s = 0.0
         self.counts = ConsumerCounts()
 
     async def poll(self) -> int:
         """Receive and process one batch; how many messages it held."""
         if not self._started:
-            await self.bus.ensure_group(self.family, self.group)
+            await self.bus.ensure_group(self.family, self.group, self._start_id)
             deliveries = await self.bus.read_own_pending(
                 self.family, self.group, self.name, self._batch
             )
@@ -118,8 +122,8 @@ class BusConsumer:
             deliveries = await self.bus.read(
                 self.family, self.group, self.name, self._batch, self._block_ms
             )
-        for delivery in deliveries:
-            await self._process(delivery)
+        done = [d.message_id for d in deliveries if await self._process(d)]
+        await self.bus.ack(self.family, self.group, done)  # one round trip for the batch
         return len(deliveries)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -136,12 +140,13 @@ class BusConsumer:
             self.family, self.group, self.name, self._claim_idle_ms, self._batch
         )
 
-    async def _process(self, delivery: Delivery) -> None:
+    async def _process(self, delivery: Delivery) -> bool:
+        # Whether the message is done with (to acknowledge).
         try:
             envelope = delivery.envelope()
         except EnvelopeError as e:
             await self._refuse(delivery, e)
-            return
+            return True
         if await self._processed.contains(envelope.event_id):
             self.counts.duplicates += 1
         else:
@@ -150,10 +155,10 @@ class BusConsumer:
             except Exception:  # the top of this consumer's cycle: log, keep it pending, go on
                 self.counts.failed += 1
                 log.exception("bus handler failed", **self._where(delivery), type=envelope.type)
-                return
+                return False
             await self._processed.add(envelope.event_id)
             self.counts.handled += 1
-        await self.bus.ack(self.family, self.group, [delivery.message_id])
+        return True
 
     async def _refuse(self, delivery: Delivery, error: EnvelopeError) -> None:
         # A person must act (upgrade a service): say so on the alerts stream, then let go of
@@ -169,7 +174,6 @@ class BusConsumer:
             created_ms=int(time.time() * 1000),
         )
         await self.bus.publish(alert)
-        await self.bus.ack(self.family, self.group, [delivery.message_id])
 
     def _where(self, delivery: Delivery) -> dict[str, str]:
         return {
