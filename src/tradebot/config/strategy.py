@@ -95,7 +95,10 @@ class MemberConfig(_Params):
 class RegimeConfig(_Params):
     """The regime detector of a conditional ensemble."""
 
-    detector: str = Field(default="trend", description="trend or volatility.")
+    detector: str = Field(
+        default="trend",
+        description="trend, sticky_trend, volatility, vol_trend, hmm, or path/to/file.py:ClassName.",
+    )
 
 
 class EnsembleConfig(Section):

@@ -11,7 +11,8 @@ combine the members (design VII.B):
   beats the other's wins, with the score as confidence.
 - ``conditional``: a ``RegimeDetector`` names the regime at the bar (``trend``/``range``,
   ``high``/``low`` volatility...), and the member registered for that regime alone decides;
-  in a regime no member trades, or while the detector warms up, it holds.
+  in a regime no member trades, or while the detector warms up, it holds. The regime, the
+  detector's confidence and the start of the regime are in the signal's metadata.
 
 Each member's indicator columns are kept under ``<member>.<column>`` (the detector's under
 ``regime.<column>``), so two members with a column of the same name do not collide, and the
@@ -34,7 +35,7 @@ import pandas as pd
 from tradebot.domain.decisions import MemberSignal, Signal, SignalAction
 from tradebot.domain.portfolio import Position
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
-from tradebot.strategy.regime import RegimeDetector
+from tradebot.strategy.regime import RegimeDetector, regime_metadata
 
 REGIME_PREFIX = "regime"
 
@@ -238,8 +239,9 @@ class Ensemble(Strategy):
 
     def _conditional(self, bars: Bars, i: int, position: Position | None) -> Signal:
         assert self.regime is not None  # a conditional ensemble has one (__init__)
-        regime = self.regime.label(bars.select(self._regime_columns), i)
-        metadata = {"regime": regime}
+        state = self.regime.regime(bars.select(self._regime_columns), i)
+        regime = None if state is None else state.label
+        metadata = regime_metadata(state)
         n = self._by_regime.get(regime) if regime is not None else None
         if n is None:
             reason = (

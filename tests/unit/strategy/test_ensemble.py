@@ -117,6 +117,14 @@ def test_conditional_records_regime_and_the_one_member_asked() -> None:
     (member,) = signal.members
     assert member.name == ("scripted" if signal.metadata["regime"] == "trend" else "scripted#2")
     assert "regime.efficiency" in bars
+    # the start of the regime: the first bar of its run, counted by hand
+    labels = [ensemble.regime.label(bars.select({"efficiency": "regime.efficiency"}), i)
+              for i in range(51)]  # fmt: skip
+    start = 50
+    while labels[start - 1] == labels[50]:
+        start -= 1
+    assert signal.metadata["regime_since"] == bars.ts_ms[start]
+    assert signal.metadata["regime_confidence"] == 1.0  # TrendRegime names a label only
 
 
 def test_members_columns_are_kept_apart_and_warmup_is_the_largest() -> None:
