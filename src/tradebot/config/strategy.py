@@ -97,7 +97,9 @@ class RegimeConfig(_Params):
 
     detector: str = Field(
         default="trend",
-        description="trend, sticky_trend, volatility, vol_trend, hmm, or path/to/file.py:ClassName.",
+        description=(
+            "trend, sticky_trend, volatility, vol_trend, hmm, or path/to/file.py:ClassName."
+        ),
     )
 
 

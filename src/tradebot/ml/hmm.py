@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from hmmlearn.hmm import GaussianHMM
+from threadpoolctl import threadpool_limits
 
 from tradebot.strategy.base import FloatArray
 
@@ -29,7 +30,10 @@ def fit_gaussian_hmm(x: FloatArray, n_states: int = 2, seed: int = 0) -> Gaussia
         msg = f"fit_gaussian_hmm: {len(x)} rows are too few for {n_states} states (need {need})"
         raise ValueError(msg)
     model = GaussianHMM(n_components=n_states, covariance_type="diag", random_state=seed)
-    model.fit(x)
+    # One thread: the k-means start is as fast on a few thousand rows, a fit is then a pure
+    # function of its rows, and OpenMP threads spinning on a busy machine cost 10x the CPU.
+    with threadpool_limits(limits=1):
+        model.fit(x)
     return model
 
 
@@ -37,9 +41,11 @@ def forward_filter(model: GaussianHMM, x: FloatArray) -> FloatArray:
     """``P(state | rows 0..t)`` for each row ``t`` of ``x``: the forward pass only, normalised
     at every step (no backward pass, no Viterbi), so row ``t`` reads rows ``0..t`` alone."""
     log_emission = _log_emission(model, x)
-    log_trans = np.log(np.asarray(model.transmat_, dtype=np.float64))
     out = np.empty_like(log_emission)
-    log_alpha = np.log(np.asarray(model.startprob_, dtype=np.float64)) + log_emission[0]
+    with np.errstate(divide="ignore"):  # a start probability of 0 is a log of -inf
+        log_start = np.log(np.asarray(model.startprob_, dtype=np.float64))
+        log_trans = np.log(np.asarray(model.transmat_, dtype=np.float64))
+    log_alpha = log_start + log_emission[0]
     for t in range(len(x)):
         if t > 0:
             prior = np.logaddexp.reduce(log_alpha[:, None] + log_trans, axis=0)

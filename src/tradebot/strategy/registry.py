@@ -8,6 +8,7 @@ a strategy is chosen in the config file or on the command line, at startup.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import inspect
 import sys
@@ -27,6 +28,12 @@ STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
     {cls.name: cls for cls in (EmaCrossover, RsiMeanReversion, Breakout)}
 )
 """The built-in strategies by name (read-only)."""
+
+EXTRA_REGIME_DETECTORS: Mapping[str, str] = MappingProxyType(
+    {"hmm": "tradebot.ml.regime:HmmRegime"}
+)
+"""Detectors of an optional extra, by name: ``module:Class``, imported only when a config
+names one (the core does not import ``tradebot.ml``, whose libraries are optional)."""
 
 REQUIRED: object = inspect.Parameter.empty
 """The value ``strategy_parameters`` gives a parameter that has no default."""
@@ -80,7 +87,7 @@ def create_regime_detector(name: str, params: Mapping[str, object]) -> RegimeDet
         ConfigError: unknown name, missing file or class, an unknown or missing parameter,
             or a refused value.
     """
-    cls = REGIME_DETECTORS.get(name)
+    cls = REGIME_DETECTORS.get(name) or _extra_detector(name)
     path_text, sep, class_name = name.rpartition(":")
     if cls is None and sep and path_text.endswith(".py"):
         module = load_module_file(Path(path_text), "regime detector")
@@ -88,11 +95,28 @@ def create_regime_detector(name: str, params: Mapping[str, object]) -> RegimeDet
         found = _class_in(module, Path(path_text), class_name, RegimeDetector, where)
         cls = cast("type[RegimeDetector]", found)
     if cls is None:
-        known = ", ".join(sorted(REGIME_DETECTORS))
+        known = ", ".join(sorted([*REGIME_DETECTORS, *EXTRA_REGIME_DETECTORS]))
         raise ConfigError(
             f"unknown regime detector {name!r}: use one of {known}, or path/to/file.py:ClassName"
         )
     return _construct(f"regime detector {name!r}", cls, params)
+
+
+def _extra_detector(name: str) -> type[RegimeDetector] | None:
+    # The class an extra's detector name stands for (None: not such a name).
+    where = EXTRA_REGIME_DETECTORS.get(name)
+    if where is None:
+        return None
+    module_name, _, class_name = where.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        msg = (
+            f"regime detector {name!r} needs the ml extra ({e.name} is missing):"
+            " pip install 'tradebot[ml]'"
+        )
+        raise ConfigError(msg) from e
+    return cast("type[RegimeDetector]", getattr(module, class_name))
 
 
 def _construct(what: str, cls: type[_T], params: Mapping[str, object]) -> _T:

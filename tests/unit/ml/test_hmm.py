@@ -49,6 +49,24 @@ def test_hmmlearn_predict_reads_the_future_and_the_filter_does_not() -> None:
     assert (state[:290] != wild).mean() > 0.9
 
 
+def test_hmmlearn_viterbi_predict_differs_from_the_filter_and_rewrites_the_past() -> None:
+    # Arrange: the same model and rows as above
+    x = _calm_then_wild()
+    model = fit_gaussian_hmm(x[:600], seed=1)
+
+    # Act
+    filtered = forward_filter(model, x).argmax(axis=1)
+    viterbi = model.predict(x)
+    viterbi_prefixes = {k: model.predict(x[:k]) for k in range(296, 330)}
+
+    # Assert: measured: 50 of 900 bars differ; a prefix ending near the change to the wild
+    # stretch has a bar rewritten once more bars arrive; the filter's argmax never moves
+    assert (filtered != viterbi).sum() >= 20
+    assert any((v != viterbi[:k]).any() for k, v in viterbi_prefixes.items())
+    for k in viterbi_prefixes:
+        np.testing.assert_array_equal(forward_filter(model, x[:k]).argmax(axis=1), filtered[:k])
+
+
 def test_fit_gaussian_hmm_nan_rows_raise() -> None:
     with pytest.raises(ValueError, match="NaN"):
         fit_gaussian_hmm(np.array([[np.nan]] * 50))

@@ -205,11 +205,11 @@ def test_misplaced_strategy_key_is_refused_naming_it(text: str, message: str) ->
         (
             ENSEMBLE.format(
                 mode="conditional",
-                extra="    regime: {detector: hmm}\n",
+                extra="    regime: {detector: markov}\n",
                 members="      - {name: breakout, when: trend}\n",
             ),
-            r"`strategy.ensemble.regime`: unknown regime detector 'hmm':"
-            r" use one of sticky_trend, trend",
+            r"`strategy.ensemble.regime`: unknown regime detector 'markov':"
+            r" use one of hmm, sticky_trend, trend, vol_trend, volatility",
         ),
         (
             ENSEMBLE.format(
