@@ -174,3 +174,14 @@ async def test_bus_blocked_read_times_out_empty(bus: EventBus) -> None:
     await bus.ensure_group(MD, "g")
 
     assert await bus.read(MD, "g", "c", count=10, block_ms=20) == []
+
+
+async def test_bus_read_on_a_group_nobody_created_reads_from_the_start(bus: EventBus) -> None:
+    # Arrange: on Redis this is also what a server restarted without its files looks like
+    await _publish(bus, 1, 2)
+
+    # Act
+    got = await bus.read(MD, "new", "c", count=10, block_ms=0)
+
+    # Assert
+    assert _numbers(got) == [1, 2]

@@ -26,10 +26,12 @@ from redis_server import RedisServer
 from tradebot.services.bus import (
     BusConsumer,
     BusError,
+    BusUnavailable,
     Envelope,
     Family,
     MemoryProcessedIds,
 )
+from tradebot.services.bus.redis_processed import RedisProcessedIds
 from tradebot.services.bus.redis_streams import RedisStreamsBus
 
 SCRIPT = Path(__file__).with_name("consumer_process.py")
@@ -197,3 +199,72 @@ async def test_bus_wrong_password_is_refused_without_revealing_it(
     )
     assert wrong not in str(refused.value) + repr(logs)
     assert wrong not in repr(bus.settings)
+
+
+async def test_bus_redis_gone_for_longer_than_retry_for_s_raises_unavailable(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a server that is stopped before the call
+    server = RedisServer(tmp_path)
+    server.start()
+    server.stop()
+    bus = RedisStreamsBus(server.settings("u", retry_for_s=0.3, max_backoff_s=0.1))
+
+    # Act
+    with pytest.raises(BusUnavailable) as gone:
+        await bus.publish(_signal(1))
+    await bus.close()
+
+    # Assert
+    assert f"redis at 127.0.0.1:{server.port} unreachable for 0.3 s (XADD)" in str(gone.value)
+
+
+async def test_bus_redis_that_lost_everything_consumer_carries_on(
+    redis_server: RedisServer,
+) -> None:
+    # Arrange: a consumer that has read one signal
+    prefix = f"f{uuid.uuid4().hex[:8]}"
+    bus = RedisStreamsBus(redis_server.settings(prefix))
+    acted: list[str] = []
+
+    async def act(envelope: Envelope) -> None:
+        acted.append(envelope.event_id)
+
+    consumer = BusConsumer(bus, SIG, "execution", "e", act, MemoryProcessedIds(), block_ms=0)
+    await bus.publish(_signal(1))
+    await consumer.poll()
+
+    # Act: the server comes back empty (no persistence): stream and group are gone
+    with redis_server.client() as client:
+        client.delete(f"{prefix}:signals")
+    await bus.publish(_signal(2))
+    await consumer.poll()
+    await bus.close()
+
+    # Assert
+    assert acted == ["sig-1", "sig-2"]
+
+
+async def test_bus_redis_processed_ids_drop_a_repeat_and_expire(redis_server: RedisServer) -> None:
+    # Arrange: a publisher that re-sent sig-1 (its first reply was lost)
+    prefix = f"d{uuid.uuid4().hex[:8]}"
+    bus = RedisStreamsBus(redis_server.settings(prefix))
+    acted: list[str] = []
+
+    async def act(envelope: Envelope) -> None:
+        acted.append(envelope.event_id)
+
+    processed = RedisProcessedIds(bus, "monitor", ttl_s=600)
+    consumer = BusConsumer(bus, SIG, "monitor", "m", act, processed, block_ms=0)
+    await bus.publish(_signal(1))
+    await bus.publish(_signal(1))
+
+    # Act
+    await consumer.poll()
+    await bus.close()
+
+    # Assert
+    assert acted == ["sig-1"]
+    assert consumer.counts.duplicates == 1
+    with redis_server.client() as client:
+        assert 0 < client.ttl(f"{prefix}:processed:monitor:sig-1") <= 600

@@ -79,7 +79,9 @@ class ConsumerCounts:
 class BusConsumer:
     """One named consumer of a group on one family's stream.
 
-    A (re)started consumer first re-reads what its own name left unacknowledged, then
+    A (re)started consumer first re-reads what its own name left unacknowledged (one
+    batch: a consumer holds at most the batch it was working on; anything beyond is taken
+    over after ``claim_idle_ms``), then
     takes over messages other consumers left pending for ``claim_idle_ms`` (checked every
     half of it) and reads new ones. A batch is acknowledged in one call once every message
     in it was handled (or recognised as handled before), so a crash mid-batch redelivers

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tradebot.services.bus.envelope import BusError, Envelope, Family
+from tradebot.services.bus.envelope import Envelope, Family
 from tradebot.services.bus.port import Delivery, PendingEntry
 
 
@@ -146,10 +146,8 @@ class MemoryBus:
         """Nothing to release."""
 
     def _group(self, family: Family, group: str) -> _Group:
-        try:
-            return self._streams[family].groups[group]
-        except KeyError:
-            raise BusError(f"no consumer group {group!r} on {family}: ensure_group first") from None
+        # A group nobody created reads from the stream's start, as RedisStreamsBus does.
+        return self._streams[family].groups.setdefault(group, _Group(last_delivered=0))
 
     def _redeliver(
         self,
