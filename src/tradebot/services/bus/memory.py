@@ -90,18 +90,17 @@ class MemoryBus:
                     await asyncio.wait_for(self._arrived.wait_for(has_new), block_ms / 1000)
                 except TimeoutError:
                     return []
+        # Sequence numbers are consecutive and only the oldest are trimmed: start at the
+        # first kept one after the group's position instead of scanning the stream.
+        oldest = next(iter(stream.entries), stream.next_seq)
+        first = max(state.last_delivered + 1, oldest)
+        last = min(first + count, stream.next_seq)
+        now = self._clock()
         out: list[Delivery] = []
-        for seq, fields in stream.entries.items():
-            if seq <= state.last_delivered:
-                continue
-            if len(out) == count:
-                break
-            state.pending[seq] = _Pending(consumer, self._clock(), 1)
-            out.append(Delivery(family, _message_id(seq), fields))
-        if out:
-            state.last_delivered = _seq(out[-1].message_id)
-        else:  # everything newer was trimmed before anyone read it
-            state.last_delivered = stream.next_seq - 1
+        for seq in range(first, last):
+            state.pending[seq] = _Pending(consumer, now, 1)
+            out.append(Delivery(family, _message_id(seq), stream.entries[seq]))
+        state.last_delivered = max(state.last_delivered, last - 1)
         return out
 
     async def read_own_pending(

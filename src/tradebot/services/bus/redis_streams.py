@@ -24,6 +24,7 @@ from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from tradebot.domain.errors import ConfigError
 from tradebot.services.bus.envelope import BusError, BusUnavailable, Envelope, Family
 from tradebot.services.bus.port import Delivery, PendingEntry, stream_name
 
@@ -52,6 +53,19 @@ class RedisSettings:
     retry_for_s: float | None = 60.0  # None: retry until the server is back
     max_backoff_s: float = 2.0
 
+    def __post_init__(self) -> None:
+        """Refuse a bus without a password: it carries order commands.
+
+        Raises:
+            ConfigError: the password is empty.
+        """
+        if not self.password:
+            raise ConfigError(
+                f"the event bus's Redis at {self.server} has no password: set requirepass"
+                " in the server's config (deploy/redis/redis.conf) and give the bus the same"
+                " password (TRADEBOT_REDIS_PASSWORD); an open bus lets anyone send orders"
+            )
+
     @property
     def server(self) -> str:
         """``host:port``, what logs and errors name (never the password)."""
@@ -67,7 +81,7 @@ class RedisStreamsBus:
             host=settings.host,
             port=settings.port,
             db=settings.db,
-            password=settings.password or None,
+            password=settings.password,
             decode_responses=True,
             protocol=2,
             socket_connect_timeout=settings.socket_timeout_s,
