@@ -38,7 +38,8 @@ def report(
     ] = None,
     config_path: ConfigOption = None,
     symbol: Annotated[
-        str | None, typer.Option(help="The market to report (default: the first decided).")
+        str | None,
+        typer.Option(help="One market to report (default: every market the bot decided)."),
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="paper or live, for the title (default: exchange.mode).")
@@ -61,6 +62,7 @@ def report(
         if kind not in ("paper", "live"):
             raise ConfigError(f"--mode {kind!r}: choose paper or live")
         strategy = build_strategy(config, symbol)
+        listed = config.trading.all_symbols
         result = saved_session(
             existing_repository(config),
             mode=kind,
@@ -68,6 +70,8 @@ def report(
             strategy_name=strategy.name,
             strategy_config=dict(strategy.get_config()),
             symbol=symbol,
+            listed=listed,
+            strategies={s: build_strategy(config, s).name for s in listed},
         )
         metrics = compute_metrics(result)
         root = None if out is not None else config.backtest.report_dir

@@ -13,22 +13,31 @@ What each part comes from (``tradebot.state`` hides the SQL):
 * the starting cash: the balance the bot started its ledger with (``starting_cash:<quote>``),
   else the first snapshot's equity;
 * fees: each saved position's fees, charged in the quote currency as the ledger does.
+
+A database whose bot traded several symbols gives the basket a basket backtest gives: the
+account on the union of the symbols' bar times, each symbol a leg (``saved_legs.py``), the
+equal-weight buy-and-hold basket as the benchmark; ``symbol`` picks one market instead.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
-from tradebot.backtest.result import BacktestResult, FloatArray, IntArray, RefusedOrder
+from tradebot.backtest.report.saved_legs import (
+    account_equity,
+    basket_prices,
+    in_position,
+    saved_leg,
+)
+from tradebot.backtest.result import BacktestResult, FloatArray, Leg, RefusedOrder
 from tradebot.domain.decisions import Decision, MetadataValue
 from tradebot.domain.errors import StateError
-from tradebot.domain.orders import Fill, Order, OrderSide, OrderStatus, OrderType
-from tradebot.domain.portfolio import Trade
+from tradebot.domain.orders import Order, OrderStatus, OrderType
 from tradebot.orchestrator.recovery import starting_cash_key
 from tradebot.state import PortfolioSnapshot, Repository
 
@@ -44,8 +53,14 @@ def saved_session(
     strategy_name: str,
     strategy_config: Mapping[str, MetadataValue],
     symbol: str | None = None,
+    listed: Sequence[str] = (),
+    strategies: Mapping[str, str] | None = None,
 ) -> BacktestResult:
-    """The session saved in ``repo`` for ``symbol`` (default: the first symbol decided).
+    """The session saved in ``repo``: the basket of every symbol decided, or ``symbol``
+    alone (one symbol decided: that one).
+
+    ``listed`` orders the basket's symbols (the config's ``trading.symbols``; others follow
+    in the order they were first decided); ``strategies`` names each symbol's strategy.
 
     Raises:
         StateError: the database holds no decision (for that symbol): nothing traded yet.
@@ -56,16 +71,25 @@ def saved_session(
         raise StateError(
             f"{repo.location} holds no decision{where}: run the bot (tradebot run) first"
         )
+    decided = list(dict.fromkeys(d.symbol for d in decisions))
+    if symbol is None and len(decided) > 1:
+        order = [s for s in listed if s in decided] + [s for s in decided if s not in listed]
+        settings: dict[str, MetadataValue] = {"symbols": ", ".join(order)}
+        if strategies and all(s in strategies for s in order):
+            settings["strategies"] = ", ".join(f"{s} {strategies[s]}" for s in order)
+        return _basket(
+            repo, decisions, order, settings, mode, timeframe, strategy_name, strategy_config
+        )
     symbol = symbol or decisions[0].symbol
     bars = _one_per_bar([d for d in decisions if d.symbol == symbol])
     ts = np.array([d.ts_ms for d in bars], dtype=np.int64)
     prices = {c: _column(bars, c) for c in _PRICES}
     names = sorted({k for d in bars for k in d.indicators} - {*_PRICES, "volume"})
     equity, held = _marked(bars, repo.snapshots(), symbol)
-    start = _starting_cash(repo, symbol, equity)
+    start = _starting_cash(symbol, repo, equity)
     trades, fills = repo.trades(symbol), repo.fills(symbol)
-    held = np.where(_in_position(ts, trades, fills), held, 0.0)
-    settings: dict[str, MetadataValue] = {"mode": mode, "database": repo.location}
+    held = np.where(in_position(ts, trades, fills), held, 0.0)
+    session: dict[str, MetadataValue] = {"mode": mode, "database": repo.location}
     return BacktestResult(
         symbol=symbol,
         timeframe=timeframe,
@@ -89,7 +113,7 @@ def saved_session(
             )
         ),
         refused=_refused(repo.orders(symbol)),
-        settings=settings,
+        settings=session,
         indicators={name: _column(bars, name) for name in names},
         mode=mode,
     )
@@ -123,19 +147,6 @@ def _marked(
     return equity, held
 
 
-def _in_position(ts: IntArray, trades: list[Trade], fills: list[Fill]) -> BoolArray:
-    """Bars closed while a round trip was open. The fee dust a sell leaves (buy fees are
-    paid in the base asset) is held but no position, as the engine counts it."""
-    opened = np.zeros(len(ts), dtype=bool)
-    for trade in trades:
-        opened |= (ts >= trade.entry_ts_ms) & (ts < trade.exit_ts_ms)
-    last_exit = max((t.exit_ts_ms for t in trades), default=-1)
-    still = [f.ts_ms for f in fills if f.side is OrderSide.BUY and f.ts_ms >= last_exit]
-    if still:  # bought after the last round trip closed: open at the end
-        opened |= ts >= min(still)
-    return opened
-
-
 def _refused(orders: list[Order]) -> tuple[RefusedOrder, ...]:
     """Orders the venue refused when sent, or expired unfilled at their fill (a market
     order); an OCO partner expiring as its other leg fills is no refusal."""
@@ -163,8 +174,63 @@ def _refused(orders: list[Order]) -> tuple[RefusedOrder, ...]:
     )
 
 
-def _starting_cash(repo: Repository, symbol: str, equity: FloatArray) -> float:
+def _starting_cash(symbol: str, repo: Repository, equity: FloatArray) -> float:
     saved = repo.get_control(starting_cash_key(symbol.split("/")[-1]))
     if saved is not None:
         return float(saved)
     return float(equity[0]) if len(equity) else 0.0
+
+
+def _basket(
+    repo: Repository,
+    decisions: list[Decision],
+    symbols: list[str],
+    settings: dict[str, MetadataValue],
+    mode: str,
+    timeframe: str,
+    strategy_name: str,
+    strategy_config: Mapping[str, MetadataValue],
+) -> BacktestResult:
+    """Every symbol of the account, as ``Backtester.run_portfolio`` reports a basket."""
+    per_bar = {s: _one_per_bar([d for d in decisions if d.symbol == s]) for s in symbols}
+    # a skipped bar has no prices; a symbol only ever skipped has no leg
+    priced = {s: [d for d in b if "close" in d.indicators] for s, b in per_bar.items()}
+    bars = {s: b for s, b in priced.items() if b}
+    timeline = np.unique(np.array([d.ts_ms for b in bars.values() for d in b], dtype=np.int64))
+    saved = {s.ts_ms: s for s in repo.snapshots()}
+    trades, fills = repo.trades(), repo.fills()
+    legs: dict[str, Leg] = {}
+    for symbol, own in bars.items():
+        mine = [t for t in trades if t.symbol == symbol]
+        exposed = in_position(timeline, mine, [f for f in fills if f.symbol == symbol])
+        legs[symbol] = saved_leg(timeline, own, saved, exposed)
+    basket = basket_prices(
+        legs, {s: b[0].indicators.get("open", math.nan) for s, b in bars.items()}
+    )
+    opens = np.concatenate(([1.0], basket[:-1]))
+    equity = account_equity(timeline, decisions, saved)
+    return BacktestResult(
+        symbol="+".join(legs),
+        timeframe=timeframe,
+        strategy_name=strategy_name,
+        strategy_config=dict(strategy_config),
+        starting_cash=_starting_cash(next(iter(legs)), repo, equity),
+        ts_ms=timeline,
+        open=opens,
+        high=np.maximum(opens, basket),
+        low=np.minimum(opens, basket),
+        close=basket,
+        equity=equity,
+        position_qty=sum(
+            (np.where(leg.exposed, leg.value, 0.0) for leg in legs.values()),
+            np.zeros(len(timeline)),
+        ),
+        trades=trades,
+        fills=fills,
+        decisions=sorted((d for b in per_bar.values() for d in b), key=lambda d: d.ts_ms),
+        fees_paid=float(sum((p.position.fees for p in repo.positions()), Decimal(0))),
+        refused=_refused(repo.orders()),
+        settings={"mode": mode, "database": repo.location, **settings},
+        legs=legs,
+        mode=mode,
+    )
