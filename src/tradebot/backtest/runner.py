@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tradebot.backtest.collector import quiet_collector
 from tradebot.backtest.result import BacktestResult, Leg, RefusedOrder
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
@@ -103,7 +104,8 @@ class Backtester:
         a live bot started at that bar would not.
         """
         lane = self._lane(self.symbol, candles, start_index)
-        self._loop(lane)
+        with quiet_collector():
+            self._loop(lane)
         return self._result(lane)
 
     def run_portfolio(
@@ -133,7 +135,8 @@ class Backtester:
                 ts = frame["ts_ms"].to_numpy(dtype=np.int64)
                 start = int(np.searchsorted(ts, start_ts_ms, side="left"))
             lanes.append(self._lane(symbol, frame, start))
-        self._loop_many(lanes)
+        with quiet_collector():
+            self._loop_many(lanes)
         return self._portfolio_result(lanes, start_ts_ms)
 
     # ----------------------------------------------------------------- the loop
