@@ -50,11 +50,13 @@ class EnsembleMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One strategy of an ensemble: its weight (``weighted``) or its regime (``conditional``)."""
+    """One strategy of an ensemble: its weight (``weighted``) or its regime (``conditional``);
+    ``name`` (default: the strategy's name, ``#2`` on a repeat) prefixes its columns."""
 
     strategy: Strategy
     weight: float = 1.0
     when: str | None = None
+    name: str | None = None
 
 
 class Ensemble(Strategy):
@@ -260,7 +262,7 @@ def _labels(members: Sequence[Member]) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     labels = []
     for member in members:
-        name = member.strategy.name
+        name = member.name or member.strategy.name
         seen[name] = seen.get(name, 0) + 1
         labels.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     return tuple(labels)

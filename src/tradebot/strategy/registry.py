@@ -18,6 +18,7 @@ from types import MappingProxyType, ModuleType
 from typing import TypeVar, cast
 
 from tradebot.domain.errors import ConfigError
+from tradebot.strategy.adaptive import AdaptiveStrategy
 from tradebot.strategy.base import Strategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
 from tradebot.strategy.regime import REGIME_DETECTORS, RegimeDetector
@@ -25,7 +26,7 @@ from tradebot.strategy.regime import REGIME_DETECTORS, RegimeDetector
 _T = TypeVar("_T")
 
 STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
-    {cls.name: cls for cls in (EmaCrossover, RsiMeanReversion, Breakout)}
+    {cls.name: cls for cls in (EmaCrossover, RsiMeanReversion, Breakout, AdaptiveStrategy)}
 )
 """The built-in strategies by name (read-only)."""
 

@@ -162,12 +162,17 @@ def space_for(
 ) -> dict[str, Dimension]:
     """The space to search: the declared one with ``overrides`` applied, less ``fixed`` names.
 
+    A strategy taking ``**params`` (``AdaptiveStrategy``: ``trend.fast_period``) checks
+    the names itself when built, so any override name is searched.
+
     Raises:
         ConfigError: an override names a parameter the strategy does not take or one held
             fixed, or nothing is left to search.
     """
-    accepted = set(inspect.signature(cls).parameters)
-    unknown = sorted(set(overrides) - accepted)
+    signature = inspect.signature(cls).parameters
+    accepted = set(signature)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.values())
+    unknown = [] if takes_any else sorted(set(overrides) - accepted)
     if unknown:
         msg = (
             f"strategy {cls.__name__} has no parameter {', '.join(unknown)};"

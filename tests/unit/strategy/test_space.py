@@ -7,6 +7,7 @@ from typing import Annotated
 import pytest
 
 from tradebot.domain.errors import ConfigError
+from tradebot.strategy.adaptive import AdaptiveStrategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
 from tradebot.strategy.space import (
     Choice,
@@ -86,3 +87,12 @@ def test_space_for_unknown_parameter_is_refused_naming_the_accepted() -> None:
 def test_space_for_a_parameter_both_fixed_and_ranged_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"fast_period: both held fixed \(-p\) and given a range"):
         space_for(EmaCrossover, ["fast_period"], {"fast_period": IntRange(5, 9)})
+
+
+def test_space_for_an_adaptive_strategy_takes_per_regime_parameters() -> None:
+    # AdaptiveStrategy takes `<regime>.<parameter>` through **params: the names are its own
+    space = space_for(
+        AdaptiveStrategy, ["strategy", "detector"], {"trend.fast_period": IntRange(5, 9)}
+    )
+
+    assert space == {"trend.fast_period": IntRange(5, 9)}

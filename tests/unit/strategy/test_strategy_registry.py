@@ -8,6 +8,7 @@ import pytest
 from strategy_candles import PEEKING
 
 from tradebot.domain.errors import ConfigError
+from tradebot.strategy.adaptive import AdaptiveStrategy
 from tradebot.strategy.builtin import Breakout, EmaCrossover, RsiMeanReversion
 from tradebot.strategy.registry import (
     REQUIRED,
@@ -18,11 +19,12 @@ from tradebot.strategy.registry import (
 )
 
 
-def test_strategies_holds_the_three_builtins_read_only() -> None:
+def test_strategies_holds_the_builtins_read_only() -> None:
     assert dict(STRATEGIES) == {
         "ema_crossover": EmaCrossover,
         "rsi_mean_reversion": RsiMeanReversion,
         "breakout": Breakout,
+        "adaptive": AdaptiveStrategy,
     }
     with pytest.raises(TypeError):
         STRATEGIES["mine"] = Breakout  # type: ignore[index]
