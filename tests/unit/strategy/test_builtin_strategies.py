@@ -179,3 +179,21 @@ def test_builtin_get_config_returns_the_parameters() -> None:
     }
     assert Breakout().get_config() == {"period": 20, "exit_period": 10}
     assert RsiMeanReversion(oversold=20).get_config()["oversold"] == 20.0
+
+
+@pytest.mark.parametrize("strategy", VARIANTS, ids=_ids)
+def test_builtin_indicators_share_the_candles_and_leave_them_unchanged(
+    strategy: LiveStrategy,
+) -> None:
+    # Arrange: a backtest of two million bars held the candles twice when each strategy
+    # copied them before adding its columns.
+    candles = from_closes([100.0 + (i % 17) - (i % 5) for i in range(300)])
+    before = candles.copy()
+
+    # Act
+    bars = Bars.from_frame(strategy.calculate_indicators(candles))
+
+    # Assert
+    pd.testing.assert_frame_equal(candles, before)
+    for column in ("open", "high", "low", "close"):
+        assert np.shares_memory(bars[column], candles[column].to_numpy())

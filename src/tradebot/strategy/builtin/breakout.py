@@ -52,7 +52,7 @@ class Breakout(Strategy):
         """Add ``dc_upper``/``dc_lower`` (entry channel) and ``exit_lower`` (exit channel)."""
         high = candles["high"].to_numpy(dtype=np.float64)
         low = candles["low"].to_numpy(dtype=np.float64)
-        frame = candles.copy()
+        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
         frame["dc_upper"], frame["dc_lower"] = donchian(high, low, self.period)
         frame["exit_lower"] = donchian(high, low, self.exit_period)[1]
         return frame

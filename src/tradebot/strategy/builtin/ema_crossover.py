@@ -65,7 +65,7 @@ class EmaCrossover(Strategy):
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Add ``ema_fast``, ``ema_slow`` and ``rsi`` columns."""
         close = candles["close"].to_numpy(dtype=np.float64)
-        frame = candles.copy()
+        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
         frame["ema_fast"] = ema(close, self.fast_period)
         frame["ema_slow"] = ema(close, self.slow_period)
         frame["rsi"] = rsi(close, self.rsi_period)

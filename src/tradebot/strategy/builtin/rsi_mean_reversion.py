@@ -62,7 +62,7 @@ class RsiMeanReversion(Strategy):
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Add ``rsi`` and, with a trend filter, ``trend_sma``."""
         close = candles["close"].to_numpy(dtype=np.float64)
-        frame = candles.copy()
+        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
         frame["rsi"] = rsi(close, self.rsi_period)
         if self.trend_period > 0:
             frame["trend_sma"] = sma(close, self.trend_period)
