@@ -12,41 +12,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from basket_markets import MARKETS, market_file, write_markets
 from tradebot.backtest.basket import BasketData
 from tradebot.backtest.result import BacktestResult
 from tradebot.cli import build_app
 from tradebot.config import Config, load_config, with_overrides
-from tradebot.data.load import load_candles, sample_path
+from tradebot.data.load import load_candles
 from tradebot.orchestrator.paper import PaperSetup, paper_session
 from tradebot.parity import QUICK_STRATEGY, simulate_basket
 from tradebot.state import Database, Repository
 
-BTC_1H = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
-MARKETS = {"BTC/USDT": (0, 1.0), "ETH/USDT": (2_000, 0.05), "SOL/USDT": (4_000, 0.003)}
 ROWS, START, BARS = 260, 60, 150
 PARAMS = QUICK_STRATEGY["strategy.params"]
-
-
-def _write_markets(folder: Path) -> dict[str, Path]:
-    """Three markets cut from the bundled BTC sample (other months, other prices) onto one
-    timeline, so their signals differ."""
-    source = load_candles(BTC_1H)
-    timeline = source["ts_ms"].to_numpy()[:ROWS]
-    files = {}
-    for symbol, (offset, scale) in MARKETS.items():
-        part = source.iloc[offset : offset + ROWS].reset_index(drop=True)
-        frame = pd.DataFrame({"timestamp": timeline})
-        for column in ("open", "high", "low", "close"):
-            frame[column] = (part[column] * scale).round(2)
-        frame["volume"] = part["volume"]
-        files[symbol] = folder / f"binance_{symbol.replace('/', '-')}_1h.csv"
-        frame.to_csv(files[symbol], index=False)
-    return files
 
 
 def _config() -> Config:
@@ -58,7 +39,7 @@ def _backtest_of(folder: Path, last_ts_ms: int) -> BacktestResult:
     """The basket backtest of the bars the paper session decided."""
     candles = {}
     for symbol in MARKETS:
-        frame = load_candles(folder / f"binance_{symbol.replace('/', '-')}_1h.csv")
+        frame = load_candles(market_file(folder, symbol))
         candles[symbol] = frame[frame["ts_ms"] <= last_ts_ms].reset_index(drop=True)
     start = int(candles["BTC/USDT"]["ts_ms"][START])
     result, _ = simulate_basket(_config(), BasketData(candles, _config(), "paper", start))
@@ -67,7 +48,7 @@ def _backtest_of(folder: Path, last_ts_ms: int) -> BacktestResult:
 
 async def _paper_basket(folder: Path) -> None:
     setup = PaperSetup(
-        data_files=_write_markets(folder),
+        data_files=write_markets(folder, ROWS),
         start_index=START,
         database_url=f"sqlite:///{folder / 'bot.db'}",
     )

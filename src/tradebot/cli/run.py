@@ -147,7 +147,7 @@ def run(
                 tell_account(account, config, console)
             if credentials is not None:
                 trades = _live_connector(config, credentials, True) if record else None
-                connector = _live_connector(config, credentials)
+                connector = _live_connector(config, credentials, ws=True)
                 asyncio.run(_trade(config, connector, console, trades, fixes))
             elif replay or bars is not None:
                 asyncio.run(_replay(config, data, bars, console, Session(account, fixes)))
@@ -288,10 +288,16 @@ def _live_connector(config: Config, credentials: Credentials, ws: bool = False) 
 
 
 async def _bot(
-    config: Config, connector: ExchangeConnector, observer: BotObserver | None = None
+    config: Config,
+    connector: ExchangeConnector,
+    observer: BotObserver | None = None,
+    *,
+    streams: bool = False,
 ) -> TradingBot:
     # Called with the instance lock held. A damaged database, or an empty one on an account
-    # that has this bot's history, is refused before anything is written to it.
+    # that has this bot's history, is refused before anything is written to it. ``streams``:
+    # a real-time bot follows its candles on the connector's websocket (a replay moves the
+    # clock itself and asks REST right after each move).
     build, symbols = engine_factory(config), config.trading.all_symbols
     try:
         saved = inspect_database(config.database.sqlalchemy_url)
@@ -306,6 +312,7 @@ async def _bot(
         poll_interval_s=float(config.trading.cycle_interval_s),
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
         max_signal_age_bars=config.trading.max_signal_age_bars,
+        stream_candles=streams,
     )
     return TradingBot(build, connector, open_repository(config), settings, observer=observer)
 
@@ -411,7 +418,7 @@ async def _paper(
     fixes = session.fixes
     if not config.exchange.sandbox.embedded:
         trades = connect(settings_from_config(config, websockets=True)) if record else None
-        connector = connect(settings_from_config(config, websockets=False))
+        connector = connect(settings_from_config(config, websockets=True))
         await _trade(config, connector, console, trades, fixes)
         return
     live = config.exchange.sandbox.market_data != "replay"
@@ -422,7 +429,7 @@ async def _paper(
         async with sandbox_server(sandbox, fixes) as server:
             prices = "replayed" if sandbox.mirror is None else sandbox.mirror.label
             console.print(f"embedded sandbox exchange on {server.http_url}; prices: {prices}")
-            connector = _sandbox_connector(server.http_url, Path(runtime), replay=False)
+            connector = _sandbox_connector(server.http_url, Path(runtime), replay=False, ws=True)
             trades = None
             if record and live:  # the exchange's own trades, not the sandbox's prints
                 source = config.exchange.sandbox
@@ -489,7 +496,7 @@ async def _trade(
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
     served = embedded_dashboard(config)  # binds its port now
     collector = _collector(config, connector, trades)
-    bot = await _bot(config, connector, collector)
+    bot = await _bot(config, connector, collector, streams=True)
     collector.stats = bot.stats
     symbol, database, settings = (
         config.trading.symbol,

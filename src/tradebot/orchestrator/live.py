@@ -43,6 +43,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
+from tradebot.orchestrator.candle_feed import StreamedCandles
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -78,6 +79,10 @@ class BotSettings:
     poll_interval_s: float = 5.0
     on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
     max_signal_age_bars: int = 1
+    stream_candles: bool = False
+    """Follow every symbol's candles on the venue's streams (``candle_feed.py``; one
+    websocket for all with ``CcxtConnector``), asking REST only when they cannot vouch for
+    the window. Off: the window is fetched over REST at every poll."""
 
 
 @dataclass(slots=True)
@@ -128,6 +133,8 @@ class TradingBot:
         self._stop = asyncio.Event()
         self.recovery: Recovery | None = None
         self.writer = StepWriter(repository, self._position_of, self._saved)
+        self.candle_feed: StreamedCandles | None = None
+        """The streamed candles (``BotSettings.stream_candles``), once ``start`` has run."""
 
     @property
     def engine(self) -> TradingEngine:
@@ -147,6 +154,10 @@ class TradingBot:
                 f"the exchange lists no market {', '.join(unknown)} (trading.symbols); "
                 "check the spelling (BASE/QUOTE) or remove it"
             )
+        if self.settings.stream_candles:  # subscribed before the windows are fetched
+            keep = min(1000, self.settings.window_bars + 2)
+            self.candle_feed = StreamedCandles(self.connector, symbols, tf, keep)
+            self.candle_feed.start()
         recovery = await restore_engine(
             self._build_engine, [markets[s] for s in symbols], self.connector, self.repo
         )
@@ -214,6 +225,8 @@ class TradingBot:
 
     async def close(self) -> None:
         """Release the connection; protective stops stay on the exchange."""
+        if self.candle_feed is not None:
+            await self.candle_feed.close()
         await self.connector.close()
 
     # ----------------------------------------------------------------- the cycle
@@ -486,7 +499,15 @@ class TradingBot:
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
         """``symbol``'s candles that have closed by the venue's clock ``now``: never the last
         one a venue returns, which is the bar still forming (Binance always includes it),
-        nor any whose close is still ahead of the venue's clock."""
+        nor any whose close is still ahead of the venue's clock. From the streams when they
+        vouch for them, else over REST."""
         limit = min(1000, self.settings.window_bars + 2)
+        feed = self.candle_feed
+        streamed = None if feed is None else feed.closed(symbol, now)
+        if streamed is not None:
+            return streamed[-(limit - 1) :]
         candles = await self.connector.fetch_ohlcv(symbol, self.settings.timeframe, limit=limit)
-        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+        closed = [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+        if feed is not None:
+            feed.seed(symbol, closed)
+        return closed

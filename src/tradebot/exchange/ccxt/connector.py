@@ -65,7 +65,9 @@ class CcxtConnector:
 
         CCXT's own per-instance throttle is switched off: the shared limiter replaces it, and
         two limiters in series would only double the waits. CCXT's built-in retry is off too,
-        since it would resend order placements.
+        since it would resend order placements. Every market stream shares one websocket
+        (ccxt.pro would open a connection per subscription, round robin up to 50): one
+        connection follows every symbol traded.
         """
         self.exchange = exchange
         self.pro = pro
@@ -85,6 +87,8 @@ class CcxtConnector:
                 client.options["maxRetriesOnFailure"] = 0
                 client.verbose = False
                 client.logger = RedactingLogger(logging.getLogger("ccxt"), self.redact)
+        if pro is not None:
+            pro.options["streamLimits"] = {**pro.options.get("streamLimits", {}), "spot": 1}
         self.streams = Streams(self, pro, streams or StreamSettings())
 
     def __repr__(self) -> str:
