@@ -4,15 +4,19 @@ the row records the regime, the detector's confidence and the regime's start."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from factories import drive, make_candles, make_market
+from tradebot.cli import build_app
 from tradebot.config import parse_config
 from tradebot.domain.errors import ConfigError
 from tradebot.domain.portfolio import Portfolio
@@ -125,3 +129,42 @@ def test_lookahead_check_finds_nothing_in_an_adaptive_strategy() -> None:
     report = check_lookahead(strategy, candles, n_cuts=5, signal_bars=30)
 
     assert report.findings == ()
+
+
+def test_report_splits_pnl_by_the_regime_each_trade_was_opened_in(tmp_path: Path) -> None:
+    # Arrange: the adaptive config, backtested from the command line
+    data = tmp_path / "BTCUSDT-1h.csv"
+    CANDLES.rename(columns={"ts_ms": "timestamp"}).to_csv(data, index=False)
+    config = tmp_path / "adaptive.yaml"
+    config.write_text(ADAPTIVE, encoding="utf-8")
+
+    # Act
+    out = CliRunner().invoke(
+        build_app(),
+        ["backtest", "-c", str(config), "--data", str(data), "--report-dir", str(tmp_path / "r")],
+        terminal_width=200,
+    )
+
+    # Assert: each trade is tagged with the regime counted by hand at the bar that decided
+    # its entry (the bar before its fill), and the tables sum the trades of each regime
+    assert out.exit_code == 0, out.output
+    with (tmp_path / "r" / "latest" / "trades.csv").open(encoding="utf-8") as f:
+        trades = list(csv.DictReader(f))
+    close = CANDLES["close"].to_numpy()
+    bar_of = {int(ts): i for i, ts in enumerate(CANDLES["ts_ms"])}
+    pnl: dict[str, float] = {}
+    for trade in trades:
+        i = bar_of[int(trade["entry_ts_ms"])] - 1
+        efficiency = abs(close[i] - close[i - 10]) / np.abs(np.diff(close[i - 10 : i + 1])).sum()
+        assert trade["entry_regime"] == ("trend" if efficiency >= 0.35 else "range")
+        pnl[trade["entry_regime"]] = pnl.get(trade["entry_regime"], 0.0) + float(trade["pnl"])
+    assert set(pnl) == {"trend", "range"}, "trades opened in both regimes"
+    html = (tmp_path / "r" / "latest" / "report.html").read_text(encoding="utf-8")
+    table = re.search(r'<table id="by-regime".*?<tbody>(.*?)</tbody>', html, re.DOTALL)
+    assert table is not None
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table[1])]
+    assert {r[0]: float(r[3].replace(",", "")) for r in rows} == pytest.approx(pnl, abs=0.006)
+    assert "PnL by regime at entry" in out.output
+    for regime, total in pnl.items():
+        money = re.escape(f"{total:+,.2f}")
+        assert re.search(rf"│ {regime}\s+│\s+\d+ │\s+[\d.]+% │\s+{money} │", out.output), regime

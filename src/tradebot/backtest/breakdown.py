@@ -1,4 +1,5 @@
-"""Closed trades grouped: by exit reason, by the entry signal that opened them, by symbol.
+"""Closed trades grouped: by exit reason, by the entry signal that opened them, by the
+regime at entry (a regime-adaptive strategy or a conditional ensemble), by symbol.
 
 One function computes every group's figures, so the tables of a report (and of a paper
 session's report) agree with each other and with the metrics: the same trades, the same PnL.
@@ -19,6 +20,7 @@ from tradebot.domain.orders import Fill, OrderSide
 from tradebot.domain.portfolio import Trade
 
 UNKNOWN_SIGNAL = "(no decision found)"
+NO_REGIME = "(no regime)"
 # Measured values in a signal's reason ("(42100.50 vs 42050.25)") make every reason unique;
 # the decimals are replaced so trades opened by the same rule share one group. Whole numbers
 # are usually parameters ("EMA12", "the 20-bar high") and stay.
@@ -64,25 +66,55 @@ def signal_kind(reason: str) -> str:
     return _MEASURED.sub("…", reason).strip() or "(no reason)"
 
 
-def entry_signals(
+def entry_decisions(
     trades: Sequence[Trade], fills: Iterable[Fill], decisions: Iterable[Decision]
-) -> list[str]:
-    """The kind of signal (``signal_kind``) whose order opened each trade.
+) -> list[Decision | None]:
+    """The decision whose order opened each trade (None when it is not in ``decisions``).
 
     A trade starts with a buy fill of its symbol at its entry time; that fill's order was
-    placed by a decision, whose signal reason is the answer.
+    placed by a decision.
     """
-    reason_of = {cid: d.signal.reason for d in decisions for cid in d.client_order_ids}
+    placed_by = {cid: d for d in decisions for cid in d.client_order_ids}
     opened_by: dict[tuple[str, int], str] = {}
     for fill in fills:
         if fill.side is OrderSide.BUY:
             opened_by.setdefault((fill.symbol, fill.ts_ms), fill.client_order_id)
-    out = []
+    out: list[Decision | None] = []
     for trade in trades:
         order_id = opened_by.get((trade.symbol, trade.entry_ts_ms))
-        reason = None if order_id is None else reason_of.get(order_id)
-        out.append(UNKNOWN_SIGNAL if reason is None else signal_kind(reason))
+        out.append(None if order_id is None else placed_by.get(order_id))
     return out
+
+
+def entry_signals(
+    trades: Sequence[Trade], fills: Iterable[Fill], decisions: Iterable[Decision]
+) -> list[str]:
+    """The kind of signal (``signal_kind``) whose order opened each trade."""
+    return [
+        UNKNOWN_SIGNAL if d is None else signal_kind(d.signal.reason)
+        for d in entry_decisions(trades, fills, decisions)
+    ]
+
+
+def entry_regimes(
+    trades: Sequence[Trade], fills: Iterable[Fill], decisions: Iterable[Decision]
+) -> list[str]:
+    """The regime each trade was opened in: the ``regime`` its entry signal recorded
+    (``regime_metadata``), else ``NO_REGIME``."""
+    out = []
+    for decision in entry_decisions(trades, fills, decisions):
+        regime = None if decision is None else decision.signal.metadata.get("regime")
+        out.append(NO_REGIME if regime is None else str(regime))
+    return out
+
+
+def regime_groups(
+    trades: Sequence[Trade], regimes: Sequence[str], moves: Sequence[Excursion | None]
+) -> list[GroupStats]:
+    """The trades grouped by regime at entry; empty when no trade was opened in a regime."""
+    if all(r == NO_REGIME for r in regimes):
+        return []
+    return group_stats(trades, regimes, moves)
 
 
 def _stats(key: str, trades: list[Trade], moves: list[Excursion | None]) -> GroupStats:

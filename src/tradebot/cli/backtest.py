@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tradebot.backtest.dataset import CONFIG_CHOSEN, Chosen
-from tradebot.backtest.report.console import metrics_table, refused_lines
+from tradebot.backtest.report.console import metrics_table, refused_lines, regime_table
 from tradebot.backtest.session import BacktestRun, run_backtest
 from tradebot.cli.options import ConfigOption, StrategyOption
 from tradebot.config import Config, load_config, with_overrides
@@ -209,6 +209,9 @@ def print_run(run: BacktestRun, console: Console) -> None:
     for note in run.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(metrics_table(run.metrics, title=title))
+    by_regime = regime_table(result)
+    if by_regime is not None:
+        console.print(by_regime)
     for line in refused_lines(result.refused):  # the venue's reasons may hold brackets
         console.print(line, style="yellow", markup=False, highlight=False)
     if run.report is not None:

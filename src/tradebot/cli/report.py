@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from tradebot.backtest.metrics import compute_metrics
+from tradebot.backtest.report.console import regime_table
 from tradebot.backtest.report.saved import saved_session
 from tradebot.backtest.session import report_run
 from tradebot.cli.options import ConfigOption
@@ -84,4 +86,7 @@ def report(
         f"{kind} session on {result.symbol}: {result.n_bars:,} bars, {len(result.trades):,} "
         f"trades, final equity {metrics.final_equity:,.2f}"
     )
+    by_regime = regime_table(result)
+    if by_regime is not None:
+        Console().print(by_regime)
     typer.echo(f"report: {paths.html}")

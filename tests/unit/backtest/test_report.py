@@ -291,7 +291,7 @@ def test_write_report_no_trades_says_so(tmp_path: Path) -> None:
     assert "No trades were closed." in paths.html.read_text(encoding="utf-8")
     assert paths.trades_csv.read_text().splitlines() == [
         "symbol,entry_time,entry_ts_ms,exit_time,exit_ts_ms,qty,entry_price,exit_price,"
-        "fees,pnl,return_pct,duration_hours,exit_reason,entry_signal,mae_pct,mfe_pct"
+        "fees,pnl,return_pct,duration_hours,exit_reason,entry_signal,mae_pct,mfe_pct,entry_regime"
     ]
     assert paths.decisions_jsonl.read_text() == ""
     assert json.loads(paths.metrics_json.read_text())["metrics"]["profit_factor"] is None

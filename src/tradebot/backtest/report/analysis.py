@@ -1,6 +1,7 @@
 """Everything the report says about the trades beyond the metrics, computed once per report:
-MAE/MFE per trade, the signal that opened each, monthly returns, the groups by exit reason
-and by entry signal, and a basket's symbols (contributions, figures, correlation)."""
+MAE/MFE per trade, the signal and regime that opened each, monthly returns, the groups by exit
+reason, by entry signal and by regime at entry, and a basket's symbols (contributions,
+figures, correlation)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tradebot.backtest.breakdown import GroupStats, entry_signals, group_stats
+from tradebot.backtest.breakdown import (
+    GroupStats,
+    entry_regimes,
+    entry_signals,
+    group_stats,
+    regime_groups,
+)
 from tradebot.backtest.excursions import Excursion, excursions, price_ranges
 from tradebot.backtest.legs import LegFigures, contributions, leg_figures, return_correlation
 from tradebot.backtest.monthly import PeriodReturns, period_returns
@@ -21,9 +28,11 @@ class TradeAnalysis:
 
     moves: list[Excursion | None]
     entry_kinds: list[str]
+    entry_regimes: list[str]
     periods: PeriodReturns
     by_exit: list[GroupStats]
     by_entry: list[GroupStats]
+    by_regime: list[GroupStats]  # empty when no trade was opened in a regime
     legs: list[LegFigures]
     contributions: dict[str, FloatArray]
     correlation: pd.DataFrame | None
@@ -34,14 +43,17 @@ def analyse(result: BacktestResult) -> TradeAnalysis:
     trades = result.trades
     moves = excursions(trades, price_ranges(result))
     kinds = entry_signals(trades, result.fills, result.decisions)
+    regimes = entry_regimes(trades, result.fills, result.decisions)
     exits = [t.exit_reason or "(none)" for t in trades]
     gained = contributions(result) if result.legs else {}
     return TradeAnalysis(
         moves=moves,
         entry_kinds=kinds,
+        entry_regimes=regimes,
         periods=period_returns(result.ts_ms, result.equity, result.starting_cash),
         by_exit=group_stats(trades, exits, moves),
         by_entry=group_stats(trades, kinds, moves),
+        by_regime=regime_groups(trades, regimes, moves),
         legs=leg_figures(result, moves, gained) if result.legs else [],
         contributions=gained,
         correlation=return_correlation(result) if len(result.legs) > 1 else None,

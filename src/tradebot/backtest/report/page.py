@@ -98,6 +98,7 @@ def render_html(
             group_table("by-exit", "Exit reason", analysis.by_exit),
             "<h2>Trades by entry signal</h2>",
             group_table("by-entry", "Entry signal", analysis.by_entry),
+            _regime_section(analysis),
             '<p class="note">MAE and MFE: how far the price went against (lowest low) and for '
             "(highest high) each trade, from its entry price, over the bars it was open.</p>",
             "</div></div>",
@@ -108,6 +109,14 @@ def render_html(
             _trades_section(result.trades, analysis),
             "</body></html>",
         )
+    )
+
+
+def _regime_section(analysis: TradeAnalysis) -> str:
+    if not analysis.by_regime:
+        return ""
+    return "<h2>Trades by regime at entry</h2>" + group_table(
+        "by-regime", "Regime at entry", analysis.by_regime
     )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from tradebot.backtest.breakdown import NO_REGIME
 from tradebot.backtest.excursions import Excursion
 from tradebot.backtest.metrics import PerformanceMetrics
 from tradebot.backtest.result import BacktestResult, RefusedOrder
@@ -44,6 +45,7 @@ TRADE_COLUMNS = (
     "entry_signal",
     "mae_pct",
     "mfe_pct",
+    "entry_regime",
 )
 FILL_COLUMNS = (
     "time",
@@ -96,10 +98,13 @@ def write_trades_csv(
     trades: Sequence[Trade],
     moves: Sequence[Excursion | None],
     entry_kinds: Sequence[str],
+    entry_regimes: Sequence[str] | None = None,
 ) -> None:
     """One row per closed trade, in the order they closed, with the kind of signal that
-    opened it and its MAE/MFE (empty when no bar covers it)."""
-    rows = (_trade_row(*row) for row in zip(trades, moves, entry_kinds, strict=True))
+    opened it, its MAE/MFE (empty when no bar covers it) and the regime it was opened in
+    (empty without one)."""
+    regimes = entry_regimes if entry_regimes is not None else [NO_REGIME] * len(trades)
+    rows = (_trade_row(*row) for row in zip(trades, moves, entry_kinds, regimes, strict=True))
     _write_csv(path, TRADE_COLUMNS, rows)
 
 
@@ -195,7 +200,9 @@ def decision_record(
     }
 
 
-def _trade_row(trade: Trade, move: Excursion | None, entry_kind: str) -> list[str | int]:
+def _trade_row(
+    trade: Trade, move: Excursion | None, entry_kind: str, regime: str
+) -> list[str | int]:
     return [
         trade.symbol,
         iso_utc(trade.entry_ts_ms),
@@ -213,6 +220,7 @@ def _trade_row(trade: Trade, move: Excursion | None, entry_kind: str) -> list[st
         entry_kind,
         "" if move is None else f"{move.mae_pct:.6f}",
         "" if move is None else f"{move.mfe_pct:.6f}",
+        "" if regime == NO_REGIME else regime,
     ]
 
 

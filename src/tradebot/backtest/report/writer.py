@@ -57,7 +57,13 @@ def write_report(result: BacktestResult, metrics: PerformanceMetrics, out_dir: P
     paths = ReportPaths.in_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     analysis = analyse(result)
-    write_trades_csv(paths.trades_csv, result.trades, analysis.moves, analysis.entry_kinds)
+    write_trades_csv(
+        paths.trades_csv,
+        result.trades,
+        analysis.moves,
+        analysis.entry_kinds,
+        analysis.entry_regimes,
+    )
     write_fills_csv(paths.fills_csv, result.fills)
     write_decisions_jsonl(paths.decisions_jsonl, result.decisions, result.refused)
     write_metrics_json(paths.metrics_json, result, metrics)
