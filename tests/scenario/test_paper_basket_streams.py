@@ -25,7 +25,7 @@ from tradebot.parity import QUICK_STRATEGY, seen_bars, simulate_basket, trade_di
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import Repository, create_database
 
-ROWS, START, BARS = 200, 60, 100
+ROWS, START, BARS = 140, 60, 60
 KEY, SECRET = "streams-key", "streams-secret"
 BIG = 10_000_000
 

@@ -26,7 +26,7 @@ from tradebot.orchestrator.paper import PaperSetup, paper_session
 from tradebot.parity import QUICK_STRATEGY, simulate_basket
 from tradebot.state import Database, Repository
 
-ROWS, START, BARS = 260, 60, 150
+ROWS, START, BARS = 200, 60, 100
 PARAMS = QUICK_STRATEGY["strategy.params"]
 
 
