@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 MetadataValue = float | int | str | bool | None
 
@@ -65,17 +66,19 @@ class Signal:
 HOLD = Signal.hold()
 
 
-@dataclass(frozen=True, slots=True)
-class RiskCheck:
-    """One pre-trade check and its verdict."""
+class RiskCheck(NamedTuple):
+    """One pre-trade check and its verdict.
+
+    A named tuple, as ``RiskVerdict``: immutable, and several times cheaper to make than a
+    frozen dataclass (every entry a backtest decides runs five checks).
+    """
 
     name: str
     passed: bool
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class RiskVerdict:
+class RiskVerdict(NamedTuple):
     """The risk controller's answer to a proposed order, with every check it ran."""
 
     checks: tuple[RiskCheck, ...]

@@ -104,7 +104,12 @@ class Portfolio:
         return self.positions.get(symbol)
 
     def apply_fill(
-        self, fill: Fill, base: str, quote: str, dust_qty: Decimal = ZERO
+        self,
+        fill: Fill,
+        base: str,
+        quote: str,
+        dust_qty: Decimal = ZERO,
+        exit_reason: str = "",
     ) -> Trade | None:
         """Book a fill; return the closed trade when it brings the position back to flat.
 
@@ -121,7 +126,7 @@ class Portfolio:
         if fill.side is OrderSide.BUY:
             self._buy(pos, fill, fee_quote, base)
             return None
-        return self._sell(pos, fill, fee_quote, base, dust_qty)
+        return self._sell(pos, fill, fee_quote, base, dust_qty, exit_reason)
 
     def reconcile_position(
         self, symbol: str, qty: Decimal, price: Decimal | None, base: str, quote: str
@@ -185,7 +190,13 @@ class Portfolio:
         self._charge(pos, fee_quote)
 
     def _sell(
-        self, pos: Position, fill: Fill, fee_quote: Decimal, base: str, dust_qty: Decimal
+        self,
+        pos: Position,
+        fill: Fill,
+        fee_quote: Decimal,
+        base: str,
+        dust_qty: Decimal,
+        exit_reason: str,
     ) -> Trade | None:
         if fill.qty > pos.qty:
             raise StateError(f"sell of {fill.qty} {fill.symbol} exceeds the {pos.qty} held")
@@ -205,7 +216,7 @@ class Portfolio:
             return None
         if not pos.qty:
             pos.cost = ZERO
-        return self._close_trip(pos, fill)
+        return self._close_trip(pos, fill, exit_reason)
 
     def _charge(self, pos: Position, fee_quote: Decimal) -> None:
         pos.fees += fee_quote
@@ -213,7 +224,7 @@ class Portfolio:
         self.fees += fee_quote
 
     @staticmethod
-    def _close_trip(pos: Position, fill: Fill) -> Trade:
+    def _close_trip(pos: Position, fill: Fill, exit_reason: str) -> Trade:
         trade = Trade(
             symbol=pos.symbol,
             entry_ts_ms=pos.opened_ts_ms,
@@ -223,6 +234,7 @@ class Portfolio:
             exit_price=pos.trip_sold_notional / pos.trip_sold_qty,
             fees=pos.trip_fees,
             pnl=pos.trip_pnl - pos.trip_fees,
+            exit_reason=exit_reason,
         )
         pos.trip_bought_qty = pos.trip_bought_notional = ZERO
         pos.trip_sold_qty = pos.trip_sold_notional = ZERO

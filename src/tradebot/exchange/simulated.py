@@ -77,7 +77,8 @@ class _Book:
     pending_market: list[Order] = field(default_factory=list)
     resting: dict[ClientOrderId, Resting] = field(default_factory=dict)
     levels: tuple[float, float] | None = None  # ``_levels`` of ``resting``; None: recompute
-    mark: Decimal | None = None  # the price an order placed now is judged against
+    mark: float | None = None  # the price an order placed now is judged against
+    # (kept as the bar's float: made exact (``to_decimal``) only when an order is judged)
     arriving: dict[ClientOrderId, Resting] | None = None  # placed while the bar is walked
     oco: dict[ClientOrderId, ClientOrderId] = field(default_factory=dict)
 
@@ -165,9 +166,10 @@ class SimulatedExchange:
         stop_price = None if cmd.stop_price is None else market.round_price(cmd.stop_price)
         ref_price = self._reference_price(price, stop_price, cmd.symbol, book)
         market.check_order(qty, ref_price)
-        _refuse_if_passed(cmd.side, cmd.type, price, stop_price, book.mark)
+        mark = None if book.mark is None else to_decimal(book.mark)
+        _refuse_if_passed(cmd.side, cmd.type, price, stop_price, mark)
         if leg is not None:  # the list is refused whole
-            _refuse_if_passed(leg.side, leg.type, leg.price, None, book.mark)
+            _refuse_if_passed(leg.side, leg.type, leg.price, None, mark)
         order = Order(
             client_order_id=cmd.client_order_id,
             symbol=cmd.symbol,
@@ -230,7 +232,7 @@ class SimulatedExchange:
         self.now_ms = ts_ms
         book = self._books[symbol]
         book.bar = _Bar(ts_ms, open_, high, low, close)
-        book.mark = to_decimal(open_)
+        book.mark = open_
         if not book.pending_market:
             return []
         events: list[SimEvent] = []
@@ -248,7 +250,7 @@ class SimulatedExchange:
         if bar is None:
             return []
         d = to_decimal
-        book.mark = d(bar.close)  # what is placed from now on is judged at the bar's close
+        book.mark = bar.close  # what is placed from now on is judged at the bar's close
         if not book.resting:
             return []
         low_level, high_level = book.levels or _levels(book)

@@ -7,11 +7,11 @@ brings a position back to flat into a ``Trade`` labelled with why it closed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from tradebot.domain.market import Market
-from tradebot.domain.orders import ClientOrderId, Fill
+from tradebot.domain.orders import ClientOrderId, Fill, OrderSide
 from tradebot.domain.portfolio import Portfolio, Position, Trade
 from tradebot.execution.router import OrderRole, role_of
 
@@ -63,13 +63,15 @@ class PositionManager:
     def on_fill(self, fill: Fill) -> Trade | None:
         """Book a fill; return the trade it closed, labelled with the exit reason."""
         market = self.markets[fill.symbol]
+        reason = ""
+        if fill.side is OrderSide.SELL:  # only a sell closes a trade: label it (once)
+            role = role_of(fill.client_order_id)
+            reason = role.exit_reason if role else "external"
         trade = self.portfolio.apply_fill(
-            fill, market.base, market.quote, self.dust_qty(fill.symbol)
+            fill, market.base, market.quote, self._dust[fill.symbol], reason
         )
         if trade is None:
             return None
-        role = role_of(fill.client_order_id)
-        trade = replace(trade, exit_reason=role.exit_reason if role else "external")
         self.trades.append(trade)
         self.protection.pop(fill.symbol, None)
         return trade

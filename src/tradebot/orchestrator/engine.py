@@ -540,6 +540,8 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- state
     def _open_entry(self, symbol: str) -> Order | None:
+        if not self._router.has_open(symbol):
+            return None  # asked at every bar visited: the common case, kept cheap
         for order in self._router.open_orders(symbol):
             if role_of(order.client_order_id) is OrderRole.ENTRY:
                 return order
