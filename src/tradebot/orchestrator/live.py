@@ -44,6 +44,7 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
+from tradebot.orchestrator.candles import CandleWindow
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -128,6 +129,11 @@ class TradingBot:
         self._last_bar_ts: dict[str, int] = {}
         """Each symbol's newest bar decided (or skipped)."""
         self._last_fill_ms: dict[str, int] = {}
+        self._windows = {
+            s: CandleWindow(settings.window_bars + 1, self.bar_ms) for s in settings.symbols
+        }
+        """Each symbol's closed candles: the window a full fetch returns (one more than it
+        decides on, as a poll may find two new bars)."""
         self._marks: dict[str, Decimal] = {}
         """Each symbol's newest close: the prices the account's snapshot values it at."""
         self._stop = asyncio.Event()
@@ -500,14 +506,22 @@ class TradingBot:
         """``symbol``'s candles that have closed by the venue's clock ``now``: never the last
         one a venue returns, which is the bar still forming (Binance always includes it),
         nor any whose close is still ahead of the venue's clock. From the streams when they
-        vouch for them, else over REST."""
-        limit = min(1000, self.settings.window_bars + 2)
+        vouch for them, else over REST, where only the newest few candles are fetched when
+        they join the window kept (``CandleWindow``)."""
+        window = self._windows[symbol]
         feed = self.candle_feed
         streamed = None if feed is None else feed.closed(symbol, now)
         if streamed is not None:
-            return streamed[-(limit - 1) :]
-        candles = await self.connector.fetch_ohlcv(symbol, self.settings.timeframe, limit=limit)
-        closed = [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+            return streamed[-window.size :]
+        closed = None
+        if window.limit < window.full_limit:
+            closed = window.join(await self._fetch_closed(symbol, now, window.limit))
+        if closed is None:
+            closed = window.replace(await self._fetch_closed(symbol, now, window.full_limit))
         if feed is not None:
             feed.seed(symbol, closed)
         return closed
+
+    async def _fetch_closed(self, symbol: str, now: int, limit: int) -> list[Candle]:
+        candles = await self.connector.fetch_ohlcv(symbol, self.settings.timeframe, limit=limit)
+        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]

@@ -1,0 +1,66 @@
+"""Each symbol's newest closed candles, kept between polls so a poll fetches only the new ones.
+
+A poll used to fetch the whole window (400 and more candles) every time, and parsing them
+(CCXT's lists, then domain Candles) was the largest part of the bot's work between a bar's
+close and its order. The window is kept here instead; a poll asks the venue for its newest
+few candles, the newest one kept among them so the two overlap (the venue's newest answer
+wins where they do), and the window holds what a fetch of the whole window would return.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from tradebot.domain.market import Candle
+
+MAX_FETCH = 1000
+"""The most candles one request returns (Binance's klines limit)."""
+
+
+class CandleWindow:
+    """The newest ``size`` closed candles of one symbol, oldest first."""
+
+    def __init__(self, size: int, bar_ms: int) -> None:
+        """Keep ``size`` candles of ``bar_ms`` each."""
+        self.size = size
+        self.bar_ms = bar_ms
+        self._candles: deque[Candle] = deque(maxlen=size)
+
+    @property
+    def full_limit(self) -> int:
+        """How many candles a fetch of the whole window asks for: the window, the bar still
+        forming and one spare."""
+        return min(MAX_FETCH, self.size + 1)
+
+    @property
+    def limit(self) -> int:
+        """How many of the newest candles a poll asks for: the newest kept again (the
+        overlap), one closed since and the one forming; the whole window while none is kept.
+
+        Not worked out from the venue's clock: a replaying sandbox's clock is the wall
+        clock, years after its candles. When more bars closed (a pause, an outage), the
+        answer does not reach back to the newest kept, and the whole window is fetched.
+        """
+        return min(self.full_limit, 3) if self._candles else self.full_limit
+
+    def replace(self, closed: list[Candle]) -> list[Candle]:
+        """Keep the closed candles of a fetch of the whole window; return the window."""
+        self._candles.clear()
+        self._candles.extend(closed)
+        return list(self._candles)
+
+    def join(self, closed: list[Candle]) -> list[Candle] | None:
+        """Add the closed candles of a fetch of ``limit`` candles; return the window.
+
+        None when they do not reach back to the newest candle kept (the venue returned
+        fewer than asked) and so cannot be joined to it: fetch the whole window then.
+        """
+        kept = self._candles
+        if closed:
+            first = closed[0].ts_ms
+            if not kept or first > kept[-1].ts_ms:
+                return None
+            while kept and kept[-1].ts_ms >= first:
+                kept.pop()  # the venue's newest answer replaces the overlap
+            kept.extend(closed)
+        return list(kept)
