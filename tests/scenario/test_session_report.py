@@ -100,3 +100,40 @@ def test_report_db_without_decisions_says_run_the_bot_first(tmp_path: Path) -> N
     # Assert
     assert result.exit_code == 2
     assert "holds no decision: run the bot (tradebot run) first" in result.output
+
+
+async def _session_with_outage(tmp_path: Path) -> None:
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        try:
+            await bot.start()
+            await replay(server, bot, 20)
+            await server.advance(5)  # the bot is down: of six bars closed, five are skipped
+            await replay(server, bot, 20)
+        finally:
+            await bot.close()
+
+
+def test_report_db_after_an_outage_leaves_the_skipped_bars_out(tmp_path: Path) -> None:
+    # Arrange: a session whose bot missed bars (decision records with action "skipped")
+    asyncio.run(_session_with_outage(tmp_path))
+    repo = Repository(Database(f"sqlite:///{tmp_path / 'bot.db'}"))
+    skipped = [d for d in repo.decisions() if d.action == "skipped"]
+    equity = [float(s.equity) for s in repo.snapshots()]
+    peak, worst = equity[0], 0.0
+    for value in equity:
+        peak = max(peak, value)
+        worst = max(worst, (peak - value) / peak * 100)
+    out = tmp_path / "report"
+
+    # Act
+    result = CliRunner().invoke(
+        build_app(), ["report", "--db", str(tmp_path / "bot.db"), "--out", str(out)]
+    )
+
+    # Assert: the curve is the snapshots' (an undecided bar has no price and no equity)
+    assert result.exit_code == 0, result.output
+    assert len(skipped) == 5
+    assert f"{len(equity):,} bars" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert metrics["max_drawdown_pct"] == pytest.approx(worst, abs=1e-6)

@@ -63,7 +63,8 @@ def saved_session(
     in the order they were first decided); ``strategies`` names each symbol's strategy.
 
     Raises:
-        StateError: the database holds no decision (for that symbol): nothing traded yet.
+        StateError: the database holds no decision (for that symbol), or only skipped ones:
+            nothing decided yet.
     """
     decisions = repo.decisions(symbol=symbol)
     if not decisions:
@@ -71,9 +72,14 @@ def saved_session(
         raise StateError(
             f"{repo.location} holds no decision{where}: run the bot (tradebot run) first"
         )
-    decided = list(dict.fromkeys(d.symbol for d in decisions))
-    if symbol is None and len(decided) > 1:
-        order = [s for s in listed if s in decided] + [s for s in decided if s not in listed]
+    if not any("close" in d.indicators for d in decisions):
+        raise StateError(
+            f"{repo.location} holds only skipped bars (the bot was down): let it decide a bar "
+            "(tradebot run) first"
+        )
+    traded = list(dict.fromkeys(d.symbol for d in decisions))
+    if symbol is None and len(traded) > 1:
+        order = [s for s in listed if s in traded] + [s for s in traded if s not in listed]
         settings: dict[str, MetadataValue] = {"symbols": ", ".join(order)}
         if strategies and all(s in strategies for s in order):
             settings["strategies"] = ", ".join(f"{s} {strategies[s]}" for s in order)
@@ -81,7 +87,8 @@ def saved_session(
             repo, decisions, order, settings, mode, timeframe, strategy_name, strategy_config
         )
     symbol = symbol or decisions[0].symbol
-    bars = _one_per_bar([d for d in decisions if d.symbol == symbol])
+    decided = _one_per_bar([d for d in decisions if d.symbol == symbol])
+    bars = _priced(decided)
     ts = np.array([d.ts_ms for d in bars], dtype=np.int64)
     prices = {c: _column(bars, c) for c in _PRICES}
     names = sorted({k for d in bars for k in d.indicators} - {*_PRICES, "volume"})
@@ -105,7 +112,7 @@ def saved_session(
         position_qty=held,
         trades=trades,
         fills=fills,
-        decisions=bars,
+        decisions=decided,
         fees_paid=float(
             sum(
                 (p.position.fees for p in repo.positions() if p.position.symbol == symbol),
@@ -123,6 +130,12 @@ def _one_per_bar(decisions: list[Decision]) -> list[Decision]:
     # A bar decided twice (a restart replaying it) counts once: its newest record.
     by_bar = {d.ts_ms: d for d in decisions}
     return [by_bar[t] for t in sorted(by_bar)]
+
+
+def _priced(decided: list[Decision]) -> list[Decision]:
+    # A bar the bot skipped (too old to trade on after an outage) has no prices, and no
+    # snapshot: it is no point of the curve (its record stays among the decisions).
+    return [d for d in decided if "close" in d.indicators]
 
 
 def _column(bars: list[Decision], name: str) -> FloatArray:
@@ -193,9 +206,8 @@ def _basket(
 ) -> BacktestResult:
     """Every symbol of the account, as ``Backtester.run_portfolio`` reports a basket."""
     per_bar = {s: _one_per_bar([d for d in decisions if d.symbol == s]) for s in symbols}
-    # a skipped bar has no prices; a symbol only ever skipped has no leg
-    priced = {s: [d for d in b if "close" in d.indicators] for s, b in per_bar.items()}
-    bars = {s: b for s, b in priced.items() if b}
+    priced = {s: _priced(b) for s, b in per_bar.items()}
+    bars = {s: b for s, b in priced.items() if b}  # a symbol only ever skipped has no leg
     timeline = np.unique(np.array([d.ts_ms for b in bars.values() for d in b], dtype=np.int64))
     saved = {s.ts_ms: s for s in repo.snapshots()}
     trades, fills = repo.trades(), repo.fills()
