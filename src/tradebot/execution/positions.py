@@ -38,6 +38,9 @@ class PositionManager:
         self.markets = markets
         self.protection: dict[str, Protection] = {}
         self.trades: list[Trade] = []
+        self.changes = 0
+        """Counts the bookings that changed a holding (fills, reconciliations): a reader
+        that noted every holding at one count need not read them again until it moves."""
         self._dust = {s: max(m.min_qty, m.qty_step) for s, m in markets.items()}
 
     def position(self, symbol: str) -> Position | None:
@@ -63,6 +66,7 @@ class PositionManager:
     def on_fill(self, fill: Fill) -> Trade | None:
         """Book a fill; return the trade it closed, labelled with the exit reason."""
         market = self.markets[fill.symbol]
+        self.changes += 1
         reason = ""
         if fill.side is OrderSide.SELL:  # only a sell closes a trade: label it (once)
             role = role_of(fill.client_order_id)
@@ -79,6 +83,7 @@ class PositionManager:
     def reconcile(self, symbol: str, qty: Decimal, price: Decimal | None) -> Decimal:
         """The venue holds ``qty``: correct the books with a ledger adjustment (returned)."""
         market = self.markets[symbol]
+        self.changes += 1
         return self.portfolio.reconcile_position(symbol, qty, price, market.base, market.quote)
 
     def protect(self, symbol: str, protection: Protection) -> None:

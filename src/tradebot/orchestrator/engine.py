@@ -105,6 +105,7 @@ class TradingEngine:
         self.day_start_equity = portfolio.cash
         self._day = -1
         self._last_cash = portfolio.cash
+        self._noted_changes = -1  # ``_positions.changes`` when every holding was last noted
         self._books: dict[str, SymbolBook] = {}
         for m, s in pairs:
             if m.symbol in self._books:
@@ -540,9 +541,7 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- state
     def _open_entry(self, symbol: str) -> Order | None:
-        if not self._router.has_open(symbol):
-            return None  # asked at every bar visited: the common case, kept cheap
-        for order in self._router.open_orders(symbol):
+        for order in self._router.open_orders(symbol) if self._router.has_open(symbol) else ():
             if role_of(order.client_order_id) is OrderRole.ENTRY:
                 return order
         return None
@@ -575,7 +574,8 @@ class TradingEngine:
         its cost in the cash); return the cash and ``book``'s holding."""
         cash = self._last_cash = self.portfolio.cash
         qty = book.last_qty = self.view.held_qty(book.symbol)
-        if len(self._books) > 1:
+        if len(self._books) > 1 and self._noted_changes != self._positions.changes:
+            self._noted_changes = self._positions.changes  # holdings move only with a booking
             for other in self._books.values():
                 other.last_qty = self.view.held_qty(other.symbol)
         return cash, qty
