@@ -23,7 +23,7 @@ from tradebot.backtest.result import BacktestResult, Leg, RefusedOrder
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
-from tradebot.domain.events import BarClosed, Event, OrderUpdated
+from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
 from tradebot.domain.orders import OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.engine import TradingEngine
@@ -32,6 +32,7 @@ from tradebot.strategy.base import Bars, IndexArray
 ProgressCallback = Callable[[int, int], None]
 Observer = Callable[[int, Event, Step], None]
 _FIRST_CHUNK = 64
+_TIDY_MS = 86_400_000
 _PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
 
 
@@ -96,6 +97,7 @@ class Backtester:
         self.progress = progress
         self.symbol = engine.symbol
         self._tape = _Tape()
+        self._tidy_at = 0  # the bar time of the next ``_tidy``
 
     def run(self, candles: pd.DataFrame, start_index: int = 0) -> BacktestResult:
         """Simulate the bars of ``candles`` (the first symbol's) and return trades, fills,
@@ -257,11 +259,22 @@ class Backtester:
         if self.events_at and symbol == self.symbol:
             for event in self.events_at.get(j, ()):
                 self._handle(event)
-        for event in ex.open_bar(symbol, ts[j], o[j], h[j], lo[j], c[j]):
+        now = ts[j]
+        if now >= self._tidy_at:
+            self._tidy(now)
+        for event in ex.open_bar(symbol, now, o[j], h[j], lo[j], c[j]):
             self._note_expired(event)
             self._handle(event)
         for event in ex.trade_bar(symbol):
             self._handle(event)
+
+    def _tidy(self, now_ms: int) -> None:
+        """Once a day of bars, the engine (told by ``TimerFired``) and the venue forget the
+        orders closed a day before: a backtest's memory does not grow with every order it
+        ever sent (the fills and trades stay for the result)."""
+        self._handle(TimerFired(now_ms))
+        self.exchange.forget_closed(now_ms - _TIDY_MS)
+        self._tidy_at = now_ms + _TIDY_MS
 
     def _decide(self, lane: _Lane, j: int) -> None:
         symbol, ts = lane.symbol, lane.ohlc[0]

@@ -247,10 +247,15 @@ class OrderRouter:
         self._changed[order.client_order_id] = order
         return True
 
-    def forget_closed(self) -> None:
-        """Drop terminal orders (a long backtest would otherwise keep every order)."""
-        self._used.update(cid for cid, o in self._orders.items() if not o.is_open)
-        self._orders = {k: o for k, o in self._orders.items() if o.is_open}
-        self._open, self._open_of = {}, {}
-        for order in self._orders.values():
-            self._add_open(order)
+    def forget_closed(self, before_ms: int | None = None) -> None:
+        """Drop the orders that closed before ``before_ms`` (every closed one when None): a
+        long backtest would otherwise keep every order. Their ids stay used, never to be
+        sent again; a fill reported later for one of them is not the engine's any more.
+        One changed and not drained yet is still handed out by ``drain_changed``."""
+        kept: dict[ClientOrderId, Order] = {}
+        for cid, order in self._orders.items():
+            if order.is_open or (before_ms is not None and order.updated_ts_ms >= before_ms):
+                kept[cid] = order
+            else:
+                self._used.add(cid)
+        self._orders = kept

@@ -128,7 +128,7 @@ class TradingEngine:
             DayRestored: self._on_day_restored,
             CashReconciled: self._on_cash_reconciled,
             StateRestored: self._on_state_restored,
-            TimerFired: lambda _e: NOTHING,  # no time-based housekeeping yet
+            TimerFired: self._on_timer,  # forgets orders closed a day before: no late fill comes
         }
 
     # ----------------------------------------------------------------- data
@@ -148,10 +148,8 @@ class TradingEngine:
                 f"strategy {strategy.name} failed computing indicators: {exc!r}"
             ) from exc
         bars = Bars.from_frame(frame)
-        high, low, close = bars["high"], bars["low"], bars["close"]
-        columns = dict(bars)
-        columns[ATR_COLUMN] = atr(high, low, close, self.settings.atr_period)
-        book.bars = Bars(bars.ts_ms, columns)
+        stop_atr = atr(bars["high"], bars["low"], bars["close"], self.settings.atr_period)
+        book.bars = Bars(bars.ts_ms, {**bars, ATR_COLUMN: stop_atr})
         return book.bars
 
     def _book_of(self, symbol: str) -> SymbolBook:
@@ -308,6 +306,10 @@ class TradingEngine:
         if not (protection.stop_order_id or protection.take_profit_order_id):
             protection.checked = False  # nothing guards it now: the next bar protects it again
         return self._step([])
+
+    def _on_timer(self, event: TimerFired) -> Step:
+        self._router.forget_closed(event.ts_ms - DAY_MS)
+        return NOTHING
 
     def _on_kill_switch(self, event: KillSwitchSet) -> Step:
         self._kill_switch = event.level
