@@ -337,10 +337,9 @@ class TradingEngine:
         return NOTHING
 
     def _on_cash_reconciled(self, event: CashReconciled) -> Step:
-        portfolio = self.portfolio
-        delta = event.cash - portfolio.cash
-        portfolio.cash += delta
-        portfolio.starting_cash += delta
+        delta = event.cash - self.portfolio.cash
+        self.portfolio.cash += delta
+        self.portfolio.starting_cash += delta
         return NOTHING
 
     def _on_state_restored(self, event: StateRestored) -> Step:
@@ -360,8 +359,7 @@ class TradingEngine:
         return NOTHING
 
     def _on_day_restored(self, event: DayRestored) -> Step:
-        self._day = event.day
-        self.day_start_equity = event.day_start_equity
+        self._day, self.day_start_equity = event.day, event.day_start_equity
         return NOTHING
 
     # ----------------------------------------------------------------- decisions
