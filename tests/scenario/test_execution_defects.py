@@ -116,7 +116,7 @@ async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_ne
         }
         assert protection.stop_order_id in open_ids
         assert bot.writer.unsaved
-        assert bot._kill_switch_level() is KillSwitch.REDUCING
+        assert bot._kill_switch_level(bot.repo.kill_switch()) is KillSwitch.REDUCING
         # Act: the lock goes away; the next cycle saves what was kept
         blocker[0].execute("ROLLBACK")
         blocker[0].close()

@@ -9,7 +9,7 @@ restart in the middle of a bad day does not reset the limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +19,7 @@ from tradebot.domain.events import DayRestored, LocksRestored
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
 from tradebot.state.repository import Repository
-from tradebot.state.rows import PortfolioSnapshot
+from tradebot.state.rows import PortfolioSnapshot, SavedLock
 
 FLATTEN_REQUEST = "flatten_requested"
 
@@ -66,14 +66,14 @@ def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> 
         engine.handle(DayRestored(day, saved))
 
 
-def restore_locks(engine: TradingEngine, repo: Repository, bar_ts_ms: int) -> None:
-    """Hand the engine the saved locks still in force at the bar opened at ``bar_ts_ms``.
+def restore_locks(engine: TradingEngine, saved: Sequence[SavedLock]) -> None:
+    """Hand the engine the saved locks still in force at the bar about to be decided
+    (``Repository.controls`` reads them).
 
     Each cycle, before the bar is decided: after a restart the engine gets its locks back,
     and a lock a person lifted (``tradebot locks unlock``) is gone from the next bar on. The
     locks the engine set are saved with the step that set them, so none is missing here.
     """
-    saved = repo.locks(after_ms=bar_ts_ms)
     engine.handle(LocksRestored(tuple(s.lock for s in saved)))
 
 

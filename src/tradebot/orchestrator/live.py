@@ -284,9 +284,11 @@ class TradingBot:
         self._checkpoint("bar_closed")
         self._flush_unsaved()
         await self.sync_exchange()
-        await self._execute(engine.handle(KillSwitchSet(self._kill_switch_level())).commands)
-        restore_locks(engine, repo, ts)
-        if repo.get_control(FLATTEN_REQUEST) == "1":
+        controls = repo.controls([FLATTEN_REQUEST], locks_after_ms=ts)
+        level = self._kill_switch_level(controls.kill_switch)
+        await self._execute(engine.handle(KillSwitchSet(level)).commands)
+        restore_locks(engine, controls.locks)
+        if controls.values.get(FLATTEN_REQUEST) == "1":
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]
         sizes = {s: engine.prepare(candles_to_frame(list(windows[s])), s).n_bars for s in order}
@@ -347,8 +349,8 @@ class TradingBot:
         self._last_bar_ts[symbol] = last.ts_ms
         log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
 
-    def _kill_switch_level(self) -> KillSwitch:
-        level = KillSwitch(self.repo.kill_switch().value)
+    def _kill_switch_level(self, saved: KillSwitch) -> KillSwitch:
+        level = KillSwitch(saved.value)
         if self.writer.unsaved and level is KillSwitch.ACTIVE:
             return KillSwitch.REDUCING  # no new entries while state is not saved
         return level
