@@ -41,12 +41,22 @@ class SymbolBook:
     """Held at the close of this symbol's last decided bar (values the day's start)."""
     _times: list[int] = field(default_factory=list)
     _times_of: Bars | None = None
+    _marked: tuple[int, float | None] = (-1, None)  # the last ``mark_at`` asked and its answer
 
     def mark_at(self, ts_ms: int) -> float | None:
         """The close of this symbol's last bar opened at or before ``ts_ms`` (None: no bar)."""
-        # Every entry of a basket values the other holdings: a bisect on a list of the bar
-        # times (made once per prepared bars) costs a tenth of numpy's scalar searchsorted.
+        # Every decision of a basket values the other holdings, all at the same close: the
+        # last answer is kept, and a bisect on a list of the bar times (made once per
+        # prepared bars) costs a tenth of numpy's scalar searchsorted.
         if self._times_of is not self.bars:
-            self._times, self._times_of = self.bars.ts_ms.tolist(), self.bars
+            self._times, self._times_of, self._marked = (
+                self.bars.ts_ms.tolist(),
+                self.bars,
+                (-1, None),
+            )
+        elif self._marked[0] == ts_ms:
+            return self._marked[1]
         k = bisect_right(self._times, ts_ms) - 1
-        return float(self.bars["close"][k]) if k >= 0 else None
+        mark = float(self.bars["close"][k]) if k >= 0 else None
+        self._marked = (ts_ms, mark)
+        return mark
