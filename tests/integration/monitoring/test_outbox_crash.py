@@ -63,9 +63,11 @@ def test_monitor_sigkilled_during_a_retry_delivers_every_part_exactly_once(tmp_p
     with telegram_standin(TOKEN, CHAT) as standin:
         standin.script(200)
         standin.script(200)
-        standin.script(429, retry_after=2)  # the second part of the long alert
+        # The second part of the long alert: a 4 s pause leaves a loaded machine time to see
+        # the part recorded and kill the sender before it retries.
+        standin.script(429, retry_after=4)
         config = _config(tmp_path, standin.url)
-        first = _start(config, db, log)
+        procs = [_start(config, db, log)]
         try:
             # Act: kill it while it waits out the 429, one part of three recorded.
             def waiting() -> bool:
@@ -73,12 +75,12 @@ def test_monitor_sigkilled_during_a_retry_delivers_every_part_exactly_once(tmp_p
                 return len(standin.requests) == 3 and parts[0].attempts == 1
 
             eventually(waiting, log.read_text)
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
-            second = _start(config, db, log)
+            procs[0].send_signal(signal.SIGKILL)
+            procs[0].wait(10)
+            procs.append(_start(config, db, log))
             eventually(lambda: outbox.counts()["pending"] == 0, log.read_text)
         finally:
-            for proc in (first, second):
+            for proc in procs:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(10)

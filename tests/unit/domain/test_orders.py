@@ -77,7 +77,7 @@ def test_transition_illegal_move_raises_state_error_and_keeps_status(
     assert o.status is src
 
 
-@pytest.mark.parametrize(("src", "dst"), [(s, d) for s, ds in LEGAL.items() for d in ds])
+@pytest.mark.parametrize(("src", "dst"), [(s, d) for s, ds in LEGAL.items() for d in sorted(ds)])
 def test_transition_legal_move_sets_status_and_time(src: OrderStatus, dst: OrderStatus) -> None:
     o = order(src)
 
