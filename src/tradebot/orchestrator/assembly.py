@@ -6,7 +6,7 @@ every mode.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -105,9 +105,14 @@ def build_engine(
     record_holds: bool = True,
     id_prefix: str = "tb",
     more_markets: Sequence[Market] = (),
+    strategy_for: Callable[[str], Strategy] | None = None,
 ) -> TradingEngine:
     """Wire strategy, sizing, stops, risk limits and execution settings for ``market``
-    (and ``more_markets`` on the same wallet, each with its own instance of its strategy)."""
+    (and ``more_markets`` on the same wallet, each with its own instance of its strategy).
+
+    ``strategy_for`` gives each symbol's strategy instead of the configured one (the
+    execution service's stand-ins for the strategy service)."""
+    strategy_of = strategy_for or (lambda symbol: build_strategy(config, symbol))
     symbols = [market.symbol, *(m.symbol for m in more_markets)]
     check_overrides(config, symbols)
     risk, execution = config.risk, config.execution
@@ -152,12 +157,12 @@ def build_engine(
     engine = TradingEngine(
         settings,
         market,
-        strategy or build_strategy(config, market.symbol),
+        strategy or strategy_of(market.symbol),
         PositionSizer(sizing),
         StopLossManager(stops),
         RiskController(limits),
         portfolio,
-        more=[(m, build_strategy(config, m.symbol)) for m in more_markets],
+        more=[(m, strategy_of(m.symbol)) for m in more_markets],
         protections=Protections(
             [protection_rule(p) for p in risk.protections],
             timeframe_to_ms(config.trading.timeframe),
@@ -168,13 +173,23 @@ def build_engine(
     return engine
 
 
-def engine_factory(config: Config) -> EngineFactory:
+def engine_factory(
+    config: Config, strategy_for: Callable[[str], Strategy] | None = None
+) -> EngineFactory:
     """How paper and live trading (and ``state rebuild``) build their engine: every market
     of ``trading.symbols`` on one wallet, the first first, each with the configured
-    strategy, holds recorded (the decision log has a record per symbol per bar)."""
+    strategy (or ``strategy_for``'s), holds recorded (the decision log has a record per
+    symbol per bar)."""
 
     def build(markets: Sequence[Market], portfolio: Portfolio) -> TradingEngine:
         first, *more = markets
-        return build_engine(config, first, portfolio, record_holds=True, more_markets=more)
+        return build_engine(
+            config,
+            first,
+            portfolio,
+            record_holds=True,
+            more_markets=more,
+            strategy_for=strategy_for,
+        )
 
     return build

@@ -257,7 +257,7 @@ class TradingBot:
             covered += len(new)
             stale, fresh = new[:-keep], new[-keep:]
             if stale:
-                self._skip(symbol, stale, f"{len(new)} bars closed since the last cycle; only "
+                self.skip(symbol, stale, f"{len(new)} bars closed since the last cycle; only "
                            f"the newest {keep} decided (trading.max_signal_age_bars)")  # fmt: skip
             for candle in fresh:
                 window = [c for c in closed if c.ts_ms <= candle.ts_ms]
@@ -338,7 +338,9 @@ class TradingBot:
             self._checkpoint("intent_saved")
         return decision_id
 
-    def _skip(self, symbol: str, stale: list[Candle], reason: str) -> None:
+    def skip(self, symbol: str, stale: Sequence[Candle], reason: str) -> None:
+        """Record ``stale`` bars of ``symbol`` as decided without trading (each gets a
+        decision saying why), so they are never decided later."""
         last = stale[-1]
         cash = float(self.engine.portfolio.cash)
         held = float(self.engine.view.held_qty(symbol))
@@ -525,5 +527,16 @@ class TradingBot:
         return closed
 
     async def _fetch_closed(self, symbol: str, now: int, limit: int) -> list[Candle]:
-        candles = await self.connector.fetch_ohlcv(symbol, self.settings.timeframe, limit=limit)
-        return [c for c in candles[:-1] if c.ts_ms + self.bar_ms <= now]
+        return await closed_candles(self.connector, symbol, self.settings.timeframe, now, limit)
+
+
+async def closed_candles(
+    connector: ExchangeConnector, symbol: str, timeframe: str, now: int, limit: int
+) -> list[Candle]:
+    """``symbol``'s newest candles (of ``limit`` asked) that have closed by the venue's clock
+    ``now``: never the last one a venue returns, which is the bar still forming (Binance
+    always includes it), nor any whose close is still ahead of the venue's clock. The one
+    rule of "closed" for the single process and the market-data service alike."""
+    bar_ms = timeframe_to_ms(timeframe)
+    candles = await connector.fetch_ohlcv(symbol, timeframe, limit=limit)
+    return [c for c in candles[:-1] if c.ts_ms + bar_ms <= now]

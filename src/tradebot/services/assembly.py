@@ -1,0 +1,44 @@
+"""Build the strategy and execution services from the config, as the single process is built.
+
+Both use ``orchestrator.assembly``: the strategy service the configured strategy of each
+symbol, the execution service the same engine factory ``tradebot run`` uses with each
+symbol's strategy replaced by its ``PublishedSignals`` stand-in.
+"""
+
+from __future__ import annotations
+
+from tradebot.config import Config
+from tradebot.exchange.port import ExchangeConnector
+from tradebot.orchestrator.assembly import build_strategy, engine_factory
+from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.trade_log import BotObserver
+from tradebot.services.bus import EventBus
+from tradebot.services.execution import ExecutionService
+from tradebot.services.published import PublishedSignals
+from tradebot.services.strategy import StrategyService
+from tradebot.state import Repository
+
+
+def strategy_service(
+    config: Config, bus: EventBus, history: ExchangeConnector, venue: str, window_bars: int
+) -> StrategyService:
+    """Each traded symbol's configured strategy, deciding on ``window_bars`` candles."""
+    symbols = config.trading.all_symbols
+    strategies = {s: build_strategy(config, s) for s in symbols}
+    return StrategyService(bus, history, venue, config.trading.timeframe, strategies, window_bars)
+
+
+def execution_service(
+    config: Config,
+    connector: ExchangeConnector,
+    repository: Repository,
+    bus: EventBus,
+    settings: BotSettings,
+    max_signal_age_ms: int,
+    observer: BotObserver | None = None,
+) -> ExecutionService:
+    """The single process's bot, its strategies answered by the strategy service."""
+    published = {s: PublishedSignals(build_strategy(config, s)) for s in settings.symbols}
+    factory = engine_factory(config, strategy_for=published.__getitem__)
+    bot = TradingBot(factory, connector, repository, settings, observer=observer)
+    return ExecutionService(bot, published, bus, max_signal_age_ms)

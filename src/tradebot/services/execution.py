@@ -1,0 +1,116 @@
+"""``tradebot serve execution``: the only writer of orders; it acts on published signals.
+
+It is the single process's ``TradingBot`` with the strategies answered by the strategy
+service (``PublishedSignals``): the same engine decides through its one door, the same
+shell saves each decision with its order intents (and the bar marked decided) before
+anything is sent, follows the venue's fills and order states, and reconciles with the
+exchange at start. Nothing is copied; only where the signal comes from differs.
+
+A signal is acted on at most once: the bar-decided mark, committed with the decision and
+its intents, is the record of signals handled (a redelivered or re-published signal of a
+bar already decided is acknowledged and dropped). A signal whose bar closed longer ago than
+``max_signal_age_ms`` is never traded: its bars are recorded as skipped, with the reason,
+and an alert says so. The age runs from when the market-data service published the bar
+(``observed_ms``) to now by this host's clock, so the services' hosts keep their clocks
+in sync (NTP), as any exchange client must.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from tradebot.domain.market import timeframe_to_ms
+from tradebot.orchestrator.live import TradingBot
+from tradebot.services.bus import Envelope, EventBus, Family
+from tradebot.services.messages import SignalsDecided
+from tradebot.services.published import PublishedSignals
+
+log = structlog.get_logger("tradebot.services.execution")
+
+
+@dataclass(slots=True)
+class ExecutionCounts:
+    """What the service did with the signals it received."""
+
+    acted: int = 0
+    already_decided: int = 0
+    too_old: int = 0
+
+
+class ExecutionService:
+    """Acts on ``SignalsDecided`` messages through ``bot`` (started by ``start``)."""
+
+    def __init__(
+        self,
+        bot: TradingBot,
+        published: Mapping[str, PublishedSignals],
+        bus: EventBus,
+        max_signal_age_ms: int,
+        source: str = "execution",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``published``: the stand-in strategy of each symbol in ``bot``'s engine;
+        ``clock``: seconds since the epoch (a test's own)."""
+        self._clock = clock
+        self.bot, self.published, self.bus = bot, dict(published), bus
+        self.max_signal_age_ms = max_signal_age_ms
+        self.bar_ms = timeframe_to_ms(bot.settings.timeframe)
+        self.source = source
+        self.counts = ExecutionCounts()
+
+    async def start(self) -> None:
+        """Restore state and reconcile it with the exchange (the single process's start)."""
+        await self.bot.start()
+
+    async def __call__(self, envelope: Envelope) -> None:
+        """Act on one bar time's signals, unless already decided or too old."""
+        message = SignalsDecided.of(envelope)
+        bot, ts = self.bot, message.bar_ts_ms
+        tf = bot.settings.timeframe
+        due = {
+            s: x
+            for s, x in message.symbols.items()
+            if s in bot.settings.symbols and ts > (bot.repo.last_bar_ts(s, tf) or -1)
+        }
+        if message.timeframe != tf or not due:
+            self.counts.already_decided += 1
+            log.info("signal already acted on", event_id=envelope.event_id)
+            return
+        age_ms = int(self._clock() * 1000) - message.observed_ms
+        if age_ms > self.max_signal_age_ms:
+            await self._refuse_old(envelope, message, list(due), age_ms)
+            return
+        for symbol, x in due.items():
+            self.published[symbol].publish(ts, x.signal, x.indicators)
+        await bot.cycle({s: x.candles for s, x in due.items()})
+        self.counts.acted += 1
+
+    async def sync(self) -> None:
+        """Book fills and follow orders between bars (a stop filled, a limit entry)."""
+        await self.bot.sync_exchange()
+
+    async def _refuse_old(
+        self, envelope: Envelope, message: SignalsDecided, symbols: list[str], age_ms: int
+    ) -> None:
+        reason = (
+            f"signal {envelope.event_id} arrived {age_ms / 1000:.1f} s after its bar was seen "
+            "closed, "
+            f"older than services.execution.max_signal_age_s "
+            f"({self.max_signal_age_ms / 1000:g} s): not traded"
+        )
+        for symbol in symbols:
+            self.bot.skip(symbol, [message.symbols[symbol].candles[-1]], reason)
+        self.counts.too_old += 1
+        log.warning("signal too old", event_id=envelope.event_id, age_s=age_ms / 1000)
+        alert = Envelope(
+            Family.ALERTS,
+            "SignalTooOld",
+            {"event_id": envelope.event_id, "age_ms": age_ms, "reason": reason},
+            self.source,
+            int(self._clock() * 1000),
+        )
+        await self.bus.publish(alert)
