@@ -9,20 +9,24 @@ is dropped) nor on one older than ``max_signal_age_ms`` (its bar is recorded as 
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 from pathlib import Path
 
-from paper_venue import KEY, SECRET, make_bot, quick_config, sandbox
+from paper_venue import KEY, SECRET, make_bot, quick_config, sandbox, venue_orders
 from tradebot.config import Config
+from tradebot.domain.decisions import Signal, SignalAction
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
-from tradebot.orchestrator.live import BotSettings
+from tradebot.orchestrator.live import BotSettings, closed_candles
 from tradebot.parity import configurations
 from tradebot.sandbox import SandboxServer
 from tradebot.services.assembly import execution_service, strategy_service
-from tradebot.services.bus import BusConsumer, Family, MemoryBus, MemoryProcessedIds
+from tradebot.services.bus import BusConsumer, Envelope, Family, MemoryBus, MemoryProcessedIds
 from tradebot.services.execution import ExecutionService
 from tradebot.services.market_data import MarketDataService
+from tradebot.services.messages import SignalsDecided, SymbolSignal
 from tradebot.state import Repository, create_database
 
 BIG = 10_000_000
@@ -103,3 +107,72 @@ async def test_services_over_memory_bus_make_the_single_process_trades(tmp_path:
     assert services.execution.counts.acted == 80
     assert services.execution.counts.too_old == 0
     assert services.executor.counts.failed == 0
+
+
+async def buy_signal(services: Services, observed_ms: int) -> Envelope:
+    """A BUY of BTC/USDT at the newest closed bar, as the strategy service would publish it."""
+    connector = services.connectors[1]
+    now = await connector.fetch_time()
+    window = (await closed_candles(connector, "BTC/USDT", "1h", now, 62))[-60:]
+    signal = Signal(SignalAction.BUY, 1.0, "test: buy")
+    decided = SignalsDecided(
+        "sandbox", "1h", window[-1].ts_ms, observed_ms,
+        {"BTC/USDT": SymbolSignal(signal, {}, window)},
+    )  # fmt: skip
+    return decided.envelope("strategy:test", observed_ms)
+
+
+async def test_execution_signal_older_than_max_age_is_never_traded(tmp_path: Path) -> None:
+    # Arrange: a BUY whose bar was seen closed two hours before the execution service reads it
+    async with sandbox() as venue:
+        services = Services(venue, tmp_path, quick_config())
+        try:
+            await services.execution.start()
+            await venue.advance(1)
+            now_ms = int(time.time() * 1000)
+            await services.bus.publish(await buy_signal(services, now_ms - 2 * HOUR_MS))
+            # Act
+            await services.executor.poll()
+            orders = await venue_orders(venue)
+        finally:
+            await services.close()
+    # Assert: nothing sent; the bar recorded as skipped saying why; an alert on the bus
+    assert orders == []
+    assert services.execution.counts.too_old == 1
+    (decision,) = services.repo.decisions()
+    assert decision.action == "skipped"
+    assert "older than services.execution.max_signal_age_s (3600 s)" in decision.signal.reason
+    assert await services.bus.length(Family.ALERTS) == 1
+
+
+async def test_execution_same_signal_three_times_acts_once(tmp_path: Path) -> None:
+    # Arrange: one BUY published twice (a strategy service that restarted), then read again
+    # by a group that has lost what it acknowledged (a Redis that came back empty) and by a
+    # consumer whose processed ids were lost with its process
+    async with sandbox() as venue:
+        services = Services(venue, tmp_path, quick_config())
+        try:
+            await services.execution.start()
+            await venue.advance(1)
+            signal = await buy_signal(services, int(time.time() * 1000))
+            await services.bus.publish(signal)
+            await services.bus.publish(signal)
+            # Act
+            await services.executor.poll()
+            restarted = BusConsumer(
+                services.bus, Family.SIGNALS, "execution-2", "e2", services.execution,
+                MemoryProcessedIds(), block_ms=0,
+            )  # fmt: skip
+            await restarted.poll()
+            orders = await venue_orders(venue)
+        finally:
+            await services.close()
+    # Assert: one entry at the venue, one decision for the bar
+    assert [o["clientOrderId"] for o in orders if o["side"] == "buy"] == [
+        f"tb-BTCUSDT-{json.loads(signal.to_fields()['payload'])['bar_ts_ms']}-en"
+    ]
+    assert services.execution.counts.acted == 1
+    assert services.executor.counts.duplicates == 1  # the repeat, by its event id
+    assert services.execution.counts.already_decided == 1  # by the bar decided in the database
+    assert restarted.counts.duplicates == 1
+    assert [d.action.split()[0] for d in services.repo.decisions()] == ["buy"]
