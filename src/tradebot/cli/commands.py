@@ -21,6 +21,7 @@ from tradebot.cli import (
     run,
     sandbox,
     scaffold,
+    serve,
     state,
     strategy,
     walkforward,
@@ -44,6 +45,7 @@ MODULES: list[ModuleType] = [
     report,
     monitor,
     dashboard,
+    serve,
     walkforward,
     ml,
 ]

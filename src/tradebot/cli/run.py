@@ -305,8 +305,14 @@ async def _bot(
     except BaseException:
         await connector.close()
         raise
-    settings = BotSettings(
-        tuple(symbols),
+    settings = bot_settings(config)
+    return TradingBot(build, connector, open_repository(config), settings, observer=observer)
+
+
+def bot_settings(config: Config) -> BotSettings:
+    """The shell's settings from the config (``tradebot run`` and the execution service)."""
+    return BotSettings(
+        tuple(config.trading.all_symbols),
         config.trading.timeframe,
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
@@ -314,7 +320,6 @@ async def _bot(
         max_signal_age_bars=config.trading.max_signal_age_bars,
         stream_candles=streams,
     )
-    return TradingBot(build, connector, open_repository(config), settings, observer=observer)
 
 
 # ----------------------------------------------------------------------------- paper

@@ -7,12 +7,11 @@ and secret exist only in the tuple this returns, which goes straight to the exch
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from tradebot.config.model import Config
-from tradebot.config.source import parse_yaml, read_text
+from tradebot.config.source import parse_yaml, read_text, refuse_shared_file
 from tradebot.domain.errors import ConfigError
 
 ENV_KEY = "BINANCE_API_KEY"
@@ -55,7 +54,7 @@ def load_credentials(
 
 def _from_file(path: Path) -> tuple[str, str]:
     text = read_text(path)
-    _refuse_shared_file(path)
+    refuse_shared_file(path)
     values = _parse_env(text, path) if _looks_like_env(text) else _parse_mapping(text, path)
     found = {_FILE_NAMES[k.lower()]: v for k, v in values.items() if k.lower() in _FILE_NAMES}
     key, secret = found.get("api_key"), found.get("api_secret")
@@ -67,16 +66,6 @@ def _from_file(path: Path) -> tuple[str, str]:
         )
         raise ConfigError(msg)
     return key, secret
-
-
-def _refuse_shared_file(path: Path) -> None:
-    # Like ssh with private keys: a file others can read is not a secret any more.
-    if os.name != "posix":
-        return
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        msg = f"{path}: credentials file is readable by other users; run `chmod 600 {path}`"
-        raise ConfigError(msg)
 
 
 def _looks_like_env(text: str) -> bool:

@@ -15,6 +15,7 @@ from tradebot.config.sections import (
     ExecutionConfig,
     TradingConfig,
 )
+from tradebot.config.services import ServicesConfig
 from tradebot.config.strategy import StrategyConfig
 
 
@@ -34,3 +35,4 @@ class Config(Section):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     downtime: DowntimeConfig = Field(default_factory=DowntimeConfig)
+    services: ServicesConfig = Field(default_factory=ServicesConfig)

@@ -7,6 +7,8 @@ the line and column but never echo the offending line, which may hold a secret.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -84,3 +86,18 @@ def _describe(error: yaml.MarkedYAMLError, source: str) -> str:
     what = error.problem or "syntax error"
     context = f" ({error.context})" if error.context else ""
     return f"{source}: YAML error at {where}: {what}{context}"
+
+
+def refuse_shared_file(path: Path) -> None:
+    """Refuse a secret's file that other users may read (the bus password's too).
+
+    Raises:
+        ConfigError: the file is readable by its group or others.
+    """
+    # Like ssh with private keys: a file others can read is not a secret any more.
+    if os.name != "posix":
+        return
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        msg = f"{path}: credentials file is readable by other users; run `chmod 600 {path}`"
+        raise ConfigError(msg)

@@ -13,6 +13,7 @@ from tradebot.orchestrator.assembly import build_strategy, engine_factory
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.services.bus import EventBus
+from tradebot.services.bus.redis_streams import RedisSettings, RedisStreamsBus
 from tradebot.services.execution import ExecutionService
 from tradebot.services.published import PublishedSignals
 from tradebot.services.strategy import StrategyService
@@ -42,3 +43,21 @@ def execution_service(
     factory = engine_factory(config, strategy_for=published.__getitem__)
     bot = TradingBot(factory, connector, repository, settings, observer=observer)
     return ExecutionService(bot, published, bus, max_signal_age_ms)
+
+
+def redis_bus(config: Config) -> RedisStreamsBus:
+    """The Redis Streams bus ``services.bus`` names (the password read here, never logged).
+
+    Raises:
+        ConfigError: the password file cannot be used.
+    """
+    bus = config.services.bus
+    settings = RedisSettings(
+        host=bus.host,
+        port=bus.port,
+        password=bus.secret(),
+        db=bus.db,
+        prefix=bus.prefix,
+        maxlen=bus.maxlen,
+    )
+    return RedisStreamsBus(settings)

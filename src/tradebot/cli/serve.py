@@ -1,0 +1,220 @@
+"""``tradebot serve market-data|strategy|execution|monitor``: the services, one per process.
+
+Wiring only: each command reads the config, connects to the exchange and to the Redis bus
+(``services.bus``), builds its service and runs it until SIGINT/SIGTERM. The services and
+when to choose them over ``tradebot run`` are in docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
+
+import structlog
+import typer
+
+from tradebot.cli.monitor import _monitor
+from tradebot.cli.options import ConfigOption, DbOption
+from tradebot.cli.run import (
+    REAL_MONEY_FLAG,
+    _live_credentials,
+    bot_settings,
+    configure,
+    existing_repository,
+    open_repository,
+)
+from tradebot.cli.serving import embedded_dashboard
+from tradebot.config import Config
+from tradebot.domain.errors import ConfigError, ExchangeUnavailable, TradebotError
+from tradebot.exchange.ccxt.connector import CcxtConnector
+from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.monitoring.service import Monitor
+from tradebot.orchestrator.assembly import engine_factory
+from tradebot.orchestrator.rebuild import refuse_blind_start
+from tradebot.services.assembly import execution_service, redis_bus, strategy_service
+from tradebot.services.bus import BusConsumer, EventBus, Family, Handler, MemoryProcessedIds
+from tradebot.services.market_data import MarketDataService
+from tradebot.state import acquire_instance_lock, create_database, inspect_database
+
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="This consumer's name in its group (default: host name); keep it across restarts.",
+    ),
+]
+log = structlog.get_logger("tradebot.services")
+RealMoneyOption = Annotated[
+    bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and its four services to ``app``."""
+    serve = typer.Typer(
+        help="Run one service of the distributed deployment (docs/distributed.md).",
+        no_args_is_help=True,
+    )
+    serve.command("market-data")(market_data)
+    serve.command("strategy")(strategy)
+    serve.command("execution")(execution)
+    serve.command("monitor")(monitor)
+    app.add_typer(serve, name="serve")
+
+
+def market_data(config_path: ConfigOption = None) -> None:
+    """Publish the exchange's closed candles to the bus (one per exchange)."""
+    _serve(lambda: _market_data(configure(config_path, None, None)))
+
+
+def strategy(config_path: ConfigOption = None, name: NameOption = None) -> None:
+    """Decide each symbol's signal at every closed bar and publish them."""
+    _serve(lambda: _strategy(configure(config_path, None, None), name or _host()))
+
+
+def execution(
+    config_path: ConfigOption = None,
+    db: DbOption = None,
+    name: NameOption = None,
+    real_money: RealMoneyOption = False,
+) -> None:
+    """Act on the published signals: the only writer of orders and of the order tables."""
+    _serve(lambda: _execution(configure(config_path, None, db), name or _host(), real_money))
+
+
+def monitor(config_path: ConfigOption = None, db: DbOption = None) -> None:
+    """Alerts, Telegram commands and the dashboard, from the database the execution writes."""
+
+    async def run() -> None:
+        config = configure(config_path, None, db)
+        existing_repository(config)  # refuses a path that holds no bot database
+        running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
+        async with embedded_dashboard(config) as dashboard:
+            if dashboard is not None:
+                typer.echo(f"dashboard on {dashboard.url}")
+            await _monitor(running)
+
+    _serve(run)
+
+
+# ----------------------------------------------------------------------------- the services
+def _serve(run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    try:
+        asyncio.run(run())
+    except TradebotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _connector(
+    config: Config, *, websockets: bool = False, real_money: bool = False
+) -> CcxtConnector:
+    if config.exchange.mode == "backtest":
+        raise ConfigError("exchange.mode is backtest: the services trade paper or live")
+    if config.exchange.mode == "paper":
+        if config.exchange.sandbox.embedded:
+            raise ConfigError(
+                "the services share one sandbox, which none of them embeds: set "
+                "exchange.sandbox.embedded: false and start it with `tradebot sandbox`"
+            )
+        return connect(settings_from_config(config, websockets=websockets))
+    credentials = _live_credentials(config, real_money)
+    return connect(settings_from_config(config, websockets=websockets), credentials)
+
+
+def _consumer(
+    bus: EventBus, config: Config, family: Family, group: str, name: str, handler: Handler
+) -> BusConsumer:
+    # Processed ids in memory: the strategy's effect (re-publishing under the same id) is
+    # idempotent, and the execution's record is the bar-decided mark in its database.
+    return BusConsumer(
+        bus, family, group, name, handler, MemoryProcessedIds(),
+        claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
+    )  # fmt: skip
+
+
+async def _market_data(config: Config) -> None:
+    settings = config.services.market_data
+    bus = redis_bus(config)
+    connector = _connector(config, websockets=settings.websocket)
+    service = MarketDataService(
+        connector, bus, config.exchange.name, config.trading.all_symbols,
+        config.trading.timeframe, poll_interval_s=settings.poll_interval_s,
+        stream=settings.websocket,
+    )  # fmt: skip
+    stop = _stop_on_signals()
+    typer.echo(f"market-data serving {config.exchange.name}; Ctrl-C stops")
+    try:
+        await service.run(stop)
+    finally:
+        await connector.close()
+        await bus.close()
+
+
+async def _strategy(config: Config, name: str) -> None:
+    bus = redis_bus(config)
+    history = _connector(config)  # public candles only, to fill a window
+    window = bot_settings(config).window_bars
+    handler = strategy_service(config, bus, history, config.exchange.name, window)
+    consumer = _consumer(bus, config, Family.MARKET_DATA, "strategy", name, handler)
+    stop = _stop_on_signals()
+    typer.echo(f"strategy serving as {name}; Ctrl-C stops")
+    try:
+        await consumer.run(stop)
+    finally:
+        await history.close()
+        await bus.close()
+
+
+async def _execution(config: Config, name: str, real_money: bool) -> None:
+    with acquire_instance_lock(config.database.sqlalchemy_url):  # one writer of orders
+        connector = _connector(config, real_money=real_money)
+        bus = redis_bus(config)
+        try:
+            saved = inspect_database(config.database.sqlalchemy_url)
+            factory, symbols = engine_factory(config), config.trading.all_symbols
+            await refuse_blind_start(factory, connector, symbols, saved)
+            settings = config.services.execution
+            service = execution_service(
+                config, connector, open_repository(config), bus, bot_settings(config),
+                int(settings.max_signal_age_s * 1000),
+            )  # fmt: skip
+            await service.start()
+            consumer = _consumer(bus, config, Family.SIGNALS, "execution", name, service)
+            stop = _stop_on_signals()
+            typer.echo(f"execution serving as {name}; Ctrl-C stops")
+            await _execute(consumer, service.sync, settings.sync_interval_s, stop)
+        finally:
+            await connector.close()
+            await bus.close()
+
+
+async def _execute(
+    consumer: BusConsumer, sync: Callable[[], Awaitable[None]], every_s: float, stop: asyncio.Event
+) -> None:
+    # One loop, so that signals and syncs never run at once on the one engine.
+    next_sync = time.monotonic() + every_s
+    while not stop.is_set():
+        await consumer.poll()
+        if time.monotonic() >= next_sync:
+            next_sync = time.monotonic() + every_s
+            try:
+                await sync()
+            except ExchangeUnavailable as exc:  # the next sync or bar catches up
+                log.warning("exchange unavailable; sync skipped", error=str(exc))
