@@ -305,11 +305,11 @@ async def _bot(
     except BaseException:
         await connector.close()
         raise
-    settings = bot_settings(config)
+    settings = bot_settings(config, streams=streams)
     return TradingBot(build, connector, open_repository(config), settings, observer=observer)
 
 
-def bot_settings(config: Config) -> BotSettings:
+def bot_settings(config: Config, *, streams: bool = False) -> BotSettings:
     """The shell's settings from the config (``tradebot run`` and the execution service)."""
     return BotSettings(
         tuple(config.trading.all_symbols),
