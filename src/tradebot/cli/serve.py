@@ -14,7 +14,6 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
-import structlog
 import typer
 
 from tradebot.cli.monitor import _monitor
@@ -29,7 +28,7 @@ from tradebot.cli.run import (
 )
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.config import Config
-from tradebot.domain.errors import ConfigError, ExchangeUnavailable, TradebotError
+from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.factory import connect, settings_from_config
 from tradebot.monitoring.service import Monitor
@@ -47,7 +46,6 @@ NameOption = Annotated[
         help="This consumer's name in its group (default: host name); keep it across restarts.",
     ),
 ]
-log = structlog.get_logger("tradebot.services")
 RealMoneyOption = Annotated[
     bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
 ]
@@ -206,7 +204,7 @@ async def _execution(config: Config, name: str, real_money: bool) -> None:
 
 
 async def _execute(
-    consumer: BusConsumer, sync: Callable[[], Awaitable[None]], every_s: float, stop: asyncio.Event
+    consumer: BusConsumer, sync: Callable[[], Awaitable[bool]], every_s: float, stop: asyncio.Event
 ) -> None:
     # One loop, so that signals and syncs never run at once on the one engine.
     next_sync = time.monotonic() + every_s
@@ -214,7 +212,4 @@ async def _execute(
         await consumer.poll()
         if time.monotonic() >= next_sync:
             next_sync = time.monotonic() + every_s
-            try:
-                await sync()
-            except ExchangeUnavailable as exc:  # the next sync or bar catches up
-                log.warning("exchange unavailable; sync skipped", error=str(exc))
+            await sync()  # a failure is logged; the next sync or bar catches up

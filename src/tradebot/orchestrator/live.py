@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -209,8 +209,15 @@ class TradingBot:
         is down, rate-limiting or in maintenance is waited out, and the bars that closed
         meanwhile are caught up by the next poll that gets through.
         """
+        return await self.guarded(self.poll)
+
+    async def guarded(self, work: Callable[[], Awaitable[object]]) -> bool:
+        """Run ``work`` (a poll, a cycle, a sync) as the top of the live cycle: a failure
+        is counted, logged and answered False; the first success after the exchange was
+        unreachable applies ``downtime.on_exchange_down`` (the execution service runs its
+        cycles and syncs through here too)."""
         try:
-            await self.poll()
+            await work()
         except ExchangeUnavailable as exc:
             self.stats.errors += 1
             self.downtime.on_failure()

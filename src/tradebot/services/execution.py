@@ -25,11 +25,15 @@ import structlog
 
 from tradebot.domain.market import timeframe_to_ms
 from tradebot.orchestrator.live import TradingBot
-from tradebot.services.bus import Envelope, EventBus, Family
+from tradebot.services.bus import BusError, Envelope, EventBus, Family
 from tradebot.services.messages import SignalsDecided
 from tradebot.services.published import PublishedSignals
 
 log = structlog.get_logger("tradebot.services.execution")
+
+
+class SignalNotActed(BusError):
+    """The cycle a signal called for failed; the message stays pending to be retried."""
 
 
 @dataclass(slots=True)
@@ -39,6 +43,7 @@ class ExecutionCounts:
     acted: int = 0
     already_decided: int = 0
     too_old: int = 0
+    refused: int = 0  # another timeframe than the one traded
 
 
 class ExecutionService:
@@ -76,7 +81,11 @@ class ExecutionService:
             for s, x in message.symbols.items()
             if s in bot.settings.symbols and ts > (bot.repo.last_bar_ts(s, tf) or -1)
         }
-        if message.timeframe != tf or not due:
+        if message.timeframe != tf:
+            self.counts.refused += 1
+            log.error("signal of another timeframe", event_id=envelope.event_id, timeframe=tf)
+            return
+        if not due:
             self.counts.already_decided += 1
             log.info("signal already acted on", event_id=envelope.event_id)
             return
@@ -86,12 +95,17 @@ class ExecutionService:
             return
         for symbol, x in due.items():
             self.published[symbol].publish(ts, x.signal, x.indicators)
-        await bot.cycle({s: x.candles for s, x in due.items()})
+        windows = {s: x.candles for s, x in due.items()}
+        if not await bot.guarded(lambda: bot.cycle(windows)):
+            # Left pending: retried after claim_idle_s, unless too old by then (as the
+            # single process decides a bar again at its next poll, within its age limit).
+            raise SignalNotActed(f"signal {envelope.event_id}: the cycle failed (logged)")
         self.counts.acted += 1
 
-    async def sync(self) -> None:
-        """Book fills and follow orders between bars (a stop filled, a limit entry)."""
-        await self.bot.sync_exchange()
+    async def sync(self) -> bool:
+        """Book fills and follow orders between bars (a stop filled, a limit entry); False
+        when it failed (logged; the next sync or bar catches up)."""
+        return await self.bot.guarded(self.bot.sync_exchange)
 
     async def _refuse_old(
         self, envelope: Envelope, message: SignalsDecided, symbols: list[str], age_ms: int

@@ -4,8 +4,9 @@
 one Redis (loopback, password, AOF) and one sandbox; the single process (``TradingBot``)
 trades an identical sandbox beside them, bar by bar. Each service is SIGKILLed in turn
 while a bar closes: the others keep running, the restarted one catches up from its
-consumer group, and in the end the services made the single process's trades, sent no
-order twice, lost no fill, and their database holds what the exchange holds.
+consumer group, and the services make the single process's trades. Then the execution is
+SIGKILLed with a signal in flight. In the end no order was sent twice, no fill was lost, and
+their database holds what the exchange holds.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class Service:
                 self.proc.wait()
 
 
-async def until(check: Callable[[], bool], what: Callable[[], str], timeout_s: float = 60) -> None:
+async def until(check: Callable[[], bool], what: Callable[[], str], timeout_s: float = 180) -> None:
     """Wait (letting the sandbox serve) until ``check()`` holds."""
     deadline = time.monotonic() + timeout_s
     while not check():
@@ -150,6 +151,13 @@ def quiet(redis: RedisServer, prefix: str) -> bool:
             if read["pending"] or read["last-delivered-id"] != info["last-generated-id"]:
                 return False
     return True
+
+
+def newest_signal(redis: RedisServer, prefix: str) -> str:
+    """The id of the newest message on the signals stream."""
+    with redis.client() as client:
+        key = f"{prefix}:signals"
+        return str(client.xinfo_stream(key)["last-generated-id"]) if client.exists(key) else ""
 
 
 async def venue_state(server: SandboxServer) -> tuple[list[dict[str, object]], list[str]]:
@@ -223,6 +231,19 @@ async def test_services_killed_in_turn_make_the_single_process_trades(
                 await until(lambda: quiet(redis_server, prefix), logs)
             await bot.sync_exchange()
             await asyncio.sleep(1.5)  # one more sync of fills by the execution service
+            phase_one = [dataclasses.asdict(t) for t in repo.trades()]
+            # Then 4 bars more; at the second, the execution is SIGKILLed the moment the
+            # bar's signal is on its stream (being read or acted on) and started again
+            for n in range(37, 41):
+                before = newest_signal(redis_server, prefix)
+                await services_venue.advance(1)
+                await until(lambda: newest_signal(redis_server, prefix) != before, logs)  # noqa: B023
+                if n == 38:
+                    execution.kill()
+                    killed.append("execution, a signal in flight")
+                    execution.start()
+                await until(lambda: quiet(redis_server, prefix), logs)
+            await asyncio.sleep(1.5)
             venue_orders, venue_fills = await venue_state(services_venue)
         finally:
             for service in services.values():
@@ -231,11 +252,11 @@ async def test_services_killed_in_turn_make_the_single_process_trades(
     # Assert: the single process's trades; no order twice; the database is the exchange's
     single = [dataclasses.asdict(t) for t in bot.repo.trades()]
     assert len(single) >= 3, "the window must hold enough trades to mean something"
-    assert [dataclasses.asdict(t) for t in repo.trades()] == single
+    assert phase_one == single
     assert duplicates(venue_orders) == 0
     assert sorted(f.trade_id for f in repo.fills()) == venue_fills
     venue_ids = {str(o["clientOrderId"]) for o in venue_orders}
     assert venue_ids <= {o.client_order_id for o in repo.orders()}
     venue_open = {str(o["clientOrderId"]) for o in venue_orders if o["status"] == "open"}
     assert {o.client_order_id for o in repo.open_orders()} == venue_open
-    assert killed == ["execution", "strategy", "market-data"]
+    assert killed == ["execution", "strategy", "market-data", "execution, a signal in flight"]
