@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tradebot.backtest.collector import quiet_collector
+from tradebot.backtest.heap import release_free_heap
 from tradebot.backtest.result import BacktestResult, Leg, RefusedOrder
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
@@ -107,6 +108,7 @@ class Backtester:
         a live bot started at that bar would not.
         """
         lane = self._lane(self.symbol, candles, start_index)
+        release_free_heap()  # the indicators' temporaries: the loop grows from here
         with quiet_collector():
             self._loop(lane)
         return self._result(lane)
@@ -138,6 +140,7 @@ class Backtester:
                 ts = frame["ts_ms"].to_numpy(dtype=np.int64)
                 start = int(np.searchsorted(ts, start_ts_ms, side="left"))
             lanes.append(self._lane(symbol, frame, start))
+        release_free_heap()
         with quiet_collector():
             self._loop_many(lanes)
         return self._portfolio_result(lanes, start_ts_ms)

@@ -8,15 +8,14 @@ the study is told them in trial-number order whatever finished first.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+from tradebot.backtest.heap import release_free_heap
 from tradebot.research.candles import open_candles
 from tradebot.research.trial import Params, TrialOutcome, TrialRunner, TrialSpec
 
@@ -69,23 +68,6 @@ def _run_in_worker(number: int, params: Params) -> TrialOutcome:
 
 def _ready() -> bool:
     return bool(_WORKER_RUNNER)
-
-
-def release_free_heap() -> None:
-    """Hand the C heap's free pages back to the operating system (glibc's ``malloc_trim``).
-
-    Loading a year of minute candles peaks at a few hundred MB that Python frees but the C
-    allocator keeps; a worker forked afterwards inherits those pages, and as its own
-    allocations reuse them each becomes a private copy, so every worker grew by what the
-    parent had once loaded. Elsewhere than glibc this does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.malloc_trim(0)
 
 
 class ProcessBackend:
