@@ -200,17 +200,19 @@ def curve_stats(
     equity: FloatArray, starting_cash: float, periods_per_year: float | None, years: float
 ) -> CurveStats:
     """Return, CAGR, drawdown and risk-adjusted ratios of an equity curve marked per bar."""
-    curve = np.concatenate(([starting_cash], equity)).astype(np.float64, copy=False)
-    ratio = float(curve[-1]) / starting_cash if starting_cash > 0 else 1.0
+    last = float(equity[-1]) if len(equity) else float(starting_cash)
+    ratio = last / starting_cash if starting_cash > 0 else 1.0
     cagr = _cagr_pct(ratio, years)
     drawdown = drawdown_pct(equity, starting_cash)
     max_dd = float(-drawdown.min()) + 0.0 if len(drawdown) else 0.0  # + 0.0: no "-0.00%"
-    rets = bar_returns(curve)
+    dd_bars = longest_run(drawdown < 0)
+    del drawdown  # per-bar arrays one after the other: each is 16 MB on two million bars
+    rets = bar_returns(np.concatenate(([starting_cash], equity)).astype(np.float64, copy=False))
     return CurveStats(
         return_pct=(ratio - 1) * 100,
         cagr_pct=cagr,
         max_drawdown_pct=max_dd,
-        max_drawdown_duration_bars=longest_run(drawdown < 0),
+        max_drawdown_duration_bars=dd_bars,
         sharpe_ratio=_sharpe(rets, periods_per_year),
         sortino_ratio=_sortino(rets, periods_per_year),
         calmar_ratio=cagr / max_dd if cagr is not None and max_dd > 0 else None,
@@ -225,13 +227,11 @@ def profit_factor(pnl: FloatArray) -> float | None:
 
 def drawdown_pct(equity: FloatArray, starting_cash: float) -> FloatArray:
     """Per-bar drawdown from the running peak (starting cash included), in percent (≤ 0)."""
-    # In place where it can be: on two million bars each temporary is 16 MB.
-    peak = np.maximum.accumulate(equity)
-    np.maximum(peak, starting_cash, out=peak)
-    positive = peak > 0
-    out = np.zeros(len(equity), dtype=np.float64)
-    np.divide(equity, peak, out=out, where=positive)
-    del peak
+    # In place, in the running peak's own array: on two million bars each is 16 MB.
+    out = np.maximum.accumulate(equity)
+    np.maximum(out, starting_cash, out=out)
+    positive = out > 0
+    np.divide(equity, out, out=out, where=positive)
     out -= 1
     out *= 100
     out[~positive] = 0.0
@@ -260,7 +260,9 @@ def buy_and_hold_equity(result: BacktestResult) -> FloatArray:
     """Starting cash put in at the first open, marked at each close (no fees)."""
     if not result.n_bars or result.open[0] <= 0:
         return np.full(result.n_bars, result.starting_cash, dtype=np.float64)
-    return result.starting_cash * result.close / float(result.open[0])
+    equity = np.multiply(result.close, result.starting_cash)
+    equity /= float(result.open[0])
+    return equity
 
 
 def _bar_ms(ts: IntArray) -> int | None:
