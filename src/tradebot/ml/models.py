@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from lightgbm import LGBMClassifier
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -20,11 +21,12 @@ from tradebot.strategy.base import FloatArray
 
 
 class ModelKind(StrEnum):
-    """The scikit-learn classifiers on offer."""
+    """The classifiers on offer: scikit-learn's three and LightGBM's boosted trees."""
 
     RANDOM_FOREST = "random_forest"
     GRADIENT_BOOSTING = "gradient_boosting"
     LOGISTIC = "logistic"
+    LIGHTGBM = "lightgbm"
 
 
 class Classifier(Protocol):
@@ -39,7 +41,8 @@ class Classifier(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """A model kind with its few parameters: ``trees`` for the ensembles of trees."""
+    """A model kind with its few parameters: ``trees`` for the ensembles of trees (the
+    forest, both boostings); logistic regression ignores it."""
 
     kind: ModelKind = ModelKind.RANDOM_FOREST
     trees: int = 100
@@ -68,5 +71,16 @@ def make_model(spec: ModelSpec) -> Classifier:
             n_estimators=spec.trees, max_depth=3, random_state=spec.seed
         )
         return boosting
+    if spec.kind is ModelKind.LIGHTGBM:
+        # deterministic + row-wise histograms + one thread: the same rows give the same trees
+        lightgbm: Classifier = LGBMClassifier(
+            n_estimators=spec.trees,
+            random_state=spec.seed,
+            n_jobs=1,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
+        )
+        return lightgbm
     logistic: Classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1.0))
     return logistic

@@ -8,11 +8,17 @@ not from the first candle, so a backtest over years and live trading on a rollin
 of ``live_window_bars`` candles fit the same models on the same rows (features are
 bit-identical on any window, fits are seeded and single-threaded) and predict the same
 probability at every bar.
+
+With ``model_name`` it trades a registered model instead (``ml.registry``: the promoted model
+of that name, its file verified on load) and never retrains: it predicts only bars at or after
+the model's trained-until bar, since earlier bars' labels were among what it learned from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -24,11 +30,16 @@ from tradebot.ml.dataset import Dataset, build_dataset
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
 from tradebot.ml.models import Classifier, ModelSpec
+from tradebot.ml.registry import LoadedModel, ModelRegistry
 from tradebot.ml.training import TrainingError, fit, probability_up, train_rows
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
 
 PROBA = "ml_proba"
 FIT_TS = "ml_fit_ts"
+REGISTRY = "data/tradebot.db"
+"""The database ``model_name`` is looked up in unless ``registry`` names another (the
+config's default ``database.path``)."""
+_RETRAINING = {"train_bars": 500, "retrain_every": 24, "embargo_bars": 0, "min_rows": 50}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +50,11 @@ class _Fitted:
 
 class MLStrategy(Strategy):
     """BUY when the model's probability of an up move reaches ``buy_above``, SELL when it
-    falls to ``sell_below``; HOLD while no model could be fitted yet."""
+    falls to ``sell_below``; HOLD while no model could be fitted yet.
+
+    ``model_name`` trades the promoted registered model of that name, found in the database
+    ``registry`` (its files in ``models_dir``, by default ``models/`` beside it).
+    """
 
     name: ClassVar[str] = "ml"
 
@@ -55,11 +70,17 @@ class MLStrategy(Strategy):
         buy_above: float = 0.55,
         sell_below: float = 0.45,
         min_rows: int = 50,
+        model_name: str = "",
+        registry: str = REGISTRY,
+        models_dir: str = "",
     ) -> None:
-        """Check and keep the parameters.
+        """Check and keep the parameters; load the registered model ``model_name`` names.
 
         Raises:
-            ValueError: a window is not positive, or the thresholds are out of order.
+            ValueError: a window is not positive, the thresholds are out of order, or a
+                retraining parameter is given with ``model_name`` (or a registry without it).
+            ConfigError: no promoted model of that name in the registry.
+            ArtefactError: the model's file is missing or changed since it was registered.
         """
         if train_bars < 1 or retrain_every < 1 or embargo_bars < 0 or min_rows < 1:
             msg = (
@@ -80,16 +101,35 @@ class MLStrategy(Strategy):
         self.sell_below = sell_below
         self.min_rows = min_rows
         self._fitted: dict[int, _Fitted] = {}  # by fit bar ts_ms: a fit is a pure function
+        self._registered: LoadedModel | None = None
+        if model_name:
+            given = {"features": features, "label": label, "model": model}
+            self._registered = _load_registered(
+                model_name, registry, models_dir, given, self._retraining()
+            )
+            self.features = self._registered.features
+            self.label = self._registered.label
+            self.model = self._registered.spec
+        elif registry != REGISTRY or models_dir:
+            msg = "registry and models_dir name where model_name is found: give model_name too"
+            raise ValueError(msg)
+
+    def _retraining(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in _RETRAINING}
 
     @property
     def warmup_bars(self) -> int:
         """The first bar a model can be fitted at (features, one horizon, the minimum rows)."""
+        if self._registered is not None:
+            return self.features.warmup_bars
         purge = self.label.horizon_bars + self.embargo_bars
         return self.features.warmup_bars + purge + self.min_rows
 
     @property
     def live_window_bars(self) -> int:
         """Candles whose latest fit bar still has its whole training window and its features."""
+        if self._registered is not None:
+            return self.features.warmup_bars + 1
         return self.features.warmup_bars + self.train_bars + self.retrain_every
 
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
@@ -99,6 +139,8 @@ class MLStrategy(Strategy):
             TrainingError: a history of at least ``live_window_bars`` candles could not fit
                 its latest model (the counts say which filter left too few rows).
         """
+        if self._registered is not None:
+            return _registered_indicators(self._registered, candles)
         data = build_dataset(candles, self.features, self.label)
         proba = np.full(data.n_bars, np.nan)
         fit_ts = np.full(data.n_bars, np.nan)
@@ -151,7 +193,10 @@ class MLStrategy(Strategy):
         p = float(bars[PROBA][i])
         if p != p:  # NaN: no model yet
             return Signal.hold("no model yet")
-        model_id = f"{self.model.kind}@{int(bars[FIT_TS][i])}"
+        if self._registered is not None:
+            model_id = self._registered.record.model_id
+        else:
+            model_id = f"{self.model.kind}@{int(bars[FIT_TS][i])}"
         metadata: dict[str, MetadataValue] = {"model_id": model_id, "probability": p}
         if p >= self.buy_above:
             action, reason = SignalAction.BUY, f"P(up) {p:.3f} >= {self.buy_above:g}"
@@ -164,7 +209,11 @@ class MLStrategy(Strategy):
 
     def get_config(self) -> StrategyConfig:
         """The parameters, flattened for the decision log."""
-        return {
+        config: dict[str, MetadataValue] = {}
+        if self._registered is not None:
+            record = self._registered.record
+            config = {"model_name": record.name, "model_id": record.model_id}
+        return config | {
             "features": ",".join(self.features.names),
             "label_horizon_bars": self.label.horizon_bars,
             "label_threshold": self.label.threshold,
@@ -178,3 +227,45 @@ class MLStrategy(Strategy):
             "buy_above": self.buy_above,
             "sell_below": self.sell_below,
         }
+
+
+def _load_registered(
+    name: str,
+    registry: str,
+    models_dir: str,
+    given: Mapping[str, object | None],
+    retraining: dict[str, int],
+) -> LoadedModel:
+    # A registered model brings its own features, label and kind and is never retrained
+    # here: a retraining setting given with it would be silently ignored, so refuse it.
+    clashing = [k for k, v in given.items() if v is not None]
+    clashing += [k for k, v in retraining.items() if v != _RETRAINING[k]]
+    if clashing:
+        msg = (
+            f"model_name {name!r} trades a registered model as trained, never retrained:"
+            f" drop {', '.join(clashing)}"
+        )
+        raise ValueError(msg)
+    store = ModelRegistry.open(registry, Path(models_dir) if models_dir else None)
+    try:
+        return store.load_promoted(name)
+    finally:
+        store.close()
+
+
+def _registered_indicators(loaded: LoadedModel, candles: pd.DataFrame) -> pd.DataFrame:
+    # The model's probability on every bar at or after its trained-until bar that has its
+    # features; NaN before (those bars' labels were in its training rows).
+    x = loaded.features.matrix(candles)
+    trained_until_ms = loaded.record.trained_until_ms
+    usable = np.all(np.isfinite(x), axis=1)
+    usable &= candles["ts_ms"].to_numpy(dtype=np.int64) >= trained_until_ms
+    proba = np.full(len(candles), np.nan)
+    fit_ts = np.full(len(candles), np.nan)
+    if usable.any():
+        proba[usable] = probability_up(loaded.classifier, x[usable])
+        fit_ts[usable] = float(trained_until_ms)
+    frame = candles.copy()
+    frame[PROBA] = proba
+    frame[FIT_TS] = fit_ts
+    return frame

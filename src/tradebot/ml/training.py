@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from tradebot.domain.errors import DataError
 from tradebot.ml.dataset import Dataset
@@ -52,6 +52,7 @@ class Evaluation:
     accuracy: float
     auc: float
     brier: float
+    log_loss: float
     calibration: tuple[CalibrationBin, ...]
 
 
@@ -165,6 +166,7 @@ def _score(
         accuracy=float(((p >= 0.5) == (y_test == 1.0)).mean()),
         auc=float(roc_auc_score(y_test, p)) if both else float("nan"),
         brier=float(brier_score_loss(y_test, p)),
+        log_loss=float(log_loss(y_test, p, labels=[0.0, 1.0])),
         calibration=calibration_table(y_test, p),
     )
 

@@ -30,6 +30,10 @@ STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
 )
 """The built-in strategies by name (read-only)."""
 
+EXTRA_STRATEGIES: Mapping[str, str] = MappingProxyType({"ml": "tradebot.ml.strategy:MLStrategy"})
+"""Strategies of the optional ``ml`` extra, by name: ``module:Class``, imported only when a
+config names one (the core does not import ``tradebot.ml``, whose libraries are optional)."""
+
 EXTRA_REGIME_DETECTORS: Mapping[str, str] = MappingProxyType(
     {"hmm": "tradebot.ml.regime:HmmRegime"}
 )
@@ -58,9 +62,11 @@ def resolve_strategy(spec: str) -> type[Strategy]:
     """
     if spec in STRATEGIES:
         return STRATEGIES[spec]
+    if spec in EXTRA_STRATEGIES:
+        return cast("type[Strategy]", _extra_class(f"strategy {spec!r}", EXTRA_STRATEGIES[spec]))
     path_text, sep, class_name = spec.rpartition(":")
     if not sep or not path_text.endswith(".py"):
-        known = ", ".join(sorted(STRATEGIES))
+        known = ", ".join(sorted([*STRATEGIES, *EXTRA_STRATEGIES]))
         msg = (
             f"unknown strategy {spec!r}: use one of {known},"
             " or path/to/file.py:ClassName for your own"
@@ -108,16 +114,19 @@ def _extra_detector(name: str) -> type[RegimeDetector] | None:
     where = EXTRA_REGIME_DETECTORS.get(name)
     if where is None:
         return None
+    return cast("type[RegimeDetector]", _extra_class(f"regime detector {name!r}", where))
+
+
+def _extra_class(what: str, where: str) -> object:
+    # Import ``module:Class`` of the ml extra on demand, saying how to install it if missing.
     module_name, _, class_name = where.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        msg = (
-            f"regime detector {name!r} needs the ml extra ({e.name} is missing):"
-            " pip install 'tradebot[ml]'"
-        )
+        msg = f"{what} needs the ml extra ({e.name} is missing): pip install 'tradebot[ml]'"
         raise ConfigError(msg) from e
-    return cast("type[RegimeDetector]", getattr(module, class_name))
+    found: object = getattr(module, class_name)
+    return found
 
 
 def _construct(what: str, cls: type[_T], params: Mapping[str, object]) -> _T:

@@ -14,6 +14,8 @@ from tradebot.ml.training import (
     TrainingError,
     calibration_table,
     evaluate_walk_forward,
+    fit,
+    probability_up,
     train_rows,
 )
 
@@ -73,6 +75,7 @@ def test_evaluate_each_kind_reports_balance_and_calibration(kind: ModelKind) -> 
     assert 0.3 < result.up_share_test < 0.7
     assert sum(b.count for b in result.calibration) == result.test_rows
     assert 0.0 <= result.brier <= 1.0
+    assert 0.5 < result.log_loss < 1.5  # ln 2 = 0.69 is a coin's
 
 
 def test_calibration_table_bins_predictions_and_counts_ups() -> None:
@@ -84,3 +87,16 @@ def test_calibration_table_bins_predictions_and_counts_ups() -> None:
     assert [b.count for b in table] == [2, 0, 0, 0, 2]
     assert table[0].fraction_up == 0.5
     assert table[4].mean_predicted == pytest.approx(0.95)
+
+
+def test_fit_lightgbm_twice_on_the_same_rows_predicts_bit_identically() -> None:
+    # backtest and live fit separately; one thread and deterministic=True make them agree
+    data = build_dataset(make_candles(500, seed=9), FeatureSpec(), LabelSpec(horizon_bars=6))
+    rows = train_rows(data, 100, 400)
+    spec = ModelSpec(ModelKind.LIGHTGBM, trees=30, seed=3)
+
+    first = probability_up(fit(data, rows, spec), data.x[400:])
+    second = probability_up(fit(data, rows, spec), data.x[400:])
+
+    assert first.tobytes() == second.tobytes()
+    assert first.std() > 0.05  # a real model, not a constant

@@ -49,7 +49,7 @@ def test_create_strategy_by_name_applies_params() -> None:
 def test_create_strategy_unknown_name_lists_known_ones() -> None:
     with pytest.raises(ConfigError, match="unknown strategy 'ema_cross'") as info:
         create_strategy("ema_cross", {})
-    assert "breakout, ema_crossover, rsi_mean_reversion" in str(info.value)
+    assert "breakout, ema_crossover, ml, rsi_mean_reversion" in str(info.value)
 
 
 def test_create_strategy_unknown_param_names_it_and_accepted_ones() -> None:
