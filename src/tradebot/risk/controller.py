@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from tradebot.domain.decisions import KillSwitch, RiskCheck, RiskVerdict
 
@@ -123,7 +124,7 @@ class RiskController:
             return RiskCheck(
                 "kill_switch", False, "kill switch REDUCING: only orders that cut exposure"
             )
-        return RiskCheck("kill_switch", True, f"kill switch {level}")
+        return _KILL_SWITCH_PASSED[level]
 
     def _position_size(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
         after = state.position_notional + proposal.notional
@@ -153,8 +154,19 @@ class RiskController:
     def _open_positions(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
         adds_position = state.position_notional == 0
         count = state.open_positions + (1 if adds_position else 0)
-        limit = self.limits.max_open_positions
-        ok = count <= limit
-        return RiskCheck(
-            "max_open_positions", ok, f"{count} open positions {'<=' if ok else '>'} {limit}"
-        )
+        return _open_positions_check(count, self.limits.max_open_positions)
+
+
+# A check that reads the same each time is made once and shared: a backtest keeps every
+# decision's checks (58,450 decisions on the 2,059,120 bars of BTC 1m).
+_KILL_SWITCH_PASSED = {
+    level: RiskCheck("kill_switch", True, f"kill switch {level}") for level in KillSwitch
+}
+
+
+@cache
+def _open_positions_check(count: int, limit: int) -> RiskCheck:
+    ok = count <= limit
+    return RiskCheck(
+        "max_open_positions", ok, f"{count} open positions {'<=' if ok else '>'} {limit}"
+    )
