@@ -35,6 +35,7 @@ from tradebot.domain.events import (
     Event,
     FlattenRequested,
     KillSwitchSet,
+    OrderFilled,
     OrderUpdated,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
@@ -129,6 +130,8 @@ class TradingBot:
         self._last_bar_ts: dict[str, int] = {}
         """Each symbol's newest bar decided (or skipped)."""
         self._last_fill_ms: dict[str, int] = {}
+        self._acknowledged: deque[Step] = deque()
+        """Cancels the venue acknowledged whose steps are saved after the next send."""
         self._windows = {
             s: CandleWindow(settings.window_bars + 1, self.bar_ms) for s in settings.symbols
         }
@@ -417,8 +420,14 @@ class TradingBot:
         A step that booked a fill is sent even when it could not be saved: it carries the
         new position's protection, and a position is never left without its stop.
         """
+        self._save_acknowledged()
         self.writer.save_or_keep(step)
         return step.commands
+
+    def _save_acknowledged(self) -> None:
+        """Save the cancels the venue acknowledged (``_cancel``), in the order they came."""
+        while self._acknowledged:
+            self.writer.save_or_keep(self._acknowledged.popleft())
 
     def _flush_unsaved(self) -> None:
         """Save what earlier failures kept in memory; raise (the cycle is retried) if it
@@ -440,6 +449,8 @@ class TradingBot:
         except ExchangeUnavailable:
             self._not_sent(queue)
             raise
+        finally:
+            self._save_acknowledged()
 
     def _not_sent(self, queue: Iterable[Command]) -> None:
         """Close the orders a failed step kept from being sent (their bar stays decided)."""
@@ -471,6 +482,7 @@ class TradingBot:
             return self._step_all(
                 [OrderUpdated(cmd.client_order_id, symbol, OrderStatus.UNKNOWN, ts, str(exc))]
             )
+        self._save_acknowledged()
         self.stats.orders_sent += 1
         self._checkpoint("order_sent")
         log_order_sent(cmd)
@@ -484,11 +496,27 @@ class TradingBot:
         return commands + self._apply(report_events(venue))
 
     async def _cancel(self, cmd: CancelOrder) -> list[Command]:
+        """Cancel; an acknowledgement that books no fill is saved once the order that
+        follows it is sent (an exit after its stop's cancel), not before: its commit would
+        hold the exit back, and the exit's intent is saved already. A crash in between
+        leaves an order the database holds open and the venue closed, which the next start
+        adopts from the venue, as any order that closed while the bot was away."""
         try:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
             return await self._follow(cmd.client_order_id, cmd.symbol)
-        return self._apply(report_events(venue))
+        events = report_events(venue)
+        if any(isinstance(e, OrderFilled) for e in events):
+            return self._apply(events)
+        commands: list[Command] = []
+        for event in events:
+            step = self.engine.handle(event)
+            if any(isinstance(c, PlaceOrder) for c in step.commands):
+                commands.extend(self._step(step))  # a new order's intent is saved first
+            elif step is not NOTHING:
+                self._acknowledged.append(step)
+                commands.extend(step.commands)
+        return commands
 
     async def _follow(self, client_order_id: ClientOrderId, symbol: str) -> list[Command]:
         """Look an order up and adopt what the venue says about it."""
