@@ -53,12 +53,13 @@ class HmmRegime(CodedRegimeDetector):
         self,
         n_states: int = 2,
         vol_bars: int = 24,
-        train_bars: int = 2000,
-        retrain_every: int = 500,
+        train_bars: int = 720,
+        retrain_every: int = 200,
         filter_bars: int = 200,
         seed: int = 0,
     ) -> None:
-        """Check and keep the parameters.
+        """Check and keep the parameters; the defaults need 944 bars of history, within a
+        live window (at most 998: ``orchestrator.paper.config_window``).
 
         Raises:
             ValueError: a parameter is outside its range, or filter_bars > train_bars.

@@ -342,15 +342,16 @@ class VolTrendRegime(CodedRegimeDetector):
     def __init__(
         self,
         vol_bars: int = 24,
-        rank_bars: int = 720,
+        rank_bars: int = 360,
         band: float = 0.05,
         trend_bars: int = 48,
         enter: float = 2.0,
         leave: float = 1.0,
         min_bars: int = 12,
-        settle_bars: int = 500,
+        settle_bars: int = 240,
     ) -> None:
-        """Check and keep the parameters.
+        """Check and keep the parameters; the defaults need 863 bars of history, within a
+        live window (at most 998: ``orchestrator.paper.config_window``).
 
         Raises:
             ValueError: a parameter is outside its range, or leave > enter.

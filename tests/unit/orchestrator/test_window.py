@@ -38,3 +38,13 @@ def test_config_window_too_long_a_correlation_window_is_refused_naming_it() -> N
     config = with_overrides(load_config(None), on, "test")
     with pytest.raises(ConfigError, match=r"risk.correlation_window needs 1201 candles"):
         config_window(config)
+
+
+@pytest.mark.parametrize("detector", ["sticky_trend", "vol_trend", "hmm"])
+def test_adaptive_strategy_with_a_default_detector_fits_a_live_window(detector: str) -> None:
+    # the defaults must be tradable live, not only backtestable
+    params = {"detector": detector}
+    config = with_overrides(
+        load_config(None), {"strategy.name": "adaptive", "strategy.params": params}, "test"
+    )
+    assert config_window(config) <= 1000
