@@ -3,10 +3,14 @@ usable wherever a RegimeDetector is (a conditional ensemble, from the config).""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from factories import ScriptedStrategy
+from tradebot.domain.errors import ConfigError
 from tradebot.ml.regime import HmmRegime
 from tradebot.strategy.base import Bars
 from tradebot.strategy.ensemble import Ensemble, EnsembleMode, Member
@@ -96,3 +100,16 @@ def test_conditional_ensemble_chooses_by_the_hmm_regime_named_in_a_config() -> N
         if wanted != "HOLD":
             assert signal.metadata["regime"] == ("high" if wanted == "BUY" else "low")
             assert 0.5 <= float(signal.metadata["regime_confidence"] or 0) <= 1.0
+
+
+def test_hmm_detector_without_the_ml_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # hmmlearn absent: a None in sys.modules makes its import fail as a missing module does
+    monkeypatch.setitem(sys.modules, "hmmlearn", None)
+    monkeypatch.setitem(sys.modules, "hmmlearn.hmm", None)
+    for name in ("tradebot.ml.regime", "tradebot.ml.hmm"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    with pytest.raises(ConfigError, match=r"needs the ml extra .*pip install 'tradebot\[ml\]'"):
+        create_regime_detector("hmm", {})
