@@ -1,6 +1,7 @@
 """The ``tradebot`` command: parse arguments, build objects, call in. No logic lives here.
 
-Each command group is a module of this package with a ``register(app)`` function.
+Each command group is a module of this package with a ``register(app)`` function, listed in
+``commands.MODULES`` and imported only when its command runs (see ``lazy_group``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tradebot.cli import commands
+from tradebot.cli.lazy_group import LazyGroup
 from tradebot.monitoring.logging import configure_logging, environment_secrets
 
 
@@ -28,16 +29,15 @@ def _set_up_logging(
 
 
 def build_app() -> typer.Typer:
-    """Assemble the typer app from every command module."""
+    """Assemble the typer app; each command's module is imported when that command is used."""
     app = typer.Typer(
         name="tradebot",
         help="Crypto trading bot: backtest, paper-trade and trade live on one engine.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         callback=_set_up_logging,
+        cls=LazyGroup,
     )
-    for module in commands.MODULES:
-        module.register(app)
     return app
 
 
