@@ -84,17 +84,21 @@ class Backtester:
         progress: ProgressCallback | None = None,
         observer: Observer | None = None,
         events_at: Mapping[int, Sequence[Event]] | None = None,
+        keep_records: bool = True,
     ) -> None:
         """``observer(bar, event, step)`` sees every event the engine handles and its step
         (the ledger and risk properties are checked there). ``events_at`` hands operator
         events (a kill switch, a flatten) to the engine before the named bars of the first
-        symbol, which are then visited."""
+        symbol, which are then visited. Without ``keep_records`` the result has no decisions
+        and no fills (an optimisation trial is scored on its trades and equity alone, and a
+        worker holding them doubled its memory on minute bars); the trading is the same."""
         self.engine = engine
         self.observer = observer
         self.events_at: Mapping[int, Sequence[Event]] = events_at or {}
         self._bar = -1
         self.exchange = exchange
         self.every_bar = every_bar
+        self.keep_records = keep_records
         self.progress = progress
         self.symbol = engine.symbol
         self._tape = _Tape()
@@ -276,7 +280,7 @@ class Backtester:
         orders closed a day before: a backtest's memory does not grow with every order it
         ever sent (the fills and trades stay for the result)."""
         self._handle(TimerFired(now_ms))
-        self.exchange.forget_closed(now_ms - _TIDY_MS)
+        self.exchange.forget_closed(now_ms - _TIDY_MS, fills=not self.keep_records)
         self._tidy_at = now_ms + _TIDY_MS
 
     def _decide(self, lane: _Lane, j: int) -> None:
@@ -290,8 +294,10 @@ class Backtester:
             self.observer(j, closed, step)
         decision = step.decision
         tape = lane.tape
-        if decision is not None and (
-            decision.signal.action is not SignalAction.HOLD or decision.action != "hold"
+        if (
+            decision is not None
+            and self.keep_records
+            and (decision.signal.action is not SignalAction.HOLD or decision.action != "hold")
         ):
             self._tape.decisions.append(decision)
         held, exposed = self.engine.view.holding(symbol)
@@ -401,7 +407,7 @@ class Backtester:
             equity=equity,
             position_qty=qty,
             trades=list(engine.trades),
-            fills=self.exchange.fills(self.symbol),
+            fills=self.exchange.fills(self.symbol) if self.keep_records else [],
             decisions=tape.decisions,
             fees_paid=float(engine.portfolio.fees),
             refused=tuple(tape.refused),
@@ -458,7 +464,7 @@ class Backtester:
             equity=equity[first:],
             position_qty=held[first:],
             trades=list(engine.trades),
-            fills=self.exchange.fills(),
+            fills=self.exchange.fills() if self.keep_records else [],
             decisions=self._tape.decisions,
             fees_paid=float(engine.portfolio.fees),
             refused=tuple(self._tape.refused),

@@ -53,12 +53,14 @@ def simulate(
     start_index: int = 0,
     every_bar: bool = False,
     progress: ProgressCallback | None = None,
+    keep_records: bool = True,
 ) -> tuple[BacktestResult, TradingEngine]:
     """Run the configured engine over ``candles`` against a ``SimulatedExchange``.
 
     The one place a backtest is assembled (market rules, starting cash, fees, slippage), so
     the CLI, the demo and the parity tests simulate exactly alike. Bars before
-    ``start_index`` only warm the indicators up. Returns the engine too, for its ledger.
+    ``start_index`` only warm the indicators up; without ``keep_records`` the result has no
+    decisions and no fills (``Backtester``). Returns the engine too, for its ledger.
     """
     market = backtest_market(config.trading.symbol, candles["close"].to_numpy())
     cash = Decimal(config.trading.starting_cash)
@@ -70,7 +72,9 @@ def simulate(
     exchange = SimulatedExchange(
         [market], {market.quote: cash}, fees, Decimal(repr(config.backtest.slippage_bps))
     )
-    backtester = Backtester(engine, exchange, every_bar=every_bar, progress=progress)
+    backtester = Backtester(
+        engine, exchange, every_bar=every_bar, progress=progress, keep_records=keep_records
+    )
     return backtester.run(candles, start_index=start_index), engine
 
 

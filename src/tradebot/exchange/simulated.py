@@ -224,14 +224,16 @@ class SimulatedExchange:
                 sib.transition(OrderStatus.CANCELED, self.now_ms)
         return order
 
-    def forget_closed(self, before_ms: int) -> None:
-        """Drop the orders that closed before ``before_ms`` (their fills stay in ``fills``):
-        a long backtest would otherwise keep every order it ever sent. Asked about later,
-        such an order is unknown (``OrderNotFound``), as on a venue that keeps history for
-        a limited time."""
+    def forget_closed(self, before_ms: int, *, fills: bool = False) -> None:
+        """Drop the orders that closed before ``before_ms`` (and, with ``fills``, the fills
+        made before it; otherwise they stay in ``fills``): a long backtest would otherwise
+        keep every order it ever sent. Asked about later, such an order is unknown
+        (``OrderNotFound``), as on a venue that keeps history for a limited time."""
         self._orders = {
             cid: o for cid, o in self._orders.items() if o.is_open or o.updated_ts_ms >= before_ms
         }
+        if fills:
+            self._fills = [f for f in self._fills if f.ts_ms >= before_ms]
 
     # ----------------------------------------------------------------- bar processing
     def open_bar(

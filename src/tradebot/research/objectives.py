@@ -44,6 +44,8 @@ class Objective:
     label: str
     direction: Direction
     measure: Measure
+    reads_result: bool = False
+    """A user function reads the backtest's result too (its fills and decisions kept)."""
 
 
 def parse_objective(spec: str) -> Objective:
@@ -70,7 +72,7 @@ def parse_objective(spec: str) -> Objective:
     func = getattr(module, func_name, None)
     if not callable(func):
         raise ConfigError(f"objective file {path_text!r} has no function {func_name!r}")
-    return Objective(spec, func_name, _direction(way, "maximize"), _user(func))
+    return Objective(spec, func_name, _direction(way, "maximize"), _user(func), reads_result=True)
 
 
 def _direction(way: str, default: Direction) -> Direction:

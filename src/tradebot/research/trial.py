@@ -74,6 +74,9 @@ class TrialRunner:
         self.objectives = tuple(parse_objective(o) for o in spec.objectives)
         self.constraints = tuple(parse_constraint(c) for c in spec.constraints)
         self._fixed = dict(spec.config.strategy.params)
+        # Scored on metrics and equity: decisions and fills are kept only for a user
+        # function, which may read them.
+        self._records = any(o.reads_result for o in self.objectives)
         # A backtest leaves its engine, orders and ledger in reference cycles that only a
         # full collection frees: on long data tens of MB a trial, held until the collector
         # next runs, so a worker's peak grew by several trials' garbage. On short data the
@@ -87,7 +90,9 @@ class TrialRunner:
             config = with_overrides(
                 self.spec.config, {"strategy.params": {**self._fixed, **params}}, f"trial {number}"
             )
-            result = simulate(config, self.candles, start_index=self.spec.start_index)[0]
+            result = simulate(
+                config, self.candles, start_index=self.spec.start_index, keep_records=self._records
+            )[0]
         except (ConfigError, StrategyError) as e:
             return self._failed(number, f"{type(e).__name__}: {e}", started)
         result = result.from_bar(self.spec.start_index)

@@ -55,3 +55,19 @@ def test_engine_timer_forgets_closed_orders_and_never_reuses_their_ids() -> None
     assert [o.client_order_id for o in router] == [working.client_order_id, again.client_order_id]
     assert again.client_order_id != done.client_order_id
     assert engine.handle(TimerFired(TS + DAY_MS)).commands == ()
+
+
+def test_backtest_without_records_trades_the_same_and_keeps_no_decisions_or_fills() -> None:
+    # Arrange: an optimisation trial is scored on trades and equity alone.
+    candles = random_walk_candles(240, "1h")
+    script = ([5, 50, 100, 220], [10, 55, 105, 225])
+    full = Backtester(*make_engine(ScriptedStrategy(*script))).run(candles)
+
+    # Act
+    lean = Backtester(*make_engine(ScriptedStrategy(*script)), keep_records=False).run(candles)
+
+    # Assert
+    assert lean.trades == full.trades
+    assert lean.equity.tolist() == full.equity.tolist()
+    assert (len(full.decisions), len(full.fills)) == (8, 8)
+    assert (lean.decisions, lean.fills) == ([], [])

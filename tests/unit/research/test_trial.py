@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,3 +41,22 @@ def test_trial_runner_on_long_data_keeps_no_garbage_between_trials() -> None:
     assert held_mb < 2.0  # the engine, orders and ledger of the trial are gone
     assert len(outcome.daily_returns) == 31  # December's days
     assert np.isfinite(outcome.daily_returns).all()
+
+
+def test_trial_scored_by_a_user_function_sees_the_fills(tmp_path: Path) -> None:
+    # Arrange: built-in objectives score trades and equity (no fills kept); a user function
+    # is handed the whole result.
+    (tmp_path / "score.py").write_text(
+        "def fills(metrics, result):\n    return len(result.fills) - 2 * metrics.total_trades\n",
+        encoding="utf-8",
+    )
+    data = load_backtest_data(load_config(None))
+    spec = TrialSpec(data.config, 0, (f"{tmp_path}/score.py:fills",), ())
+
+    # Act
+    outcome = TrialRunner(spec, data.candles.iloc[:2000]).run(0, PARAMS)
+
+    # Assert: every round trip's two fills are there (at most one entry still open).
+    assert outcome.values is not None
+    assert outcome.values[0] in (0.0, 1.0)
+    assert outcome.metrics["total_trades"] > 0
