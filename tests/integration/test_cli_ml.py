@@ -134,3 +134,13 @@ def test_cli_ml_list_without_a_database_says_where_it_looked(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert f"no model registry at {tmp_path / 'none.db'}: train a model with" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_cli_strategies_lists_ml_with_its_registry_parameters() -> None:
+    result = CliRunner().invoke(build_app(), ["strategies"])
+
+    assert result.exit_code == 0, result.output
+    ml_row = next(line for line in result.output.splitlines() if line.startswith("│ ml "))
+    assert "MLStrategy" in ml_row
+    assert "model_name=''" in result.output
+    assert "registry='data/tradebot.db'" in result.output

@@ -21,10 +21,12 @@ from tradebot.orchestrator.assembly import build_strategy
 from tradebot.strategy.base import Strategy
 from tradebot.strategy.lookahead import check_lookahead
 from tradebot.strategy.registry import (
+    EXTRA_STRATEGIES,
     REQUIRED,
     STRATEGIES,
     create_strategy,
     parse_params,
+    resolve_strategy,
     strategy_parameters,
 )
 from tradebot.strategy.warmup import WarmupReport, check_warmup
@@ -39,11 +41,16 @@ def register(app: typer.Typer) -> None:
 
 
 def strategies() -> None:
-    """List the built-in strategies with their parameters and defaults."""
+    """List the built-in strategies (and the ml extra's) with their parameters and defaults."""
     table = Table(title="Built-in strategies (or use path/to/file.py:ClassName)")
     for column in ("name", "class", "parameters (defaults)", "what it does"):
         table.add_column(column)
-    for name, cls in sorted(STRATEGIES.items()):
+    for name in sorted([*STRATEGIES, *EXTRA_STRATEGIES]):
+        try:
+            cls = resolve_strategy(name)
+        except ConfigError as err:  # an extra that is not installed says how to install it
+            table.add_row(name, "", "", str(err))
+            continue
         params = ", ".join(
             k if v is REQUIRED else f"{k}={v!r}" for k, v in strategy_parameters(cls).items()
         )

@@ -27,6 +27,7 @@ from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state.db import create_database
 from tradebot.state.repository import Repository
+from tradebot.strategy.indicators import ema_convergence_bars
 
 ProgressCallback = Callable[[int, int], None]
 # A replay runs many bars per real second, so the request budget of both sides is lifted
@@ -123,6 +124,7 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
             await bot.close()
 
 
+_ATR_STOPS = frozenset({"atr", "trailing_atr"})
 MAX_WINDOW_BARS = 1000
 """Candles one request fetches at startup (Binance's kline limit): the longest window kept."""
 
@@ -131,8 +133,9 @@ def config_window(config: Config) -> int:
     """Candles the bot keeps: what live decisions need to equal a backtest's.
 
     The longest of: each symbol's strategy's ``live_window_bars``, the returns the
-    correlation limit measures (``risk.correlation_window``, when it is on) and those
-    inverse-volatility allocation measures (``risk.allocation.volatility_window``), plus
+    correlation limit measures (``risk.correlation_window``, when it is on), those
+    inverse-volatility allocation measures (``risk.allocation.volatility_window``) and the
+    bars Wilder's ATR needs to forget its start (when stops or sizing read it), plus
     two; a backtest reads them
     from the whole history, so a shorter live window would decide otherwise.
 
@@ -145,6 +148,9 @@ def config_window(config: Config) -> int:
         strategy = build_strategy(config, symbol)
         needs[f"strategy {strategy.name} (live_window_bars)"] = strategy.live_window_bars
     risk = config.risk
+    if risk.stop_loss_method in _ATR_STOPS or risk.position_sizing_method == "volatility_target":
+        convergence = ema_convergence_bars(risk.atr_period, wilder_smoothing=True)
+        needs["risk.atr_period"] = risk.atr_period + convergence
     if risk.max_correlated_exposure is not None:
         needs["risk.correlation_window"] = risk.correlation_window + 1
     if risk.allocation.method == "inverse_volatility":

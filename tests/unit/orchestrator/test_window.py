@@ -9,13 +9,32 @@ import pytest
 from tradebot.config import load_config, with_overrides
 from tradebot.domain.errors import ConfigError
 from tradebot.orchestrator.paper import config_window
+from tradebot.strategy.indicators import ema_convergence_bars
 
 HONEST = Path(__file__).resolve().parents[2] / "resources" / "strategies" / "honest.py"
 
 
 def test_config_window_is_the_strategy_window_plus_two() -> None:
-    config = with_overrides(load_config(None), {"strategy.name": "breakout"}, "test")
+    fixed_stop = {"strategy.name": "breakout", "risk.stop_loss_method": "fixed_pct"}
+    config = with_overrides(load_config(None), fixed_stop, "test")
     assert config_window(config) == 20 + 1 + 2
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"risk.stop_loss_method": "atr"},
+        {"risk.stop_loss_method": "trailing_atr"},
+        {"risk.stop_loss_method": "fixed_pct", "risk.position_sizing_method": "volatility_target"},
+    ],
+)
+def test_config_window_covers_the_atr_when_stops_or_sizing_read_it(
+    setting: dict[str, object],
+) -> None:
+    # Wilder's ATR forgets its start slowly: on breakout's own 23 bars a paper bot set other
+    # stops than its backtest (an ML model with a 49-bar window: all 9 of its stop exits differed)
+    config = with_overrides(load_config(None), {"strategy.name": "breakout", **setting}, "test")
+    assert config_window(config) == 14 + ema_convergence_bars(14, wilder_smoothing=True) + 2
 
 
 def test_config_window_longer_than_a_live_window_is_refused_naming_both() -> None:
