@@ -145,3 +145,17 @@ def test_ml_strategy_unknown_model_name_lists_the_promoted_ones(tmp_path: Path) 
 
     with pytest.raises(ConfigError, match=r"no promoted model named 'eth' .*\(promoted: btc\)"):
         create_strategy("ml", {"model_name": "eth", "registry": str(db)})
+
+
+def test_registry_on_a_database_server_without_a_models_folder_says_which_option() -> None:
+    # refused before connecting: no server is needed to say what is missing
+    url = "postgresql+psycopg://bot:secret@127.0.0.1:1/tradebot"
+
+    with pytest.raises(ConfigError) as err:
+        ModelRegistry.open(url)
+
+    assert str(err.value) == (
+        "the registry at postgresql+psycopg://bot:***@127.0.0.1:1/tradebot is a database"
+        " server, which holds no files: name the models' folder (--models-dir, or models_dir"
+        " in the strategy's params)"
+    )

@@ -86,7 +86,11 @@ class ModelRegistry:
         sqlite_file = Path(url.database or "") if url.get_backend_name() == "sqlite" else None
         if models_dir is None:
             if sqlite_file is None:
-                msg = "a database server holds no files: name the models' folder (models_dir)"
+                msg = (
+                    f"the registry at {url.render_as_string(hide_password=True)} is a database"
+                    " server, which holds no files: name the models' folder (--models-dir, or"
+                    " models_dir in the strategy's params)"
+                )
                 raise ConfigError(msg)
             models_dir = sqlite_file.parent / MODELS_FOLDER
         if sqlite_file is not None and not create and not sqlite_file.is_file():
