@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tradebot.domain.alerts import Alert
 from tradebot.state.db import Database
 from tradebot.state.repository import wall_clock_ms
-from tradebot.state.tables import AlertRow, OutboxRow
+from tradebot.state.tables import AlertRow, ControlRow, OutboxRow
 from tradebot.state.transaction import StateTransaction
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -121,16 +121,32 @@ class AlertOutbox:
             values |= {"status": SENT, "sent_ts_ms": self._now_ms()}
         self._update(delivery_id, values)
 
-    def retry_later(self, delivery_id: int, delay_ms: int, error: str) -> None:
-        """Count a failed attempt and try again ``delay_ms`` from now."""
-        self._update(
-            delivery_id,
-            {
-                "attempts": OutboxRow.attempts + 1,
-                "next_attempt_ts_ms": self._now_ms() + delay_ms,
-                "last_error": error,
-            },
-        )
+    def retry_later(
+        self, delivery_id: int, delay_ms: int, error: str, pause_channel: str | None = None
+    ) -> None:
+        """Count a failed attempt and try again ``delay_ms`` from now.
+
+        With ``pause_channel`` (a 429: the channel limits the bot, not one message) the whole
+        channel waits as long, and the pause is saved with the attempt: a sender started
+        again within it waits it out too, and does not send the next alert first.
+        """
+        now = self._now_ms()
+        values = {
+            "attempts": OutboxRow.attempts + 1,
+            "next_attempt_ts_ms": now + delay_ms,
+            "last_error": error,
+        }
+        with self._db.session() as session:
+            session.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(values))
+            if pause_channel is not None:
+                pause = {_pause_key(pause_channel): str(now + delay_ms)}
+                StateTransaction(session, now).set_controls(pause)
+
+    def is_paused(self, channel: str) -> bool:
+        """Whether ``channel`` is still waiting out a rate limit (:meth:`retry_later`)."""
+        with self._db.read_session() as session:
+            row = session.get(ControlRow, _pause_key(channel))
+        return row is not None and self._now_ms() < int(row.value)
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         """Give up on a delivery the channel refuses for good (it stays listed, failed)."""
@@ -174,6 +190,11 @@ class AlertOutbox:
     def _update(self, delivery_id: int, values: Mapping[str, object]) -> None:
         with self._db.session() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(values))
+
+
+def _pause_key(channel: str) -> str:
+    """The control-state key holding until when ``channel`` is rate-limited (epoch ms)."""
+    return f"alerts.{channel}.paused_until_ms"
 
 
 def _raise(

@@ -46,7 +46,7 @@ def _alert(n: int, body: str = "") -> Alert:
 async def _setup(tmp_path: Path, standin: TelegramStandIn, clock: Clock):
     outbox = AlertOutbox(create_database(tmp_path / "bot.db"), now_ms=clock.ms)
     api = TelegramApi(standin.url, SecretStr(TOKEN))
-    sender = AlertSender(outbox, [TelegramChannel(api, CHAT)], clock=lambda: clock.s)
+    sender = AlertSender(outbox, [TelegramChannel(api, CHAT)])
     return outbox, api, sender
 
 
@@ -72,6 +72,30 @@ async def test_sender_429_waits_exactly_retry_after_then_delivers_each_alert_onc
     ]
     assert standin.problems == []
     assert outbox.counts() == {"pending": 0, "sent": 3, "failed": 0}
+
+
+async def test_sender_started_again_during_a_429_pause_waits_it_out_and_keeps_the_order(
+    tmp_path: Path, standin: TelegramStandIn
+) -> None:
+    # Arrange: the second of three alerts is rate-limited for 7 s, then the sender stops.
+    clock = Clock()
+    outbox, api, sender = await _setup(tmp_path, standin, clock)
+    outbox.raise_alerts([(_alert(n), {"telegram": False}) for n in (1, 2, 3)], 0)
+    standin.script(200)
+    standin.script(429, retry_after=7)
+    assert await sender.deliver_due() == 1
+    # Act: a new sender on the same database (a restarted monitor) within the pause.
+    restarted = AlertSender(outbox, [TelegramChannel(api, CHAT)])
+    clock.s += 3
+    assert await restarted.deliver_due() == 0
+    clock.s += 4.1
+    assert await restarted.deliver_due() == 2
+    await api.close()
+    # Assert: nothing went out while Telegram asked to wait, and the order held.
+    assert len(standin.requests) == 4
+    assert [t.split("\n")[0] for t in standin.texts()] == [
+        f"\U0001f6a8 <b>Order failed #{n}</b>" for n in (1, 2, 3)
+    ]
 
 
 async def test_sender_400_fails_that_alert_for_good_and_the_next_still_goes(
@@ -101,7 +125,7 @@ async def test_sender_network_error_backs_off_and_token_never_reaches_the_log(
     clock = Clock()
     outbox = AlertOutbox(create_database(tmp_path / "bot.db"), now_ms=clock.ms)
     api = TelegramApi("http://127.0.0.1:9", SecretStr(TOKEN))
-    sender = AlertSender(outbox, [TelegramChannel(api, CHAT)], clock=lambda: clock.s)
+    sender = AlertSender(outbox, [TelegramChannel(api, CHAT)])
     outbox.raise_alerts([(_alert(1), {"telegram": False})], 0)
     caplog.set_level(logging.DEBUG)
     # Act

@@ -3,7 +3,8 @@
 Per channel, oldest first: a part the channel accepts is recorded before the next is sent,
 so a sender killed anywhere resumes after a restart with the first part not recorded. A
 429 pauses the whole channel for exactly the ``retry_after`` Telegram asked for (it limits
-the bot, not one message); a network error or 5xx backs off exponentially, per delivery,
+the bot, not one message; the pause is saved in the outbox, so a restarted sender keeps it
+and the order of the alerts); a network error or 5xx backs off exponentially, per delivery,
 up to ``max_backoff_s``; a refusal (400, a 5xx SMTP answer) fails that delivery for good and
 is logged, and the next alert still goes out.
 """
@@ -12,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import structlog
 
@@ -32,22 +32,19 @@ class AlertSender:
         channels: Sequence[Channel],
         base_backoff_s: float = 1.0,
         max_backoff_s: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Send from ``outbox`` through ``channels``."""
         self._outbox = outbox
         self._channels = list(channels)
         self._base_backoff_s = base_backoff_s
         self._max_backoff_s = max_backoff_s
-        self._clock = clock
-        self._paused_until: dict[str, float] = {}
         self.delivered_parts = 0
 
     async def deliver_due(self) -> int:
         """One pass over every channel; how many parts were delivered."""
         before = self.delivered_parts
         for channel in self._channels:
-            if self._clock() < self._paused_until.get(channel.name, 0.0):
+            if self._outbox.is_paused(channel.name):
                 continue
             for delivery in self._outbox.due(channel.name):
                 if not await self._deliver(channel, delivery):
@@ -82,11 +79,12 @@ class AlertSender:
             self._outbox.mark_failed(delivery.id, outcome.error)
             log.error("alert refused by its channel; not retried", **fields)
             return True
-        if outcome.result is Result.RATE_LIMITED:
+        limited = outcome.result is Result.RATE_LIMITED
+        if limited:
             delay_s = outcome.retry_after_s
-            self._paused_until[channel.name] = self._clock() + delay_s
         else:
             delay_s = min(self._base_backoff_s * 2**delivery.attempts, self._max_backoff_s)
-        self._outbox.retry_later(delivery.id, round(delay_s * 1000), outcome.error)
+        pause = channel.name if limited else None
+        self._outbox.retry_later(delivery.id, round(delay_s * 1000), outcome.error, pause)
         log.warning("alert not delivered; retrying", retry_in_s=delay_s, **fields)
-        return outcome.result is not Result.RATE_LIMITED
+        return not limited
