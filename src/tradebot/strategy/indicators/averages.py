@@ -56,14 +56,15 @@ def seeded_ewm(values: npt.ArrayLike, period: int, alpha: float) -> FloatArray:
     """
     check_period("period", period)
     x = as_float_array(values)
-    out = np.full(len(x), np.nan)
-    valid = np.flatnonzero(~np.isnan(x))
-    if len(valid) < period:
-        return out
-    start = int(valid[0])
+    # A mask, not the indices of the valid values: on two million bars that was 16 MB more.
+    missing = np.isnan(x)
+    if len(x) - int(np.count_nonzero(missing)) < period:
+        return np.full(len(x), np.nan)
+    start = int(np.argmin(missing))  # the first value that is not NaN
+    del missing
     seed_at = start + period - 1
     if seed_at >= len(x):
-        return out
+        return np.full(len(x), np.nan)
     seeded = x.copy()
     seeded[:seed_at] = np.nan
     seeded[seed_at] = x[start : seed_at + 1].mean()

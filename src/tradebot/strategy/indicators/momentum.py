@@ -26,14 +26,23 @@ def rsi(values: npt.ArrayLike, period: int = 14) -> FloatArray:
     """
     check_period("period", period)
     x = as_float_array(values)
-    change = np.full(len(x), np.nan)
-    change[1:] = np.diff(x)
-    avg_gain = wilder(np.where(np.isnan(change), np.nan, np.maximum(change, 0.0)), period)
-    avg_loss = wilder(np.where(np.isnan(change), np.nan, np.maximum(-change, 0.0)), period)
+    # One array at a time where it can be (each is 16 MB on two million bars); NaN stays
+    # NaN through ``np.maximum``, so the changes need no NaN mask.
+    change = np.empty(len(x))
+    change[:1] = np.nan
+    np.subtract(x[1:], x[:-1], out=change[1:])
+    avg_gain = wilder(np.maximum(change, 0.0), period)
+    np.negative(change, out=change)
+    avg_loss = wilder(np.maximum(change, 0.0, out=change), period)
+    del change
     total = avg_gain + avg_loss
+    del avg_loss
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = 100.0 * (avg_gain / total)
-    return np.where(np.abs(total) < _TA_ZERO, 0.0, ratio)
+        ratio = np.divide(avg_gain, total)
+    del avg_gain
+    ratio *= 100.0
+    ratio[np.abs(total, out=total) < _TA_ZERO] = 0.0
+    return ratio
 
 
 def macd(
