@@ -260,3 +260,4 @@ async def test_services_killed_in_turn_make_the_single_process_trades(
     venue_open = {str(o["clientOrderId"]) for o in venue_orders if o["status"] == "open"}
     assert {o.client_order_id for o in repo.open_orders()} == venue_open
     assert killed == ["execution", "strategy", "market-data", "execution, a signal in flight"]
+    assert redis_server.password not in logs()  # read from the environment, never shown
