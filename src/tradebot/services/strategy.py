@@ -2,15 +2,17 @@
 
 It keeps each symbol's window of the last ``window_bars`` candles (the single process's
 window: indicators are recomputed on it, so a recursive indicator sees the same bars). When
-every symbol's bar of one time has arrived, it asks each symbol's strategy for its signal
-on its window, through the strategy barrier, and publishes them together (one message per
-bar time: the execution service decides the symbols of one close together, as the single
-process and the backtest do). A bar that arrives after a later one was published is
-published alone: the execution service refuses it as already decided or too old.
+every symbol trading at a bar time has its bar there (a symbol not listed yet, or halted,
+is not waited for), it asks each symbol's strategy for its signal on its window, through
+the strategy barrier, and publishes them together: one message per bar time, as the
+execution service decides the symbols of one close together, as the single process and the
+backtest do. A bar time still waiting when a later one arrives goes out with what it has;
+a symbol's bar that arrives after its bar time went out is published alone (the execution
+decides it, or refuses it as already decided).
 
-A window is filled from the exchange's public candles (REST, no keys) when the service has
-none yet or a bar is missing from it: after a (re)start, or a bar the market-data service
-never published. Handling a bar again (a redelivery) publishes the same signals under the
+The windows are filled from the exchange's public candles (REST, no keys) at the first bar
+after a (re)start (every symbol's) and when a bar is missing from one (a bar the
+market-data service never published). Handling a bar again (a redelivery) publishes the same signals under the
 same event id, so the consumer keeps its processed ids in memory.
 
 The strategy is asked without the position (``position=None``): the position lives in the
@@ -88,43 +90,62 @@ class StrategyService:
         self.bar_ms = timeframe_to_ms(timeframe)
         self._windows: dict[str, list[Candle]] = {}
         self._arrived: dict[int, dict[str, int]] = {}  # bar time: symbol -> observed_ms
-        self._published_ts = -1
+        self._published_ts = -1  # the newest bar time published
         self.published = 0
         self.source = f"strategy:{venue}"
 
     async def __call__(self, envelope: Envelope) -> None:
-        """Handle one ``CandleClosed``: update the window, publish when the bar time is
-        complete."""
+        """Handle one ``CandleClosed``: update the window, publish the bar time once every
+        symbol trading at it has its bar (earlier bar times still waiting go out first)."""
         bar = CandleClosed.of(envelope)
         if bar.symbol not in self.strategies or bar.timeframe != self.timeframe:
             log.warning("candle not traded here", symbol=bar.symbol, timeframe=bar.timeframe)
             return
         ts = bar.candle.ts_ms
+        if not self._windows:  # a (re)start: every symbol's window up to this bar time
+            await self._fill_all(ts)
         await self._extend(bar.symbol, bar.candle)
-        arrived = self._arrived.setdefault(ts, {})
-        arrived.setdefault(bar.symbol, envelope.created_ms)
-        late = ts <= self._published_ts
-        if late or arrived.keys() == self.strategies.keys():
-            symbols = sorted(arrived, key=list(self.strategies).index)
-            await self._publish(ts, symbols, min(arrived.values()))
-            if not late:
-                self._published_ts = ts
-            self._arrived = {t: s for t, s in self._arrived.items() if t > self._published_ts}
+        if ts <= self._published_ts:  # a redelivery, or a symbol whose bar came late
+            await self._publish(ts, [bar.symbol], envelope.created_ms)
+            return
+        self._arrived.setdefault(ts, {}).setdefault(bar.symbol, envelope.created_ms)
+        for waiting in sorted(t for t in self._arrived if t < ts):
+            await self._publish_time(waiting)  # a symbol stopped trading: decide without it
+        if self._expected(ts) <= self._arrived[ts].keys():
+            await self._publish_time(ts)
+
+    def _expected(self, ts: int) -> set[str]:
+        # The symbols trading at ``ts``: those whose window reached the bar before (one not
+        # listed yet, or halted for longer, is not waited for).
+        return {s for s, w in self._windows.items() if w and w[-1].ts_ms >= ts - self.bar_ms}
+
+    async def _publish_time(self, ts: int) -> None:
+        arrived = self._arrived.pop(ts)
+        symbols = sorted(arrived, key=list(self.strategies).index)
+        await self._publish(ts, symbols, min(arrived.values()))
+        self._published_ts = max(self._published_ts, ts)
+
+    async def _fill_all(self, ts: int) -> None:
+        for symbol in self.strategies:
+            window = await self._backfill(symbol, ts)
+            if window:
+                self._windows[symbol] = window
 
     async def _extend(self, symbol: str, candle: Candle) -> None:
         window = self._windows.get(symbol, [])
         if window and window[-1].ts_ms == candle.ts_ms - self.bar_ms:
             window = [*window, candle][-self.window_bars :]
         elif not (window and window[-1].ts_ms == candle.ts_ms):
-            window = await self._backfill(symbol, candle)
-        self._windows[symbol] = window
+            window = [*await self._backfill(symbol, candle.ts_ms - self.bar_ms), candle]
+        self._windows[symbol] = window[-self.window_bars :]
 
-    async def _backfill(self, symbol: str, candle: Candle) -> list[Candle]:
-        since = candle.ts_ms - (self.window_bars - 1) * self.bar_ms
+    async def _backfill(self, symbol: str, until_ts: int) -> list[Candle]:
+        """The exchange's candles of ``symbol`` up to the bar opening at ``until_ts``."""
+        since = until_ts - (self.window_bars - 1) * self.bar_ms
         got = await self.history.fetch_ohlcv(
             symbol, self.timeframe, since_ms=since, limit=self.window_bars
         )
-        window = [c for c in got if c.ts_ms < candle.ts_ms] + [candle]
+        window = [c for c in got if c.ts_ms <= until_ts]
         log.info("window filled from the exchange", symbol=symbol, bars=len(window))
         return window[-self.window_bars :]
 

@@ -11,17 +11,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 
-from paper_venue import KEY, SECRET, make_bot, quick_config, sandbox, venue_orders
+import pandas as pd
+
+from paper_venue import KEY, SAMPLE, SECRET, make_bot, quick_config, sandbox, venue_orders
 from tradebot.config import Config
+from tradebot.data.load import load_candles
 from tradebot.domain.decisions import Signal, SignalAction
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.live import BotSettings, closed_candles
 from tradebot.parity import configurations
-from tradebot.sandbox import SandboxServer
+from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.services.assembly import execution_service, strategy_service
 from tradebot.services.bus import BusConsumer, Envelope, Family, MemoryBus, MemoryProcessedIds
 from tradebot.services.execution import ExecutionService
@@ -31,6 +37,7 @@ from tradebot.state import Repository, create_database
 
 BIG = 10_000_000
 HOUR_MS = 3_600_000
+BASKET = {"BTC/USDT": (0, 1.0), "ETH/USDT": (2_000, 0.05), "SOL/USDT": (4_000, 0.003)}
 
 
 class Services:
@@ -176,3 +183,65 @@ async def test_execution_same_signal_three_times_acts_once(tmp_path: Path) -> No
     assert services.execution.counts.already_decided == 1  # by the bar decided in the database
     assert restarted.counts.duplicates == 1
     assert [d.action.split()[0] for d in services.repo.decisions()] == ["buy"]
+
+
+def basket_files(folder: Path) -> dict[str, Path]:
+    """Three markets on one timeline, cut from the BTC sample at different months and
+    scaled to different prices, so that their signals differ."""
+    source = load_candles(SAMPLE)
+    timeline = source["ts_ms"].to_numpy()[:600]
+    files = {}
+    for symbol, (offset, scale) in BASKET.items():
+        part = source.iloc[offset : offset + 600].reset_index(drop=True)
+        frame = pd.DataFrame({"timestamp": timeline})
+        for column in ("open", "high", "low", "close"):
+            frame[column] = (part[column] * scale).round(2)
+        frame["volume"] = part["volume"]
+        files[symbol] = folder / f"binance_{symbol.replace('/', '-')}_1h.csv"
+        frame.to_csv(files[symbol], index=False)
+    return files
+
+
+@asynccontextmanager
+async def basket_sandbox(files: dict[str, Path]) -> AsyncIterator[SandboxServer]:
+    config = SandboxConfig(
+        port=0, api_key=KEY, api_secret=SECRET, data_files=files, spread_bps=Decimal(0),
+        level_notional=Decimal(BIG), start_index=100, seed=11, weight_limit_1m=BIG,
+    )  # fmt: skip
+    async with SandboxServer(config) as server:
+        yield server
+
+
+async def test_services_basket_decide_each_close_together_as_the_single_process(
+    tmp_path: Path,
+) -> None:
+    # Arrange: three markets on one wallet with a binding exposure limit, so that a symbol
+    # deciding on an account another symbol of the same close already changed would differ
+    files = basket_files(tmp_path)
+    config = quick_config(**{
+        "trading.symbols": list(BASKET), "risk.max_open_positions": 2,
+        "risk.stop_loss_method": "fixed_pct", "risk.stop_loss_pct": 0.01,
+    })  # fmt: skip
+    async with basket_sandbox(files) as single_venue, basket_sandbox(files) as services_venue:
+        bot = make_bot(single_venue, tmp_path, config=config)
+        services = Services(services_venue, tmp_path, config)
+        try:
+            await bot.start()
+            await services.execution.start()
+            await services.bar()  # the newest closed bars: decided already
+            # Act
+            for _ in range(60):
+                await single_venue.advance(1)
+                assert await bot.step()
+                await services_venue.advance(1)
+                await services.bar()
+            await bot.sync_exchange()
+            await services.execution.sync()
+        finally:
+            await bot.close()
+            await services.close()
+    # Assert: the same trades on every market; one signal message per close
+    single = trades(bot.repo)
+    assert {t["symbol"] for t in single} == set(BASKET)
+    assert trades(services.repo) == single
+    assert services.execution.counts.acted == 60
