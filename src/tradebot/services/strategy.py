@@ -12,8 +12,8 @@ decides it, or refuses it as already decided).
 
 The windows are filled from the exchange's public candles (REST, no keys) at the first bar
 after a (re)start (every symbol's) and when a bar is missing from one (a bar the
-market-data service never published). Handling a bar again (a redelivery) publishes the same signals under the
-same event id, so the consumer keeps its processed ids in memory.
+market-data service never published). Handling a bar again (a redelivery) publishes the
+same signals under the same event id, so the consumer keeps its processed ids in memory.
 
 The strategy is asked without the position (``position=None``): the position lives in the
 execution service. The built-in strategies ignore it; a strategy that reads it trades
