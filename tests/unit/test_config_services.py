@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradebot.cli import build_app
+from tradebot.cli.serve import _connector
 from tradebot.config import load_config
 from tradebot.domain.errors import ConfigError
 
@@ -82,3 +83,20 @@ def test_serve_execution_with_embedded_sandbox_refused_saying_what_to_do(tmp_pat
     assert result.exit_code == 2
     assert "set exchange.sandbox.embedded: false" in result.output
     assert "tradebot sandbox" in result.output
+
+
+async def test_serve_live_market_data_needs_no_keys_execution_needs_keys_and_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: live, no credentials anywhere (market data is public; orders are not)
+    monkeypatch.delenv("BINANCE_API_KEY", raising=False)
+    monkeypatch.delenv("BINANCE_API_SECRET", raising=False)
+    config = load_config(write(tmp_path, "exchange:\n  mode: live\n"))
+    # Act
+    public = _connector(config, public=True)
+    await public.close()
+    with pytest.raises(ConfigError) as refused:
+        _connector(config)
+    # Assert
+    assert "BINANCE_API_KEY" in str(refused.value)
+    assert "--i-understand-this-trades-real-money" in str(refused.value)

@@ -121,8 +121,9 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def _connector(
-    config: Config, *, websockets: bool = False, real_money: bool = False
+    config: Config, *, websockets: bool = False, real_money: bool = False, public: bool = False
 ) -> CcxtConnector:
+    # ``public``: market data only (market-data, strategy), no keys needed or sent live.
     if config.exchange.mode == "backtest":
         raise ConfigError("exchange.mode is backtest: the services trade paper or live")
     if config.exchange.mode == "paper":
@@ -132,6 +133,8 @@ def _connector(
                 "exchange.sandbox.embedded: false and start it with `tradebot sandbox`"
             )
         return connect(settings_from_config(config, websockets=websockets))
+    if public:
+        return connect(settings_from_config(config, websockets=websockets), public_only=True)
     credentials = _live_credentials(config, real_money)
     return connect(settings_from_config(config, websockets=websockets), credentials)
 
@@ -150,7 +153,7 @@ def _consumer(
 async def _market_data(config: Config) -> None:
     settings = config.services.market_data
     bus = redis_bus(config)
-    connector = _connector(config, websockets=settings.websocket)
+    connector = _connector(config, websockets=settings.websocket, public=True)
     service = MarketDataService(
         connector, bus, config.exchange.name, config.trading.all_symbols,
         config.trading.timeframe, poll_interval_s=settings.poll_interval_s,
@@ -167,7 +170,7 @@ async def _market_data(config: Config) -> None:
 
 async def _strategy(config: Config, name: str) -> None:
     bus = redis_bus(config)
-    history = _connector(config)  # public candles only, to fill a window
+    history = _connector(config, public=True)  # public candles only, to fill a window
     window = bot_settings(config).window_bars
     handler = strategy_service(config, bus, history, config.exchange.name, window)
     consumer = _consumer(bus, config, Family.MARKET_DATA, "strategy", name, handler)
