@@ -12,12 +12,16 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from paper_venue import duplicates, make_bot, replay, sandbox, venue_orders
+import pytest
+
+from paper_venue import SAMPLE, duplicates, make_bot, replay, sandbox, venue_orders
+from tradebot.data.load import read_candle_file
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
 
 H = 3_600_000
+CANDLES = read_candle_file(SAMPLE)
 
 
 class Killed(BaseException):
@@ -83,6 +87,11 @@ async def test_after_an_outage_only_the_newest_bar_is_decided_and_the_rest_logge
     assert decisions[-1].action != "skipped"
     assert decisions[-1].ts_ms == skipped[-1].ts_ms + H
     assert bot.stats.orders_sent - sent <= 2  # at most one decision's orders, never five
+    # Each skipped bar records the account at its close (it recorded 0.00, a 100 % loss).
+    closes = dict(zip(CANDLES["ts_ms"], CANDLES["close"], strict=True))
+    for d in skipped:
+        assert d.cash > 0
+        assert d.equity == pytest.approx(d.cash + d.position_qty * closes[d.ts_ms])
 
 
 async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_next_cycle(

@@ -118,9 +118,11 @@ class Decision:
 
     @classmethod
     def skipped(
-        cls, ts_ms: int, symbol: str, reason: str, cash: float, position_qty: float
+        cls, ts_ms: int, symbol: str, reason: str, account: tuple[float, float, float]
     ) -> Decision:
-        """The record of a bar that was not decided (too old to trade on), and why."""
+        """The record of a bar that was not decided (too old to trade on), and why;
+        ``account`` is the equity, cash and the symbol's holding at the bar's close."""
+        equity, cash, position_qty = account
         return cls(
             ts_ms=ts_ms,
             symbol=symbol,
@@ -128,6 +130,7 @@ class Decision:
             indicators={},
             verdict=None,
             action="skipped",
+            equity=equity,
             cash=cash,
             position_qty=position_qty,
         )

@@ -352,11 +352,14 @@ class TradingBot:
         """Record ``stale`` bars of ``symbol`` as decided without trading (each gets a
         decision saying why), so they are never decided later."""
         last = stale[-1]
-        cash = float(self.engine.portfolio.cash)
-        held = float(self.engine.view.held_qty(symbol))
+        portfolio = self.engine.portfolio
+        cash, held = float(portfolio.cash), float(self.engine.view.held_qty(symbol))
         with self.repo.transaction() as tx:
             for candle in stale:
-                tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, cash, held))
+                marks = {**self._marks, symbol: Decimal(repr(candle.close))}
+                equity = float(portfolio_snapshot(portfolio, candle.ts_ms, marks).equity)
+                account = (equity, cash, held)
+                tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, account))
             tx.set_last_bar_ts(symbol, self.settings.timeframe, last.ts_ms)
         self._last_bar_ts[symbol] = last.ts_ms
         log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
