@@ -6,11 +6,11 @@ No machine here reaches Binance, so a sandbox replaying the bundled sample stand
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from ports import free_port
 from processes import NO_KEYS, eventually, paper_bot_process
 from tradebot.cli import build_app
 from tradebot.data.load import load_candles, sample_path
@@ -24,12 +24,6 @@ SAMPLE = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
 def invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(build_app(), list(args), env=NO_KEYS)
     return result.exit_code, result.output
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_config(tmp_path: Path, url: str) -> Path:

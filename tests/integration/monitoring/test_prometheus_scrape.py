@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -18,17 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ports import free_port
 from processes import BotProcess, eventually, paper_bot_process
 from tradebot.state import Repository, create_database
 
 RULES = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "tradebot-alerts.yml"
 METRICS_ON = re.compile(r"Prometheus metrics on http://([\d.]+:\d+)/metrics")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -44,7 +38,7 @@ def prometheus(tmp_path: Path, target: str) -> Iterator[str]:
         f"    static_configs:\n      - targets: ['{target}']\n",
         encoding="utf-8",
     )
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     log = (tmp_path / "prometheus.log").open("w")
     proc = subprocess.Popen(
         [executable, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
