@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -41,14 +42,17 @@ def monitor(
         raise typer.Exit(2) from None
 
 
-async def _monitor(running: Monitor) -> None:
+async def _monitor(
+    running: Monitor, beside: Callable[[asyncio.Event], Awaitable[None]] | None = None
+) -> None:
+    # ``beside``: a task run alongside until the same stop (``serve monitor``'s bus reader).
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     typer.echo("monitoring; Ctrl-C stops")
     try:
-        await running.run(stop)
+        await asyncio.gather(running.run(stop), *([beside(stop)] if beside else []))
         await running.flush()
     finally:
         await running.close()

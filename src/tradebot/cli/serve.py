@@ -8,12 +8,14 @@ when to choose them over ``tradebot run`` are in docs/distributed.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
+import structlog
 import typer
 
 from tradebot.cli.monitor import _monitor
@@ -34,11 +36,21 @@ from tradebot.exchange.ccxt.factory import connect, settings_from_config
 from tradebot.monitoring.service import Monitor
 from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.rebuild import refuse_blind_start
+from tradebot.services.alerts import BusAlerts
 from tradebot.services.assembly import execution_service, redis_bus, strategy_service
-from tradebot.services.bus import BusConsumer, EventBus, Family, Handler, MemoryProcessedIds
+from tradebot.services.bus import (
+    BusConsumer,
+    BusError,
+    EventBus,
+    Family,
+    Handler,
+    MemoryProcessedIds,
+)
 from tradebot.services.market_data import MarketDataService
 from tradebot.state import acquire_instance_lock, create_database, inspect_database
 
+log = structlog.get_logger("tradebot.serve")
+_BUS_RETRY_S = 5.0
 NameOption = Annotated[
     str | None,
     typer.Option(
@@ -84,17 +96,27 @@ def execution(
     _serve(lambda: _execution(configure(config_path, None, db), name or _host(), real_money))
 
 
-def monitor(config_path: ConfigOption = None, db: DbOption = None) -> None:
-    """Alerts, Telegram commands and the dashboard, from the database the execution writes."""
+def monitor(config_path: ConfigOption = None, db: DbOption = None, name: NameOption = None) -> None:
+    """Alerts (the database's and the services' on the bus), Telegram commands and the
+    dashboard, from the database the execution writes."""
 
     async def run() -> None:
         config = configure(config_path, None, db)
         existing_repository(config)  # refuses a path that holds no bot database
         running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
-        async with embedded_dashboard(config) as dashboard:
-            if dashboard is not None:
-                typer.echo(f"dashboard on {dashboard.url}")
-            await _monitor(running)
+        bus = redis_bus(config)
+        alerts = BusAlerts(running.manager, running.watch.repository)
+        consumer = BusConsumer(
+            bus, Family.ALERTS, "monitor", name or _host(), alerts, alerts,
+            claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
+        )  # fmt: skip
+        try:
+            async with embedded_dashboard(config) as dashboard:
+                if dashboard is not None:
+                    typer.echo(f"dashboard on {dashboard.url}")
+                await _monitor(running, lambda stop: _read_alerts(consumer, stop))
+        finally:
+            await bus.close()
 
     _serve(run)
 
@@ -148,6 +170,18 @@ def _consumer(
         bus, family, group, name, handler, MemoryProcessedIds(),
         claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
     )  # fmt: skip
+
+
+async def _read_alerts(consumer: BusConsumer, stop: asyncio.Event) -> None:
+    # Redis down past its retry time: the database's alerts and the dashboard go on, and
+    # the bus is tried again (its alerts wait in the group meanwhile).
+    while not stop.is_set():
+        try:
+            await consumer.run(stop)
+        except BusError:
+            log.exception("bus alerts not read, retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _BUS_RETRY_S)
 
 
 async def _market_data(config: Config) -> None:

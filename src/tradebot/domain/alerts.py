@@ -28,6 +28,7 @@ class AlertRule(StrEnum):
     EXCHANGE_UNREACHABLE = "exchange_unreachable"
     RECONCILIATION_HALT = "reconciliation_halt"
     PERSISTENCE_FAILURE = "persistence_failure"
+    SERVICE_ALERT = "service_alert"
     SLIPPAGE = "slippage"
     WIN_RATE = "win_rate"
     API_LATENCY = "api_latency"
@@ -46,6 +47,7 @@ RULE_SEVERITY: dict[AlertRule, Severity] = {
     AlertRule.EXCHANGE_UNREACHABLE: Severity.CRITICAL,
     AlertRule.RECONCILIATION_HALT: Severity.CRITICAL,
     AlertRule.PERSISTENCE_FAILURE: Severity.CRITICAL,
+    AlertRule.SERVICE_ALERT: Severity.CRITICAL,
     AlertRule.SLIPPAGE: Severity.WARNING,
     AlertRule.WIN_RATE: Severity.WARNING,
     AlertRule.API_LATENCY: Severity.WARNING,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -102,10 +102,14 @@ class AlertManager:
         self._results: deque[bool] | None = None
         self.raised = 0
 
-    def raise_now(self, alert: Alert) -> int | None:
-        """Write one alert at once (the bot's own stop, say); its id, or None if a repeat."""
+    def raise_now(self, alert: Alert, marks: Mapping[str, str] | None = None) -> int | None:
+        """Write one alert at once (the bot's own stop, say); its id, or None if a repeat.
+
+        ``marks``: control-state values committed with it (a bus event id, so that the
+        event is recognised when delivered again)."""
         channels = self._routing.channels_for(alert.rule)
-        (alert_id,) = self._outbox.raise_alerts([(alert, channels)], self._routing.cooldown_ms)
+        cooldown_ms = self._routing.cooldown_ms
+        (alert_id,) = self._outbox.raise_alerts([(alert, channels)], cooldown_ms, marks)
         return alert_id
 
     def tick(self) -> list[Alert]:

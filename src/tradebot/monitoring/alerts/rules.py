@@ -111,6 +111,13 @@ def bot_stopped(detail: str) -> Alert:
     return Alert(AlertRule.BOT_STOPPED, "bot", "Bot stopped unexpectedly", detail)
 
 
+def service_alert(event_id: str, source: str, kind: str, detail: str, ts_ms: int) -> Alert:
+    """An alert a service published on the bus (a signal too old to trade, a message it
+    could not read); one per event (``event_id``)."""
+    body = f"{detail} At {when(ts_ms)}."
+    return Alert(AlertRule.SERVICE_ALERT, event_id, f"{source}: {kind}", body)
+
+
 def slippage(order: Order, reference: Decimal, pct: float, limit_pct: float) -> Alert:
     """A fill further from its order's price than expected."""
     return Alert(
