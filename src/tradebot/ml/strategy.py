@@ -16,10 +16,10 @@ the model's trained-until bar, since earlier bars' labels were among what it lea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from tradebot.ml.dataset import Dataset, build_dataset
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
 from tradebot.ml.models import Classifier, ModelSpec
+from tradebot.ml.params import features_param, label_param, model_param
 from tradebot.ml.registry import LoadedModel, ModelRegistry
 from tradebot.ml.training import TrainingError, fit, probability_up, train_rows
 from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
@@ -39,6 +40,7 @@ FIT_TS = "ml_fit_ts"
 REGISTRY = "data/tradebot.db"
 """The database ``model_name`` is looked up in unless ``registry`` names another (the
 config's default ``database.path``)."""
+_S = TypeVar("_S")
 _RETRAINING = {"train_bars": 500, "retrain_every": 24, "embargo_bars": 0, "min_rows": 50}
 
 
@@ -60,9 +62,9 @@ class MLStrategy(Strategy):
 
     def __init__(
         self,
-        features: FeatureSpec | None = None,
-        label: LabelSpec | None = None,
-        model: ModelSpec | None = None,
+        features: FeatureSpec | str | None = None,
+        label: LabelSpec | str | int | None = None,
+        model: ModelSpec | str | None = None,
         *,
         train_bars: int = 500,
         retrain_every: int = 24,
@@ -76,10 +78,13 @@ class MLStrategy(Strategy):
     ) -> None:
         """Check and keep the parameters; load the registered model ``model_name`` names.
 
+        ``features``, ``label`` and ``model`` may be their config text (``ml.params``).
+
         Raises:
             ValueError: a window is not positive, the thresholds are out of order, or a
                 retraining parameter is given with ``model_name`` (or a registry without it).
-            ConfigError: no promoted model of that name in the registry.
+            ConfigError: a features, label or model text that cannot be read; no promoted
+                model of that name in the registry.
             ArtefactError: the model's file is missing or changed since it was registered.
         """
         if train_bars < 1 or retrain_every < 1 or embargo_bars < 0 or min_rows < 1:
@@ -91,9 +96,9 @@ class MLStrategy(Strategy):
         if not 0.0 <= sell_below < buy_above <= 1.0:
             msg = f"need 0 <= sell_below < buy_above <= 1, got {sell_below}, {buy_above}"
             raise ValueError(msg)
-        self.features = features or FeatureSpec()
-        self.label = label or LabelSpec()
-        self.model = model or ModelSpec()
+        self.features = _given(features, FeatureSpec, features_param)
+        self.label = _given(label, LabelSpec, label_param)
+        self.model = _given(model, ModelSpec, model_param)
         self.train_bars = train_bars
         self.retrain_every = retrain_every
         self.embargo_bars = embargo_bars
@@ -227,6 +232,13 @@ class MLStrategy(Strategy):
             "buy_above": self.buy_above,
             "sell_below": self.sell_below,
         }
+
+
+def _given(value: object, spec: type[_S], parse: Callable[[object], _S]) -> _S:
+    # The spec itself (Python), the default (None) or its config text, parsed or refused.
+    if value is None:
+        return spec()
+    return value if isinstance(value, spec) else parse(value)
 
 
 def _load_registered(
