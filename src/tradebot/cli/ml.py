@@ -7,6 +7,8 @@ parses options, calls in and prints tables (``cli/ml_tables.py``).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -85,11 +87,8 @@ def train(
         )
         start_ms, end_ms = _bound("--start", start), _bound("--end", end)
         candles = load_candles(data, start_ms, end_ms)
-        registry = _registry(config_path, db, models_dir, create=True)
-        try:
+        with _registry(config_path, db, models_dir, create=True) as registry:
             record = registry.train(name, candles, _source(data, start, end), recipe, _now_ms())
-        finally:
-            registry.close()
     except (TradebotError, ValueError) as err:
         _fail(err)
     console = Console()
@@ -105,11 +104,8 @@ def list_models(
 ) -> None:
     """List the registered models: data, trained-until time, scores and status."""
     try:
-        registry = _registry(config_path, db, models_dir, create=False)
-        try:
+        with _registry(config_path, db, models_dir, create=False) as registry:
             models = registry.models(name)
-        finally:
-            registry.close()
     except TradebotError as err:
         _fail(err)
     if not models:
@@ -126,12 +122,9 @@ def promote(
 ) -> None:
     """Promote MODEL_ID: strategies naming its model trade it (its file is checked first)."""
     try:
-        registry = _registry(config_path, db, models_dir, create=False)
-        try:
+        with _registry(config_path, db, models_dir, create=False) as registry:
             record = registry.promote(model_id, _now_ms())
             versions = registry.models(record.name)
-        finally:
-            registry.close()
     except TradebotError as err:
         _fail(err)
     typer.echo(f"promoted {record.model_id}: strategies with model_name {record.name} trade it")
@@ -170,12 +163,18 @@ def evaluate(
         console.print(line)
 
 
+@contextmanager
 def _registry(
     config_path: Path | None, db: Path | None, models_dir: Path | None, *, create: bool
-) -> ModelRegistry:
+) -> Iterator[ModelRegistry]:
+    """The registry of the configured database, closed when the command is done with it."""
     config = configure(config_path, None, db)
     where = config.database.path if config.database.url is None else config.database.sqlalchemy_url
-    return ModelRegistry.open(where, models_dir, create=create)
+    registry = ModelRegistry.open(where, models_dir, create=create)
+    try:
+        yield registry
+    finally:
+        registry.close()
 
 
 def _bound(option: str, text: str | None) -> int | None:
