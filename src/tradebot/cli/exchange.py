@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,13 +38,16 @@ def check(
     url: Annotated[
         str | None, typer.Option(help="Sandbox URL to check instead of the configured one.")
     ] = None,
+    venue: Annotated[
+        str | None, typer.Option(help="Venue id of exchange.venues to check (several venues).")
+    ] = None,
 ) -> None:
     """Report connectivity, clock skew, markets, balances and withdrawal permission."""
     try:
         config = load_config(path)
-        overrides = {"websockets": False, **({"sandbox_url": url} if url else {})}
-        settings = settings_from_config(config, **overrides)
-        report = asyncio.run(_check(config, settings))
+        overrides: dict[str, Any] = {"websockets": False, **({"sandbox_url": url} if url else {})}
+        settings = settings_from_config(config, venue_id=venue, **overrides)
+        report = asyncio.run(_check(config, settings, venue))
     except ConfigError as e:
         typer.echo(f"config: {e}", err=True)
         raise typer.Exit(1) from None
@@ -59,7 +62,7 @@ def _start_sandbox_hint(config: Config, url: str | None, where: str) -> str:
     # paper mode trades the local sandbox; a standalone check needs one running
     if url is not None:
         return f"nothing answers at {where}: is `tradebot sandbox` running there?"
-    sandbox = config.exchange.sandbox
+    sandbox = config.venues[0].connection.sandbox
     return (
         f"nothing answers at {where}: paper mode trades the local sandbox exchange; start "
         f"`tradebot sandbox --port {sandbox.port}` in another terminal and check again "
@@ -67,8 +70,8 @@ def _start_sandbox_hint(config: Config, url: str | None, where: str) -> str:
     )
 
 
-async def _check(config: Config, settings: ConnectSettings) -> CheckReport:
-    connector = connect(settings, from_config(config))
+async def _check(config: Config, settings: ConnectSettings, venue: str | None) -> CheckReport:
+    connector = connect(settings, from_config(config, venue=venue))
     where = settings.sandbox_url if settings.venue == "sandbox" else settings.venue.value
     try:
         return await run_check(connector, f"{settings.exchange} ({settings.venue.value}: {where})")

@@ -131,7 +131,7 @@ def run(
         if record:
             _check_recording(config, replay or bars is not None)
         live = config.exchange.mode == "live"
-        embedded = not live and config.exchange.sandbox.embedded
+        embedded = not live and embedded_sandbox(config)
         if fresh and not embedded:
             raise ConfigError(
                 "--fresh starts a new account of the embedded paper sandbox; a live or an "
@@ -265,6 +265,26 @@ def existing_repository(config: Config) -> Repository:
         ConfigError: there is no database at the configured path.
     """
     return open_repository(config, create=False)
+
+
+def embedded_sandbox(config: Config) -> bool:
+    """True when paper mode starts its sandbox inside the bot (one venue only).
+
+    Raises:
+        ConfigError: several venues with an embedded sandbox: each needs its own exchange,
+            started with ``tradebot sandbox``.
+    """
+    venues = config.venues
+    if len(venues) == 1:
+        return venues[0].connection.sandbox.embedded
+    inside = [v.id for v in venues if v.connection.sandbox.embedded]
+    if inside:
+        raise ConfigError(
+            f"exchange.venues.{inside[0]}.sandbox.embedded is true: with several venues "
+            "each trades a sandbox of its own; start one per venue (`tradebot sandbox --port "
+            "N`) and set sandbox.embedded: false and sandbox.port: N for each"
+        )
+    return False
 
 
 def _live_credentials(config: Config, confirmed: bool) -> Credentials:
@@ -421,7 +441,7 @@ async def _paper(
     record: bool,
 ) -> None:
     fixes = session.fixes
-    if not config.exchange.sandbox.embedded:
+    if not embedded_sandbox(config):
         trades = connect(settings_from_config(config, websockets=True)) if record else None
         connector = connect(settings_from_config(config, websockets=True))
         await _trade(config, connector, console, trades, fixes)
@@ -449,7 +469,7 @@ async def _paper(
 async def _replay(
     config: Config, data: list[Path], bars: int | None, console: Console, session: Session
 ) -> None:
-    if not config.exchange.sandbox.embedded:
+    if not embedded_sandbox(config):
         raise ConfigError(
             "--replay needs the embedded sandbox (exchange.sandbox.embedded: true): "
             "only it lets the bot move the clock"

@@ -25,6 +25,7 @@ from tradebot.cli.run import (
     _live_credentials,
     bot_settings,
     configure,
+    embedded_sandbox,
     existing_repository,
     open_repository,
 )
@@ -149,7 +150,7 @@ def _connector(
     if config.exchange.mode == "backtest":
         raise ConfigError("exchange.mode is backtest: the services trade paper or live")
     if config.exchange.mode == "paper":
-        if config.exchange.sandbox.embedded:
+        if embedded_sandbox(config):
             raise ConfigError(
                 "the services share one sandbox, which none of them embeds: set "
                 "exchange.sandbox.embedded: false and start it with `tradebot sandbox`"

@@ -16,6 +16,13 @@ from __future__ import annotations
 
 from tradebot.config.base import MASK, mask_url_password
 from tradebot.config.credentials import load_credentials
+from tradebot.config.exchange import (
+    ConnectionConfig,
+    ExchangeConfig,
+    SandboxConfig,
+    TradedVenue,
+    VenueConfig,
+)
 from tradebot.config.loader import (
     default_config_text,
     load_config,
@@ -36,9 +43,7 @@ from tradebot.config.sections import (
     BacktestConfig,
     DatabaseConfig,
     DowntimeConfig,
-    ExchangeConfig,
     ExecutionConfig,
-    SandboxConfig,
     TradingConfig,
 )
 from tradebot.config.strategy import (
@@ -55,6 +60,7 @@ __all__ = [
     "AlertThresholds",
     "BacktestConfig",
     "Config",
+    "ConnectionConfig",
     "DashboardConfig",
     "DatabaseConfig",
     "DowntimeConfig",
@@ -69,7 +75,9 @@ __all__ = [
     "SandboxConfig",
     "StrategyConfig",
     "StrategySpec",
+    "TradedVenue",
     "TradingConfig",
+    "VenueConfig",
     "default_config_text",
     "load_config",
     "load_credentials",

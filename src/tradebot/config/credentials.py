@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tradebot.config.exchange import pick_venue
 from tradebot.config.model import Config
 from tradebot.config.source import parse_yaml, read_text, refuse_shared_file
 from tradebot.domain.errors import ConfigError
@@ -25,22 +26,26 @@ _FILE_NAMES = {
 
 
 def load_credentials(
-    config: Config, *, environ: Mapping[str, str] | None = None
+    config: Config, *, environ: Mapping[str, str] | None = None, venue: str | None = None
 ) -> tuple[str, str] | None:
     """Return ``(api_key, api_secret)``, or None when no credentials are configured anywhere.
 
     Order: ``exchange.api_key``/``api_secret`` (usually ``${...}`` from the environment), then
     ``exchange.credentials_file``, then the BINANCE_API_KEY/BINANCE_API_SECRET variables.
+    With several venues, ``venue``'s own ``exchange.venues.<id>.api_key``/``api_secret`` or
+    ``credentials_file``; the variables stand for one account, so they are not read then.
 
     Raises:
         ConfigError: the credentials file is missing, readable by others, unparsable, or
             holds only one of key and secret. Messages never include the values.
     """
-    exchange = config.exchange
+    exchange = pick_venue(config.venues, venue).connection
     if exchange.api_key is not None and exchange.api_secret is not None:
         return exchange.api_key.get_secret_value(), exchange.api_secret.get_secret_value()
     if exchange.credentials_file is not None:
         return _from_file(exchange.credentials_file)
+    if config.exchange.venues:
+        return None
     env = os.environ if environ is None else environ
     key, secret = env.get(ENV_KEY) or None, env.get(ENV_SECRET) or None
     if key is None and secret is None:

@@ -70,13 +70,22 @@ def _refuse_literal_live_keys(raw: Mapping[str, object], config: Config, source:
     exchange = raw.get("exchange")
     if not isinstance(exchange, Mapping):
         return
+    venues = exchange.get("venues")
+    sections = {"exchange": exchange}
+    if isinstance(venues, Mapping):
+        sections.update(
+            (f"exchange.venues.{v}", section)
+            for v, section in venues.items()
+            if isinstance(section, Mapping)
+        )
     literal = [
-        name
+        f"`{path}.{name}`"
+        for path, section in sections.items()
         for name in _KEY_FIELDS
-        if isinstance(exchange.get(name), str) and "${" not in str(exchange.get(name))
+        if isinstance(section.get(name), str) and "${" not in str(section.get(name))
     ]
     if literal:
-        fields = " and ".join(f"`exchange.{name}`" for name in literal)
+        fields = " and ".join(literal)
         msg = (
             f"{source}: {fields} written literally in the config; live mode refuses API keys "
             "stored in the config file. Write api_key: ${BINANCE_API_KEY} and "

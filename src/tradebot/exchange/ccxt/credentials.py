@@ -35,13 +35,16 @@ class Credentials:
     __str__ = __repr__
 
 
-def from_config(config: Config, environ: Mapping[str, str] | None = None) -> Credentials | None:
-    """The credentials the config points at (its values, its file, or the environment).
+def from_config(
+    config: Config, environ: Mapping[str, str] | None = None, venue: str | None = None
+) -> Credentials | None:
+    """The credentials the config points at for ``venue`` (the only one when None): its
+    values, its file, or the environment.
 
     Raises:
         ConfigError: the credentials file is missing, shared or incomplete.
     """
-    pair = load_credentials(config, environ=environ)
+    pair = load_credentials(config, environ=environ, venue=venue)
     return None if pair is None else Credentials(api_key=pair[0], api_secret=pair[1])
 
 

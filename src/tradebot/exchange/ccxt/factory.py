@@ -15,6 +15,7 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
+from tradebot.config.exchange import pick_venue
 from tradebot.config.model import Config
 from tradebot.domain.errors import ConfigError
 from tradebot.exchange.ccxt.connector import CcxtConnector
@@ -85,17 +86,21 @@ def _clients(
     return rest, pro
 
 
-def settings_from_config(config: Config, **overrides: Any) -> ConnectSettings:
-    """Read the venue switch from the config: paper → sandbox, live → testnet or live.
+def settings_from_config(
+    config: Config, *, venue_id: str | None = None, **overrides: Any
+) -> ConnectSettings:
+    """Read the venue switch from the config for ``venue_id`` (the only venue when None):
+    paper → sandbox, live → testnet or live.
 
     Raises:
-        ConfigError: ``exchange.mode`` is backtest (which needs no connector).
+        ConfigError: ``exchange.mode`` is backtest (which needs no connector); no venue
+            ``venue_id``, or several venues and none named.
     """
-    exchange = config.exchange
-    if exchange.mode == "backtest":
+    if config.exchange.mode == "backtest":
         raise ConfigError("exchange.mode is backtest: backtests use the simulated exchange")
+    exchange = pick_venue(config.venues, venue_id).connection
     venue = Venue.SANDBOX
-    if exchange.mode == "live":
+    if config.exchange.mode == "live":
         venue = Venue.TESTNET if exchange.testnet else Venue.LIVE
     sandbox = exchange.sandbox
     values: dict[str, Any] = {
