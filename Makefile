@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/tradebot demo
 
 test: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --cov=tradebot --cov-report=term --cov-fail-under=85
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --cov=tradebot --cov-report=term --cov-fail-under=85
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
