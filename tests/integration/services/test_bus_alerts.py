@@ -20,6 +20,7 @@ from tradebot.services.alerts import BusAlerts
 from tradebot.services.bus import BusConsumer, Envelope, EventBus, Family, MemoryBus
 from tradebot.services.bus.redis_streams import RedisStreamsBus
 from tradebot.state import create_database
+from tradebot.state.db import Database
 from tradebot.state.outbox import AlertOutbox
 from tradebot.state.watch import StateWatch
 
@@ -33,8 +34,9 @@ def _too_old(event_id: str = "alert-1") -> Envelope:
                     event_id=event_id)  # fmt: skip
 
 
-def _monitor(db: Path, bus: EventBus, name: str = "mon-a", group: str = "monitor") -> BusConsumer:
-    database = create_database(db)
+def _monitor(
+    database: Database, bus: EventBus, name: str = "mon-a", group: str = "monitor"
+) -> BusConsumer:
     outbox = AlertOutbox(database)
     routing = AlertRouting.build({"telegram": {}, "email": {}}, 900)
     manager = AlertManager(
@@ -44,8 +46,11 @@ def _monitor(db: Path, bus: EventBus, name: str = "mon-a", group: str = "monitor
     return BusConsumer(bus, Family.ALERTS, group, name, alerts, alerts, block_ms=10)
 
 
-def test_a_published_alert_is_one_outbox_alert_once_however_delivered(tmp_path: Path) -> None:
-    db = tmp_path / "bot.db"
+def test_a_published_alert_is_one_outbox_alert_once_however_delivered(
+    database: Database,
+) -> None:
+    # The monitor's outbox and its processed-ids marks on SQLite and on PostgreSQL.
+    db = database
 
     async def scenario() -> None:
         bus = MemoryBus()
@@ -60,7 +65,7 @@ def test_a_published_alert_is_one_outbox_alert_once_however_delivered(tmp_path: 
         assert (first.counts.handled, first.counts.duplicates, again.counts.duplicates) == (1, 1, 2)
 
     asyncio.run(scenario())
-    outbox = AlertOutbox(create_database(db))
+    outbox = AlertOutbox(db)
     (alert,) = outbox.alerts()
     assert (alert.rule, alert.severity) == ("service_alert", "critical")
     assert alert.title == "execution: SignalTooOld"
@@ -72,7 +77,7 @@ def test_a_published_alert_is_one_outbox_alert_once_however_delivered(tmp_path: 
 def test_over_redis_the_monitor_group_delivers_each_alert_once(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    db = tmp_path / "bot.db"
+    db = create_database(tmp_path / "bot.db")
 
     async def scenario() -> None:
         bus = RedisStreamsBus(redis_server.settings("busalerts"))
@@ -88,7 +93,7 @@ def test_over_redis_the_monitor_group_delivers_each_alert_once(
             await bus.close()
 
     asyncio.run(scenario())
-    outbox = AlertOutbox(create_database(db))
+    outbox = AlertOutbox(db)
     assert len(outbox.alerts()) == 2
     assert outbox.counts()["pending"] == 4  # two alerts, telegram and e-mail each
 

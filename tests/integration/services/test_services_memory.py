@@ -34,6 +34,7 @@ from tradebot.services.execution import ExecutionService
 from tradebot.services.market_data import MarketDataService
 from tradebot.services.messages import SignalsDecided, SymbolSignal
 from tradebot.state import Repository, create_database
+from tradebot.state.db import Database
 
 BIG = 10_000_000
 HOUR_MS = 3_600_000
@@ -43,7 +44,14 @@ BASKET = {"BTC/USDT": (0, 1.0), "ETH/USDT": (2_000, 0.05), "SOL/USDT": (4_000, 0
 class Services:
     """The three trading services of one venue, on one bus, polled in turn by the test."""
 
-    def __init__(self, server: SandboxServer, tmp_path: Path, config: Config) -> None:
+    def __init__(
+        self,
+        server: SandboxServer,
+        tmp_path: Path,
+        config: Config,
+        database: Database | None = None,
+    ) -> None:
+        """``database``: the execution's (default a new SQLite file)."""
         self.bus = MemoryBus()
         settings = ConnectSettings(
             venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False,
@@ -54,7 +62,8 @@ class Services:
         symbols = config.trading.all_symbols
         self.market_data = MarketDataService(self.connectors[0], self.bus, "sandbox", symbols, "1h")
         strategy = strategy_service(config, self.bus, self.connectors[1], "sandbox", 60)
-        repo = Repository(create_database(f"sqlite:///{tmp_path / 'services.db'}"))
+        database = database or create_database(f"sqlite:///{tmp_path / 'services.db'}")
+        repo = Repository(database)
         self.repo = repo
         bot_settings = BotSettings(tuple(symbols), "1h", window_bars=60)
         self.execution: ExecutionService = execution_service(
@@ -129,10 +138,13 @@ async def buy_signal(services: Services, observed_ms: int) -> Envelope:
     return decided.envelope("strategy:test", observed_ms)
 
 
-async def test_execution_signal_older_than_max_age_is_never_traded(tmp_path: Path) -> None:
-    # Arrange: a BUY whose bar was seen closed two hours before the execution service reads it
+async def test_execution_signal_older_than_max_age_is_never_traded(
+    tmp_path: Path, database: Database
+) -> None:
+    # Arrange: a BUY whose bar was seen closed two hours before the execution service reads
+    # it; the execution's database on SQLite and on PostgreSQL
     async with sandbox() as venue:
-        services = Services(venue, tmp_path, quick_config())
+        services = Services(venue, tmp_path, quick_config(), database)
         try:
             await services.execution.start()
             await venue.advance(1)
@@ -152,12 +164,15 @@ async def test_execution_signal_older_than_max_age_is_never_traded(tmp_path: Pat
     assert await services.bus.length(Family.ALERTS) == 1
 
 
-async def test_execution_same_signal_three_times_acts_once(tmp_path: Path) -> None:
+async def test_execution_same_signal_three_times_acts_once(
+    tmp_path: Path, database: Database
+) -> None:
     # Arrange: one BUY published twice (a strategy service that restarted), then read again
     # by a group that has lost what it acknowledged (a Redis that came back empty) and by a
-    # consumer whose processed ids were lost with its process
+    # consumer whose processed ids were lost with its process; the execution's database
+    # (its order tables and its record of signals acted on) on SQLite and on PostgreSQL
     async with sandbox() as venue:
-        services = Services(venue, tmp_path, quick_config())
+        services = Services(venue, tmp_path, quick_config(), database)
         try:
             await services.execution.start()
             await venue.advance(1)
