@@ -162,11 +162,12 @@ class DecisionLog:
         """Work inside ``session`` (its transaction decides when the write commits)."""
         self._session = session
 
-    def append(self, decision: Decision, recorded_ts_ms: int) -> int:
-        """Write ``decision``; return its sequence number (increasing with each append)."""
+    def append(self, decision: Decision, recorded_ts_ms: int, venue: str) -> int:
+        """Write ``decision`` of a symbol on ``venue``; return its sequence number
+        (increasing with each append)."""
         # A Core insert: the ORM's unit of work (add, then flush to learn the id) cost about
         # a millisecond of the live cycle, before the order could be sent.
-        values = decision_values(decision, recorded_ts_ms)
+        values = {**decision_values(decision, recorded_ts_ms), "venue": venue}
         statement = insert(DecisionRow).values(**values).returning(DecisionRow.id)
         return int(self._session.connection().execute(statement).scalar_one())
 

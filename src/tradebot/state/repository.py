@@ -17,7 +17,7 @@ twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,10 +127,19 @@ def _load_orders(session: Session, query: Select[OrderRow]) -> list[Order]:
 class Repository:
     """Load and save the bot's state in a ``Database``."""
 
-    def __init__(self, database: Database, now_ms: Callable[[], int] = wall_clock_ms) -> None:
-        """Use ``database``; ``now_ms`` stamps when rows are written (inject for replays)."""
+    def __init__(
+        self,
+        database: Database,
+        now_ms: Callable[[], int] = wall_clock_ms,
+        venues: Mapping[str, str] | None = None,
+    ) -> None:
+        """Use ``database``; ``now_ms`` stamps when rows are written (inject for replays);
+        ``venues`` maps each symbol to its venue id, written with its orders, fills,
+        position and decisions (unmapped: ``DEFAULT_VENUE``, the one venue of a config
+        without ``exchange.venues``)."""
         self._db = database
         self._now_ms = now_ms
+        self.venues: Mapping[str, str] = dict(venues or {})
 
     @property
     def location(self) -> str:
@@ -141,7 +150,7 @@ class Repository:
     def transaction(self) -> Iterator[StateTransaction]:
         """Group writes into one transaction: all are saved, or none if the block raises."""
         with self._db.session() as session:
-            yield StateTransaction(session, self._now_ms())
+            yield StateTransaction(session, self._now_ms(), self.venues)
 
     # -- orders and fills -------------------------------------------------------------------
 

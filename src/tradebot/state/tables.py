@@ -84,6 +84,8 @@ class OrderRow(Base):
     client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     exchange_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     symbol: Mapped[str] = mapped_column(String(32))
+    venue: Mapped[str] = mapped_column(String(32), default="binance", server_default="binance")
+    """The exchange account (venue id) it belongs to (revision 0007)."""
     side: Mapped[str] = mapped_column(String(8))
     type: Mapped[str] = mapped_column(String(24))
     time_in_force: Mapped[str] = mapped_column(String(8))
@@ -118,6 +120,8 @@ class FillRow(Base):
     trade_id: Mapped[str] = mapped_column(String(64))
     fill_key: Mapped[str] = mapped_column(String(160))
     symbol: Mapped[str] = mapped_column(String(32))
+    venue: Mapped[str] = mapped_column(String(32), default="binance", server_default="binance")
+    """The exchange account (venue id) it belongs to (revision 0007)."""
     side: Mapped[str] = mapped_column(String(8))
     qty: Mapped[Decimal] = mapped_column(Money())
     price: Mapped[Decimal] = mapped_column(Money())
@@ -133,6 +137,8 @@ class PositionRow(Base):
     __tablename__ = "positions"
 
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    venue: Mapped[str] = mapped_column(String(32), default="binance", server_default="binance")
+    """The exchange account (venue id) it belongs to (revision 0007)."""
     base: Mapped[str] = mapped_column(String(16))
     quote: Mapped[str] = mapped_column(String(16))
     qty: Mapped[Decimal] = mapped_column(Money())
@@ -189,6 +195,8 @@ class DecisionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     symbol: Mapped[str] = mapped_column(String(32), index=True)
+    venue: Mapped[str] = mapped_column(String(32), default="binance", server_default="binance")
+    """The exchange account (venue id) it belongs to (revision 0007)."""
     signal_action: Mapped[str] = mapped_column(String(8))
     signal_confidence: Mapped[float] = mapped_column(Float)
     signal_reason: Mapped[str] = mapped_column(Text)

@@ -32,6 +32,10 @@ from tradebot.state.decision_log import DecisionLog
 from tradebot.state.reconcile import Discrepancy
 from tradebot.state.tables import Base, ControlRow, FillRow, LockRow, OrderRow, PositionRow
 
+DEFAULT_VENUE = "binance"
+"""The venue id of a symbol no venue map names: the one venue of a config without
+``exchange.venues`` (its ``exchange.name``), and of every row written before venues."""
+
 _log = logging.getLogger(__name__)
 
 # Fields of an intent that may not change once written: a second intent under the same
@@ -47,10 +51,18 @@ def _insert(connection: Connection, entity: type[Base]) -> Any:
 class StateTransaction:
     """The write half of the repository, bound to one open transaction."""
 
-    def __init__(self, session: Session, now_ms: int) -> None:
-        """Write inside ``session``; ``now_ms`` stamps when rows were written."""
+    def __init__(
+        self, session: Session, now_ms: int, venues: Mapping[str, str] | None = None
+    ) -> None:
+        """Write inside ``session``; ``now_ms`` stamps when rows were written; ``venues``
+        gives each symbol's venue id (a symbol not in it is ``DEFAULT_VENUE``'s)."""
         self._session = session
         self._now_ms = now_ms
+        self._venues = venues or {}
+
+    def venue_of(self, symbol: str) -> str:
+        """The venue (exchange account) ``symbol`` trades on: its rows carry it."""
+        return self._venues.get(symbol, DEFAULT_VENUE)
 
     def record_order_intent(self, order: Order, decision_id: str | None = None) -> bool:
         """Save an order before it is sent; False when its client id was already saved.
@@ -59,6 +71,7 @@ class StateTransaction:
             StateError: an intent with this client id but other terms is already saved.
         """
         values = rows.order_values(order, decision_id, self._now_ms)
+        values["venue"] = self.venue_of(order.symbol)
         connection = self._session.connection()
         statement = _insert(connection, OrderRow).values(**values)
         inserted = statement.on_conflict_do_nothing().returning(OrderRow.client_order_id)
@@ -106,7 +119,8 @@ class StateTransaction:
                 "which has no saved intent; record the order first"
             )
         connection = self._session.connection()
-        statement = _insert(connection, FillRow).values(**rows.fill_values(fill))
+        values = {**rows.fill_values(fill), "venue": self.venue_of(fill.symbol)}
+        statement = _insert(connection, FillRow).values(**values)
         inserted = statement.on_conflict_do_nothing().returning(FillRow.id)
         return connection.execute(inserted).first() is not None
 
@@ -119,7 +133,7 @@ class StateTransaction:
         """Save the position in ``position.symbol`` with its protective prices."""
         row = self._session.get(PositionRow, position.symbol)
         if row is None:
-            row = PositionRow(symbol=position.symbol)
+            row = PositionRow(symbol=position.symbol, venue=self.venue_of(position.symbol))
             self._session.add(row)
         rows.copy_position(rows.SavedPosition(position, stop_price, take_profit_price), row)
         row.updated_ts_ms = self._now_ms
@@ -133,7 +147,8 @@ class StateTransaction:
 
     def append_decision(self, decision: Decision) -> int:
         """Append one cycle's decision to the audit log; return its sequence number."""
-        return DecisionLog(self._session).append(decision, self._now_ms)
+        venue = self.venue_of(decision.symbol)
+        return DecisionLog(self._session).append(decision, self._now_ms, venue)
 
     def record_snapshot(self, snapshot: rows.PortfolioSnapshot) -> None:
         """Save the portfolio as it stood at ``snapshot.ts_ms``."""

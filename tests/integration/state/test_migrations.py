@@ -54,7 +54,7 @@ def _migrated_state(url: str) -> tuple[set[str], str | None, list[object]]:
 def test_migrate_empty_sqlite_file_reaches_head_matching_the_models(tmp_path: Path) -> None:
     tables, revision, diff = _migrated_state(str(tmp_path / "fresh.db"))
     assert tables == TABLES
-    assert revision == "0006"
+    assert revision == "0007"
     assert diff == []
 
 
@@ -64,7 +64,7 @@ def test_migrate_empty_postgres_database_reaches_head_matching_the_models(
 ) -> None:
     tables, revision, diff = _migrated_state(pg_empty_database)
     assert tables == TABLES
-    assert revision == "0006"
+    assert revision == "0007"
     assert diff == []
 
 
