@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 from canned_binance import CannedBinance, Reply
@@ -58,6 +59,36 @@ async def test_run_check_withdrawal_enabled_key_is_refused(
     assert not report.ok
     assert any("may withdraw funds" in p for p in report.problems)
     assert report.lines()[-1].endswith("REFUSED")
+
+
+async def test_run_check_slow_answer_is_not_taken_for_a_wrong_clock(
+    canned: CannedBinance, connector: CcxtConnector
+) -> None:
+    # Arrange: the server's clock 700 ms behind ours, its answer 1.2 s late (a loaded machine);
+    # the server read its clock somewhere inside those 1.2 s, so the skew is -700 ± 600 ms
+    now_ms = round(time.time() * 1000)
+    canned.script("GET", "/api/v3/time", Reply(200, {"serverTime": now_ms - 700}, delay_s=1.2))
+
+    # Act
+    report = await run_check(connector, "binance (canned)")
+
+    # Assert: reported, but not called over the 1,000 ms limit
+    assert report.skew_ms is not None
+    assert report.skew_ms < -700
+    assert not any("clock skew" in problem for problem in report.problems), report.problems
+
+
+async def test_run_check_clock_far_behind_is_a_problem_naming_ntp(
+    canned: CannedBinance, connector: CcxtConnector
+) -> None:
+    now_ms = round(time.time() * 1000)
+    canned.script("GET", "/api/v3/time", Reply(200, {"serverTime": now_ms - 5000}))
+
+    report = await run_check(connector, "binance (canned)")
+
+    assert report.skew_ms is not None
+    assert report.skew_ms <= -4900
+    assert any("exceeds 1000 ms" in p and "NTP" in p for p in report.problems), report.problems
 
 
 def test_exchange_check_paper_config_without_a_sandbox_says_to_start_one(tmp_path: Path) -> None:
