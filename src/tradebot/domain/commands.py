@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -10,9 +9,10 @@ from tradebot.domain.decisions import Decision
 from tradebot.domain.locks import Lock
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType, TimeInForce
 from tradebot.domain.portfolio import Trade
+from tradebot.domain.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlaceOrder:
     """Send an order. Amount and prices are already rounded to the market's precision.
 
@@ -52,7 +52,7 @@ class PlaceOrder:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CancelOrder:
     """Cancel a resting order."""
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from tradebot.domain.records import record
+
 MetadataValue = float | int | str | bool | None
 
 
@@ -44,7 +46,7 @@ class MemberSignal:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Signal:
     """A strategy's output for one bar, with the reason a person can read.
 
@@ -99,7 +101,7 @@ class RiskVerdict(NamedTuple):
         return cls((RiskCheck(name, False, reason),))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """The append-only audit record of one cycle: what was seen, decided and done."""
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import NewType
 
 from tradebot.domain.errors import StateError
+from tradebot.domain.records import record
 
 ClientOrderId = NewType("ClientOrderId", str)
 
@@ -115,7 +116,7 @@ _ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fill:
     """One execution of (part of) an order. ``fee`` is in ``fee_asset``."""
 

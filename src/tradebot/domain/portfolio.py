@@ -18,11 +18,12 @@ from decimal import Decimal
 
 from tradebot.domain.errors import StateError
 from tradebot.domain.orders import Fill, OrderSide
+from tradebot.domain.records import record
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Trade:
     """A closed round trip: from flat to a position and back to flat."""
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from functools import cache
 
 from tradebot.domain.decisions import KillSwitch, RiskCheck, RiskVerdict
+from tradebot.domain.records import record
 
 __all__ = [
     "KillSwitch",
@@ -42,7 +43,7 @@ class RiskLimits:
     correlation_window: int = 100
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OrderProposal:
     """An order the engine would like to send."""
 
@@ -51,7 +52,7 @@ class OrderProposal:
     reduces_exposure: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RiskState:
     """The portfolio as the checks see it."""
 

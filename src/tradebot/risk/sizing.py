@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tradebot.domain.portfolio import Trade
+from tradebot.domain.records import record
 
 ZERO = Decimal(0)
 
@@ -49,7 +50,7 @@ class SizingParams:
     fills at the next open, which may be higher (risk.cash_buffer_pct)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizingInput:
     """What the sizer needs to know about one proposed entry."""
 

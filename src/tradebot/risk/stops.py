@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from tradebot.domain.records import record
+
 
 class StopMethod(StrEnum):
     """How the stop is placed."""
@@ -43,7 +45,7 @@ class StopParams:
     take_profit_r: Decimal = Decimal(2)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StopLoss:
     """A stop price and how it was derived."""
 
