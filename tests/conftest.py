@@ -18,6 +18,20 @@ def make_candles() -> Callable[..., pd.DataFrame]:
     return random_walk_candles
 
 
+@pytest.fixture(autouse=True)
+def private_rate_budget(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test (and the bots it starts) counts its exchange weight in a folder of its own.
+
+    The shared budget lives in ``$XDG_RUNTIME_DIR/tradebot-<uid>`` per API key, so every test
+    talking to a sandbox with the same key would otherwise share one minute's count, across
+    the two pytest-xdist workers too: a heavy test could make the next one wait for the
+    minute to end. Tests of the sharing itself name their file.
+    """
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime")))
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real redis-server (loopback, password, AOF) for the session; tests use own prefixes."""
