@@ -45,6 +45,25 @@ class Leg:
         )
 
 
+def basket_prices(legs: Mapping[str, Leg], first_open: Mapping[str, float]) -> FloatArray:
+    """The equal-weight buy-and-hold basket from 1: each symbol's close over the open of its
+    first bar, its share held as cash (1) until its data starts (its close is NaN there)."""
+    basket = np.zeros(len(next(iter(legs.values())).close), dtype=np.float64)
+    for symbol, leg in legs.items():
+        basket += np.where(np.isnan(leg.close), 1.0, leg.close / first_open[symbol])
+    return basket / len(legs)
+
+
+def union_of_times(times: list[IntArray]) -> IntArray:
+    """Every bar time of ``times`` once, sorted: a basket's timeline. (``np.unique`` hashes
+    first and took 0.2 s of CPU on the eight 5m files; a sort of the joined, already sorted
+    runs and a mask take 4 ms.)"""
+    joined = np.sort(np.concatenate(times))
+    keep = np.ones(len(joined), dtype=bool)
+    np.not_equal(joined[1:], joined[:-1], out=keep[1:])
+    return joined[keep]
+
+
 @dataclass(frozen=True, slots=True)
 class RefusedOrder:
     """An order the venue refused when it was sent, or expired unfilled at the next open

@@ -20,7 +20,13 @@ import pandas as pd
 
 from tradebot.backtest.collector import quiet_collector
 from tradebot.backtest.heap import release_free_heap
-from tradebot.backtest.result import BacktestResult, Leg, RefusedOrder
+from tradebot.backtest.result import (
+    BacktestResult,
+    Leg,
+    RefusedOrder,
+    basket_prices,
+    union_of_times,
+)
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
@@ -417,7 +423,7 @@ class Backtester:
 
     def _portfolio_result(self, lanes: list[_Lane], start_ts_ms: int | None) -> BacktestResult:
         """The account over the union of the symbols' timestamps (see ``run_portfolio``)."""
-        timeline = np.unique(np.concatenate([lane.bars.ts_ms for lane in lanes]))
+        timeline = union_of_times([lane.bars.ts_ms for lane in lanes])
         first = 0 if start_ts_ms is None else int(np.searchsorted(timeline, start_ts_ms))
         n = len(timeline)
         starting_cash = float(self.engine.portfolio.starting_cash)
@@ -432,8 +438,9 @@ class Backtester:
         order = np.argsort(at, kind="stable")
         last = np.searchsorted(at[order], np.arange(n), side="right") - 1
         cash = np.concatenate(([starting_cash], cash_seen[order]))[last + 1]
-        equity, held, basket = cash.copy(), np.zeros(n), np.zeros(n)
+        equity, held = cash.copy(), np.zeros(n)
         legs: dict[str, Leg] = {}
+        first_open: dict[str, float] = {}
         for lane in lanes:
             bar = np.searchsorted(lane.bars.ts_ms, timeline, side="right") - 1  # -1: not yet
             known = bar >= 0
@@ -444,10 +451,9 @@ class Backtester:
             equity += qty * close
             held += np.where(exposed, qty * close, 0.0)
             base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
-            base = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
-            basket += np.where(bar >= base_bar, close / base, 1.0)
-            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close, exposed)
-        basket = basket[first:] / len(lanes)
+            first_open[lane.symbol] = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
+            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close, exposed).from_bar(first)
+        basket = basket_prices(legs, first_open)
         opens = np.concatenate(([1.0], basket[:-1]))
         engine = self.engine
         return BacktestResult(
@@ -475,7 +481,7 @@ class Backtester:
                     f"{s} {engine.strategy_of(s).name}" for s in engine.symbols
                 ),
             },
-            legs={symbol: leg.from_bar(first) for symbol, leg in legs.items()},
+            legs=legs,
         )
 
 

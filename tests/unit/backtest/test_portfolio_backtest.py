@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from factories import HOUR_MS, START_MS, ScriptedStrategy, make_candles, make_engine, make_market
-from tradebot.backtest.result import BacktestResult
+from tradebot.backtest.result import BacktestResult, union_of_times
 from tradebot.backtest.runner import Backtester
 from tradebot.risk.controller import RiskLimits
 from tradebot.risk.stops import StopMethod, StopParams
@@ -116,3 +117,11 @@ def test_run_portfolio_decision_equity_is_the_accounts() -> None:
     )
     for decision in result.decisions:
         assert decision.equity == pytest.approx(at[decision.ts_ms], rel=1e-9), decision
+
+
+def test_union_of_times_is_every_bar_time_once_in_order() -> None:
+    # Arrange: three symbols' sorted bar times, overlapping, one with a gap, one later
+    times = [np.array(t, dtype=np.int64) for t in ([1, 2, 3, 5], [2, 3, 4, 5], [5, 6], [])]
+
+    # Act / Assert
+    assert union_of_times(times).tolist() == [1, 2, 3, 4, 5, 6]

@@ -28,13 +28,8 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from tradebot.backtest.report.saved_legs import (
-    account_equity,
-    basket_prices,
-    in_position,
-    saved_leg,
-)
-from tradebot.backtest.result import BacktestResult, FloatArray, Leg, RefusedOrder
+from tradebot.backtest.report.saved_legs import account_equity, in_position, saved_leg
+from tradebot.backtest.result import BacktestResult, FloatArray, Leg, RefusedOrder, basket_prices
 from tradebot.domain.decisions import Decision, MetadataValue
 from tradebot.domain.errors import StateError
 from tradebot.domain.orders import Order, OrderStatus, OrderType

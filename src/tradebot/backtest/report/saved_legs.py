@@ -80,12 +80,3 @@ def saved_leg(
     high = np.where(own, column("high"), np.nan)
     low = np.where(own, column("low"), np.nan)
     return Leg(close, high, low, value, exposed)
-
-
-def basket_prices(legs: Mapping[str, Leg], first_open: Mapping[str, float]) -> FloatArray:
-    """The equal-weight buy-and-hold basket from 1: each symbol's close over the open of its
-    first bar, its share held as cash (1) until its data starts."""
-    basket = np.zeros(len(next(iter(legs.values())).close), dtype=np.float64)
-    for symbol, leg in legs.items():
-        basket += np.where(np.isnan(leg.close), 1.0, leg.close / first_open[symbol])
-    return basket / len(legs)
