@@ -8,14 +8,12 @@ when to choose them over ``tradebot run`` are in docs/distributed.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import structlog
 import typer
 
 from tradebot.cli.monitor import _monitor
@@ -41,17 +39,17 @@ from tradebot.services.alerts import BusAlerts
 from tradebot.services.assembly import execution_service, redis_bus, strategy_service
 from tradebot.services.bus import (
     BusConsumer,
-    BusError,
     EventBus,
     Family,
     Handler,
     MemoryProcessedIds,
+    ProcessedIds,
 )
+from tradebot.services.bus.redis_streams import RedisStreamsBus
 from tradebot.services.market_data import MarketDataService
 from tradebot.state import acquire_instance_lock, create_database, inspect_database
 
-log = structlog.get_logger("tradebot.serve")
-_BUS_RETRY_S = 5.0
+BUS_RETRY_S = 5.0  # a bus down past its retry_for_s: the services poll it again this often
 NameOption = Annotated[
     str | None,
     typer.Option(
@@ -100,26 +98,7 @@ def execution(
 def monitor(config_path: ConfigOption = None, db: DbOption = None, name: NameOption = None) -> None:
     """Alerts (the database's and the services' on the bus), Telegram commands and the
     dashboard, from the database the execution writes."""
-
-    async def run() -> None:
-        config = configure(config_path, None, db)
-        existing_repository(config)  # refuses a path that holds no bot database
-        running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
-        bus = redis_bus(config)
-        alerts = BusAlerts(running.manager, running.watch.repository)
-        consumer = BusConsumer(
-            bus, Family.ALERTS, "monitor", name or _host(), alerts, alerts,
-            claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
-        )  # fmt: skip
-        try:
-            async with embedded_dashboard(config) as dashboard:
-                if dashboard is not None:
-                    typer.echo(f"dashboard on {dashboard.url}")
-                await _monitor(running, lambda stop: _read_alerts(consumer, stop))
-        finally:
-            await bus.close()
-
-    _serve(run)
+    _serve(lambda: _monitor_service(configure(config_path, None, db), name or _host()))
 
 
 # ----------------------------------------------------------------------------- the services
@@ -143,6 +122,26 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+# What every service opens first and closes last, whatever ends it: the exchange
+# (``_connector``'s options; its settings refused first) and the bus.
+@asynccontextmanager
+async def _bus(config: Config) -> AsyncIterator[RedisStreamsBus]:
+    bus = redis_bus(config)
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+@asynccontextmanager
+async def _exchange(config: Config, **options: bool) -> AsyncIterator[CcxtConnector]:
+    connector = _connector(config, **options)
+    try:
+        yield connector
+    finally:
+        await connector.close()
+
+
 def _connector(
     config: Config, *, websockets: bool = False, real_money: bool = False, public: bool = False
 ) -> CcxtConnector:
@@ -163,91 +162,76 @@ def _connector(
 
 
 def _consumer(
-    bus: EventBus, config: Config, family: Family, group: str, name: str, handler: Handler
+    bus: EventBus,
+    config: Config,
+    family: Family,
+    group: str,
+    name: str,
+    handler: Handler,
+    processed: ProcessedIds | None = None,
 ) -> BusConsumer:
-    # Processed ids in memory: the strategy's effect (re-publishing under the same id) is
-    # idempotent, and the execution's record is the bar-decided mark in its database.
+    # Processed ids in memory by default: the strategy's effect (re-publishing under the
+    # same id) is idempotent, and the execution's record is the bar-decided mark in its
+    # database.
     return BusConsumer(
-        bus, family, group, name, handler, MemoryProcessedIds(),
+        bus, family, group, name, handler, processed or MemoryProcessedIds(),
         claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
     )  # fmt: skip
 
 
-async def _read_alerts(consumer: BusConsumer, stop: asyncio.Event) -> None:
-    # Redis down past its retry time: the database's alerts and the dashboard go on, and
-    # the bus is tried again (its alerts wait in the group meanwhile).
-    while not stop.is_set():
-        try:
-            await consumer.run(stop)
-        except BusError:
-            log.exception("bus alerts not read, retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), _BUS_RETRY_S)
-
-
 async def _market_data(config: Config) -> None:
     settings = config.services.market_data
-    bus = redis_bus(config)
-    connector = _connector(config, websockets=settings.websocket, public=True)
-    service = MarketDataService(
-        connector, bus, config.exchange.name, config.trading.all_symbols,
-        config.trading.timeframe, poll_interval_s=settings.poll_interval_s,
-        stream=settings.websocket,
-    )  # fmt: skip
-    stop = _stop_on_signals()
-    typer.echo(f"market-data serving {config.exchange.name}; Ctrl-C stops")
-    try:
+    ws = settings.websocket
+    async with _exchange(config, websockets=ws, public=True) as connector, _bus(config) as bus:
+        service = MarketDataService(
+            connector, bus, config.exchange.name, config.trading.all_symbols,
+            config.trading.timeframe, poll_interval_s=settings.poll_interval_s,
+            stream=settings.websocket,
+        )  # fmt: skip
+        stop = _stop_on_signals()
+        typer.echo(f"market-data serving {config.exchange.name}; Ctrl-C stops")
         await service.run(stop)
-    finally:
-        await connector.close()
-        await bus.close()
 
 
 async def _strategy(config: Config, name: str) -> None:
-    bus = redis_bus(config)
-    history = _connector(config, public=True)  # public candles only, to fill a window
-    window = bot_settings(config).window_bars
-    handler = strategy_service(config, bus, history, config.exchange.name, window)
-    consumer = _consumer(bus, config, Family.MARKET_DATA, "strategy", name, handler)
-    stop = _stop_on_signals()
-    typer.echo(f"strategy serving as {name}; Ctrl-C stops")
-    try:
-        await consumer.run(stop)
-    finally:
-        await history.close()
-        await bus.close()
+    # public candles only, to fill a window
+    async with _exchange(config, public=True) as history, _bus(config) as bus:
+        window = bot_settings(config).window_bars
+        handler = strategy_service(config, bus, history, config.exchange.name, window)
+        consumer = _consumer(bus, config, Family.MARKET_DATA, "strategy", name, handler)
+        stop = _stop_on_signals()
+        typer.echo(f"strategy serving as {name}; Ctrl-C stops")
+        await consumer.run(stop, retry_after_s=BUS_RETRY_S)
 
 
 async def _execution(config: Config, name: str, real_money: bool) -> None:
     with acquire_instance_lock(config.database.sqlalchemy_url):  # one writer of orders
-        connector = _connector(config, real_money=real_money)
-        bus = redis_bus(config)
-        try:
+        async with _exchange(config, real_money=real_money) as connector, _bus(config) as bus:
             saved = inspect_database(config.database.sqlalchemy_url)
             factory, symbols = engine_factory(config), config.trading.all_symbols
             await refuse_blind_start(factory, connector, symbols, saved)
             settings = config.services.execution
             service = execution_service(
                 config, connector, open_repository(config), bus, bot_settings(config),
-                int(settings.max_signal_age_s * 1000),
+                int(settings.max_signal_age_s * 1000), sync_interval_s=settings.sync_interval_s,
             )  # fmt: skip
             await service.start()
             consumer = _consumer(bus, config, Family.SIGNALS, "execution", name, service)
             stop = _stop_on_signals()
             typer.echo(f"execution serving as {name}; Ctrl-C stops")
-            await _execute(consumer, service.sync, settings.sync_interval_s, stop)
-        finally:
-            await connector.close()
-            await bus.close()
+            # One loop, so that signals and syncs never run at once on the one engine.
+            await consumer.run(stop, retry_after_s=BUS_RETRY_S, after_poll=service.sync_when_due)
 
 
-async def _execute(
-    consumer: BusConsumer, sync: Callable[[], Awaitable[bool]], every_s: float, stop: asyncio.Event
-) -> None:
-    # One loop, so that signals and syncs never run at once on the one engine.
-    next_sync = time.monotonic() + every_s
-    while not stop.is_set():
-        await consumer.poll()
-        if time.monotonic() >= next_sync:
-            next_sync = time.monotonic() + every_s
-            await sync()  # a failure is logged; the next sync or bar catches up
+async def _monitor_service(config: Config, name: str) -> None:
+    existing_repository(config)  # refuses a path that holds no bot database
+    running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
+    async with _bus(config) as bus:
+        alerts = BusAlerts(running.manager, running.watch.repository)
+        consumer = _consumer(bus, config, Family.ALERTS, "monitor", name, alerts, alerts)
+        async with embedded_dashboard(config) as dashboard:
+            if dashboard is not None:
+                typer.echo(f"dashboard on {dashboard.url}")
+            # Redis down: the database's alerts and the dashboard go on, and the bus is
+            # tried again (its alerts wait in the group meanwhile).
+            await _monitor(running, lambda stop: consumer.run(stop, retry_after_s=BUS_RETRY_S))

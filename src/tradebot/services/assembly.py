@@ -37,12 +37,13 @@ def execution_service(
     settings: BotSettings,
     max_signal_age_ms: int,
     observer: BotObserver | None = None,
+    sync_interval_s: float = 10.0,
 ) -> ExecutionService:
     """The single process's bot, its strategies answered by the strategy service."""
     published = {s: PublishedSignals(build_strategy(config, s)) for s in settings.symbols}
     factory = engine_factory(config, strategy_for=published.__getitem__)
     bot = TradingBot(factory, connector, repository, settings, observer=observer)
-    return ExecutionService(bot, published, bus, max_signal_age_ms)
+    return ExecutionService(bot, published, bus, max_signal_age_ms, sync_interval_s=sync_interval_s)
 
 
 def redis_bus(config: Config) -> RedisStreamsBus:

@@ -57,10 +57,13 @@ class ExecutionService:
         max_signal_age_ms: int,
         source: str = "execution",
         clock: Callable[[], float] = time.time,
+        sync_interval_s: float = 10.0,
     ) -> None:
         """``published``: the stand-in strategy of each symbol in ``bot``'s engine;
-        ``clock``: seconds since the epoch (a test's own)."""
-        self._clock = clock
+        ``clock``: seconds since the epoch (a test's own); ``sync_interval_s``: how often
+        ``sync_when_due`` syncs."""
+        self._clock, self._sync_interval_s = clock, sync_interval_s
+        self._synced_s: float | None = None
         self.bot, self.published, self.bus = bot, dict(published), bus
         self.max_signal_age_ms = max_signal_age_ms
         self.bar_ms = timeframe_to_ms(bot.settings.timeframe)
@@ -106,6 +109,16 @@ class ExecutionService:
         """Book fills and follow orders between bars (a stop filled, a limit entry); False
         when it failed (logged; the next sync or bar catches up)."""
         return await self.bot.guarded(self.bot.sync_exchange)
+
+    async def sync_when_due(self) -> None:
+        """Sync if ``sync_interval_s`` has passed since the last (the service's loop calls
+        this after each read of the bus, so that a sync never runs beside a signal)."""
+        now, last = self._clock(), self._synced_s
+        if last is None:  # the first call: the start has just reconciled
+            self._synced_s = now
+        elif now - last >= self._sync_interval_s or now < last:
+            self._synced_s = now  # counted from the start: a failed sync waits its turn
+            await self.sync()
 
     async def _refuse_old(
         self, envelope: Envelope, message: SignalsDecided, symbols: list[str], age_ms: int

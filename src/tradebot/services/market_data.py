@@ -4,10 +4,11 @@ One service per exchange. What "closed" means is the single process's rule
 (``orchestrator.live.closed_candles``: by the venue's clock, never the bar still forming),
 asked over REST. Where the connector streams candles (a websocket), each update wakes the
 poll at once, so a bar is published as soon as the venue has closed it; without one (or
-while it is down) the poll runs every ``poll_interval_s``. A (re)started service publishes
-each symbol's newest closed bar, then every bar that closes after it: a repeat carries the
-same event id and is dropped downstream, and bars that closed while it was down are older
-than the signal age the execution service accepts anyway.
+while it is down) the poll runs every ``poll_interval_s``. An exchange or a bus that is
+down is waited out (a bar counts as published once the bus took it). A (re)started
+service publishes each symbol's newest closed bar, then every bar that closes after it: a
+repeat carries the same event id and is dropped downstream, and bars that closed while it
+was down are older than the signal age the execution service accepts anyway.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tradebot.domain.errors import ExchangeUnavailable
 from tradebot.domain.market import Candle
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.live import closed_candles
-from tradebot.services.bus import EventBus
+from tradebot.services.bus import BusError, EventBus
 from tradebot.services.messages import CandleClosed
 
 log = structlog.get_logger("tradebot.services.market_data")
@@ -92,6 +93,9 @@ class MarketDataService:
                 except ExchangeUnavailable as exc:
                     self.counts.errors += 1
                     log.warning("exchange unavailable; waiting", error=str(exc))
+                except BusError as exc:  # a bar not published is published at the next poll
+                    self.counts.errors += 1
+                    log.error("bus unavailable; waiting", error=str(exc))
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)

@@ -268,3 +268,45 @@ async def test_bus_redis_processed_ids_drop_a_repeat_and_expire(redis_server: Re
     assert consumer.counts.duplicates == 1
     with redis_server.client() as client:
         assert 0 < client.ttl(f"{prefix}:processed:monitor:sig-1") <= 600
+
+
+async def test_bus_consumer_redis_down_past_retry_for_s_polls_again_until_it_is_back(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a consumer whose bus gives up a call after 0.2 s (the default is 60 s), run
+    # as the services run it (trying again after a pause: here 0.05 s, in the services 5 s)
+    server = RedisServer(tmp_path)
+    server.start()
+    settings = server.settings("down", retry_for_s=0.2, max_backoff_s=0.05)
+    acted: list[str] = []
+
+    async def act(envelope: Envelope) -> None:
+        acted.append(envelope.event_id)
+
+    bus = RedisStreamsBus(settings)
+    consumer = BusConsumer(bus, SIG, "monitor", "m", act, MemoryProcessedIds(), block_ms=50)
+    stop = asyncio.Event()
+    await bus.publish(_signal(1))
+    running = asyncio.create_task(consumer.run(stop, retry_after_s=0.05))
+    try:
+        with capture_logs() as logs:
+            await _until(lambda: acted == ["sig-1"])
+            # Act: Redis down for several times retry_for_s, then back on its files
+            server.kill()
+            await _until(lambda: consumer.counts.bus_errors >= 3)
+            server.start()
+            await bus.publish(_signal(2))
+            await _until(lambda: len(acted) == 2)
+    finally:
+        stop.set()
+        await running
+        await bus.close()
+        server.stop()
+
+    # Assert: the consumer never stopped; each failed poll was logged, naming the server
+    # and not the password
+    assert acted == ["sig-1", "sig-2"]
+    failed = [e for e in logs if e["event"] == "bus unavailable, polling again"]
+    assert len(failed) == consumer.counts.bus_errors >= 3
+    assert f"redis at 127.0.0.1:{server.port} unreachable for 0.2 s" in failed[0]["error"]
+    assert server.password not in repr(logs)

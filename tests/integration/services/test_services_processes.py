@@ -7,12 +7,18 @@ while a bar closes: the others keep running, the restarted one catches up from i
 consumer group, and the services make the single process's trades. Then the execution is
 SIGKILLed with a signal in flight. In the end no order was sent twice, no fill was lost, and
 their database holds what the exchange holds.
+
+And ``serve execution`` and ``serve monitor`` on PostgreSQL keep running through a Redis
+SIGKILLed the moment it acknowledged a signal and started again on its append-only file:
+that signal is acted on once, one published during the outage is handled, and the monitor
+raises the execution's alert once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -24,16 +30,26 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from structlog.testing import capture_logs
+
 from paper_venue import SAMPLE, duplicates
 from redis_server import RedisServer
 from tradebot.cli.run import bot_settings
 from tradebot.config import Config, load_config
+from tradebot.domain.decisions import Signal, SignalAction
+from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.factory import connect, settings_from_config
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import TradingBot
+from tradebot.orchestrator.live import TradingBot, closed_candles
 from tradebot.sandbox import SandboxConfig, SandboxServer
+from tradebot.services.bus import Envelope
+from tradebot.services.bus.redis_streams import RedisStreamsBus
+from tradebot.services.messages import SignalsDecided, SymbolSignal
 from tradebot.state import Repository, create_database
+from tradebot.state.db import Database
+from tradebot.state.outbox import AlertOutbox, RaisedAlert
 
 BIG = 10_000_000
 CONFIG = """\
@@ -83,7 +99,7 @@ class Service:
     def start(self) -> None:
         self.starts += 1
         args = ["serve", self.name, "--config", str(self.config)]
-        if self.name == "execution":
+        if self.name == "execution" and not self.env.get("TEST_DATABASE_URL"):
             args += ["--db", str(self.tmp_path / "services.db")]
         if self.name != "market-data":
             args += ["--name", f"{self.name}-1"]
@@ -261,3 +277,110 @@ async def test_services_killed_in_turn_make_the_single_process_trades(
     assert {o.client_order_id for o in repo.open_orders()} == venue_open
     assert killed == ["execution", "strategy", "market-data", "execution, a signal in flight"]
     assert redis_server.password not in logs()  # read from the environment, never shown
+
+
+PG_CONFIG = """\
+exchange:
+  mode: paper
+  sandbox: {{embedded: false, host: 127.0.0.1, port: {port}}}
+trading: {{symbol: BTC/USDT, timeframe: 1h}}
+strategy: {{params: {{fast_period: 3, slow_period: 8, rsi_threshold: 100}}}}
+risk: {{stop_loss_method: fixed_pct, stop_loss_pct: 0.01}}
+database: {{url: "${{TEST_DATABASE_URL}}"}}
+services:
+  bus: {{url: "redis://127.0.0.1:{redis_port}/0", password: "${{TEST_REDIS_PASSWORD}}",
+         prefix: restart, claim_idle_s: 1}}
+"""
+
+
+async def signal_now(connector: CcxtConnector, action: SignalAction, age_ms: int) -> Envelope:
+    """The strategy service's message for the newest closed bar: ``action`` for BTC/USDT,
+    the bar seen closed ``age_ms`` ago."""
+    now = await connector.fetch_time()
+    window = (await closed_candles(connector, "BTC/USDT", "1h", now, 62))[-60:]
+    observed_ms = int(time.time() * 1000) - age_ms
+    decided = SignalsDecided(
+        "binance", "1h", window[-1].ts_ms, observed_ms,
+        {"BTC/USDT": SymbolSignal(Signal(action, 1.0, "test"), {}, window)},
+    )  # fmt: skip
+    return decided.envelope("strategy:test", observed_ms)
+
+
+def raised(outbox: AlertOutbox) -> list[RaisedAlert]:
+    """The services' alerts the monitor raised (not its own rules', e.g. a trade opened)."""
+    return [a for a in outbox.alerts() if a.rule == "service_alert"]
+
+
+def settled(redis: RedisServer) -> bool:
+    """The execution and the monitor have read and acknowledged everything on their streams."""
+    with redis.client() as client:
+        for stream, group in (("signals", "execution"), ("alerts", "monitor")):
+            groups = {g["name"]: g for g in client.xinfo_groups(f"restart:{stream}")}
+            last = client.xinfo_stream(f"restart:{stream}")["last-generated-id"]
+            if group not in groups or groups[group]["pending"]:
+                return False
+            if groups[group]["last-delivered-id"] != last:
+                return False
+    return True
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_services_on_postgresql_keep_running_through_a_redis_restart(
+    tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: serve execution and serve monitor on PostgreSQL, over a Redis of their own
+    redis = RedisServer(tmp_path)
+    monkeypatch.setenv("TEST_DATABASE_URL", database.engine.url.render_as_string(False))
+    monkeypatch.setenv("TEST_REDIS_PASSWORD", redis.password)
+    async with sandbox() as venue:
+        path = tmp_path / "services.yaml"
+        path.write_text(PG_CONFIG.format(port=port_of(venue), redis_port=redis.port))
+        connector = connect(settings_from_config(load_config(path), runtime_dir=tmp_path / "rt"))
+        publisher = RedisStreamsBus(redis.settings("restart", max_backoff_s=0.2))
+        services = [Service(n, path, tmp_path, redis.password) for n in ("execution", "monitor")]
+        outbox, repo = AlertOutbox(database), Repository(database)
+        try:
+            redis.start()
+            for service in services:
+                service.start()
+
+            def logs() -> str:
+                return "\n".join(f"--- {s.name}\n{s.output()[-3000:]}" for s in services)
+
+            await until(lambda: all("Ctrl-C stops" in s.output() for s in services), logs, 60)
+            # Act: a BUY published, and Redis SIGKILLed the moment it acknowledged it
+            await venue.advance(1)
+            buy = await signal_now(connector, SignalAction.BUY, 0)
+            await publisher.publish(buy)
+            redis.kill()
+            await until(lambda: all("redis unavailable" in s.output() for s in services), logs)
+            # while it is down the next bar's signal, too old to trade, is being published
+            await venue.advance(1)
+            too_old = await signal_now(connector, SignalAction.SELL, 7_200_000)
+            with capture_logs() as retries:
+                old = asyncio.create_task(publisher.publish(too_old))
+                await until(lambda: any(e.get("op") == "XADD" for e in retries), logs)
+            redis.start()  # on its append-only file
+            await old
+            await publisher.publish(buy)  # a publisher's retry: the BUY once more
+            await until(lambda: bool(raised(outbox)) and settled(redis), logs, 60)
+            alive = [s.name for s in services if s.alive()]
+            orders, _ = await venue_state(venue)
+        finally:
+            for service in services:
+                service.stop()
+            await connector.close()
+            await publisher.close()
+            redis.stop()
+    # Assert: both kept running; the BUY acted on once, the old SELL recorded as skipped and
+    # raised once as an alert; every row in PostgreSQL; the password never shown
+    assert alive == ["execution", "monitor"], logs()
+    buy_bar = json.loads(buy.to_fields()["payload"])["bar_ts_ms"]
+    assert [o["clientOrderId"] for o in orders if o["side"] == "buy"] == [
+        f"tb-BTCUSDT-{buy_bar}-en"
+    ]
+    assert [d.action.split()[0] for d in repo.decisions()] == ["buy", "skipped"]
+    assert {o.client_order_id for o in repo.orders()} == {o["clientOrderId"] for o in orders}
+    assert [a.title for a in raised(outbox)] == ["execution: SignalTooOld"]
+    assert redis.password not in logs()

@@ -15,14 +15,16 @@ idempotent anyway (a metric, a cache of the last bar). See docs/distributed.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 
-from tradebot.services.bus.envelope import Envelope, EnvelopeError, Family
+from tradebot.services.bus.envelope import BusError, Envelope, EnvelopeError, Family
 from tradebot.services.bus.port import Delivery, EventBus
 
 log = structlog.get_logger("tradebot.bus")
@@ -74,6 +76,7 @@ class ConsumerCounts:
     duplicates: int = 0  # acted on before (a redelivery or a re-sent event): acknowledged only
     refused: int = 0  # not a readable envelope: alerted and acknowledged
     failed: int = 0  # the handler raised: left pending, retried after claim_idle_ms
+    bus_errors: int = 0  # a poll the bus failed (run with retry_after_s: tried again)
 
 
 class BusConsumer:
@@ -128,10 +131,35 @@ class BusConsumer:
         await self.bus.ack(self.family, self.group, done)  # one round trip for the batch
         return len(deliveries)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set (noticed within ``block_ms``)."""
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        retry_after_s: float | None = None,
+        after_poll: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Poll until ``stop`` is set (noticed within ``block_ms``), calling ``after_poll``
+        after each poll (in this one loop: the two never run at once).
+
+        ``retry_after_s``: a bus error out of a poll (Redis unreachable for longer than its
+        ``retry_for_s``, a refused password) is logged and the poll tried again after this
+        long, for as long as it takes: the service outlives any outage of its bus (what it
+        had not acknowledged is read again). Without it the error is raised.
+        """
         while not stop.is_set():
-            await self.poll()
+            try:
+                await self.poll()
+            except BusError as e:
+                if retry_after_s is None:
+                    raise
+                self.counts.bus_errors += 1
+                log.error("bus unavailable, polling again", **self._who(), error=str(e),
+                          retry_after_s=retry_after_s)  # fmt: skip
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), retry_after_s)
+                continue
+            if after_poll is not None:
+                await after_poll()
 
     async def _claim_if_due(self) -> list[Delivery]:
         now = time.monotonic()
@@ -177,10 +205,8 @@ class BusConsumer:
         )
         await self.bus.publish(alert)
 
+    def _who(self) -> dict[str, str]:
+        return {"family": self.family.value, "group": self.group, "consumer": self.name}
+
     def _where(self, delivery: Delivery) -> dict[str, str]:
-        return {
-            "family": self.family.value,
-            "group": self.group,
-            "consumer": self.name,
-            "message_id": delivery.message_id,
-        }
+        return {**self._who(), "message_id": delivery.message_id}
