@@ -36,17 +36,15 @@ from tradebot.monitoring.service import Monitor
 from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.services.alerts import BusAlerts
-from tradebot.services.assembly import execution_service, redis_bus, strategy_service
-from tradebot.services.bus import (
-    BusConsumer,
-    EventBus,
-    Family,
-    Handler,
-    MemoryProcessedIds,
-    ProcessedIds,
+from tradebot.services.assembly import (
+    bus_consumer,
+    execution_service,
+    market_data_service,
+    redis_bus,
+    strategy_service,
 )
+from tradebot.services.bus import Family
 from tradebot.services.bus.redis_streams import RedisStreamsBus
-from tradebot.services.market_data import MarketDataService
 from tradebot.state import acquire_instance_lock, create_database, inspect_database
 
 BUS_RETRY_S = 5.0  # a bus down past its retry_for_s: the services poll it again this often
@@ -161,33 +159,10 @@ def _connector(
     return connect(settings_from_config(config, websockets=websockets), credentials)
 
 
-def _consumer(
-    bus: EventBus,
-    config: Config,
-    family: Family,
-    group: str,
-    name: str,
-    handler: Handler,
-    processed: ProcessedIds | None = None,
-) -> BusConsumer:
-    # Processed ids in memory by default: the strategy's effect (re-publishing under the
-    # same id) is idempotent, and the execution's record is the bar-decided mark in its
-    # database.
-    return BusConsumer(
-        bus, family, group, name, handler, processed or MemoryProcessedIds(),
-        claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
-    )  # fmt: skip
-
-
 async def _market_data(config: Config) -> None:
-    settings = config.services.market_data
-    ws = settings.websocket
+    ws = config.services.market_data.websocket
     async with _exchange(config, websockets=ws, public=True) as connector, _bus(config) as bus:
-        service = MarketDataService(
-            connector, bus, config.exchange.name, config.trading.all_symbols,
-            config.trading.timeframe, poll_interval_s=settings.poll_interval_s,
-            stream=settings.websocket,
-        )  # fmt: skip
+        service = market_data_service(config, connector, bus, config.exchange.name)
         stop = _stop_on_signals()
         typer.echo(f"market-data serving {config.exchange.name}; Ctrl-C stops")
         await service.run(stop)
@@ -198,7 +173,7 @@ async def _strategy(config: Config, name: str) -> None:
     async with _exchange(config, public=True) as history, _bus(config) as bus:
         window = bot_settings(config).window_bars
         handler = strategy_service(config, bus, history, config.exchange.name, window)
-        consumer = _consumer(bus, config, Family.MARKET_DATA, "strategy", name, handler)
+        consumer = bus_consumer(config, bus, Family.MARKET_DATA, "strategy", name, handler)
         stop = _stop_on_signals()
         typer.echo(f"strategy serving as {name}; Ctrl-C stops")
         await consumer.run(stop, retry_after_s=BUS_RETRY_S)
@@ -216,7 +191,7 @@ async def _execution(config: Config, name: str, real_money: bool) -> None:
                 int(settings.max_signal_age_s * 1000), sync_interval_s=settings.sync_interval_s,
             )  # fmt: skip
             await service.start()
-            consumer = _consumer(bus, config, Family.SIGNALS, "execution", name, service)
+            consumer = bus_consumer(config, bus, Family.SIGNALS, "execution", name, service)
             stop = _stop_on_signals()
             typer.echo(f"execution serving as {name}; Ctrl-C stops")
             # One loop, so that signals and syncs never run at once on the one engine.
@@ -228,7 +203,7 @@ async def _monitor_service(config: Config, name: str) -> None:
     running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
     async with _bus(config) as bus:
         alerts = BusAlerts(running.manager, running.watch.repository)
-        consumer = _consumer(bus, config, Family.ALERTS, "monitor", name, alerts, alerts)
+        consumer = bus_consumer(config, bus, Family.ALERTS, "monitor", name, alerts, alerts)
         async with embedded_dashboard(config) as dashboard:
             if dashboard is not None:
                 typer.echo(f"dashboard on {dashboard.url}")

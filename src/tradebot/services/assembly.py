@@ -1,8 +1,9 @@
-"""Build the strategy and execution services from the config, as the single process is built.
+"""Build the services and their bus consumers from the config, as the single process is built.
 
-Both use ``orchestrator.assembly``: the strategy service the configured strategy of each
-symbol, the execution service the same engine factory ``tradebot run`` uses with each
-symbol's strategy replaced by its ``PublishedSignals`` stand-in.
+The strategy and the execution use ``orchestrator.assembly``: the strategy service the
+configured strategy of each symbol, the execution service the same engine factory
+``tradebot run`` uses with each symbol's strategy replaced by its ``PublishedSignals``
+stand-in.
 """
 
 from __future__ import annotations
@@ -12,12 +13,54 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import build_strategy, engine_factory
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.trade_log import BotObserver
-from tradebot.services.bus import EventBus
+from tradebot.services.bus import (
+    BusConsumer,
+    EventBus,
+    Family,
+    Handler,
+    MemoryProcessedIds,
+    ProcessedIds,
+)
 from tradebot.services.bus.redis_streams import RedisSettings, RedisStreamsBus
 from tradebot.services.execution import ExecutionService
+from tradebot.services.market_data import MarketDataService
 from tradebot.services.published import PublishedSignals
 from tradebot.services.strategy import StrategyService
 from tradebot.state import Repository
+
+
+def market_data_service(
+    config: Config, connector: ExchangeConnector, bus: EventBus, venue: str
+) -> MarketDataService:
+    """The closed candles of every traded symbol on ``venue``, polled every
+    ``services.market_data.poll_interval_s`` (woken by the candle stream if ``websocket``)."""
+    settings = config.services.market_data
+    return MarketDataService(
+        connector, bus, venue, config.trading.all_symbols, config.trading.timeframe,
+        poll_interval_s=settings.poll_interval_s, stream=settings.websocket,
+    )  # fmt: skip
+
+
+def bus_consumer(
+    config: Config,
+    bus: EventBus,
+    family: Family,
+    group: str,
+    name: str,
+    handler: Handler,
+    processed: ProcessedIds | None = None,
+) -> BusConsumer:
+    """``name`` in ``group`` on ``family``'s stream, taking over what another consumer left
+    pending for ``services.bus.claim_idle_s``.
+
+    Processed ids are kept in memory unless ``processed`` is given: the strategy's effect
+    (re-publishing under the same id) is idempotent, and the execution's record is the
+    bar-decided mark in its database.
+    """
+    return BusConsumer(
+        bus, family, group, name, handler, processed or MemoryProcessedIds(),
+        claim_idle_ms=int(config.services.bus.claim_idle_s * 1000),
+    )  # fmt: skip
 
 
 def strategy_service(
