@@ -515,8 +515,10 @@ def _first_touch(
     k, step = start, _FIRST_CHUNK
     while k < stop:
         end = min(stop, k + step)
-        hit = np.flatnonzero((low[k:end] <= low_level) | (high[k:end] >= high_level))
-        if hit.size:
-            return k + int(hit[0])
+        reached = low[k:end] <= low_level
+        reached |= high[k:end] >= high_level
+        first = int(reached.argmax())  # 0 when none is: told apart by reading it
+        if reached[first]:
+            return k + first
         k, step = end, step * 4
     return stop

@@ -25,9 +25,23 @@ def timeframe_to_ms(timeframe: str) -> int:
     return int(count) * _TIMEFRAME_UNIT_MS[unit]
 
 
+_RECENT: dict[float, Decimal] = {}
+_RECENT_MAX = 64
+
+
 def decimal_from_float(value: float) -> Decimal:
-    """The shortest exact decimal of a float price (``Decimal(0.1)`` drags binary noise)."""
-    return Decimal(repr(float(value)))
+    """The shortest exact decimal of a float price (``Decimal(0.1)`` drags binary noise).
+
+    The last few answers are kept: a backtest asks for the same price several times in a row
+    (the close the engine decides at is the mark the venue judges the order by, and often the
+    next bar's open), and a lookup costs a fifth of making one.
+    """
+    found = _RECENT.get(value)
+    if found is None:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        found = _RECENT[value] = Decimal(repr(float(value)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

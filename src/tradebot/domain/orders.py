@@ -177,7 +177,7 @@ class Order:
     @property
     def is_open(self) -> bool:
         """True while the order may still fill."""
-        return not self.status.is_terminal
+        return self.status not in _TERMINAL
 
     def transition(self, status: OrderStatus, ts_ms: int) -> None:
         """Move to ``status``.

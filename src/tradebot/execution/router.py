@@ -49,15 +49,16 @@ class OrderRole(StrEnum):
     @property
     def exit_reason(self) -> str:
         """Readable reason for a trade closed by an order of this role."""
-        return {
-            OrderRole.EXIT: "signal",
-            OrderRole.STOP_LOSS: "stop_loss",
-            OrderRole.STOP_EXIT: "stop_loss",
-            OrderRole.TAKE_PROFIT: "take_profit",
-            OrderRole.FLATTEN: "flatten",
-        }.get(self, "")
+        return _EXIT_REASONS.get(self, "")
 
 
+_EXIT_REASONS = {
+    OrderRole.EXIT: "signal",
+    OrderRole.STOP_LOSS: "stop_loss",
+    OrderRole.STOP_EXIT: "stop_loss",
+    OrderRole.TAKE_PROFIT: "take_profit",
+    OrderRole.FLATTEN: "flatten",
+}
 _ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
 _REFUSED = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
@@ -85,6 +86,8 @@ def make_client_order_id(
 
 def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
     """Recover the role from an id made by ``make_client_order_id``."""
+    if client_order_id[-3:-2] == "-":  # ``...-en``: the last part is the role itself
+        return _ROLES.get(client_order_id[-2:])
     return _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
 
 
