@@ -131,32 +131,34 @@ class RiskController:
         after = state.position_notional + proposal.notional
         limit = self.limits.max_position_size
         ok = after <= limit
-        return RiskCheck(
-            "max_position_size", ok, f"position {after:.2f} {'<=' if ok else '>'} limit {limit}"
+        return RiskCheck.lazy(
+            "max_position_size", ok, "position {:.2f} {} limit {}", after, _CMP[ok], limit
         )
 
     def _exposure(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
         after = state.exposure + proposal.notional
         limit = self.limits.max_portfolio_exposure
         ok = after <= limit
-        return RiskCheck(
-            "max_portfolio_exposure",
-            ok,
-            f"exposure {after:.2f} {'<=' if ok else '>'} limit {limit}",
+        return RiskCheck.lazy(
+            "max_portfolio_exposure", ok, "exposure {:.2f} {} limit {}", after, _CMP[ok], limit
         )
 
     def _daily_loss(self, state: RiskState) -> RiskCheck:
         pnl = state.daily_pnl
         limit = self.limits.max_daily_loss
         ok = pnl > -limit
-        detail = f"daily PnL {pnl:.2f}; loss limit {limit}"
-        return RiskCheck("max_daily_loss", ok, detail if ok else f"{detail} reached")
+        template = (
+            "daily PnL {:.2f}; loss limit {}" if ok else "daily PnL {:.2f}; loss limit {} reached"
+        )
+        return RiskCheck.lazy("max_daily_loss", ok, template, pnl, limit)
 
     def _open_positions(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
         adds_position = state.position_notional == 0
         count = state.open_positions + (1 if adds_position else 0)
         return _open_positions_check(count, self.limits.max_open_positions)
 
+
+_CMP = {True: "<=", False: ">"}
 
 # A check that reads the same each time is made once and shared: a backtest keeps every
 # decision's checks (58,450 decisions on the 2,059,120 bars of BTC 1m).

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 
 import pytest
 
+from tradebot.domain.decisions import RiskCheck, RiskVerdict
 from tradebot.risk.controller import (
     KillSwitch,
     OrderProposal,
@@ -120,3 +122,18 @@ def test_validate_trade_several_breaks_lists_every_reason() -> None:
 
     assert len(verdict.reasons) == 4
     assert verdict.reasons[0] == "position 1200.00 > limit 1000"
+
+
+def test_check_details_read_as_text_and_compare_by_it_after_a_round_trip() -> None:
+    verdict = RiskController(LIMITS).validate_trade(entry("999.125"), state(equity="9950.5"))
+    written = RiskVerdict(tuple(RiskCheck(c.name, c.passed, c.detail) for c in verdict.checks))
+
+    assert [c.detail for c in verdict.checks] == [
+        "kill switch ACTIVE",
+        "position 999.12 <= limit 1000",
+        "exposure 999.12 <= limit 1500",
+        "daily PnL -49.50; loss limit 200",
+        "1 open positions <= 1",
+    ]
+    assert pickle.loads(pickle.dumps(verdict)) == verdict == written
+    assert repr(verdict) == repr(written)
