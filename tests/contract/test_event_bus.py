@@ -14,7 +14,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from redis_server import RedisServer
-from tradebot.services.bus import Envelope, EventBus, Family, MemoryBus
+from tradebot.services.bus import (
+    BusConsumer,
+    Envelope,
+    EventBus,
+    Family,
+    MemoryBus,
+    MemoryProcessedIds,
+)
 from tradebot.services.bus.redis_streams import RedisStreamsBus
 
 MD = Family.MARKET_DATA
@@ -185,3 +192,37 @@ async def test_bus_read_on_a_group_nobody_created_reads_from_the_start(bus: Even
 
     # Assert
     assert _numbers(got) == [1, 2]
+
+
+async def test_bus_consumer_parks_a_message_its_handler_always_fails_and_moves_on(
+    bus: EventBus,
+) -> None:
+    # Arrange: a handler that can never handle bar 1; redelivered at once (claim_idle_ms=0)
+    await _publish(bus, 1, 2)
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope) -> None:
+        if envelope.event_id == "bar-1":
+            raise RuntimeError("cannot handle bar 1")
+        handled.append(envelope.event_id)
+
+    consumer = BusConsumer(bus, MD, "g", "c", handler, MemoryProcessedIds(), block_ms=0,
+                           claim_idle_ms=0, max_deliveries=3)  # fmt: skip
+
+    # Act
+    for _ in range(5):
+        await consumer.poll()
+
+    # Assert: tried three times, then parked with its error, alerted, and let go
+    assert handled == ["bar-2"]
+    assert (consumer.counts.failed, consumer.counts.parked) == (3, 1)
+    assert await bus.pending(MD, "g") == []
+    (parked,) = await bus.read(Family.DEAD_LETTERS, "ops", "o", count=10, block_ms=0)
+    payload = parked.envelope().payload
+    assert (payload["event_id"], payload["deliveries"], payload["group"]) == ("bar-1", 3, "g")
+    assert payload["fields"] == _bar(1).to_fields()
+    (alert,) = await bus.read(Family.ALERTS, "ops", "o", count=10, block_ms=0)
+    assert alert.envelope().type == "MessageParked"
+    reason = alert.envelope().payload["reason"]
+    assert "event bar-1 (BarClosed) failed 3 deliveries in group g" in str(reason)
+    assert "RuntimeError: cannot handle bar 1" in str(reason)

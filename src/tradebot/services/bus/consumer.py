@@ -24,7 +24,7 @@ from typing import Protocol
 
 import structlog
 
-from tradebot.services.bus.envelope import BusError, Envelope, EnvelopeError, Family
+from tradebot.services.bus.envelope import BusError, Envelope, EnvelopeError, Family, JsonValue
 from tradebot.services.bus.port import Delivery, EventBus
 
 log = structlog.get_logger("tradebot.bus")
@@ -77,6 +77,7 @@ class ConsumerCounts:
     refused: int = 0  # not a readable envelope: alerted and acknowledged
     failed: int = 0  # the handler raised: left pending, retried after claim_idle_ms
     bus_errors: int = 0  # a poll the bus failed (run with retry_after_s: tried again)
+    parked: int = 0  # failed max_deliveries times: moved to dead_letters, alerted, acked
 
 
 class BusConsumer:
@@ -90,6 +91,11 @@ class BusConsumer:
     in it was handled (or recognised as handled before), so a crash mid-batch redelivers
     the batch's handled messages too; the processed-ids record drops them. ``start_id`` is
     where a group created by this consumer starts (``"$"``: only what comes next).
+
+    A message whose handler fails on its ``max_deliveries``-th delivery (``None``: retry
+    for ever) is parked: copied to the ``dead_letters`` stream with the error, a
+    ``MessageParked`` alert naming its event id goes on ``alerts``, and it is acknowledged,
+    so one poisoned message does not come back for ever.
     """
 
     def __init__(
@@ -105,11 +111,13 @@ class BusConsumer:
         block_ms: int = 500,
         claim_idle_ms: int = 30_000,
         start_id: str = "0",
+        max_deliveries: int | None = 10,
     ) -> None:
         self.bus, self.family, self.group, self.name = bus, family, group, name
         self._handler, self._processed = handler, processed
         self._batch, self._block_ms, self._claim_idle_ms = batch, block_ms, claim_idle_ms
         self._start_id, self._started = start_id, False
+        self._max_deliveries = max_deliveries
         self._next_claim_s = 0.0
         self.counts = ConsumerCounts()
 
@@ -182,12 +190,43 @@ class BusConsumer:
         else:
             try:
                 await self._handler(envelope)
-            except Exception:  # the top of this consumer's cycle: log, keep it pending, go on
+            except Exception as e:  # the top of this consumer's cycle: log, keep it pending, go on
                 self.counts.failed += 1
                 log.exception("bus handler failed", **self._where(delivery), type=envelope.type)
-                return False
+                return await self._park_if_exhausted(delivery, envelope, e)
             await self._processed.add(envelope.event_id)
             self.counts.handled += 1
+        return True
+
+    async def _park_if_exhausted(
+        self, delivery: Delivery, envelope: Envelope, error: Exception
+    ) -> bool:
+        # Whether the message failed max_deliveries times and was parked (to acknowledge).
+        if self._max_deliveries is None:
+            return False
+        pending = await self.bus.pending(self.family, self.group)
+        deliveries = next((p.deliveries for p in pending if p.message_id == delivery.message_id), 0)
+        if deliveries < self._max_deliveries:
+            return False
+        self.counts.parked += 1
+        where, now_ms = self._where(delivery), int(time.time() * 1000)
+        detail: dict[str, JsonValue] = {
+            **where, "event_id": envelope.event_id, "deliveries": deliveries
+        }  # fmt: skip
+        reason = (
+            f"event {envelope.event_id} ({envelope.type}) failed {deliveries} deliveries in group"
+            f" {self.group}: parked on the {Family.DEAD_LETTERS.value} stream; last error: "
+            f"{type(error).__name__}: {error}"
+        )
+        log.error("bus message parked", **detail, reason=reason)
+        fields: dict[str, JsonValue] = dict(delivery.fields)
+        parked: dict[str, JsonValue] = {**detail, "reason": reason, "fields": fields}
+        await self.bus.publish(
+            Envelope(Family.DEAD_LETTERS, envelope.type, parked, self.name, now_ms,
+                     event_id=f"dead:{self.group}:{envelope.event_id}")
+        )  # fmt: skip
+        alert: dict[str, JsonValue] = {**detail, "reason": reason}
+        await self.bus.publish(Envelope(Family.ALERTS, "MessageParked", alert, self.name, now_ms))
         return True
 
     async def _refuse(self, delivery: Delivery, error: EnvelopeError) -> None:

@@ -36,6 +36,7 @@ class Family(StrEnum):
     ORDER_COMMANDS = "order_commands"
     ORDER_REPORTS = "order_reports"  # order status reports and fills
     ALERTS = "alerts"
+    DEAD_LETTERS = "dead_letters"  # messages parked after failing max_deliveries times
 
 
 class BusError(TradebotError):
