@@ -515,8 +515,10 @@ def _first_touch(
     k, step = start, _FIRST_CHUNK
     while k < stop:
         end = min(stop, k + step)
-        reached = low[k:end] <= low_level
-        reached |= high[k:end] >= high_level
+        # One side only when nothing rests on the other (a lone stop: no level above).
+        reached = low[k:end] <= low_level if low_level != -np.inf else high[k:end] >= high_level
+        if low_level != -np.inf and high_level != np.inf:
+            reached |= high[k:end] >= high_level
         first = int(reached.argmax())  # 0 when none is: told apart by reading it
         if reached[first]:
             return k + first
