@@ -35,6 +35,7 @@ from tradebot.state.tables import DecisionRow
 
 _FLOAT_TAG = "$float"
 _MEMBERS = "$members"
+_APPEND = insert(DecisionRow).returning(DecisionRow.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +166,11 @@ class DecisionLog:
     def append(self, decision: Decision, recorded_ts_ms: int, venue: str) -> int:
         """Write ``decision`` of a symbol on ``venue``; return its sequence number
         (increasing with each append)."""
-        # A Core insert: the ORM's unit of work (add, then flush to learn the id) cost about
-        # a millisecond of the live cycle, before the order could be sent.
+        # A Core insert built once: the ORM's unit of work (add, then flush to learn the id)
+        # cost about a millisecond of the live cycle before the order could be sent, and a
+        # statement built per call with its values in it another half.
         values = {**decision_values(decision, recorded_ts_ms), "venue": venue}
-        statement = insert(DecisionRow).values(**values).returning(DecisionRow.id)
-        return int(self._session.connection().execute(statement).scalar_one())
+        return int(self._session.connection().execute(_APPEND, values).scalar_one())
 
     def entries(
         self,

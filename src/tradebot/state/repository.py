@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import Decision
@@ -97,6 +97,18 @@ def _locks_query(after_ms: int | None, lifted: bool = False) -> Select[LockRow]:
     if not lifted:
         query = query.where(LockRow.removed_ts_ms.is_(None))
     return query
+
+
+# Built once: the statements a live cycle reads before it decides (see ``_prebuilt`` in
+# transaction.py for what building them per call cost).
+_CONTROLS = select(ControlRow.key, ControlRow.value).where(
+    ControlRow.key.in_(bindparam("keys", expanding=True))
+)
+_LOCKS_IN_FORCE = (
+    select(LockRow)
+    .where(LockRow.until_ms > bindparam("after_ms"), LockRow.removed_ts_ms.is_(None))
+    .order_by(LockRow.id)
+)
 
 
 def wall_clock_ms() -> int:
@@ -399,11 +411,10 @@ class Repository:
         """
         wanted = [KILL_SWITCH, *keys]
         with self._db.read_session() as session:
-            found = session.execute(
-                select(ControlRow.key, ControlRow.value).where(ControlRow.key.in_(wanted))
-            )
+            found = session.connection().execute(_CONTROLS, {"keys": wanted})
             values: dict[str, str] = dict(found.all())
-            locks = [rows.lock_from_row(r) for r in session.scalars(_locks_query(locks_after_ms))]
+            in_force = session.scalars(_LOCKS_IN_FORCE, {"after_ms": locks_after_ms})
+            locks = [rows.lock_from_row(r) for r in in_force]
         level = _kill_switch_level(values.pop(KILL_SWITCH, None))
         return CycleControls(level, values, locks)
 

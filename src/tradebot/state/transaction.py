@@ -7,7 +7,7 @@ one transaction (``Repository.transaction()``), so a crash leaves all of them or
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,35 @@ def _insert(connection: Connection, entity: type[Base]) -> Any:
     return dialect.insert(entity)
 
 
+def _prebuilt(build: Callable[[Any], Any]) -> dict[str, Any]:
+    """``build(dialect.insert)``'s statement for each dialect, built once.
+
+    A statement built per call with its values in it (``insert(...).values(...)``) costs
+    SQLAlchemy about half a millisecond of cache-key work before it runs; one built once
+    and executed with the values as parameters costs a tenth of that. The live cycle writes
+    its intent, decision and "bar decided" before the order may go out.
+    """
+    return {"sqlite": build(sqlite.insert), "postgresql": build(postgresql.insert)}
+
+
+def _intent(insert: Any) -> Any:
+    returning = insert(OrderRow).on_conflict_do_nothing()
+    return returning.returning(OrderRow.client_order_id)
+
+
+def _control(insert: Any) -> Any:
+    statement = insert(ControlRow)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": excluded.value, "updated_ts_ms": excluded.updated_ts_ms},
+    )
+
+
+_INSERT_INTENT = _prebuilt(_intent)
+_UPSERT_CONTROL = _prebuilt(_control)
+
+
 class StateTransaction:
     """The write half of the repository, bound to one open transaction."""
 
@@ -73,9 +102,8 @@ class StateTransaction:
         values = rows.order_values(order, decision_id, self._now_ms)
         values["venue"] = self.venue_of(order.symbol)
         connection = self._session.connection()
-        statement = _insert(connection, OrderRow).values(**values)
-        inserted = statement.on_conflict_do_nothing().returning(OrderRow.client_order_id)
-        if connection.execute(inserted).first() is not None:
+        inserted = connection.execute(_INSERT_INTENT[connection.dialect.name], values)
+        if inserted.first() is not None:
             return True
         self._check_same_terms(order)
         return False
@@ -163,11 +191,7 @@ class StateTransaction:
         """Set a control-state value, replacing any earlier one."""
         connection = self._session.connection()
         values = {"key": key, "value": value, "updated_ts_ms": self._now_ms}
-        statement = _insert(connection, ControlRow).values(**values)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["key"], set_={"value": value, "updated_ts_ms": self._now_ms}
-        )
-        connection.execute(upsert)
+        connection.execute(_UPSERT_CONTROL[connection.dialect.name], values)
 
     def set_controls(self, values: Mapping[str, str]) -> None:
         """Set several control-state values (in this transaction, like ``set_control``)."""
