@@ -10,8 +10,12 @@ wins where they do), and the window holds what a fetch of the whole window would
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
 
 from tradebot.domain.market import Candle
+from tradebot.strategy.base import OHLCV_COLUMNS, Bars
 
 MAX_FETCH = 1000
 """The most candles one request returns (Binance's klines limit)."""
@@ -64,3 +68,12 @@ class CandleWindow:
                 kept.pop()  # the venue's newest answer replaces the overlap
             kept.extend(closed)
         return list(kept)
+
+
+def candle_bars(candles: Sequence[Candle]) -> Bars:
+    """A window's candles as the bars a strategy's indicators are computed on: the columns
+    of ``candles_to_frame`` without the frame (building it cost the live cycle a third of a
+    millisecond before the order could go out)."""
+    rows = np.array([(c.open, c.high, c.low, c.close, c.volume) for c in candles], np.float64)
+    ts_ms = np.fromiter((c.ts_ms for c in candles), np.int64, len(candles))
+    return Bars(ts_ms, {name: rows[:, k].copy() for k, name in enumerate(OHLCV_COLUMNS)})

@@ -132,7 +132,7 @@ class TradingEngine:
         }
 
     # ----------------------------------------------------------------- data
-    def prepare(self, candles: pd.DataFrame, symbol: str | None = None) -> Bars:
+    def prepare(self, candles: pd.DataFrame | Bars, symbol: str | None = None) -> Bars:
         """Compute ``symbol``'s strategy indicators and the ATR the stops use, once, as arrays.
 
         The bars become the ones that symbol's ``BarClosed`` events index into (the whole
@@ -142,14 +142,13 @@ class TradingEngine:
         book = self._book if symbol is None else self._book_of(symbol)
         strategy = book.strategy
         try:
-            frame = strategy.calculate_indicators(candles)
+            bars = strategy.indicator_bars(candles)
         except Exception as exc:  # the strategy barrier: whatever a strategy raises
             raise StrategyError(
                 f"strategy {strategy.name} failed computing indicators: {exc!r}"
             ) from exc
-        bars = Bars.from_frame(frame)
         stop_atr = atr(bars["high"], bars["low"], bars["close"], self.settings.atr_period)
-        book.bars = Bars(bars.ts_ms, {**bars, ATR_COLUMN: stop_atr})
+        book.bars = bars.with_columns({ATR_COLUMN: stop_atr})
         return book.bars
 
     def _book_of(self, symbol: str) -> SymbolBook:

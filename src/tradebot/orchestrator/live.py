@@ -21,7 +21,6 @@ from decimal import Decimal
 
 import structlog
 
-from tradebot.data.frame import candles_to_frame
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
 from tradebot.domain.decisions import Decision, KillSwitch
 from tradebot.domain.errors import (
@@ -45,7 +44,7 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
-from tradebot.orchestrator.candles import CandleWindow
+from tradebot.orchestrator.candles import CandleWindow, candle_bars
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -301,7 +300,7 @@ class TradingBot:
         if controls.values.get(FLATTEN_REQUEST) == "1":
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]
-        sizes = {s: engine.prepare(candles_to_frame(list(windows[s])), s).n_bars for s in order}
+        sizes = {s: engine.prepare(candle_bars(windows[s]), s).n_bars for s in order}
         decided: list[tuple[Sequence[Command], str | None]] = []
         try:
             for symbol in order:

@@ -42,6 +42,19 @@ class Bars(Mapping[str, FloatArray]):
         self._view: _BarsUpTo | None = None
 
     @classmethod
+    def of(cls, candles: pd.DataFrame | Bars) -> Bars:
+        """``candles`` as bars: a frame's columns (``from_frame``), or the bars themselves."""
+        return candles if isinstance(candles, Bars) else cls.from_frame(candles)
+
+    def to_frame(self) -> pd.DataFrame:
+        """These bars as a frame with a ``ts_ms`` column (the arrays shared, not copied)."""
+        return pd.DataFrame({"ts_ms": self.ts_ms, **self._columns}, copy=False)
+
+    def with_columns(self, columns: Mapping[str, FloatArray]) -> Bars:
+        """These bars with ``columns`` added (the arrays shared, not copied)."""
+        return Bars(self.ts_ms, {**self._columns, **columns})
+
+    @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Bars:
         """Take every numeric column of ``frame``; ``ts_ms`` comes from the column or index."""
         if "ts_ms" in frame.columns:
@@ -201,6 +214,19 @@ class Strategy(ABC):
     @abstractmethod
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Return ``candles`` with indicator columns added. Must be causal and vectorised."""
+
+    def indicator_bars(self, candles: pd.DataFrame | Bars) -> Bars:
+        """The candles with the indicator columns of ``calculate_indicators``, as arrays:
+        what the engine prepares a symbol's bars with (a backtest's history, a live window).
+
+        The default goes through a frame. A strategy whose indicators are numpy functions
+        of the candle columns overrides it to skip pandas: live trading recomputes them over
+        its window at every close, before the order may go out, and building and copying
+        frames cost more there than the indicators (``EmaCrossover``). An override must give
+        the columns ``calculate_indicators`` adds, in the same order, with the same values.
+        """
+        frame = candles.to_frame() if isinstance(candles, Bars) else candles
+        return Bars.from_frame(self.calculate_indicators(frame))
 
     @abstractmethod
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tradebot.domain.decisions import HOLD, Signal, SignalAction
 from tradebot.domain.portfolio import Position
-from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
+from tradebot.strategy.base import Bars, FloatArray, IndexArray, Strategy, StrategyConfig
 from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
 from tradebot.strategy.indicators import ema, ema_convergence_bars, rsi
 from tradebot.strategy.space import FloatRange, IntRange
@@ -64,12 +64,22 @@ class EmaCrossover(Strategy):
 
     def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Add ``ema_fast``, ``ema_slow`` and ``rsi`` columns."""
-        close = candles["close"].to_numpy(dtype=np.float64)
         frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
-        frame["ema_fast"] = ema(close, self.fast_period)
-        frame["ema_slow"] = ema(close, self.slow_period)
-        frame["rsi"] = rsi(close, self.rsi_period)
+        for name, values in self._indicators(candles["close"].to_numpy(np.float64)).items():
+            frame[name] = values
         return frame
+
+    def indicator_bars(self, candles: pd.DataFrame | Bars) -> Bars:
+        """The same columns on arrays, without a frame (the live cycle's path)."""
+        bars = Bars.of(candles)
+        return bars.with_columns(self._indicators(bars["close"]))
+
+    def _indicators(self, close: FloatArray) -> dict[str, FloatArray]:
+        return {
+            "ema_fast": ema(close, self.fast_period),
+            "ema_slow": ema(close, self.slow_period),
+            "rsi": rsi(close, self.rsi_period),
+        }
 
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
         """Signal at the close of bar ``i`` from the EMA cross and the RSI filter."""
