@@ -19,6 +19,7 @@ from tradebot.services.bus import (
     Envelope,
     EventBus,
     Family,
+    GroupInfo,
     MemoryBus,
     MemoryProcessedIds,
 )
@@ -226,3 +227,19 @@ async def test_bus_consumer_parks_a_message_its_handler_always_fails_and_moves_o
     reason = alert.envelope().payload["reason"]
     assert "event bar-1 (BarClosed) failed 3 deliveries in group g" in str(reason)
     assert "RuntimeError: cannot handle bar 1" in str(reason)
+
+
+async def test_bus_groups_report_pending_and_lag(bus: EventBus) -> None:
+    # Arrange: five messages; group "a" read three and acknowledged one, "b" read none
+    assert await bus.groups(MD) == []
+    await bus.ensure_group(MD, "a")
+    await bus.ensure_group(MD, "b")
+    await _publish(bus, 1, 2, 3, 4, 5)
+    read = await bus.read(MD, "a", "c", count=3, block_ms=0)
+    await bus.ack(MD, "a", [read[0].message_id])
+
+    # Act
+    groups = await bus.groups(MD)
+
+    # Assert
+    assert groups == [GroupInfo("a", pending=2, lag=2), GroupInfo("b", pending=0, lag=5)]

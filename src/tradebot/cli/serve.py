@@ -32,6 +32,8 @@ from tradebot.config import Config
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.monitoring.bus_metrics import bus_registry
+from tradebot.monitoring.server import serve_registry
 from tradebot.monitoring.service import Monitor
 from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.rebuild import refuse_blind_start
@@ -43,8 +45,9 @@ from tradebot.services.assembly import (
     redis_bus,
     strategy_service,
 )
-from tradebot.services.bus import Family
+from tradebot.services.bus import BusConsumer, Family
 from tradebot.services.bus.redis_streams import RedisStreamsBus
+from tradebot.services.metrics import bus_stats
 from tradebot.state import acquire_instance_lock, create_database, inspect_database
 
 BUS_RETRY_S = 5.0  # a bus down past its retry_for_s: the services poll it again this often
@@ -201,12 +204,21 @@ async def _execution(config: Config, name: str, real_money: bool) -> None:
 async def _monitor_service(config: Config, name: str) -> None:
     existing_repository(config)  # refuses a path that holds no bot database
     running = Monitor.build(config, create_database(config.database.sqlalchemy_url))
+    settings = config.monitoring
     async with _bus(config) as bus:
         alerts = BusAlerts(running.manager, running.watch.repository)
         consumer = bus_consumer(config, bus, Family.ALERTS, "monitor", name, alerts, alerts)
-        async with embedded_dashboard(config) as dashboard:
-            if dashboard is not None:
-                typer.echo(f"dashboard on {dashboard.url}")
-            # Redis down: the database's alerts and the dashboard go on, and the bus is
-            # tried again (its alerts wait in the group meanwhile).
-            await _monitor(running, lambda stop: consumer.run(stop, retry_after_s=BUS_RETRY_S))
+        registry = bus_registry(lambda: bus_stats(bus), alerts.raised)
+        with serve_registry(registry, settings.metrics_host, settings.metrics_port) as endpoint:
+            if endpoint is not None:
+                typer.echo(f"Prometheus metrics of the bus on {endpoint.url}")
+            await _monitor_until_stopped(config, running, consumer)
+
+
+async def _monitor_until_stopped(config: Config, running: Monitor, consumer: BusConsumer) -> None:
+    async with embedded_dashboard(config) as dashboard:
+        if dashboard is not None:
+            typer.echo(f"dashboard on {dashboard.url}")
+        # Redis down: the database's alerts and the dashboard go on, and the bus is
+        # tried again (its alerts wait in the group meanwhile).
+        await _monitor(running, lambda stop: consumer.run(stop, retry_after_s=BUS_RETRY_S))

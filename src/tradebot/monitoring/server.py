@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import structlog
-from prometheus_client import start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 
 from tradebot.domain.errors import ConfigError
 from tradebot.monitoring.figures import Figures
@@ -64,6 +64,37 @@ async def _log_every(collector: MetricsCollector, interval_s: float) -> None:
         log_figures(collector, figures)
 
 
+@contextlib.contextmanager
+def serve_registry(
+    registry: CollectorRegistry, host: str, port: int | None
+) -> Iterator[MetricsEndpoint | None]:
+    """Serve ``registry`` at ``http://host:port/metrics`` (None: not served) until the end.
+
+    Yields the endpoint (port 0 becomes the port bound), or None when not served.
+
+    Raises:
+        ConfigError: the address cannot be bound (in use, not this machine's).
+    """
+    if port is None:
+        yield None
+        return
+    try:
+        server, thread = start_http_server(port, host, registry)
+    except OSError as exc:
+        raise ConfigError(
+            f"monitoring.metrics_port: cannot serve /metrics on {host}:{port}: "
+            f"{exc.strerror or exc}. Choose a free port (0 picks one) or stop what uses it"
+        ) from None
+    endpoint = MetricsEndpoint(host, server.server_port)
+    log.info("metrics served", url=endpoint.url)
+    try:
+        yield endpoint
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @contextlib.asynccontextmanager
 async def serve_metrics(
     collector: MetricsCollector, host: str, port: int | None, interval_s: float
@@ -75,25 +106,11 @@ async def serve_metrics(
     Raises:
         ConfigError: the address cannot be bound (in use, not this machine's).
     """
-    endpoint, server = None, None
-    if port is not None:
+    with serve_registry(collector.registry, host, port) as endpoint:
+        task = asyncio.create_task(_log_every(collector, interval_s))
         try:
-            server, thread = start_http_server(port, host, collector.registry)
-        except OSError as exc:
-            raise ConfigError(
-                f"monitoring.metrics_port: cannot serve /metrics on {host}:{port}: "
-                f"{exc.strerror or exc}. Choose a free port (0 picks one) or stop what uses it"
-            ) from None
-        endpoint = MetricsEndpoint(host, server.server_port)
-        log.info("metrics served", url=endpoint.url)
-    task = asyncio.create_task(_log_every(collector, interval_s))
-    try:
-        yield endpoint
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+            yield endpoint
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import Counter
 
 from tradebot.monitoring.alerts import rules
 from tradebot.monitoring.alerts.manager import AlertManager
@@ -35,6 +36,7 @@ class BusAlerts:
     def __init__(self, manager: AlertManager, repository: Repository) -> None:
         """Raise through ``manager``; read the marks from ``repository`` (same database)."""
         self._manager, self._repo = manager, repository
+        self.raised: Counter[str] = Counter()  # by envelope type, for the metrics
 
     async def __call__(self, envelope: Envelope) -> None:
         """Raise the envelope as one alert, its event id marked in the same transaction."""
@@ -46,6 +48,7 @@ class BusAlerts:
         )
         marks = {_mark(envelope.event_id): str(envelope.created_ms)}
         await asyncio.to_thread(self._manager.raise_now, alert, marks)
+        self.raised[envelope.type] += 1
 
     async def contains(self, event_id: str) -> bool:
         """Whether the event's alert was raised (its mark is in the database)."""

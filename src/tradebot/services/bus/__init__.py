@@ -22,7 +22,7 @@ from tradebot.services.bus.envelope import (
     UnsupportedEnvelope,
 )
 from tradebot.services.bus.memory import MemoryBus
-from tradebot.services.bus.port import Delivery, EventBus, PendingEntry, stream_name
+from tradebot.services.bus.port import Delivery, EventBus, GroupInfo, PendingEntry, stream_name
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,6 +35,7 @@ __all__ = [
     "EnvelopeError",
     "EventBus",
     "Family",
+    "GroupInfo",
     "Handler",
     "JsonValue",
     "MemoryBus",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tradebot.services.bus.envelope import Envelope, Family
-from tradebot.services.bus.port import Delivery, PendingEntry
+from tradebot.services.bus.port import Delivery, GroupInfo, PendingEntry
 
 
 @dataclass(slots=True)
@@ -135,6 +135,15 @@ class MemoryBus:
                 _message_id(seq), p.consumer, int((now - p.delivered_s) * 1000), p.deliveries
             )
             for seq, p in sorted(self._group(family, group).pending.items())
+        ]
+
+    async def groups(self, family: Family) -> list[GroupInfo]:
+        """Each group's pending count and the kept messages past its last delivered one."""
+        stream = self._streams[family]
+        last = stream.next_seq - 1
+        return [
+            GroupInfo(name, len(g.pending), min(last - g.last_delivered, len(stream.entries)))
+            for name, g in sorted(stream.groups.items())
         ]
 
     async def length(self, family: Family) -> int:

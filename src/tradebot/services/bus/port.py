@@ -43,6 +43,19 @@ class PendingEntry:
     deliveries: int
 
 
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A consumer group of a stream: what it holds unacknowledged and what it has not read.
+
+    ``lag`` is None when the server cannot tell (Redis, after entries were deleted from
+    the middle of the stream).
+    """
+
+    name: str
+    pending: int
+    lag: int | None
+
+
 def stream_name(prefix: str, family: Family) -> str:
     """The stream (Redis key) a family's messages go to: ``<prefix>:<family>``."""
     return f"{prefix}:{family.value}"
@@ -87,6 +100,10 @@ class EventBus(Protocol):
 
     async def pending(self, family: Family, group: str) -> list[PendingEntry]:
         """The group's pending messages, oldest first."""
+        ...
+
+    async def groups(self, family: Family) -> list[GroupInfo]:
+        """The family's consumer groups, by name (none before the stream exists)."""
         ...
 
     async def length(self, family: Family) -> int:

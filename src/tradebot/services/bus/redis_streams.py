@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tradebot.domain.errors import ConfigError
 from tradebot.services.bus.envelope import BusError, BusUnavailable, Envelope, Family
-from tradebot.services.bus.port import Delivery, PendingEntry, stream_name
+from tradebot.services.bus.port import Delivery, GroupInfo, PendingEntry, stream_name
 
 log = structlog.get_logger("tradebot.bus")
 
@@ -178,6 +178,20 @@ class RedisStreamsBus:
             )
             for row in rows
         ]
+
+    async def groups(self, family: Family) -> list[GroupInfo]:
+        """XINFO GROUPS (``lag``: Redis 7)."""
+        name = self._name(family)
+        try:
+            rows = await self.call("XINFO GROUPS", lambda: self._client.xinfo_groups(name))
+        except ResponseError as e:
+            if "no such key" in str(e):
+                return []
+            raise
+        return sorted(
+            (GroupInfo(str(r["name"]), int(r["pending"]), r.get("lag")) for r in rows),
+            key=lambda g: g.name,
+        )
 
     async def length(self, family: Family) -> int:
         """XLEN."""
