@@ -58,6 +58,27 @@ class DowntimeGuard:
         return self.policy
 
 
+_STRICTNESS = {KillSwitch.ACTIVE: 0, KillSwitch.REDUCING: 1, KillSwitch.HALTED: 2}
+
+
+def start_kill_switch(engine: TradingEngine, repo: Repository) -> None:
+    """Save the stricter of the configured kill switch (``risk.kill_switch``, which the
+    engine was built with) and the saved one, at every start.
+
+    Each cycle hands the engine the saved switch (another process may set it), so a
+    configured ``reducing`` or ``halted`` never saved would be ACTIVE from the first bar.
+    A saved stricter switch (an operator's stop) stays; ``tradebot resume`` lifts either
+    until the next start.
+    """
+    configured, saved = engine.kill_switch, repo.kill_switch()
+    if _STRICTNESS[configured] > _STRICTNESS[saved]:
+        repo.set_kill_switch(
+            configured,
+            f"risk.kill_switch: {configured.value.lower()} in the config "
+            "(`tradebot resume` lifts it until the next start)",
+        )
+
+
 def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> None:
     """Resume the loss accounting of the UTC day of the last bar processed, if saved."""
     day = (last_close_ms - 1) // DAY_MS

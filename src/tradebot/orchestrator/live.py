@@ -53,6 +53,7 @@ from tradebot.orchestrator.continuity import (
     restore_day,
     restore_locks,
     save_day,
+    start_kill_switch,
 )
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
@@ -170,6 +171,7 @@ class TradingBot:
             self._build_engine, [markets[s] for s in symbols], self.connector, self.repo
         )
         self._engine, self.recovery = recovery.engine, recovery
+        start_kill_switch(self.engine, self.repo)
         for fill in recovery.fills:
             last = self._last_fill_ms.get(fill.symbol, 0)
             self._last_fill_ms[fill.symbol] = max(last, fill.ts_ms)
