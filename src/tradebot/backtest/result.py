@@ -56,9 +56,9 @@ def basket_prices(legs: Mapping[str, Leg], first_open: Mapping[str, float]) -> F
 
 def union_of_times(times: list[IntArray]) -> IntArray:
     """Every bar time of ``times`` once, sorted: a basket's timeline. (``np.unique`` hashes
-    first and took 0.2 s of CPU on the eight 5m files; a sort of the joined, already sorted
-    runs and a mask take 4 ms.)"""
-    joined = np.sort(np.concatenate(times))
+    first and took 0.2 s of CPU on the eight 5m files; a stable sort, which merges the joined
+    runs as the runs they are, and a mask take 4 ms.)"""
+    joined = np.sort(np.concatenate(times), kind="stable")
     keep = np.ones(len(joined), dtype=bool)
     np.not_equal(joined[1:], joined[:-1], out=keep[1:])
     return joined[keep]

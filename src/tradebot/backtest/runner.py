@@ -11,6 +11,7 @@ test holds both paths to the same trades.
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class _Lane:
     ptr: int = 0
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
     start: int = 0  # the first bar not yet passed
+    order: int = 0  # its place in the engine's symbols (the order of visits at one time)
 
 
 class Backtester:
@@ -150,6 +152,7 @@ class Backtester:
                 ts = frame["ts_ms"].to_numpy(dtype=np.int64)
                 start = int(np.searchsorted(ts, start_ts_ms, side="left"))
             lanes.append(self._lane(symbol, frame, start))
+            lanes[-1].order = len(lanes) - 1
         release_free_heap()
         with quiet_collector():
             self._loop_many(lanes)
@@ -208,27 +211,31 @@ class Backtester:
         """Visit, timestamp by timestamp, the symbols due a visit, in the engine's order.
 
         A lane's next visit depends only on its own strategy and orders, which only its own
-        visits change, so it is found again only after it was visited.
+        visits change, so it is found again only after it was visited. The lanes wait in a
+        heap by (next visit, engine order): a timestamp costs its own visits, not a scan of
+        every lane.
         """
-        due = [self._advance(lane) for lane in lanes]
+        waiting = [(t, k) for k, t in enumerate(self._advance(lane) for lane in lanes) if t >= 0]
+        heapq.heapify(waiting)
         total = sum(lane.bars.n_bars for lane in lanes)
         next_report = 0
-        while True:
-            live = [t for t in due if t >= 0]
-            if not live:
-                break
-            now = min(live)
+        visiting: list[_Lane] = []
+        while waiting:
+            now = waiting[0][0]
+            visiting.clear()
+            while waiting and waiting[0][0] == now:
+                visiting.append(lanes[heapq.heappop(waiting)[1]])
             # Every symbol's bar is walked before any is decided, as on a venue where all
             # bars close at once and the bot learns of every fill before it decides.
-            visiting = [lane for k, lane in enumerate(lanes) if due[k] == now]
             for lane in visiting:
                 self._walk(lane, lane.next_bar)
             for lane in visiting:
                 self._decide(lane, lane.next_bar)
-            for k, lane in enumerate(lanes):
-                if due[k] == now:
-                    lane.start = lane.next_bar + 1
-                    due[k] = self._advance(lane)
+            for lane in visiting:
+                lane.start = lane.next_bar + 1
+                due = self._advance(lane)
+                if due >= 0:
+                    heapq.heappush(waiting, (due, lane.order))
             if self.progress is not None:
                 done = sum(lane.start for lane in lanes)
                 if done >= next_report:

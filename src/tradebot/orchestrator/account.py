@@ -1,9 +1,9 @@
-"""How the risk checks see the account at the close of one symbol's bar.
+"""How a decision and the risk checks see the account at the close of one symbol's bar.
 
 Equity and exposure over every held position (each symbol at its last close at or before the
 bar), the deciding symbol's own position, and the value of the held positions whose returns
-correlate with it. Pure reads of the engine's books; the engine calls it when it checks an
-order, never on a bar where nothing is proposed.
+correlate with it. Reads of the engine's books; the engine values the account when it records
+a decision or checks an order, never on a bar where nothing happens.
 """
 
 from __future__ import annotations
@@ -16,107 +16,181 @@ import numpy as np
 
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.market import decimal_from_float
+from tradebot.domain.portfolio import Position
 from tradebot.execution.positions import PositionManager
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.risk.controller import RiskLimits, RiskState
 from tradebot.risk.correlation import rolling_correlation
+from tradebot.strategy.base import Bars
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountParts:
-    """What the valuation reads: every symbol's book, the positions, the limits."""
+@dataclass(slots=True)
+class _Held:
+    """One position as the valuation reads it, refreshed when a booking changed its amount."""
 
-    books: dict[str, SymbolBook]
-    positions: PositionManager
-    limits: RiskLimits
+    book: SymbolBook
+    position: Position
+    qty: Decimal = ZERO  # the amount last read (``position.qty`` is a new Decimal at each change)
+    qty_float: float = 0.0
+    is_position: bool = False  # more than dust: counts as a position and as exposure
+
+
+class AccountValuation:
+    """The account at the close of one symbol's bar, as a decision records it and the risk
+    checks see it: the cash and every holding (dust included), each symbol at its last close
+    at or before the bar.
+
+    What is held changes only with a booking (``PositionManager.changes`` counts them), so the
+    holdings (each amount as a Decimal and a float, its average cost, whether it is more than
+    dust) and the number of positions are read again only after one, not at every decision.
+    The marks change with the bar time, every held symbol's at once in an aligned basket, so
+    each is looked up per valuation (``SymbolBook.mark_at``, which keeps its last answer for
+    the other decisions at the same close). The sums are the same, term for term and in the
+    same order, as valuing the portfolio afresh (``Portfolio.equity``): the same Decimals.
+    """
+
+    def __init__(self, books: dict[str, SymbolBook], positions: PositionManager) -> None:
+        self._books = books
+        self._positions = positions
+        self._noted = -1  # ``positions.changes`` when the holdings were read
+        self._held: list[_Held] = []
+        self._open = 0
+        self._booked = -1  # ``positions.changes`` when ``note_holdings`` last noted them
+        # The equity the last risk state found, for the decision that asked for it to record:
+        # valid for the same book, bars, bar time, bookings and cash.
+        self._valued: tuple[SymbolBook, Bars, int, int, Decimal] | None = None
+        self._equity = 0.0
+
+    def _holdings(self) -> list[_Held]:
+        """Every position ever opened, in the portfolio's order, each amount as last booked."""
+        positions = self._positions
+        if self._noted == positions.changes:
+            return self._held
+        self._noted = positions.changes
+        opened = positions.portfolio.positions
+        if len(self._held) != len(opened):  # a symbol bought for the first time (positions stay)
+            self._held = [_Held(self._books[s], p) for s, p in opened.items()]
+        for held in self._held:
+            qty = held.position.qty
+            if qty is not held.qty:  # only what the booking changed is read again
+                held.qty, held.qty_float = qty, float(qty)
+                held.is_position = qty > positions.dust_qty(held.book.symbol)
+        self._open = sum(1 for held in self._held if held.is_position)
+        return self._held
 
     def equity_at(self, book: SymbolBook, ts: int, close: float) -> float:
-        """The account's equity at the close of ``book``'s bar ``ts``, as a decision records
-        it: the cash and every holding (dust included) at its mark, not the deciding
-        symbol's alone."""
-        portfolio = self.positions.portfolio
-        total = float(portfolio.cash)
-        for symbol, position in portfolio.positions.items():
-            if not position.qty:
-                continue
-            mark = close if symbol == book.symbol else self.books[symbol].mark_at(ts)
-            total += float(position.qty) * (float(position.avg_price) if mark is None else mark)
+        """The account's equity at the close of ``book``'s bar ``ts`` (its close ``close``),
+        as a decision records it."""
+        cash = self._positions.portfolio.cash
+        valued = self._valued
+        if (
+            valued is not None
+            and valued[0] is book
+            and valued[1] is book.bars
+            and valued[2] == ts
+            and valued[3] == self._positions.changes
+            and valued[4] is cash
+        ):
+            return self._equity
+        total = float(cash)
+        for held in self._holdings():
+            if held.qty:
+                mark = close if held.book is book else held.book.mark_at(ts)
+                if mark is None:  # no bar yet: at cost
+                    mark = float(held.position.avg_price)
+                total += held.qty_float * mark
         return total
 
-
-def marks_at(parts: AccountParts, book: SymbolBook, ts: int, close: Decimal) -> dict[str, Decimal]:
-    """Each held symbol's price at the close of bar ``ts``: this symbol's close, the
-    others' last close at or before it (their bars close at the same moment)."""
-    marks = {book.symbol: close}
-    for symbol, position in parts.positions.portfolio.positions.items():
-        if symbol in marks or not position.qty:
-            continue
-        mark = parts.books[symbol].mark_at(ts)
-        marks[symbol] = position.avg_price if mark is None else decimal_from_float(mark)
-    return marks
-
-
-def account_risk_state(
-    book: SymbolBook,
-    ts: int,
-    close: Decimal,
-    parts: AccountParts,
-    day_start_equity: Decimal,
-    kill_switch: KillSwitch,
-) -> RiskState:
-    """Equity and exposure over every position, this symbol's position on its own."""
-    positions = parts.positions
-    portfolio = positions.portfolio
-    marks: dict[str, Decimal] = {}
-    if not portfolio.positions:
-        equity, exposure, position_notional = portfolio.cash, ZERO, ZERO
-    else:
-        marks = marks_at(parts, book, ts, close)
-        equity = portfolio.equity(marks)
-        exposure = ZERO
-        for symbol in marks:
-            if not positions.is_flat(symbol):
-                exposure += portfolio.positions[symbol].qty * marks[symbol]
-        position_notional = (
-            ZERO if positions.is_flat(book.symbol) else portfolio.positions[book.symbol].qty * close
+    def risk_state(
+        self,
+        book: SymbolBook,
+        ts: int,
+        close: Decimal,
+        limits: RiskLimits,
+        day_start_equity: Decimal,
+        kill_switch: KillSwitch,
+    ) -> RiskState:
+        """Equity and exposure over every position, ``book``'s position on its own, and the
+        held positions correlated with ``book``'s market (when that limit is set)."""
+        cash = equity = self._positions.portfolio.cash
+        total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
+        own: Decimal | None = None
+        others: list[tuple[str, Decimal]] = []  # the other positions' values, not dust
+        for held in self._holdings():
+            if not held.qty:
+                continue
+            mark_float = held.book.mark_at(ts)
+            if held.book is book:
+                value = held.qty * close
+                if held.is_position:
+                    own = value
+            else:
+                mark = held.book.exact_mark_at(ts)
+                value = held.qty * (held.position.avg_price if mark is None else mark)
+                if held.is_position:
+                    others.append((held.book.symbol, value))
+            if mark_float is None:
+                mark_float = float(held.position.avg_price)
+            total += held.qty_float * mark_float
+            equity += value
+        self._valued = (book, book.bars, ts, self._positions.changes, cash)
+        self._equity = total
+        exposure = ZERO if own is None else ZERO + own  # this symbol first, as the checks add
+        for _, value in others:
+            exposure += value
+        correlated_exposure = ZERO
+        correlated_with: tuple[tuple[str, float], ...] = ()
+        if limits.max_correlated_exposure is not None and exposure:
+            correlated_exposure, correlated_with = _correlated(
+                self._books, limits, book, ts, others
+            )
+        return RiskState(
+            equity=equity,
+            exposure=exposure,
+            position_notional=ZERO if own is None else own,
+            open_positions=self._open,
+            day_start_equity=day_start_equity,
+            kill_switch=kill_switch,
+            correlated_exposure=correlated_exposure,
+            correlated_with=correlated_with,
         )
-    correlated_exposure = ZERO
-    correlated_with: tuple[tuple[str, float], ...] = ()
-    if parts.limits.max_correlated_exposure is not None and exposure:
-        correlated_exposure, correlated_with = _correlated(parts, book, ts, marks)
-    return RiskState(
-        equity=equity,
-        exposure=exposure,
-        position_notional=position_notional,
-        open_positions=positions.open_positions(),
-        day_start_equity=day_start_equity,
-        kill_switch=kill_switch,
-        correlated_exposure=correlated_exposure,
-        correlated_with=correlated_with,
-    )
+
+    def note_holdings(self, book: SymbolBook) -> Decimal:
+        """Note what ``book`` holds at its close (returned), and every other symbol's holding
+        when a booking moved one since (another symbol's market order may have filled since
+        it decided): the next day's start is valued from them (``SymbolBook.last_qty``)."""
+        positions = self._positions
+        position = positions.portfolio.positions.get(book.symbol)
+        book.last_qty = ZERO if position is None else position.qty
+        if len(self._books) > 1 and self._booked != positions.changes:
+            self._booked = positions.changes
+            for symbol, held in positions.portfolio.positions.items():
+                self._books[symbol].last_qty = held.qty
+        return book.last_qty
 
 
 def _correlated(
-    parts: AccountParts, book: SymbolBook, ts: int, marks: dict[str, Decimal]
+    books: dict[str, SymbolBook],
+    limits: RiskLimits,
+    book: SymbolBook,
+    ts: int,
+    others: list[tuple[str, Decimal]],
 ) -> tuple[Decimal, tuple[tuple[str, float], ...]]:
-    """The held positions (all long: spot) whose returns correlate with ``book``'s above
-    the threshold, up to bar ``ts``: their value at the marks, and who they are."""
-    limits = parts.limits
+    """The held positions (all long: spot) whose returns correlate with ``book``'s above the
+    threshold, up to bar ``ts``: their value at the marks (``others``), and who they are."""
     mine = (book.bars.ts_ms, book.bars["close"])
-    value, peers = ZERO, []
-    for symbol, mark in marks.items():
-        if symbol == book.symbol or parts.positions.is_flat(symbol):
-            continue
-        other = parts.books[symbol].bars
+    total, peers = ZERO, []
+    for symbol, value in others:
+        other = books[symbol].bars
         corr = rolling_correlation(
             mine, (other.ts_ms, other["close"]), ts, limits.correlation_window
         )
         if corr is not None and corr > limits.correlation_threshold:
-            value += parts.positions.portfolio.positions[symbol].qty * mark
+            total += value
             peers.append((symbol, round(corr, 4)))
-    return value, tuple(peers)
+    return total, tuple(peers)
 
 
 def value_at_day_start(books: Mapping[str, SymbolBook], cash: Decimal, last_open: int) -> Decimal:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from tradebot.domain.market import Market
+from tradebot.domain.market import Market, decimal_from_float
 from tradebot.domain.orders import ClientOrderId
 from tradebot.orchestrator.protection import Protector
 from tradebot.strategy.base import Bars, Strategy
@@ -40,23 +40,32 @@ class SymbolBook:
     last_qty: Decimal = ZERO
     """Held at the close of this symbol's last decided bar (values the day's start)."""
     _times: list[int] = field(default_factory=list)
+    _closes: memoryview | tuple[float, ...] = ()
     _times_of: Bars | None = None
     _marked: tuple[int, float | None] = (-1, None)  # the last ``mark_at`` asked and its answer
+    _exact: tuple[int, Decimal | None] = (-1, None)  # the same for ``exact_mark_at``
 
     def mark_at(self, ts_ms: int) -> float | None:
         """The close of this symbol's last bar opened at or before ``ts_ms`` (None: no bar)."""
         # Every decision of a basket values the other holdings, all at the same close: the
         # last answer is kept, and a bisect on a list of the bar times (made once per
-        # prepared bars) costs a tenth of numpy's scalar searchsorted.
+        # prepared bars) costs a tenth of numpy's scalar searchsorted; the closes are read
+        # through a memoryview (a Python float, no numpy scalar).
         if self._times_of is not self.bars:
-            self._times, self._times_of, self._marked = (
-                self.bars.ts_ms.tolist(),
-                self.bars,
-                (-1, None),
-            )
+            self._times, self._times_of = self.bars.ts_ms.tolist(), self.bars
+            closes = self.bars["close"] if "close" in self.bars else np.zeros(0)
+            self._closes = np.ascontiguousarray(closes, dtype=np.float64).data
+            self._marked = self._exact = (-1, None)
         elif self._marked[0] == ts_ms:
             return self._marked[1]
         k = bisect_right(self._times, ts_ms) - 1
-        mark = float(self.bars["close"][k]) if k >= 0 else None
+        mark = self._closes[k] if k >= 0 else None
         self._marked = (ts_ms, mark)
         return mark
+
+    def exact_mark_at(self, ts_ms: int) -> Decimal | None:
+        """``mark_at`` as the exact decimal of the close (the risk checks' arithmetic)."""
+        if self._exact[0] != ts_ms or self._times_of is not self.bars:
+            mark = self.mark_at(ts_ms)
+            self._exact = (ts_ms, None if mark is None else decimal_from_float(mark))
+        return self._exact[1]

@@ -42,7 +42,7 @@ from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
-from tradebot.orchestrator.account import AccountParts, account_risk_state, value_at_day_start
+from tradebot.orchestrator.account import AccountValuation, value_at_day_start
 from tradebot.orchestrator.allotment import entry_size, with_allotment
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
@@ -105,7 +105,6 @@ class TradingEngine:
         self.day_start_equity = portfolio.cash
         self._day = -1
         self._last_cash = portfolio.cash
-        self._noted_changes = -1  # ``_positions.changes`` when every holding was last noted
         self._books: dict[str, SymbolBook] = {}
         for m, s in pairs:
             if m.symbol in self._books:
@@ -113,6 +112,7 @@ class TradingEngine:
             protector = Protector(m.symbol, m, self._router, self._positions, stops)
             self._books[m.symbol] = SymbolBook(m.symbol, m, s, protector)
         self._book = self._books[self.symbol]
+        self._account = AccountValuation(self._books, self._positions)
         self.symbols: tuple[str, ...] = tuple(self._books)
         """Every symbol traded, the first one first."""
         self.view = EngineView(self._router, self._positions)
@@ -231,7 +231,6 @@ class TradingEngine:
         cash, qty = self._note_account(book)
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
-        parts = AccountParts(self._books, self._positions, self.risk.limits)
         decision = Decision(
             ts_ms=ts,
             symbol=symbol,
@@ -240,7 +239,7 @@ class TradingEngine:
             verdict=verdict,
             action=action,
             client_order_ids=tuple(c.client_order_id for c in commands),
-            equity=parts.equity_at(book, ts, float(bars["close"][i])),
+            equity=self._account.equity_at(book, ts, float(bars["close"][i])),
             cash=float(cash),
             position_qty=float(qty),
         )
@@ -553,13 +552,8 @@ class TradingEngine:
 
     def _risk_state(self, book: SymbolBook, ts: int, close: Decimal) -> RiskState:
         """The account as the risk checks see it at the close of ``book``'s bar ``ts``."""
-        return account_risk_state(
-            book,
-            ts,
-            close,
-            AccountParts(self._books, self._positions, self.risk.limits),
-            self.day_start_equity,
-            self._kill_switch,
+        return self._account.risk_state(
+            book, ts, close, self.risk.limits, self.day_start_equity, self._kill_switch
         )
 
     @property
@@ -569,15 +563,9 @@ class TradingEngine:
 
     def _note_account(self, book: SymbolBook) -> tuple[Decimal, Decimal]:
         """Note the cash and every symbol's holding at this close (the next day's start is
-        valued from them; another symbol's market order may have filled since it decided,
-        its cost in the cash); return the cash and ``book``'s holding."""
-        cash = self._last_cash = self.portfolio.cash
-        qty = book.last_qty = self.view.held_qty(book.symbol)
-        if len(self._books) > 1 and self._noted_changes != self._positions.changes:
-            self._noted_changes = self._positions.changes  # holdings move only with a booking
-            for other in self._books.values():
-                other.last_qty = self.view.held_qty(other.symbol)
-        return cash, qty
+        valued from them); return the cash and ``book``'s holding."""
+        self._last_cash = self.portfolio.cash
+        return self._last_cash, self._account.note_holdings(book)
 
     def _roll_day(self, book: SymbolBook, i: int) -> None:
         """Set the day-start equity at the first bar closing in a new UTC day.
