@@ -71,20 +71,22 @@ def make_bot(
     checkpoint: Checkpoint | None = None,
     metrics: ConnectorMetrics | None = None,
     observer: BotObserver | None = None,
+    settings: BotSettings | None = None,
 ) -> TradingBot:
-    """A paper bot on ``tmp_path/bot.db`` (the same file each call: a restart)."""
+    """A paper bot on ``tmp_path/bot.db`` (the same file each call: a restart); ``settings``
+    replaces the shell's quick ones (``tradebot run`` builds them with ``bot_settings``)."""
     config = config or quick_config()
-    settings = ConnectSettings(
+    connect_settings = ConnectSettings(
         venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False, retry=FAST_RETRY,
         budget=RateBudget(weight_per_window=budget, orders_per_window=budget),
         runtime_dir=tmp_path / "rt",
     )  # fmt: skip
-    connector = connect(settings, Credentials(KEY, SECRET), metrics or ConnectorMetrics())
+    connector = connect(connect_settings, Credentials(KEY, SECRET), metrics or ConnectorMetrics())
 
     factory = engine_factory(config)
 
     repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
-    bot_settings = BotSettings(
+    bot_settings = settings or BotSettings(
         tuple(config.trading.all_symbols), "1h", window_bars=60, on_exchange_down=on_exchange_down,
         max_signal_age_bars=config.trading.max_signal_age_bars,
     )  # fmt: skip

@@ -7,9 +7,19 @@ decisions saved, the kill switch ``tradebot status`` shows.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from paper_venue import make_bot, quick_config, replay, sandbox, venue_orders
+from paper_venue import (
+    eventually,
+    make_bot,
+    quick_config,
+    replay,
+    sandbox,
+    set_faults,
+    venue_orders,
+)
+from tradebot.cli.run import bot_settings
 from tradebot.domain.decisions import SignalAction
 from tradebot.state import KillSwitchLevel
 
@@ -35,3 +45,33 @@ async def test_paper_config_kill_switch_halted_sends_no_entry(tmp_path: Path) ->
     assert bot.repo.trades() == []
     assert bot.repo.kill_switch() is KillSwitchLevel.HALTED
     assert "risk.kill_switch" in bot.repo.kill_switch_reason()
+
+
+async def test_paper_exchange_down_is_looked_at_every_health_check_interval(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a bot that decides once an hour, and checks a down exchange every second
+    config = quick_config(
+        **{"trading.cycle_interval_s": 3600, "downtime.health_check_interval_s": 1}
+    )
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path, config=config, settings=bot_settings(config))
+        await bot.start()
+        await set_faults(server, maintenance_s=60.0)
+        running = asyncio.create_task(bot.run())
+        try:
+            # Act: the exchange is down for two looks at it, then comes back
+            await eventually(lambda: _true(bot.stats.errors >= 2), timeout_s=10)
+            await set_faults(server, maintenance_s=0.0)
+            # Assert: the bot notices within seconds, not at the next hourly cycle
+            await eventually(lambda: _true(bot.downtime.outages == 1), timeout_s=10)
+        finally:
+            bot.stop()
+            await running
+            await bot.close()
+
+
+async def _true(value: bool) -> bool:
+    # ``eventually`` asks again at once: let the bot's task run between two asks.
+    await asyncio.sleep(0.05)
+    return value

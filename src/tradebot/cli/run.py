@@ -336,6 +336,7 @@ def bot_settings(config: Config, *, streams: bool = False) -> BotSettings:
         config.trading.timeframe,
         window_bars=max(config_window(config), 50),
         poll_interval_s=float(config.trading.cycle_interval_s),
+        health_check_interval_s=float(config.downtime.health_check_interval_s),
         on_exchange_down=DowntimePolicy(config.downtime.on_exchange_down),
         max_signal_age_bars=config.trading.max_signal_age_bars,
         stream_candles=streams,

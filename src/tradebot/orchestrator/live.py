@@ -79,6 +79,9 @@ class BotSettings:
     timeframe: str
     window_bars: int = 400
     poll_interval_s: float = 5.0
+    health_check_interval_s: float = 10.0
+    """While the exchange is unreachable, the next look at it comes this soon (not a whole
+    ``poll_interval_s`` later): ``downtime.health_check_interval_s``."""
     on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
     max_signal_age_bars: int = 1
     stream_candles: bool = False
@@ -200,11 +203,15 @@ class TradingBot:
         return recovery
 
     async def run(self) -> None:
-        """Trade until ``stop()``: poll for closed candles, run a cycle for each."""
+        """Trade until ``stop()``: poll for closed candles, run a cycle for each; while the
+        exchange is unreachable, look again every ``health_check_interval_s``."""
         while not self._stop.is_set():
             await self.step()
+            wait_s = self.settings.poll_interval_s
+            if self.downtime.failures:
+                wait_s = self.settings.health_check_interval_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.poll_interval_s)
+                await asyncio.wait_for(self._stop.wait(), wait_s)
 
     async def step(self) -> bool:
         """Poll once as the live loop does: True when it ran, False when it failed.
