@@ -156,8 +156,24 @@ class ExecutionConfig(Section):
         default="cancel", description="What to do with a limit order still open after the timeout."
     )
     stops_on_exchange: bool = Field(
-        default=True, description="Place stop-loss orders on the exchange, not only in the bot."
+        default=True,
+        description="Stop-losses rest on the exchange (always: false is refused).",
     )
+
+    @field_validator("stops_on_exchange")
+    @classmethod
+    def _stops_rest_on_the_venue(cls, value: bool) -> bool:
+        # Every mode places its stops as orders on the venue (they hold while the bot is
+        # down); a stop watched only by the bot is not built, so false would be ignored.
+        if not value:
+            msg = (
+                "false is not supported: the bot always places its stop-losses as orders on "
+                "the exchange, so they hold while it is down (a stop kept only in the bot is "
+                "not built); remove the key or set it to true, and choose the stop with "
+                "risk.stop_loss_method"
+            )
+            raise ValueError(msg)
+        return value
 
 
 def _utc(value: datetime | None) -> datetime | None:
