@@ -191,7 +191,7 @@ async def _execution(config: Config, name: str, real_money: bool) -> None:
             settings = config.services.execution
             service = execution_service(
                 config, connector, open_repository(config), bus, bot_settings(config),
-                int(settings.max_signal_age_s * 1000), sync_interval_s=settings.sync_interval_s,
+                int(settings.max_signal_age_s * 1000),
             )  # fmt: skip
             await service.start()
             consumer = bus_consumer(config, bus, Family.SIGNALS, "execution", name, service)

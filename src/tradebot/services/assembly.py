@@ -8,6 +8,9 @@ stand-in.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from tradebot.config import Config
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import build_strategy, engine_factory
@@ -80,13 +83,17 @@ def execution_service(
     settings: BotSettings,
     max_signal_age_ms: int,
     observer: BotObserver | None = None,
-    sync_interval_s: float = 10.0,
+    clock: Callable[[], float] = time.time,
 ) -> ExecutionService:
-    """The single process's bot, its strategies answered by the strategy service."""
+    """The single process's bot, its strategies answered by the strategy service, syncing
+    every ``services.execution.sync_interval_s``; ``clock``: seconds since the epoch."""
     published = {s: PublishedSignals(build_strategy(config, s)) for s in settings.symbols}
     factory = engine_factory(config, strategy_for=published.__getitem__)
     bot = TradingBot(factory, connector, repository, settings, observer=observer)
-    return ExecutionService(bot, published, bus, max_signal_age_ms, sync_interval_s=sync_interval_s)
+    sync_interval_s = config.services.execution.sync_interval_s
+    return ExecutionService(
+        bot, published, bus, max_signal_age_ms, clock=clock, sync_interval_s=sync_interval_s
+    )
 
 
 def redis_bus(config: Config) -> RedisStreamsBus:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -22,9 +22,11 @@ from paper_venue import KEY, SAMPLE, SECRET, make_bot, quick_config, sandbox, ve
 from tradebot.config import Config
 from tradebot.data.load import load_candles
 from tradebot.domain.decisions import Signal, SignalAction
+from tradebot.domain.orders import OrderStatus
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.live import BotSettings, closed_candles
 from tradebot.parity import configurations
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -50,8 +52,9 @@ class Services:
         tmp_path: Path,
         config: Config,
         database: Database | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """``database``: the execution's (default a new SQLite file)."""
+        """``database``: the execution's (default a new SQLite file); ``clock``: its."""
         self.bus = MemoryBus()
         settings = ConnectSettings(
             venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False,
@@ -67,8 +70,9 @@ class Services:
         self.repo = repo
         bot_settings = BotSettings(tuple(symbols), "1h", window_bars=60)
         self.execution: ExecutionService = execution_service(
-            config, self.connectors[2], repo, self.bus, bot_settings, max_signal_age_ms=HOUR_MS
-        )
+            config, self.connectors[2], repo, self.bus, bot_settings, max_signal_age_ms=HOUR_MS,
+            clock=clock,
+        )  # fmt: skip
         self.strategy = BusConsumer(
             self.bus, Family.MARKET_DATA, "strategy", "s1", strategy, MemoryProcessedIds(),
             block_ms=0,
@@ -198,6 +202,50 @@ async def test_execution_same_signal_three_times_acts_once(
     assert services.execution.counts.already_decided == 1  # by the bar decided in the database
     assert restarted.counts.duplicates == 1
     assert [d.action.split()[0] for d in services.repo.decisions()] == ["buy"]
+
+
+async def test_execution_syncs_the_venue_every_sync_interval_s(tmp_path: Path) -> None:
+    # Arrange: a bought position whose stop someone cancels at the venue; the execution
+    # syncing every 60 s by its clock (the default is 10 s)
+    now = [time.time()]
+    config = quick_config(**{"services.execution.sync_interval_s": 60})
+    async with sandbox() as venue:
+        services = Services(venue, tmp_path, config, clock=lambda: now[0])
+        try:
+            await services.execution.start()
+            await services.execution.sync_when_due()  # the first: the start just reconciled
+            await venue.advance(1)
+            await services.bus.publish(await buy_signal(services, int(now[0] * 1000)))
+            await services.executor.poll()
+            (stop,) = services.repo.open_orders()
+            await cancel_at_venue(venue, stop.client_order_id)
+            # Act
+            now[0] += 30
+            await services.execution.sync_when_due()
+            after_30_s = status_of(services.repo, stop.client_order_id)
+            now[0] += 31
+            await services.execution.sync_when_due()
+            after_61_s = status_of(services.repo, stop.client_order_id)
+        finally:
+            await services.close()
+    # Assert: the cancel is seen at the first sync due, not before
+    assert after_30_s is OrderStatus.OPEN
+    assert after_61_s is OrderStatus.CANCELED
+
+
+async def cancel_at_venue(server: SandboxServer, client_order_id: str) -> None:
+    """Cancel an order at the venue behind the bot's back (a person on the exchange's site)."""
+    ex = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+    ex.enableRateLimit = False
+    try:
+        await ex.cancel_order("", "BTC/USDT", {"origClientOrderId": client_order_id})
+    finally:
+        await ex.close()
+
+
+def status_of(repo: Repository, client_order_id: str) -> OrderStatus:
+    (order,) = [o for o in repo.orders() if o.client_order_id == client_order_id]
+    return order.status
 
 
 def basket_files(folder: Path) -> dict[str, Path]:
