@@ -12,6 +12,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +22,7 @@ from tradebot.cli.options import ConfigOption, DbOption
 from tradebot.cli.run import (
     REAL_MONEY_FLAG,
     _live_credentials,
+    _log_as_configured,
     bot_settings,
     configure,
     embedded_sandbox,
@@ -76,30 +78,46 @@ def register(app: typer.Typer) -> None:
     app.add_typer(serve, name="serve")
 
 
-def market_data(config_path: ConfigOption = None) -> None:
+def market_data(context: typer.Context, config_path: ConfigOption = None) -> None:
     """Publish the exchange's closed candles to the bus (one per exchange)."""
-    _serve(lambda: _market_data(configure(config_path, None, None)))
+    _serve(lambda: _market_data(_configured(context, config_path, None)))
 
 
-def strategy(config_path: ConfigOption = None, name: NameOption = None) -> None:
+def strategy(
+    context: typer.Context, config_path: ConfigOption = None, name: NameOption = None
+) -> None:
     """Decide each symbol's signal at every closed bar and publish them."""
-    _serve(lambda: _strategy(configure(config_path, None, None), name or _host()))
+    _serve(lambda: _strategy(_configured(context, config_path, None), name or _host()))
 
 
 def execution(
+    context: typer.Context,
     config_path: ConfigOption = None,
     db: DbOption = None,
     name: NameOption = None,
     real_money: RealMoneyOption = False,
 ) -> None:
     """Act on the published signals: the only writer of orders and of the order tables."""
-    _serve(lambda: _execution(configure(config_path, None, db), name or _host(), real_money))
+    _serve(lambda: _execution(_configured(context, config_path, db), name or _host(), real_money))
 
 
-def monitor(config_path: ConfigOption = None, db: DbOption = None, name: NameOption = None) -> None:
+def monitor(
+    context: typer.Context,
+    config_path: ConfigOption = None,
+    db: DbOption = None,
+    name: NameOption = None,
+) -> None:
     """Alerts (the database's and the services' on the bus), Telegram commands and the
     dashboard, from the database the execution writes."""
-    _serve(lambda: _monitor_service(configure(config_path, None, db), name or _host()))
+    _serve(lambda: _monitor_service(_configured(context, config_path, db), name or _host()))
+
+
+def _configured(context: typer.Context, config_path: Path | None, db: Path | None) -> Config:
+    # The config, and the log at monitoring.log_level and log_format as `tradebot run`
+    # logs (unless --log-level, TRADEBOT_LOG_LEVEL or --log-json said otherwise).
+    config = configure(config_path, None, db)
+    _log_as_configured(context, config)
+    return config
 
 
 # ----------------------------------------------------------------------------- the services

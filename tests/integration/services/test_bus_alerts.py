@@ -171,6 +171,8 @@ def test_serve_monitor_raises_the_services_alerts(
     assert 'tradebot_bus_group_pending{group="monitor",stream="alerts"} 0.0' in page
     assert 'tradebot_bus_stream_length{stream="alerts"} 1.0' in page
     assert redis_server.password not in log.read_text()
+    # logged at monitoring.log_level (INFO by default), as tradebot run logs
+    assert "metrics served" in log.read_text()
 
 
 async def test_bus_metrics_show_each_group_lag_pending_redeliveries_and_alerts() -> None:
