@@ -39,11 +39,15 @@ def _manager(
     *,
     max_slippage_pct: float = 0.005,
     cooldown_s: int = 900,
+    **limits: float,
 ) -> AlertManager:
     database = create_database(db_path)
     routing = AlertRouting.build({"telegram": {"trade_opened": "silent"}, "email": {}}, cooldown_s)
     thresholds = AlertThresholds(
-        exchange_unreachable_s=60, min_trades_for_win_rate=3, max_slippage_pct=max_slippage_pct
+        exchange_unreachable_s=60,
+        min_trades_for_win_rate=3,
+        max_slippage_pct=max_slippage_pct,
+        **limits,  # type: ignore[arg-type]
     )
     clock = clock or Clock()
     return AlertManager(
@@ -234,3 +238,57 @@ def test_cooldown_s_holds_a_repeated_alert_back_for_that_long(tmp_path: Path) ->
     # Assert: 600 s is past a 300 s cool-down, not past a 3600 s one
     assert AlertRule.DRAWDOWN in [a.rule for a in short]
     assert AlertRule.DRAWDOWN not in [a.rule for a in long]
+
+
+def test_max_drawdown_pct_is_the_line_equity_must_cross(tmp_path: Path) -> None:
+    # Arrange: equity 8 % below its peak, judged by a 5 % and a 10 % line
+    raised = {}
+    for limit in (0.05, 0.10):
+        repo = Repository(create_database(tmp_path / f"{limit}.db"))
+        _snapshot(repo, T0, "10000")
+        manager = _manager(tmp_path / f"{limit}.db", max_drawdown_pct=limit)
+        manager.tick()
+        # Act
+        _snapshot(repo, T0 + HOUR, "9200")
+        raised[limit] = [a.rule for a in manager.tick()]
+    # Assert
+    assert AlertRule.DRAWDOWN in raised[0.05]
+    assert AlertRule.DRAWDOWN not in raised[0.10]
+
+
+def test_max_position_age_hours_is_the_age_a_position_must_pass(tmp_path: Path) -> None:
+    # Arrange: a position 11 h old, judged by a 10 h and a 12 h limit
+    raised = {}
+    for hours in (10.0, 12.0):
+        db = tmp_path / f"{hours}.db"
+        repo = Repository(create_database(db))
+        manager = _manager(db, max_position_age_hours=hours)
+        manager.tick()
+        position = Position("BTC/USDT", "BTC", "USDT", Decimal("0.1"), Decimal(10), opened_ts_ms=T0)
+        repo.save_position(position, stop_price=Decimal(95))
+        _snapshot(repo, T0, "10000", "0.1")
+        manager.tick()
+        # Act
+        _snapshot(repo, T0 + 11 * HOUR, "10000", "0.1")
+        raised[hours] = [a.rule for a in manager.tick()]
+    # Assert
+    assert AlertRule.POSITION_AGE in raised[10.0]
+    assert AlertRule.POSITION_AGE not in raised[12.0]
+
+
+def test_min_win_rate_is_the_rate_the_trades_must_fall_below(tmp_path: Path) -> None:
+    # Arrange: 2 winners of 4 trades (50 %), judged by a 60 % and a 40 % line
+    raised = {}
+    for rate in (0.6, 0.4):
+        db = tmp_path / f"{rate}.db"
+        repo = Repository(create_database(db))
+        _snapshot(repo, T0, "10000")
+        manager = _manager(db, min_win_rate=rate)
+        manager.tick()
+        # Act
+        for n, pnl in enumerate(("5", "-5", "5", "-5")):
+            repo.record_trade(_trade(T0 + (n + 1) * HOUR, pnl))
+        raised[rate] = [a.rule for a in manager.tick()]
+    # Assert
+    assert AlertRule.WIN_RATE in raised[0.6]
+    assert AlertRule.WIN_RATE not in raised[0.4]
