@@ -76,8 +76,8 @@ class Database:
         self._url = database_url(url_or_path)
         self.engine = _make_engine(self._url)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
-        reader_engine = self.engine.execution_options(**{_READ_ONLY: True})
-        self._reader = sessionmaker(reader_engine, expire_on_commit=False)
+        self._reader_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._reader = sessionmaker(self._reader_engine, expire_on_commit=False)
 
     @property
     def url(self) -> str:
@@ -103,6 +103,14 @@ class Database:
         """A read transaction that never takes the SQLite write lock."""
         with self._reader() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """The read transaction of ``read_session`` on a plain connection, without the ORM's
+        session: for Core reads on the live cycle's path to an order (it costs about a
+        fifth of a millisecond less)."""
+        with self._reader_engine.begin() as connection:
+            yield connection
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest migration (a no-op when already there)."""

@@ -105,7 +105,7 @@ _CONTROLS = select(ControlRow.key, ControlRow.value).where(
     ControlRow.key.in_(bindparam("keys", expanding=True))
 )
 _LOCKS_IN_FORCE = (
-    select(LockRow)
+    select(*LockRow.__table__.columns)
     .where(LockRow.until_ms > bindparam("after_ms"), LockRow.removed_ts_ms.is_(None))
     .order_by(LockRow.id)
 )
@@ -410,10 +410,10 @@ class Repository:
             StateError: the saved kill switch is not a level.
         """
         wanted = [KILL_SWITCH, *keys]
-        with self._db.read_session() as session:
-            found = session.connection().execute(_CONTROLS, {"keys": wanted})
+        with self._db.read_connection() as connection:
+            found = connection.execute(_CONTROLS, {"keys": wanted})
             values: dict[str, str] = dict(found.all())
-            in_force = session.scalars(_LOCKS_IN_FORCE, {"after_ms": locks_after_ms})
+            in_force = connection.execute(_LOCKS_IN_FORCE, {"after_ms": locks_after_ms})
             locks = [rows.lock_from_row(r) for r in in_force]
         level = _kill_switch_level(values.pop(KILL_SWITCH, None))
         return CycleControls(level, values, locks)

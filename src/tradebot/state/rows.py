@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
 
 from tradebot.domain.locks import Lock
 from tradebot.domain.orders import (
@@ -312,7 +315,7 @@ def lock_values(lock: Lock, written_ts_ms: int) -> dict[str, object]:
     }
 
 
-def lock_from_row(row: LockRow) -> SavedLock:
-    """The saved lock a row stands for."""
+def lock_from_row(row: LockRow | Row[Any]) -> SavedLock:
+    """The saved lock a row stands for (an ORM row, or a Core row of the table's columns)."""
     lock = Lock(row.symbol, row.until_ms, row.protection, row.reason, row.ts_ms)
     return SavedLock(row.id, lock, row.removed_ts_ms, row.removed_by)
