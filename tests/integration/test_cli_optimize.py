@@ -56,3 +56,29 @@ def test_cli_optimize_bad_range_is_an_error_naming_the_forms(tmp_path: Path) -> 
 
     assert code == 2
     assert "parameter range '9:3': use low:high" in output
+
+
+def test_cli_optimize_basket_config_is_refused_not_cut_to_its_first_market(tmp_path: Path) -> None:
+    # It optimised BTC/USDT alone and said nothing of ETH/USDT.
+    config = tmp_path / "basket.yaml"
+    config.write_text("trading:\n  symbols: [BTC/USDT, ETH/USDT]\n", encoding="utf-8")
+    store = tmp_path / "s.journal"
+
+    code, output = invoke("optimize", "-c", str(config), "--trials", "1", "--storage", str(store))
+
+    assert code == 2
+    assert "optimize runs one market; trading.symbols lists BTC/USDT, ETH/USDT" in output
+    assert "keep one in trading.symbols" in output
+    assert not store.exists()
+
+
+def test_cli_walk_forward_basket_config_names_a_fix_that_works(tmp_path: Path) -> None:
+    # Its advice was --symbol or --data, neither of which replaces trading.symbols.
+    config = tmp_path / "basket.yaml"
+    config.write_text("trading:\n  symbols: [BTC/USDT, ETH/USDT]\n", encoding="utf-8")
+
+    code, output = invoke("walk-forward", "-c", str(config), "--symbol", "ETH/USDT")
+
+    assert code == 2
+    assert "walk-forward runs one market; trading.symbols lists BTC/USDT, ETH/USDT" in output
+    assert "keep one in trading.symbols" in output

@@ -140,6 +140,21 @@ def configure_backtest(
     return with_overrides(config, updates, "command line") if updates else config
 
 
+def refuse_basket(config: Config, command: str) -> None:
+    """``command`` (optimize, walk-forward) researches one market: a config trading several
+    is refused, not cut to its first (``--symbol`` does not replace ``trading.symbols``).
+
+    Raises:
+        ConfigError: ``trading.symbols`` lists more than one market.
+    """
+    symbols = config.trading.all_symbols
+    if len(symbols) > 1:
+        raise ConfigError(
+            f"{command} runs one market; trading.symbols lists {', '.join(symbols)}: keep one "
+            "in trading.symbols (or give trading.symbol instead) in a config for the research"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """The bars the command line asks for, and where trading starts in them."""
