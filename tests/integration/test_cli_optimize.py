@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tradebot.cli import build_app
@@ -82,3 +83,25 @@ def test_cli_walk_forward_basket_config_names_a_fix_that_works(tmp_path: Path) -
     assert code == 2
     assert "walk-forward runs one market; trading.symbols lists BTC/USDT, ETH/USDT" in output
     assert "keep one in trading.symbols" in output
+
+
+@pytest.mark.parametrize("command", ["optimize", "walk-forward"])
+def test_cli_research_symbol_override_of_the_strategy_is_refused(
+    tmp_path: Path, command: str
+) -> None:
+    # Every trial traded the override (breakout), so the ema_crossover parameters searched
+    # changed nothing: four trials, four identical results.
+    config = tmp_path / "override.yaml"
+    config.write_text(
+        "strategy:\n  name: ema_crossover\n  symbols:\n    BTC/USDT: {name: breakout}\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "s.journal"
+    storage = ["--storage", str(store)] if command == "optimize" else []
+
+    code, output = invoke(command, "-c", str(config), *storage)
+
+    assert code == 2
+    assert "strategy.symbols.BTC/USDT" in output
+    assert "breakout" in output
+    assert not store.exists()

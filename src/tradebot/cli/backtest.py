@@ -140,18 +140,29 @@ def configure_backtest(
     return with_overrides(config, updates, "command line") if updates else config
 
 
-def refuse_basket(config: Config, command: str) -> None:
-    """``command`` (optimize, walk-forward) researches one market: a config trading several
-    is refused, not cut to its first (``--symbol`` does not replace ``trading.symbols``).
+def refuse_unresearchable(config: Config, command: str) -> None:
+    """``command`` (optimize, walk-forward) searches ``strategy.params`` on one market: a
+    config trading several is refused, not cut to its first (``--symbol`` does not replace
+    ``trading.symbols``), and so is a per-symbol strategy for that market, which every
+    trial would trade instead of the parameters searched.
 
     Raises:
-        ConfigError: ``trading.symbols`` lists more than one market.
+        ConfigError: ``trading.symbols`` lists more than one market, or
+            ``strategy.symbols`` gives the market its own strategy.
     """
     symbols = config.trading.all_symbols
     if len(symbols) > 1:
         raise ConfigError(
             f"{command} runs one market; trading.symbols lists {', '.join(symbols)}: keep one "
             "in trading.symbols (or give trading.symbol instead) in a config for the research"
+        )
+    override = config.strategy.symbols.get(symbols[0])
+    if override is not None:
+        raise ConfigError(
+            f"strategy.symbols.{symbols[0]} gives the market its own strategy "
+            f"({override.name}), which every trial would trade, so the {config.strategy.name} "
+            f"parameters {command} searches would change nothing: remove the override, or "
+            "research that strategy with --strategy or strategy.name"
         )
 
 

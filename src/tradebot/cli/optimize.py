@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tradebot.backtest.dataset import Chosen
-from tradebot.cli.backtest import Window, chosen_by, configure_backtest, refuse_basket
+from tradebot.cli.backtest import Window, chosen_by, configure_backtest, refuse_unresearchable
 from tradebot.cli.optimize_tables import print_optimization
 from tradebot.cli.options import ConfigOption, FixedParamOption, StrategyOption
 from tradebot.domain.errors import ConfigError, TradebotError
@@ -101,7 +101,7 @@ def optimize(
         config = configure_backtest(
             config_path, strategy, param, symbol, timeframe, window, data, None
         )
-        refuse_basket(config, "optimize")
+        refuse_unresearchable(config, "optimize")
         request = OptimizeRequest(
             config=config,
             plan=StudyPlan(

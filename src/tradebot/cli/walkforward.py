@@ -15,7 +15,7 @@ from rich.table import Table
 
 from tradebot.backtest.dataset import Chosen, load_backtest_data
 from tradebot.backtest.report.folders import link_latest, new_run_folder
-from tradebot.cli.backtest import Window, chosen_by, configure_backtest, refuse_basket
+from tradebot.cli.backtest import Window, chosen_by, configure_backtest, refuse_unresearchable
 from tradebot.cli.optimize import parse_space
 from tradebot.cli.options import ConfigOption, FixedParamOption, StrategyOption
 from tradebot.config import Config
@@ -108,7 +108,7 @@ def walk_forward_command(
         config = configure_backtest(
             config_path, strategy, param, symbol, timeframe, Window(start, end), data, None
         )
-        refuse_basket(config, "walk-forward")
+        refuse_unresearchable(config, "walk-forward")
         chosen = Chosen(
             chosen_by("symbol", symbol, config_path, config),
             chosen_by("timeframe", timeframe, config_path, config),
