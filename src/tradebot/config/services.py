@@ -59,6 +59,14 @@ class BusConfig(Section):
         description="A message a dead consumer left pending this long is taken over.",
     )
 
+    retry_for_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3_600,
+        description="A call Redis does not answer is retried this long; then the service "
+        "logs the outage and polls again every 5 s.",
+    )
+
     @field_validator("url")
     @classmethod
     def _url_form(cls, value: str) -> str:

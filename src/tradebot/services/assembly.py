@@ -110,5 +110,6 @@ def redis_bus(config: Config) -> RedisStreamsBus:
         db=bus.db,
         prefix=bus.prefix,
         maxlen=bus.maxlen,
+        retry_for_s=bus.retry_for_s,
     )
     return RedisStreamsBus(settings)

@@ -289,7 +289,7 @@ risk: {{stop_loss_method: fixed_pct, stop_loss_pct: 0.01}}
 database: {{url: "${{TEST_DATABASE_URL}}"}}
 services:
   bus: {{url: "redis://127.0.0.1:{redis_port}/0", password: "${{TEST_REDIS_PASSWORD}}",
-         prefix: restart, claim_idle_s: 1}}
+         prefix: restart, claim_idle_s: 1, retry_for_s: 0.3}}
 """
 
 
@@ -354,7 +354,9 @@ async def test_services_on_postgresql_keep_running_through_a_redis_restart(
             buy = await signal_now(connector, SignalAction.BUY, 0)
             await publisher.publish(buy)
             redis.kill()
-            await until(lambda: all("redis unavailable" in s.output() for s in services), logs)
+            # each service's calls give up after retry_for_s (0.3 s): it polls again
+            polling_again = "bus unavailable, polling again"
+            await until(lambda: all(polling_again in s.output() for s in services), logs, 20)
             # while it is down the next bar's signal, too old to trade, is being published
             await venue.advance(1)
             too_old = await signal_now(connector, SignalAction.SELL, 7_200_000)
