@@ -187,7 +187,7 @@ async def basket_paper_vs_backtest(
     async with paper_session(config, setup) as session:
         await session.replay(bars)
         engine = session.bot.engine
-        live = {s: session.server.current_candle(s) for s in symbols}
+        live = {s: session.server_of(s).current_candle(s) for s in symbols}
         opens = {s: Decimal(repr(c.open)) for s, c in live.items()}
         paper_equity = engine.portfolio.equity(opens)
         paper = list(engine.trades)

@@ -149,3 +149,15 @@ def test_cli_run_several_venues_with_an_embedded_sandbox_refused(tmp_path: Path)
     assert result.exit_code == 2
     assert "exchange.venues.binance_b.sandbox.embedded is true" in result.output
     assert "tradebot sandbox --port" in result.output
+
+
+def test_cli_state_rebuild_with_several_venues_refused(tmp_path: Path) -> None:
+    config = tmp_path / "venues.yaml"
+    config.write_text(TWO)
+
+    result = CliRunner().invoke(
+        build_app(), ["state", "rebuild", "-c", str(config), "--db", str(tmp_path / "n.db")]
+    )
+
+    assert result.exit_code == 2
+    assert "with several venues (exchange.venues: binance, binance_b)" in result.output

@@ -27,7 +27,7 @@ from tradebot.backtest.runner import Backtester, ProgressCallback
 from tradebot.config import Config, with_overrides
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.simulated import FeeSchedule, SimulatedExchange
-from tradebot.orchestrator.assembly import build_engine
+from tradebot.orchestrator.assembly import build_engine, starting_portfolio
 from tradebot.orchestrator.engine import TradingEngine
 
 
@@ -87,9 +87,10 @@ def simulate_basket(
 ) -> tuple[BacktestResult, TradingEngine]:
     """Run the configured engine over every symbol of ``data`` on one simulated account."""
     markets = [backtest_market(s, f["close"].to_numpy()) for s, f in data.candles.items()]
-    cash = Decimal(config.trading.starting_cash)
+    portfolio = starting_portfolio(config)
+    cash = portfolio.cash  # one simulated account holds every venue's (each sizes on its own)
     engine = build_engine(
-        config, markets[0], Portfolio.with_cash(cash), record_holds=False, more_markets=markets[1:]
+        config, markets[0], portfolio, record_holds=False, more_markets=markets[1:]
     )
     fees = FeeSchedule(
         maker=Decimal(repr(config.backtest.maker_fee_rate)),

@@ -15,6 +15,7 @@ import getpass
 import signal
 import tempfile
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -33,11 +34,18 @@ from tradebot.cli.paper_session import (
 )
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
+from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
-from tradebot.exchange.ccxt.credentials import Credentials, from_config
-from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect, settings_from_config
+from tradebot.exchange.ccxt.credentials import Credentials
+from tradebot.exchange.ccxt.factory import (
+    ConnectSettings,
+    Venue,
+    connect,
+    connect_venues,
+    settings_from_config,
+)
 from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
@@ -66,7 +74,6 @@ from tradebot.state import (
     inspect_database,
 )
 
-REAL_MONEY_FLAG = "--i-understand-this-trades-real-money"
 # A replay runs many bars per real second, so both sides' request budgets are lifted
 # together (live trading keeps the venue's limits).
 _REPLAY_WEIGHT = 10_000_000
@@ -137,7 +144,7 @@ def run(
                 "--fresh starts a new account of the embedded paper sandbox; a live or an "
                 "external exchange keeps its own account: point --db at a new file instead"
             )
-        credentials = _live_credentials(config, real_money) if live else None
+        credentials = live_credentials(config, real_money) if live else None
         again = run_command(config_path, config, data, bars, replay, speed) + " --fresh"
         fixes = Fixes(resume_command(config_path, config), again if embedded else None)
         with acquire_instance_lock(config.database.sqlalchemy_url):  # one bot per database
@@ -147,7 +154,8 @@ def run(
                 tell_account(account, config, console)
             if credentials is not None:
                 trades = _live_connector(config, credentials, True) if record else None
-                connector = _live_connector(config, credentials, ws=True)
+                keys = partial(live_credentials, config, real_money)
+                connector = connect_venues(config, keys, websockets=True)
                 asyncio.run(_trade(config, connector, console, trades, fixes))
             elif replay or bars is not None:
                 asyncio.run(_replay(config, data, bars, console, Session(account, fixes)))
@@ -255,7 +263,8 @@ def open_repository(config: Config, *, create: bool = True) -> Repository:
         )
     if config.database.url is None:
         config.database.path.parent.mkdir(parents=True, exist_ok=True)
-    return Repository(create_database(url))
+    venue_of = {s: v.id for v in config.venues for s in v.symbols}
+    return Repository(create_database(url), venues=venue_of)
 
 
 def existing_repository(config: Config) -> Repository:
@@ -265,42 +274,6 @@ def existing_repository(config: Config) -> Repository:
         ConfigError: there is no database at the configured path.
     """
     return open_repository(config, create=False)
-
-
-def embedded_sandbox(config: Config) -> bool:
-    """True when paper mode starts its sandbox inside the bot (one venue only).
-
-    Raises:
-        ConfigError: several venues with an embedded sandbox: each needs its own exchange,
-            started with ``tradebot sandbox``.
-    """
-    venues = config.venues
-    if len(venues) == 1:
-        return venues[0].connection.sandbox.embedded
-    inside = [v.id for v in venues if v.connection.sandbox.embedded]
-    if inside:
-        raise ConfigError(
-            f"exchange.venues.{inside[0]}.sandbox.embedded is true: with several venues "
-            "each trades a sandbox of its own; start one per venue (`tradebot sandbox --port "
-            "N`) and set sandbox.embedded: false and sandbox.port: N for each"
-        )
-    return False
-
-
-def _live_credentials(config: Config, confirmed: bool) -> Credentials:
-    credentials = from_config(config)
-    missing = []
-    if credentials is None:
-        missing.append(
-            "API credentials: set BINANCE_API_KEY and BINANCE_API_SECRET, or "
-            "exchange.credentials_file in the config"
-        )
-    if not confirmed:
-        missing.append(f"the confirmation flag {REAL_MONEY_FLAG}")
-    if credentials is not None and not missing:
-        return credentials
-    venue = "the Binance testnet" if config.exchange.testnet else "Binance with REAL money"
-    raise ConfigError(f"live mode sends real orders to {venue}; missing: " + "; ".join(missing))
 
 
 def _live_connector(config: Config, credentials: Credentials, ws: bool = False) -> CcxtConnector:
@@ -360,7 +333,13 @@ def _check_recording(config: Config, replaying: bool) -> None:
 
 
 def _check_market_data(config: Config, data: list[Path], replay: bool) -> None:
-    sandbox = config.exchange.sandbox
+    live_prices = [v.id for v in config.venues[1:] if v.connection.sandbox.market_data != "replay"]
+    if live_prices:  # several venues: each an external sandbox
+        raise ConfigError(
+            f"exchange.venues.{live_prices[0]}.sandbox.market_data is not replay: only the "
+            "embedded sandbox acts on it, and several venues trade sandboxes of their own"
+        )
+    sandbox = config.venues[0].connection.sandbox
     if config.exchange.mode != "paper" or sandbox.market_data == "replay":
         return
     setting = f"exchange.sandbox.market_data is {sandbox.market_data} (live prices)"
@@ -444,7 +423,7 @@ async def _paper(
     fixes = session.fixes
     if not embedded_sandbox(config):
         trades = connect(settings_from_config(config, websockets=True)) if record else None
-        connector = connect(settings_from_config(config, websockets=True))
+        connector = connect_venues(config, websockets=True)
         await _trade(config, connector, console, trades, fixes)
         return
     live = config.exchange.sandbox.market_data != "replay"

@@ -12,6 +12,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,20 +21,20 @@ import typer
 from tradebot.cli.monitor import _monitor
 from tradebot.cli.options import ConfigOption, DbOption
 from tradebot.cli.run import (
-    REAL_MONEY_FLAG,
-    _live_credentials,
     _log_as_configured,
     bot_settings,
     configure,
-    embedded_sandbox,
     existing_repository,
     open_repository,
 )
 from tradebot.cli.serving import embedded_dashboard
+from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials
 from tradebot.config import Config
+from tradebot.config.exchange import pick_venue
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
-from tradebot.exchange.ccxt.factory import connect, settings_from_config
+from tradebot.exchange.ccxt.factory import connect, connect_venues, settings_from_config
+from tradebot.exchange.port import ExchangeConnector
 from tradebot.monitoring.bus_metrics import bus_registry
 from tradebot.monitoring.server import serve_registry
 from tradebot.monitoring.service import Monitor
@@ -60,6 +61,10 @@ NameOption = Annotated[
         help="This consumer's name in its group (default: host name); keep it across restarts.",
     ),
 ]
+VenueOption = Annotated[
+    str | None,
+    typer.Option("--venue", help="Venue id of exchange.venues to serve (several venues)."),
+]
 RealMoneyOption = Annotated[
     bool, typer.Option(REAL_MONEY_FLAG, help="Live: confirm that orders use real money.")
 ]
@@ -78,9 +83,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(serve, name="serve")
 
 
-def market_data(context: typer.Context, config_path: ConfigOption = None) -> None:
+def market_data(
+    context: typer.Context, config_path: ConfigOption = None, venue: VenueOption = None
+) -> None:
     """Publish the exchange's closed candles to the bus (one per exchange)."""
-    _serve(lambda: _market_data(_configured(context, config_path, None)))
+    _serve(lambda: _market_data(_configured(context, config_path, None), venue))
 
 
 def strategy(
@@ -153,47 +160,63 @@ async def _bus(config: Config) -> AsyncIterator[RedisStreamsBus]:
 
 
 @asynccontextmanager
-async def _exchange(config: Config, **options: bool) -> AsyncIterator[CcxtConnector]:
-    connector = _connector(config, **options)
+async def _exchange(
+    connect_to: Callable[[], ExchangeConnector],
+) -> AsyncIterator[ExchangeConnector]:
+    connector = connect_to()
     try:
         yield connector
     finally:
         await connector.close()
 
 
-def _connector(
-    config: Config, *, websockets: bool = False, real_money: bool = False, public: bool = False
-) -> CcxtConnector:
-    # ``public``: market data only (market-data, strategy), no keys needed or sent live.
+def _paper_or_live(config: Config) -> None:
     if config.exchange.mode == "backtest":
         raise ConfigError("exchange.mode is backtest: the services trade paper or live")
+    if config.exchange.mode == "paper" and embedded_sandbox(config):
+        raise ConfigError(
+            "the services share one sandbox, which none of them embeds: set "
+            "exchange.sandbox.embedded: false and start it with `tradebot sandbox`"
+        )
+
+
+def _venue_connector(config: Config, venue_id: str | None, websockets: bool) -> CcxtConnector:
+    # One venue's public market data (market-data: one service a venue), no keys sent live.
+    _paper_or_live(config)
+    settings = settings_from_config(config, venue_id=venue_id, websockets=websockets)
+    return connect(settings, public_only=config.exchange.mode == "live")
+
+
+def _connector(
+    config: Config, *, real_money: bool = False, public: bool = False
+) -> ExchangeConnector:
+    # Every venue (a VenueRouter for several). ``public``: market data only (strategy), no
+    # keys needed or sent live.
+    _paper_or_live(config)
     if config.exchange.mode == "paper":
-        if embedded_sandbox(config):
-            raise ConfigError(
-                "the services share one sandbox, which none of them embeds: set "
-                "exchange.sandbox.embedded: false and start it with `tradebot sandbox`"
-            )
-        return connect(settings_from_config(config, websockets=websockets))
+        return connect_venues(config)
     if public:
-        return connect(settings_from_config(config, websockets=websockets), public_only=True)
-    credentials = _live_credentials(config, real_money)
-    return connect(settings_from_config(config, websockets=websockets), credentials)
+        return connect_venues(config, public_only=True)
+    return connect_venues(config, partial(live_credentials, config, real_money))
 
 
-async def _market_data(config: Config) -> None:
+async def _market_data(config: Config, venue_id: str | None) -> None:
     ws = config.services.market_data.websocket
-    async with _exchange(config, websockets=ws, public=True) as connector, _bus(config) as bus:
-        service = market_data_service(config, connector, bus, config.exchange.name)
+    venue = pick_venue(config.venues, venue_id)
+    connect_to = partial(_venue_connector, config, venue_id, ws)
+    async with _exchange(connect_to) as connector, _bus(config) as bus:
+        service = market_data_service(config, connector, bus, venue.id, venue.symbols)
         stop = _stop_on_signals()
-        typer.echo(f"market-data serving {config.exchange.name}; Ctrl-C stops")
+        typer.echo(f"market-data serving {venue.id}; Ctrl-C stops")
         await service.run(stop)
 
 
 async def _strategy(config: Config, name: str) -> None:
     # public candles only, to fill a window
-    async with _exchange(config, public=True) as history, _bus(config) as bus:
+    async with _exchange(partial(_connector, config, public=True)) as history, _bus(config) as bus:
         window = bot_settings(config).window_bars
-        handler = strategy_service(config, bus, history, config.exchange.name, window)
+        label = "+".join(v.id for v in config.venues)  # the venues its signals are for
+        handler = strategy_service(config, bus, history, label, window)
         consumer = bus_consumer(config, bus, Family.MARKET_DATA, "strategy", name, handler)
         stop = _stop_on_signals()
         typer.echo(f"strategy serving as {name}; Ctrl-C stops")
@@ -202,7 +225,8 @@ async def _strategy(config: Config, name: str) -> None:
 
 async def _execution(config: Config, name: str, real_money: bool) -> None:
     with acquire_instance_lock(config.database.sqlalchemy_url):  # one writer of orders
-        async with _exchange(config, real_money=real_money) as connector, _bus(config) as bus:
+        connect_to = partial(_connector, config, real_money=real_money)
+        async with _exchange(connect_to) as connector, _bus(config) as bus:
             saved = inspect_database(config.database.sqlalchemy_url)
             factory, symbols = engine_factory(config), config.trading.all_symbols
             await refuse_blind_start(factory, connector, symbols, saved)

@@ -74,6 +74,12 @@ def rebuild(
 
 
 def _connector(config: Config) -> CcxtConnector:
+    if len(config.venues) > 1:
+        raise ConfigError(
+            "rebuild reads one exchange account; with several venues (exchange.venues: "
+            f"{', '.join(v.id for v in config.venues)}) it is not supported yet: restore the "
+            "database from a backup, or start each venue's account on a fresh one"
+        )
     if config.exchange.mode == "live":
         credentials = from_config(config)
         if credentials is None:

@@ -95,9 +95,6 @@ class ConnectionConfig(Section):
         return self
 
 
-CONNECTION_FIELDS = frozenset(ConnectionConfig.model_fields)
-
-
 class VenueConfig(ConnectionConfig):
     """One exchange account of several (``exchange.venues.<id>``) and the symbols it trades."""
 
@@ -161,7 +158,14 @@ class ExchangeConfig(ConnectionConfig):
 
     @model_validator(mode="after")
     def _one_place_for_a_connection(self) -> ExchangeConfig:
-        beside = sorted(CONNECTION_FIELDS & self.model_fields_set) if self.venues else []
+        # Compared with the defaults, not with the keys written: a config re-validated from
+        # its own dump (with_overrides) has every key written.
+        defaults = ConnectionConfig()
+        beside = [
+            name
+            for name in ConnectionConfig.model_fields
+            if self.venues and getattr(self, name) != getattr(defaults, name)
+        ]
         if beside:
             first = next(iter(self.venues))
             msg = (

@@ -98,6 +98,8 @@ class CashReconciled(NamedTuple):
 
     cash: Decimal
     reason: str = ""
+    venue: str | None = None
+    """Whose cash: a venue id of a portfolio spanning several (None: the one account)."""
 
 
 class StateRestored(NamedTuple):

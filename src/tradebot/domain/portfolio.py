@@ -9,6 +9,10 @@ the books (the venue wins): the units found or lost, valued at their cost.
 
 Fees charged in the base asset (as Binance does on spot buys) reduce the amount received;
 they are valued at the fill price so the identity still holds in quote terms.
+
+One portfolio may span several venues (exchange accounts): ``cash`` is then the sum of each
+venue's own quote balance (``venue_cash``), and a fill moves the cash of the venue its symbol
+trades on. Money does not move between venues, so an entry is sized on its venue's cash.
 """
 
 from __future__ import annotations
@@ -94,11 +98,44 @@ class Portfolio:
     fees: Decimal = ZERO
     realised_pnl: Decimal = ZERO
     adjustments: Decimal = ZERO
+    venue_of: dict[str, str] = field(default_factory=dict)
+    """Each symbol's venue, when the portfolio spans several (else empty: one account)."""
+    venue_cash: dict[str, Decimal] = field(default_factory=dict)
+    """Each venue's quote balance; they add up to ``cash``."""
+    venue_starting_cash: dict[str, Decimal] = field(default_factory=dict)
+    """Each venue's starting cash; they add up to ``starting_cash``."""
 
     @classmethod
     def with_cash(cls, cash: Decimal) -> Portfolio:
         """Start with ``cash`` of the quote currency and nothing else."""
         return cls(starting_cash=cash, cash=cash)
+
+    @classmethod
+    def with_venues(cls, cash: dict[str, Decimal], venue_of: dict[str, str]) -> Portfolio:
+        """Start with each venue's ``cash`` (by venue id), ``venue_of`` naming each symbol's
+        venue; one venue is ``with_cash``."""
+        if len(cash) == 1:
+            return cls.with_cash(next(iter(cash.values())))
+        total = sum(cash.values(), ZERO)
+        return cls(
+            total, total, venue_of=dict(venue_of), venue_cash=dict(cash),
+            venue_starting_cash=dict(cash),
+        )  # fmt: skip
+
+    def cash_for(self, symbol: str) -> Decimal:
+        """The cash an order in ``symbol`` can spend: its venue's (the account's when one)."""
+        venue = self.venue_of.get(symbol)
+        return self.cash if venue is None else self.venue_cash[venue]
+
+    def set_venue_cash(self, venue: str | None, cash: Decimal) -> None:
+        """Take ``cash`` as what ``venue`` (None: the one account) holds: the difference is
+        money moved in or out, so it changes the starting cash, not the PnL."""
+        delta = cash - (self.cash if venue is None else self.venue_cash[venue])
+        if venue is not None:
+            self.venue_cash[venue] += delta
+            self.venue_starting_cash[venue] += delta
+        self.cash += delta
+        self.starting_cash += delta
 
     def position(self, symbol: str) -> Position | None:
         """The position in ``symbol`` if one was ever opened."""
@@ -181,7 +218,7 @@ class Portfolio:
     def _buy(self, pos: Position, fill: Fill, fee_quote: Decimal, base: str) -> None:
         received = fill.qty - (fill.fee if fill.fee_asset == base else ZERO)
         cash_fee = fee_quote if fill.fee_asset != base else ZERO
-        self.cash -= fill.notional + cash_fee
+        self._move_cash(fill.symbol, -(fill.notional + cash_fee))
         if not pos.trip_bought_qty:
             pos.opened_ts_ms = fill.ts_ms
         pos.qty += received
@@ -203,7 +240,9 @@ class Portfolio:
             raise StateError(f"sell of {fill.qty} {fill.symbol} exceeds the {pos.qty} held")
         avg = pos.avg_price
         base_fee = fill.fee if fill.fee_asset == base else ZERO
-        self.cash += (fill.qty - base_fee) * fill.price - (fee_quote if not base_fee else ZERO)
+        self._move_cash(
+            fill.symbol, (fill.qty - base_fee) * fill.price - (fee_quote if not base_fee else ZERO)
+        )
         pnl = fill.qty * (fill.price - avg)
         pos.cost -= fill.qty * avg
         pos.qty -= fill.qty
@@ -218,6 +257,12 @@ class Portfolio:
         if not pos.qty:
             pos.cost = ZERO
         return self._close_trip(pos, fill, exit_reason)
+
+    def _move_cash(self, symbol: str, amount: Decimal) -> None:
+        self.cash += amount
+        venue = self.venue_of.get(symbol)
+        if venue is not None:
+            self.venue_cash[venue] += amount
 
     def _charge(self, pos: Position, fee_quote: Decimal) -> None:
         pos.fees += fee_quote

@@ -96,6 +96,16 @@ def build_allocator(config: Config, symbols: Sequence[str]) -> CapitalAllocator 
         raise ConfigError(f"`risk.allocation`: {exc}") from exc
 
 
+def starting_portfolio(config: Config) -> Portfolio:
+    """The backtest's account: each venue's ``starting_cash`` on its own (one venue: the
+    whole ``trading.starting_cash``)."""
+    venues = config.venues
+    return Portfolio.with_venues(
+        {v.id: Decimal(v.starting_cash) for v in venues},
+        {s: v.id for v in venues for s in v.symbols},
+    )
+
+
 def build_engine(
     config: Config,
     market: Market,

@@ -335,9 +335,7 @@ class TradingEngine:
         return NOTHING
 
     def _on_cash_reconciled(self, event: CashReconciled) -> Step:
-        delta = event.cash - self.portfolio.cash
-        self.portfolio.cash += delta
-        self.portfolio.starting_cash += delta
+        self.portfolio.set_venue_cash(event.venue, event.cash)
         return NOTHING
 
     def _on_state_restored(self, event: StateRestored) -> Step:
@@ -399,9 +397,8 @@ class TradingEngine:
         price = self._entry_price(market, close)
         risk_state = self._risk_state(book, ts, close)
         stop_price, fee = (stop.price if stop else None), self.settings.fee_rate
-        inp = SizingInput(
-            risk_state.equity, self.portfolio.cash, price, stop_price, atr_or_none, fee
-        )
+        cash = self.portfolio.cash_for(symbol)  # its venue's: money stays on each exchange
+        inp = SizingInput(risk_state.equity, cash, price, stop_price, atr_or_none, fee)
         size, allotment = entry_size(
             self.sizer, self.allocator, self._books, book, ts, inp, self.trades
         )

@@ -8,7 +8,8 @@ result can be held against a backtest of the same bars.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,10 +18,12 @@ from pathlib import Path
 from tradebot.config import Config
 from tradebot.config.allocation import DEFAULT_VOLATILITY_WINDOW
 from tradebot.domain.errors import ConfigError
+from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
+from tradebot.exchange.venues import VenueAccount, VenueRouter
 from tradebot.orchestrator.assembly import build_strategy, engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.live import BotSettings, TradingBot
@@ -52,16 +55,26 @@ class PaperSetup:
 
 @dataclass(slots=True)
 class PaperSession:
-    """A running sandbox and the bot trading it."""
+    """A running sandbox (one a venue) and the bot trading it."""
 
     server: SandboxServer
     bot: TradingBot
+    more_servers: tuple[SandboxServer, ...] = ()
+    """The other venues' sandboxes (several venues), moved in lock-step with ``server``."""
+
+    def server_of(self, symbol: str) -> SandboxServer:
+        """The sandbox trading ``symbol``."""
+        for server in self.more_servers:
+            if symbol in server.config.data_files:
+                return server
+        return self.server
 
     async def replay(self, bars: int, progress: ProgressCallback | None = None) -> int:
-        """Advance the sandbox ``bars`` bars, running the bot's cycle after each."""
+        """Advance the sandboxes ``bars`` bars, running the bot's cycle after each."""
         done = 0
         for done in range(1, bars + 1):
-            await self.server.advance(1)
+            for server in (self.server, *self.more_servers):
+                await server.advance(1)
             await self.bot.poll()
             if progress is not None:
                 progress(done, bars)
@@ -70,7 +83,10 @@ class PaperSession:
 
 @asynccontextmanager
 async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[PaperSession]:
-    """Start a deterministic sandbox on a free port and a bot connected to it.
+    """Start a deterministic sandbox on a free port for each venue and a bot trading them.
+
+    Each venue's sandbox replays its symbols' files and holds its own cash (one venue:
+    ``setup.starting_cash``; several: each venue's ``starting_cash``, as the backtest).
 
     Raises:
         ConfigError: a symbol of ``trading.symbols`` has no data file.
@@ -79,31 +95,19 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
     missing = [s for s in symbols if s not in setup.data_files]
     if missing:
         raise ConfigError(f"no candle file for {', '.join(missing)} (trading.symbols)")
-    sandbox = SandboxConfig(
-        port=0,
-        api_key=setup.api_key,
-        api_secret=setup.api_secret,
-        data_files={s: setup.data_files[s] for s in symbols},
-        balances={config.trading.quote_currency: setup.starting_cash},
-        maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
-        taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
-        spread_bps=setup.spread_bps,
-        level_notional=setup.level_notional,
-        deterministic=True,
-        start_index=setup.start_index,
-        weight_limit_1m=_REPLAY_WEIGHT,
-    )
-    async with SandboxServer(sandbox) as server:
-        settings = ConnectSettings(
-            venue=Venue.SANDBOX,
-            sandbox_url=server.http_url,
-            sandbox_ws_url=server.ws_url,
-            websockets=False,
-            retry=RetryPolicy(),
-            budget=RateBudget(weight_per_window=_REPLAY_WEIGHT, orders_per_window=_REPLAY_WEIGHT),
-        )
-        connector = connect(settings, Credentials(setup.api_key, setup.api_secret))
-        repo = Repository(create_database(setup.database_url))
+    venues = config.venues
+    async with contextlib.AsyncExitStack() as stack:
+        accounts: list[VenueAccount] = []
+        servers: list[SandboxServer] = []
+        for venue in venues:
+            cash = setup.starting_cash if len(venues) == 1 else Decimal(venue.starting_cash)
+            sandbox = _sandbox(config, setup, venue.symbols, cash)
+            server = await stack.enter_async_context(SandboxServer(sandbox))
+            servers.append(server)
+            accounts.append(VenueAccount(venue.id, _connector(server, setup), venue.symbols))
+        connector = accounts[0].connector if len(accounts) == 1 else VenueRouter(accounts)
+        venue_of = {s: v.id for v in venues for s in v.symbols}
+        repo = Repository(create_database(setup.database_url), venues=venue_of)
         window = max(config_window(config), 50)
         bot = TradingBot(
             engine_factory(config),
@@ -119,9 +123,40 @@ async def paper_session(config: Config, setup: PaperSetup) -> AsyncIterator[Pape
         )
         try:
             await bot.start()
-            yield PaperSession(server, bot)
+            yield PaperSession(servers[0], bot, tuple(servers[1:]))
         finally:
             await bot.close()
+
+
+def _sandbox(
+    config: Config, setup: PaperSetup, symbols: Sequence[str], cash: Decimal
+) -> SandboxConfig:
+    return SandboxConfig(
+        port=0,
+        api_key=setup.api_key,
+        api_secret=setup.api_secret,
+        data_files={s: setup.data_files[s] for s in symbols},
+        balances={config.trading.quote_currency: cash},
+        maker_fee_rate=Decimal(repr(config.backtest.maker_fee_rate)),
+        taker_fee_rate=Decimal(repr(config.backtest.fee_rate)),
+        spread_bps=setup.spread_bps,
+        level_notional=setup.level_notional,
+        deterministic=True,
+        start_index=setup.start_index,
+        weight_limit_1m=_REPLAY_WEIGHT,
+    )
+
+
+def _connector(server: SandboxServer, setup: PaperSetup) -> CcxtConnector:
+    settings = ConnectSettings(
+        venue=Venue.SANDBOX,
+        sandbox_url=server.http_url,
+        sandbox_ws_url=server.ws_url,
+        websockets=False,
+        retry=RetryPolicy(),
+        budget=RateBudget(weight_per_window=_REPLAY_WEIGHT, orders_per_window=_REPLAY_WEIGHT),
+    )
+    return connect(settings, Credentials(setup.api_key, setup.api_secret))
 
 
 _ATR_STOPS = frozenset({"atr", "trailing_atr"})

@@ -23,6 +23,7 @@ from tradebot.domain.market import Market
 from tradebot.domain.orders import Fill, Order, OrderStatus
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.exchange.venues import VenueAccount, accounts_of
 from tradebot.execution.lifecycle import fill_events, report_events
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
@@ -43,9 +44,10 @@ EngineFactory = Callable[[Sequence[Market], Portfolio], TradingEngine]
 """How a shell builds its engine: the markets it trades (the first first) on a portfolio."""
 
 
-def starting_cash_key(quote: str) -> str:
-    """Control key of the quote balance the bot started its ledger with."""
-    return f"starting_cash:{quote}"
+def starting_cash_key(quote: str, venue: str | None = None) -> str:
+    """Control key of the quote balance the bot started its ledger with (``venue``'s, of a
+    portfolio spanning several venues)."""
+    return f"starting_cash:{quote}" if venue is None else f"starting_cash:{quote}:{venue}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +72,14 @@ async def restore_engine(
     through the engine's door (``StateRestored``, one per symbol), then what the venue says
     differs comes in as the same events live trading uses (its reports of orders, the fills
     the database lacks, ``PositionReconciled``, ``CashReconciled``), each step saved as the
-    live shell saves it. The symbols share one wallet, so the account is reconciled once.
+    live shell saves it. The symbols of one venue share its wallet, so each venue's account
+    is reconciled once, against that venue alone (``VenueRouter``: several venues).
     """
     quote = markets[0].quote
-    balances = await connector.fetch_balance()
-    saved_cash = repo.get_control(starting_cash_key(quote))
-    if saved_cash is None:
-        held = balances.get(quote)
-        start = held.total if held is not None else Decimal(0)
-        repo.set_control(starting_cash_key(quote), str(start))
-    else:
-        start = Decimal(saved_cash)
-    engine = build(markets, Portfolio.with_cash(start))
+    accounts = accounts_of(connector, [m.symbol for m in markets])
+    cash = {a.id or "": await _starting_cash(a, quote, repo) for a in accounts}
+    venue_of = {s: a.id or "" for a in accounts for s in a.symbols}
+    engine = build(markets, Portfolio.with_venues(cash, venue_of))
     fills: list[Fill] = []
     saved_open: list[Order] = []
     for market in markets:
@@ -92,38 +90,87 @@ async def restore_engine(
         engine.handle(StateRestored(symbol, tuple(own_open), tuple(own_fills), closed))
         fills += own_fills
         saved_open += own_open
-    venue = await _venue_state(connector, markets, saved_open, fills)
-    local = LocalState(
-        orders=saved_open,
-        fills=fills,
-        positions=list(engine.portfolio.positions.values()),
-        cash=engine.portfolio.cash,
-        quote=quote,
-    )
-    now_ms = await connector.fetch_time()
-    rules = ReconcileRules(client_id_prefix=f"{engine.settings.id_prefix}-")
-    result = reconcile(local, venue, now_ms, rules)
-    for discrepancy in result.discrepancies:
-        repo.record_reconciliation(discrepancy, now_ms)
-        log.warning("reconciliation", discrepancy=str(discrepancy))
-    commands = _follow_venue(engine, repo, result, now_ms)
-    if result.must_halt:
+    results = [await _reconcile_account(engine, a, repo, saved_open, fills) for a in accounts]
+    commands = [c for _, found in results for c in found]
+    reconciliation = _joined([r for r, _ in results])
+    if reconciliation.must_halt:
         repo.set_kill_switch(
             KillSwitchLevel.HALTED,
             "reconciliation found a difference that needs a person; see the reconciliation events",
         )
-    return Recovery(engine, result, fills + list(result.fills_to_record), commands)
+    return Recovery(engine, reconciliation, fills + list(reconciliation.fills_to_record), commands)
+
+
+async def _starting_cash(account: VenueAccount, quote: str, repo: Repository) -> Decimal:
+    # The account's quote balance when the bot first started on it, kept as a control.
+    key = starting_cash_key(quote, account.id)
+    saved = repo.get_control(key)
+    if saved is not None:
+        return Decimal(saved)
+    held = (await account.connector.fetch_balance()).get(quote)
+    start = held.total if held is not None else Decimal(0)
+    repo.set_control(key, str(start))
+    return start
+
+
+async def _reconcile_account(
+    engine: TradingEngine,
+    account: VenueAccount,
+    repo: Repository,
+    saved_open: Sequence[Order],
+    saved_fills: Sequence[Fill],
+) -> tuple[Reconciliation, list[Command]]:
+    """Reconcile one venue's account (its symbols' orders, fills and positions, its cash)
+    with that venue, the source of truth for them; hand what differs to the engine."""
+    mine = set(account.symbols)
+    orders = [o for o in saved_open if o.symbol in mine]
+    fills = [f for f in saved_fills if f.symbol in mine]
+    markets = [engine.market_of(s) for s in account.symbols]
+    venue = await _venue_state(account.connector, markets, orders, fills)
+    portfolio = engine.portfolio
+    local = LocalState(
+        orders=orders,
+        fills=fills,
+        positions=[p for s, p in portfolio.positions.items() if s in mine],
+        cash=portfolio.cash_for(account.symbols[0]),
+        quote=markets[0].quote,
+    )
+    now_ms = await account.connector.fetch_time()
+    rules = ReconcileRules(client_id_prefix=f"{engine.settings.id_prefix}-")
+    result = reconcile(local, venue, now_ms, rules)
+    for discrepancy in result.discrepancies:
+        repo.record_reconciliation(discrepancy, now_ms)
+        log.warning("reconciliation", discrepancy=str(discrepancy), venue=account.id)
+    return result, _follow_venue(engine, repo, result, now_ms, account)
+
+
+def _joined(results: Sequence[Reconciliation]) -> Reconciliation:
+    """The venues' reconciliations as one (what each found, in venue order)."""
+    if len(results) == 1:
+        return results[0]
+    return Reconciliation(
+        discrepancies=tuple(d for r in results for d in r.discrepancies),
+        fills_to_record=tuple(f for r in results for f in r.fills_to_record),
+        orders_to_record=tuple(o for r in results for o in r.orders_to_record),
+        order_updates=tuple(o for r in results for o in r.order_updates),
+        position_qty={s: q for r in results for s, q in r.position_qty.items()},
+        cash=None,
+    )
 
 
 def _follow_venue(
-    engine: TradingEngine, repo: Repository, result: Reconciliation, now_ms: int
+    engine: TradingEngine,
+    repo: Repository,
+    result: Reconciliation,
+    now_ms: int,
+    account: VenueAccount,
 ) -> list[Command]:
     """Hand the venue's word to the engine as events; save each step; collect commands."""
     writer = StepWriter(repo, lambda s: (engine.view.position(s), engine.view.protection_of(s)))
     unknown = [_as_sent(o) for o in result.orders_to_record]
     for order in unknown:
         repo.record_order_intent(order, None)
-    for symbol in engine.symbols:
+    for symbol in account.symbols:
         own = tuple(o for o in unknown if o.symbol == symbol)
         if own:
             engine.handle(StateRestored(symbol, own, ()))
@@ -131,13 +178,15 @@ def _follow_venue(
     for order in [*result.order_updates, *result.orders_to_record]:
         events += report_events(order)
     events += fill_events(result.fills_to_record)
-    adopted = {s: q for s, q in result.position_qty.items() if s in engine.symbols}
+    adopted = {s: q for s, q in result.position_qty.items() if s in account.symbols}
     events += [
         PositionReconciled(symbol, qty, now_ms, "venue holds a different amount")
         for symbol, qty in adopted.items()
     ]
-    if result.cash is not None and result.cash != engine.portfolio.cash:
-        events.append(CashReconciled(result.cash, "venue holds a different balance"))
+    held = engine.portfolio.cash_for(account.symbols[0])
+    if result.cash is not None and result.cash != held:
+        reason = "venue holds a different balance"
+        events.append(CashReconciled(result.cash, reason, _venue_id(engine, account)))
     commands = _saved_steps(engine, writer, events)
     for symbol in adopted:
         position = engine.view.position(symbol)
@@ -145,10 +194,16 @@ def _follow_venue(
             with repo.transaction() as tx:
                 tx.save_position(position)
     if result.cash is not None:
-        repo.set_control(
-            starting_cash_key(engine.market.quote), str(engine.portfolio.starting_cash)
-        )
+        portfolio, quote = engine.portfolio, engine.market.quote
+        venue = _venue_id(engine, account)
+        start = portfolio.starting_cash if venue is None else portfolio.venue_starting_cash[venue]
+        repo.set_control(starting_cash_key(quote, account.id), str(start))
     return commands
+
+
+def _venue_id(engine: TradingEngine, account: VenueAccount) -> str | None:
+    # The key of the account's cash in the portfolio: None when it is the only account.
+    return account.id if account.id in engine.portfolio.venue_cash else None
 
 
 def _saved_steps(engine: TradingEngine, writer: StepWriter, events: list[Event]) -> list[Command]:

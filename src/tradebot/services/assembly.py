@@ -9,7 +9,7 @@ stand-in.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tradebot.config import Config
 from tradebot.exchange.port import ExchangeConnector
@@ -33,13 +33,19 @@ from tradebot.state import Repository
 
 
 def market_data_service(
-    config: Config, connector: ExchangeConnector, bus: EventBus, venue: str
+    config: Config,
+    connector: ExchangeConnector,
+    bus: EventBus,
+    venue: str,
+    symbols: Sequence[str] | None = None,
 ) -> MarketDataService:
-    """The closed candles of every traded symbol on ``venue``, polled every
-    ``services.market_data.poll_interval_s`` (woken by the candle stream if ``websocket``)."""
+    """The closed candles of ``symbols`` (default: every traded symbol) on ``venue``, polled
+    every ``services.market_data.poll_interval_s`` (woken by the candle stream if
+    ``websocket``)."""
     settings = config.services.market_data
+    traded = config.trading.all_symbols if symbols is None else tuple(symbols)
     return MarketDataService(
-        connector, bus, venue, config.trading.all_symbols, config.trading.timeframe,
+        connector, bus, venue, traded, config.trading.timeframe,
         poll_interval_s=settings.poll_interval_s, stream=settings.websocket,
     )  # fmt: skip
 

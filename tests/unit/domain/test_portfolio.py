@@ -137,3 +137,48 @@ def test_ledger_error_cash_changed_outside_fills_is_reported() -> None:
     p.cash -= D("0.5")
 
     assert p.ledger_error({SYMBOL: D(100)}) == D("-0.5")
+
+
+# --- several venues ----------------------------------------------------------------------
+VENUE_OF = {"BTC/USDT": "binance", "ETH/USDT": "binance_b"}
+
+
+def _venues() -> Portfolio:
+    return Portfolio.with_venues({"binance": D(1000), "binance_b": D(300)}, VENUE_OF)
+
+
+def _fill_of(symbol: str, side: OrderSide, qty: str, price: str, fee: str = "0") -> Fill:
+    return Fill(
+        ClientOrderId(f"tb-{symbol[:3]}-{side}"), symbol, side, D(qty), D(price), D(fee),
+        "USDT", 1_000,
+    )  # fmt: skip
+
+
+def test_with_venues_a_fill_moves_the_cash_of_its_symbols_venue_only() -> None:
+    portfolio = _venues()
+
+    portfolio.apply_fill(_fill_of("ETH/USDT", OrderSide.BUY, "0.1", "2000", "0.2"), "ETH", "USDT")
+
+    assert portfolio.venue_cash == {"binance": D(1000), "binance_b": D("99.8")}
+    assert portfolio.cash == D("1099.8")
+    assert portfolio.cash_for("ETH/USDT") == D("99.8")
+    assert portfolio.cash_for("BTC/USDT") == D(1000)
+    assert portfolio.ledger_error({"ETH/USDT": D(2100)}) == 0
+
+
+def test_with_venues_reconciled_cash_of_one_venue_is_money_moved_in_or_out() -> None:
+    portfolio = _venues()
+
+    portfolio.set_venue_cash("binance_b", D(500))
+
+    assert portfolio.venue_cash == {"binance": D(1000), "binance_b": D(500)}
+    assert (portfolio.cash, portfolio.starting_cash) == (D(1500), D(1500))
+    assert portfolio.venue_starting_cash == {"binance": D(1000), "binance_b": D(500)}
+    assert portfolio.ledger_error({}) == 0
+
+
+def test_with_venues_one_venue_is_the_one_account() -> None:
+    portfolio = Portfolio.with_venues({"binance": D(1000)}, {"BTC/USDT": "binance"})
+
+    assert portfolio == Portfolio.with_cash(D(1000))
+    assert portfolio.cash_for("BTC/USDT") == D(1000)

@@ -6,6 +6,7 @@ all three, so paper trading against the sandbox exercises exactly the live code 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -27,6 +28,8 @@ from tradebot.exchange.ccxt.sandbox_client import DEFAULT_API_KEY as SANDBOX_KEY
 from tradebot.exchange.ccxt.sandbox_client import DEFAULT_API_SECRET as SANDBOX_SECRET
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.exchange.ccxt.stream import StreamSettings
+from tradebot.exchange.port import ExchangeConnector
+from tradebot.exchange.venues import VenueAccount, VenueRouter
 
 BINANCE_OPTIONS: dict[str, Any] = {
     "fetchMarkets": {"types": ["spot"]},
@@ -111,6 +114,31 @@ def settings_from_config(
         "budget": RateBudget(weight_per_window=exchange.rate_limit_weight_per_minute, safety=1.0),
     }
     return ConnectSettings(**{**values, **overrides})
+
+
+def connect_venues(
+    config: Config,
+    credentials: Callable[[str | None], Credentials | None] = lambda _venue: None,
+    *,
+    public_only: bool = False,
+    **overrides: Any,
+) -> ExchangeConnector:
+    """One connector for the configured venues: the venue's own when there is one, else a
+    ``VenueRouter`` over each venue's (``credentials`` gives a venue id's keys; None: the
+    only venue's; ``public_only`` as for ``connect``).
+
+    Raises:
+        ConfigError: as ``settings_from_config`` and ``connect``.
+    """
+
+    def one(venue_id: str | None) -> CcxtConnector:
+        settings = settings_from_config(config, venue_id=venue_id, **overrides)
+        return connect(settings, credentials(venue_id), public_only=public_only)
+
+    venues = config.venues
+    if len(venues) == 1:
+        return one(None)
+    return VenueRouter([VenueAccount(v.id, one(v.id), v.symbols) for v in venues])
 
 
 def connect(
