@@ -67,14 +67,17 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def smtp_standin(tmp_path: Path) -> Iterator[tuple[Inbox, int, Path]]:
-    """An SMTP server requiring STARTTLS with a fresh certificate: (inbox, port, CA file)."""
+def smtp_standin(
+    tmp_path: Path, *, require_starttls: bool = True
+) -> Iterator[tuple[Inbox, int, Path]]:
+    """An SMTP server offering STARTTLS with a fresh certificate, and requiring it unless
+    told otherwise (a plain relay): (inbox, port, CA file)."""
     cert, key = _certificate(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     inbox, port = Inbox(), free_port()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True
+        inbox, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=require_starttls
     )
     controller.start()
     try:

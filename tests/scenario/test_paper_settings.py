@@ -47,12 +47,17 @@ async def test_paper_config_kill_switch_halted_sends_no_entry(tmp_path: Path) ->
     assert "risk.kill_switch" in bot.repo.kill_switch_reason()
 
 
-async def test_paper_exchange_down_is_looked_at_every_health_check_interval(
+async def test_paper_exchange_down_is_looked_at_every_health_check_interval_then_halts(
     tmp_path: Path,
 ) -> None:
-    # Arrange: a bot that decides once an hour, and checks a down exchange every second
+    # Arrange: a bot that decides once an hour, checks a down exchange every second, and
+    # halts once it is back (the settings as `tradebot run` reads them: bot_settings)
     config = quick_config(
-        **{"trading.cycle_interval_s": 3600, "downtime.health_check_interval_s": 1}
+        **{
+            "trading.cycle_interval_s": 3600,
+            "downtime.health_check_interval_s": 1,
+            "downtime.on_exchange_down": "halt",
+        }
     )
     async with sandbox() as server:
         bot = make_bot(server, tmp_path, config=config, settings=bot_settings(config))
@@ -65,6 +70,8 @@ async def test_paper_exchange_down_is_looked_at_every_health_check_interval(
             await set_faults(server, maintenance_s=0.0)
             # Assert: the bot notices within seconds, not at the next hourly cycle
             await eventually(lambda: _true(bot.downtime.outages == 1), timeout_s=10)
+            assert bot.repo.kill_switch() is KillSwitchLevel.HALTED
+            assert "halted by policy" in bot.repo.kill_switch_reason()
         finally:
             bot.stop()
             await running

@@ -77,3 +77,20 @@ async def test_email_untrusted_certificate_is_not_sent_and_is_retried(
     (entry,) = outbox.recent()
     assert entry.status == "pending"
     assert "CERTIFICATE_VERIFY_FAILED" in entry.last_error
+
+
+async def test_email_use_tls_false_sends_in_plain_text_to_a_relay_that_allows_it(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a relay that offers STARTTLS but does not require it
+    with smtp_standin(tmp_path, require_starttls=False) as (inbox, port, cert):
+        outbox = AlertOutbox(create_database(tmp_path / "bot.db"))
+        alert = Alert(AlertRule.RECONCILIATION_HALT, "k", "Halted", "body")
+        outbox.raise_alerts([(alert, {"email": False})], 0)
+        plain = _config(port, cert).model_copy(update={"use_tls": False})
+        # Act
+        delivered = await AlertSender(outbox, [EmailChannel(plain)]).deliver_due()
+    # Assert: sent, and not upgraded (the key was acted on, not the default)
+    assert delivered == 1
+    ((_envelope, _message, over_tls),) = inbox.messages
+    assert not over_tls
