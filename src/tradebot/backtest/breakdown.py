@@ -72,28 +72,29 @@ def entry_decisions(
     """The decision whose order opened each trade (None when it is not in ``decisions``).
 
     A trade starts with a buy fill of its symbol at its entry time; that fill's order was
-    placed by a decision.
+    placed by a decision. Only those decisions are kept while ``decisions`` is walked (a
+    backtest's are made one chunk at a time: ``backtest/packed.py``).
     """
-    placed_by = {cid: d for d in decisions for cid in d.client_order_ids}
     opened_by: dict[tuple[str, int], str] = {}
     for fill in fills:
         if fill.side is OrderSide.BUY:
             opened_by.setdefault((fill.symbol, fill.ts_ms), fill.client_order_id)
-    out: list[Decision | None] = []
-    for trade in trades:
-        order_id = opened_by.get((trade.symbol, trade.entry_ts_ms))
-        out.append(None if order_id is None else placed_by.get(order_id))
-    return out
+    order_ids = [opened_by.get((trade.symbol, trade.entry_ts_ms)) for trade in trades]
+    wanted = set(order_ids)
+    placed_by = {cid: d for d in decisions for cid in d.client_order_ids if cid in wanted}
+    return [None if cid is None else placed_by.get(cid) for cid in order_ids]
 
 
 def entry_signals(
     trades: Sequence[Trade], fills: Iterable[Fill], decisions: Iterable[Decision]
 ) -> list[str]:
     """The kind of signal (``signal_kind``) whose order opened each trade."""
-    return [
-        UNKNOWN_SIGNAL if d is None else signal_kind(d.signal.reason)
-        for d in entry_decisions(trades, fills, decisions)
-    ]
+    return signal_kinds(entry_decisions(trades, fills, decisions))
+
+
+def signal_kinds(entries: Iterable[Decision | None]) -> list[str]:
+    """The kind of signal of each entry decision (``entry_decisions``)."""
+    return [UNKNOWN_SIGNAL if d is None else signal_kind(d.signal.reason) for d in entries]
 
 
 def entry_regimes(
@@ -101,8 +102,13 @@ def entry_regimes(
 ) -> list[str]:
     """The regime each trade was opened in: the ``regime`` its entry signal recorded
     (``regime_metadata``), else ``NO_REGIME``."""
+    return regimes_at_entry(entry_decisions(trades, fills, decisions))
+
+
+def regimes_at_entry(entries: Iterable[Decision | None]) -> list[str]:
+    """The regime each entry decision (``entry_decisions``) recorded, else ``NO_REGIME``."""
     out = []
-    for decision in entry_decisions(trades, fills, decisions):
+    for decision in entries:
         regime = None if decision is None else decision.signal.metadata.get("regime")
         out.append(NO_REGIME if regime is None else str(regime))
     return out

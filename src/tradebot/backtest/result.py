@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -105,7 +105,7 @@ class BacktestResult:
     position_qty: FloatArray
     trades: list[Trade]
     fills: list[Fill]
-    decisions: list[Decision]
+    decisions: Sequence[Decision]
     fees_paid: float
     refused: tuple[RefusedOrder, ...] = ()
     settings: Mapping[str, MetadataValue] = field(default_factory=dict)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from tradebot.backtest.collector import quiet_collector
 from tradebot.backtest.heap import release_free_heap
+from tradebot.backtest.packed import PackedDecisions
 from tradebot.backtest.result import (
     BacktestResult,
     Leg,
@@ -29,7 +30,7 @@ from tradebot.backtest.result import (
     union_of_times,
 )
 from tradebot.domain.commands import CancelOrder, Command, Step
-from tradebot.domain.decisions import Decision, SignalAction
+from tradebot.domain.decisions import SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
 from tradebot.domain.orders import OrderStatus
@@ -53,7 +54,7 @@ class _Tape:
     cash: array[float] = field(default_factory=lambda: array("d"))
     qty: array[float] = field(default_factory=lambda: array("d"))
     exposed: array[int] = field(default_factory=lambda: array("b"))
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: PackedDecisions = field(default_factory=PackedDecisions)
     refused: list[RefusedOrder] = field(default_factory=list)
 
 

@@ -11,10 +11,11 @@ import pandas as pd
 
 from tradebot.backtest.breakdown import (
     GroupStats,
-    entry_regimes,
-    entry_signals,
+    entry_decisions,
     group_stats,
     regime_groups,
+    regimes_at_entry,
+    signal_kinds,
 )
 from tradebot.backtest.excursions import Excursion, excursions, price_ranges
 from tradebot.backtest.legs import LegFigures, contributions, leg_figures, return_correlation
@@ -42,8 +43,9 @@ def analyse(result: BacktestResult) -> TradeAnalysis:
     """Compute every figure of the report's tables for ``result``."""
     trades = result.trades
     moves = excursions(trades, price_ranges(result))
-    kinds = entry_signals(trades, result.fills, result.decisions)
-    regimes = entry_regimes(trades, result.fills, result.decisions)
+    entries = entry_decisions(trades, result.fills, result.decisions)  # one walk of them
+    kinds = signal_kinds(entries)
+    regimes = regimes_at_entry(entries)
     exits = [t.exit_reason or "(none)" for t in trades]
     gained = contributions(result) if result.legs else {}
     return TradeAnalysis(
