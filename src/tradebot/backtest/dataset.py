@@ -30,7 +30,6 @@ from tradebot.data.identity import FileIdentity, identify
 from tradebot.data.load import list_samples, read_candle_file, sample_path
 from tradebot.data.repair import enforce
 from tradebot.data.resample import resample
-from tradebot.data.store import CandleStore
 from tradebot.domain.errors import ConfigError, DataError
 from tradebot.domain.market import timeframe_to_ms
 
@@ -285,6 +284,8 @@ def _from_store(config: Config, store: str) -> BacktestData:
     first_ms = bt.start_ts_ms
     if bt.trade_from_ts_ms is not None and bt.warmup_bars is not None:
         first_ms = bt.trade_from_ts_ms - bt.warmup_bars * timeframe_to_ms(timeframe)
+    from tradebot.data.store import CandleStore  # SQLAlchemy: only a backtest from a store
+
     stored = CandleStore(store).read(symbol, timeframe, first_ms, bt.end_ts_ms)
     label = f"store {Path(store).name if '://' not in store else 'database'}"
     if stored.empty:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tradebot.config import Config
 from tradebot.config.protections import ProtectionConfig
@@ -17,7 +18,6 @@ from tradebot.domain.events import KillSwitchSet
 from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.orchestrator.recovery import EngineFactory
 from tradebot.orchestrator.settings import EngineSettings, LimitTimeoutAction
 from tradebot.orchestrator.strategies import strategy_from_spec
 from tradebot.risk.allocation import AllocationMethod, AllocationParams, CapitalAllocator
@@ -26,6 +26,9 @@ from tradebot.risk.protections import LockScope, ProtectionMethod, ProtectionRul
 from tradebot.risk.sizing import PositionSizer, SizingMethod, SizingParams
 from tradebot.risk.stops import StopLossManager, StopMethod, StopParams, TakeProfitMethod
 from tradebot.strategy.base import Strategy
+
+if TYPE_CHECKING:  # recovery reads the database: a backtest never loads SQLAlchemy for it
+    from tradebot.orchestrator.recovery import EngineFactory
 
 
 def _dec(value: float) -> Decimal:
