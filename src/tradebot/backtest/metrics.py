@@ -151,7 +151,8 @@ def compute_metrics(result: BacktestResult) -> PerformanceMetrics:
     span_ms = int(ts[-1] - ts[0]) + bar_ms if bar_ms else 0
     years = span_ms / MS_PER_YEAR
     strategy = curve_stats(result.equity, result.starting_cash, ppy, years)
-    bench = curve_stats(buy_and_hold_equity(result), result.starting_cash, ppy, years)
+    # Handed over in a list, so the 16 MB curve is freed once its returns are made.
+    bench = _curve_stats([buy_and_hold_equity(result)], result.starting_cash, ppy, years)
     pnl = np.array([float(t.pnl) for t in result.trades], dtype=np.float64)
     held_ms = np.array([t.duration_ms for t in result.trades], dtype=np.float64)
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
@@ -200,21 +201,34 @@ def curve_stats(
     equity: FloatArray, starting_cash: float, periods_per_year: float | None, years: float
 ) -> CurveStats:
     """Return, CAGR, drawdown and risk-adjusted ratios of an equity curve marked per bar."""
+    return _curve_stats([equity], starting_cash, periods_per_year, years)
+
+
+def _curve_stats(
+    handed: list[FloatArray], starting_cash: float, periods_per_year: float | None, years: float
+) -> CurveStats:
+    # Per-bar arrays one after the other, each 16 MB on two million bars: the drawdown,
+    # freed before the returns are made; ``handed`` holds the only reference to a curve
+    # made for the call (buy and hold), freed here as soon as its returns are made.
+    equity = handed.pop()
     last = float(equity[-1]) if len(equity) else float(starting_cash)
     ratio = last / starting_cash if starting_cash > 0 else 1.0
     cagr = _cagr_pct(ratio, years)
     drawdown = drawdown_pct(equity, starting_cash)
     max_dd = float(-drawdown.min()) + 0.0 if len(drawdown) else 0.0  # + 0.0: no "-0.00%"
     dd_bars = longest_run(drawdown < 0)
-    del drawdown  # per-bar arrays one after the other: each is 16 MB on two million bars
-    rets = bar_returns(np.concatenate(([starting_cash], equity)).astype(np.float64, copy=False))
+    del drawdown
+    rets = bar_returns(equity, starting_cash)
+    del equity
+    sharpe = _sharpe(rets, periods_per_year)
+    sortino = _sortino(rets, periods_per_year)  # last: it squares the losses in ``rets``
     return CurveStats(
         return_pct=(ratio - 1) * 100,
         cagr_pct=cagr,
         max_drawdown_pct=max_dd,
         max_drawdown_duration_bars=dd_bars,
-        sharpe_ratio=_sharpe(rets, periods_per_year),
-        sortino_ratio=_sortino(rets, periods_per_year),
+        sharpe_ratio=sharpe,
+        sortino_ratio=sortino,
         calmar_ratio=cagr / max_dd if cagr is not None and max_dd > 0 else None,
     )
 
@@ -238,13 +252,20 @@ def drawdown_pct(equity: FloatArray, starting_cash: float) -> FloatArray:
     return out
 
 
-def bar_returns(curve: FloatArray) -> FloatArray:
-    """Simple per-bar returns; a bar after a non-positive value counts as 0."""
-    prev = curve[:-1]
+def bar_returns(equity: FloatArray, starting_cash: float) -> FloatArray:
+    """Simple per-bar returns of ``[starting_cash, equity...]`` (one per bar of ``equity``);
+    a bar after a non-positive value counts as 0."""
+    out = np.empty(len(equity), dtype=np.float64)
+    if not len(out):
+        return out
+    # The first bar's return on the starting cash, as numpy computes it for the others.
+    first, cash = np.float64(equity[0]), np.float64(starting_cash)
+    out[0] = (first - cash) / cash if cash > 0 else 0.0
+    prev = equity[:-1]
     positive = prev > 0
-    out = np.subtract(curve[1:], prev)
-    np.divide(out, prev, out=out, where=positive)
-    out[~positive] = 0.0
+    np.subtract(equity[1:], prev, out=out[1:])
+    np.divide(out[1:], prev, out=out[1:], where=positive)
+    out[1:][~positive] = 0.0
     return out
 
 
@@ -252,7 +273,11 @@ def longest_run(mask: np.ndarray) -> int:
     """Length of the longest run of True in a boolean array."""
     if not mask.any():
         return 0
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    # In int8 throughout: a list's 0 would make the padded copy and its diff int64, 16 MB
+    # each on two million bars instead of 2.
+    padded = np.zeros(len(mask) + 2, dtype=np.int8)
+    padded[1:-1] = mask
+    edges = np.diff(padded)
     return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
 
@@ -268,7 +293,7 @@ def buy_and_hold_equity(result: BacktestResult) -> FloatArray:
 def _bar_ms(ts: IntArray) -> int | None:
     if len(ts) < 2:  # one spacing needs two bars
         return None
-    step = int(np.median(np.diff(ts)))
+    step = int(np.median(np.diff(ts), overwrite_input=True))  # no sorted copy of the diffs
     return step if step > 0 else None
 
 
@@ -291,14 +316,16 @@ def _sharpe(rets: FloatArray, periods_per_year: float | None) -> float | None:
 
 
 def _sortino(rets: FloatArray, periods_per_year: float | None) -> float | None:
+    """The Sortino ratio; squares the losses in ``rets`` in place (its last reader)."""
     if periods_per_year is None or not len(rets):
         return None
-    losses = np.minimum(rets, 0.0)
+    mean = float(rets.mean())
+    losses = np.minimum(rets, 0.0, out=rets)
     losses *= losses
     downside = math.sqrt(float(np.mean(losses)))
     if downside < _MIN_STD:
         return None
-    return float(rets.mean()) / downside * math.sqrt(periods_per_year)
+    return mean / downside * math.sqrt(periods_per_year)
 
 
 def _share_pct(mask: np.ndarray) -> float:
