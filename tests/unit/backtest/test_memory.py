@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from decimal import Decimal
 
 from factories import ScriptedStrategy, make_engine, random_walk_candles
@@ -94,3 +95,23 @@ def test_a_backtest_does_not_load_the_database_libraries() -> None:
 
     # Assert
     assert out.strip().splitlines()[-1] == "True []"
+
+
+def test_a_backtest_keeps_nothing_per_bar_but_its_result_arrays() -> None:
+    # Arrange: 300,000 1m bars and two round trips; 2.4 MB per per-bar array of floats.
+    n = 300_000
+    candles = random_walk_candles(n, "1m")
+    engine, exchange = make_engine(ScriptedStrategy([5, 200_000], [10, 250_000]))
+    tracemalloc.start()
+
+    # Act
+    try:
+        result = Backtester(engine, exchange).run(candles)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # Assert: the result's equity and holding (8 bytes a bar each) and a little more: 7 MB;
+    # the engine's copy of the bar times as a Python list held another 36 bytes a bar (19).
+    assert len(result.trades) == 2
+    assert held < 3 * 8 * n + 2_000_000
