@@ -1,21 +1,21 @@
-"""A backtest's decisions kept compact, made into ``Decision`` objects again when read.
+"""A backtest's decisions and fills kept compact, made into objects again when read.
 
 A decision record is a dozen small objects: the signal and its reason and metadata, five
 risk checks with their texts, the order ids. About 1.3 KB each in memory: the 58,450
-decisions of the 2,059,120 BTC 1m bars held 75 MB to the end of the run, yet nothing reads
-them before the report and the decision log. ``PackedDecisions`` flattens each decision
-into a tuple of plain values as it is appended (its indicators: the bar's index, the
-columns being kept anyway) and pickles every ``CHUNK`` of those tuples into one bytes
-object, about 320 bytes a decision. Reading it (iterating, indexing) makes the same
-``Decision`` objects again, one chunk at a time, so a report that walks the decisions holds
-a chunk of them, not all. Pickled, it is a plain list of its decisions.
+decisions of the 2,059,120 BTC 1m bars held 75 MB to the end of the run, and their 75,750
+fills (three Decimals each) 38 MB, yet nothing reads them before the report and the
+decision log. ``Packed`` flattens each into a tuple of plain values as it is appended (a
+decision's indicators: the bar's index, the columns being kept anyway) and pickles every
+``CHUNK`` of those tuples into one bytes object: about 320 bytes a decision, 110 a fill.
+Reading it (iterating, indexing) makes the same objects again, one chunk at a time, so a
+report that walks them holds a chunk, not all. Pickled, it is a plain list.
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from tradebot.backtest.collector import quiet_collector
 from tradebot.domain.decisions import (
@@ -26,6 +26,7 @@ from tradebot.domain.decisions import (
     Signal,
     SignalAction,
 )
+from tradebot.domain.orders import Fill, OrderSide
 from tradebot.strategy.base import BarRow, FloatArray
 
 CHUNK = 1024
@@ -34,25 +35,41 @@ _Packed = tuple[Any, ...]
 _ACTIONS = tuple(SignalAction)
 _ACTION_NUMBER = {action: n for n, action in enumerate(_ACTIONS)}
 _new_tuple = tuple.__new__  # a named tuple made as namedtuple's own ``_make`` makes it
+_check = RiskCheck.from_parts
+_SIDES = tuple(OrderSide)
+_SIDE_NUMBER = {side: n for n, side in enumerate(_SIDES)}
+
+T = TypeVar("T")
 
 
-class PackedDecisions(Sequence[Decision]):
-    """An append-only sequence of decisions, stored pickled in chunks of flat tuples."""
+class Packer(Protocol[T]):
+    """Flattens one kind of record to plain values and makes it again from them."""
 
-    __slots__ = ("_chunks", "_columns", "_last", "_length", "_numbered", "_open")
-    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same decisions
+    def pack(self, item: T, /) -> _Packed:
+        """``item`` as a tuple of plain values (numbers, strings, tuples of them)."""
+        ...
 
-    def __init__(self) -> None:
+    def unpack(self, row: _Packed, /) -> T:
+        """The record ``pack`` flattened to ``row``."""
+        ...
+
+
+class Packed(Sequence[T], Generic[T]):
+    """An append-only sequence of records, stored pickled in chunks of flat tuples."""
+
+    __slots__ = ("_chunks", "_last", "_length", "_open", "_packer")
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same records
+
+    def __init__(self, packer: Packer[T]) -> None:
+        self._packer = packer
         self._chunks: list[bytes] = []
         self._open: list[_Packed] = []  # the chunk being filled, not pickled yet
-        self._columns: list[Mapping[str, FloatArray]] = []  # the bars a BarRow reads
-        self._numbered: dict[int, int] = {}  # id of such bars -> their index in _columns
         self._length = 0
-        self._last: tuple[int, list[Decision]] | None = None  # the chunk read last
+        self._last: tuple[int, list[T]] | None = None  # the chunk read last
 
-    def append(self, decision: Decision) -> None:
-        """Keep ``decision`` (flattened now, pickled with its chunk)."""
-        self._open.append(self._pack(decision))
+    def append(self, item: T) -> None:
+        """Keep ``item`` (flattened now, pickled with its chunk)."""
+        self._open.append(self._packer.pack(item))
         self._length += 1
         if len(self._open) == CHUNK:
             self._chunks.append(pickle.dumps(self._open, pickle.HIGHEST_PROTOCOL))
@@ -62,23 +79,23 @@ class PackedDecisions(Sequence[Decision]):
         return self._length
 
     @overload
-    def __getitem__(self, index: int) -> Decision: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[Decision]: ...
+    def __getitem__(self, index: slice) -> list[T]: ...
 
-    def __getitem__(self, index: int | slice) -> Decision | list[Decision]:
+    def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._length))]
         at = index + self._length if index < 0 else index
         if not 0 <= at < self._length:
-            raise IndexError("decision index out of range")
+            raise IndexError("packed index out of range")
         k, i = divmod(at, CHUNK)
         if self._last is None or self._last[0] != k:
             self._last = (k, self._chunk(k))
         return self._last[1][i]
 
-    def __iter__(self) -> Iterator[Decision]:
+    def __iter__(self) -> Iterator[T]:
         for k in range(len(self._chunks) + 1):
             yield from self._chunk(k)
 
@@ -87,18 +104,30 @@ class PackedDecisions(Sequence[Decision]):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 
-    def __reduce__(self) -> tuple[type[list[Decision]], tuple[list[Decision]]]:
+    def __reduce__(self) -> tuple[type[list[T]], tuple[list[T]]]:
         return list, (list(self),)
 
-    def _chunk(self, k: int) -> list[Decision]:
+    def _chunk(self, k: int) -> list[T]:
         # The chunk's thousands of new objects would each time set off collections of the
         # whole heap (the run's fills and trades): they make no cycles, so it is kept still.
         with quiet_collector():
             # Bytes this object pickled itself, never read from outside.
             rows = pickle.loads(self._chunks[k]) if k < len(self._chunks) else self._open  # noqa: S301
-            return [self._unpack(row) for row in rows]
+            unpack = self._packer.unpack
+            return [unpack(row) for row in rows]
 
-    def _pack(self, d: Decision) -> _Packed:
+
+class DecisionPacker:
+    """Flattens decisions; a ``BarRow`` of indicators becomes its bars' number and index."""
+
+    __slots__ = ("_columns", "_numbered")
+
+    def __init__(self) -> None:
+        self._columns: list[Mapping[str, FloatArray]] = []  # the bars a BarRow reads
+        self._numbered: dict[int, int] = {}  # id of such bars -> their index in _columns
+
+    def pack(self, d: Decision, /) -> _Packed:
+        """The decision's fields, its signal's and its checks' as plain values."""
         signal, verdict, indicators = d.signal, d.verdict, d.indicators
         if type(indicators) is BarRow:
             columns = indicators._columns  # the row's own bars, kept anyway
@@ -120,7 +149,7 @@ class PackedDecisions(Sequence[Decision]):
                 (m.name, _ACTION_NUMBER[m.action], m.confidence, m.reason) for m in signal.members
             ),
             bars,
-            None if verdict is None else tuple(map(tuple, verdict.checks)),
+            None if verdict is None else tuple([c.parts() for c in verdict.checks]),
             d.action,
             d.client_order_ids,
             d.equity,
@@ -128,7 +157,8 @@ class PackedDecisions(Sequence[Decision]):
             d.position_qty,
         )
 
-    def _unpack(self, row: _Packed) -> Decision:
+    def unpack(self, row: _Packed, /) -> Decision:
+        """The decision ``pack`` flattened."""
         (ts_ms, symbol, action, confidence, reason, metadata, members, bars, checks) = row[:9]
         return Decision(
             ts_ms,
@@ -145,6 +175,42 @@ class PackedDecisions(Sequence[Decision]):
             BarRow(self._columns[bars[0]], bars[1]) if type(bars) is tuple else bars,
             None
             if checks is None
-            else _new_tuple(RiskVerdict, (tuple([_new_tuple(RiskCheck, c) for c in checks]),)),
+            else _new_tuple(RiskVerdict, (tuple([_check(*c) for c in checks]),)),
             *row[9:],
         )
+
+
+class FillPacker:
+    """Flattens fills (their Decimals pickle as they are)."""
+
+    __slots__ = ()
+
+    def pack(self, f: Fill, /) -> _Packed:
+        """The fill's fields, its side as a number."""
+        return (
+            f.client_order_id,
+            f.symbol,
+            _SIDE_NUMBER[f.side],
+            f.qty,
+            f.price,
+            f.fee,
+            f.fee_asset,
+            f.ts_ms,
+            f.trade_id,
+            f.is_maker,
+        )
+
+    def unpack(self, row: _Packed, /) -> Fill:
+        """The fill ``pack`` flattened."""
+        cid, symbol, side, *rest = row
+        return Fill(cid, symbol, _SIDES[side], *rest)
+
+
+def packed_decisions() -> Packed[Decision]:
+    """An empty packed sequence of decisions."""
+    return Packed(DecisionPacker())
+
+
+def packed_fills() -> Packed[Fill]:
+    """An empty packed sequence of fills."""
+    return Packed(FillPacker())

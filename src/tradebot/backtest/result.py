@@ -104,7 +104,7 @@ class BacktestResult:
     equity: FloatArray
     position_qty: FloatArray
     trades: list[Trade]
-    fills: list[Fill]
+    fills: Sequence[Fill]
     decisions: Sequence[Decision]
     fees_paid: float
     refused: tuple[RefusedOrder, ...] = ()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from tradebot.backtest.collector import quiet_collector
 from tradebot.backtest.heap import release_free_heap
-from tradebot.backtest.packed import PackedDecisions
+from tradebot.backtest.packed import Packed, packed_decisions, packed_fills
 from tradebot.backtest.result import (
     BacktestResult,
     Leg,
@@ -30,10 +30,10 @@ from tradebot.backtest.result import (
     union_of_times,
 )
 from tradebot.domain.commands import CancelOrder, Command, Step
-from tradebot.domain.decisions import SignalAction
+from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
-from tradebot.domain.orders import OrderStatus
+from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.strategy.base import Bars, IndexArray
@@ -54,7 +54,7 @@ class _Tape:
     cash: array[float] = field(default_factory=lambda: array("d"))
     qty: array[float] = field(default_factory=lambda: array("d"))
     exposed: array[int] = field(default_factory=lambda: array("b"))
-    decisions: PackedDecisions = field(default_factory=PackedDecisions)
+    decisions: Packed[Decision] = field(default_factory=packed_decisions)
     refused: list[RefusedOrder] = field(default_factory=list)
 
 
@@ -112,6 +112,10 @@ class Backtester:
         self.symbol = engine.symbol
         self._tape = _Tape()
         self._tidy_at = 0  # the bar time of the next ``_tidy``
+        self._fills: Packed[Fill] | None = None
+        if keep_records:  # the venue keeps its fills packed from here on; the result too
+            self._fills = packed_fills()
+            exchange.keep_fills_in(self._fills)
 
     def run(self, candles: pd.DataFrame, start_index: int = 0) -> BacktestResult:
         """Simulate the bars of ``candles`` (the first symbol's) and return trades, fills,
@@ -421,13 +425,22 @@ class Backtester:
             equity=equity,
             position_qty=qty,
             trades=list(engine.trades),
-            fills=self.exchange.fills(self.symbol) if self.keep_records else [],
+            fills=self._fills_of(self.symbol),
             decisions=tape.decisions,
             fees_paid=float(engine.portfolio.fees),
             refused=tuple(tape.refused),
             settings={"bars_visited": len(tape.index)},
             indicators={k: bars[k] for k in bars if k not in _PRICE_COLUMNS},
         )
+
+    def _fills_of(self, symbol: str | None) -> Sequence[Fill]:
+        """The venue's fills of ``symbol`` (None: of every symbol), as it kept them when
+        it trades that symbol alone."""
+        if self._fills is None:
+            return []
+        if symbol is None or set(self.exchange.markets) == {symbol}:
+            return self._fills
+        return [f for f in self._fills if f.symbol == symbol]
 
     def _portfolio_result(self, lanes: list[_Lane], start_ts_ms: int | None) -> BacktestResult:
         """The account over the union of the symbols' timestamps (see ``run_portfolio``)."""
@@ -478,7 +491,7 @@ class Backtester:
             equity=equity[first:],
             position_qty=held[first:],
             trades=list(engine.trades),
-            fills=self.exchange.fills() if self.keep_records else [],
+            fills=self._fills_of(None),
             decisions=self._tape.decisions,
             fees_paid=float(engine.portfolio.fees),
             refused=tuple(self._tape.refused),

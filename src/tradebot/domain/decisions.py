@@ -101,6 +101,21 @@ class RiskCheck:
             self._values = None
         return self._detail
 
+    def parts(self) -> tuple[str, bool, str, tuple[object, ...] | None]:
+        """Name, verdict, the detail or its template, and the template's values (None once
+        formatted): what a compact store keeps (``tradebot.backtest.packed``), leaving the
+        detail unformatted until it is read, as here."""
+        return (self.name, self.passed, self._detail, self._values)
+
+    @classmethod
+    def from_parts(
+        cls, name: str, passed: bool, text: str, values: tuple[object, ...] | None
+    ) -> RiskCheck:
+        """The check ``parts`` described."""
+        check = cls(name, passed, text)
+        check._values = values
+        return check
+
     def _key(self) -> tuple[str, bool, str]:
         return (self.name, self.passed, self.detail)
 

@@ -21,9 +21,10 @@ in the quote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import InsufficientFunds, InvalidOrder, OrderNotFound
@@ -33,6 +34,19 @@ from tradebot.domain.market import Market
 from tradebot.domain.market import decimal_from_float as to_decimal
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.exchange.port import Balance
+
+
+class FillLog(Protocol):
+    """Where the venue keeps its fills: a list, or a backtest's packed sequence."""
+
+    def append(self, fill: Fill, /) -> None:
+        """Keep one more fill, the latest."""
+        ...
+
+    def __iter__(self) -> Iterator[Fill]: ...
+
+    def __len__(self) -> int: ...
+
 
 ZERO = Decimal(0)
 FEE_QUANTUM = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
@@ -100,7 +114,7 @@ class SimulatedExchange:
         self.fees = fees or FeeSchedule()
         self._slip = slippage_bps / Decimal(10_000)
         self._orders: dict[ClientOrderId, Order] = {}
-        self._fills: list[Fill] = []
+        self._fills: FillLog = []
         self._trade_seq = 0
         self.now_ms = 0
 
@@ -137,6 +151,13 @@ class SimulatedExchange:
     def fills(self, symbol: str | None = None) -> list[Fill]:
         """Every fill so far."""
         return [f for f in self._fills if symbol in (None, f.symbol)]
+
+    def keep_fills_in(self, log: FillLog) -> None:
+        """Keep the fills in ``log`` from now on, those so far first: a backtest's compact
+        one (``tradebot.backtest.packed``) instead of a list of objects."""
+        for fill in self._fills:
+            log.append(fill)
+        self._fills = log
 
     def last_price(self, symbol: str) -> float:
         """Close of the latest bar seen (0 before any)."""
