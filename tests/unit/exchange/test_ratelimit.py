@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -145,13 +146,22 @@ _WORKER = textwrap.dedent(
     from tradebot.exchange.ccxt.ratelimit import RateBudget, SharedRateLimiter
 
     async def main() -> None:
+        # Each call is stamped with the clock the limiter read when it counted the call (a
+        # stamp taken after acquire returns can fall in the next window on a loaded machine).
+        read = [0.0]
+        def clock() -> float:
+            read[0] = time.time()
+            return read[0]
         limiter = SharedRateLimiter(
-            Path(sys.argv[1]), RateBudget(weight_per_window=20, window_s=0.5, safety=1.0)
+            Path(sys.argv[1]),
+            RateBudget(weight_per_window=20, window_s=0.5, safety=1.0),
+            clock=clock,
         )
+        time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start together
         stamps = []
         for _ in range(15):
             await limiter.acquire(1)
-            stamps.append(time.time())
+            stamps.append(read[0])
         print(json.dumps(stamps))
 
     asyncio.run(main())
@@ -160,15 +170,17 @@ _WORKER = textwrap.dedent(
 
 
 def test_limiter_two_processes_on_one_key_share_one_budget(tmp_path: Path) -> None:
-    # Arrange: each process alone would spend 15 of a 20-per-window budget at once
+    # Arrange: each process alone would spend 15 of a 20-per-window budget at once; both
+    # start at the same window's beginning, after their imports
     path = tmp_path / f"{account_key('shared-key')}.json"
-    args = [sys.executable, "-c", _WORKER, str(path)]
+    start_at = (int(time.time() / 0.5) + 8) * 0.5
+    args = [sys.executable, "-c", _WORKER, str(path), str(start_at)]
 
     # Act
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=30)[0] for p in procs]
 
-    # Assert: no window ever saw more than 20 calls in total
+    # Assert: no window ever saw more than 20 calls in total, so someone waited
     stamps = [t for out in outputs for t in json.loads(out)]
     per_window: dict[int, int] = {}
     for t in stamps:
