@@ -1,0 +1,51 @@
+"""An entry's decision and its risk checks value the whole account at the close: the cash and
+every holding, each market at its own close of that bar (the valuation is kept between
+decisions and re-read only after a booking, so these pin what it must still equal)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from factories import ScriptedStrategy, make_candles, make_engine, make_market
+from tradebot.domain.commands import PlaceOrder
+from tradebot.domain.events import BarClosed, OrderFilled, PositionReconciled
+from tradebot.domain.orders import Fill, OrderSide
+
+
+def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
+    # Arrange: ETH buys at its bar 2 (filled at bar 3), half is gone at bar 6; BTC would enter
+    # at bars 5 and 8 and is refused both times (one open position at most), each decision
+    # valuing the account
+    eth = make_market("ETH/USDT")
+    engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
+    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
+    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
+    buy = engine.handle(BarClosed("ETH/USDT", int(eth_bars.ts_ms[2]), 2)).commands[0]
+    assert isinstance(buy, PlaceOrder)
+
+    fill = Fill(
+        buy.client_order_id, "ETH/USDT", OrderSide.BUY, buy.qty, Decimal("2000"), Decimal(0),
+        "USDT", int(eth_bars.ts_ms[3]), trade_id="1",
+    )  # fmt: skip
+    engine.handle(OrderFilled(fill))
+    decided = []
+    for i in range(9):
+        if i == 6:  # the venue holds half the ETH: the next entry must see it
+            engine.handle(PositionReconciled("ETH/USDT", buy.qty / 2, int(eth_bars.ts_ms[6])))
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided.append((i, step.decision))
+
+    # Assert: each entry's record and risk checks hold ETH at ETH's close of that bar
+    assert [i for i, _ in decided] == [5, 8]
+    for i, decision in decided:
+        eth_qty = buy.qty / 2 if i == 8 else buy.qty
+        eth_close = float(eth_bars["close"][i])
+        cash = engine.portfolio.cash
+        assert decision.equity == float(cash) + float(eth_qty) * eth_close
+        equity = cash + eth_qty * Decimal(repr(eth_close))
+        assert decision.verdict is not None
+        checks = {c.name: c.detail for c in decision.verdict.checks}
+        pnl = equity - engine.day_start_equity
+        assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit 500")
+        assert checks["max_open_positions"] == "2 open positions > 1"
