@@ -121,12 +121,13 @@ class AccountValuation:
         for held in self._holdings():
             if not held.qty:
                 continue
-            mark_float = held.book.mark_at(ts)
             if held.book is book:
                 value = held.qty * close
                 if held.is_position:
                     own = value
+                mark_float: float | None = float(close)  # the bar's close: repr round-trips
             else:
+                mark_float = held.book.mark_at(ts)
                 mark = held.book.exact_mark_at(ts)
                 value = held.qty * (held.position.avg_price if mark is None else mark)
                 if held.is_position:
