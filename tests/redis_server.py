@@ -49,6 +49,20 @@ class RedisServer:
         self.proc = subprocess.Popen([BINARY, str(config)])
         self._wait_ready()
 
+    def wait_written(self, timeout_s: float = 10.0) -> None:
+        """Return once every write Redis acknowledged is in its append-only file.
+
+        With ``appendfsync everysec`` Redis writes the file before it replies, except while
+        a slow disk holds an fsync: then it may hold writes back for up to 2 s
+        (docs/distributed.md, the loss window). A test that claims "nothing acknowledged is
+        lost to a process kill" kills after this, not inside that window.
+        """
+        deadline = time.monotonic() + timeout_s
+        with self.client() as client:
+            while int(client.info("persistence")["aof_buffer_length"]) > 0:
+                assert time.monotonic() < deadline, "Redis held its AOF writes back too long"
+                time.sleep(0.02)
+
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to flush or say goodbye."""
         assert self.proc is not None

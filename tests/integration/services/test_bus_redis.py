@@ -140,7 +140,9 @@ async def test_bus_redis_restarted_mid_run_consumer_reconnects_nothing_lost(
                 await publisher.publish(_signal(n))
             await _until(lambda: len(acted) == 100)
 
-            # Act: SIGKILL the server while the consumer waits on it; publish while it is down
+            # Act: SIGKILL the server while the consumer waits on it (once the messages are in
+            # its file: a stalled disk may hold them back up to 2 s); publish while it is down
+            server.wait_written()
             server.kill()
             await _until(lambda: any(e["event"] == "redis unavailable, retrying" for e in logs))
             during = asyncio.create_task(publisher.publish(_signal(100)))
