@@ -27,15 +27,16 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 
-from tradebot.data.frame import VALUE_COLUMNS, candles_to_frame
+from tradebot.data.frame import VALUE_COLUMNS
 from tradebot.domain.decisions import Signal
 from tradebot.domain.errors import LookaheadError, StrategyError
 from tradebot.domain.market import Candle, timeframe_to_ms
 from tradebot.exchange.port import ExchangeConnector
+from tradebot.orchestrator.candles import candle_bars
 from tradebot.services.bus import Envelope, EventBus
 from tradebot.services.messages import CandleClosed, SignalsDecided, SymbolSignal
 from tradebot.strategy.barrier import not_a_signal, strategy_failed
-from tradebot.strategy.base import Bars, Strategy
+from tradebot.strategy.base import Strategy
 from tradebot.strategy.horizon import ask_signal
 
 log = structlog.get_logger("tradebot.services.strategy")
@@ -50,12 +51,11 @@ def signal_on(strategy: Strategy, window: Sequence[Candle]) -> tuple[Signal, dic
     """
     ts = window[-1].ts_ms
     try:
-        frame = strategy.calculate_indicators(candles_to_frame(window))
+        bars = strategy.indicator_bars(candle_bars(window))  # as the single process does
     except Exception as exc:  # the strategy barrier: whatever a strategy raises
         raise StrategyError(
             f"strategy {strategy.name} failed computing indicators: {exc!r}"
         ) from exc
-    bars = Bars.from_frame(frame)
     i = bars.n_bars - 1
     try:
         signal = ask_signal(strategy, bars, i, None)
