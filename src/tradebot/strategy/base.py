@@ -247,3 +247,29 @@ class Strategy(ABC):
         override must be a superset of the bars that signal; a test holds the built-ins to it.
         """
         return None
+
+
+class ColumnStrategy(Strategy):
+    """A strategy whose indicators are numpy functions of the candle columns.
+
+    It names them once, in ``indicator_columns``; the frame a backtest or a research tool
+    asks for (``calculate_indicators``) and the arrays the engine prepares (``indicator_bars``,
+    no frame: what live trading recomputes at every close) are both made from it, so the
+    two cannot disagree.
+    """
+
+    @abstractmethod
+    def indicator_columns(self, bars: Bars) -> dict[str, FloatArray]:
+        """The indicator columns to add, in order, computed from ``bars``' candle columns."""
+
+    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """``candles`` with the columns of ``indicator_columns`` added."""
+        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
+        for name, values in self.indicator_columns(Bars.from_frame(candles)).items():
+            frame[name] = values
+        return frame
+
+    def indicator_bars(self, candles: pd.DataFrame | Bars) -> Bars:
+        """The candles' arrays with the columns of ``indicator_columns`` added."""
+        bars = Bars.of(candles)
+        return bars.with_columns(self.indicator_columns(bars))

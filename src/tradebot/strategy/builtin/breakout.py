@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from tradebot.domain.decisions import HOLD, Signal, SignalAction
 from tradebot.domain.portfolio import Position
-from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
+from tradebot.strategy.base import (
+    Bars,
+    ColumnStrategy,
+    FloatArray,
+    IndexArray,
+    StrategyConfig,
+)
 from tradebot.strategy.builtin.params import MAX_PERIOD, int_param
 from tradebot.strategy.indicators import donchian
 from tradebot.strategy.space import IntRange
 
 
-class Breakout(Strategy):
+class Breakout(ColumnStrategy):
     """BUY when the close breaks above the previous bar's ``period``-bar high; SELL when it
     breaks below the previous bar's ``exit_period``-bar low.
 
@@ -48,14 +53,15 @@ class Breakout(Strategy):
         """Channels are finite windows: one bar more than the longest is exact."""
         return self.warmup_bars + 1
 
-    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """Add ``dc_upper``/``dc_lower`` (entry channel) and ``exit_lower`` (exit channel)."""
-        high = candles["high"].to_numpy(dtype=np.float64)
-        low = candles["low"].to_numpy(dtype=np.float64)
-        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
-        frame["dc_upper"], frame["dc_lower"] = donchian(high, low, self.period)
-        frame["exit_lower"] = donchian(high, low, self.exit_period)[1]
-        return frame
+    def indicator_columns(self, bars: Bars) -> dict[str, FloatArray]:
+        """``dc_upper``/``dc_lower`` (entry channel) and ``exit_lower`` (exit channel)."""
+        high, low = bars["high"], bars["low"]
+        upper, lower = donchian(high, low, self.period)
+        return {
+            "dc_upper": upper,
+            "dc_lower": lower,
+            "exit_lower": donchian(high, low, self.exit_period)[1],
+        }
 
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
         """Signal at the close of bar ``i`` from the close against the previous channels."""

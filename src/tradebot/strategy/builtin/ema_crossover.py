@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from tradebot.domain.decisions import HOLD, Signal, SignalAction
 from tradebot.domain.portfolio import Position
-from tradebot.strategy.base import Bars, FloatArray, IndexArray, Strategy, StrategyConfig
+from tradebot.strategy.base import (
+    Bars,
+    ColumnStrategy,
+    FloatArray,
+    IndexArray,
+    StrategyConfig,
+)
 from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
 from tradebot.strategy.indicators import ema, ema_convergence_bars, rsi
 from tradebot.strategy.space import FloatRange, IntRange
 
 
-class EmaCrossover(Strategy):
+class EmaCrossover(ColumnStrategy):
     """BUY when the fast EMA crosses above the slow EMA while RSI is below a threshold;
     SELL when it crosses below.
 
@@ -62,19 +67,9 @@ class EmaCrossover(Strategy):
             ema_convergence_bars(self.rsi_period, wilder_smoothing=True),
         )
 
-    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """Add ``ema_fast``, ``ema_slow`` and ``rsi`` columns."""
-        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
-        for name, values in self._indicators(candles["close"].to_numpy(np.float64)).items():
-            frame[name] = values
-        return frame
-
-    def indicator_bars(self, candles: pd.DataFrame | Bars) -> Bars:
-        """The same columns on arrays, without a frame (the live cycle's path)."""
-        bars = Bars.of(candles)
-        return bars.with_columns(self._indicators(bars["close"]))
-
-    def _indicators(self, close: FloatArray) -> dict[str, FloatArray]:
+    def indicator_columns(self, bars: Bars) -> dict[str, FloatArray]:
+        """``ema_fast``, ``ema_slow`` and ``rsi`` of the closes."""
+        close = bars["close"]
         return {
             "ema_fast": ema(close, self.fast_period),
             "ema_slow": ema(close, self.slow_period),

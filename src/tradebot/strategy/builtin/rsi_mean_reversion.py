@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from tradebot.domain.decisions import HOLD, Signal, SignalAction
 from tradebot.domain.portfolio import Position
-from tradebot.strategy.base import Bars, IndexArray, Strategy, StrategyConfig
+from tradebot.strategy.base import (
+    Bars,
+    ColumnStrategy,
+    FloatArray,
+    IndexArray,
+    StrategyConfig,
+)
 from tradebot.strategy.builtin.params import MAX_PERIOD, float_param, int_param
 from tradebot.strategy.indicators import ema_convergence_bars, rsi, sma
 from tradebot.strategy.space import Choice, FloatRange, IntRange
 
 
-class RsiMeanReversion(Strategy):
+class RsiMeanReversion(ColumnStrategy):
     """BUY when RSI crosses up through ``oversold``; SELL when it crosses down through
     ``overbought``.
 
@@ -59,14 +64,13 @@ class RsiMeanReversion(Strategy):
         """Rolling-window length whose signals equal the full history's (seed decayed < 1e-12)."""
         return self.warmup_bars + ema_convergence_bars(self.rsi_period, wilder_smoothing=True)
 
-    def calculate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """Add ``rsi`` and, with a trend filter, ``trend_sma``."""
-        close = candles["close"].to_numpy(dtype=np.float64)
-        frame = candles.copy(deep=False)  # shares the candles (copy-on-write): no 2nd copy
-        frame["rsi"] = rsi(close, self.rsi_period)
+    def indicator_columns(self, bars: Bars) -> dict[str, FloatArray]:
+        """``rsi`` and, with a trend filter, ``trend_sma`` of the closes."""
+        close = bars["close"]
+        columns = {"rsi": rsi(close, self.rsi_period)}
         if self.trend_period > 0:
-            frame["trend_sma"] = sma(close, self.trend_period)
-        return frame
+            columns["trend_sma"] = sma(close, self.trend_period)
+        return columns
 
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
         """Signal at the close of bar ``i`` from the RSI crossing its bands."""
