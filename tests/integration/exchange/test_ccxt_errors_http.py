@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import decimal
 import logging
 from decimal import Decimal
 
@@ -228,3 +229,17 @@ async def test_secrets_absent_from_logs_errors_and_repr(
     for text in texts:
         assert API_KEY not in text
         assert API_SECRET not in text
+
+
+async def test_an_order_leaves_the_callers_decimal_rounding_as_it_was(
+    canned: CannedBinance, connector: CcxtConnector
+) -> None:
+    # ccxt's amount_to_precision sets the thread's decimal context to ROUND_HALF_UP; the bot
+    # works and writes its Decimals under Python's ROUND_HALF_EVEN in every mode, so a
+    # decision text read 999.13 in paper where the backtest wrote 999.12
+    decimal.getcontext().rounding = decimal.ROUND_HALF_EVEN
+
+    await connector.create_order(_buy(qty="0.00150"))
+
+    assert decimal.getcontext().rounding == decimal.ROUND_HALF_EVEN
+    assert f"{Decimal('999.125'):.2f}" == "999.12"

@@ -33,6 +33,7 @@ from tradebot.domain.market import Candle, Market, OrderBook, Ticker
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.exchange.ccxt import parse
 from tradebot.exchange.ccxt.credentials import RedactingLogger, Redactor
+from tradebot.exchange.ccxt.decimal_guard import in_own_decimal_context
 from tradebot.exchange.ccxt.errors import DuplicateClientOrderId, IpBanned, translate
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
 from tradebot.exchange.ccxt.placement import build_oco_params, build_request
@@ -99,7 +100,7 @@ class CcxtConnector:
         await self.limiter.acquire(weight, endpoint=endpoint, max_block_s=self.retry.max_delay_s)
         started = time.perf_counter()
         try:
-            result = await call()
+            result = await in_own_decimal_context(call)
         except ccxt.BaseError as error:
             mapped = translate(
                 error, headers=self.exchange.last_response_headers, redact=self.redact

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ccxt
@@ -23,6 +24,7 @@ from tradebot.domain.errors import ExchangeUnavailable, OrderNotFound
 from tradebot.domain.market import Candle, OrderBook, Ticker, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Order, OrderSide
 from tradebot.exchange.ccxt import parse
+from tradebot.exchange.ccxt.decimal_guard import in_own_decimal_context
 from tradebot.exchange.ccxt.errors import translate
 
 if TYPE_CHECKING:
@@ -99,7 +101,7 @@ class Streams:
         while not self._closed:
             if self._pro is not None:
                 try:
-                    items = await watch(self._pro)
+                    items = await in_own_decimal_context(partial(watch, self._pro))
                 except ccxt.BaseError as error:
                     mapped = translate(error, redact=self._rest.redact)
                     if not isinstance(mapped, ExchangeUnavailable):
