@@ -24,19 +24,24 @@ from tradebot.config import load_config
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SERVICES = ("execution", "market-data", "monitor", "strategy")
+COMPOSE_CONFIG = {  # each compose file and the services config it mounts
+    "docker-compose.yml": "services.yaml",
+    "docker-compose.two-venues.yml": "services-two-venues.yaml",
+}
+COMPOSE_FILES = sorted(COMPOSE_CONFIG)
 
 
-def _compose() -> dict[str, object]:
-    loaded = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
+def _compose(name: str = "docker-compose.yml") -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
 
 
-def _compose_commands() -> dict[str, list[str]]:
+def _compose_commands(name: str = "docker-compose.yml") -> dict[str, list[str]]:
     """The arguments each service built from the tradebot image gives its ``tradebot`` entry."""
-    services = _compose()["services"]
+    services = _compose(name)["services"]
     assert isinstance(services, dict)
-    anchor = _compose()["x-tradebot"]
+    anchor = _compose(name)["x-tradebot"]
     assert isinstance(anchor, dict)
     return {
         name: list(spec["command"])
@@ -71,9 +76,12 @@ def _parse(args: list[str]) -> Any:
     return command.make_context(command.name, rest, parent=context)
 
 
-@pytest.mark.parametrize("service", sorted(_compose_commands()))
-def test_compose_command_is_a_tradebot_command_line(service: str) -> None:
-    args = _compose_commands()[service]
+@pytest.mark.parametrize(
+    ("compose", "service"),
+    [(name, service) for name in COMPOSE_FILES for service in sorted(_compose_commands(name))],
+)
+def test_compose_command_is_a_tradebot_command_line(compose: str, service: str) -> None:
+    args = _compose_commands(compose)[service]
 
     context = _parse(args)
 
@@ -90,15 +98,15 @@ def test_systemd_unit_runs_its_service(service: str) -> None:
     assert context.params["config_path"] == Path("/etc/tradebot/services.yaml")
 
 
-def test_compose_runs_every_service_on_the_mounted_config() -> None:
-    commands = _compose_commands()
+@pytest.mark.parametrize("compose", COMPOSE_FILES)
+def test_compose_runs_every_service_on_the_mounted_config(compose: str) -> None:
+    commands = _compose_commands(compose)
     for service in SERVICES:
         context = _parse(commands[service])
         assert commands[service][:2] == ["serve", service]
         assert context.params["config_path"] == Path("/etc/tradebot/services.yaml")
-    anchor = _compose()["x-tradebot"]
-    assert isinstance(anchor, dict)
-    assert "./services.yaml:/etc/tradebot/services.yaml:ro" in anchor["volumes"]
+    mount = f"./{COMPOSE_CONFIG[compose]}:/etc/tradebot/services.yaml:ro"
+    assert mount in _compose(compose)["x-tradebot"]["volumes"]
 
 
 def test_a_misspelt_option_is_caught_by_the_parse() -> None:
@@ -106,18 +114,30 @@ def test_a_misspelt_option_is_caught_by_the_parse() -> None:
         _parse(["serve", "strategy", "-c", "/etc/tradebot/services.yaml", "--nmae", "s1"])
 
 
-def test_services_config_is_valid_and_agrees_with_the_compose_file() -> None:
+@pytest.mark.parametrize("compose", COMPOSE_FILES)
+def test_services_config_is_valid_and_agrees_with_the_compose_file(compose: str) -> None:
     config = load_config(
-        DEPLOY / "services.yaml", environ={"TRADEBOT_REDIS_PASSWORD": "a-long-test-password"}
+        DEPLOY / COMPOSE_CONFIG[compose],
+        environ={"TRADEBOT_REDIS_PASSWORD": "a-long-test-password"},
     )
+    commands = _compose_commands(compose)
 
-    sandbox_args = _compose_commands()["sandbox"]
+    # every venue's sandbox is one the compose file starts, and has its market-data service
+    sandbox_ports = {
+        int(args[args.index("--port") + 1]) for args in commands.values() if args[0] == "sandbox"
+    }
+    feeds = [args for args in commands.values() if args[:2] == ["serve", "market-data"]]
+    fed = {args[args.index("--venue") + 1] if "--venue" in args else None for args in feeds}
+    venues = config.venues
     assert config.exchange.mode == "paper"
-    assert config.exchange.sandbox.embedded is False
-    assert config.exchange.sandbox.port == int(sandbox_args[sandbox_args.index("--port") + 1])
+    assert {v.connection.sandbox.port for v in venues} == sandbox_ports
+    assert all(v.connection.sandbox.embedded is False for v in venues)
+    assert fed == ({v.id for v in venues} if len(venues) > 1 else {None})
     assert config.services.bus.host == "127.0.0.1"
     assert config.services.bus.secret() == "a-long-test-password"
-    state_volume = next(v for v in _compose()["x-tradebot"]["volumes"] if "tradebot-state" in v)
+    state_volume = next(
+        v for v in _compose(compose)["x-tradebot"]["volumes"] if "tradebot-state" in v
+    )
     assert config.database.path.is_relative_to(state_volume.split(":")[1])
 
 
