@@ -19,22 +19,24 @@ from tradebot.state import Repository
 
 
 def summary_table(bot: TradingBot, bars: int) -> Table:
-    """What a replay did: bars, trades, equity, fills, orders and discrepancies."""
+    """What a replay did, over every symbol traded: bars, trades, equity, fills, orders and
+    discrepancies."""
     repo, engine = bot.repo, bot.engine
     snapshot = repo.latest_snapshot()
-    table = Table(title=f"paper replay of {engine.symbol} {engine.settings.timeframe}")
+    table = Table(title=f"paper replay ({engine.settings.timeframe})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [
+        ("markets", ", ".join(engine.symbols)),
         ("bars replayed", f"{bars:,}"),
         ("cycles", f"{bot.stats.cycles:,}"),
-        ("trades", str(len(repo.trades(engine.symbol)))),
+        ("trades", str(len(repo.trades()))),
         ("realised PnL", f"{sum((t.pnl for t in engine.trades), Decimal(0)):.2f}"),
         ("equity", "-" if snapshot is None else f"{snapshot.equity:.2f}"),
         ("cash", f"{engine.portfolio.cash:.2f}"),
-        ("fills", str(len(repo.fills(engine.symbol)))),
-        ("orders", str(len(repo.orders(engine.symbol)))),
-        ("open orders", str(len(repo.open_orders(engine.symbol)))),
+        ("fills", str(len(repo.fills()))),
+        ("orders", str(len(repo.orders()))),
+        ("open orders", str(len(repo.open_orders()))),
         ("discrepancies", str(len(repo.reconciliation_events()))),
         ("errors", str(bot.stats.errors)),
     ]
@@ -44,25 +46,32 @@ def summary_table(bot: TradingBot, bars: int) -> Table:
 
 
 def status_table(repo: Repository, config: Config) -> Table:
-    """The bot's saved state: kill switch, last bar, open orders, position, last snapshot."""
-    symbol, timeframe = config.trading.symbol, config.trading.timeframe
-    table = Table(title=f"tradebot status ({symbol} {timeframe})")
+    """The bot's saved state: kill switch, open orders, and each traded symbol's last bar and
+    position, then the last snapshot (one account across every symbol)."""
+    symbols, timeframe = config.trading.all_symbols, config.trading.timeframe
+    table = Table(title=f"tradebot status ({', '.join(symbols)} {timeframe})")
     table.add_column("item")
     table.add_column("value")
     reason = repo.kill_switch_reason()
     table.add_row("kill switch", f"{repo.kill_switch()}" + (f" ({reason})" if reason else ""))
     table.add_row("flatten requested", "yes" if repo.get_control(FLATTEN_REQUEST) == "1" else "no")
-    last_bar = repo.last_bar_ts(symbol, timeframe)
-    table.add_row("last bar", "none yet" if last_bar is None else _utc(last_bar))
-    orders = repo.open_orders(symbol)
+    # One symbol keeps today's short names; several name each row by its symbol.
+    named = len(symbols) > 1
+    for symbol in symbols:
+        prefix = f"{symbol} " if named else ""
+        last_bar = repo.last_bar_ts(symbol, timeframe)
+        table.add_row(f"{prefix}last bar", "none yet" if last_bar is None else _utc(last_bar))
+    orders = [order for order in repo.open_orders() if order.symbol in symbols]
     table.add_row("open orders", str(len(orders)))
     for order in orders:
         price = order.stop_price or order.price
         table.add_row(
             f"  {order.client_order_id}",
-            f"{order.side} {order.type} {order.qty} @ {price} ({order.status})",
+            f"{order.side} {order.type} {order.qty} {order.symbol} @ {price} ({order.status})",
         )
-    table.add_row("position", position_text(repo, symbol))
+    for symbol in symbols:
+        prefix = f"{symbol} " if named else ""
+        table.add_row(f"{prefix}position", position_text(repo, symbol))
     snapshot = repo.latest_snapshot()
     if snapshot is None:
         table.add_row("last snapshot", "none yet")
