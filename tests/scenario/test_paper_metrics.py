@@ -51,7 +51,7 @@ async def _replay(tmp_path: Path) -> Scraped:
         connector = ConnectorMetrics()
         collector = MetricsCollector(
             Repository(Database(f"sqlite:///{tmp_path / 'bot.db'}")),
-            symbol="BTC/USDT",
+            symbols=["BTC/USDT"],
             timeframe="1h",
             cycle_budget_s=5.0,
             connectors=[connector],

@@ -555,7 +555,7 @@ def _collector(
     connectors = [c.metrics for c in (connector, trades) if isinstance(c, CcxtConnector)]
     return MetricsCollector(
         Repository(Database(config.database.sqlalchemy_url)),
-        symbol=config.trading.symbol,
+        symbols=config.trading.all_symbols,
         timeframe=config.trading.timeframe,
         cycle_budget_s=float(config.trading.cycle_interval_s),
         connectors=connectors,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -59,13 +59,13 @@ class MetricsCollector:
         self,
         repo: Repository,
         *,
-        symbol: str,
+        symbols: Sequence[str],
         timeframe: str,
         cycle_budget_s: float,
         connectors: Sequence[ConnectorMetrics] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Watch the bot trading ``symbol`` at ``timeframe``.
+        """Watch the bot trading ``symbols`` at ``timeframe``.
 
         A decision cycle longer than ``cycle_budget_s`` (the poll interval) counts as an
         overrun: the bot fell behind its own schedule.
@@ -74,11 +74,12 @@ class MetricsCollector:
         self.figures = FiguresReader(repo)
         self.connectors = list(connectors)
         self.stats: BotStats | None = None
-        self.symbol, self.timeframe = symbol, timeframe
+        self.symbols, self.timeframe = tuple(symbols), timeframe
         self._budget_s = cycle_budget_s
         self._clock = clock
         self.started_s = clock()
-        self._newest_close: tuple[int, float] | None = None
+        # Per symbol: the newest candle close seen, and when (this machine's clock) it was.
+        self._newest_close: dict[str, tuple[int, float]] = {}
         self._saved_at: dict[str, float] = {}
         reg = self.registry
         self._cycles = Histogram(
@@ -112,16 +113,18 @@ class MetricsCollector:
         return generate_latest(self.registry)
 
     # ------------------------------------------------------------------- BotObserver
-    def on_candles(self, venue_now_ms: int, newest_close_ms: int | None) -> None:
-        """Note when a newer candle closed, on this machine's clock.
+    def on_candles(self, venue_now_ms: int, newest_close_ms: Mapping[str, int]) -> None:
+        """Note, per symbol, when a newer candle closed, on this machine's clock.
 
         The venue's clock is not used: the paper sandbox replays old bars under today's
-        server time, where every candle would look a year old.
+        server time, where every candle would look a year old. Each symbol keeps its own
+        age, so one market whose candles stop shows while the others flow.
         """
-        if newest_close_ms is not None and (
-            self._newest_close is None or newest_close_ms > self._newest_close[0]
-        ):
-            self._newest_close = (newest_close_ms, self._clock())
+        now = self._clock()
+        for symbol, close_ms in newest_close_ms.items():
+            seen = self._newest_close.get(symbol)
+            if seen is None or close_ms > seen[0]:
+                self._newest_close[symbol] = (close_ms, now)
 
     def on_cycle(self, bar_ts_ms: int, duration_s: float) -> None:
         """Time a decision cycle; count it as an overrun past the budget."""
@@ -146,15 +149,15 @@ class MetricsCollector:
                 self._saved_at[order.client_order_id] = now
 
     # ------------------------------------------------------------------- readings
-    def candle_age_s(self) -> float | None:
-        """Seconds since the bot last saw a new candle close (None before the first poll).
+    def candle_age_s(self, symbol: str) -> float | None:
+        """Seconds since the bot last saw a new candle of ``symbol`` close (None before the
+        first one).
 
         Stays under one bar plus the poll interval while data flows; grows while the
-        exchange cannot be reached or stops publishing candles.
+        exchange cannot be reached or stops publishing the market's candles.
         """
-        if self._newest_close is None:
-            return None
-        return self._clock() - self._newest_close[1]
+        seen = self._newest_close.get(symbol)
+        return None if seen is None else self._clock() - seen[1]
 
     def uptime_s(self) -> float:
         """Seconds since the collector (and the bot with it) started."""
@@ -305,14 +308,16 @@ def _bot(owner: MetricsCollector) -> Iterator[Metric]:
         "Seconds since the bot last saw a new candle close.",
         labels=["symbol", "timeframe"],
     )
-    candle_age = owner.candle_age_s()
-    if candle_age is not None:
-        age.add_metric([owner.symbol, owner.timeframe], candle_age)
-    yield age
     bar = GaugeMetricFamily(
         "tradebot_timeframe_seconds", "Length of one bar.", labels=["symbol", "timeframe"]
     )
-    bar.add_metric([owner.symbol, owner.timeframe], timeframe_to_ms(owner.timeframe) / 1000)
+    bar_s = timeframe_to_ms(owner.timeframe) / 1000
+    for symbol in owner.symbols:
+        candle_age = owner.candle_age_s(symbol)
+        if candle_age is not None:
+            age.add_metric([symbol, owner.timeframe], candle_age)
+        bar.add_metric([symbol, owner.timeframe], bar_s)
+    yield age
     yield bar
 
 

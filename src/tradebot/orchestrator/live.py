@@ -265,11 +265,11 @@ class TradingBot:
         now = await self.connector.fetch_time()
         keep, covered = self.settings.max_signal_age_bars, 0
         due: dict[int, dict[str, list[Candle]]] = {}
-        newest: list[int] = []
+        newest: dict[str, int] = {}
         for symbol in self.settings.symbols:
             closed = await self._closed_candles(symbol, now)
             if closed:
-                newest.append(closed[-1].ts_ms + self.bar_ms)
+                newest[symbol] = closed[-1].ts_ms + self.bar_ms
             last = self._last_bar_ts.get(symbol)
             new = [c for c in closed if last is None or c.ts_ms > last]
             covered += len(new)
@@ -281,7 +281,7 @@ class TradingBot:
                 window = [c for c in closed if c.ts_ms <= candle.ts_ms]
                 due.setdefault(candle.ts_ms, {})[symbol] = window[-self.settings.window_bars :]
         if self._observer is not None:
-            self._observer.on_candles(now, min(newest) if newest else None)
+            self._observer.on_candles(now, newest)
         for ts in sorted(due):
             await self.cycle(due[ts])
         return covered

@@ -11,7 +11,7 @@ engine or the shell importing monitoring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -30,8 +30,9 @@ _HOUR_MS = 3_600_000
 class BotObserver(Protocol):
     """What a running bot reports as it trades; every method must return quickly."""
 
-    def on_candles(self, venue_now_ms: int, newest_close_ms: int | None) -> None:
-        """The venue's clock and the close time of the newest closed candle, at each poll."""
+    def on_candles(self, venue_now_ms: int, newest_close_ms: Mapping[str, int]) -> None:
+        """The venue's clock and, per symbol that has one, the close time of its newest
+        closed candle, at each poll."""
 
     def on_cycle(self, bar_ts_ms: int, duration_s: float) -> None:
         """A decision cycle for the bar opening at ``bar_ts_ms`` took ``duration_s``."""

@@ -29,11 +29,14 @@ class ManualClock:
 
 
 def collector(
-    tmp_path: Path, connectors: list[ConnectorMetrics], clock: ManualClock
+    tmp_path: Path,
+    connectors: list[ConnectorMetrics],
+    clock: ManualClock,
+    symbols: tuple[str, ...] = ("BTC/USDT",),
 ) -> MetricsCollector:
     repo = Repository(create_database(f"sqlite:///{tmp_path / 'bot.db'}"))
     return MetricsCollector(
-        repo, symbol="BTC/USDT", timeframe="1h", cycle_budget_s=1.0, connectors=connectors,
+        repo, symbols=symbols, timeframe="1h", cycle_budget_s=1.0, connectors=connectors,
         clock=clock,
     )  # fmt: skip
 
@@ -91,17 +94,34 @@ def test_collector_candle_age_grows_until_a_newer_candle_closes(tmp_path: Path) 
     # Arrange
     clock = ManualClock(100.0)
     c = collector(tmp_path, [], clock)
-    assert c.candle_age_s() is None
-    c.on_candles(venue_now_ms=5_000_000, newest_close_ms=3_600_000)
+    assert c.candle_age_s("BTC/USDT") is None
+    c.on_candles(venue_now_ms=5_000_000, newest_close_ms={"BTC/USDT": 3_600_000})
     # Act: polls that see the same candle, then a newer one
     clock.now = 130.0
-    c.on_candles(venue_now_ms=5_030_000, newest_close_ms=3_600_000)
-    stale = c.candle_age_s()
+    c.on_candles(venue_now_ms=5_030_000, newest_close_ms={"BTC/USDT": 3_600_000})
+    stale = c.candle_age_s("BTC/USDT")
     clock.now = 140.0
-    c.on_candles(venue_now_ms=7_200_000, newest_close_ms=7_200_000)
+    c.on_candles(venue_now_ms=7_200_000, newest_close_ms={"BTC/USDT": 7_200_000})
     # Assert
     assert stale == 30.0
-    assert c.candle_age_s() == 0.0
+    assert c.candle_age_s("BTC/USDT") == 0.0
+
+
+def test_collector_candle_age_is_per_symbol_so_one_stalled_market_shows(tmp_path: Path) -> None:
+    # Arrange: two markets on one bot; ETH/USDT's candles stop after the first poll
+    clock = ManualClock(100.0)
+    c = collector(tmp_path, [], clock, symbols=("BTC/USDT", "ETH/USDT"))
+    c.on_candles(5_000_000, {"BTC/USDT": 3_600_000, "ETH/USDT": 3_600_000})
+    # Act: two hours later BTC/USDT has a new candle, ETH/USDT still the old one
+    clock.now = 7_300.0
+    c.on_candles(12_200_000, {"BTC/USDT": 10_800_000, "ETH/USDT": 3_600_000})
+    found = samples(c)
+    # Assert: each market's own age, under its own label, and each its bar length
+    age = "tradebot_candle_age_seconds"
+    assert found[key(age, symbol="BTC/USDT", timeframe="1h")] == 0.0
+    assert found[key(age, symbol="ETH/USDT", timeframe="1h")] == 7_200.0
+    bar = "tradebot_timeframe_seconds"
+    assert found[key(bar, symbol="ETH/USDT", timeframe="1h")] == 3_600.0
 
 
 def test_collector_before_the_first_bar_has_no_equity_and_an_active_switch(
