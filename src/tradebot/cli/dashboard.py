@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import configure, open_repository
+from tradebot.cli.run import configure, log_as_configured, open_repository
 from tradebot.cli.serving import dashboard_server
 from tradebot.config import with_overrides
 from tradebot.domain.errors import TradebotError
@@ -55,6 +55,7 @@ def dashboard(
         return
     try:
         config = configure(config_path, None, db)
+        log_as_configured(ctx, config)
         updates = {f"monitoring.dashboard.{k}": v for k, v in (("host", host), ("port", port))}
         updates = {k: v for k, v in updates.items() if v is not None}
         if updates:

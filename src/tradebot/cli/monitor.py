@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.run import configure, existing_repository
+from tradebot.cli.run import configure, existing_repository, log_as_configured
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.service import Monitor
 from tradebot.state import create_database
@@ -27,12 +27,14 @@ def register(app: typer.Typer) -> None:
 
 
 def monitor(
+    context: typer.Context,
     config_path: ConfigOption = None,
     db: Annotated[Path | None, typer.Option("--db", help="The bot's database.")] = None,
 ) -> None:
     """Send the bot's alerts and answer Telegram commands until Ctrl-C."""
     try:
         config = configure(config_path, None, db)
+        log_as_configured(context, config)
         existing_repository(config)  # refuses a path that holds no bot database
         asyncio.run(
             _monitor(Monitor.build(config, create_database(config.database.sqlalchemy_url)))

@@ -130,7 +130,7 @@ def run(
     console = Console()
     try:
         config = configure(config_path, mode, db)
-        _log_as_configured(context, config)
+        log_as_configured(context, config)
         if config.exchange.mode == "backtest":
             raise ConfigError("exchange.mode is backtest: run `tradebot backtest`, or --mode paper")
         data = data or []
@@ -239,9 +239,10 @@ def configure(config_path: Path | None, mode: str | None, db: Path | None) -> Co
     return with_overrides(config, updates, "command line") if updates else config
 
 
-def _log_as_configured(context: typer.Context, config: Config) -> None:
-    # A running bot logs at monitoring.log_level in monitoring.log_format (the trade log is
-    # INFO), unless --log-level, TRADEBOT_LOG_LEVEL or --log-json said otherwise.
+def log_as_configured(context: typer.Context, config: Config) -> None:
+    """Log at ``monitoring.log_level`` in ``monitoring.log_format`` unless ``--log-level``,
+    ``TRADEBOT_LOG_LEVEL`` or ``--log-json`` said otherwise: the commands that keep running
+    (``run``, ``serve``, ``monitor``, ``dashboard``) call it once the config is read."""
     root = context.find_root()
     sources = [root.get_parameter_source(name) for name in ("log_level", "log_json")]
     if all(source is None or source.name == "DEFAULT" for source in sources):

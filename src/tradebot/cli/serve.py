@@ -21,10 +21,10 @@ import typer
 from tradebot.cli.monitor import _monitor
 from tradebot.cli.options import ConfigOption, DbOption
 from tradebot.cli.run import (
-    _log_as_configured,
     bot_settings,
     configure,
     existing_repository,
+    log_as_configured,
     open_repository,
 )
 from tradebot.cli.serving import embedded_dashboard
@@ -123,7 +123,7 @@ def _configured(context: typer.Context, config_path: Path | None, db: Path | Non
     # The config, and the log at monitoring.log_level and log_format as `tradebot run`
     # logs (unless --log-level, TRADEBOT_LOG_LEVEL or --log-json said otherwise).
     config = configure(config_path, None, db)
-    _log_as_configured(context, config)
+    log_as_configured(context, config)
     return config
 
 

@@ -87,6 +87,12 @@ class Monitor:
     async def run(self, stop: asyncio.Event) -> None:
         """Tick, deliver and answer until ``stop`` is set."""
         self.tap.attach()
+        log.info(
+            "monitor started",
+            channels=",".join(self.sender.channel_names) or "none (alerts kept in the outbox)",
+            check_interval_s=self.check_interval_s,
+            commands=self.commands is not None,
+        )
         tasks = [
             asyncio.create_task(self._ticks(stop)),
             asyncio.create_task(self.sender.run(stop)),

@@ -40,6 +40,11 @@ class AlertSender:
         self._max_backoff_s = max_backoff_s
         self.delivered_parts = 0
 
+    @property
+    def channel_names(self) -> list[str]:
+        """The channels alerts go out on (``telegram``, ``email``); none keeps them stored."""
+        return [channel.name for channel in self._channels]
+
     async def deliver_due(self) -> int:
         """One pass over every channel; how many parts were delivered."""
         before = self.delivered_parts

@@ -123,6 +123,7 @@ class DashboardServer:
     async def serve_forever(self) -> None:
         """Serve until uvicorn exits (on Ctrl-C or SIGTERM with ``own_signals``)."""
         self._app.state.logs.attach()
+        log.info("dashboard serving", url=self.url)
         try:
             await self._server.serve(sockets=[self._socket])
         finally:
