@@ -105,3 +105,28 @@ def test_cli_research_symbol_override_of_the_strategy_is_refused(
     assert "strategy.symbols.BTC/USDT" in output
     assert "breakout" in output
     assert not store.exists()
+
+
+@pytest.mark.parametrize("command", ["optimize", "walk-forward"])
+def test_cli_research_ensemble_is_refused_naming_the_field_and_a_member(
+    tmp_path: Path, command: str
+) -> None:
+    # It said "unknown strategy 'ensemble'", as if the config were wrong.
+    config = tmp_path / "ensemble.yaml"
+    config.write_text(
+        "strategy:\n  ensemble:\n    mode: vote\n    members:\n"
+        "      - {name: ema_crossover, params: {fast_period: 8}}\n"
+        "      - {name: breakout}\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "s.journal"
+    storage = ["--storage", str(store)] if command == "optimize" else []
+
+    code, output = invoke(command, "-c", str(config), *storage)
+    output = " ".join(output.split())  # the console wraps long lines
+
+    assert code == 2
+    assert "unknown strategy" not in output
+    assert "strategy.ensemble" in output
+    assert "--strategy ema_crossover" in output
+    assert not store.exists()

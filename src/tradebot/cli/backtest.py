@@ -144,12 +144,24 @@ def refuse_unresearchable(config: Config, command: str) -> None:
     """``command`` (optimize, walk-forward) searches ``strategy.params`` on one market: a
     config trading several is refused, not cut to its first (``--symbol`` does not replace
     ``trading.symbols``), and so is a per-symbol strategy for that market, which every
-    trial would trade instead of the parameters searched.
+    trial would trade instead of the parameters searched. An ensemble is refused too: its
+    members' parameters are not a search space (search one member on its own).
 
     Raises:
-        ConfigError: ``trading.symbols`` lists more than one market, or
-            ``strategy.symbols`` gives the market its own strategy.
+        ConfigError: ``trading.symbols`` lists more than one market,
+            ``strategy.symbols`` gives the market its own strategy, or
+            ``strategy.ensemble`` is set.
     """
+    ensemble = config.strategy.ensemble
+    if ensemble is not None:
+        members = ", ".join(dict.fromkeys(m.name for m in ensemble.members))
+        first = ensemble.members[0].name
+        raise ConfigError(
+            f"strategy.ensemble is set ({ensemble.mode} of {members}): {command} searches one "
+            "strategy's parameters, not an ensemble's members. Research a member on its own "
+            f"with --strategy {first} (--param name=value fixes its other parameters), then "
+            "write the parameters found into its entry of strategy.ensemble.members"
+        )
     symbols = config.trading.all_symbols
     if len(symbols) > 1:
         raise ConfigError(
