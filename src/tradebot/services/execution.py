@@ -112,11 +112,16 @@ class ExecutionService:
 
     async def sync_when_due(self) -> None:
         """Sync if ``sync_interval_s`` has passed since the last (the service's loop calls
-        this after each read of the bus, so that a sync never runs beside a signal)."""
+        this after each read of the bus, so that a sync never runs beside a signal); while
+        the exchange is unreachable, every ``downtime.health_check_interval_s`` instead, as
+        ``tradebot run`` looks again (the bot's ``health_check_interval_s``)."""
         now, last = self._clock(), self._synced_s
+        interval_s = self._sync_interval_s
+        if self.bot.downtime.failures:
+            interval_s = self.bot.settings.health_check_interval_s
         if last is None:  # the first call: the start has just reconciled
             self._synced_s = now
-        elif now - last >= self._sync_interval_s or now < last:
+        elif now - last >= interval_s or now < last:
             self._synced_s = now  # counted from the start: a failed sync waits its turn
             await self.sync()
 

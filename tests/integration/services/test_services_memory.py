@@ -18,7 +18,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from paper_venue import KEY, SAMPLE, SECRET, make_bot, quick_config, sandbox, venue_orders
+import pytest
+
+from paper_venue import (
+    FAST_RETRY,
+    KEY,
+    SAMPLE,
+    SECRET,
+    make_bot,
+    quick_config,
+    sandbox,
+    set_faults,
+    venue_orders,
+)
+from tradebot.cli.run import bot_settings as settings_of
 from tradebot.config import Config
 from tradebot.data.load import load_candles
 from tradebot.domain.decisions import Signal, SignalAction
@@ -53,13 +66,15 @@ class Services:
         config: Config,
         database: Database | None = None,
         clock: Callable[[], float] = time.time,
+        bot_settings: BotSettings | None = None,
     ) -> None:
-        """``database``: the execution's (default a new SQLite file); ``clock``: its."""
+        """``database``: the execution's (default a new SQLite file); ``clock``: its;
+        ``bot_settings``: its bot's (default: the market's, 60 bars)."""
         self.bus = MemoryBus()
         settings = ConnectSettings(
             venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False,
             budget=RateBudget(weight_per_window=BIG, orders_per_window=BIG),
-            runtime_dir=tmp_path / "rt",
+            runtime_dir=tmp_path / "rt", retry=FAST_RETRY,
         )  # fmt: skip
         self.connectors = [connect(settings, Credentials(KEY, SECRET)) for _ in range(3)]
         symbols = config.trading.all_symbols
@@ -68,7 +83,7 @@ class Services:
         database = database or create_database(f"sqlite:///{tmp_path / 'services.db'}")
         repo = Repository(database)
         self.repo = repo
-        bot_settings = BotSettings(tuple(symbols), "1h", window_bars=60)
+        bot_settings = bot_settings or BotSettings(tuple(symbols), "1h", window_bars=60)
         self.execution: ExecutionService = execution_service(
             config, self.connectors[2], repo, self.bus, bot_settings, max_signal_age_ms=HOUR_MS,
             clock=clock,
@@ -231,6 +246,44 @@ async def test_execution_syncs_the_venue_every_sync_interval_s(tmp_path: Path) -
     # Assert: the cancel is seen at the first sync due, not before
     assert after_30_s is OrderStatus.OPEN
     assert after_61_s is OrderStatus.CANCELED
+
+
+@pytest.mark.parametrize(("health_check_s", "expected"), [(5, "canceled"), (30, "open")])
+async def test_execution_looks_again_every_health_check_interval_s_after_a_failed_sync(
+    tmp_path: Path, health_check_s: int, expected: str
+) -> None:
+    # Arrange: a bought position, an execution syncing every 60 s by its clock, with the
+    # settings `tradebot serve execution` reads (bot_settings); the venue down at a sync
+    now = [time.time()]
+    config = quick_config(**{
+        "services.execution.sync_interval_s": 60,
+        "downtime.health_check_interval_s": health_check_s,
+    })  # fmt: skip
+    async with sandbox() as venue:
+        services = Services(
+            venue, tmp_path, config, clock=lambda: now[0], bot_settings=settings_of(config)
+        )
+        try:
+            await services.execution.start()
+            await services.execution.sync_when_due()  # the first: the start just reconciled
+            await venue.advance(1)
+            await services.bus.publish(await buy_signal(services, int(now[0] * 1000)))
+            await services.executor.poll()
+            (stop,) = services.repo.open_orders()
+            await set_faults(venue, maintenance_s=600.0)
+            now[0] += 61
+            await services.execution.sync_when_due()  # fails: the venue is in maintenance
+            await set_faults(venue, maintenance_s=0.0)
+            await cancel_at_venue(venue, stop.client_order_id)
+            # Act: 6 s after the failed sync
+            now[0] += 6
+            await services.execution.sync_when_due()
+            after_6_s = status_of(services.repo, stop.client_order_id)
+        finally:
+            await services.close()
+    # Assert: a 5 s health check has looked again and seen the cancel; a 30 s one has not
+    assert services.execution.bot.stats.errors == 1
+    assert after_6_s is OrderStatus(expected)
 
 
 async def cancel_at_venue(server: SandboxServer, client_order_id: str) -> None:
