@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-
 import pytest
 
 from paper_venue import (
