@@ -61,6 +61,7 @@ class CcxtConnector:
         stop_limit_offset: Decimal = Decimal("0.005"),
         lookup_delay_s: float = 0.2,
         streams: StreamSettings | None = None,
+        reference_max_age_s: float = 2.0,
     ) -> None:
         """Wrap ``exchange`` (REST) and ``pro`` (websockets, optional).
 
@@ -68,7 +69,9 @@ class CcxtConnector:
         two limiters in series would only double the waits. CCXT's built-in retry is off too,
         since it would resend order placements. Every market stream shares one websocket
         (ccxt.pro would open a connection per subscription, round robin up to 50): one
-        connection follows every symbol traded.
+        connection follows every symbol traded. A market order's minimum notional is valued
+        at the last price read (the newest candle's close, or a ticker) when it is at most
+        ``reference_max_age_s`` old, else a ticker is asked first.
         """
         self.exchange = exchange
         self.pro = pro
@@ -78,6 +81,9 @@ class CcxtConnector:
         self.redact = redactor or Redactor()
         self.stop_limit_offset = stop_limit_offset
         self.lookup_delay_s = lookup_delay_s
+        self.reference_max_age_s = reference_max_age_s
+        self._last_prices: dict[str, tuple[float, float]] = {}
+        """Each symbol's last price read and when (``time.monotonic``)."""
         self._markets: dict[str, Market] = {}
         self._order_types: dict[str, frozenset[OrderType]] = {}
         self._client_ids: dict[str, ClientOrderId] = {}
@@ -162,7 +168,10 @@ class CcxtConnector:
             request_weight("fetch_ohlcv"),
             lambda: self.exchange.fetch_ohlcv(symbol, timeframe, since_ms, limit),
         )
-        return [parse.candle(r) for r in rows]
+        candles = [parse.candle(r) for r in rows]
+        if since_ms is None and candles:  # the newest candle, still forming: the last price
+            self._last_prices[symbol] = (candles[-1].close, time.monotonic())
+        return candles
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Best bid/ask and last price."""
@@ -171,7 +180,19 @@ class CcxtConnector:
             request_weight("fetch_ticker"),
             lambda: self.exchange.fetch_ticker(symbol),
         )
-        return parse.ticker(raw, symbol)
+        ticker = parse.ticker(raw, symbol)
+        self._last_prices[symbol] = (ticker.last, time.monotonic())
+        return ticker
+
+    async def _reference_price(self, symbol: str) -> Decimal:
+        """The last price, to value a market order's notional: the one the poll just read
+        when it is recent (no request between the decision and the order), else a ticker's.
+        Only the local minimum-notional check uses it; the venue still checks the order."""
+        last = self._last_prices.get(symbol)
+        if last is None or time.monotonic() - last[1] > self.reference_max_age_s:
+            await self.fetch_ticker(symbol)
+            last = self._last_prices[symbol]
+        return Decimal(str(last[0]))
 
     async def fetch_order_book(self, symbol: str, limit: int = 20) -> OrderBook:
         """A book snapshot of ``limit`` levels a side."""
@@ -280,7 +301,7 @@ class CcxtConnector:
             return await self._place(command, await self._oco_sender(command, market))
         reference = None
         if command.type is OrderType.MARKET and market.min_notional > 0 and command.price is None:
-            reference = Decimal(str((await self.fetch_ticker(command.symbol)).last))
+            reference = await self._reference_price(command.symbol)
         request = build_request(
             command,
             market,
