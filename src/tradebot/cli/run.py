@@ -35,6 +35,7 @@ from tradebot.cli.paper_session import (
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials
+from tradebot.cli.watch import session_metrics, watched
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
@@ -50,9 +51,6 @@ from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.monitoring.logging import configure_logging, environment_secrets
-from tradebot.monitoring.metrics import MetricsCollector
-from tradebot.monitoring.server import serve_metrics
-from tradebot.monitoring.service import monitoring
 from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
@@ -66,7 +64,6 @@ from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import SandboxConfig
 from tradebot.sandbox.mirror import MirrorConfig
 from tradebot.state import (
-    Database,
     KillSwitchLevel,
     Repository,
     acquire_instance_lock,
@@ -450,6 +447,7 @@ async def _paper(
 async def _replay(
     config: Config, data: list[Path], bars: int | None, console: Console, session: Session
 ) -> None:
+    # A paper session at full speed: monitored, measured and served as one in real time.
     if not embedded_sandbox(config):
         raise ConfigError(
             "--replay needs the embedded sandbox (exchange.sandbox.embedded: true): "
@@ -461,13 +459,13 @@ async def _replay(
     with tempfile.TemporaryDirectory(prefix="tradebot-replay-") as runtime:
         async with sandbox_server(sandbox, session.fixes) as server:
             connector = _sandbox_connector(server.http_url, Path(runtime), replay=True)
-            bot = await _bot(config, connector)
+            collector = session_metrics(config, connector)
+            bot = await _bot(config, connector, collector)
+            collector.stats = bot.stats
             try:
-                await bot.start()
-                session.fixes.check(bot.repo)  # a halted bot would replay and trade nothing
-                async with served as dashboard:
-                    if dashboard is not None:
-                        console.print(f"dashboard on {dashboard.url}")
+                async with watched(config, connector, collector, served, console):
+                    await bot.start()
+                    session.fixes.check(bot.repo)  # a halted bot would replay and trade nothing
                     done = await _advance(PaperSession(server, bot), bars, console)
             finally:
                 await bot.close()
@@ -501,30 +499,15 @@ async def _trade(
 ) -> None:
     """Trade until a signal stops the bot; with ``trades`` record public trades meanwhile."""
     served = embedded_dashboard(config)  # binds its port now
-    collector = _collector(config, connector, trades)
+    collector = session_metrics(config, connector, trades)
     bot = await _bot(config, connector, collector, streams=True)
     collector.stats = bot.stats
-    symbol, database, settings = (
-        config.trading.symbol,
-        config.database.sqlalchemy_url,
-        config.monitoring,
-    )
+    symbol, database = config.trading.symbol, config.database.sqlalchemy_url
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, bot.stop)
-    latency = connector.metrics if isinstance(connector, CcxtConnector) else None
     try:
-        async with (
-            monitoring(config, latency),  # alerts and Telegram commands, if configured
-            serve_metrics(
-                collector, settings.metrics_host, settings.metrics_port, settings.metrics_interval_s
-            ) as endpoint,
-            served as dashboard,
-        ):
-            if endpoint is not None:
-                console.print(f"Prometheus metrics on {endpoint.url}")
-            if dashboard is not None:
-                console.print(f"dashboard on {dashboard.url}")
+        async with watched(config, connector, collector, served, console):
             recovery = await bot.start()
             fixes.check(bot.repo)  # halted from the start: nothing to wait for
             found = len(recovery.reconciliation.discrepancies)
@@ -546,18 +529,3 @@ async def _trade(
         console.print(f"[yellow]note:[/yellow] {halted}", highlight=False)
     if recording is not None:
         console.print(f"recorded {recording.stats.written} public trades of {symbol}")
-
-
-def _collector(
-    config: Config, connector: ExchangeConnector, trades: TradeSource | None
-) -> MetricsCollector:
-    # Its own lazy connection to the bot's database (scrapes read it from another thread;
-    # nothing is opened before the bot has checked and created the database).
-    connectors = [c.metrics for c in (connector, trades) if isinstance(c, CcxtConnector)]
-    return MetricsCollector(
-        Repository(Database(config.database.sqlalchemy_url)),
-        symbols=config.trading.all_symbols,
-        timeframe=config.trading.timeframe,
-        cycle_budget_s=float(config.trading.cycle_interval_s),
-        connectors=connectors,
-    )
