@@ -84,6 +84,26 @@ async def test_observe_server_count_above_ours_is_adopted(tmp_path: Path) -> Non
     assert await limiter.acquire(10) > 0
 
 
+async def test_observe_server_count_below_the_shared_count_keeps_the_shared_count(
+    tmp_path: Path,
+) -> None:
+    # Arrange: this limiter saw 10; another process on the key has spent 30 more since
+    clock = ManualClock(1_000.0)
+    mine = _limiter(tmp_path / "rl.json", clock, weight_per_window=100, safety=1.0)
+    other = _limiter(tmp_path / "rl.json", clock, weight_per_window=100, safety=1.0)
+    await mine.acquire(10)
+    await other.acquire(30)
+
+    # Act: the server's count is older than both (5), then above both (55)
+    mine.observe({"x-mbx-used-weight-1m": "5"})
+    kept = other.used_weight()
+    mine.observe({"x-mbx-used-weight-1m": "55"})
+
+    # Assert
+    assert kept == 40
+    assert other.used_weight() == 55
+
+
 async def test_block_after_429_stops_every_limiter_on_the_file(tmp_path: Path) -> None:
     clock = ManualClock(1_000.0)
     first = _limiter(tmp_path / "rl.json", clock)

@@ -46,6 +46,7 @@ _WEIGHTS = {
 }
 _ALL_SYMBOLS_WEIGHT = 80  # ticker/24hr and openOrders without a symbol
 _ORDER_CALLS = frozenset({"create_order"})
+_MAX_STATE_BYTES = 4096
 
 
 def request_weight(endpoint: str, *, limit: int | None = None, all_symbols: bool = False) -> int:
@@ -119,6 +120,8 @@ class SharedRateLimiter:
         self._sleep = sleep
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.touch(mode=0o600, exist_ok=True)
+        self._seen = (-1, 0)
+        """(window, used) as this limiter last read or wrote them."""
 
     @classmethod
     def for_account(
@@ -156,6 +159,9 @@ class SharedRateLimiter:
         used = _header_int(headers, "x-mbx-used-weight-1m")
         if used is None:
             return
+        window, seen = self._seen
+        if used <= seen and window == math.floor(self._clock() / self.budget.window_s):
+            return  # the file's count only grows within a window: it holds this already
         with self._locked() as (state, _now):
             state.used = max(state.used, used)
 
@@ -196,40 +202,32 @@ class SharedRateLimiter:
 
     @contextmanager
     def _locked(self) -> Iterator[tuple[_State, float]]:
-        # The file is rewritten in place (write, then cut what is left of a longer text)
-        # and only when the count changed: truncating it to nothing first costs milliseconds
-        # on ext4, whose auto_da_alloc flushes a file that was emptied and written again,
-        # and every exchange call passes here twice. A crash mid-write leaves a torn file,
-        # which ``_read`` counts afresh from, as before.
-        with self.path.open("r+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                now = self._clock()
-                text = handle.read()
-                state = self._parse(text, now)
-                yield state, now
-                saved = json.dumps(
-                    {
-                        "window": state.window,
-                        "used": state.used,
-                        "order_window": state.order_window,
-                        "orders": state.orders,
-                        "blocked_until": state.blocked_until,
-                    }
-                )
-                if saved != text:
-                    handle.seek(0)
-                    handle.write(saved)
-                    handle.truncate()
-                    handle.flush()
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        # A raw descriptor (no Python file object: a fifth of the cost), and the text is
+        # rewritten in place and only when the count changed, padded with spaces to the
+        # length it had, never cut: truncating costs tens of microseconds (emptying the file
+        # first costs milliseconds on ext4, whose auto_da_alloc flushes a file that was
+        # emptied and written again), and every exchange call passes here. JSON allows the
+        # trailing spaces. A crash mid-write leaves a torn file, which ``_parse`` counts
+        # afresh from, as before.
+        fd = os.open(self.path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            now = self._clock()
+            raw = os.pread(fd, _MAX_STATE_BYTES, 0)
+            state = self._parse(raw, now)
+            yield state, now
+            self._seen = (state.window, state.used)
+            saved = _encode(state)
+            if saved != raw.rstrip():
+                os.pwrite(fd, saved.ljust(len(raw)), 0)
+        finally:
+            os.close(fd)  # releases the lock
 
-    def _parse(self, text: str, now: float) -> _State:
+    def _parse(self, raw: bytes, now: float) -> _State:
         state = _State()
-        if text.strip():
+        if raw.strip():
             try:
-                state = _State(**json.loads(text))
+                state = _State(**json.loads(raw))
             except (ValueError, TypeError):
                 state = _State()  # a torn or foreign file: start counting afresh
         window = math.floor(now / self.budget.window_s)
@@ -239,6 +237,18 @@ class SharedRateLimiter:
         if order_window != state.order_window:
             state.order_window, state.orders = order_window, 0
         return state
+
+
+def _encode(state: _State) -> bytes:
+    return json.dumps(
+        {
+            "window": state.window,
+            "used": state.used,
+            "order_window": state.order_window,
+            "orders": state.orders,
+            "blocked_until": state.blocked_until,
+        }
+    ).encode()
 
 
 def _header_int(headers: Mapping[str, str] | None, name: str) -> int | None:
