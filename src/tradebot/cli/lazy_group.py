@@ -7,22 +7,22 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import typer
-from typer._click import Command  # typer vendors click; its group API is typed in these terms
-from typer.core import TyperGroup
+from typer._click import Command, Context, HelpFormatter  # typer vendors click
+from typer.core import TyperCommand, TyperGroup
 
-from tradebot.cli.commands import MODULES
+from tradebot.cli.commands import COMMANDS, Listed
 
 
 class _LazyCommands(MutableMapping[str, Command]):
     """Command name → click command, importing the command's module on first look-up."""
 
-    def __init__(self, modules: Mapping[str, str]) -> None:
-        self._modules = modules
+    def __init__(self, listed: Mapping[str, Listed]) -> None:
+        self._listed = listed
         self._loaded: dict[str, Command] = {}
 
     def __getitem__(self, name: str) -> Command:
-        if name not in self._loaded and name in self._modules:
-            self._loaded.update(_commands_of(self._modules[name]))
+        if name not in self._loaded and name in self._listed:
+            self._loaded.update(_commands_of(self._listed[name].module))
         return self._loaded[name]
 
     def __setitem__(self, name: str, command: Command) -> None:
@@ -32,10 +32,17 @@ class _LazyCommands(MutableMapping[str, Command]):
         del self._loaded[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self._modules, *self._loaded]))
+        return iter(dict.fromkeys([*self._listed, *self._loaded]))
 
     def __len__(self) -> int:
-        return len(dict.fromkeys([*self._modules, *self._loaded]))
+        return len(dict.fromkeys([*self._listed, *self._loaded]))
+
+    def summaries(self) -> dict[str, Command]:
+        """Every command as help lists it: name and summary, none of them imported."""
+        return {
+            name: self._loaded.get(name) or TyperCommand(name, short_help=listed.summary)
+            for name, listed in self._listed.items()
+        } | self._loaded
 
 
 def _commands_of(module_name: str) -> dict[str, Command]:
@@ -47,8 +54,16 @@ def _commands_of(module_name: str) -> dict[str, Command]:
 
 
 class LazyGroup(TyperGroup):
-    """The ``tradebot`` group: every command of ``commands.MODULES``, each loaded on demand."""
+    """The ``tradebot`` group: every command of ``commands.COMMANDS``, each loaded on demand."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = _LazyCommands(MODULES)
+        self.commands = self._lazy = _LazyCommands(COMMANDS)
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """Print the help, listing the commands from the table instead of importing them."""
+        self.commands = self._lazy.summaries()
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.commands = self._lazy
