@@ -7,6 +7,9 @@ fills (three Decimals each) 38 MB, yet nothing reads them before the report and 
 decision log. ``Packed`` flattens each into a tuple of plain values as it is appended (a
 decision's indicators: the bar's index, the columns being kept anyway) and pickles every
 ``CHUNK`` of those tuples into one bytes object: about 320 bytes a decision, 110 a fill.
+Their Decimals are packed as their text (``str`` round-trips a Decimal exactly, exponent
+included): pickle reduces each Decimal through a call, which made pickling the chunks
+about 7 % of a backtest's loop; strings pickle four to eight times faster.
 Reading it (iterating, indexing) makes the same objects again, one chunk at a time, so a
 report that walks them holds a chunk, not all. Pickled, it is a plain list.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from tradebot.backtest.collector import quiet_collector
@@ -35,7 +39,7 @@ _Packed = tuple[Any, ...]
 _ACTIONS = tuple(SignalAction)
 _ACTION_NUMBER = {action: n for n, action in enumerate(_ACTIONS)}
 _new_tuple = tuple.__new__  # a named tuple made as namedtuple's own ``_make`` makes it
-_check = RiskCheck.from_parts
+_from_parts = RiskCheck.from_parts
 _SIDES = tuple(OrderSide)
 _SIDE_NUMBER = {side: n for n, side in enumerate(_SIDES)}
 
@@ -149,7 +153,7 @@ class DecisionPacker:
                 (m.name, _ACTION_NUMBER[m.action], m.confidence, m.reason) for m in signal.members
             ),
             bars,
-            None if verdict is None else tuple([c.parts() for c in verdict.checks]),
+            None if verdict is None else tuple([_pack_check(c) for c in verdict.checks]),
             d.action,
             d.client_order_ids,
             d.equity,
@@ -175,13 +179,40 @@ class DecisionPacker:
             BarRow(self._columns[bars[0]], bars[1]) if type(bars) is tuple else bars,
             None
             if checks is None
-            else _new_tuple(RiskVerdict, (tuple([_check(*c) for c in checks]),)),
+            else _new_tuple(RiskVerdict, (tuple([_unpack_check(*c) for c in checks]),)),
             *row[9:],
         )
 
 
+def _pack_check(check: RiskCheck) -> tuple[str, bool, str, int, tuple[object, ...] | None]:
+    """A check's parts, the Decimals among its template's values as text: the bits of the
+    number after the detail say which values were Decimals."""
+    name, passed, text, values = check.parts()
+    if values is None:
+        return name, passed, text, 0, None
+    decimals = 0
+    plain = list(values)
+    for k, value in enumerate(values):
+        if type(value) is Decimal:
+            decimals |= 1 << k
+            plain[k] = str(value)
+    return name, passed, text, decimals, tuple(plain)
+
+
+def _unpack_check(
+    name: str, passed: bool, text: str, decimals: int, plain: tuple[object, ...] | None
+) -> RiskCheck:
+    """The check ``_pack_check`` flattened."""
+    if not decimals or plain is None:
+        return _from_parts(name, passed, text, plain)
+    values = tuple(
+        Decimal(str(value)) if decimals >> k & 1 else value for k, value in enumerate(plain)
+    )
+    return _from_parts(name, passed, text, values)
+
+
 class FillPacker:
-    """Flattens fills (their Decimals pickle as they are)."""
+    """Flattens fills (their Decimals as text)."""
 
     __slots__ = ()
 
@@ -191,9 +222,9 @@ class FillPacker:
             f.client_order_id,
             f.symbol,
             _SIDE_NUMBER[f.side],
-            f.qty,
-            f.price,
-            f.fee,
+            str(f.qty),
+            str(f.price),
+            str(f.fee),
             f.fee_asset,
             f.ts_ms,
             f.trade_id,
@@ -202,8 +233,8 @@ class FillPacker:
 
     def unpack(self, row: _Packed, /) -> Fill:
         """The fill ``pack`` flattened."""
-        cid, symbol, side, *rest = row
-        return Fill(cid, symbol, _SIDES[side], *rest)
+        cid, symbol, side, qty, price, fee, *rest = row
+        return Fill(cid, symbol, _SIDES[side], Decimal(qty), Decimal(price), Decimal(fee), *rest)
 
 
 def packed_decisions() -> Packed[Decision]:

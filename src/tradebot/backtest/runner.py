@@ -15,6 +15,7 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -112,6 +113,8 @@ class Backtester:
         self.symbol = engine.symbol
         self._tape = _Tape()
         self._tidy_at = 0  # the bar time of the next ``_tidy``
+        self._cash: tuple[Decimal | None, float] = (None, 0.0)  # the last cash noted, as a float
+        self._held: tuple[Decimal | None, float] = (None, 0.0)  # the same for a holding
         self._fills: Packed[Fill] | None = None
         if keep_records:  # the venue keeps its fills packed from here on; the result too
             self._fills = packed_fills()
@@ -181,14 +184,15 @@ class Backtester:
         return _Lane(symbol, bars, ohlc, self._candidates(symbol, bars), tape, start=start)
 
     def _loop(self, lane: _Lane) -> None:
-        bars, candidates = lane.bars, lane.candidates
-        n = bars.n_bars
+        bars = lane.bars
+        candidates = _numbers(lane.candidates, np.int64)  # Python ints, not numpy scalars
+        n, m = bars.n_bars, len(candidates)
         ptr, i = 0, lane.start
         next_report = 0
         while i < n:
-            while ptr < len(candidates) and candidates[ptr] < i:
+            while ptr < m and candidates[ptr] < i:
                 ptr += 1
-            next_candidate = int(candidates[ptr]) if ptr < len(candidates) else n
+            next_candidate = candidates[ptr] if ptr < m else n
             j = self._next_bar(lane, i, next_candidate)
             if j >= n:
                 break
@@ -319,9 +323,16 @@ class Backtester:
         ):
             self._tape.decisions.append(decision)
         held, exposed = self.engine.view.holding(symbol)
+        cash = self.engine.portfolio.cash
+        # Cash and holding change only with a fill: the last floats made are kept (a
+        # Decimal is immutable, so the same object is the same amount).
+        if cash is not self._cash[0]:
+            self._cash = (cash, float(cash))
+        if held is not self._held[0]:
+            self._held = (held, float(held))
         tape.index.append(j)
-        tape.cash.append(float(self.engine.portfolio.cash))
-        tape.qty.append(float(held))
+        tape.cash.append(self._cash[1])
+        tape.qty.append(self._held[1])
         tape.exposed.append(exposed)
 
     def _handle(self, event: Event) -> Step:

@@ -22,6 +22,7 @@ from tradebot.domain.errors import StateError
 from tradebot.domain.records import record
 
 ClientOrderId = NewType("ClientOrderId", str)
+_ZERO = Decimal(0)
 
 
 class OrderSide(StrEnum):
@@ -187,7 +188,8 @@ class Order:
         """
         if status == self.status and status is not OrderStatus.PARTIALLY_FILLED:
             return
-        if status not in _ALLOWED.get(self.status, frozenset()):
+        allowed = _ALLOWED.get(self.status)
+        if allowed is None or status not in allowed:
             raise StateError(
                 f"order {self.client_order_id}: cannot go from {self.status} to {status}"
             )
@@ -210,17 +212,17 @@ class Order:
             raise StateError(
                 f"order {self.client_order_id}: cannot go from {self.status} to a fill"
             )
-        new_filled = self.filled_qty + fill.qty
+        filled, qty = self.filled_qty, fill.qty
+        new_filled = filled + qty
         if new_filled > self.qty:
             raise StateError(
-                f"order {self.client_order_id}: fill of {fill.qty} overfills "
-                f"{self.filled_qty}/{self.qty}"
+                f"order {self.client_order_id}: fill of {qty} overfills {filled}/{self.qty}"
             )
-        prior_cost = (self.avg_fill_price or Decimal(0)) * self.filled_qty
-        self.avg_fill_price = (prior_cost + fill.notional) / new_filled
+        prior_cost = (self.avg_fill_price or _ZERO) * filled
+        self.avg_fill_price = (prior_cost + qty * fill.price) / new_filled
         self.filled_qty = new_filled
         self.fills.append(fill)
-        if self.status.is_terminal:
+        if self.status in _TERMINAL:
             # A late fill: the venue executed part of the order before it was canceled or
             # expired, and the report of the fill came after the report of the status. The
             # venue's word stands on both: the fill is booked, the status kept.

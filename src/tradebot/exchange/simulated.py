@@ -187,10 +187,11 @@ class SimulatedExchange:
         stop_price = None if cmd.stop_price is None else market.round_price(cmd.stop_price)
         ref_price = self._reference_price(price, stop_price, cmd.symbol, book)
         market.check_order(qty, ref_price)
-        mark = None if book.mark is None else to_decimal(book.mark)
-        _refuse_if_passed(cmd.side, cmd.type, price, stop_price, mark)
-        if leg is not None:  # the list is refused whole
-            _refuse_if_passed(leg.side, leg.type, leg.price, None, mark)
+        if book.mark is not None and (cmd.type in _JUDGED or leg is not None):
+            mark = to_decimal(book.mark)
+            _refuse_if_passed(cmd.side, cmd.type, price, stop_price, mark)
+            if leg is not None:  # the list is refused whole
+                _refuse_if_passed(leg.side, leg.type, leg.price, None, mark)
         order = Order(
             client_order_id=cmd.client_order_id,
             symbol=cmd.symbol,
@@ -263,7 +264,11 @@ class SimulatedExchange:
         """Phase 1 of a bar: fill market orders at the open."""
         self.now_ms = ts_ms
         book = self._books[symbol]
-        book.bar = _Bar(ts_ms, open_, high, low, close)
+        bar = book.bar
+        if bar is None:
+            book.bar = _Bar(ts_ms, open_, high, low, close)
+        else:  # the book's own, read nowhere else: set in place (one bar a visit)
+            bar.ts_ms, bar.open, bar.high, bar.low, bar.close = ts_ms, open_, high, low, close
         book.mark = open_
         if not book.pending_market:
             return []
@@ -480,6 +485,7 @@ def _levels(book: _Book) -> tuple[float, float]:
 
 
 _STOPS = (OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT)
+_JUDGED = frozenset({*_STOPS, OrderType.LIMIT_MAKER})  # what ``_refuse_if_passed`` may refuse
 
 
 def _refuse_if_passed(

@@ -140,6 +140,15 @@ class OrderRouter:
         mine = self._open_of.get(symbol)
         return list(mine.values()) if mine else []
 
+    def first_open(self, symbol: str, role: OrderRole) -> Order | None:
+        """The earliest placed of ``symbol``'s working orders with ``role``, or None."""
+        mine = self._open_of.get(symbol)
+        if mine:
+            for cid, order in mine.items():
+                if role_of(cid) is role:
+                    return order
+        return None
+
     def _add_open(self, order: Order) -> None:
         self._open[order.client_order_id] = order
         self._open_of.setdefault(order.symbol, {})[order.client_order_id] = order

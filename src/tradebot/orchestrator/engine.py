@@ -203,11 +203,12 @@ class TradingEngine:
         book = self._books[event.symbol]
         symbol, bars, i = book.symbol, book.bars, event.bar
         ts = int(bars.ts_ms[i])
-        self._roll_day(book, i)
+        self._roll_day(book, ts)
         flat = self._positions.is_flat(symbol)
         signal = self._signal(book, i, flat)
+        working = self._router.has_open(symbol)
         outcome: Outcome
-        if signal.action is SignalAction.HOLD and flat and not self._router.has_open(symbol):
+        if signal.action is SignalAction.HOLD and flat and not working:
             # The common case, kept cheap: nothing changed, nothing to send.
             if not self.settings.record_holds:
                 self._note_account(book)
@@ -219,11 +220,11 @@ class TradingEngine:
                 self._protect_unguarded(book, i, close)
                 if not flat
                 else book.protector.orphans()
-                if self._router.has_open(symbol)
+                if working
                 else []
             )
             outcome = (
-                self._act(signal, book, i, close, flat)
+                self._act(signal, book, i, ts, close, flat, working)
                 if not protect
                 else (protect, "protect position", None)
             )
@@ -372,9 +373,17 @@ class TradingEngine:
             raise not_a_signal(strategy, int(bars.ts_ms[i]), signal)
         return signal
 
-    def _act(self, signal: Signal, book: SymbolBook, i: int, close: Decimal, flat: bool) -> Outcome:
-        ts = int(book.bars.ts_ms[i])
-        entry = self._open_entry(book.symbol)
+    def _act(
+        self,
+        signal: Signal,
+        book: SymbolBook,
+        i: int,
+        ts: int,
+        close: Decimal,
+        flat: bool,
+        working: bool,
+    ) -> Outcome:
+        entry = self._open_entry(book.symbol) if working else None
         if entry is not None:
             return self._age_entry(book, entry, ts, close)
         if signal.action is SignalAction.BUY and flat:
@@ -536,10 +545,7 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- state
     def _open_entry(self, symbol: str) -> Order | None:
-        for order in self._router.open_orders(symbol) if self._router.has_open(symbol) else ():
-            if role_of(order.client_order_id) is OrderRole.ENTRY:
-                return order
-        return None
+        return self._router.first_open(symbol, OrderRole.ENTRY)
 
     def _entry_price(self, market: Market, close: Decimal) -> Decimal:
         if not self.settings.use_limit_entries:
@@ -564,15 +570,15 @@ class TradingEngine:
         self._last_cash = self.portfolio.cash
         return self._last_cash, self._account.note_holdings(book)
 
-    def _roll_day(self, book: SymbolBook, i: int) -> None:
-        """Set the day-start equity at the first bar closing in a new UTC day.
+    def _roll_day(self, book: SymbolBook, ts: int) -> None:
+        """Set the day-start equity at the first bar (opened at ``ts``) closing in a new
+        UTC day.
 
         It is valued at the last close of the previous day with what was held then (each
         symbol at its own last close), so a backtest that skips quiet bars and a live bot
         that sees every bar agree exactly.
         """
-        close_ts = int(book.bars.ts_ms[i]) + self.bar_ms
-        day = (close_ts - 1) // DAY_MS
+        day = (ts + self.bar_ms - 1) // DAY_MS
         if day == self._day:
             return
         first = self._day < 0

@@ -26,7 +26,7 @@ from tradebot.domain.decisions import (
     SignalAction,
 )
 from tradebot.domain.events import BarClosed, Event, OrderFilled
-from tradebot.domain.orders import Fill
+from tradebot.domain.orders import Fill, OrderSide
 from tradebot.risk.stops import StopMethod, StopParams
 from tradebot.strategy.builtin.ema_crossover import EmaCrossover
 
@@ -168,3 +168,32 @@ def test_every_field_of_a_decision_survives_packing() -> None:
     assert list(kept) == decisions
     assert kept[0].signal.members == ensemble.signal.members
     assert kept[1].verdict is None
+
+
+def test_packed_decimals_come_back_with_their_digits_and_exponent() -> None:
+    # Arrange: Decimals equal to others with fewer digits (0.23450 == 0.2345), an exponent,
+    # a negative zero; a lazy check's values mixing Decimals and text.
+    amounts = [Decimal("0.23450"), Decimal("1E+5"), Decimal("-0"), Decimal("42577.520")]
+    fills = packed_fills()
+    for k, qty in enumerate(amounts):
+        fills.append(Fill("id", "BTC/USDT", OrderSide.SELL, qty, qty, qty, "USDT", k, str(k)))
+    check = RiskCheck.lazy("max_position_size", True, "{} {} {}", *amounts[:2], "<=")
+    decisions = packed_decisions()
+    decisions.append(
+        Decision(
+            1, "BTC/USDT", Signal(SignalAction.BUY, 1.0, "up"), {}, RiskVerdict((check,)), "buy"
+        )
+    )
+
+    # Act
+    kept_fills, kept = list(fills), decisions[0]
+
+    # Assert: the same text, not only equal values.
+    assert [(str(f.qty), str(f.price), str(f.fee)) for f in kept_fills] == [
+        (str(q), str(q), str(q)) for q in amounts
+    ]
+    assert kept.verdict is not None
+    parts = kept.verdict.checks[0].parts()
+    assert [str(v) for v in parts[3] or ()] == ["0.23450", "1E+5", "<="]
+    assert [type(v) for v in parts[3] or ()] == [Decimal, Decimal, str]
+    assert kept.verdict.checks[0].detail == "0.23450 1E+5 <="
