@@ -133,6 +133,12 @@ class TradingBot:
         self._last_bar_ts: dict[str, int] = {}
         """Each symbol's newest bar decided (or skipped)."""
         self._last_fill_ms: dict[str, int] = {}
+        self._fills_known: set[str] = set()
+        """Symbols whose fills are all booked: their trades were asked after the last order
+        call (``_order_calls``) and none of the bot's orders there was working. No fill can
+        come there until an order call is made, so a poll does not ask again."""
+        self._order_calls = 0
+        """Calls that place, cancel or look up an order, counted as they start."""
         self._acknowledged: deque[Step] = deque()
         """Cancels the venue acknowledged whose steps are saved after the next send."""
         self._windows = {
@@ -380,15 +386,28 @@ class TradingBot:
 
     async def sync_exchange(self) -> None:
         """Book fills made since the last cycle and follow orders the venue closed, for
-        every symbol."""
+        every symbol.
+
+        A symbol's trades are asked only while one of the bot's orders there may have
+        filled since they were last asked: an order is working (SUBMITTING, UNKNOWN and
+        OPEN included), or an order call was made since (a cancelled stop may have filled in
+        part first, an exit filled at once). Otherwise the venue has nothing new for it,
+        and a flat bot's entry goes out without that round trip.
+        """
         engine = self.engine
         for symbol in self.settings.symbols:
+            if symbol in self._fills_known and not engine.view.open_order_ids(symbol):
+                continue
+            self._fills_known.discard(symbol)
+            calls = self._order_calls
             last = self._last_fill_ms.get(symbol)
             since = None if last is None else last - 1
             fills = await self.connector.fetch_my_trades(symbol, since_ms=since)
             # What a fill or a closed order calls for (the stop of an entry whose fill is
             # learnt only here, after a lost answer) is sent now, not dropped.
             await self._execute(self._apply(fill_events(fills)))
+            if calls == self._order_calls and not engine.view.open_order_ids(symbol):
+                self._fills_known.add(symbol)
         for symbol in self.settings.symbols:
             mine = engine.view.open_orders(symbol)
             if not mine:
@@ -478,8 +497,14 @@ class TradingBot:
             commands.extend(self._step(self.engine.handle(event)))
         return commands
 
+    def _order_call(self, symbol: str) -> None:
+        """An order call on ``symbol`` starts: its fills must be asked again."""
+        self._order_calls += 1
+        self._fills_known.discard(symbol)
+
     async def _place(self, cmd: PlaceOrder) -> list[Command]:
         symbol = cmd.symbol
+        self._order_call(symbol)
         try:
             venue = await self.connector.create_order(cmd)
         except OrderRejected as exc:
@@ -512,6 +537,7 @@ class TradingBot:
         hold the exit back, and the exit's intent is saved already. A crash in between
         leaves an order the database holds open and the venue closed, which the next start
         adopts from the venue, as any order that closed while the bot was away."""
+        self._order_call(cmd.symbol)
         try:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
@@ -531,6 +557,7 @@ class TradingBot:
 
     async def _follow(self, client_order_id: ClientOrderId, symbol: str) -> list[Command]:
         """Look an order up and adopt what the venue says about it."""
+        self._order_call(symbol)
         try:
             venue = await self.connector.fetch_order(client_order_id, symbol)
         except OrderNotFound:

@@ -1,0 +1,73 @@
+"""When a poll asks the venue for the account's trades: only while one of the bot's orders
+may have filled since it last asked (an order working, or an order call made since).
+
+Asking at every poll cost a round trip and about a millisecond of CCXT's work before every
+entry. The requests are read off CCXT's own HTTP session (an aiohttp trace), as the venue
+receives them, and the fills the bot saved are held to the venue's own list of the account's
+trades.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+
+from paper_venue import KEY, SECRET, make_bot, sandbox
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+
+
+class AccountCalls:
+    """Per poll: whether it asked for the account's trades, and whether it sent or
+    cancelled an order."""
+
+    def __init__(self) -> None:
+        self.asked_trades = False
+        self.order_calls = 0
+        self.trace = aiohttp.TraceConfig()
+        self.trace.on_request_start.append(self._started)
+
+    async def _started(
+        self, _session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        path = params.url.path
+        if path.endswith("/myTrades"):
+            self.asked_trades = True
+        elif params.method in ("POST", "DELETE") and "/order" in path:
+            self.order_calls += 1
+
+
+async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_filled(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a paper bot whose CCXT session is traced
+    calls = AccountCalls()
+    polls: list[tuple[bool, bool]] = []
+    """Per poll: (an order of the bot's may have filled since the last ask, it asked)."""
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        bot.connector.exchange.session = aiohttp.ClientSession(trace_configs=[calls.trace])  # type: ignore[attr-defined]
+        await bot.start()
+        may_have_filled = True  # nothing asked yet
+        # Act: 150 bars of the quick EMA strategy
+        for _ in range(150):
+            await server.advance(1)
+            working = bool(bot.engine.view.open_order_ids("BTC/USDT"))
+            calls.asked_trades, calls.order_calls = False, 0
+            assert await bot.step()
+            polls.append((may_have_filled or working, calls.asked_trades))
+            may_have_filled = (may_have_filled and not calls.asked_trades) or calls.order_calls > 0
+        saved = {f.trade_id for f in bot.repo.fills("BTC/USDT")}
+        await bot.close()
+        venue = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+        try:
+            on_venue = {str(t["id"]) for t in await venue.fetch_my_trades("BTC/USDT", None, 1000)}
+        finally:
+            await venue.close()
+
+    # Assert: asked exactly when an order may have filled; every trade of the venue saved
+    assert [asked for _, asked in polls] == [due for due, _ in polls]
+    assert sum(asked for _, asked in polls) < 120  # quiet polls, flat, ask nothing
+    assert saved == on_venue
+    assert len(saved) >= 10
