@@ -153,7 +153,7 @@ class DecisionPacker:
                 (m.name, _ACTION_NUMBER[m.action], m.confidence, m.reason) for m in signal.members
             ),
             bars,
-            None if verdict is None else tuple([_pack_check(c) for c in verdict.checks]),
+            None if verdict is None else _pack_checks(verdict.checks),
             d.action,
             d.client_order_ids,
             d.equity,
@@ -184,25 +184,28 @@ class DecisionPacker:
         )
 
 
-def _pack_check(check: RiskCheck) -> tuple[str, bool, str, int, tuple[object, ...] | None]:
-    """A check's parts, the Decimals among its template's values as text: the bits of the
-    number after the detail say which values were Decimals."""
-    name, passed, text, values = check.parts()
-    if values is None:
-        return name, passed, text, 0, None
-    decimals = 0
-    plain = list(values)
-    for k, value in enumerate(values):
-        if type(value) is Decimal:
-            decimals |= 1 << k
-            plain[k] = str(value)
-    return name, passed, text, decimals, tuple(plain)
+def _pack_checks(checks: tuple[RiskCheck, ...]) -> tuple[_Packed, ...]:
+    """Each check's parts, the Decimals among its template's values as text: the bits of
+    the number after the detail say which values were Decimals."""
+    packed = []
+    for check in checks:
+        name, passed, text, values = check.parts()
+        decimals = 0
+        if values is not None:
+            plain = list(values)
+            for k, value in enumerate(values):
+                if type(value) is Decimal:
+                    decimals |= 1 << k
+                    plain[k] = str(value)
+            values = tuple(plain)
+        packed.append((name, passed, text, decimals, values))
+    return tuple(packed)
 
 
 def _unpack_check(
     name: str, passed: bool, text: str, decimals: int, plain: tuple[object, ...] | None
 ) -> RiskCheck:
-    """The check ``_pack_check`` flattened."""
+    """A check ``_pack_checks`` flattened."""
     if not decimals or plain is None:
         return _from_parts(name, passed, text, plain)
     values = tuple(

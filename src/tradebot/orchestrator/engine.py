@@ -406,7 +406,9 @@ class TradingEngine:
         price = self._entry_price(market, close)
         risk_state = self._risk_state(book, ts, close)
         stop_price, fee = (stop.price if stop else None), self.settings.fee_rate
-        cash = self.portfolio.cash_for(symbol)  # its venue's: money stays on each exchange
+        cash = self._positions.portfolio.cash_for(
+            symbol
+        )  # its venue's: money stays on each exchange
         inp = SizingInput(risk_state.equity, cash, price, stop_price, atr_or_none, fee)
         size, allotment = entry_size(
             self.sizer, self.allocator, self._books, book, ts, inp, self.trades
@@ -453,7 +455,7 @@ class TradingEngine:
         # An exit meets only the kill switch (no limit stops the bot getting out), so the
         # account is not valued here: with many symbols held that is most of an exit's cost.
         state = RiskState(
-            equity=self.portfolio.cash,
+            equity=self._positions.portfolio.cash,
             exposure=ZERO,
             position_notional=ZERO,
             open_positions=self._positions.open_positions(),
@@ -567,7 +569,7 @@ class TradingEngine:
     def _note_account(self, book: SymbolBook) -> tuple[Decimal, Decimal]:
         """Note the cash and every symbol's holding at this close (the next day's start is
         valued from them); return the cash and ``book``'s holding."""
-        self._last_cash = self.portfolio.cash
+        self._last_cash = self._positions.portfolio.cash
         return self._last_cash, self._account.note_holdings(book)
 
     def _roll_day(self, book: SymbolBook, ts: int) -> None:
