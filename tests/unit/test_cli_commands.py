@@ -124,3 +124,26 @@ def test_help_lists_the_commands_without_importing_them() -> None:
     assert "walk-forward" in out
     assert "Run one service of the distributed deployment" in out
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_run_and_serve_start_without_the_dashboards_libraries() -> None:
+    # Arrange: a fresh interpreter; FastAPI, uvicorn and plotly are imported by a process
+    # that serves the dashboard, not by every bot and service that starts
+    probe = (
+        "import sys\n"
+        "from tradebot.cli import main\n"
+        "for command in (['run'], ['serve', 'strategy']):\n"
+        "    sys.argv = ['tradebot', *command, '--help']\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'plotly') if m in sys.modules))\n"
+    )
+
+    # Act
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+
+    # Assert
+    assert "Trade the configured strategy" in out
+    assert "Usage: tradebot serve strategy" in out
+    assert out.strip().splitlines()[-1] == "[]"

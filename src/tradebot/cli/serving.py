@@ -7,19 +7,16 @@ uses all come from the config here, once for both commands.
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from tradebot.config import Config
 from tradebot.domain.market import timeframe_to_ms
-from tradebot.monitoring.dashboard import (
-    DashboardParts,
-    DashboardServer,
-    LogBuffer,
-    check_bind,
-    create_app,
-)
 from tradebot.monitoring.logging import environment_secrets
 from tradebot.state import Database, Repository
 from tradebot.state.outbox import AlertOutbox
+
+if TYPE_CHECKING:
+    from tradebot.monitoring.dashboard import DashboardServer
 
 
 def dashboard_server(
@@ -32,6 +29,16 @@ def dashboard_server(
     Raises:
         ConfigError: the bind policy refuses the host, or the port cannot be bound.
     """
+    # FastAPI, uvicorn and plotly: imported only by a process that serves the dashboard,
+    # not at every start of `tradebot run` or `tradebot serve` (most run without it)
+    from tradebot.monitoring.dashboard import (
+        DashboardParts,
+        DashboardServer,
+        LogBuffer,
+        check_bind,
+        create_app,
+    )
+
     settings = config.monitoring.dashboard
     check_bind(settings, allow_remote)
     bar_s = timeframe_to_ms(config.trading.timeframe) / 1000

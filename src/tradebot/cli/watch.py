@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from tradebot.config import Config
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.monitoring.dashboard import DashboardServer
 from tradebot.monitoring.metrics import MetricsCollector
 from tradebot.monitoring.server import serve_metrics
 from tradebot.monitoring.service import monitoring
 from tradebot.orchestrator.recording import TradeSource
 from tradebot.state import Database, Repository
+
+if TYPE_CHECKING:  # the dashboard's FastAPI only where one is served (cli.serving)
+    from tradebot.monitoring.dashboard import DashboardServer
 
 
 def session_metrics(
