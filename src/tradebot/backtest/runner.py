@@ -44,6 +44,7 @@ Observer = Callable[[int, Event, Step], None]
 _FIRST_CHUNK = 64
 _TIDY_MS = 86_400_000
 _PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
+_EQUITY_SLICE = 65_536
 
 
 @dataclass(slots=True)
@@ -99,9 +100,10 @@ class Backtester:
         """``observer(bar, event, step)`` sees every event the engine handles and its step
         (the ledger and risk properties are checked there). ``events_at`` hands operator
         events (a kill switch, a flatten) to the engine before the named bars of the first
-        symbol, which are then visited. Without ``keep_records`` the result has no decisions
-        and no fills (an optimisation trial is scored on its trades and equity alone, and a
-        worker holding them doubled its memory on minute bars); the trading is the same."""
+        symbol, which are then visited. Without ``keep_records`` the result has no decisions,
+        no fills and no indicator columns (an optimisation trial is scored on its trades and
+        equity alone, and a worker holding them doubled its memory on minute bars); the
+        trading is the same."""
         self.engine = engine
         self.observer = observer
         self.events_at: Mapping[int, Sequence[Event]] = events_at or {}
@@ -413,13 +415,15 @@ class Backtester:
         # arrays: two million bars would need four of 16 MB each).
         visits = np.asarray(tape.index, dtype=np.int64)
         lasting = np.diff(np.concatenate((np.zeros(1, np.int64), visits, np.full(1, n))))
-        cash = np.repeat(np.concatenate(([starting_cash], np.asarray(tape.cash))), lasting)
         qty = np.repeat(np.concatenate(([0.0], np.asarray(tape.qty))), lasting)
         exposed = np.repeat(np.concatenate(([False], np.asarray(tape.exposed, bool))), lasting)
         close = bars["close"]
-        equity = qty * close
-        equity += cash
-        del cash
+        # the equity is the cash with the holdings added slice by slice, in place: a whole
+        # ``qty * close`` beside it would be a third column of the bars' length
+        equity = np.repeat(np.concatenate(([starting_cash], np.asarray(tape.cash))), lasting)
+        for at in range(0, n, _EQUITY_SLICE):
+            part = slice(at, at + _EQUITY_SLICE)
+            equity[part] += qty[part] * close[part]
         qty[~exposed] = 0.0
         engine = self.engine
         return BacktestResult(
@@ -441,7 +445,11 @@ class Backtester:
             fees_paid=float(engine.portfolio.fees),
             refused=tuple(tape.refused),
             settings={"bars_visited": len(tape.index)},
-            indicators={k: bars[k] for k in bars if k not in _PRICE_COLUMNS},
+            # a run kept for its trades and equity alone (a trial) does not hold its
+            # strategy's columns through the scoring: four of 16 MB on two million bars
+            indicators={k: bars[k] for k in bars if k not in _PRICE_COLUMNS}
+            if self.keep_records
+            else {},
         )
 
     def _fills_of(self, symbol: str | None) -> Sequence[Fill]:
