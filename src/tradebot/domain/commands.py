@@ -93,3 +93,19 @@ class Step(NamedTuple):
 
 NOTHING = Step()
 """The step of an event that changed nothing."""
+
+_new_tuple = tuple.__new__
+
+
+def make_step(
+    commands: tuple[Command, ...],
+    decision: Decision | None,
+    orders: tuple[Order, ...],
+    fills: tuple[Fill, ...] = (),
+    trades: tuple[Trade, ...] = (),
+    locks: tuple[Lock, ...] = (),
+) -> Step:
+    """``Step(commands, decision, orders, ...)``, made as the tuple it is: calling a named
+    tuple runs its Python ``__new__`` (0.5-0.7 µs with keywords, against 0.2), and the
+    engine makes a step for nearly every event (63,000 in a year of minute bars)."""
+    return _new_tuple(Step, (commands, decision, orders, fills, trades, locks))

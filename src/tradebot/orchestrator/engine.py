@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step
+from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step, make_step
 from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
 from tradebot.domain.errors import LookaheadError, StrategyError
 from tradebot.domain.events import (
@@ -196,7 +196,7 @@ class TradingEngine:
         orders = self._router.drain_changed()
         if not commands and decision is None and not orders:
             return NOTHING
-        return Step(tuple(commands), decision, orders)
+        return make_step(tuple(commands), decision, orders)
 
     def _on_bar_closed(self, event: BarClosed) -> Step:
         """Evaluate the symbol's strategy at the close of the bar and decide."""
@@ -270,7 +270,7 @@ class TradingEngine:
             order.status is OrderStatus.FILLED
         ):
             commands = self._protect(book, order)
-        return Step(
+        return make_step(
             tuple(commands),
             None,
             self._router.drain_changed(),
@@ -287,7 +287,7 @@ class TradingEngine:
         if event.exchange_order_id and order is not None:
             order.exchange_order_id = event.exchange_order_id
         if order is None or not event.status.is_terminal:
-            return Step(orders=self._router.drain_changed())  # acknowledged
+            return make_step((), None, self._router.drain_changed())  # acknowledged
         book = self._books[order.symbol]
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
             return self._step(self._protect(book, order))
