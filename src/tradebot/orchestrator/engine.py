@@ -434,14 +434,15 @@ class TradingEngine:
             return [], "rejected", verdict
         order_type = OrderType.LIMIT if self.settings.use_limit_entries else OrderType.MARKET
         cmd = self._router.place(
-            OrderIntent(
+            OrderIntent(  # positional: a named tuple is made faster so
                 symbol,
                 OrderSide.BUY,
                 order_type,
                 qty,
                 OrderRole.ENTRY,
-                price=price if self.settings.use_limit_entries else None,
-                reason=signal.reason,
+                price if self.settings.use_limit_entries else None,
+                None,  # stop price
+                signal.reason,
             ),
             ts,
         )
@@ -454,13 +455,13 @@ class TradingEngine:
         symbol = book.symbol
         # An exit meets only the kill switch (no limit stops the bot getting out), so the
         # account is not valued here: with many symbols held that is most of an exit's cost.
-        state = RiskState(
-            equity=self._positions.portfolio.cash,
-            exposure=ZERO,
-            position_notional=ZERO,
-            open_positions=self._positions.open_positions(),
-            day_start_equity=self.day_start_equity,
-            kill_switch=self._kill_switch,
+        state = RiskState(  # positional (keywords made it twice as slow to make)
+            self._positions.portfolio.cash,  # equity
+            ZERO,  # exposure
+            ZERO,  # position notional
+            self._positions.open_positions(),
+            self.day_start_equity,
+            self._kill_switch,
         )
         proposal = OrderProposal(symbol, ZERO, reduces_exposure=True)
         verdict = self.risk.validate_trade(proposal, state)
@@ -470,7 +471,9 @@ class TradingEngine:
         qty = self._positions.sellable_qty(symbol)
         commands.append(
             self._router.place(
-                OrderIntent(symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=reason),
+                OrderIntent(
+                    symbol, OrderSide.SELL, OrderType.MARKET, qty, role, None, None, reason
+                ),
                 ts,
             )
         )

@@ -161,15 +161,15 @@ class Protector:
         price: Decimal | None = None,
         stop_price: Decimal | None = None,
     ) -> PlaceOrder:
-        intent = OrderIntent(
+        intent = OrderIntent(  # positional: a named tuple is made faster so
             self.symbol,
             OrderSide.SELL,
             kind,
             qty,
             role,
-            price=None if price is None else self.market.round_price(price),
-            stop_price=None if stop_price is None else self.market.round_price(stop_price),
-            reason=role.exit_reason.replace("_", " "),
+            None if price is None else self.market.round_price(price),
+            None if stop_price is None else self.market.round_price(stop_price),
+            role.exit_reason.replace("_", " "),  # reason
         )
         return self.router.place(intent, ts)
 
