@@ -76,6 +76,7 @@ class _Lane:
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
     start: int = 0  # the first bar not yet passed
     order: int = 0  # its place in the engine's symbols (the order of visits at one time)
+    n_bars: int = 0
 
 
 class Backtester:
@@ -183,7 +184,8 @@ class Backtester:
         )
         # The first symbol's tape also gathers every decision and refusal.
         tape = self._tape if symbol == self.symbol else _Tape()
-        return _Lane(symbol, bars, ohlc, self._candidates(symbol, bars), tape, start=start)
+        candidates = self._candidates(symbol, bars)
+        return _Lane(symbol, bars, ohlc, candidates, tape, start=start, n_bars=bars.n_bars)
 
     def _loop(self, lane: _Lane) -> None:
         bars = lane.bars
@@ -208,13 +210,15 @@ class Backtester:
 
     def _advance(self, lane: _Lane) -> int:
         """Find the lane's next bar to visit from ``lane.start``; its open time (or -1)."""
-        candidates, n, i = lane.candidates, lane.bars.n_bars, lane.start
-        ptr = lane.ptr
-        while ptr < len(candidates) and candidates[ptr] < i:
+        candidates, n, i = lane.candidates, lane.n_bars, lane.start
+        if i >= n:
+            lane.next_bar = n
+            return -1
+        ptr, count = lane.ptr, len(candidates)
+        while ptr < count and candidates[ptr] < i:
             ptr += 1
         lane.ptr = ptr
-        next_candidate = int(candidates[ptr]) if ptr < len(candidates) else n
-        j = self._next_bar(lane, i, next_candidate) if i < n else n
+        j = self._next_bar(lane, i, int(candidates[ptr]) if ptr < count else n)
         lane.next_bar = j
         return lane.ohlc[0][j] if j < n else -1
 
@@ -224,36 +228,57 @@ class Backtester:
         A lane's next visit depends only on its own strategy and orders, which only its own
         visits change, so it is found again only after it was visited. The lanes wait in a
         heap by (next visit, engine order): a timestamp costs its own visits, not a scan of
-        every lane.
+        every lane. Most timestamps visit one symbol alone (each skips its own quiet bars),
+        which is walked and decided at once, as the single-symbol loop does.
         """
         waiting = [(t, k) for k, t in enumerate(self._advance(lane) for lane in lanes) if t >= 0]
         heapq.heapify(waiting)
-        total = sum(lane.bars.n_bars for lane in lanes)
-        next_report = 0
-        visiting: list[_Lane] = []
+        pop, push = heapq.heappop, heapq.heappush
+        walk, decide, advance = self._walk, self._decide, self._advance
+        total = sum(lane.n_bars for lane in lanes)
+        progress, next_report = self.progress, 0
         while waiting:
-            now = waiting[0][0]
-            visiting.clear()
-            while waiting and waiting[0][0] == now:
-                visiting.append(lanes[heapq.heappop(waiting)[1]])
-            # Every symbol's bar is walked before any is decided, as on a venue where all
-            # bars close at once and the bot learns of every fill before it decides.
-            for lane in visiting:
-                self._walk(lane, lane.next_bar)
-            for lane in visiting:
-                self._decide(lane, lane.next_bar)
-            for lane in visiting:
-                lane.start = lane.next_bar + 1
-                due = self._advance(lane)
+            now, k = pop(waiting)
+            lane = lanes[k]
+            if not waiting or waiting[0][0] != now:  # alone at this time
+                j = lane.next_bar
+                walk(lane, j)
+                decide(lane, j)
+                lane.start = j + 1
+                due = advance(lane)
                 if due >= 0:
-                    heapq.heappush(waiting, (due, lane.order))
-            if self.progress is not None:
+                    push(waiting, (due, k))
+            else:
+                self._visit_together(lanes, lane, waiting)
+            if progress is not None:
                 done = sum(lane.start for lane in lanes)
                 if done >= next_report:
-                    self.progress(done, total)
+                    progress(done, total)
                     next_report = done + max(total // 100, 1)
-        if self.progress is not None:
-            self.progress(total, total)
+        if progress is not None:
+            progress(total, total)
+
+    def _visit_together(
+        self, lanes: list[_Lane], first: _Lane, waiting: list[tuple[int, int]]
+    ) -> None:
+        """Visit ``first`` and every lane waiting for the same time, in the engine's order.
+
+        Every symbol's bar is walked before any is decided, as on a venue where all bars
+        close at once and the bot learns of every fill before it decides.
+        """
+        now = waiting[0][0]
+        visiting = [first]
+        while waiting and waiting[0][0] == now:
+            visiting.append(lanes[heapq.heappop(waiting)[1]])
+        for lane in visiting:
+            self._walk(lane, lane.next_bar)
+        for lane in visiting:
+            self._decide(lane, lane.next_bar)
+        for lane in visiting:
+            lane.start = lane.next_bar + 1
+            due = self._advance(lane)
+            if due >= 0:
+                heapq.heappush(waiting, (due, lane.order))
 
     def _candidates(self, symbol: str, bars: Bars) -> IndexArray:
         if self.every_bar:

@@ -8,6 +8,7 @@ a decision or checks an order, never on a bar where nothing happens.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,17 +25,33 @@ from tradebot.risk.correlation import rolling_correlation
 from tradebot.strategy.base import Bars
 
 ZERO = Decimal(0)
+_NO_NUMBERS: tuple[int, ...] = ()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Held:
-    """One position as the valuation reads it, refreshed when a booking changed its amount."""
+    """One position as the valuation reads it, refreshed when a booking changed its amount,
+    and its market's bar times and closes (memoryviews of the book's bars: Python numbers,
+    no copy) to find its mark at a bar time."""
 
     book: SymbolBook
     position: Position
     qty: Decimal = ZERO  # the amount last read (``position.qty`` is a new Decimal at each change)
     qty_float: float = 0.0
     is_position: bool = False  # more than dust: counts as a position and as exposure
+    times: memoryview | tuple[int, ...] = _NO_NUMBERS
+    closes: memoryview | tuple[float, ...] = _NO_NUMBERS
+    bars: Bars | None = None  # the bars ``times`` and ``closes`` are of
+
+    def marks(self) -> tuple[memoryview | tuple[int, ...], memoryview | tuple[float, ...]]:
+        """The market's bar times and closes, read again when its bars were replaced."""
+        bars = self.book.bars
+        if self.bars is not bars:
+            self.times = np.ascontiguousarray(bars.ts_ms, dtype=np.int64).data
+            closes = bars["close"] if "close" in bars else np.zeros(0)
+            self.closes = np.ascontiguousarray(closes, dtype=np.float64).data
+            self.bars = bars
+        return self.times, self.closes
 
 
 class AccountValuation:
@@ -56,6 +73,7 @@ class AccountValuation:
         self._positions = positions
         self._noted = -1  # ``positions.changes`` when the holdings were read
         self._held: list[_Held] = []
+        self._live: list[_Held] = []  # the holdings of more than nothing (dust included)
         self._open = 0
         self._booked = -1  # ``positions.changes`` when ``note_holdings`` last noted them
         # The equity the last risk state found, for the decision that asked for it to record:
@@ -78,7 +96,14 @@ class AccountValuation:
                 held.qty, held.qty_float = qty, float(qty)
                 held.is_position = qty > positions.dust_qty(held.book.symbol)
         self._open = sum(1 for held in self._held if held.is_position)
+        self._live = [held for held in self._held if held.qty]
         return self._held
+
+    def _live_holdings(self) -> list[_Held]:
+        """The holdings that are not nothing, in the portfolio's order."""
+        if self._noted != self._positions.changes:
+            self._holdings()
+        return self._live
 
     def equity_at(self, book: SymbolBook, ts: int, close: float) -> float:
         """The account's equity at the close of ``book``'s bar ``ts`` (its close ``close``),
@@ -95,12 +120,15 @@ class AccountValuation:
         ):
             return self._equity
         total = float(cash)
-        for held in self._holdings():
-            if held.qty:
-                mark = close if held.book is book else held.book.mark_at(ts)
-                if mark is None:  # no bar yet: at cost
-                    mark = float(held.position.avg_price)
-                total += held.qty_float * mark
+        # Each other market at its last close at or before ``ts`` (a bisect of its bar
+        # times), or at cost before its first bar.
+        for held in self._live_holdings():
+            if held.book is book:
+                total += held.qty_float * close
+                continue
+            times, closes = held.marks()
+            k = bisect_right(times, ts) - 1
+            total += held.qty_float * (closes[k] if k >= 0 else float(held.position.avg_price))
         return total
 
     def risk_state(
@@ -118,23 +146,24 @@ class AccountValuation:
         total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
         own: Decimal | None = None
         others: list[tuple[str, Decimal]] = []  # the other positions' values, not dust
-        for held in self._holdings():
-            if not held.qty:
-                continue
+        for held in self._live_holdings():
             if held.book is book:
                 value = held.qty * close
                 if held.is_position:
                     own = value
-                mark_float: float | None = float(close)  # the bar's close: repr round-trips
+                total += held.qty_float * float(close)  # the bar's close: repr round-trips
             else:
-                mark_float = held.book.mark_at(ts)
-                mark = held.book.exact_mark_at(ts)
-                value = held.qty * (held.position.avg_price if mark is None else mark)
+                times, closes = held.marks()
+                k = bisect_right(times, ts) - 1
+                if k >= 0:
+                    mark = closes[k]
+                    value = held.qty * decimal_from_float(mark)
+                else:  # no bar yet: at cost
+                    value = held.qty * held.position.avg_price
+                    mark = float(held.position.avg_price)
                 if held.is_position:
                     others.append((held.book.symbol, value))
-            if mark_float is None:
-                mark_float = float(held.position.avg_price)
-            total += held.qty_float * mark_float
+                total += held.qty_float * mark
             equity += value
         self._valued = (book, book.bars, ts, self._positions.changes, cash)
         self._equity = total
