@@ -15,6 +15,7 @@ Parquet files (``export_parquet``), which ``load_candles`` reads faster still.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -96,6 +99,25 @@ class StoredRange:
     missing: int
 
 
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create the store's tables unless they exist, when another process may be doing so.
+
+    ``create_all`` checks, then creates: a bot recording trades and a ``tradebot data``
+    command opening one new file at once both see no table, and the second to create one
+    fails with "table ... already exists". Checking again after such a failure finds the
+    other's table (a PostgreSQL creator may still hold its transaction: wait a moment);
+    an error that persists is raised.
+    """
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def engine_url(path_or_url: str | Path) -> str:
     """A SQLAlchemy URL: a URL is kept, anything else is a SQLite file path."""
     text = str(path_or_url)
@@ -119,7 +141,7 @@ class CandleStore:
         self._engine = create_engine(self.url)
         if self._engine.dialect.name == "sqlite":
             event.listen(self._engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self._engine)
+        _create_tables(self._engine)
 
     @property
     def safe_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,32 @@ def store(tmp_path: Path) -> Iterator[CandleStore]:
     """A store in a fresh SQLite file."""
     with CandleStore(tmp_path / "candles.db") as s:
         yield s
+
+
+def _open_at_once(path: Path, start: object) -> None:
+    start.wait()  # type: ignore[attr-defined]
+    CandleStore(path).close()
+
+
+def test_store_opened_by_several_processes_at_once_creates_its_tables_once(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a bot recording trades and a `tradebot data` command open one new file at once
+    forked = multiprocessing.get_context("fork")
+    path = tmp_path / "shared.db"
+    start = forked.Barrier(6)
+    openers = [forked.Process(target=_open_at_once, args=(path, start)) for _ in range(6)]
+    # Act
+    for opener in openers:
+        opener.start()
+    for opener in openers:
+        opener.join(60)
+    # Assert: none crashed on "table candles already exists", and the store works
+    assert [opener.exitcode for opener in openers] == [0] * 6
+    with CandleStore(path) as store:
+        tick = Tick("BTC/USDT", START_MS, "1", 42_000.0, 0.5, "buy")
+        store.write_ticks([tick])
+        assert store.read_ticks("BTC/USDT") == [tick]
 
 
 def test_store_write_read_round_trips_exactly(store: CandleStore) -> None:
