@@ -55,6 +55,7 @@ from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
 from tradebot.orchestrator.halt import halt_message
+from tradebot.orchestrator.heap import freeze_startup
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.orchestrator.paper_account import PaperAccount, open_paper_account
@@ -465,6 +466,7 @@ async def _replay(
             try:
                 async with watched(config, connector, collector, served, console):
                     await bot.start()
+                    freeze_startup()  # no full collection walks start-up's objects again
                     session.fixes.check(bot.repo)  # a halted bot would replay and trade nothing
                     done = await _advance(PaperSession(server, bot), bars, console)
             finally:
@@ -509,6 +511,7 @@ async def _trade(
     try:
         async with watched(config, connector, collector, served, console):
             recovery = await bot.start()
+            freeze_startup()  # no full collection walks start-up's objects again
             fixes.check(bot.repo)  # halted from the start: nothing to wait for
             found = len(recovery.reconciliation.discrepancies)
             console.print(

@@ -56,6 +56,7 @@ from tradebot.orchestrator.continuity import (
     start_kill_switch,
 )
 from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.heap import pause_collector, resume_collector
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
 from tradebot.orchestrator.trade_log import BotObserver, log_order_sent, log_saved
@@ -267,7 +268,17 @@ class TradingBot:
         one cycle. After a gap (an outage, a stop) only each symbol's newest
         ``max_signal_age_bars`` bars are decided: a signal of hours ago traded at today's
         price is not the signal. The bars skipped get a decision record saying so.
+
+        The cyclic garbage collector is paused meanwhile (``heap.py``): a collection here
+        would land between the bar's close and its order.
         """
+        was_on = pause_collector()
+        try:
+            return await self._poll()
+        finally:
+            resume_collector(was_on)
+
+    async def _poll(self) -> int:
         now = await self.connector.fetch_time()
         keep, covered = self.settings.max_signal_age_bars, 0
         due: dict[int, dict[str, list[Candle]]] = {}
@@ -301,8 +312,16 @@ class TradingBot:
         are their orders sent, as in a backtest. Each decision and the intents of the
         orders it sends are saved in one transaction, with the bar marked decided, before
         anything is sent: a crash after that never decides the bar again (the venue may
-        hold its orders, recovery finds them by client id).
+        hold its orders, recovery finds them by client id). The cyclic garbage collector is
+        paused meanwhile, as in ``poll``.
         """
+        was_on = pause_collector()
+        try:
+            await self._cycle(windows)
+        finally:
+            resume_collector(was_on)
+
+    async def _cycle(self, windows: Mapping[str, Sequence[Candle]]) -> None:
         engine, repo = self.engine, self.repo
         ts, started = next(iter(windows.values()))[-1].ts_ms, time.perf_counter()
         self._checkpoint("bar_closed")
