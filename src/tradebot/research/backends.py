@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from tradebot.backtest.heap import release_free_heap
+from tradebot.backtest.heap import map_large_blocks, release_free_heap
 from tradebot.research.candles import open_candles
 from tradebot.research.trial import Params, TrialOutcome, TrialRunner, TrialSpec
 
@@ -42,7 +42,8 @@ class InProcessBackend:
     workers = 1
 
     def __init__(self, spec: TrialSpec, candles_dir: Path) -> None:
-        """Map the candles and build the runner."""
+        """Map the candles and build the runner; large blocks are mapped from here on."""
+        map_large_blocks()
         self._runner = TrialRunner(spec, open_candles(candles_dir).frame())
 
     def run(self, batch: Batch) -> list[TrialOutcome]:
@@ -76,7 +77,9 @@ class ProcessBackend:
     On Linux the workers are forked after the parent froze its objects out of the garbage
     collector's reach (``gc.freeze``), so the imported code stays shared with the parent
     instead of being copied page by page as the collector touches it, and after the C heap's
-    free pages went back to the system (``release_free_heap``).
+    free pages went back to the system (``release_free_heap``). Large blocks are mapped
+    (``map_large_blocks``), so a worker gives a trial's columns back as they are freed
+    instead of holding its largest trial's high-water mark.
     """
 
     def __init__(self, spec: TrialSpec, candles_dir: Path, workers: int) -> None:
@@ -90,6 +93,7 @@ class ProcessBackend:
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         gc.collect()
         release_free_heap()
+        map_large_blocks()  # the workers inherit it: each holds what its trial holds now
         gc.freeze()
         self._pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(spec, candles_dir)
