@@ -147,3 +147,25 @@ def test_run_and_serve_start_without_the_dashboards_libraries() -> None:
     assert "Trade the configured strategy" in out
     assert "Usage: tradebot serve strategy" in out
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_the_commands_over_a_bots_state_start_without_run_and_the_exchange() -> None:
+    # Arrange: a fresh interpreter; locks, explain and monitor read the config and the
+    # database (cli/setup.py), not `run`'s exchange, sandbox and engine
+    probe = (
+        "import sys\n"
+        "from tradebot.cli import main\n"
+        "for command in ('locks', 'explain', 'monitor'):\n"
+        "    sys.argv = ['tradebot', command, '--help']\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('tradebot.cli.run', 'ccxt', 'aiohttp') if m in sys.modules))\n"
+    )
+
+    # Act
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+
+    # Assert
+    assert "Print a decision" in out
+    assert out.strip().splitlines()[-1] == "[]"

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import configure, log_as_configured, open_repository
 from tradebot.cli.serving import dashboard_server
+from tradebot.cli.setup import configure, log_as_configured, open_repository
 from tradebot.config import with_overrides
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.dashboard import hash_password

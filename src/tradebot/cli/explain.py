@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.run import configure, existing_repository
+from tradebot.cli.setup import configure, existing_repository
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.explain import explain as explanation
 

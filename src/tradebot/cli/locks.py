@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import configure, open_repository
+from tradebot.cli.setup import configure, open_repository
 from tradebot.config import Config
 from tradebot.domain.errors import TradebotError
 from tradebot.domain.locks import ALL_SYMBOLS, utc_text

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from tradebot.cli.ml_tables import evaluation_lines, models_table, trained_lines
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import configure
+from tradebot.cli.setup import configure
 from tradebot.data.frame import parse_time_ms
 from tradebot.data.load import load_candles
 from tradebot.domain.errors import TradebotError

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.run import configure, existing_repository, log_as_configured
+from tradebot.cli.setup import configure, existing_repository, log_as_configured
 from tradebot.domain.errors import TradebotError
 from tradebot.monitoring.service import Monitor
 from tradebot.state import create_database

@@ -13,7 +13,7 @@ from tradebot.backtest.report.console import regime_table
 from tradebot.backtest.report.saved import saved_session
 from tradebot.backtest.session import report_run
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.run import existing_repository
+from tradebot.cli.setup import existing_repository
 from tradebot.config import load_config, with_overrides
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.orchestrator.assembly import build_strategy

@@ -34,9 +34,10 @@ from tradebot.cli.paper_session import (
 )
 from tradebot.cli.run_tables import status_table, summary_table
 from tradebot.cli.serving import embedded_dashboard
+from tradebot.cli.setup import configure, log_as_configured, open_repository
 from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials
 from tradebot.cli.watch import session_metrics, watched
-from tradebot.config import Config, load_config, with_overrides
+from tradebot.config import Config
 from tradebot.domain.errors import ConfigError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.credentials import Credentials
@@ -50,7 +51,6 @@ from tradebot.exchange.ccxt.factory import (
 from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.monitoring.logging import configure_logging, environment_secrets
 from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
@@ -66,9 +66,7 @@ from tradebot.sandbox import SandboxConfig
 from tradebot.sandbox.mirror import MirrorConfig
 from tradebot.state import (
     KillSwitchLevel,
-    Repository,
     acquire_instance_lock,
-    create_database,
     inspect_database,
 )
 
@@ -220,59 +218,6 @@ def status(config_path: ConfigOption = None, db: DbOption = None) -> None:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(status_table(repo, config))
-
-
-# ----------------------------------------------------------------------------- configuration
-def configure(config_path: Path | None, mode: str | None, db: Path | None) -> Config:
-    """The config file with ``--mode`` and ``--db`` applied (``tradebot state`` uses it too)."""
-    config = load_config(config_path)
-    updates: dict[str, object] = {}
-    if mode is not None:
-        if mode not in ("paper", "live"):
-            raise ConfigError(f"--mode {mode!r}: choose paper or live")
-        updates["exchange.mode"] = mode
-    if db is not None:
-        updates["database.path"] = str(db)
-        updates["database.url"] = None
-    return with_overrides(config, updates, "command line") if updates else config
-
-
-def log_as_configured(context: typer.Context, config: Config) -> None:
-    """Log at ``monitoring.log_level`` in ``monitoring.log_format`` unless ``--log-level``,
-    ``TRADEBOT_LOG_LEVEL`` or ``--log-json`` said otherwise: the commands that keep running
-    (``run``, ``serve``, ``monitor``, ``dashboard``) call it once the config is read."""
-    root = context.find_root()
-    sources = [root.get_parameter_source(name) for name in ("log_level", "log_json")]
-    if all(source is None or source.name == "DEFAULT" for source in sources):
-        settings = config.monitoring
-        configure_logging(settings.log_level, settings.log_format, environment_secrets())
-
-
-def open_repository(config: Config, *, create: bool = True) -> Repository:
-    """The bot's database as ``config`` names it; with ``create=False`` it must exist.
-
-    Raises:
-        ConfigError: ``create=False`` and there is no database file.
-        StateError: the database cannot be used (see ``create_database``).
-    """
-    url = config.database.sqlalchemy_url
-    if not create and config.database.url is None and not config.database.path.exists():
-        raise ConfigError(
-            f"no bot database at {config.database.path}; pass --db PATH of a bot's state"
-        )
-    if config.database.url is None:
-        config.database.path.parent.mkdir(parents=True, exist_ok=True)
-    venue_of = {s: v.id for v in config.venues for s in v.symbols}
-    return Repository(create_database(url), venues=venue_of)
-
-
-def existing_repository(config: Config) -> Repository:
-    """The state of a bot that has run (``status``, ``explain``); never creates a database.
-
-    Raises:
-        ConfigError: there is no database at the configured path.
-    """
-    return open_repository(config, create=False)
 
 
 def _live_connector(config: Config, credentials: Credentials, ws: bool = False) -> CcxtConnector:

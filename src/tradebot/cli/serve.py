@@ -20,14 +20,9 @@ import typer
 
 from tradebot.cli.monitor import _monitor
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import (
-    bot_settings,
-    configure,
-    existing_repository,
-    log_as_configured,
-    open_repository,
-)
+from tradebot.cli.run import bot_settings
 from tradebot.cli.serving import embedded_dashboard
+from tradebot.cli.setup import configure, existing_repository, log_as_configured, open_repository
 from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials
 from tradebot.config import Config
 from tradebot.config.exchange import pick_venue

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.run import configure
+from tradebot.cli.setup import configure
 from tradebot.config import Config
 from tradebot.domain.errors import ConfigError, StateError, TradebotError
 from tradebot.exchange.ccxt.connector import CcxtConnector
