@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -10,6 +12,8 @@ import talib
 from strategy_candles import random_walk
 
 from tradebot.strategy import indicators as ind
+from tradebot.strategy.base import Bars
+from tradebot.strategy.builtin.ema_crossover import EmaCrossover
 
 FloatArray = npt.NDArray[np.float64]
 RTOL = 1e-9
@@ -152,3 +156,40 @@ def test_ema_convergence_bars_started_later_agrees_within_tolerance() -> None:
     end = 500 + period - 1 + n
     assert abs(late[end - 500] - full[end]) <= 1e-12 * 5 * close.max()
     assert abs(late[period + 5] - full[500 + period + 5]) > 1e-6
+
+
+def test_wilder_on_a_scratch_array_equals_wilder_on_a_copy() -> None:
+    # Arrange: a caller's temporary (the RSI's gains, the true range) is seeded in place;
+    # the seed must be the mean of the inputs, read before they are overwritten
+    values = np.abs(np.random.default_rng(5).normal(size=500))
+    values[:3] = np.nan
+
+    # Act
+    kept = ind.wilder(values.copy(), 14)
+    scratch = ind.wilder(values.copy(), 14, scratch=True)
+
+    # Assert
+    np.testing.assert_array_equal(scratch, kept)
+
+
+def test_ema_crossover_and_its_stop_atr_peak_at_eight_columns() -> None:
+    # Arrange: an optimisation worker's peak on two million bars was the indicators'
+    # computation, nine columns of the bars' length (16 MB each there)
+    n = 200_000
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.001, n)))
+    strategy = EmaCrossover()
+    ts_ms = np.arange(n, dtype=np.int64) * 60_000
+    bars = Bars(ts_ms, {"high": close * 1.001, "low": close * 0.999, "close": close})
+
+    # Act
+    tracemalloc.start()
+    try:
+        columns = strategy.indicator_columns(bars)
+        ind.atr(bars["high"], bars["low"], bars["close"], 14)
+        peak = tracemalloc.get_traced_memory()[1] / (n * 8)
+    finally:
+        tracemalloc.stop()
+
+    # Assert
+    assert list(columns) == ["ema_fast", "ema_slow", "rsi"]
+    assert peak < 8.5

@@ -31,9 +31,9 @@ def rsi(values: npt.ArrayLike, period: int = 14) -> FloatArray:
     change = np.empty(len(x))
     change[:1] = np.nan
     np.subtract(x[1:], x[:-1], out=change[1:])
-    avg_gain = wilder(np.maximum(change, 0.0), period)
+    avg_gain = wilder(np.maximum(change, 0.0), period, scratch=True)
     np.negative(change, out=change)
-    avg_loss = wilder(np.maximum(change, 0.0, out=change), period)
+    avg_loss = wilder(np.maximum(change, 0.0, out=change), period, scratch=True)
     del change
     total = avg_gain + avg_loss
     del avg_loss

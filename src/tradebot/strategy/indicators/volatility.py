@@ -21,7 +21,10 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
     prev_close = np.empty_like(c)
     prev_close[0] = np.nan
     prev_close[1:] = c[:-1]
-    return np.maximum(h, prev_close) - np.minimum(lo, prev_close)
+    # two arrays at a time, not four (each 16 MB on two million bars)
+    tr = np.maximum(h, prev_close)
+    tr -= np.minimum(lo, prev_close, out=prev_close)
+    return tr
 
 
 def atr(
@@ -32,7 +35,7 @@ def atr(
     The first value is at bar ``period``: the mean of the true ranges of bars 1..period.
     """
     check_period("period", period)
-    return wilder(true_range(high, low, close), period)
+    return wilder(true_range(high, low, close), period, scratch=True)
 
 
 def bollinger(
