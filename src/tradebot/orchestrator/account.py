@@ -63,9 +63,10 @@ class AccountValuation:
     holdings (each amount as a Decimal and a float, its average cost, whether it is more than
     dust) and the number of positions are read again only after one, not at every decision.
     The marks change with the bar time, every held symbol's at once in an aligned basket, so
-    each is looked up per valuation (``SymbolBook.mark_at``, which keeps its last answer for
-    the other decisions at the same close). The sums are the same, term for term and in the
-    same order, as valuing the portfolio afresh (``Portfolio.equity``): the same Decimals.
+    each is looked up per valuation: one bisect of the bar times each holding keeps a
+    memoryview of (``_Held.marks``), the deciding symbol at its own close. The sums are the
+    same, term for term and in the same order, as valuing the portfolio afresh
+    (``Portfolio.equity``): the same Decimals.
     """
 
     def __init__(self, books: dict[str, SymbolBook], positions: PositionManager) -> None:
