@@ -99,7 +99,7 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.heap import freeze_startup
+from tradebot.orchestrator.heap import startup_frozen
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.sandbox import SandboxConfig, SandboxServer
@@ -239,8 +239,8 @@ async def run(bars: int | None, every: int, workdir: Path) -> None:
         )  # fmt: skip
         try:
             await bot.start()
-            freeze_startup()  # as ``tradebot run`` does once the bot has started
-            rss, done, seconds = await _replay(server, bot, probe, bars, every)
+            with startup_frozen():  # as ``tradebot run`` does once the bot has started
+                rss, done, seconds = await _replay(server, bot, probe, bars, every)
         finally:
             await bot.close()
     _report(probe, rss, done, seconds, bot)

@@ -55,7 +55,7 @@ from tradebot.orchestrator.assembly import engine_factory
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
 from tradebot.orchestrator.halt import halt_message
-from tradebot.orchestrator.heap import freeze_startup
+from tradebot.orchestrator.heap import startup_frozen
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.orchestrator.paper_account import PaperAccount, open_paper_account
@@ -411,9 +411,9 @@ async def _replay(
             try:
                 async with watched(config, connector, collector, served, console):
                     await bot.start()
-                    freeze_startup()  # no full collection walks start-up's objects again
-                    session.fixes.check(bot.repo)  # a halted bot would replay and trade nothing
-                    done = await _advance(PaperSession(server, bot), bars, console)
+                    with startup_frozen():  # no full collection walks start-up's objects
+                        session.fixes.check(bot.repo)  # a halted bot would replay nothing
+                        done = await _advance(PaperSession(server, bot), bars, console)
             finally:
                 await bot.close()
     console.print(summary_table(bot, done))
@@ -456,15 +456,16 @@ async def _trade(
     try:
         async with watched(config, connector, collector, served, console):
             recovery = await bot.start()
-            freeze_startup()  # no full collection walks start-up's objects again
-            fixes.check(bot.repo)  # halted from the start: nothing to wait for
-            found = len(recovery.reconciliation.discrepancies)
-            console.print(
-                f"trading {', '.join(config.trading.all_symbols)} {config.trading.timeframe} "
-                f"({config.exchange.mode}); reconciliation: {found} discrepancies; Ctrl-C stops"
-            )
-            async with record_trades(trades, symbol, database) as recording:
-                await bot.run()
+            with startup_frozen():  # no full collection walks start-up's objects
+                fixes.check(bot.repo)  # halted from the start: nothing to wait for
+                found = len(recovery.reconciliation.discrepancies)
+                console.print(
+                    f"trading {', '.join(config.trading.all_symbols)} "
+                    f"{config.trading.timeframe} ({config.exchange.mode}); "
+                    f"reconciliation: {found} discrepancies; Ctrl-C stops"
+                )
+                async with record_trades(trades, symbol, database) as recording:
+                    await bot.run()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

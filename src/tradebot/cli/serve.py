@@ -34,7 +34,7 @@ from tradebot.monitoring.bus_metrics import bus_registry
 from tradebot.monitoring.server import serve_registry
 from tradebot.monitoring.service import Monitor
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.heap import freeze_startup
+from tradebot.orchestrator.heap import startup_frozen
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.services.alerts import BusAlerts
 from tradebot.services.assembly import (
@@ -232,12 +232,14 @@ async def _execution(config: Config, name: str, real_money: bool) -> None:
                 int(settings.max_signal_age_s * 1000),
             )  # fmt: skip
             await service.start()
-            freeze_startup()  # no full collection walks start-up's objects again
             consumer = bus_consumer(config, bus, Family.SIGNALS, "execution", name, service)
             stop = _stop_on_signals()
             typer.echo(f"execution serving as {name}; Ctrl-C stops")
             # One loop, so that signals and syncs never run at once on the one engine.
-            await consumer.run(stop, retry_after_s=BUS_RETRY_S, after_poll=service.sync_when_due)
+            with startup_frozen():  # no full collection walks start-up's objects
+                await consumer.run(
+                    stop, retry_after_s=BUS_RETRY_S, after_poll=service.sync_when_due
+                )
 
 
 async def _monitor_service(config: Config, name: str) -> None:

@@ -7,12 +7,14 @@ sandbox's data in paper), took about half a second. So a poll runs with the coll
 paused (``pause_collector``; reference counting still frees everything not in a cycle, and
 what piled up is collected at the first allocation after the poll, once the order is out),
 and a long-running process moves what start-up left alive out of the collector's sight
-(``freeze_startup``: ``gc.freeze``), so a full collection only ever walks what came later.
+(``startup_frozen``: ``gc.freeze``), so a full collection only ever walks what came later.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def pause_collector() -> bool:
@@ -32,8 +34,15 @@ def resume_collector(was_on: bool) -> None:
         gc.enable()
 
 
-def freeze_startup() -> None:
-    """Collect once, then leave every object alive now out of later collections: what a
-    trading process loaded to start stays for its life, and need not be walked again."""
+@contextmanager
+def startup_frozen() -> Iterator[None]:
+    """Collect once, then leave every object alive now out of the collections made in the
+    block: what a trading process loaded to start stays for its life, and need not be
+    walked again. The objects are handed back to the collector when the block ends (a
+    command run inside a test's process leaves nothing frozen behind)."""
     gc.collect()
     gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
