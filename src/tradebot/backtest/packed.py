@@ -21,7 +21,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar, overload
 
-from tradebot.backtest.collector import quiet_collector
 from tradebot.domain.decisions import (
     Decision,
     MemberSignal,
@@ -31,6 +30,7 @@ from tradebot.domain.decisions import (
     SignalAction,
 )
 from tradebot.domain.orders import Fill, OrderSide
+from tradebot.orchestrator.collector import quiet_collector
 from tradebot.strategy.base import BarRow, FloatArray
 
 CHUNK = 1024

@@ -20,7 +20,6 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from tradebot.backtest.collector import quiet_collector
 from tradebot.backtest.heap import release_free_heap
 from tradebot.backtest.packed import Packed, packed_decisions, packed_fills
 from tradebot.backtest.result import (
@@ -36,6 +35,7 @@ from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
 from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
+from tradebot.orchestrator.collector import quiet_collector
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.strategy.base import Bars, IndexArray
 

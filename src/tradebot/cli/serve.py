@@ -34,7 +34,7 @@ from tradebot.monitoring.bus_metrics import bus_registry
 from tradebot.monitoring.server import serve_registry
 from tradebot.monitoring.service import Monitor
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.heap import startup_frozen
+from tradebot.orchestrator.collector import startup_frozen
 from tradebot.orchestrator.rebuild import refuse_blind_start
 from tradebot.services.alerts import BusAlerts
 from tradebot.services.assembly import (

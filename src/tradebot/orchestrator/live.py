@@ -45,6 +45,7 @@ from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
 from tradebot.orchestrator.candles import CandleWindow, candle_bars
+from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
@@ -56,7 +57,6 @@ from tradebot.orchestrator.continuity import (
     start_kill_switch,
 )
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.orchestrator.heap import pause_collector, resume_collector
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
 from tradebot.orchestrator.trade_log import BotObserver, log_order_sent, log_saved
