@@ -103,7 +103,7 @@ async def test_paper_basket_keeps_one_decision_per_symbol_per_bar(tmp_path: Path
     assert order_symbols >= {"BTC/USDT", "ETH/USDT"}
 
 
-def test_cli_run_paper_trades_every_listed_symbol(tmp_path: Path) -> None:
+def test_cli_run_paper_trades_every_listed_symbol_and_reports_each(tmp_path: Path) -> None:
     # Arrange: a config listing two markets and a --data file for each
     files = write_basket(tmp_path)
     config = tmp_path / "basket.yaml"
@@ -115,17 +115,33 @@ def test_cli_run_paper_trades_every_listed_symbol(tmp_path: Path) -> None:
     )
     db = tmp_path / "b.db"
     data = ["--data", str(files["BTC/USDT"]), "--data", str(files["ETH/USDT"])]
+    app = build_app()
     # Act
     result = CliRunner().invoke(
-        build_app(),
-        ["run", "--mode", "paper", "--bars", "120", "-c", str(config), "--db", str(db), *data],
+        app, ["run", "--mode", "paper", "--bars", "120", "-c", str(config), "--db", str(db), *data]
     )
+    status = CliRunner().invoke(app, ["status", "-c", str(config), "--db", str(db)])
     # Assert
     assert result.exit_code == 0, result.output
     engine = create_database(f"sqlite:///{db}").engine
     with engine.connect() as conn:
         symbols = set(conn.execute(select(OrderRow.symbol).distinct()).scalars())
     assert symbols == {"BTC/USDT", "ETH/USDT"}
+    # the replay's summary counts both markets' rows, as the database holds them (it
+    # counted the first market's: 9 trades of 15)
+    repo = Repository(create_database(f"sqlite:///{db}"))
+    assert {t.symbol for t in repo.trades()} == {"BTC/USDT", "ETH/USDT"}
+    assert _row(result.output, "markets") == "BTC/USDT, ETH/USDT"
+    assert _row(result.output, "trades") == str(len(repo.trades()))
+    assert _row(result.output, "fills") == str(len(repo.fills()))
+    assert _row(result.output, "orders") == str(len(repo.orders()))
+    assert _row(result.output, "open orders") == str(len(repo.open_orders()))
+    # and the status names each market's position and last bar
+    assert status.exit_code == 0, status.output
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        assert _row(status.output, f"{symbol} position")
+        assert _row(status.output, f"{symbol} last bar") != "none yet"
+    assert _row(status.output, "open orders") == str(len(repo.open_orders()))
 
 
 def test_cli_run_paper_file_of_an_unlisted_market_refused(tmp_path: Path) -> None:
@@ -185,41 +201,6 @@ async def test_paper_basket_at_a_binding_exposure_limit_same_trades(tmp_path: Pa
     assert comparison.differences == []
     assert comparison.paper_equity == comparison.backtest_equity
     assert len({t.symbol for t in comparison.paper_trades}) >= 3
-
-
-def test_cli_replay_summary_and_status_count_every_listed_symbol(tmp_path: Path) -> None:
-    # Arrange: two markets replayed on one paper account
-    files = write_basket(tmp_path)
-    config = tmp_path / "basket.yaml"
-    config.write_text(
-        "trading:\n  symbols: [BTC/USDT, ETH/USDT]\n"
-        "strategy:\n  name: ema_crossover\n"
-        "  params: {fast_period: 3, slow_period: 8, rsi_threshold: 100}\n"
-        "risk:\n  max_open_positions: 2\n"
-    )
-    db = tmp_path / "b.db"
-    data = ["--data", str(files["BTC/USDT"]), "--data", str(files["ETH/USDT"])]
-    app = build_app()
-    # Act
-    run = CliRunner().invoke(
-        app, ["run", "--mode", "paper", "--bars", "120", "-c", str(config), "--db", str(db), *data]
-    )
-    status = CliRunner().invoke(app, ["status", "-c", str(config), "--db", str(db)])
-    # Assert: the replay's summary counts both markets' rows, as the database holds them
-    assert run.exit_code == 0, run.output
-    repo = Repository(create_database(f"sqlite:///{db}"))
-    assert {t.symbol for t in repo.trades()} == {"BTC/USDT", "ETH/USDT"}
-    assert _row(run.output, "trades") == str(len(repo.trades()))
-    assert _row(run.output, "fills") == str(len(repo.fills()))
-    assert _row(run.output, "orders") == str(len(repo.orders()))
-    assert _row(run.output, "open orders") == str(len(repo.open_orders()))
-    assert _row(run.output, "markets") == "BTC/USDT, ETH/USDT"
-    # and the status names each market's position and last bar
-    assert status.exit_code == 0, status.output
-    for symbol in ("BTC/USDT", "ETH/USDT"):
-        assert _row(status.output, f"{symbol} position")
-        assert _row(status.output, f"{symbol} last bar") != "none yet"
-    assert _row(status.output, "open orders") == str(len(repo.open_orders()))
 
 
 def _row(output: str, name: str) -> str:

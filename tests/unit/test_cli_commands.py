@@ -77,41 +77,19 @@ def test_unknown_command_is_refused_with_a_suggestion() -> None:
     assert "'sandbox'" in result.output
 
 
-def test_a_command_starts_without_importing_the_other_commands_libraries() -> None:
-    # Arrange: a fresh interpreter, as every `tradebot stop` and spawned test bot is
+def help_in_a_fresh_interpreter(commands: list[list[str]], loaded: str) -> tuple[str, str]:
+    """Print each command line's help in a new interpreter, as every `tradebot` process
+    starts; the output, and the last line: ``loaded`` (a Python expression over
+    ``sys.modules``) evaluated after the help."""
     probe = (
         "import sys\n"
         "from tradebot.cli import main\n"
-        "sys.argv = ['tradebot', 'sandbox', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('sklearn', 'fastapi', 'pandas', 'tradebot.cli.run')"
-        " if m in sys.modules))\n"
-    )
-
-    # Act
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-
-    # Assert
-    assert "Run a local exchange" in out
-    assert out.strip().splitlines()[-1] == "[]"
-
-
-def test_help_lists_the_commands_without_importing_them() -> None:
-    # Arrange: a fresh interpreter; listing every command's module took 4.5 s of CPU
-    probe = (
-        "import sys\n"
-        "from tradebot.cli import main\n"
-        "sys.argv = ['tradebot', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"for command in {commands!r}:\n"
+        "    sys.argv = ['tradebot', *command, '--help']\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
         f"heavy = {HEAVY!r}\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
-        " or m.startswith('tradebot.cli.') and m.rsplit('.', 1)[1] not in"
-        " ('commands', 'lazy_group')))\n"
+        f"print({loaded})\n"
     )
-
-    # Act
     out = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
@@ -119,53 +97,54 @@ def test_help_lists_the_commands_without_importing_them() -> None:
         check=True,
         env={**os.environ, "COLUMNS": "200"},
     ).stdout
+    return out, out.strip().splitlines()[-1]
 
+
+def test_a_command_starts_without_importing_the_other_commands_libraries() -> None:
+    # Act
+    out, loaded = help_in_a_fresh_interpreter(
+        [["sandbox"]],
+        "sorted(m for m in ('sklearn', 'fastapi', 'pandas', 'tradebot.cli.run')"
+        " if m in sys.modules)",
+    )
+    # Assert
+    assert "Run a local exchange" in out
+    assert loaded == "[]"
+
+
+def test_help_lists_the_commands_without_importing_them() -> None:
+    # Act: listing every command's module took 4.5 s of CPU
+    out, loaded = help_in_a_fresh_interpreter(
+        [[]],
+        "sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith("
+        "'tradebot.cli.') and m.rsplit('.', 1)[1] not in ('commands', 'lazy_group'))",
+    )
     # Assert
     assert "walk-forward" in out
     assert "Run one service of the distributed deployment" in out
-    assert out.strip().splitlines()[-1] == "[]"
+    assert loaded == "[]"
 
 
 def test_run_and_serve_start_without_the_dashboards_libraries() -> None:
-    # Arrange: a fresh interpreter; FastAPI, uvicorn and plotly are imported by a process
-    # that serves the dashboard, not by every bot and service that starts
-    probe = (
-        "import sys\n"
-        "from tradebot.cli import main\n"
-        "for command in (['run'], ['serve', 'strategy']):\n"
-        "    sys.argv = ['tradebot', *command, '--help']\n"
-        "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        "print(sorted(m for m in ('fastapi', 'uvicorn', 'plotly') if m in sys.modules))\n"
+    # Act: FastAPI, uvicorn and plotly are imported by a process that serves the dashboard,
+    # not by every bot and service that starts
+    out, loaded = help_in_a_fresh_interpreter(
+        [["run"], ["serve", "strategy"]],
+        "sorted(m for m in ('fastapi', 'uvicorn', 'plotly') if m in sys.modules)",
     )
-
-    # Act
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-
     # Assert
     assert "Trade the configured strategy" in out
     assert "Usage: tradebot serve strategy" in out
-    assert out.strip().splitlines()[-1] == "[]"
+    assert loaded == "[]"
 
 
 def test_the_commands_over_a_bots_state_start_without_run_and_the_exchange() -> None:
-    # Arrange: a fresh interpreter; locks, explain and monitor read the config and the
-    # database (cli/setup.py), not `run`'s exchange, sandbox and engine
-    probe = (
-        "import sys\n"
-        "from tradebot.cli import main\n"
-        "for command in ('locks', 'explain', 'monitor'):\n"
-        "    sys.argv = ['tradebot', command, '--help']\n"
-        "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        "print(sorted(m for m in ('tradebot.cli.run', 'ccxt', 'aiohttp') if m in sys.modules))\n"
+    # Act: locks, explain and monitor read the config and the database (cli/setup.py), not
+    # `run`'s exchange, sandbox and engine
+    out, loaded = help_in_a_fresh_interpreter(
+        [["locks"], ["explain"], ["monitor"]],
+        "sorted(m for m in ('tradebot.cli.run', 'ccxt', 'aiohttp') if m in sys.modules)",
     )
-
-    # Act
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-
     # Assert
     assert "Print a decision" in out
-    assert out.strip().splitlines()[-1] == "[]"
+    assert loaded == "[]"

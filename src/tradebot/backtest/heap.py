@@ -14,16 +14,22 @@ import ctypes
 import sys
 
 
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, on Linux; None elsewhere (what calls it then does nothing)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
 def release_free_heap() -> None:
     """Return the C heap's free pages to the system (glibc's ``malloc_trim``); elsewhere
     than glibc on Linux this does nothing."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
@@ -40,10 +46,6 @@ def map_large_blocks(threshold_bytes: int = LARGE_BLOCK_BYTES) -> None:
     worker held the high-water mark of every trial between trials. Mapped, a freed column
     goes back to the system at once (at the cost of zeroing fresh pages each time).
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, threshold_bytes)
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, threshold_bytes)
