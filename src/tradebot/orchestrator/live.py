@@ -269,7 +269,7 @@ class TradingBot:
         ``max_signal_age_bars`` bars are decided: a signal of hours ago traded at today's
         price is not the signal. The bars skipped get a decision record saying so.
 
-        The cyclic garbage collector is paused meanwhile (``heap.py``): a collection here
+        The cyclic garbage collector is paused meanwhile (``collector.py``): a collection here
         would land between the bar's close and its order.
         """
         was_on = pause_collector()
