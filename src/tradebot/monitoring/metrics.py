@@ -40,7 +40,7 @@ from tradebot.exchange.ccxt.metrics import (
     LatencyHistogram,
 )
 from tradebot.monitoring.figures import Figures, FiguresReader
-from tradebot.orchestrator.live import BotStats
+from tradebot.orchestrator.trade_log import BotStats
 from tradebot.state import KillSwitchLevel, Repository
 
 CYCLE_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

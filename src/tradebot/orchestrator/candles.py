@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tradebot.domain.market import Candle
+from tradebot.domain.market import Candle, timeframe_to_ms
+from tradebot.exchange.port import ExchangeConnector
 from tradebot.strategy.base import OHLCV_COLUMNS, Bars
+
+if TYPE_CHECKING:
+    from tradebot.orchestrator.candle_feed import StreamedCandles
 
 MAX_FETCH = 1000
 """The most candles one request returns (Binance's klines limit)."""
@@ -77,3 +82,42 @@ def candle_bars(candles: Sequence[Candle]) -> Bars:
     rows = np.array([(c.open, c.high, c.low, c.close, c.volume) for c in candles], np.float64)
     ts_ms = np.fromiter((c.ts_ms for c in candles), np.int64, len(candles))
     return Bars(ts_ms, {name: rows[:, k].copy() for k, name in enumerate(OHLCV_COLUMNS)})
+
+
+async def read_closed(
+    connector: ExchangeConnector,
+    window: CandleWindow,
+    feed: StreamedCandles | None,
+    symbol: str,
+    timeframe: str,
+    now: int,
+) -> list[Candle]:
+    """``symbol``'s candles that have closed by the venue's clock ``now``: never the last
+    one a venue returns, which is the bar still forming (Binance always includes it),
+    nor any whose close is still ahead of the venue's clock. From the streams when they
+    vouch for them, else over REST, where only the newest few candles are fetched when
+    they join the ``window`` kept."""
+    streamed = None if feed is None else feed.closed(symbol, now)
+    if streamed is not None:
+        return streamed[-window.size :]
+    closed = None
+    if window.limit < window.full_limit:
+        closed = window.join(await closed_candles(connector, symbol, timeframe, now, window.limit))
+    if closed is None:
+        fetched = await closed_candles(connector, symbol, timeframe, now, window.full_limit)
+        closed = window.replace(fetched)
+    if feed is not None:
+        feed.seed(symbol, closed)
+    return closed
+
+
+async def closed_candles(
+    connector: ExchangeConnector, symbol: str, timeframe: str, now: int, limit: int
+) -> list[Candle]:
+    """``symbol``'s newest candles (of ``limit`` asked) that have closed by the venue's clock
+    ``now``: never the last one a venue returns, which is the bar still forming (Binance
+    always includes it), nor any whose close is still ahead of the venue's clock. The one
+    rule of "closed" for the single process and the market-data service alike."""
+    bar_ms = timeframe_to_ms(timeframe)
+    candles = await connector.fetch_ohlcv(symbol, timeframe, limit=limit)
+    return [c for c in candles[:-1] if c.ts_ms + bar_ms <= now]

@@ -44,7 +44,7 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, not_sent, report_events
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
-from tradebot.orchestrator.candles import CandleWindow, candle_bars
+from tradebot.orchestrator.candles import CandleWindow, candle_bars, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
@@ -59,7 +59,7 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
-from tradebot.orchestrator.trade_log import BotObserver, log_order_sent, log_saved
+from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
@@ -89,16 +89,6 @@ class BotSettings:
     """Follow every symbol's candles on the venue's streams (``candle_feed.py``; one
     websocket for all with ``CcxtConnector``), asking REST only when they cannot vouch for
     the window. Off: the window is fetched over REST at every poll."""
-
-
-@dataclass(slots=True)
-class BotStats:
-    """Counters a person (and the tests) can read."""
-
-    cycles: int = 0
-    orders_sent: int = 0
-    fills: int = 0
-    errors: int = 0
 
 
 class TradingBot:
@@ -599,36 +589,7 @@ class TradingBot:
         return view.position(symbol), view.protection_of(symbol)
 
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
-        """``symbol``'s candles that have closed by the venue's clock ``now``: never the last
-        one a venue returns, which is the bar still forming (Binance always includes it),
-        nor any whose close is still ahead of the venue's clock. From the streams when they
-        vouch for them, else over REST, where only the newest few candles are fetched when
-        they join the window kept (``CandleWindow``)."""
-        window = self._windows[symbol]
-        feed = self.candle_feed
-        streamed = None if feed is None else feed.closed(symbol, now)
-        if streamed is not None:
-            return streamed[-window.size :]
-        closed = None
-        if window.limit < window.full_limit:
-            closed = window.join(await self._fetch_closed(symbol, now, window.limit))
-        if closed is None:
-            closed = window.replace(await self._fetch_closed(symbol, now, window.full_limit))
-        if feed is not None:
-            feed.seed(symbol, closed)
-        return closed
-
-    async def _fetch_closed(self, symbol: str, now: int, limit: int) -> list[Candle]:
-        return await closed_candles(self.connector, symbol, self.settings.timeframe, now, limit)
-
-
-async def closed_candles(
-    connector: ExchangeConnector, symbol: str, timeframe: str, now: int, limit: int
-) -> list[Candle]:
-    """``symbol``'s newest candles (of ``limit`` asked) that have closed by the venue's clock
-    ``now``: never the last one a venue returns, which is the bar still forming (Binance
-    always includes it), nor any whose close is still ahead of the venue's clock. The one
-    rule of "closed" for the single process and the market-data service alike."""
-    bar_ms = timeframe_to_ms(timeframe)
-    candles = await connector.fetch_ohlcv(symbol, timeframe, limit=limit)
-    return [c for c in candles[:-1] if c.ts_ms + bar_ms <= now]
+        return await read_closed(
+            self.connector, self._windows[symbol], self.candle_feed, symbol,
+            self.settings.timeframe, now,
+        )  # fmt: skip

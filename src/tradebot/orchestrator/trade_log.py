@@ -12,6 +12,7 @@ engine or the shell importing monitoring.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -25,6 +26,16 @@ from tradebot.domain.portfolio import Trade
 
 log = structlog.get_logger("tradebot.trades")
 _HOUR_MS = 3_600_000
+
+
+@dataclass(slots=True)
+class BotStats:
+    """Counters a person (and the tests) can read."""
+
+    cycles: int = 0
+    orders_sent: int = 0
+    fills: int = 0
+    errors: int = 0
 
 
 class BotObserver(Protocol):

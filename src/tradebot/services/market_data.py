@@ -1,7 +1,7 @@
 """``tradebot serve market-data``: one exchange's closed candles, published to the bus.
 
 One service per exchange. What "closed" means is the single process's rule
-(``orchestrator.live.closed_candles``: by the venue's clock, never the bar still forming),
+(``orchestrator.candles.closed_candles``: by the venue's clock, never the bar still forming),
 asked over REST. Where the connector streams candles (a websocket), each update wakes the
 poll at once, so a bar is published as soon as the venue has closed it; without one (or
 while it is down) the poll runs every ``poll_interval_s``. An exchange or a bus that is
@@ -24,7 +24,7 @@ import structlog
 from tradebot.domain.errors import ExchangeUnavailable
 from tradebot.domain.market import Candle
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.orchestrator.live import closed_candles
+from tradebot.orchestrator.candles import closed_candles
 from tradebot.services.bus import BusError, EventBus
 from tradebot.services.messages import CandleClosed
 

@@ -42,7 +42,8 @@ from tradebot.exchange.ccxt.connector import CcxtConnector
 from tradebot.exchange.ccxt.factory import connect, settings_from_config
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import TradingBot, closed_candles
+from tradebot.orchestrator.candles import closed_candles
+from tradebot.orchestrator.live import TradingBot
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.services.bus import Envelope
 from tradebot.services.bus.redis_streams import RedisStreamsBus
