@@ -406,9 +406,8 @@ class TradingEngine:
         price = self._entry_price(market, close)
         risk_state = self._risk_state(book, ts, close)
         stop_price, fee = (stop.price if stop else None), self.settings.fee_rate
-        cash = self._positions.portfolio.cash_for(
-            symbol
-        )  # its venue's: money stays on each exchange
+        # its venue's cash: money stays on each exchange
+        cash = self._positions.portfolio.cash_for(symbol)
         inp = SizingInput(risk_state.equity, cash, price, stop_price, atr_or_none, fee)
         size, allotment = entry_size(
             self.sizer, self.allocator, self._books, book, ts, inp, self.trades
