@@ -144,6 +144,30 @@ async def venue_orders(server: SandboxServer) -> list[dict[str, Any]]:
         await ex.close()
 
 
+async def venue_trades(server: SandboxServer) -> list[dict[str, Any]]:
+    """The account's BTC/USDT trades, each with its order's ``clientOrderId``."""
+    ex = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+    ex.enableRateLimit = False
+    try:
+        orders = {str(o["id"]): o for o in await ex.fetch_orders("BTC/USDT", None, 1000)}
+        trades = list(await ex.fetch_my_trades("BTC/USDT", None, 1000))
+    finally:
+        await ex.close()
+    return [{**t, "clientOrderId": orders[str(t["order"])]["clientOrderId"]} for t in trades]
+
+
+async def venue_balance(server: SandboxServer, asset: str) -> Decimal:
+    """The account's total holding of ``asset``, as the venue states it."""
+    ex = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+    ex.enableRateLimit = False
+    try:
+        info = (await ex.fetch_balance())["info"]["balances"]
+    finally:
+        await ex.close()
+    row = next(b for b in info if b["asset"] == asset)
+    return Decimal(row["free"]) + Decimal(row["locked"])
+
+
 def duplicates(orders: list[dict[str, Any]]) -> int:
     """Orders sent twice: by client id, and by decision (symbol, bar, role)."""
     ids = Counter(str(o["clientOrderId"]) for o in orders)

@@ -8,17 +8,29 @@ leave a position without its stop.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from paper_venue import SAMPLE, duplicates, make_bot, replay, sandbox, venue_orders
+from paper_venue import (
+    SAMPLE,
+    duplicates,
+    make_bot,
+    replay,
+    sandbox,
+    venue_balance,
+    venue_orders,
+    venue_trades,
+)
 from tradebot.data.load import read_candle_file
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
+from tradebot.sandbox.book import BookShape
 
 H = 3_600_000
 CANDLES = read_candle_file(SAMPLE)
@@ -139,3 +151,50 @@ async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_ne
     saved = {o.client_order_id: o for o in bot.repo.orders()}
     assert saved[fills[0].client_order_id].status is OrderStatus.FILLED
     assert saved[protection.stop_order_id].status is OrderStatus.OPEN
+
+
+async def test_a_stop_that_fills_in_part_just_before_its_cancel_has_every_fill_booked(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the bot decides an exit; after it last asked its trades and before its cancel
+    # reaches the venue, the price crashes through the stop and the book thins out: the stop
+    # sells part and expires (a market stop takes what the book holds). The venue answers
+    # the cancel ("unknown order") and the look-up ("expired, 0.0098 filled") without
+    # trades; the exit then sells what the thin book takes, a bar later than the stop.
+    crashed: list[int] = []
+    deep: list[BookShape] = []
+
+    def crash_through_the_stop(name: str) -> None:
+        book = server.venue.books["BTCUSDT"]
+        if name == "bar_closed" and crashed and deep:
+            book.shape = deep.pop()  # the book is deep again from the next bar on
+        if name != "decision_saved" or crashed:
+            return
+        decision = bot.repo.decisions()[-1]
+        if not decision.action.startswith("sell"):
+            return
+        deep.append(book.shape)
+        book.shape = dataclasses.replace(book.shape, level_notional=Decimal(20))
+        server.venue.pending_shock_pct = Decimal(5)
+        server.venue.advance(1)
+        crashed.append(decision.ts_ms)
+
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path, checkpoint=crash_through_the_stop)
+        await bot.start()
+        for _ in range(100):
+            await replay(server, bot, 1)
+            if crashed:
+                break
+        assert crashed, "an exit was decided within 100 bars"
+        # Act: the bot trades on
+        await replay(server, bot, 5)
+        trades = await venue_trades(server)
+        balance = await venue_balance(server, "BTC")
+        await bot.close()
+    # Assert: every trade of the venue is booked, once, and the position is what it holds
+    assert [t for t in trades if str(t["clientOrderId"]).endswith("-sl")], "the stop sold part"
+    booked = bot.repo.fills("BTC/USDT")
+    assert sorted(f.trade_id for f in booked) == sorted(str(t["id"]) for t in trades)
+    position = bot.engine.view.position("BTC/USDT")
+    assert (position.qty if position else Decimal(0)) == balance

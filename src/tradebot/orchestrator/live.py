@@ -38,10 +38,10 @@ from tradebot.domain.events import (
     OrderUpdated,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
-from tradebot.domain.orders import ClientOrderId, OrderStatus
+from tradebot.domain.orders import ClientOrderId, Order, OrderStatus
 from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
-from tradebot.execution.lifecycle import fill_events, not_sent, report_events
+from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
 from tradebot.orchestrator.candles import CandleWindow, candle_bars, read_closed
@@ -59,6 +59,7 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
+from tradebot.orchestrator.trade_feed import TradeFeed
 from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
 from tradebot.state.repository import Repository
 
@@ -123,7 +124,7 @@ class TradingBot:
         self._engine: TradingEngine | None = None
         self._last_bar_ts: dict[str, int] = {}
         """Each symbol's newest bar decided (or skipped)."""
-        self._last_fill_ms: dict[str, int] = {}
+        self.trades = TradeFeed(connector)
         self._fills_known: set[str] = set()
         """Symbols whose fills are all booked: their trades were asked after the last order
         call (``_order_calls``) and none of the bot's orders there was working. No fill can
@@ -172,9 +173,7 @@ class TradingBot:
         )
         self._engine, self.recovery = recovery.engine, recovery
         start_kill_switch(self.engine, self.repo)
-        for fill in recovery.fills:
-            last = self._last_fill_ms.get(fill.symbol, 0)
-            self._last_fill_ms[fill.symbol] = max(last, fill.ts_ms)
+        self.trades.read(recovery.fills)
         saved = {s: ts for s in symbols if (ts := self.repo.last_bar_ts(s, tf)) is not None}
         if saved:
             restore_day(self.engine, self.repo, max(saved.values()) + self.bar_ms)
@@ -409,12 +408,9 @@ class TradingBot:
                 continue
             self._fills_known.discard(symbol)
             calls = self._order_calls
-            last = self._last_fill_ms.get(symbol)
-            since = None if last is None else last - 1
-            fills = await self.connector.fetch_my_trades(symbol, since_ms=since)
             # What a fill or a closed order calls for (the stop of an entry whose fill is
             # learnt only here, after a lost answer) is sent now, not dropped.
-            await self._execute(self._apply(fill_events(fills)))
+            await self._execute(self._apply(await self.trades.new_fills(symbol)))
             if calls == self._order_calls and not engine.view.open_order_ids(symbol):
                 self._fills_known.add(symbol)
         for symbol in self.settings.symbols:
@@ -448,9 +444,6 @@ class TradingBot:
             if step.fills:
                 self._checkpoint("fill_saved")
                 self.stats.fills += len(step.fills)
-                for fill in step.fills:
-                    last = self._last_fill_ms.get(fill.symbol, 0)
-                    self._last_fill_ms[fill.symbol] = max(last, fill.ts_ms)
         return commands
 
     def _step(self, step: Step) -> tuple[Command, ...]:
@@ -538,7 +531,7 @@ class TradingBot:
             commands += self._step_all(
                 [OrderUpdated(cmd.take_profit_id, symbol, OrderStatus.OPEN, venue.updated_ts_ms)]
             )
-        return commands + self._apply(report_events(venue))
+        return commands + self._apply(await self._reported(venue))
 
     async def _cancel(self, cmd: CancelOrder) -> list[Command]:
         """Cancel; an acknowledgement that books no fill is saved once the order that
@@ -551,7 +544,7 @@ class TradingBot:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
             return await self._follow(cmd.client_order_id, cmd.symbol)
-        events = report_events(venue)
+        events = await self._reported(venue)
         if any(isinstance(e, OrderFilled) for e in events):
             return self._apply(events)
         commands: list[Command] = []
@@ -572,7 +565,11 @@ class TradingBot:
         except OrderNotFound:
             ts = self._ts_of(client_order_id)
             return self._step_all(not_sent([client_order_id], symbol, ts, "unknown to the venue"))
-        return self._apply(report_events(venue))
+        return self._apply(await self._reported(venue))
+
+    async def _reported(self, venue: Order) -> list[Event]:
+        known = self.engine.view.order(venue.client_order_id)
+        return await self.trades.reported(venue, known.filled_qty if known else Decimal(0))
 
     def _ts_of(self, client_order_id: ClientOrderId) -> int:
         order = self.engine.view.order(client_order_id)

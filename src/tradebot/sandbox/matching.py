@@ -199,8 +199,13 @@ class MatchingEngine:
     ) -> TradeRecord:
         spec = self.specs[order.symbol]
         rate = self.maker_fee_rate if is_maker else self.taker_fee_rate
-        per_unit_lock = order.lock_left / order.remaining if order.remaining > 0 else Decimal(0)
-        release = order.lock_left if qty == order.remaining else per_unit_lock * qty
+        if order.side == "SELL":
+            # The base sold leaves the lock. A market sell locks what its plan fills, less
+            # than it asked when the book is thin; a share per unit asked would keep some.
+            release = qty
+        else:  # a buy's lock goes per unit; the change from its price comes back below
+            per_unit = order.lock_left / order.remaining if order.remaining > 0 else Decimal(0)
+            release = order.lock_left if qty == order.remaining else per_unit * qty
         self.account.spend_locked(order.lock_asset, release)
         order.lock_left -= release
         cost = price * qty

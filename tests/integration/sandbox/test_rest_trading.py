@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import ccxt
@@ -54,6 +56,30 @@ async def test_large_market_order_walks_the_book_and_fills_partly(exchange: Any)
     assert len(order["trades"]) == 5
     book = await exchange.fetch_order_book("BTC/USDT")
     assert book["asks"] == []
+
+
+async def test_a_market_buy_filled_in_part_spends_exactly_what_it_bought(exchange: Any) -> None:
+    # Act: the 5 ask levels hold 50 BTC (100.0 to 100.4); ask for 60
+    order = await exchange.create_order("BTC/USDT", "market", "buy", 60)
+    # Assert: 5,010 USDT spent, 50 BTC less the 0.1 % fee received, nothing left locked
+    assert order["filled"] == pytest.approx(50)
+    assert await _balance(exchange, "USDT") == (pytest.approx(10000 - 5010), 0)
+    assert await _balance(exchange, "BTC") == (pytest.approx(1 + 50 - 0.05), 0)
+
+
+async def test_a_market_sell_filled_in_part_gives_up_exactly_what_it_sold(
+    start_sandbox: Callable[..., Awaitable[SandboxServer]], make_exchange: Callable[..., Any]
+) -> None:
+    # Arrange: 100 BTC held; the 5 bid levels hold 50 BTC (100.0 down to 99.6)
+    server = await start_sandbox(balances={"USDT": Decimal(0), "BTC": Decimal(100)})
+    exchange = make_exchange(server)
+    # Act
+    order = await exchange.create_order("BTC/USDT", "market", "sell", 60)
+    # Assert: 50 BTC gone (it kept 10 of them: 60 were asked), 4,990 USDT less the fee in
+    assert order["status"] == "expired"
+    assert order["filled"] == pytest.approx(50)
+    assert await _balance(exchange, "BTC") == (pytest.approx(50), 0)
+    assert await _balance(exchange, "USDT") == (pytest.approx(4990 - 4.99), 0)
 
 
 async def test_limit_buy_locks_quote_and_fills_at_its_price_when_low_crosses(
