@@ -198,3 +198,47 @@ async def test_a_stop_that_fills_in_part_just_before_its_cancel_has_every_fill_b
     assert sorted(f.trade_id for f in booked) == sorted(str(t["id"]) for t in trades)
     position = bot.engine.view.position("BTC/USDT")
     assert (position.qty if position else Decimal(0)) == balance
+
+
+async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
+    tmp_path: Path,
+) -> None:
+    # Arrange: as above, the stop sells part on a thin book between the bot's last look at
+    # its trades and its exit; the book is deep again when the exit goes out. The exit was
+    # decided for the whole position: the venue would refuse it (more than the account
+    # holds) and leave the rest of the position with neither its stop nor its exit.
+    crashed: list[int] = []
+
+    def crash_through_the_stop(name: str) -> None:
+        if name != "decision_saved" or crashed:
+            return
+        decision = bot.repo.decisions()[-1]
+        if not decision.action.startswith("sell"):
+            return
+        book = server.venue.books["BTCUSDT"]
+        deep = book.shape
+        book.shape = dataclasses.replace(deep, level_notional=Decimal(20))
+        server.venue.pending_shock_pct = Decimal(5)
+        server.venue.advance(1)
+        book.shape = deep
+        book.reprice(server.venue.price("BTCUSDT"))
+        crashed.append(decision.ts_ms)
+
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path, checkpoint=crash_through_the_stop)
+        await bot.start()
+        for _ in range(100):
+            await replay(server, bot, 1)
+            if crashed:
+                break
+        assert crashed, "an exit was decided within 100 bars"
+        orders = await venue_orders(server)
+        balance = await venue_balance(server, "BTC")
+        await bot.close()
+    # Assert: the exit sold what the stop left, and the bot is flat as the venue says
+    exits = [o for o in orders if "-ex" in str(o["clientOrderId"])]
+    assert [(o["status"], o["filled"]) for o in exits] == [("closed", pytest.approx(0.01357))]
+    assert balance < Decimal("0.00001")  # dust below one lot
+    assert bot.engine.view.position("BTC/USDT") is None or bot.engine.view.is_flat("BTC/USDT")
+    refused = [o for o in bot.repo.orders() if o.status is OrderStatus.REJECTED]
+    assert [o.client_order_id for o in refused if "insufficient" in o.status_reason] == []

@@ -270,6 +270,8 @@ class TradingEngine:
             order.status is OrderStatus.FILLED
         ):
             commands = self._protect(book, order)
+        if fill.client_order_id in legs:  # an exit not yet sent sells what is left
+            commands += book.protector.resize_exit(fill.ts_ms, fill.client_order_id)
         return make_step(
             tuple(commands),
             None,

@@ -506,6 +506,9 @@ class TradingBot:
 
     async def _place(self, cmd: PlaceOrder) -> list[Command]:
         symbol = cmd.symbol
+        order = self.engine.view.order(cmd.client_order_id)
+        if order is not None and order.status is not OrderStatus.SUBMITTING:
+            return []  # closed unsent meanwhile (an exit resized after its stop sold)
         self._order_call(symbol)
         try:
             venue = await self.connector.create_order(cmd)

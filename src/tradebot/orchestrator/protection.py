@@ -17,12 +17,13 @@ from decimal import Decimal
 
 from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
 from tradebot.domain.market import Market
-from tradebot.domain.orders import ClientOrderId, OrderSide, OrderType
+from tradebot.domain.orders import ClientOrderId, OrderSide, OrderStatus, OrderType
 from tradebot.execution.positions import PositionManager, Protection
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.risk.stops import StopLossManager
 
 ZERO = Decimal(0)
+_EXITS = (OrderRole.EXIT, OrderRole.FLATTEN)
 
 
 class Protector:
@@ -107,6 +108,26 @@ class Protector:
             self.symbol, OrderSide.SELL, OrderType.MARKET, qty, OrderRole.STOP_EXIT, reason=reason
         )
         return [self.router.place(intent, ts_ms)]
+
+    def resize_exit(self, ts_ms: int, sold: ClientOrderId) -> list[Command]:
+        """An exit decided but not yet sent, for more than is held now that a stop or
+        target (``sold``) sold first (between the bot's look at its trades and the cancel):
+        closed unsent, and placed again for what is left. As decided, the venue would
+        refuse it and leave the rest of the position with neither stop nor exit."""
+        commands: list[Command] = []
+        qty = self.positions.sellable_qty(self.symbol)
+        for order in self.router.open_orders(self.symbol):
+            role = role_of(order.client_order_id)
+            if order.status is not OrderStatus.SUBMITTING or role is None or role not in _EXITS:
+                continue
+            why = f"not sent: {sold} sold first; {qty} left to sell"
+            self.router.on_status(order.client_order_id, OrderStatus.REJECTED, ts_ms, why)
+            if qty > 0 and not self.positions.is_flat(self.symbol):
+                intent = OrderIntent(
+                    self.symbol, OrderSide.SELL, OrderType.MARKET, qty, role, reason=order.reason
+                )
+                commands.append(self.router.place(intent, order.created_ts_ms))
+        return commands
 
     def place(
         self,
