@@ -9,7 +9,6 @@ a decision or checks an order, never on a bar where nothing happens.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,19 +28,15 @@ _NO_NUMBERS: tuple[int, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
-class _Held:
-    """One position as the valuation reads it, refreshed when a booking changed its amount,
-    and its market's bar times and closes (memoryviews of the book's bars: Python numbers,
-    no copy) to find its mark at a bar time."""
+class _Marks:
+    """A market's bar times and closes (memoryviews of its book's bars: Python numbers, no
+    copy), to find its mark at a bar time."""
 
     book: SymbolBook
-    position: Position
-    qty: Decimal = ZERO  # the amount last read (``position.qty`` is a new Decimal at each change)
-    qty_float: float = 0.0
-    is_position: bool = False  # more than dust: counts as a position and as exposure
     times: memoryview | tuple[int, ...] = _NO_NUMBERS
     closes: memoryview | tuple[float, ...] = _NO_NUMBERS
     bars: Bars | None = None  # the bars ``times`` and ``closes`` are of
+    bar: int = -1  # the bar of the last mark found (-1: none)
 
     def marks(self) -> tuple[memoryview | tuple[int, ...], memoryview | tuple[float, ...]]:
         """The market's bar times and closes, read again when its bars were replaced."""
@@ -51,7 +46,52 @@ class _Held:
             closes = bars["close"] if "close" in bars else np.zeros(0)
             self.closes = np.ascontiguousarray(closes, dtype=np.float64).data
             self.bars = bars
+            self.bar = -1
         return self.times, self.closes
+
+    def bar_at(self, ts: int, bar_ms: int) -> int:
+        """The market's last bar opened at or before ``ts`` (-1: none yet).
+
+        Found from the last one: in an aligned basket the bar opened at ``ts`` lies as many
+        bars on as bar lengths passed (two reads of the bar times); a gap in the data, or
+        bars on other times, is bisected (the times are a memoryview: a bisect makes a
+        Python int of every time it reads, most of a valuation's cost before)."""
+        if self.bars is not self.book.bars:
+            self.marks()
+        times, k = self.times, self.bar
+        if k >= 0:
+            at = times[k]
+            if at == ts:
+                return k
+            if at < ts:
+                guess = k + (ts - at) // bar_ms
+                n = len(times)
+                if guess < n:
+                    if times[guess] == ts:
+                        self.bar = guess
+                        return guess
+                elif times[n - 1] <= ts:  # its data ended before ``ts``
+                    self.bar = n - 1
+                    return n - 1
+        k = self.bar = bisect_right(times, ts) - 1
+        return k
+
+
+@dataclass(slots=True, eq=False)
+class _Held:
+    """One position as the valuation reads it, refreshed when a booking changed its amount,
+    its market's marks, and its value at the last mark it was valued at."""
+
+    book: SymbolBook
+    position: Position
+    marks: _Marks  # its market's (one per market, kept when the holdings are read again)
+    qty: Decimal = ZERO  # the amount last read (``position.qty`` is a new Decimal at each change)
+    qty_float: float = 0.0
+    is_position: bool = False  # more than dust: counts as a position and as exposure
+    valued_bar: int = -1  # the bar ``value`` is of (-1: none)
+    valued_bars: Bars | None = None  # the bars ``valued_bar`` is one of
+    valued_qty: Decimal | None = None  # the amount ``value`` is of
+    value: Decimal = ZERO  # ``valued_qty`` at the close of ``valued_bar``, exactly
 
 
 class AccountValuation:
@@ -69,9 +109,15 @@ class AccountValuation:
     (``Portfolio.equity``): the same Decimals.
     """
 
-    def __init__(self, books: dict[str, SymbolBook], positions: PositionManager) -> None:
+    def __init__(
+        self, books: dict[str, SymbolBook], positions: PositionManager, bar_ms: int
+    ) -> None:
+        """``bar_ms``: the length of every market's bars (finds a mark from the last one)."""
         self._books = books
         self._positions = positions
+        self._bar_ms = bar_ms
+        self._marks = {s: _Marks(b) for s, b in books.items()}  # an entry's marks
+        self._day_marks = {s: _Marks(b) for s, b in books.items()}  # the day's start's
         self._noted = -1  # ``positions.changes`` when the holdings were read
         self._held: list[_Held] = []
         self._live: list[_Held] = []  # the holdings of more than nothing (dust included)
@@ -90,7 +136,7 @@ class AccountValuation:
         self._noted = positions.changes
         opened = positions.portfolio.positions
         if len(self._held) != len(opened):  # a symbol bought for the first time (positions stay)
-            self._held = [_Held(self._books[s], p) for s, p in opened.items()]
+            self._held = [_Held(self._books[s], p, self._marks[s]) for s, p in opened.items()]
         for held in self._held:
             qty = held.position.qty
             if qty is not held.qty:  # only what the booking changed is read again
@@ -121,15 +167,17 @@ class AccountValuation:
         ):
             return self._equity
         total = float(cash)
-        # Each other market at its last close at or before ``ts`` (a bisect of its bar
-        # times), or at cost before its first bar.
+        # Each other market at its last close at or before ``ts``, or at cost before its
+        # first bar.
+        bar_ms = self._bar_ms
         for held in self._live_holdings():
             if held.book is book:
                 total += held.qty_float * close
                 continue
-            times, closes = held.marks()
-            k = bisect_right(times, ts) - 1
-            total += held.qty_float * (closes[k] if k >= 0 else float(held.position.avg_price))
+            marks = held.marks
+            k = marks.bar_at(ts, bar_ms)
+            mark = marks.closes[k] if k >= 0 else float(held.position.avg_price)
+            total += held.qty_float * mark
         return total
 
     def risk_state(
@@ -147,6 +195,7 @@ class AccountValuation:
         total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
         own: Decimal | None = None
         others: list[tuple[str, Decimal]] = []  # the other positions' values, not dust
+        bar_ms = self._bar_ms
         for held in self._live_holdings():
             if held.book is book:
                 value = held.qty * close
@@ -154,11 +203,20 @@ class AccountValuation:
                     own = value
                 total += held.qty_float * float(close)  # the bar's close: repr round-trips
             else:
-                times, closes = held.marks()
-                k = bisect_right(times, ts) - 1
+                marks = held.marks
+                k = marks.bar_at(ts, bar_ms)
                 if k >= 0:
-                    mark = closes[k]
-                    value = held.qty * decimal_from_float(mark)
+                    mark = marks.closes[k]
+                    if (
+                        k == held.valued_bar
+                        and held.qty is held.valued_qty
+                        and marks.bars is held.valued_bars
+                    ):
+                        value = held.value  # valued at this close before: the same Decimal
+                    else:
+                        value = held.qty * decimal_from_float(mark)
+                        held.valued_bar, held.valued_qty, held.value = k, held.qty, value
+                        held.valued_bars = marks.bars
                 else:  # no bar yet: at cost
                     value = held.qty * held.position.avg_price
                     mark = float(held.position.avg_price)
@@ -177,16 +235,29 @@ class AccountValuation:
             correlated_exposure, correlated_with = _correlated(
                 self._books, limits, book, ts, others
             )
-        return RiskState(
-            equity=equity,
-            exposure=exposure,
-            position_notional=ZERO if own is None else own,
-            open_positions=self._open,
-            day_start_equity=day_start_equity,
-            kill_switch=kill_switch,
-            correlated_exposure=correlated_exposure,
-            correlated_with=correlated_with,
+        return RiskState(  # positional (keywords made it twice as slow to make)
+            equity,
+            exposure,
+            ZERO if own is None else own,  # position notional
+            self._open,  # open positions
+            day_start_equity,
+            kill_switch,
+            correlated_exposure,
+            correlated_with,
         )
+
+    def value_at_day_start(self, cash: Decimal, last_open: int) -> Decimal:
+        """The account at the close of the bar opened at ``last_open`` (the previous day's
+        last): ``cash`` plus what each symbol held then (``note_holdings``) at its own last
+        close (its first before its data starts), summed in the engine's order of symbols."""
+        equity = cash
+        bar_ms = self._bar_ms
+        for symbol, book in self._books.items():
+            if book.last_qty:
+                marks = self._day_marks[symbol]
+                k = marks.bar_at(last_open, bar_ms)
+                equity += book.last_qty * decimal_from_float(marks.closes[max(k, 0)])
+        return equity
 
     def note_holdings(self, book: SymbolBook) -> Decimal:
         """Note what ``book`` holds at its close (returned), and every other symbol's holding
@@ -222,15 +293,3 @@ def _correlated(
             total += value
             peers.append((symbol, round(corr, 4)))
     return total, tuple(peers)
-
-
-def value_at_day_start(books: Mapping[str, SymbolBook], cash: Decimal, last_open: int) -> Decimal:
-    """The account at the close of the bar opened at ``last_open`` (the previous day's last):
-    ``cash`` plus what each symbol held then at its own last close."""
-    equity = cash
-    for book in books.values():
-        if book.last_qty:
-            ts = book.bars.ts_ms
-            boundary = int(np.searchsorted(ts, last_open, side="right")) - 1
-            equity += book.last_qty * decimal_from_float(book.bars["close"][max(boundary, 0)])
-    return equity

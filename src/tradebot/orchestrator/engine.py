@@ -42,7 +42,7 @@ from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
-from tradebot.orchestrator.account import AccountValuation, value_at_day_start
+from tradebot.orchestrator.account import AccountValuation
 from tradebot.orchestrator.allotment import entry_size, with_allotment
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
@@ -112,7 +112,7 @@ class TradingEngine:
             protector = Protector(m.symbol, m, self._router, self._positions, stops)
             self._books[m.symbol] = SymbolBook(m.symbol, m, s, protector)
         self._book = self._books[self.symbol]
-        self._account = AccountValuation(self._books, self._positions)
+        self._account = AccountValuation(self._books, self._positions, self.bar_ms)
         self.symbols: tuple[str, ...] = tuple(self._books)
         """Every symbol traded, the first one first."""
         self.view = EngineView(self._router, self._positions)
@@ -592,5 +592,5 @@ class TradingEngine:
         self.day_start_equity = (
             self._last_cash
             if first
-            else value_at_day_start(self._books, self._last_cash, day * DAY_MS - self.bar_ms)
+            else self._account.value_at_day_start(self._last_cash, day * DAY_MS - self.bar_ms)
         )

@@ -49,3 +49,41 @@ def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
         pnl = equity - engine.day_start_equity
         assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit 500")
         assert checks["max_open_positions"] == "2 open positions > 1"
+
+
+def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() -> None:
+    # Arrange: ETH's data misses bars 8-10 and 17 and ends at bar 24 of BTC's 30; ETH buys at
+    # its bar 2 (filled at bar 3); BTC asks to enter at every bar from 4 on (refused: one open
+    # position at most), so each of its decisions values ETH at ETH's last close by then
+    eth = make_market("ETH/USDT")
+    entries = list(range(4, 30))
+    engine, _ = make_engine(ScriptedStrategy(entries), more=[(eth, ScriptedStrategy([2]))])
+    btc_bars = engine.prepare(make_candles(30, seed=1, start=40_000.0))
+    eth_frame = make_candles(25, seed=2, start=2_000.0).drop(index=[8, 9, 10, 17])
+    eth_bars = engine.prepare(eth_frame.reset_index(drop=True), symbol="ETH/USDT")
+    buy = engine.handle(BarClosed("ETH/USDT", int(eth_bars.ts_ms[2]), 2)).commands[0]
+    assert isinstance(buy, PlaceOrder)
+    fill = Fill(
+        buy.client_order_id, "ETH/USDT", OrderSide.BUY, buy.qty, Decimal("2000"), Decimal(0),
+        "USDT", int(eth_bars.ts_ms[3]), trade_id="1",
+    )  # fmt: skip
+    engine.handle(OrderFilled(fill))
+
+    # Act
+    decided = {}
+    for i in range(30):
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided[i] = (step.decision, engine.day_start_equity)
+
+    # Assert: ETH at its close of the last bar opened at or before BTC's bar, every time
+    assert sorted(decided) == entries
+    cash = engine.portfolio.cash
+    for i, (decision, day_start) in decided.items():
+        last = int((eth_bars.ts_ms <= btc_bars.ts_ms[i]).sum()) - 1
+        eth_close = float(eth_bars["close"][last])
+        assert decision.equity == float(cash) + float(buy.qty) * eth_close, i
+        pnl = cash + buy.qty * Decimal(repr(eth_close)) - day_start
+        assert decision.verdict is not None
+        checks = {c.name: c.detail for c in decision.verdict.checks}
+        assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i
