@@ -9,6 +9,7 @@ import tracemalloc
 from dataclasses import fields
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from factories import make_engine, random_walk_candles
@@ -197,3 +198,34 @@ def test_packed_decimals_come_back_with_their_digits_and_exponent() -> None:
     assert [str(v) for v in parts[3] or ()] == ["0.23450", "1E+5", "<="]
     assert [type(v) for v in parts[3] or ()] == [Decimal, Decimal, str]
     assert kept.verdict.checks[0].detail == "0.23450 1E+5 <="
+
+
+def test_a_chunk_holding_a_value_of_no_plain_type_comes_back_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: chunks of two; a strategy's metadata holding a numpy number and an enum in
+    # the second chunk, plain values in the first (chunks are written with marshal, which
+    # keeps only plain types: the second must be written another way)
+    monkeypatch.setattr(packed, "CHUNK", 2)
+    signals = [
+        {"votes": 2, "close": 101.5},
+        {"regime": "trend", "sure": True},
+        {"z": np.float64(1.25), "side": OrderSide.BUY},
+        {"none": None},
+    ]
+    decisions = [
+        Decision(k, "BTC/USDT", Signal(SignalAction.BUY, 1.0, "up", meta), {}, None, "buy")
+        for k, meta in enumerate(signals)
+    ]
+
+    # Act
+    kept = packed_decisions()
+    for d in decisions:
+        kept.append(d)
+
+    # Assert: the same values, of the same types
+    assert list(kept) == decisions
+    metadata = kept[2].signal.metadata
+    assert type(metadata["z"]) is np.float64
+    assert metadata["side"] is OrderSide.BUY
+    assert [type(v) for v in kept[0].signal.metadata.values()] == [int, float]
