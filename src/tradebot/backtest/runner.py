@@ -70,7 +70,7 @@ class _Lane:
     symbol: str
     bars: Bars
     ohlc: Ohlc
-    candidates: IndexArray
+    candidates: memoryview  # the bars the strategy may signal at, as Python ints
     tape: _Tape = field(default_factory=_Tape)
     ptr: int = 0
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
@@ -184,12 +184,13 @@ class Backtester:
         )
         # The first symbol's tape also gathers every decision and refusal.
         tape = self._tape if symbol == self.symbol else _Tape()
-        candidates = self._candidates(symbol, bars)
+        # Python ints, not numpy scalars: the loops compare them at every visit
+        candidates = _numbers(self._candidates(symbol, bars), np.int64)
         return _Lane(symbol, bars, ohlc, candidates, tape, start=start, n_bars=bars.n_bars)
 
     def _loop(self, lane: _Lane) -> None:
         bars = lane.bars
-        candidates = _numbers(lane.candidates, np.int64)  # Python ints, not numpy scalars
+        candidates = lane.candidates
         n, m = bars.n_bars, len(candidates)
         ptr, i = 0, lane.start
         next_report = 0
@@ -218,7 +219,7 @@ class Backtester:
         while ptr < count and candidates[ptr] < i:
             ptr += 1
         lane.ptr = ptr
-        j = self._next_bar(lane, i, int(candidates[ptr]) if ptr < count else n)
+        j = self._next_bar(lane, i, candidates[ptr] if ptr < count else n)
         lane.next_bar = j
         return lane.ohlc[0][j] if j < n else -1
 
