@@ -30,6 +30,8 @@ from tradebot.state.url import database_url
 _log = logging.getLogger(__name__)
 
 _MIGRATIONS = str(Path(__file__).with_name("migrations"))
+CONTROL_CHANGES = "tradebot_control_changes"
+"""Where a write session's ``info`` holds its database's ``ControlChanges``."""
 _READ_ONLY = "tradebot_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -64,6 +66,22 @@ def _make_engine(url: URL) -> Engine:
     return engine
 
 
+class ControlChanges:
+    """This process's writes to what a live cycle reads before deciding (the kill switch,
+    the control values it asks for, the locks), counted for ``Repository.controls``: a
+    connection does not see its own commits in SQLite's ``data_version``."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        """The control keys the cycle reads (others, such as the bar decided, count not)."""
+        self.count = 0
+
+    def wrote(self, key: str | None) -> None:
+        """A control ``key`` was written (None: a lock was saved or lifted)."""
+        if key is None or key in self.keys:
+            self.count += 1
+
+
 class Database:
     """An engine plus session factories; one per process and database."""
 
@@ -75,7 +93,9 @@ class Database:
         """
         self._url = database_url(url_or_path)
         self.engine = _make_engine(self._url)
-        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self.control_changes = ControlChanges()
+        info = {CONTROL_CHANGES: self.control_changes}
+        self._writer = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._reader_engine = self.engine.execution_options(**{_READ_ONLY: True})
         self._reader = sessionmaker(self._reader_engine, expire_on_commit=False)
 
@@ -111,6 +131,22 @@ class Database:
         fifth of a millisecond less)."""
         with self._reader_engine.begin() as connection:
             yield connection
+
+    def data_version(self) -> tuple[object, int] | None:
+        """SQLite's ``data_version`` with the connection it was read on: it moves when
+        another connection commits (another process, or this one's other connections),
+        not for the connection's own commits, and is compared only on one connection.
+        A pooled connection is taken as a write would take it (about 15 us). None for
+        PostgreSQL, which has no such count."""
+        if self.dialect != "sqlite":
+            return None
+        pooled = self.engine.raw_connection()
+        try:
+            connection = pooled.dbapi_connection
+            (version,) = pooled.cursor().execute("PRAGMA data_version").fetchone()
+        finally:
+            pooled.close()
+        return connection, int(version)
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest migration (a no-op when already there)."""

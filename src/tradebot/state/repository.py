@@ -77,6 +77,38 @@ class CycleControls:
     """The locks in force, oldest first."""
 
 
+@dataclass(frozen=True, slots=True)
+class _ControlsRead:
+    """A ``controls`` read, kept while nothing it read can have changed."""
+
+    version: tuple[object, int]
+    """SQLite's ``data_version`` and its connection, read before the controls."""
+    changes: int
+    """The database's ``ControlChanges.count`` then: this process's own writes."""
+    keys: tuple[str, ...]
+    after_ms: int
+    controls: CycleControls
+
+    def answers(
+        self, version: tuple[object, int] | None, changes: int, keys: tuple[str, ...], after_ms: int
+    ) -> bool:
+        """Whether this read still answers a read of ``keys`` and the locks in force after
+        ``after_ms`` (those in force after a later time are among those read)."""
+        return (
+            version is not None
+            and version[0] is self.version[0]
+            and version[1] == self.version[1]
+            and (changes, keys) == (self.changes, self.keys)
+            and after_ms >= self.after_ms
+        )
+
+    def at(self, after_ms: int) -> CycleControls:
+        """The controls, with the locks in force after ``after_ms``."""
+        kept = self.controls
+        locks = [s for s in kept.locks if s.lock.until_ms > after_ms]
+        return CycleControls(kept.kill_switch, dict(kept.values), locks)
+
+
 def _kill_switch_level(value: str | None) -> KillSwitchLevel:
     if value is None:
         return KillSwitchLevel.ACTIVE
@@ -152,6 +184,7 @@ class Repository:
         self._db = database
         self._now_ms = now_ms
         self.venues: Mapping[str, str] = dict(venues or {})
+        self._controls_read: _ControlsRead | None = None
 
     @property
     def location(self) -> str:
@@ -406,17 +439,33 @@ class Repository:
         force after ``locks_after_ms``, read in one transaction: what a live cycle reads
         before it decides (three transactions cost a millisecond more).
 
+        On SQLite the read is made again only when something may have changed it (the
+        last read is kept): another connection committed (``Database.data_version``) or
+        this process wrote a control read or a lock (``ControlChanges``); about 15 us
+        instead of 0.2-0.7 ms before the order.
+
         Raises:
             StateError: the saved kill switch is not a level.
         """
-        wanted = [KILL_SWITCH, *keys]
+        wanted = (KILL_SWITCH, *keys)
+        changes = self._db.control_changes
+        changes.keys.update(wanted)
+        version, count = self._db.data_version(), changes.count
+        last = self._controls_read
+        if last is not None and last.answers(version, count, wanted, locks_after_ms):
+            return last.at(locks_after_ms)
         with self._db.read_connection() as connection:
-            found = connection.execute(_CONTROLS, {"keys": wanted})
+            found = connection.execute(_CONTROLS, {"keys": list(wanted)})
             values: dict[str, str] = dict(found.all())
             in_force = connection.execute(_LOCKS_IN_FORCE, {"after_ms": locks_after_ms})
             locks = [rows.lock_from_row(r) for r in in_force]
         level = _kill_switch_level(values.pop(KILL_SWITCH, None))
-        return CycleControls(level, values, locks)
+        controls = CycleControls(level, values, locks)
+        if version is not None:
+            read = _ControlsRead(version, count, wanted, locks_after_ms, controls)
+            self._controls_read = read
+            return read.at(locks_after_ms)
+        return controls
 
     def kill_switch(self) -> KillSwitchLevel:
         """The kill switch level (ACTIVE when never set).

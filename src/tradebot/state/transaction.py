@@ -28,6 +28,7 @@ from tradebot.state.control import (
     day_start_equity_key,
     last_bar_key,
 )
+from tradebot.state.db import CONTROL_CHANGES
 from tradebot.state.decision_log import DecisionLog
 from tradebot.state.reconcile import Discrepancy
 from tradebot.state.tables import Base, ControlRow, FillRow, LockRow, OrderRow, PositionRow
@@ -187,8 +188,15 @@ class StateTransaction:
         _log.warning("reconciliation: %s", discrepancy)
         self._session.add(rows.reconciliation_to_row(discrepancy, ts_ms))
 
+    def _changed(self, key: str | None) -> None:
+        """Tell the database's ``ControlChanges`` of a control written (None: a lock)."""
+        changes = self._session.info.get(CONTROL_CHANGES)
+        if changes is not None:
+            changes.wrote(key)
+
     def set_control(self, key: str, value: str) -> None:
         """Set a control-state value, replacing any earlier one."""
+        self._changed(key)
         connection = self._session.connection()
         values = {"key": key, "value": value, "updated_ts_ms": self._now_ms}
         connection.execute(_UPSERT_CONTROL[connection.dialect.name], values)
@@ -210,6 +218,7 @@ class StateTransaction:
 
     def record_lock(self, lock: Lock) -> None:
         """Save a protection's lock (once: the same lock saved again is ignored)."""
+        self._changed(None)
         connection = self._session.connection()
         statement = _insert(connection, LockRow).values(**rows.lock_values(lock, self._now_ms))
         connection.execute(statement.on_conflict_do_nothing())
@@ -217,6 +226,7 @@ class StateTransaction:
     def remove_locks(self, symbol: str | None, removed_by: str) -> list[rows.SavedLock]:
         """Lift the locks on ``symbol`` (None: every lock, all-symbol ones included) that
         are not lifted yet; return them as they were."""
+        self._changed(None)
         query = select(LockRow).where(LockRow.removed_ts_ms.is_(None))
         if symbol is not None:
             query = query.where(LockRow.symbol == symbol)
