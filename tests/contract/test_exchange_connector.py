@@ -280,3 +280,19 @@ async def test_fetch_my_trades_since_returns_only_later_fills(venue: VenueHarnes
     assert [f.client_order_id for f in every] == ["c-t1", "c-t2"]
     assert [f.client_order_id for f in later] == ["c-t2"]
     assert second_bar_ms >= T0 + 60_000
+
+
+async def test_fetch_my_trades_from_id_pages_by_trade_id_from_the_first(
+    venue: VenueHarness,
+) -> None:
+    # Arrange: three market buys, each one trade
+    for cid in ("c-i1", "c-i2", "c-i3"):
+        await venue.port.create_order(_order(cid, OrderType.MARKET, "0.001"))
+        await venue.settle()
+    every = await venue.port.fetch_my_trades(SYMBOL)
+    # Act: from the first trade (id 0 and on), two to a page; then after the second
+    first_page = await venue.port.fetch_my_trades(SYMBOL, limit=2, from_id=0)
+    after = await venue.port.fetch_my_trades(SYMBOL, from_id=int(every[1].trade_id) + 1)
+    # Assert: Binance's fromId: the oldest first, from that id on
+    assert [f.client_order_id for f in first_page] == ["c-i1", "c-i2"]
+    assert [f.client_order_id for f in after] == ["c-i3"]

@@ -30,6 +30,7 @@ from tradebot.data.load import read_candle_file
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
+from tradebot.orchestrator.trade_feed import TradeFeed
 from tradebot.sandbox.book import BookShape
 
 H = 3_600_000
@@ -242,3 +243,34 @@ async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
     assert bot.engine.view.position("BTC/USDT") is None or bot.engine.view.is_flat("BTC/USDT")
     refused = [o for o in bot.repo.orders() if o.status is OrderStatus.REJECTED]
     assert [o.client_order_id for o in refused if "insufficient" in o.status_reason] == []
+
+
+async def test_a_stop_filled_in_more_pieces_than_a_page_of_trades_is_booked_whole_at_once(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the bot reads its trades five to a page; a crash on a thin book makes its
+    # stop sell in twenty pieces while it waits for the bar to close
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        bot.trades = TradeFeed(bot.connector, page=5)
+        await bot.start()
+        for _ in range(100):
+            await replay(server, bot, 1)
+            protection = bot.engine.view.protection_of("BTC/USDT")
+            if protection is not None and protection.stop_order_id is not None:
+                break
+        book = server.venue.books["BTCUSDT"]
+        book.shape = dataclasses.replace(book.shape, level_notional=Decimal(20))
+        server.venue.pending_shock_pct = Decimal(5)
+        # Act: one poll after the crash
+        await replay(server, bot, 1)
+        trades = await venue_trades(server)
+        balance = await venue_balance(server, "BTC")
+        await bot.close()
+    # Assert: every piece of the stop is booked by that one poll
+    pieces = [t for t in trades if str(t["clientOrderId"]).endswith("-sl")]
+    assert len(pieces) > 10
+    booked = bot.repo.fills("BTC/USDT")
+    assert sorted(f.trade_id for f in booked) == sorted(str(t["id"]) for t in trades)
+    position = bot.engine.view.position("BTC/USDT")
+    assert (position.qty if position else Decimal(0)) == balance

@@ -83,9 +83,15 @@ class ExchangeConnector(Protocol):
         ...
 
     async def fetch_my_trades(
-        self, symbol: str, since_ms: int | None = None, limit: int = 500
+        self,
+        symbol: str,
+        since_ms: int | None = None,
+        limit: int = 500,
+        from_id: int | None = None,
     ) -> list[Fill]:
-        """The account's own fills, oldest first."""
+        """The account's own fills, oldest first: from ``since_ms``, or from the venue's
+        trade id ``from_id`` on (Binance's ``fromId``, sent without a time), or the newest
+        ``limit`` without either."""
         ...
 
     def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:

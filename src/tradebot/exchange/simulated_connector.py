@@ -194,11 +194,19 @@ class SimulatedConnector:
         return [_snapshot(o) for o in self.exchange.open_orders(symbol)]
 
     async def fetch_my_trades(
-        self, symbol: str, since_ms: int | None = None, limit: int = 500
+        self,
+        symbol: str,
+        since_ms: int | None = None,
+        limit: int = 500,
+        from_id: int | None = None,
     ) -> list[Fill]:
-        """The account's fills on ``symbol``, oldest first (paged like ``fetch_ohlcv``)."""
+        """The account's fills on ``symbol``, oldest first (paged like ``fetch_ohlcv``; by
+        trade id, as Binance's ``fromId``, with ``from_id``)."""
         self._market(symbol)
         fills = [f for f in self.exchange.fills(symbol) if since_ms is None or f.ts_ms >= since_ms]
+        if from_id is not None:
+            fills = [f for f in fills if int(f.trade_id) >= from_id]
+            return _page(fills, from_id, limit)
         return _page(fills, since_ms, limit)
 
     # -- orders --------------------------------------------------------------------------

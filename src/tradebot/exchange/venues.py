@@ -124,10 +124,14 @@ class VenueRouter:
         return [o for a in self.accounts for o in await a.connector.fetch_open_orders()]
 
     async def fetch_my_trades(
-        self, symbol: str, since_ms: int | None = None, limit: int = 500
+        self,
+        symbol: str,
+        since_ms: int | None = None,
+        limit: int = 500,
+        from_id: int | None = None,
     ) -> list[Fill]:
         """The account's fills in ``symbol``, from its venue."""
-        return await self._to(symbol).fetch_my_trades(symbol, since_ms, limit)
+        return await self._to(symbol).fetch_my_trades(symbol, since_ms, limit, from_id)
 
     def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
         """``symbol``'s candle stream from its venue."""

@@ -178,6 +178,7 @@ class TradingBot:
         if saved:
             restore_day(self.engine, self.repo, max(saved.values()) + self.bar_ms)
             self._saved_day = self.engine.utc_day
+        await self.trades.begin(symbols)
         now = await self.connector.fetch_time()
         for symbol in symbols:
             if symbol in saved:

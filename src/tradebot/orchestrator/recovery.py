@@ -27,13 +27,13 @@ from tradebot.exchange.venues import VenueAccount, accounts_of
 from tradebot.execution.lifecycle import fill_events, report_events
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
+from tradebot.orchestrator.trade_feed import fills_since
 from tradebot.state.control import KillSwitchLevel
 from tradebot.state.reconcile import (
     ExchangeState,
     LocalState,
     ReconcileRules,
     Reconciliation,
-    fill_key,
     reconcile,
 )
 from tradebot.state.repository import Repository
@@ -248,7 +248,7 @@ async def _venue_state(
     for market in markets:
         symbol = market.symbol
         since = min((f.ts_ms for f in fills if f.symbol == symbol), default=None)
-        venue_fills += await _venue_fills(connector, symbol, since)
+        venue_fills += await fills_since(connector, symbol, since, _FILL_PAGE)
         open_orders += await connector.fetch_open_orders(symbol)
     balances = await connector.fetch_balance()
     return ExchangeState(
@@ -257,22 +257,3 @@ async def _venue_state(
         fills=sorted(venue_fills, key=lambda f: f.ts_ms),
         balances={asset: b.total for asset, b in balances.items()},
     )
-
-
-async def _venue_fills(
-    connector: ExchangeConnector, symbol: str, since_ms: int | None
-) -> list[Fill]:
-    # Every fill since the first saved one, page by page: one page of a long-running bot's
-    # history would leave its later saved fills "unknown to the exchange", and halt it.
-    found: dict[str, Fill] = {}
-    while True:
-        page = await connector.fetch_my_trades(symbol, since_ms=since_ms, limit=_FILL_PAGE)
-        fresh = [f for f in page if _fill_id(f) not in found]
-        found.update((_fill_id(f), f) for f in fresh)
-        if len(page) < _FILL_PAGE or not fresh:
-            return sorted(found.values(), key=lambda f: f.ts_ms)
-        since_ms = max(f.ts_ms for f in page)  # inclusive: fills sharing that ms come again
-
-
-def _fill_id(fill: Fill) -> str:
-    return f"{fill.client_order_id}/{fill_key(fill)}"

@@ -4,6 +4,10 @@ order's answer that states a fill without listing it.
 Binance lists an order's trades in the answer to placing it, but its answer to a cancel or a
 look-up states only the amount filled. A fill known only that way is in the account's trade
 list, and the bot must ask for it before it books the order's new status.
+
+Pages follow the venue's trade ids (Binance's ``fromId``), not time: every fill of one
+market order carries the same millisecond, so more of them than a page holds cannot be
+paged by time, and ids have no time window.
 """
 
 from __future__ import annotations
@@ -20,29 +24,37 @@ ZERO = Decimal(0)
 
 
 class TradeFeed:
-    """Each symbol's trades, asked from the newest one of the last page on (the router skips
-    fills it booked before)."""
+    """Each symbol's trades, read on from the newest one of the pages read before (the
+    router skips fills it booked already)."""
 
-    def __init__(self, connector: ExchangeConnector) -> None:
+    def __init__(self, connector: ExchangeConnector, page: int = 1000) -> None:
         self._connector = connector
-        self._newest_ms: dict[str, int] = {}
-        """Per symbol, the newest trade of the pages asked: where the next page starts.
+        self._page = page
+        self._newest: dict[str, Fill] = {}
+        """Per symbol, the newest trade of the pages read: the next page starts after it.
 
         Only pages move it. A fill learnt from an order's answer may be newer than one the
         venue lists only among the trades (a stop that sold in part just before its cancel):
         moving past it would skip that fill for good."""
 
+    async def begin(self, symbols: Iterable[str]) -> None:
+        """Start each symbol not read yet (recovery's pages may have) at the newest trade the
+        venue lists now: what came before is recovery's. A symbol with no trade at all is
+        read from its first one."""
+        for symbol in symbols:
+            if symbol not in self._newest:
+                self.read(await self._connector.fetch_my_trades(symbol, limit=1))
+
     def read(self, fills: Iterable[Fill]) -> None:
         """Note fills taken from a page read elsewhere (recovery's at start)."""
         for fill in fills:
-            self._newest_ms[fill.symbol] = max(self._newest_ms.get(fill.symbol, 0), fill.ts_ms)
+            newest = self._newest.get(fill.symbol)
+            if newest is None or _order_key(fill) > _order_key(newest):
+                self._newest[fill.symbol] = fill
 
     async def new_fills(self, symbol: str) -> list[Event]:
-        """The trades on ``symbol`` since the newest one asked before, as events."""
-        last = self._newest_ms.get(symbol)
-        fills = await self._connector.fetch_my_trades(
-            symbol, since_ms=None if last is None else last - 1
-        )
+        """The trades on ``symbol`` since the newest one read before, as events."""
+        fills = await fills_after(self._connector, symbol, self._newest.get(symbol), self._page)
         self.read(fills)
         return fill_events(fills)
 
@@ -58,3 +70,52 @@ class TradeFeed:
         if venue.filled_qty > max(booked, listed):
             events = await self.new_fills(venue.symbol) + events
         return events
+
+
+async def fills_since(
+    connector: ExchangeConnector, symbol: str, since_ms: int | None, page: int
+) -> list[Fill]:
+    """Every fill of ``symbol`` from ``since_ms`` on (the newest page without it), oldest
+    first: the first page by time, the rest by trade id. A page cut short by its limit would
+    leave the rest unread until a later look, and the position booked short meanwhile (or,
+    at start-up, later saved fills "unknown to the exchange")."""
+    rows = await connector.fetch_my_trades(symbol, since_ms=since_ms, limit=page)
+    if len(rows) < page or since_ms is None:
+        return rows
+    return _merged(rows, await fills_after(connector, symbol, max(rows, key=_order_key), page))
+
+
+async def fills_after(
+    connector: ExchangeConnector, symbol: str, last: Fill | None, page: int
+) -> list[Fill]:
+    """Every fill of ``symbol`` after ``last`` (by the venue's trade id; every fill when
+    None), oldest first.
+
+    A venue whose trades carry no numeric id is read by time from ``last``'s on, which
+    lists ``last`` and its millisecond again (the router skips what it booked).
+    """
+    found: list[Fill] = []
+    while True:
+        if last is None or last.trade_id.isdigit():
+            after = 0 if last is None else int(last.trade_id) + 1
+            rows = await connector.fetch_my_trades(symbol, limit=page, from_id=after)
+        else:
+            rows = await connector.fetch_my_trades(symbol, since_ms=last.ts_ms, limit=page)
+        found = _merged(found, rows)
+        newest = max(rows, key=_order_key, default=None)
+        if len(rows) < page or newest is None:
+            return found
+        if last is not None and _order_key(newest) <= _order_key(last):
+            return found
+        last = newest
+
+
+def _order_key(fill: Fill) -> tuple[int, int]:
+    """Where a fill stands in its venue's trade list: its time, then its trade id."""
+    return fill.ts_ms, int(fill.trade_id) if fill.trade_id.isdigit() else 0
+
+
+def _merged(first: list[Fill], then: list[Fill]) -> list[Fill]:
+    seen = {(f.client_order_id, f.key) for f in first}
+    merged = first + [f for f in then if (f.client_order_id, f.key) not in seen]
+    return sorted(merged, key=_order_key)

@@ -316,16 +316,16 @@ class RestApi:
         """The account's trades on a symbol."""
         vid = self._vid(params)
         order_id = get_int(params, "orderId")
-        from_id = get_int(params, "fromId", 0) or 0
+        from_id = get_int(params, "fromId")
         start, end = get_int(params, "startTime"), get_int(params, "endTime")
         limit = get_limit(params, 500, 1000)
         rows = [
             t.my_trade()
             for t in self.venue.engine.trades
             if t.symbol == vid
-            and t.id >= from_id
+            and (from_id is None or t.id >= from_id)
             and order_id in (None, t.order_id)
             and (start is None or t.time_ms >= start)
             and (end is None or t.time_ms <= end)
         ]
-        return rows[:limit] if start is not None or from_id else rows[-limit:]
+        return rows[:limit] if start is not None or from_id is not None else rows[-limit:]

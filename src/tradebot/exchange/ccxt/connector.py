@@ -234,13 +234,20 @@ class CcxtConnector:
         return [self._remember(parse.order(r)) for r in rows]
 
     async def fetch_my_trades(
-        self, symbol: str, since_ms: int | None = None, limit: int = 500
+        self,
+        symbol: str,
+        since_ms: int | None = None,
+        limit: int = 500,
+        from_id: int | None = None,
     ) -> list[Fill]:
-        """The account's own fills, oldest first, each under its order's client id."""
+        """The account's own fills, oldest first, each under its order's client id
+        (``from_id`` goes as ``fromId``, without a start time: Binance refuses the pair)."""
+        params = {} if from_id is None else {"fromId": from_id}
+        since = since_ms if from_id is None else None
         rows = await self._read(
             "fetch_my_trades",
             request_weight("fetch_my_trades"),
-            lambda: self.exchange.fetch_my_trades(symbol, since_ms, limit),
+            lambda: self.exchange.fetch_my_trades(symbol, since, limit, params),
         )
         if any(str(r.get("order")) not in self._client_ids for r in rows):
             orders = await self._read(
