@@ -201,8 +201,13 @@ async def test_a_stop_that_fills_in_part_just_before_its_cancel_has_every_fill_b
     assert (position.qty if position else Decimal(0)) == balance
 
 
+@pytest.mark.parametrize(
+    ("level_notional", "exit_fills"),
+    [(Decimal(20), [("closed", pytest.approx(0.01357))]), (Decimal(200), [])],
+    ids=["stop sold part: the exit sells the rest", "stop sold all: no exit goes out"],
+)
 async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
-    tmp_path: Path,
+    tmp_path: Path, level_notional: Decimal, exit_fills: list[tuple[str, object]]
 ) -> None:
     # Arrange: as above, the stop sells part on a thin book between the bot's last look at
     # its trades and its exit; the book is deep again when the exit goes out. The exit was
@@ -218,7 +223,7 @@ async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
             return
         book = server.venue.books["BTCUSDT"]
         deep = book.shape
-        book.shape = dataclasses.replace(deep, level_notional=Decimal(20))
+        book.shape = dataclasses.replace(deep, level_notional=level_notional)
         server.venue.pending_shock_pct = Decimal(5)
         server.venue.advance(1)
         book.shape = deep
@@ -238,7 +243,7 @@ async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
         await bot.close()
     # Assert: the exit sold what the stop left, and the bot is flat as the venue says
     exits = [o for o in orders if "-ex" in str(o["clientOrderId"])]
-    assert [(o["status"], o["filled"]) for o in exits] == [("closed", pytest.approx(0.01357))]
+    assert [(o["status"], o["filled"]) for o in exits] == exit_fills
     assert balance < Decimal("0.00001")  # dust below one lot
     assert bot.engine.view.position("BTC/USDT") is None or bot.engine.view.is_flat("BTC/USDT")
     refused = [o for o in bot.repo.orders() if o.status is OrderStatus.REJECTED]
