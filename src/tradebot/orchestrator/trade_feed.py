@@ -79,35 +79,50 @@ async def fills_since(
     first: the first page by time, the rest by trade id. A page cut short by its limit would
     leave the rest unread until a later look, and the position booked short meanwhile (or,
     at start-up, later saved fills "unknown to the exchange")."""
-    rows = await connector.fetch_my_trades(symbol, since_ms=since_ms, limit=page)
-    if len(rows) < page or since_ms is None:
-        return rows
-    return _merged(rows, await fills_after(connector, symbol, max(rows, key=_order_key), page))
+    found: list[Fill] = []
+    while True:
+        rows = await connector.fetch_my_trades(symbol, since_ms=since_ms, limit=page)
+        fresh = _merged(found, rows)
+        if not rows or since_ms is None or len(fresh) == len(found):
+            return fresh
+        found, newest = fresh, max(rows, key=_order_key)
+        if newest.trade_id.isdigit():  # on by id, even after a short page: ids have no window
+            return _merged(found, await fills_from(connector, symbol, _next_id(newest), page))
+        if len(rows) < page:
+            return found
+        since_ms = newest.ts_ms  # a venue without numeric ids: on by time (that ms again)
 
 
 async def fills_after(
     connector: ExchangeConnector, symbol: str, last: Fill | None, page: int
 ) -> list[Fill]:
-    """Every fill of ``symbol`` after ``last`` (by the venue's trade id; every fill when
-    None), oldest first.
+    """Every fill of ``symbol`` after ``last`` (every fill when None), oldest first; by
+    time from ``last``'s millisecond on at a venue whose trades carry no numeric id."""
+    if last is None:
+        return await fills_from(connector, symbol, 0, page)
+    if last.trade_id.isdigit():
+        return await fills_from(connector, symbol, _next_id(last), page)
+    return await fills_since(connector, symbol, last.ts_ms, page)
 
-    A venue whose trades carry no numeric id is read by time from ``last``'s on, which
-    lists ``last`` and its millisecond again (the router skips what it booked).
-    """
+
+async def fills_from(
+    connector: ExchangeConnector, symbol: str, first_id: int, page: int
+) -> list[Fill]:
+    """Every fill of ``symbol`` whose venue trade id is ``first_id`` or more, oldest first,
+    page by page (Binance's ``fromId``: no time window, and a market order's many fills of
+    one millisecond page like any others)."""
     found: list[Fill] = []
     while True:
-        if last is None or last.trade_id.isdigit():
-            after = 0 if last is None else int(last.trade_id) + 1
-            rows = await connector.fetch_my_trades(symbol, limit=page, from_id=after)
-        else:
-            rows = await connector.fetch_my_trades(symbol, since_ms=last.ts_ms, limit=page)
+        rows = await connector.fetch_my_trades(symbol, limit=page, from_id=first_id)
         found = _merged(found, rows)
-        newest = max(rows, key=_order_key, default=None)
-        if len(rows) < page or newest is None:
+        ids = [int(f.trade_id) for f in rows if f.trade_id.isdigit()]
+        if len(rows) < page or not ids or max(ids) < first_id:
             return found
-        if last is not None and _order_key(newest) <= _order_key(last):
-            return found
-        last = newest
+        first_id = max(ids) + 1
+
+
+def _next_id(fill: Fill) -> int:
+    return int(fill.trade_id) + 1
 
 
 def _order_key(fill: Fill) -> tuple[int, int]:
