@@ -30,7 +30,9 @@ from tradebot.data.load import read_candle_file
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.trade_feed import TradeFeed
+from tradebot.sandbox import SandboxServer
 from tradebot.sandbox.book import BookShape
 
 H = 3_600_000
@@ -154,6 +156,48 @@ async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_ne
     assert saved[protection.stop_order_id].status is OrderStatus.OPEN
 
 
+class CrashBeforeTheExit:
+    """A checkpoint hook: when the bot has saved a decision to sell, and before its stop's
+    cancel goes out, the price crashes 5 % through the stop on a book thinned to
+    ``level_notional`` a level, and the bar closes. The book is deep again at once
+    (``thin_for_the_exit`` False) or from the next bar on."""
+
+    def __init__(self, server: SandboxServer, level_notional: Decimal, thin_for_the_exit: bool):
+        self.server, self.level_notional = server, level_notional
+        self.thin_for_the_exit = thin_for_the_exit
+        self.bot: TradingBot | None = None
+        self.crashed_at: int | None = None
+        self._deep: BookShape | None = None
+
+    def __call__(self, name: str) -> None:
+        book = self.server.venue.books["BTCUSDT"]
+        if name == "bar_closed" and self._deep is not None and self.crashed_at is not None:
+            book.shape, self._deep = self._deep, None
+        if name != "decision_saved" or self.crashed_at is not None or self.bot is None:
+            return
+        decision = self.bot.repo.decisions()[-1]
+        if not decision.action.startswith("sell"):
+            return
+        self._deep = book.shape
+        book.shape = dataclasses.replace(book.shape, level_notional=self.level_notional)
+        self.server.venue.pending_shock_pct = Decimal(5)
+        self.server.venue.advance(1)
+        if not self.thin_for_the_exit:
+            book.shape, self._deep = self._deep, None
+            book.reprice(self.server.venue.price("BTCUSDT"))
+        self.crashed_at = decision.ts_ms
+
+    async def trade_until_it_crashed(self, server: SandboxServer, tmp_path: Path) -> TradingBot:
+        """A bot on ``server`` with this hook, traded until the crash came (100 bars)."""
+        self.bot = make_bot(server, tmp_path, checkpoint=self)
+        await self.bot.start()
+        for _ in range(100):
+            await replay(server, self.bot, 1)
+            if self.crashed_at is not None:
+                return self.bot
+        raise AssertionError("no exit was decided within 100 bars")
+
+
 async def test_a_stop_that_fills_in_part_just_before_its_cancel_has_every_fill_booked(
     tmp_path: Path,
 ) -> None:
@@ -162,32 +206,9 @@ async def test_a_stop_that_fills_in_part_just_before_its_cancel_has_every_fill_b
     # sells part and expires (a market stop takes what the book holds). The venue answers
     # the cancel ("unknown order") and the look-up ("expired, 0.0098 filled") without
     # trades; the exit then sells what the thin book takes, a bar later than the stop.
-    crashed: list[int] = []
-    deep: list[BookShape] = []
-
-    def crash_through_the_stop(name: str) -> None:
-        book = server.venue.books["BTCUSDT"]
-        if name == "bar_closed" and crashed and deep:
-            book.shape = deep.pop()  # the book is deep again from the next bar on
-        if name != "decision_saved" or crashed:
-            return
-        decision = bot.repo.decisions()[-1]
-        if not decision.action.startswith("sell"):
-            return
-        deep.append(book.shape)
-        book.shape = dataclasses.replace(book.shape, level_notional=Decimal(20))
-        server.venue.pending_shock_pct = Decimal(5)
-        server.venue.advance(1)
-        crashed.append(decision.ts_ms)
-
     async with sandbox() as server:
-        bot = make_bot(server, tmp_path, checkpoint=crash_through_the_stop)
-        await bot.start()
-        for _ in range(100):
-            await replay(server, bot, 1)
-            if crashed:
-                break
-        assert crashed, "an exit was decided within 100 bars"
+        crash = CrashBeforeTheExit(server, Decimal(20), thin_for_the_exit=True)
+        bot = await crash.trade_until_it_crashed(server, tmp_path)
         # Act: the bot trades on
         await replay(server, bot, 5)
         trades = await venue_trades(server)
@@ -213,31 +234,9 @@ async def test_an_exit_decided_before_its_stop_sold_in_part_sells_what_is_left(
     # its trades and its exit; the book is deep again when the exit goes out. The exit was
     # decided for the whole position: the venue would refuse it (more than the account
     # holds) and leave the rest of the position with neither its stop nor its exit.
-    crashed: list[int] = []
-
-    def crash_through_the_stop(name: str) -> None:
-        if name != "decision_saved" or crashed:
-            return
-        decision = bot.repo.decisions()[-1]
-        if not decision.action.startswith("sell"):
-            return
-        book = server.venue.books["BTCUSDT"]
-        deep = book.shape
-        book.shape = dataclasses.replace(deep, level_notional=level_notional)
-        server.venue.pending_shock_pct = Decimal(5)
-        server.venue.advance(1)
-        book.shape = deep
-        book.reprice(server.venue.price("BTCUSDT"))
-        crashed.append(decision.ts_ms)
-
     async with sandbox() as server:
-        bot = make_bot(server, tmp_path, checkpoint=crash_through_the_stop)
-        await bot.start()
-        for _ in range(100):
-            await replay(server, bot, 1)
-            if crashed:
-                break
-        assert crashed, "an exit was decided within 100 bars"
+        crash = CrashBeforeTheExit(server, level_notional, thin_for_the_exit=False)
+        bot = await crash.trade_until_it_crashed(server, tmp_path)
         orders = await venue_orders(server)
         balance = await venue_balance(server, "BTC")
         await bot.close()
