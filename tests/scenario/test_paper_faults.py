@@ -89,8 +89,9 @@ async def test_paper_flash_crash_triggers_the_protective_stop(tmp_path: Path) ->
 async def test_paper_rate_limited_by_the_venue_counts_an_error_and_never_gets_banned(
     tmp_path: Path,
 ) -> None:
-    # Arrange: the venue allows less weight per minute than the bot believes it may use
-    async with trading(tmp_path, FaultConfig(), weight_limit_1m=400) as (server, bot, metrics):
+    # Arrange: the venue allows less weight per minute than the bot believes it may use (and
+    # than 40 polls use: a resting stop no longer costs its trades at every poll)
+    async with trading(tmp_path, FaultConfig(), weight_limit_1m=250) as (server, bot, metrics):
         await bot.start()
         # Act
         outcomes = await replay(server, bot, 40)

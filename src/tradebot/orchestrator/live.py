@@ -59,7 +59,7 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
-from tradebot.orchestrator.trade_feed import TradeFeed
+from tradebot.orchestrator.trade_feed import TradeFeed, vouched
 from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
 from tradebot.state.repository import Repository
 
@@ -126,9 +126,9 @@ class TradingBot:
         """Each symbol's newest bar decided (or skipped)."""
         self.trades = TradeFeed(connector)
         self._fills_known: set[str] = set()
-        """Symbols whose fills are all booked: their trades were asked after the last order
-        call (``_order_calls``) and none of the bot's orders there was working. No fill can
-        come there until an order call is made, so a poll does not ask again."""
+        """Symbols whose trades were asked after the last order call there: a fill can come
+        there only on an order still working, and the venue's open orders tell whether one
+        did (``vouched``), so a poll asks for their trades only if not."""
         self._order_calls = 0
         """Calls that place, cancel or look up an order, counted as they start."""
         self._acknowledged: deque[Step] = deque()
@@ -397,26 +397,29 @@ class TradingBot:
         """Book fills made since the last cycle and follow orders the venue closed, for
         every symbol.
 
-        A symbol's trades are asked only while one of the bot's orders there may have
-        filled since they were last asked: an order is working (SUBMITTING, UNKNOWN and
-        OPEN included), or an order call was made since (a cancelled stop may have filled in
-        part first, an exit filled at once). Otherwise the venue has nothing new for it,
-        and a flat bot's entry goes out without that round trip.
-        """
-        engine = self.engine
+        A symbol's trades are asked only while an order of the bot's there may have filled
+        since they were last asked: an order call was made since (a cancelled stop may have
+        filled in part first), or a working order is not listed as resting with the amount
+        booked filled (``vouched``). An entry, or an exit by a resting stop, needs none."""
+        engine, vouched_at = self.engine, {}
         for symbol in self.settings.symbols:
-            if symbol in self._fills_known and not engine.view.open_order_ids(symbol):
-                continue
+            if symbol in self._fills_known:
+                mine = engine.view.open_orders(symbol)
+                if not mine:
+                    continue
+                if vouched(mine, await self.connector.fetch_open_orders(symbol)):
+                    vouched_at[symbol] = self._order_calls  # all listed: none to follow
+                    continue
             self._fills_known.discard(symbol)
             calls = self._order_calls
             # What a fill or a closed order calls for (the stop of an entry whose fill is
             # learnt only here, after a lost answer) is sent now, not dropped.
             await self._execute(self._apply(await self.trades.new_fills(symbol)))
-            if calls == self._order_calls and not engine.view.open_order_ids(symbol):
+            if calls == self._order_calls:
                 self._fills_known.add(symbol)
         for symbol in self.settings.symbols:
             mine = engine.view.open_orders(symbol)
-            if not mine:
+            if not mine or vouched_at.get(symbol) == self._order_calls:
                 continue
             venue_open = {o.client_order_id for o in await self.connector.fetch_open_orders(symbol)}
             for order in mine:

@@ -12,15 +12,29 @@ paged by time, and ids have no time window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from tradebot.domain.events import Event
-from tradebot.domain.orders import Fill, Order
+from tradebot.domain.orders import Fill, Order, OrderStatus
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import fill_events, report_events
 
 ZERO = Decimal(0)
+_RESTING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+def vouched(mine: Sequence[Order], listed: Sequence[Order]) -> bool:
+    """Whether the venue's open orders (``listed``) vouch that none of the bot's working
+    orders (``mine``) filled beyond what it booked: each is confirmed resting and is listed
+    with the amount booked filled. An order unconfirmed, closed since or filled further
+    may have fills to ask for.
+    """
+    filled = {order.client_order_id: order.filled_qty for order in listed}
+    return all(
+        order.status in _RESTING and filled.get(order.client_order_id) == order.filled_qty
+        for order in mine
+    )
 
 
 class TradeFeed:
