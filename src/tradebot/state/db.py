@@ -119,6 +119,13 @@ class Database:
             yield session
 
     @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """The write transaction of ``session`` on a plain connection (``BEGIN IMMEDIATE``
+        on SQLite): commits when the block ends, rolls back if it raises."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A read transaction that never takes the SQLite write lock."""
         with self._reader() as session, session.begin():

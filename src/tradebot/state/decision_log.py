@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from tradebot.domain.decisions import (
@@ -156,6 +156,18 @@ def decision_from_row(row: DecisionRow) -> Decision:
     )
 
 
+def append_decision(
+    connection: Connection, decision: Decision, recorded_ts_ms: int, venue: str
+) -> int:
+    """Write ``decision`` of a symbol on ``venue`` in ``connection``'s transaction; return
+    its sequence number (increasing with each append)."""
+    # A Core insert built once: the ORM's unit of work (add, then flush to learn the id)
+    # cost about a millisecond of the live cycle before the order could be sent, and a
+    # statement built per call with its values in it another half.
+    values = {**decision_values(decision, recorded_ts_ms), "venue": venue}
+    return int(connection.execute(_APPEND, values).scalar_one())
+
+
 class DecisionLog:
     """Append and read decisions within a caller's session; nothing else."""
 
@@ -166,11 +178,7 @@ class DecisionLog:
     def append(self, decision: Decision, recorded_ts_ms: int, venue: str) -> int:
         """Write ``decision`` of a symbol on ``venue``; return its sequence number
         (increasing with each append)."""
-        # A Core insert built once: the ORM's unit of work (add, then flush to learn the id)
-        # cost about a millisecond of the live cycle before the order could be sent, and a
-        # statement built per call with its values in it another half.
-        values = {**decision_values(decision, recorded_ts_ms), "venue": venue}
-        return int(self._session.connection().execute(_APPEND, values).scalar_one())
+        return append_decision(self._session.connection(), decision, recorded_ts_ms, venue)
 
     def entries(
         self,

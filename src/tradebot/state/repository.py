@@ -194,8 +194,13 @@ class Repository:
     @contextmanager
     def transaction(self) -> Iterator[StateTransaction]:
         """Group writes into one transaction: all are saved, or none if the block raises."""
-        with self._db.session() as session:
-            yield StateTransaction(session, self._now_ms(), self.venues)
+        with self._db.write_connection() as connection:
+            tx = StateTransaction(connection, self._now_ms(), self.venues, self._db.control_changes)
+            try:
+                yield tx
+                tx.finish()
+            finally:
+                tx.close()
 
     # -- orders and fills -------------------------------------------------------------------
 
