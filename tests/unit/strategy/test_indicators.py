@@ -193,3 +193,32 @@ def test_ema_crossover_and_its_stop_atr_peak_at_eight_columns() -> None:
     # Assert
     assert list(columns) == ["ema_fast", "ema_slow", "rsi"]
     assert peak < 8.5
+
+
+@pytest.mark.parametrize("alpha", [2 / 13, 2 / 27, 1 / 14, 2 / 4, 1.0, 0.3141])
+def test_ewm_mean_is_pandas_ewm_to_the_bit(alpha: float) -> None:
+    # Arrange: windows as live trading smooths them, and the cases pandas treats apart
+    rng = np.random.default_rng(7)
+    cases = [np.cumsum(rng.normal(size=n)) + 100 for n in (1, 2, 26, 401, 5000)]
+    seeded = cases[3].copy()
+    seeded[:11] = np.nan
+    with_inf = cases[2].copy()
+    with_inf[[0, 5]] = [np.inf, -np.inf]
+    gap = cases[3].copy()
+    gap[200] = np.nan
+    cases += [seeded, with_inf, gap, np.full(9, np.nan), np.empty(0)]
+    for values in cases:
+        # Act
+        fast = ind.ewm_mean(values, alpha)
+        # Assert
+        slow = pd.Series(values, dtype=np.float64).ewm(alpha=alpha, adjust=False).mean()
+        assert fast.tobytes() == slow.to_numpy(dtype=np.float64).tobytes()
+
+
+def test_ewm_mean_through_pandas_when_its_kernel_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = np.cumsum(np.random.default_rng(3).normal(size=401)) + 100
+    kernel = ind.ewm_mean(values, 2 / 13)
+    monkeypatch.setattr("tradebot.strategy.indicators.averages._EWM_KERNEL", None)
+    assert ind.ewm_mean(values, 2 / 13).tobytes() == kernel.tobytes()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tradebot.strategy.indicators.averages import (
     ema,
     ema_convergence_bars,
+    ewm_mean,
     seeded_ewm,
     sma,
     wilder,
@@ -21,6 +22,7 @@ __all__ = [
     "donchian",
     "ema",
     "ema_convergence_bars",
+    "ewm_mean",
     "macd",
     "rsi",
     "seeded_ewm",
