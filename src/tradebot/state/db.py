@@ -52,7 +52,12 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(connection: Connection) -> None:
     read_only = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # On the driver's connection: through ``exec_driver_sql`` it cost SQLAlchemy's statement
+    # execution (about 15 us) at every transaction, three of them before a bar's order.
+    driver = connection.connection.driver_connection
+    if driver is None:  # pragma: no cover - a connection checked out is never detached
+        raise RuntimeError("SQLite transaction begun on a detached connection")
+    driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _make_engine(url: URL) -> Engine:
