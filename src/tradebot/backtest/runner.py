@@ -502,7 +502,9 @@ class Backtester:
         )
         cash_seen = np.concatenate([np.asarray(lane.tape.cash, np.float64) for lane in lanes])
         order = np.argsort(at, kind="stable")
-        last = np.searchsorted(at[order], np.arange(n), side="right") - 1
+        # the last visit at or before each time: counted (a bincount and a running sum, one
+        # pass) rather than searched for at every time
+        last = np.cumsum(np.bincount(at, minlength=n)) - 1
         cash = np.concatenate(([starting_cash], cash_seen[order]))[last + 1]
         equity, held = cash.copy(), np.zeros(n)
         legs: dict[str, Leg] = {}
@@ -510,7 +512,10 @@ class Backtester:
         for lane in lanes:
             bar = np.searchsorted(lane.bars.ts_ms, timeline, side="right") - 1  # -1: not yet
             known = bar >= 0
-            visit = np.searchsorted(np.asarray(lane.tape.index, np.int64), bar, side="right") - 1
+            visited = np.bincount(np.asarray(lane.tape.index, np.int64), minlength=lane.n_bars)
+            # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
+            upto = np.concatenate(([0], np.cumsum(visited)))
+            visit = upto[bar + 1] - 1
             qty = np.concatenate(([0.0], np.asarray(lane.tape.qty)))[visit + 1]
             exposed = np.concatenate(([False], np.asarray(lane.tape.exposed, bool)))[visit + 1]
             close = np.where(known, lane.bars["close"][np.maximum(bar, 0)], 0.0)
