@@ -53,26 +53,23 @@ class _Marks:
         """The market's last bar opened at or before ``ts`` (-1: none yet).
 
         Found from the last one: in an aligned basket the bar opened at ``ts`` lies as many
-        bars on as bar lengths passed (two reads of the bar times); a gap in the data, or
-        bars on other times, is bisected (the times are a memoryview: a bisect makes a
-        Python int of every time it reads, most of a valuation's cost before)."""
-        if self.bars is not self.book.bars:
-            self.marks()
-        times, k = self.times, self.bar
-        if k >= 0:
-            at = times[k]
-            if at == ts:
-                return k
-            if at < ts:
-                guess = k + (ts - at) // bar_ms
-                n = len(times)
-                if guess < n:
-                    if times[guess] == ts:
-                        self.bar = guess
-                        return guess
-                elif times[n - 1] <= ts:  # its data ended before ``ts``
-                    self.bar = n - 1
-                    return n - 1
+        bars on (or back) as bar lengths passed, which two reads of the bar times confirm
+        (they only increase); a gap in the data, or bars on other times, is bisected (the
+        times are a memoryview: a bisect makes a Python int of every time it reads, most of
+        a valuation's cost before)."""
+        k = self.bar
+        if k >= 0 and self.bars is self.book.bars:
+            times = self.times
+            guess = k + (ts - times[k]) // bar_ms
+            n = len(times)
+            if 0 <= guess < n:
+                if times[guess] == ts:
+                    self.bar = guess
+                    return guess
+            elif guess >= n and times[n - 1] <= ts:  # its data ended before ``ts``
+                self.bar = n - 1
+                return n - 1
+        times, _ = self.marks()
         k = self.bar = bisect_right(times, ts) - 1
         return k
 
@@ -137,14 +134,24 @@ class AccountValuation:
         opened = positions.portfolio.positions
         if len(self._held) != len(opened):  # a symbol bought for the first time (positions stay)
             self._held = [_Held(self._books[s], p, self._marks[s]) for s, p in opened.items()]
+        live, count = [], 0
         for held in self._held:
             qty = held.position.qty
             if qty is not held.qty:  # only what the booking changed is read again
                 held.qty, held.qty_float = qty, float(qty)
                 held.is_position = qty > positions.dust_qty(held.book.symbol)
-        self._open = sum(1 for held in self._held if held.is_position)
-        self._live = [held for held in self._held if held.qty]
+            if qty:
+                live.append(held)
+                count += held.is_position
+        self._open, self._live = count, live
         return self._held
+
+    def open_positions(self) -> int:
+        """How many symbols hold more than dust (``PositionManager.open_positions``, counted
+        when the holdings were read again)."""
+        if self._noted != self._positions.changes:
+            self._holdings()
+        return self._open
 
     def _live_holdings(self) -> list[_Held]:
         """The holdings that are not nothing, in the portfolio's order."""
@@ -268,8 +275,8 @@ class AccountValuation:
         book.last_qty = ZERO if position is None else position.qty
         if len(self._books) > 1 and self._booked != positions.changes:
             self._booked = positions.changes
-            for symbol, held in positions.portfolio.positions.items():
-                self._books[symbol].last_qty = held.qty
+            for held in self._holdings():  # read again now: the valuations read them next
+                held.book.last_qty = held.qty
         return book.last_qty
 
 

@@ -460,7 +460,7 @@ class TradingEngine:
             self._positions.portfolio.cash,  # equity
             ZERO,  # exposure
             ZERO,  # position notional
-            self._positions.open_positions(),
+            self._account.open_positions(),
             self.day_start_equity,
             self._kill_switch,
         )
