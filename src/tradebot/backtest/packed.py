@@ -5,13 +5,14 @@ risk checks with their texts, the order ids. About 1.3 KB each in memory: the 58
 decisions of the 2,059,120 BTC 1m bars held 75 MB to the end of the run, and their 75,750
 fills (three Decimals each) 38 MB, yet nothing reads them before the report and the
 decision log. ``Packed`` flattens each into a tuple of plain values as it is appended (a
-decision's indicators: the bar's index, the columns being kept anyway) and pickles every
-``CHUNK`` of those tuples into one bytes object: about 360 bytes a decision, 115 a fill.
+decision's indicators: the bar's index, the columns being kept anyway) and writes every
+``CHUNK`` of those tuples into one bytes object: about 360 bytes a decision, 95 a fill
+(the 1h basket of ``bench/basket_speed.py``).
 Their Decimals are packed as their text (``str`` round-trips a Decimal exactly, exponent
 included): pickle reduces each Decimal through a call, which made pickling the chunks
 about 7 % of a backtest's loop; strings pickle four to eight times faster. A chunk is
 written with ``marshal`` (which keeps plain values exactly and needs no memo: a chunk of
-1,024 decisions 3.6 -> 1.3 ms, of fills 0.8 -> 0.1 ms, about 15 % larger); one holding a
+1,024 decisions 3.6 -> 1.3 ms, of fills 0.8 -> 0.1 ms, 7 to 15 % larger); one holding a
 value marshal cannot keep as it is (a numpy number in a signal's metadata, a subclass of a
 plain type) is pickled instead. Chunks never leave the process (``Packed`` pickles as a
 plain list), so marshal's format, which is Python's own version's, is never read by another.
