@@ -19,7 +19,7 @@ from tradebot.backtest.runner import Backtester
 from tradebot.data.frame import candles_from_arrays
 from tradebot.domain.commands import PlaceOrder, Step
 from tradebot.domain.decisions import HOLD, Decision, Signal, SignalAction
-from tradebot.domain.events import Event, OrderUpdated
+from tradebot.domain.events import BarClosed, Event, OrderFilled, OrderUpdated
 from tradebot.domain.market import Market, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderStatus
 from tradebot.domain.portfolio import Portfolio, Position, Trade
@@ -297,3 +297,16 @@ def round_trips_result(n_trades: int, t0_ms: int = 1_705_276_800_000) -> Backtes
         low=np.minimum(open_, close) * 0.9995, close=close, equity=cash_at + held * close,
         position_qty=held, trades=trades, fills=fills, decisions=decisions, fees_paid=0.0,
     )  # fmt: skip
+
+
+def bought_at(engine: TradingEngine, bars: Bars, symbol: str, bar: int, price: str) -> Fill:
+    """Close ``bar`` of ``symbol`` (its strategy must buy there) and fill the buy at ``price``
+    at the next bar, fee-free; return the fill the engine booked."""
+    buy = engine.handle(BarClosed(symbol, int(bars.ts_ms[bar]), bar)).commands[0]
+    assert isinstance(buy, PlaceOrder)
+    fill = Fill(
+        buy.client_order_id, symbol, OrderSide.BUY, buy.qty, Decimal(price), Decimal(0),
+        "USDT", int(bars.ts_ms[bar + 1]), trade_id="1",
+    )  # fmt: skip
+    engine.handle(OrderFilled(fill))
+    return fill

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from factories import ScriptedStrategy, make_candles, make_engine, make_market
-from tradebot.domain.commands import PlaceOrder
-from tradebot.domain.events import BarClosed, OrderFilled, PositionReconciled
-from tradebot.domain.orders import Fill, OrderSide
+from factories import ScriptedStrategy, bought_at, make_candles, make_engine, make_market
+from tradebot.domain.events import BarClosed, PositionReconciled
 
 
 def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
@@ -20,18 +18,11 @@ def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
     engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
     btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
     eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
-    buy = engine.handle(BarClosed("ETH/USDT", int(eth_bars.ts_ms[2]), 2)).commands[0]
-    assert isinstance(buy, PlaceOrder)
-
-    fill = Fill(
-        buy.client_order_id, "ETH/USDT", OrderSide.BUY, buy.qty, Decimal("2000"), Decimal(0),
-        "USDT", int(eth_bars.ts_ms[3]), trade_id="1",
-    )  # fmt: skip
-    engine.handle(OrderFilled(fill))
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
     decided = []
     for i in range(9):
         if i == 6:  # the venue holds half the ETH: the next entry must see it
-            engine.handle(PositionReconciled("ETH/USDT", buy.qty / 2, int(eth_bars.ts_ms[6])))
+            engine.handle(PositionReconciled("ETH/USDT", fill.qty / 2, int(eth_bars.ts_ms[6])))
         step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
         if step.decision is not None and step.decision.verdict is not None:
             decided.append((i, step.decision))
@@ -39,7 +30,7 @@ def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
     # Assert: each entry's record and risk checks hold ETH at ETH's close of that bar
     assert [i for i, _ in decided] == [5, 8]
     for i, decision in decided:
-        eth_qty = buy.qty / 2 if i == 8 else buy.qty
+        eth_qty = fill.qty / 2 if i == 8 else fill.qty
         eth_close = float(eth_bars["close"][i])
         cash = engine.portfolio.cash
         assert decision.equity == float(cash) + float(eth_qty) * eth_close
@@ -61,13 +52,7 @@ def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() 
     btc_bars = engine.prepare(make_candles(30, seed=1, start=40_000.0))
     eth_frame = make_candles(25, seed=2, start=2_000.0).drop(index=[8, 9, 10, 17])
     eth_bars = engine.prepare(eth_frame.reset_index(drop=True), symbol="ETH/USDT")
-    buy = engine.handle(BarClosed("ETH/USDT", int(eth_bars.ts_ms[2]), 2)).commands[0]
-    assert isinstance(buy, PlaceOrder)
-    fill = Fill(
-        buy.client_order_id, "ETH/USDT", OrderSide.BUY, buy.qty, Decimal("2000"), Decimal(0),
-        "USDT", int(eth_bars.ts_ms[3]), trade_id="1",
-    )  # fmt: skip
-    engine.handle(OrderFilled(fill))
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
 
     # Act
     decided = {}
@@ -82,8 +67,8 @@ def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() 
     for i, (decision, day_start) in decided.items():
         last = int((eth_bars.ts_ms <= btc_bars.ts_ms[i]).sum()) - 1
         eth_close = float(eth_bars["close"][last])
-        assert decision.equity == float(cash) + float(buy.qty) * eth_close, i
-        pnl = cash + buy.qty * Decimal(repr(eth_close)) - day_start
+        assert decision.equity == float(cash) + float(fill.qty) * eth_close, i
+        pnl = cash + fill.qty * Decimal(repr(eth_close)) - day_start
         assert decision.verdict is not None
         checks = {c.name: c.detail for c in decision.verdict.checks}
         assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i

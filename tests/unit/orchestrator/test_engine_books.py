@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from factories import ScriptedStrategy, make_candles, make_engine, make_market
+from factories import ScriptedStrategy, bought_at, make_candles, make_engine, make_market
 from tradebot.domain.commands import PlaceOrder
-from tradebot.domain.events import BarClosed, OrderFilled
-from tradebot.domain.orders import Fill, OrderSide
+from tradebot.domain.events import BarClosed
+from tradebot.domain.orders import OrderSide
 
 
 def test_bar_closed_each_symbol_decided_by_its_own_strategy_on_its_bars() -> None:
@@ -51,17 +51,11 @@ def test_day_start_values_a_fill_of_a_symbol_not_decided_since() -> None:
     engine, _ = make_engine(ScriptedStrategy(), more=[(eth, ScriptedStrategy([2]))])
     btc_bars = engine.prepare(make_candles(30, seed=1, start=40_000.0))
     eth_bars = engine.prepare(make_candles(30, seed=2, start=2_000.0), symbol="ETH/USDT")
-    buy = engine.handle(BarClosed("ETH/USDT", int(eth_bars.ts_ms[2]), 2)).commands[0]
-    assert isinstance(buy, PlaceOrder)
-    fill = Fill(
-        buy.client_order_id, "ETH/USDT", OrderSide.BUY, buy.qty, Decimal("2000"), Decimal(0),
-        "USDT", int(eth_bars.ts_ms[3]), trade_id="1",
-    )  # fmt: skip
-    # Act: the fill comes in, then only BTC's bars close, into the next UTC day (bar 24)
-    engine.handle(OrderFilled(fill))
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")  # filled at bar 3
+    # Act: only BTC's bars close, into the next UTC day (bar 24)
     for i in range(3, 25):
         engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
     # Assert: the day starts with the ETH held, at ETH's close of the day's last bar (23)
-    expected = engine.portfolio.cash + buy.qty * Decimal(repr(float(eth_bars["close"][23])))
+    expected = engine.portfolio.cash + fill.qty * Decimal(repr(float(eth_bars["close"][23])))
     assert engine.day_start_equity == expected
     assert engine.portfolio.cash < Decimal(10_000)
