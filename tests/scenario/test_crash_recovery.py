@@ -32,6 +32,12 @@ PLAN = (
     "decision_saved",
     "external",
     "recovery",
+    # Three more lives: the bars an outside kill leaves a life vary with the machine's
+    # speed, and the third market's first fill comes about 19 bars in (18 in all once made
+    # it miss it, and the check that every market filled failed).
+    "order_sent",
+    "bar_closed",
+    "decision_saved",
 )
 
 
