@@ -77,7 +77,7 @@ class _Marks:
 @dataclass(slots=True, eq=False)
 class _Held:
     """One position as the valuation reads it, refreshed when a booking changed its amount,
-    its market's marks, and its value at the last mark it was valued at."""
+    and its market's marks."""
 
     book: SymbolBook
     position: Position
@@ -85,10 +85,6 @@ class _Held:
     qty: Decimal = ZERO  # the amount last read (``position.qty`` is a new Decimal at each change)
     qty_float: float = 0.0
     is_position: bool = False  # more than dust: counts as a position and as exposure
-    valued_bar: int = -1  # the bar ``value`` is of (-1: none)
-    valued_bars: Bars | None = None  # the bars ``valued_bar`` is one of
-    valued_qty: Decimal | None = None  # the amount ``value`` is of
-    value: Decimal = ZERO  # ``valued_qty`` at the close of ``valued_bar``, exactly
 
 
 class AccountValuation:
@@ -214,16 +210,7 @@ class AccountValuation:
                 k = marks.bar_at(ts, bar_ms)
                 if k >= 0:
                     mark = marks.closes[k]
-                    if (
-                        k == held.valued_bar
-                        and held.qty is held.valued_qty
-                        and marks.bars is held.valued_bars
-                    ):
-                        value = held.value  # valued at this close before: the same Decimal
-                    else:
-                        value = held.qty * decimal_from_float(mark)
-                        held.valued_bar, held.valued_qty, held.value = k, held.qty, value
-                        held.valued_bars = marks.bars
+                    value = held.qty * decimal_from_float(mark)
                 else:  # no bar yet: at cost
                     value = held.qty * held.position.avg_price
                     mark = float(held.position.avg_price)
