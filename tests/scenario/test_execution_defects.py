@@ -8,15 +8,17 @@ leave a position without its stop.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import pytest
 
 from paper_venue import (
+    BIG,
     SAMPLE,
     duplicates,
     make_bot,
@@ -31,6 +33,7 @@ from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
 from tradebot.orchestrator.live import TradingBot
+from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.orchestrator.trade_feed import TradeFeed
 from tradebot.sandbox import SandboxServer
 from tradebot.sandbox.book import BookShape
@@ -278,3 +281,63 @@ async def test_a_stop_filled_in_more_pieces_than_a_page_of_trades_is_booked_whol
     assert sorted(f.trade_id for f in booked) == sorted(str(t["id"]) for t in trades)
     position = bot.engine.view.position("BTC/USDT")
     assert (position.qty if position else Decimal(0)) == balance
+
+
+@pytest.mark.parametrize(
+    ("level_notional", "entry_status"),
+    [(Decimal(BIG), "closed"), (Decimal(20), "expired")],
+    ids=["bought whole", "bought in part on a thin book, the rest expired"],
+)
+async def test_an_entry_that_filled_while_the_bot_was_down_is_protected_at_start(
+    tmp_path: Path, level_notional: Decimal, entry_status: str
+) -> None:
+    # Arrange: the first entry, a market buy (its stop 2 ATR under the price bought at),
+    # reaches the venue and fills there; the bot dies as the answer comes back, unread.
+    sent: list[str] = []
+    async with sandbox() as server:
+        book = server.venue.books["BTCUSDT"]
+        deep = book.shape
+
+        def thin_book_then_die(name: str) -> None:
+            if sent:
+                return
+            if name == "intent_saved":
+                book.shape = dataclasses.replace(deep, level_notional=level_notional)
+                book.reprice(server.venue.price("BTCUSDT"))
+            if name == "order_sent":
+                sent.append(name)
+                book.shape = deep
+                book.reprice(server.venue.price("BTCUSDT"))
+                raise Killed
+
+        first = make_bot(server, tmp_path, checkpoint=thin_book_then_die)
+        await first.start()
+        with contextlib.suppress(Killed):
+            await replay(server, first, 300)
+        await first.close()
+        assert sent, "the strategy sent an entry within 300 bars"
+        # Act: a new process on the same database starts; no bar has closed since
+        second = make_bot(server, tmp_path)
+        await second.start()
+        orders = await venue_orders(server)
+        held = await venue_balance(server, "BTC")
+        await second.close()
+    # Assert: what was bought is covered from the start by the stop decided with the entry
+    entry = next(o for o in orders if role_of(str(o["clientOrderId"])) is OrderRole.ENTRY)
+    assert entry["status"] == entry_status
+    assert held > 0
+    stops = [
+        o
+        for o in orders
+        if o["status"] == "open" and role_of(str(o["clientOrderId"])) is OrderRole.STOP_LOSS
+    ]
+    lot = Decimal("0.00001")  # BTC/USDT's lot step: a stop sells whole lots
+    assert [Decimal(str(o["amount"])) for o in stops] == [held.quantize(lot, ROUND_DOWN)], (
+        f"{held} BTC held at start, stops on the exchange: {stops}"
+    )
+    decided = next(
+        d for d in first.repo.decisions() if entry["clientOrderId"] in d.client_order_ids
+    )
+    bought_at = second.repo.get_order(str(entry["clientOrderId"])).avg_fill_price
+    expected = bought_at - 2 * Decimal(repr(decided.indicators[ATR_COLUMN]))
+    assert Decimal(str(stops[0]["stopPrice"])) == expected.quantize(Decimal("0.01"), ROUND_DOWN)

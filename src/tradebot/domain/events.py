@@ -104,12 +104,14 @@ class CashReconciled(NamedTuple):
 
 class StateRestored(NamedTuple):
     """Saved state replayed at start: the symbol's working orders (with their fills), every
-    saved fill, and the ids of orders closed before (never to be sent again)."""
+    saved fill, the ids of orders closed before (never to be sent again), and the ATR each
+    working entry was decided with (its stop is placed from it when it fills)."""
 
     symbol: str
     open_orders: tuple[Order, ...]
     fills: tuple[Fill, ...]
     closed_order_ids: frozenset[str] = frozenset()
+    entry_atr: tuple[tuple[ClientOrderId, float | None], ...] = ()
 
 
 class DayRestored(NamedTuple):

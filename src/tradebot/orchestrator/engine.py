@@ -349,7 +349,9 @@ class TradingEngine:
         self._router.remember(event.closed_order_ids)
         for order in event.open_orders:
             self._router.adopt(order)
-        self._book_of(event.symbol).protector.restore(event.symbol)
+        book = self._book_of(event.symbol)
+        book.entry_atr.update(event.entry_atr)
+        book.protector.restore(event.symbol)
         self._router.drain_changed()
         return NOTHING
 
@@ -532,6 +534,10 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- protection
     def _protect(self, book: SymbolBook, entry: Order) -> list[Command]:
+        if entry.client_order_id not in book.entry_atr and self.stops.needs_atr:
+            # Decided before a restart that did not find its ATR: the next close protects
+            # the position from that bar's ATR (``_protect_unguarded``), not "no stop".
+            return []
         entry_price = entry.avg_fill_price or ZERO
         atr_value = book.entry_atr.pop(entry.client_order_id, None)
         stop = self.stops.calculate_stop(entry_price, atr_value)

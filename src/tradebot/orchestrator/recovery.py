@@ -20,13 +20,15 @@ from tradebot.domain.commands import Command
 from tradebot.domain.errors import OrderNotFound
 from tradebot.domain.events import CashReconciled, Event, PositionReconciled, StateRestored
 from tradebot.domain.market import Market
-from tradebot.domain.orders import Fill, Order, OrderStatus
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderStatus
 from tradebot.domain.portfolio import Portfolio
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.exchange.venues import VenueAccount, accounts_of
 from tradebot.execution.lifecycle import fill_events, report_events
+from tradebot.execution.router import OrderRole, role_of
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
+from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.orchestrator.trade_feed import fills_since
 from tradebot.state.control import KillSwitchLevel
 from tradebot.state.reconcile import (
@@ -87,7 +89,8 @@ async def restore_engine(
         own_fills, own_open = repo.fills(symbol), repo.open_orders(symbol)
         open_ids = {o.client_order_id for o in own_open}
         closed = frozenset(cid for cid in repo.client_order_ids(symbol) if cid not in open_ids)
-        engine.handle(StateRestored(symbol, tuple(own_open), tuple(own_fills), closed))
+        atrs = _entry_atrs(repo, own_open)
+        engine.handle(StateRestored(symbol, tuple(own_open), tuple(own_fills), closed, atrs))
         fills += own_fills
         saved_open += own_open
     results = [await _reconcile_account(engine, a, repo, saved_open, fills) for a in accounts]
@@ -99,6 +102,29 @@ async def restore_engine(
             "reconciliation found a difference that needs a person; see the reconciliation events",
         )
     return Recovery(engine, reconciliation, fills + list(reconciliation.fills_to_record), commands)
+
+
+def _entry_atrs(
+    repo: Repository, saved_open: Sequence[Order]
+) -> tuple[tuple[ClientOrderId, float | None], ...]:
+    """The ATR each working entry was decided with, read from its decision in the log.
+
+    The engine keeps it in memory from the decision to the fill, where it sets the stop; an
+    entry that fills while the bot is away is protected from it at start. An entry placed
+    again after its timeout finds the ATR of the bar that placed it again.
+    """
+    found: list[tuple[ClientOrderId, float | None]] = []
+    for order in saved_open:
+        if role_of(order.client_order_id) is not OrderRole.ENTRY:
+            continue
+        for logged in repo.decisions_at(order.created_ts_ms, order.symbol):
+            decision = logged.decision
+            if order.client_order_id in decision.client_order_ids:
+                atr = decision.indicators.get(ATR_COLUMN)
+                found.append(
+                    (order.client_order_id, atr if atr is not None and atr == atr else None)
+                )
+    return tuple(found)
 
 
 async def _starting_cash(account: VenueAccount, quote: str, repo: Repository) -> Decimal:
@@ -174,10 +200,12 @@ def _follow_venue(
         own = tuple(o for o in unknown if o.symbol == symbol)
         if own:
             engine.handle(StateRestored(symbol, own, ()))
-    events: list[Event] = []
+    # The fills first, then each order's word: a status handed over before the fills it
+    # closed on would reach the engine as an order that filled nothing (an entry bought in
+    # part and expired while the bot was away would wait for the first cycle's protection).
+    events: list[Event] = fill_events(result.fills_to_record)
     for order in [*result.order_updates, *result.orders_to_record]:
         events += report_events(order)
-    events += fill_events(result.fills_to_record)
     adopted = {s: q for s, q in result.position_qty.items() if s in account.symbols}
     events += [
         PositionReconciled(symbol, qty, now_ms, "venue holds a different amount")

@@ -65,6 +65,11 @@ class StopLossManager:
         """True when the stop follows price after entry."""
         return self.params.method in (StopMethod.TRAILING_PCT, StopMethod.TRAILING_ATR)
 
+    @property
+    def needs_atr(self) -> bool:
+        """True when the stop's distance is a multiple of the ATR."""
+        return self.params.method in (StopMethod.ATR, StopMethod.TRAILING_ATR)
+
     def distance(self, price: Decimal, atr: float | None) -> Decimal | None:
         """Stop distance below ``price``; None when no stop is used or ATR is unknown."""
         method = self.params.method

@@ -4,7 +4,7 @@ price has passed, a reconciled position. Each case is a defect the independent h
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from factories import ScriptedStrategy, candles_from_rows, drive, make_engine
 from tradebot.domain.commands import PlaceOrder
@@ -15,9 +15,10 @@ from tradebot.domain.events import (
     PositionReconciled,
     StateRestored,
 )
-from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.execution.router import OrderRole, role_of
 from tradebot.orchestrator.engine import TradingEngine
+from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.risk.stops import StopMethod, StopParams, TakeProfitMethod
 
 D = Decimal
@@ -159,3 +160,28 @@ def test_an_oco_list_refused_whole_leaves_no_leg_behind_and_trading_goes_on() ->
     entries = [bar for bar, c in recorder.sent if role_of(c.client_order_id) is OrderRole.ENTRY]
     assert entries == [1, 5]
     assert all(o.status is not OrderStatus.SUBMITTING for o in engine.view.open_orders())
+
+
+def test_an_entry_whose_atr_a_restart_lost_is_protected_at_the_next_close_from_its_atr() -> None:
+    # Arrange: after a restart that found no decision for it, a working market entry with
+    # ATR stops (2 x ATR); 20 flat bars, so the ATR is known at the last one
+    engine, _ = make_engine(ScriptedStrategy(), stops=StopParams(method=StopMethod.ATR))
+    bars = engine.prepare(candles_from_rows(FLAT * 3)[:20])
+    cid = ClientOrderId("tb-BTCUSDT-1-en")
+    sent = Order(
+        cid, "BTC/USDT", OrderSide.BUY, OrderType.MARKET, D(10), status=OrderStatus.SUBMITTING
+    )
+    engine.handle(StateRestored("BTC/USDT", (sent,), ()))
+    # Act: its fill is reported, then bar 19 closes
+    filled = engine.handle(OrderFilled(Fill(cid, "BTC/USDT", OrderSide.BUY, D(10), D(100), D(0),
+                                            "USDT", 5, "venue-t-0")))  # fmt: skip
+    closed = engine.handle(BarClosed("BTC/USDT", int(bars.ts_ms[19]), 19))
+    # Assert: no position left believed protected by nothing; the stop comes at the close
+    assert [c for c in filled.commands if isinstance(c, PlaceOrder)] == []
+    (stop,) = [c for c in closed.commands if isinstance(c, PlaceOrder)]
+    atr = Decimal(repr(float(bars[ATR_COLUMN][19])))
+    assert role_of(stop.client_order_id) is OrderRole.STOP_LOSS
+    assert (stop.qty, stop.stop_price) == (
+        D(10),
+        (D(100) - 2 * atr).quantize(D("0.01"), ROUND_DOWN),
+    )
