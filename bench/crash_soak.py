@@ -62,20 +62,23 @@ from crash_markets import MARKETS, write_markets
 
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 STOP_PCT = "stop_loss_method: fixed_pct, stop_loss_pct: 0.003"
+STOP_ATR = "stop_loss_method: atr, stop_loss_multiplier: 1.0"
 TAKE_PROFIT = "take_profit_method: pct, take_profit_pct: 0.003"
 KINDS = (*CHECKPOINTS, "external", "recovery")
 START_INDEX = 100
 """The bar of the timeline the replay starts at (the bars before it warm the strategy up)."""
 
 
-def soak_config(symbols: Sequence[str], oco: bool) -> str:
+def soak_config(symbols: Sequence[str], oco: bool, atr_stops: bool = False) -> str:
     """The bot's config: ``symbols`` on one account, each allowed its position at once.
 
     A quick, busy strategy: a 3/8 EMA cross on 1m bars with a 0.3 % stop trades every few
     minutes of replay, so each life of the bot sends orders and gets fills to crash
     between. ``oco`` adds a 0.3 % take-profit, sent with the stop as one OCO list.
+    ``atr_stops`` puts each stop one ATR(14) under the price bought at instead (the default
+    config's method: the entry's ATR is what a restart must find again).
     """
-    risk = f"{STOP_PCT}, max_open_positions: {len(symbols)}"
+    risk = f"{STOP_ATR if atr_stops else STOP_PCT}, max_open_positions: {len(symbols)}"
     return (
         "exchange: {sandbox: {embedded: false}}\n"
         f"trading: {{symbols: [{', '.join(symbols)}], timeframe: 1m}}\n"
@@ -493,6 +496,7 @@ def run_soak(
     late_bars: int | None = None,
     plan: Sequence[str] = (),
     oco: bool = False,
+    atr_stops: bool = False,
     lock_rate: float = 0.2,
     second_bot_every: int = 25,
     progress: Callable[[str], None] | None = None,
@@ -504,7 +508,8 @@ def run_soak(
     has no data until that many bars into the replay (a new listing). Each life's kind of
     death comes from shuffled rounds of ``KINDS`` drawn with ``seed``, or from rounds of
     ``plan`` when given (see ``plans``). ``oco`` protects each position
-    with a stop and a take-profit as one OCO list instead of a stop alone. ``lock_rate`` is
+    with a stop and a take-profit as one OCO list instead of a stop alone; ``atr_stops``
+    sets the stops by the ATR instead of 0.3 % under the entry. ``lock_rate`` is
     the share of checkpoint lives that meet database write failures; ``second_bot_every``
     how often a second bot tries the database. ``progress`` is told about each life.
     """
@@ -512,7 +517,7 @@ def run_soak(
     rng = random.Random(seed)
     late_from = 0 if late_bars is None else START_INDEX + late_bars
     files = write_markets(workdir, symbols, late_from)
-    config = soak_config(tuple(files), oco)
+    config = soak_config(tuple(files), oco, atr_stops)
     (workdir / "config.yaml").write_text(config, encoding="utf-8")
     report = CrashReport()
     shuffled = None if plan else random.Random(seed + 1)
@@ -539,6 +544,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the logs and database in this folder")
     parser.add_argument("--oco", action="store_true", help="stop and take-profit as OCO lists")
     parser.add_argument(
+        "--atr-stops", action="store_true", help="stops one ATR(14) under the entry, not 0.3 %%"
+    )
+    parser.add_argument(
         "--symbols", type=int, default=1, choices=range(1, len(MARKETS) + 1), metavar="N",
         help="markets traded on the one account: BTC/USDT, then ETH, SOL, BNB derived from it",
     )  # fmt: skip
@@ -560,7 +568,7 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         report = run_soak(
             args.kills, args.seed, workdir, symbols=args.symbols, late_bars=args.late_bars,
-            oco=args.oco,
+            oco=args.oco, atr_stops=args.atr_stops,
             lock_rate=args.db_failures, second_bot_every=args.second_bot_every,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )  # fmt: skip
