@@ -61,6 +61,7 @@ from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
 from tradebot.orchestrator.trade_feed import TradeFeed, vouched
 from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
+from tradebot.orchestrator.venue_clock import VenueClock
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
@@ -125,6 +126,7 @@ class TradingBot:
         self._last_bar_ts: dict[str, int] = {}
         """Each symbol's newest bar decided (or skipped)."""
         self.trades = TradeFeed(connector)
+        self.clock = VenueClock(connector)
         self._fills_known: set[str] = set()
         """Symbols whose trades were asked after the last order call there: a fill can come
         there only on an order still working, and the venue's open orders tell whether one
@@ -179,7 +181,7 @@ class TradingBot:
             restore_day(self.engine, self.repo, max(saved.values()) + self.bar_ms)
             self._saved_day = self.engine.utc_day
         await self.trades.begin(symbols)
-        now = await self.connector.fetch_time()
+        now = await self.clock.read()
         for symbol in symbols:
             if symbol in saved:
                 self._last_bar_ts[symbol] = saved[symbol]
@@ -257,10 +259,10 @@ class TradingBot:
         The symbols' new bars are decided in time order, every symbol of one bar time in
         one cycle. After a gap (an outage, a stop) only each symbol's newest
         ``max_signal_age_bars`` bars are decided: a signal of hours ago traded at today's
-        price is not the signal. The bars skipped get a decision record saying so.
-
-        The cyclic garbage collector is paused meanwhile (``collector.py``): a collection here
-        would land between the bar's close and its order.
+        price is not the signal. The bars skipped get a decision record saying so. The
+        venue's clock is read at the end, after the orders (``venue_clock.py``); the cyclic
+        garbage collector is paused meanwhile (``collector.py``): a collection here would
+        land between the bar's close and its order.
         """
         was_on = pause_collector()
         try:
@@ -269,7 +271,7 @@ class TradingBot:
             resume_collector(was_on)
 
     async def _poll(self) -> int:
-        now = await self.connector.fetch_time()
+        now = await self.clock.poll_started(2 * self.settings.poll_interval_s)
         keep, covered = self.settings.max_signal_age_bars, 0
         due: dict[int, dict[str, list[Candle]]] = {}
         newest: dict[str, int] = {}
@@ -291,6 +293,7 @@ class TradingBot:
             self._observer.on_candles(now, newest)
         for ts in sorted(due):
             await self.cycle(due[ts])
+        await self.clock.poll_ended()
         return covered
 
     async def cycle(self, windows: Mapping[str, Sequence[Candle]]) -> None:
@@ -593,7 +596,5 @@ class TradingBot:
         return view.position(symbol), view.protection_of(symbol)
 
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
-        return await read_closed(
-            self.connector, self._windows[symbol], self.candle_feed, symbol,
-            self.settings.timeframe, now,
-        )  # fmt: skip
+        window, timeframe = self._windows[symbol], self.settings.timeframe
+        return await read_closed(self.connector, window, self.candle_feed, symbol, timeframe, now)
