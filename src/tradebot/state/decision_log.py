@@ -31,11 +31,12 @@ from tradebot.domain.decisions import (
     Signal,
     SignalAction,
 )
+from tradebot.state.prepared import DriverStatement
 from tradebot.state.tables import DecisionRow
 
 _FLOAT_TAG = "$float"
 _MEMBERS = "$members"
-_APPEND = insert(DecisionRow).returning(DecisionRow.id)
+_APPEND = DriverStatement(insert(DecisionRow).returning(DecisionRow.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,10 @@ def append_decision(
     # cost about a millisecond of the live cycle before the order could be sent, and a
     # statement built per call with its values in it another half.
     values = {**decision_values(decision, recorded_ts_ms), "venue": venue}
-    return int(connection.execute(_APPEND, values).scalar_one())
+    row = _APPEND.first(connection, values)
+    if row is None:  # pragma: no cover - an insert that raised nothing returns its id
+        raise RuntimeError("the decision's insert returned no id")
+    return int(row[0])
 
 
 class DecisionLog:
