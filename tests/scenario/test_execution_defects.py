@@ -32,6 +32,7 @@ from tradebot.data.load import read_candle_file
 from tradebot.domain.decisions import KillSwitch
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
+from tradebot.orchestrator.continuity import kill_switch_at_cycle
 from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.orchestrator.trade_feed import TradeFeed
@@ -143,7 +144,9 @@ async def test_a_fill_that_cannot_be_saved_keeps_the_stop_and_is_saved_at_the_ne
         }
         assert protection.stop_order_id in open_ids
         assert bot.writer.unsaved
-        assert bot._kill_switch_level(bot.repo.kill_switch()) is KillSwitch.REDUCING
+        assert kill_switch_at_cycle(bot.repo.kill_switch(), bool(bot.writer.unsaved)) is (
+            KillSwitch.REDUCING
+        )
         # Act: the lock goes away; the next cycle saves what was kept
         blocker[0].execute("ROLLBACK")
         blocker[0].close()

@@ -7,10 +7,11 @@ cycle of each restart, asks the exchange whether the position held is covered by
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal
+from collections import Counter
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from paper_venue import make_bot, replay, sandbox, venue_orders
+from paper_venue import make_bot, replay, sandbox, venue_balance, venue_orders
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
 
@@ -65,3 +66,41 @@ async def test_a_stop_saved_but_never_sent_before_a_crash_is_placed_at_the_next_
     assert working_stops, f"{held} BTC held after a completed cycle, no stop on the exchange"
     assert second.engine.view.protection_of("BTC/USDT") is not None
     assert {o.status for o in second.repo.open_orders("BTC/USDT")} == {OrderStatus.OPEN}
+
+
+async def test_a_position_whose_stop_was_never_sent_before_a_crash_is_protected_at_start(
+    tmp_path: Path,
+) -> None:
+    # Arrange: as above, the first bot dies between saving its entry's fill with the intent
+    # of the position's stop and sending the stop
+    died: list[str] = []
+
+    def kill_after_first_fill_saved(name: str) -> None:
+        if name == "fill_saved" and not died:
+            died.append(name)
+            raise Killed
+
+    async with sandbox() as server:
+        first = make_bot(server, tmp_path, checkpoint=kill_after_first_fill_saved)
+        await first.start()
+        with contextlib.suppress(Killed):
+            await replay(server, first, 300)
+        await first.close()
+        assert died, "an entry filled within 300 bars"
+        # Act: a new process on the same database starts; no bar closes
+        second = make_bot(server, tmp_path)
+        await second.start()
+        orders = await venue_orders(server)
+        held = await venue_balance(server, "BTC")
+        await second.close()
+    # Assert: the position is covered by a stop on the exchange from the start on, and the
+    # bar decided before the crash is not decided again
+    assert held > Decimal("0.0001")
+    stops = [
+        Decimal(str(o["amount"]))
+        for o in orders
+        if o["status"] == "open" and role_of(str(o["clientOrderId"])) is OrderRole.STOP_LOSS
+    ]
+    assert stops == [held.quantize(Decimal("0.00001"), ROUND_DOWN)], f"{held} BTC held, {stops}"
+    decided = Counter(d.ts_ms for d in second.repo.decisions())
+    assert [ts for ts, n in decided.items() if n > 1] == []

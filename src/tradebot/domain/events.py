@@ -128,6 +128,17 @@ class LocksRestored(NamedTuple):
     locks: tuple[Lock, ...]
 
 
+class Restarted(NamedTuple):
+    """The bot started again after bar ``bar`` of the symbol's prepared bars (opened at
+    ``ts_ms``) had closed and been decided. A position nothing guards (its stop's intent
+    was saved and never sent) is protected as that close would protect it, at start rather
+    than at the next close; the bar is not decided again."""
+
+    symbol: str
+    ts_ms: int
+    bar: int
+
+
 class TimerFired(NamedTuple):
     """A wall-clock tick for time-based housekeeping."""
 
@@ -145,5 +156,6 @@ Event = (
     | StateRestored
     | DayRestored
     | LocksRestored
+    | Restarted
     | TimerFired
 )

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.decisions import Decision, KillSwitch
 from tradebot.domain.events import DayRestored, LocksRestored
+from tradebot.domain.market import Candle
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
 from tradebot.state.repository import Repository
@@ -79,6 +80,13 @@ def start_kill_switch(engine: TradingEngine, repo: Repository) -> None:
         )
 
 
+def kill_switch_at_cycle(saved: KillSwitch, unsaved: bool) -> KillSwitch:
+    """The kill switch a cycle trades under: the saved one, and no new entries (REDUCING)
+    while a step could not be saved (``unsaved``)."""
+    level = KillSwitch(saved.value)
+    return KillSwitch.REDUCING if unsaved and level is KillSwitch.ACTIVE else level
+
+
 def restore_day(engine: TradingEngine, repo: Repository, last_close_ms: int) -> None:
     """Resume the loss accounting of the UTC day of the last bar processed, if saved."""
     day = (last_close_ms - 1) // DAY_MS
@@ -104,6 +112,28 @@ def save_day(engine: TradingEngine, repo: Repository, saved_day: int) -> int:
     if day >= 0 and day != saved_day:
         repo.set_day_start_equity(day * DAY_MS, Decimal(engine.day_start_equity))
     return day
+
+
+def record_skipped(
+    engine: TradingEngine,
+    repo: Repository,
+    marks: Mapping[str, Decimal],
+    timeframe: str,
+    symbol: str,
+    stale: Sequence[Candle],
+    reason: str,
+) -> None:
+    """Record the ``stale`` bars of one symbol as decided without trading, each with a
+    decision saying why and the account valued at its close (each other holding at its
+    newest close in ``marks``), and the last of them as the symbol's last bar decided."""
+    portfolio = engine.portfolio
+    cash, held = float(portfolio.cash), float(engine.view.held_qty(symbol))
+    with repo.transaction() as tx:
+        for candle in stale:
+            closes = {**marks, symbol: Decimal(repr(candle.close))}
+            equity = float(portfolio_snapshot(portfolio, candle.ts_ms, closes).equity)
+            tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, (equity, cash, held)))
+        tx.set_last_bar_ts(symbol, timeframe, stale[-1].ts_ms)
 
 
 def portfolio_snapshot(

@@ -33,6 +33,7 @@ from tradebot.domain.events import (
     OrderFilled,
     OrderUpdated,
     PositionReconciled,
+    Restarted,
     StateRestored,
     TimerFired,
 )
@@ -128,6 +129,7 @@ class TradingEngine:
             DayRestored: self._on_day_restored,
             CashReconciled: self._on_cash_reconciled,
             StateRestored: self._on_state_restored,
+            Restarted: self._on_restarted,
             TimerFired: self._on_timer,  # forgets orders closed a day before: no late fill comes
         }
 
@@ -307,6 +309,14 @@ class TradingEngine:
         if not (protection.stop_order_id or protection.take_profit_order_id):
             protection.checked = False  # nothing guards it now: the next bar protects it again
         return self._step([])
+
+    def _on_restarted(self, event: Restarted) -> Step:
+        """Guard a position nothing guards from the last bar closed before the restart."""
+        book = self._books[event.symbol]
+        if not book.protector.needs_protection():
+            return NOTHING
+        close = decimal_from_float(book.bars["close"][event.bar])
+        return self._step(self._protect_unguarded(book, event.bar, close))
 
     def _on_timer(self, event: TimerFired) -> Step:
         self._router.forget_closed(event.ts_ms - DAY_MS)

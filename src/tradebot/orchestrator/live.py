@@ -22,7 +22,6 @@ from decimal import Decimal
 import structlog
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
-from tradebot.domain.decisions import Decision, KillSwitch
 from tradebot.domain.errors import (
     ConfigError,
     ExchangeUnavailable,
@@ -36,6 +35,7 @@ from tradebot.domain.events import (
     KillSwitchSet,
     OrderFilled,
     OrderUpdated,
+    Restarted,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Order, OrderStatus
@@ -50,7 +50,9 @@ from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
     DowntimePolicy,
+    kill_switch_at_cycle,
     portfolio_snapshot,
+    record_skipped,
     restore_day,
     restore_locks,
     save_day,
@@ -192,6 +194,7 @@ class TradingBot:
                 self._last_bar_ts[symbol] = closed[-1].ts_ms
                 self.repo.set_last_bar_ts(symbol, tf, closed[-1].ts_ms)
         await self._execute(recovery.commands)
+        await self._guard(now)
         log.info(
             "bot started",
             symbols=",".join(symbols),
@@ -321,7 +324,7 @@ class TradingBot:
         self._flush_unsaved()
         await self.sync_exchange()
         controls = repo.controls([FLATTEN_REQUEST], locks_after_ms=ts)
-        level = self._kill_switch_level(controls.kill_switch)
+        level = kill_switch_at_cycle(controls.kill_switch, bool(self.writer.unsaved))
         await self._execute(engine.handle(KillSwitchSet(level)).commands)
         restore_locks(engine, controls.locks)
         if controls.values.get(FLATTEN_REQUEST) == "1":
@@ -377,24 +380,10 @@ class TradingBot:
     def skip(self, symbol: str, stale: Sequence[Candle], reason: str) -> None:
         """Record ``stale`` bars of ``symbol`` as decided without trading (each gets a
         decision saying why), so they are never decided later."""
-        last = stale[-1]
-        portfolio = self.engine.portfolio
-        cash, held = float(portfolio.cash), float(self.engine.view.held_qty(symbol))
-        with self.repo.transaction() as tx:
-            for candle in stale:
-                marks = {**self._marks, symbol: Decimal(repr(candle.close))}
-                equity = float(portfolio_snapshot(portfolio, candle.ts_ms, marks).equity)
-                account = (equity, cash, held)
-                tx.append_decision(Decision.skipped(candle.ts_ms, symbol, reason, account))
-            tx.set_last_bar_ts(symbol, self.settings.timeframe, last.ts_ms)
-        self._last_bar_ts[symbol] = last.ts_ms
+        timeframe = self.settings.timeframe
+        record_skipped(self.engine, self.repo, self._marks, timeframe, symbol, stale, reason)
+        self._last_bar_ts[symbol] = stale[-1].ts_ms
         log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
-
-    def _kill_switch_level(self, saved: KillSwitch) -> KillSwitch:
-        level = KillSwitch(saved.value)
-        if self.writer.unsaved and level is KillSwitch.ACTIVE:
-            return KillSwitch.REDUCING  # no new entries while state is not saved
-        return level
 
     async def sync_exchange(self) -> None:
         """Book fills made since the last cycle and follow orders the venue closed, for
@@ -594,6 +583,16 @@ class TradingBot:
     def _position_of(self, symbol: str) -> tuple[Position | None, Protection | None]:
         view = self.engine.view
         return view.position(symbol), view.protection_of(symbol)
+
+    async def _guard(self, now: int) -> None:
+        """Protect at start a position nothing guards (its stop's intent saved, never sent)
+        from the last closed bar, as that bar's close would have: not a bar later."""
+        for symbol in [s for s in self.settings.symbols if not self.engine.view.is_flat(s)]:
+            if closed := await self._closed_candles(symbol, now):
+                window = candle_bars(closed[-self.settings.window_bars :])
+                bars = self.engine.prepare(window, symbol)
+                step = self.engine.handle(Restarted(symbol, closed[-1].ts_ms, bars.n_bars - 1))
+                await self._execute(self._step(step))
 
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
         window, timeframe = self._windows[symbol], self.settings.timeframe
