@@ -11,9 +11,14 @@ from collections import Counter
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+import pytest
+
 from paper_venue import make_bot, replay, sandbox, venue_balance, venue_orders
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
+from tradebot.orchestrator.live import TradingBot
+
+LOT = Decimal("0.00001")  # BTC/USDT's lot step: a stop sells whole lots
 
 
 class Killed(BaseException):
@@ -101,6 +106,57 @@ async def test_a_position_whose_stop_was_never_sent_before_a_crash_is_protected_
         for o in orders
         if o["status"] == "open" and role_of(str(o["clientOrderId"])) is OrderRole.STOP_LOSS
     ]
-    assert stops == [held.quantize(Decimal("0.00001"), ROUND_DOWN)], f"{held} BTC held, {stops}"
+    assert stops == [held.quantize(LOT, ROUND_DOWN)], f"{held} BTC held, {stops}"
+    decided = Counter(d.ts_ms for d in second.repo.decisions())
+    assert [ts for ts, n in decided.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("bars_down", [0, 2], ids=["restarted in its bar", "two bars later"])
+async def test_an_exit_saved_but_never_sent_before_a_crash_is_sent_at_start_while_fresh(
+    tmp_path: Path, bars_down: int
+) -> None:
+    # Arrange: the first bot dies between saving its first exit's decision and intent and
+    # sending it (its stop still rests on the exchange); ``bars_down`` bars close meanwhile
+    died: list[int] = []
+    bots: list[TradingBot] = []
+
+    def kill_after_exit_saved(name: str) -> None:
+        last = bots[0].repo.decisions()[-1] if name == "intent_saved" and not died else None
+        if last is not None and last.action.startswith("sell"):
+            died.append(last.ts_ms)
+            raise Killed
+
+    async with sandbox() as server:
+        first = make_bot(server, tmp_path, checkpoint=kill_after_exit_saved)
+        bots.append(first)
+        await first.start()
+        with contextlib.suppress(Killed):
+            await replay(server, first, 300)
+        await first.close()
+        assert died, "an exit was decided within 300 bars"
+        await server.advance(bars_down)
+        # Act: a new process on the same database starts
+        second = make_bot(server, tmp_path)
+        await second.start()
+        orders = await venue_orders(server)
+        held = await venue_balance(server, "BTC")
+        await second.close()
+    # Assert: in its own bar, the exit decided goes out at start (its stop canceled first)
+    # and sells the position; two bars later (trading.max_signal_age_bars: 1) it is stale,
+    # and the position stays held under its stop. No bar is decided twice.
+    exits = [o for o in orders if role_of(str(o["clientOrderId"])) is OrderRole.EXIT]
+    stops = [
+        o
+        for o in orders
+        if o["status"] == "open" and role_of(str(o["clientOrderId"])) is OrderRole.STOP_LOSS
+    ]
+    if bars_down == 0:
+        assert [(o["clientOrderId"], o["status"]) for o in exits][-1:] == [
+            (f"tb-BTCUSDT-{died[0]}-ex1", "closed")
+        ]
+        assert (held < Decimal("0.00001"), stops) == (True, [])
+    else:
+        assert [o for o in exits if o["clientOrderId"].startswith(f"tb-BTCUSDT-{died[0]}")] == []
+        assert [Decimal(str(o["amount"])) for o in stops] == [held.quantize(LOT, ROUND_DOWN)]
     decided = Counter(d.ts_ms for d in second.repo.decisions())
     assert [ts for ts, n in decided.items() if n > 1] == []

@@ -130,13 +130,15 @@ class LocksRestored(NamedTuple):
 
 class Restarted(NamedTuple):
     """The bot started again after bar ``bar`` of the symbol's prepared bars (opened at
-    ``ts_ms``) had closed and been decided. A position nothing guards (its stop's intent
-    was saved and never sent) is protected as that close would protect it, at start rather
-    than at the next close; the bar is not decided again."""
+    ``ts_ms``) had closed and been decided; the bar is not decided again. The exit
+    ``unsent_exit`` (decided, saved, never sent: recovery closed it) is sent now; with none,
+    a position nothing guards (its stop's intent saved and never sent) is protected as that
+    close would protect it, at start rather than at the next close."""
 
     symbol: str
     ts_ms: int
     bar: int
+    unsent_exit: ClientOrderId | None = None
 
 
 class TimerFired(NamedTuple):

@@ -311,11 +311,17 @@ class TradingEngine:
         return self._step([])
 
     def _on_restarted(self, event: Restarted) -> Step:
-        """Guard a position nothing guards from the last bar closed before the restart."""
+        """Send the exit decided before the restart that never went out; otherwise guard a
+        position nothing guards, from the last bar closed before the restart."""
         book = self._books[event.symbol]
+        close = decimal_from_float(book.bars["close"][event.bar])
+        unsent = self._router.get(event.unsent_exit) if event.unsent_exit else None
+        role = role_of(unsent.client_order_id) if unsent is not None else None
+        if unsent is not None and role is not None and not self._positions.is_flat(book.symbol):
+            commands, _, _ = self._exit(book, unsent.created_ts_ms, close, role, unsent.reason)
+            return self._step(commands)
         if not book.protector.needs_protection():
             return NOTHING
-        close = decimal_from_float(book.bars["close"][event.bar])
         return self._step(self._protect_unguarded(book, event.bar, close))
 
     def _on_timer(self, event: TimerFired) -> Step:

@@ -35,7 +35,6 @@ from tradebot.domain.events import (
     KillSwitchSet,
     OrderFilled,
     OrderUpdated,
-    Restarted,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
 from tradebot.domain.orders import ClientOrderId, Order, OrderStatus
@@ -61,9 +60,11 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
+from tradebot.orchestrator.restart import restarted, unsent_exits
 from tradebot.orchestrator.trade_feed import TradeFeed, vouched
 from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
 from tradebot.orchestrator.venue_clock import VenueClock
+from tradebot.state.reconcile import Reconciliation
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
@@ -162,14 +163,13 @@ class TradingBot:
         """Restore state, reconcile it with the exchange, and get ready to trade."""
         symbols, tf = self.settings.symbols, self.settings.timeframe
         markets = await self.connector.load_markets()
-        unknown = [s for s in symbols if s not in markets]
-        if unknown:
+        if unknown := [s for s in symbols if s not in markets]:
             raise ConfigError(
                 f"the exchange lists no market {', '.join(unknown)} (trading.symbols); "
                 "check the spelling (BASE/QUOTE) or remove it"
             )
         if self.settings.stream_candles:  # subscribed before the windows are fetched
-            keep = min(1000, self.settings.window_bars + 2)
+            keep = min(1000, self.settings.window_bars + 2)  # the window and two more
             self.candle_feed = StreamedCandles(self.connector, symbols, tf, keep)
             self.candle_feed.start()
         recovery = await restore_engine(
@@ -194,7 +194,7 @@ class TradingBot:
                 self._last_bar_ts[symbol] = closed[-1].ts_ms
                 self.repo.set_last_bar_ts(symbol, tf, closed[-1].ts_ms)
         await self._execute(recovery.commands)
-        await self._guard(now)
+        await self._guard(now, recovery.reconciliation)
         log.info(
             "bot started",
             symbols=",".join(symbols),
@@ -419,8 +419,7 @@ class TradingBot:
                     await self._execute(await self._follow(order.client_order_id, symbol))
 
     async def flatten(self, ts_ms: int) -> None:
-        """Cancel every order and sell every position at market (``tradebot stop
-        --flatten``)."""
+        """Cancel every order and sell every position at market (`tradebot stop --flatten`)."""
         for symbol in self.settings.symbols:
             step = self.engine.handle(FlattenRequested(symbol, ts_ms))
             await self._execute(self._step(step))
@@ -584,15 +583,17 @@ class TradingBot:
         view = self.engine.view
         return view.position(symbol), view.protection_of(symbol)
 
-    async def _guard(self, now: int) -> None:
-        """Protect at start a position nothing guards (its stop's intent saved, never sent)
-        from the last closed bar, as that bar's close would have: not a bar later."""
+    async def _guard(self, now: int, reconciliation: Reconciliation) -> None:
+        """At start, send an exit saved and never sent, or protect a position nothing guards
+        (its stop's intent saved, never sent), from the last closed bar (``restart.py``)."""
+        self.engine.handle(KillSwitchSet(kill_switch_at_cycle(self.repo.kill_switch(), False)))
+        unsent = unsent_exits(reconciliation, self.repo)
         for symbol in [s for s in self.settings.symbols if not self.engine.view.is_flat(s)]:
             if closed := await self._closed_candles(symbol, now):
-                window = candle_bars(closed[-self.settings.window_bars :])
-                bars = self.engine.prepare(window, symbol)
-                step = self.engine.handle(Restarted(symbol, closed[-1].ts_ms, bars.n_bars - 1))
-                await self._execute(self._step(step))
+                bar = self.engine.prepare(candle_bars(closed[-self.settings.window_bars :]), symbol)
+                age = self.settings.max_signal_age_bars
+                event = restarted(symbol, closed, bar.n_bars - 1, unsent.get(symbol), age)
+                await self._execute(self._step(self.engine.handle(event)))
 
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
         window, timeframe = self._windows[symbol], self.settings.timeframe
