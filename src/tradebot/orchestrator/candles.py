@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from itertools import islice
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +36,8 @@ class CandleWindow:
         self.size = size
         self.bar_ms = bar_ms
         self._candles: deque[Candle] = deque(maxlen=size)
+        self._carried: tuple[list[Candle], Bars] | None = None
+        """The candles ``bars`` was last asked for, and their bars."""
 
     @property
     def full_limit(self) -> int:
@@ -74,14 +78,59 @@ class CandleWindow:
             kept.extend(closed)
         return list(kept)
 
+    def bars(self, window: Sequence[Candle]) -> Bars:
+        """``window`` (the candles to decide on) as ``candle_bars`` gives them, carried on
+        from the last window asked: when its candles are the same candle objects from some
+        point of the last one on, only the candles added since are read, and each column is
+        the last one's tail and theirs (reading every candle cost the cycle 84 us of a
+        window of 401, the carry about a fifth of that). The arrays are read-only, since the
+        next window is made from them."""
+        candles, carried = list(window), self._carried
+        bars = None if carried is None else _carry(*carried, candles)
+        if bars is None:
+            bars = candle_bars(candles)
+        for column in (bars.ts_ms, *bars.values()):
+            column.flags.writeable = False
+        self._carried = (candles, bars)
+        return bars
+
+
+def _carry(last: list[Candle], bars: Bars, candles: list[Candle]) -> Bars | None:
+    """The bars of ``candles`` from ``last``'s (None when ``candles`` do not go on from a
+    candle of ``last`` with the same candles: the same objects but for the newest, which a
+    poll's answer replaces with an equal one)."""
+    if not candles or not last:
+        return None
+    first = candles[0]
+    start = next((k for k, c in enumerate(last) if c is first), None)
+    if start is None:
+        return None
+    kept = len(last) - start
+    if kept > len(candles) or list(islice(last, start, None)) != candles[:kept]:
+        return None
+    added = candles[kept:]
+    tail = candle_bars(added) if added else None
+    columns = {
+        name: column[start:] if tail is None else np.concatenate((column[start:], tail[name]))
+        for name, column in bars.items()
+    }
+    ts_ms = bars.ts_ms[start:] if tail is None else np.concatenate((bars.ts_ms[start:], tail.ts_ms))
+    return Bars(ts_ms, columns)
+
 
 def candle_bars(candles: Sequence[Candle]) -> Bars:
     """A window's candles as the bars a strategy's indicators are computed on: the columns
     of ``candles_to_frame`` without the frame (building it cost the live cycle a third of a
-    millisecond before the order could go out)."""
-    rows = np.array([(c.open, c.high, c.low, c.close, c.volume) for c in candles], np.float64)
-    ts_ms = np.fromiter((c.ts_ms for c in candles), np.int64, len(candles))
-    return Bars(ts_ms, {name: rows[:, k].copy() for k, name in enumerate(OHLCV_COLUMNS)})
+    millisecond before the order could go out). Each column is read straight into its
+    array (a table of rows copied out by column took a third longer, 113 -> 84 us for 401)."""
+    n = len(candles)
+    ts_ms = np.fromiter(map(_TS_MS, candles), np.int64, n)
+    columns = {name: np.fromiter(map(get, candles), np.float64, n) for name, get in _OHLCV}
+    return Bars(ts_ms, columns)
+
+
+_TS_MS = attrgetter("ts_ms")
+_OHLCV = tuple((name, attrgetter(name)) for name in OHLCV_COLUMNS)
 
 
 async def read_closed(

@@ -43,7 +43,7 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
-from tradebot.orchestrator.candles import CandleWindow, candle_bars, read_closed
+from tradebot.orchestrator.candles import CandleWindow, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
@@ -330,7 +330,7 @@ class TradingBot:
         if controls.values.get(FLATTEN_REQUEST) == "1":
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]
-        sizes = {s: engine.prepare(candle_bars(windows[s]), s).n_bars for s in order}
+        sizes = {s: engine.prepare(self._windows[s].bars(windows[s]), s).n_bars for s in order}
         decided: list[tuple[Sequence[Command], str | None]] = []
         try:
             for symbol in order:

@@ -4,7 +4,8 @@ fetch of the whole window would have returned."""
 from __future__ import annotations
 
 from tradebot.domain.market import Candle
-from tradebot.orchestrator.candles import CandleWindow
+from tradebot.orchestrator.candles import CandleWindow, candle_bars
+from tradebot.strategy.base import Bars
 
 BAR = 60_000
 
@@ -61,3 +62,29 @@ def test_window_answer_with_no_closed_candle_keeps_the_window() -> None:
     window.replace(_bars(90, 98))
 
     assert [c.ts_ms // BAR for c in window.join([]) or []] == [94, 95, 96, 97, 98]
+
+
+def _columns(bars: Bars) -> list[list[float]]:
+    return [bars.ts_ms.tolist(), *(bars[name].tolist() for name in bars)]
+
+
+def test_window_bars_carry_on_and_follow_what_the_venue_answered() -> None:
+    # Arrange: a window of 5 kept, its bars asked once
+    window = CandleWindow(5, BAR)
+    first = window.replace(_bars(90, 98))
+    window.bars(first)
+    # Act: the next poll (98 again, equal; 99 closed), the same window again, a poll whose
+    # answer revised the newest kept candle, and one after a jump of many bars
+    carried = window.bars(window.join(_bars(98, 99)) or [])
+    again = window.bars(window.join([]) or [])
+    revised = window.bars(window.join(_bars(99, 100, close=101.5)) or [])
+    jumped = window.bars(window.replace(_bars(200, 220)))
+    # Assert: each is what reading every candle gives
+    expected = [
+        _bars(95, 99),
+        _bars(95, 99),
+        _bars(96, 98) + _bars(99, 100, close=101.5),
+        _bars(216, 220),
+    ]
+    for got, candles in zip([carried, again, revised, jumped], expected, strict=True):
+        assert _columns(got) == _columns(candle_bars(candles))

@@ -3,6 +3,8 @@ strategies decide on must be exactly what the frame path (the backtest's) gives.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from tradebot.data.frame import candles_to_frame, frame_to_candles
 from tradebot.data.load import load_candles, sample_path
 from tradebot.domain.decisions import HOLD, Signal
 from tradebot.domain.portfolio import Position
-from tradebot.orchestrator.candles import candle_bars
+from tradebot.orchestrator.candles import CandleWindow, candle_bars
 from tradebot.strategy.base import Bars, Strategy, StrategyConfig
 from tradebot.strategy.registry import STRATEGIES
 
@@ -58,3 +60,26 @@ def test_strategy_without_an_array_path_gets_its_frame_columns(window: pd.DataFr
     assert list(bars) == ["open", "high", "low", "close", "volume", "mid"]
     assert bars["mid"].tolist() == ((window["high"] + window["low"]) / 2).tolist()
     assert bars.ts_ms.tolist() == window["ts_ms"].tolist()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_window_bars_carried_from_poll_to_poll_equal_the_frame_paths(
+    name: str, window: pd.DataFrame
+) -> None:
+    # Arrange: polls as the live bot makes them: the window kept, a poll's answer joined
+    candles = frame_to_candles(window)
+    kept = CandleWindow(401, 3_600_000)
+    kept.replace(candles[:401])
+    frame_engine, _ = make_engine(STRATEGIES[name]())
+    array_engine, _ = make_engine(STRATEGIES[name]())
+    for end in range(401, 420):
+        # Act: the newest kept candle comes again (an equal, new object), one more closed
+        joined = kept.join([replace(candles[end - 1]), candles[end]]) or []
+        by_arrays = array_engine.prepare(kept.bars(joined[-400:]))
+        by_frame = frame_engine.prepare(candles_to_frame(candles[end - 399 : end + 1]))
+        # Assert: what the strategy decides on, bit for bit; the kept columns read-only
+        assert list(by_arrays) == list(by_frame)
+        assert by_arrays.ts_ms.tolist() == by_frame.ts_ms.tolist()
+        for column in by_frame:
+            assert np.array_equal(by_arrays[column], by_frame[column], equal_nan=True), column
+        assert not by_arrays["close"].flags.writeable
