@@ -584,13 +584,13 @@ class TradingBot:
         return view.position(symbol), view.protection_of(symbol)
 
     async def _guard(self, now: int, reconciliation: Reconciliation) -> None:
-        """At start, send an exit saved and never sent, or protect a position nothing guards
-        (its stop's intent saved, never sent), from the last closed bar (``restart.py``)."""
+        """At start: send an exit saved and never sent, or guard a position (``restart.py``)."""
         self.engine.handle(KillSwitchSet(kill_switch_at_cycle(self.repo.kill_switch(), False)))
         unsent = unsent_exits(reconciliation, self.repo)
         for symbol in [s for s in self.settings.symbols if not self.engine.view.is_flat(s)]:
             if closed := await self._closed_candles(symbol, now):
-                bar = self.engine.prepare(candle_bars(closed[-self.settings.window_bars :]), symbol)
+                window = self._windows[symbol].bars(closed[-self.settings.window_bars :])
+                bar = self.engine.prepare(window, symbol)
                 age = self.settings.max_signal_age_bars
                 event = restarted(symbol, closed, bar.n_bars - 1, unsent.get(symbol), age)
                 await self._execute(self._step(self.engine.handle(event)))
