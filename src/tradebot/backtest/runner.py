@@ -229,28 +229,35 @@ class Backtester:
         A lane's next visit depends only on its own strategy and orders, which only its own
         visits change, so it is found again only after it was visited. The lanes wait in a
         heap by (next visit, engine order): a timestamp costs its own visits, not a scan of
-        every lane. Most timestamps visit one symbol alone (each skips its own quiet bars),
-        which is walked and decided at once, as the single-symbol loop does.
+        every lane. The pair is kept as one int, ``time × lanes + order``, which orders as
+        the pair does (comparing tuples was most of the heap's cost). Most timestamps visit
+        one symbol alone (each skips its own quiet bars), which is walked and decided at
+        once, as the single-symbol loop does.
         """
-        waiting = [(t, k) for k, t in enumerate(self._advance(lane) for lane in lanes) if t >= 0]
+        width = len(lanes)
+        waiting = [
+            t * width + k for k, t in enumerate(self._advance(lane) for lane in lanes) if t >= 0
+        ]
         heapq.heapify(waiting)
         pop, push = heapq.heappop, heapq.heappush
         walk, decide, advance = self._walk, self._decide, self._advance
         total = sum(lane.n_bars for lane in lanes)
         progress, next_report = self.progress, 0
         while waiting:
-            now, k = pop(waiting)
+            key = pop(waiting)
+            k = key % width
             lane = lanes[k]
-            if not waiting or waiting[0][0] != now:  # alone at this time
+            later = key - k + width  # the first key of the next time
+            if not waiting or waiting[0] >= later:  # alone at this time
                 j = lane.next_bar
                 walk(lane, j)
                 decide(lane, j)
                 lane.start = j + 1
                 due = advance(lane)
                 if due >= 0:
-                    push(waiting, (due, k))
+                    push(waiting, due * width + k)
             else:
-                self._visit_together(lanes, lane, waiting)
+                self._visit_together(lanes, lane, waiting, later)
             if progress is not None:
                 done = sum(lane.start for lane in lanes)
                 if done >= next_report:
@@ -260,17 +267,18 @@ class Backtester:
             progress(total, total)
 
     def _visit_together(
-        self, lanes: list[_Lane], first: _Lane, waiting: list[tuple[int, int]]
+        self, lanes: list[_Lane], first: _Lane, waiting: list[int], later: int
     ) -> None:
-        """Visit ``first`` and every lane waiting for the same time, in the engine's order.
+        """Visit ``first`` and every lane waiting for the same time (a key below ``later``),
+        in the engine's order.
 
         Every symbol's bar is walked before any is decided, as on a venue where all bars
         close at once and the bot learns of every fill before it decides.
         """
-        now = waiting[0][0]
+        width = len(lanes)
         visiting = [first]
-        while waiting and waiting[0][0] == now:
-            visiting.append(lanes[heapq.heappop(waiting)[1]])
+        while waiting and waiting[0] < later:
+            visiting.append(lanes[heapq.heappop(waiting) % width])
         for lane in visiting:
             self._walk(lane, lane.next_bar)
         for lane in visiting:
@@ -279,7 +287,7 @@ class Backtester:
             lane.start = lane.next_bar + 1
             due = self._advance(lane)
             if due >= 0:
-                heapq.heappush(waiting, (due, lane.order))
+                heapq.heappush(waiting, due * width + lane.order)
 
     def _candidates(self, symbol: str, bars: Bars) -> IndexArray:
         if self.every_bar:
@@ -494,10 +502,15 @@ class Backtester:
         n = len(timeline)
         starting_cash = float(self.engine.portfolio.starting_cash)
         # Cash after each visit, in visiting order (stable: lanes in the engine's order).
+        offsets = [_offset_on(lane.bars.ts_ms, timeline) for lane in lanes]
         at = np.concatenate(
             [
-                np.searchsorted(timeline, lane.bars.ts_ms[np.asarray(lane.tape.index, np.int64)])
-                for lane in lanes
+                np.asarray(lane.tape.index, np.int64) + offset
+                if offset is not None
+                else np.searchsorted(
+                    timeline, lane.bars.ts_ms[np.asarray(lane.tape.index, np.int64)]
+                )
+                for lane, offset in zip(lanes, offsets, strict=True)
             ]
         )
         cash_seen = np.concatenate([np.asarray(lane.tape.cash, np.float64) for lane in lanes])
@@ -509,8 +522,8 @@ class Backtester:
         equity, held = cash.copy(), np.zeros(n)
         legs: dict[str, Leg] = {}
         first_open: dict[str, float] = {}
-        for lane in lanes:
-            bar = np.searchsorted(lane.bars.ts_ms, timeline, side="right") - 1  # -1: not yet
+        for lane, offset in zip(lanes, offsets, strict=True):
+            bar = _bars_on(lane.bars.ts_ms, timeline, offset)  # -1: not yet
             known = bar >= 0
             visited = np.bincount(np.asarray(lane.tape.index, np.int64), minlength=lane.n_bars)
             # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
@@ -567,6 +580,29 @@ def _leg(
     high = np.where(own, lane.bars["high"][at], np.nan)
     low = np.where(own, lane.bars["low"][at], np.nan)
     return Leg(close, high, low, value, exposed.astype(bool))
+
+
+def _offset_on(times: np.ndarray, timeline: np.ndarray) -> int | None:
+    """Where ``times`` (a symbol's bar times, all on the ``timeline``) lie on it as one run
+    of consecutive times (None: the timeline has other times between them). Both only
+    increase, so a run as long as ``times`` that starts and ends where they do is them."""
+    if not len(times):
+        return None
+    start = int(np.searchsorted(timeline, times[0]))
+    end = start + len(times)
+    return start if end <= len(timeline) and timeline[end - 1] == times[-1] else None
+
+
+def _bars_on(times: np.ndarray, timeline: np.ndarray, offset: int | None) -> np.ndarray:
+    """The symbol's last bar opened at or before each time of the timeline (-1: none yet):
+    counted from ``offset`` (``_offset_on``) when its bars are a run of the timeline's
+    times, as a search of every time would find them; searched for otherwise."""
+    if offset is None:
+        return np.searchsorted(times, timeline, side="right") - 1
+    bar = np.arange(-offset, len(timeline) - offset, dtype=np.intp)
+    bar[:offset] = -1
+    bar[offset + len(times) :] = len(times) - 1
+    return bar
 
 
 def _numbers(values: np.ndarray, dtype: type[np.generic]) -> memoryview:

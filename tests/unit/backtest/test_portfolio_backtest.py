@@ -119,6 +119,34 @@ def test_run_portfolio_decision_equity_is_the_accounts() -> None:
         assert decision.equity == pytest.approx(at[decision.ts_ms], rel=1e-9), decision
 
 
+@pytest.mark.parametrize(
+    "eth",
+    [
+        ETH.iloc[:-5].reset_index(drop=True),  # ends five bars before BTC
+        ETH.drop(index=[20, 21]).iloc[:-5].reset_index(drop=True),  # and misses two bars
+    ],
+    ids=["ends-early", "gap-and-ends-early"],
+)
+def test_run_portfolio_legs_mark_each_symbol_at_its_last_close(eth: pd.DataFrame) -> None:
+    engine, exchange = make_engine(
+        ScriptedStrategy(*BTC_SCRIPT), cash=D(100_000), stops=STOPS, limits=ROOMY,
+        more=[(make_market("ETH/USDT"), ScriptedStrategy(*ETH_SCRIPT))],
+    )  # fmt: skip
+
+    result = Backtester(engine, exchange).run_portfolio({"BTC/USDT": BTC, "ETH/USDT": eth})
+
+    # at every time of the basket: the symbol's last close at or before it (NaN before its
+    # first bar), through a gap in its data and after its data ends
+    for symbol, candles in (("BTC/USDT", BTC), ("ETH/USDT", eth)):
+        closes = dict(zip(candles["ts_ms"].tolist(), candles["close"].tolist(), strict=True))
+        last, expected = float("nan"), []
+        for ts in result.ts_ms.tolist():
+            last = closes.get(ts, last)
+            expected.append(last)
+        np.testing.assert_array_equal(result.legs[symbol].close, expected)
+    assert result.ts_ms.tolist() == sorted(set(BTC["ts_ms"]) | set(eth["ts_ms"]))
+
+
 def test_union_of_times_is_every_bar_time_once_in_order() -> None:
     # Arrange: three symbols' sorted bar times, overlapping, one with a gap, one later
     times = [np.array(t, dtype=np.int64) for t in ([1, 2, 3, 5], [2, 3, 4, 5], [5, 6], [])]
