@@ -133,6 +133,16 @@ _TS_MS = attrgetter("ts_ms")
 _OHLCV = tuple((name, attrgetter(name)) for name in OHLCV_COLUMNS)
 
 
+def closed_after(closed: list[Candle], last_ts_ms: int | None) -> list[Candle]:
+    """The candles of ``closed`` (oldest first) that opened after ``last_ts_ms`` (every one
+    when None), found from the newest back: a poll finds one or two among the window's
+    hundreds, and a filter over the whole window cost it tens of microseconds."""
+    start = len(closed)
+    while start and (last_ts_ms is None or closed[start - 1].ts_ms > last_ts_ms):
+        start -= 1
+    return closed[start:]
+
+
 async def read_closed(
     connector: ExchangeConnector,
     window: CandleWindow,

@@ -43,7 +43,7 @@ from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
 from tradebot.orchestrator.candle_feed import StreamedCandles
-from tradebot.orchestrator.candles import CandleWindow, read_closed
+from tradebot.orchestrator.candles import CandleWindow, closed_after, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
@@ -282,15 +282,14 @@ class TradingBot:
             closed = await self._closed_candles(symbol, now)
             if closed:
                 newest[symbol] = closed[-1].ts_ms + self.bar_ms
-            last = self._last_bar_ts.get(symbol)
-            new = [c for c in closed if last is None or c.ts_ms > last]
+            new = closed_after(closed, self._last_bar_ts.get(symbol))
             covered += len(new)
             stale, fresh = new[:-keep], new[-keep:]
             if stale:
                 self.skip(symbol, stale, f"{len(new)} bars closed since the last cycle; only "
                            f"the newest {keep} decided (trading.max_signal_age_bars)")  # fmt: skip
             for candle in fresh:
-                window = [c for c in closed if c.ts_ms <= candle.ts_ms]
+                window = closed[: closed.index(candle) + 1]  # the candle's own place
                 due.setdefault(candle.ts_ms, {})[symbol] = window[-self.settings.window_bars :]
         if self._observer is not None:
             self._observer.on_candles(now, newest)

@@ -4,7 +4,7 @@ fetch of the whole window would have returned."""
 from __future__ import annotations
 
 from tradebot.domain.market import Candle
-from tradebot.orchestrator.candles import CandleWindow, candle_bars
+from tradebot.orchestrator.candles import CandleWindow, candle_bars, closed_after
 from tradebot.strategy.base import Bars
 
 BAR = 60_000
@@ -88,3 +88,13 @@ def test_window_bars_carry_on_and_follow_what_the_venue_answered() -> None:
     ]
     for got, candles in zip([carried, again, revised, jumped], expected, strict=True):
         assert _columns(got) == _columns(candle_bars(candles))
+
+
+def test_closed_after_gives_the_candles_newer_than_the_last_decided() -> None:
+    closed = _bars(90, 98)
+    assert [c.ts_ms // BAR for c in closed_after(closed, 97 * BAR)] == [98]
+    assert [c.ts_ms // BAR for c in closed_after(closed, 95 * BAR)] == [96, 97, 98]
+    assert closed_after(closed, 98 * BAR) == []
+    assert closed_after(closed, None) == closed
+    assert closed_after(closed, 10 * BAR) == closed  # decided long before the window
+    assert closed_after([], 97 * BAR) == []
