@@ -34,7 +34,8 @@ class DriverStatement:
         """Run with ``values`` (every column the statement writes); return the first row
         it returns (its RETURNING), or None."""
         if connection.dialect.name != "sqlite":
-            row = connection.execute(self.statement, dict(values)).first()
+            result = connection.execute(self.statement, dict(values))
+            row = result.first() if result.returns_rows else None
             return None if row is None else tuple(row)
         driver = connection.connection.driver_connection
         if driver is None:  # pragma: no cover - a connection in use is never detached
