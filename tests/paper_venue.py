@@ -113,6 +113,44 @@ async def trading(
             await bot.close()
 
 
+class Killed(BaseException):
+    """Stands for a SIGKILL at a checkpoint: nothing after it runs (not even except blocks)."""
+
+
+async def killed_at(
+    server: SandboxServer,
+    tmp_path: Path,
+    checkpoint: str,
+    when: Callable[[TradingBot], bool] = lambda _bot: True,
+    before: Callable[[str], None] = lambda _name: None,
+) -> TradingBot:
+    """A bot on ``tmp_path`` traded (300 bars at most) until it reaches ``checkpoint``
+    with ``when`` true of it, where it dies as under a SIGKILL; closed, as its process
+    would be. ``before`` hears of every checkpoint passed before that (a test's hook)."""
+    bots: list[TradingBot] = []
+    died: list[str] = []
+
+    def kill(name: str) -> None:
+        if died:
+            return
+        before(name)
+        if name == checkpoint and when(bots[0]):
+            died.append(name)
+            raise Killed
+
+    bot = make_bot(server, tmp_path, checkpoint=kill)
+    bots.append(bot)
+    await bot.start()
+    try:
+        await replay(server, bot, 300)
+    except Killed:
+        pass
+    finally:
+        await bot.close()
+    assert died, f"the bot reached {checkpoint} within 300 bars"
+    return bot
+
+
 async def set_faults(server: SandboxServer, **faults: float) -> None:
     async with (
         aiohttp.ClientSession() as http,

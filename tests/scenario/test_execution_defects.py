@@ -8,7 +8,6 @@ leave a position without its stop.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import sqlite3
 from collections import Counter
@@ -21,6 +20,7 @@ from paper_venue import (
     BIG,
     SAMPLE,
     duplicates,
+    killed_at,
     make_bot,
     replay,
     sandbox,
@@ -43,29 +43,10 @@ H = 3_600_000
 CANDLES = read_candle_file(SAMPLE)
 
 
-class Killed(BaseException):
-    """Stands for a SIGKILL at a checkpoint: nothing after it runs (not even except blocks)."""
-
-
 async def test_a_bar_decided_before_a_crash_is_never_decided_again(tmp_path: Path) -> None:
     # Arrange: the first bot dies right after its first order reached the venue
-    sent: list[str] = []
-
-    def kill_after_first_send(name: str) -> None:
-        if name == "order_sent" and not sent:
-            sent.append(name)
-            raise Killed
-
     async with sandbox() as server:
-        first = make_bot(server, tmp_path, checkpoint=kill_after_first_send)
-        await first.start()
-        try:
-            for _ in range(300):
-                await replay(server, first, 1)
-        except Killed:
-            pass
-        await first.close()
-        assert sent, "the strategy sent an order within 300 bars"
+        await killed_at(server, tmp_path, "order_sent")
         # Act: a new process on the same database, trading on
         second = make_bot(server, tmp_path)
         await second.start()
@@ -296,29 +277,17 @@ async def test_an_entry_that_filled_while_the_bot_was_down_is_protected_at_start
 ) -> None:
     # Arrange: the first entry, a market buy (its stop 2 ATR under the price bought at),
     # reaches the venue and fills there; the bot dies as the answer comes back, unread.
-    sent: list[str] = []
     async with sandbox() as server:
         book = server.venue.books["BTCUSDT"]
         deep = book.shape
 
-        def thin_book_then_die(name: str) -> None:
-            if sent:
-                return
-            if name == "intent_saved":
-                book.shape = dataclasses.replace(deep, level_notional=level_notional)
+        def thin_book_for_the_entry(name: str) -> None:
+            if name in ("intent_saved", "order_sent"):  # deep again once it is on the wire
+                thin = dataclasses.replace(deep, level_notional=level_notional)
+                book.shape = thin if name == "intent_saved" else deep
                 book.reprice(server.venue.price("BTCUSDT"))
-            if name == "order_sent":
-                sent.append(name)
-                book.shape = deep
-                book.reprice(server.venue.price("BTCUSDT"))
-                raise Killed
 
-        first = make_bot(server, tmp_path, checkpoint=thin_book_then_die)
-        await first.start()
-        with contextlib.suppress(Killed):
-            await replay(server, first, 300)
-        await first.close()
-        assert sent, "the strategy sent an entry within 300 bars"
+        first = await killed_at(server, tmp_path, "order_sent", before=thin_book_for_the_entry)
         # Act: a new process on the same database starts; no bar has closed since
         second = make_bot(server, tmp_path)
         await second.start()

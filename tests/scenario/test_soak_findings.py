@@ -6,14 +6,13 @@ cycle of each restart, asks the exchange whether the position held is covered by
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import pytest
 
-from paper_venue import make_bot, replay, sandbox, venue_balance, venue_orders
+from paper_venue import killed_at, make_bot, replay, sandbox, venue_balance, venue_orders
 from tradebot.domain.orders import OrderStatus
 from tradebot.execution.router import OrderRole, role_of
 from tradebot.orchestrator.live import TradingBot
@@ -21,29 +20,13 @@ from tradebot.orchestrator.live import TradingBot
 LOT = Decimal("0.00001")  # BTC/USDT's lot step: a stop sells whole lots
 
 
-class Killed(BaseException):
-    """Stands for a SIGKILL at a checkpoint: nothing after it runs (not even except blocks)."""
-
-
 async def test_a_stop_saved_but_never_sent_before_a_crash_is_placed_at_the_next_cycle(
     tmp_path: Path,
 ) -> None:
     # Arrange: the first bot dies right after saving its first entry's fill together with
     # the intent of the position's stop, before the stop is sent.
-    died: list[str] = []
-
-    def kill_after_first_fill_saved(name: str) -> None:
-        if name == "fill_saved" and not died:
-            died.append(name)
-            raise Killed
-
     async with sandbox() as server:
-        first = make_bot(server, tmp_path, checkpoint=kill_after_first_fill_saved)
-        await first.start()
-        with contextlib.suppress(Killed):
-            await replay(server, first, 300)
-        await first.close()
-        assert died, "an entry filled within 300 bars"
+        first = await killed_at(server, tmp_path, "fill_saved")
         stop_id = next(
             o.client_order_id
             for o in first.repo.orders()
@@ -78,20 +61,8 @@ async def test_a_position_whose_stop_was_never_sent_before_a_crash_is_protected_
 ) -> None:
     # Arrange: as above, the first bot dies between saving its entry's fill with the intent
     # of the position's stop and sending the stop
-    died: list[str] = []
-
-    def kill_after_first_fill_saved(name: str) -> None:
-        if name == "fill_saved" and not died:
-            died.append(name)
-            raise Killed
-
     async with sandbox() as server:
-        first = make_bot(server, tmp_path, checkpoint=kill_after_first_fill_saved)
-        await first.start()
-        with contextlib.suppress(Killed):
-            await replay(server, first, 300)
-        await first.close()
-        assert died, "an entry filled within 300 bars"
+        await killed_at(server, tmp_path, "fill_saved")
         # Act: a new process on the same database starts; no bar closes
         second = make_bot(server, tmp_path)
         await second.start()
@@ -111,29 +82,20 @@ async def test_a_position_whose_stop_was_never_sent_before_a_crash_is_protected_
     assert [ts for ts, n in decided.items() if n > 1] == []
 
 
+def deciding_a_sale(bot: TradingBot) -> bool:
+    """True when the bot's newest decision sells."""
+    return bot.repo.decisions()[-1].action.startswith("sell")
+
+
 @pytest.mark.parametrize("bars_down", [0, 2], ids=["restarted in its bar", "two bars later"])
 async def test_an_exit_saved_but_never_sent_before_a_crash_is_sent_at_start_while_fresh(
     tmp_path: Path, bars_down: int
 ) -> None:
     # Arrange: the first bot dies between saving its first exit's decision and intent and
     # sending it (its stop still rests on the exchange); ``bars_down`` bars close meanwhile
-    died: list[int] = []
-    bots: list[TradingBot] = []
-
-    def kill_after_exit_saved(name: str) -> None:
-        last = bots[0].repo.decisions()[-1] if name == "intent_saved" and not died else None
-        if last is not None and last.action.startswith("sell"):
-            died.append(last.ts_ms)
-            raise Killed
-
     async with sandbox() as server:
-        first = make_bot(server, tmp_path, checkpoint=kill_after_exit_saved)
-        bots.append(first)
-        await first.start()
-        with contextlib.suppress(Killed):
-            await replay(server, first, 300)
-        await first.close()
-        assert died, "an exit was decided within 300 bars"
+        first = await killed_at(server, tmp_path, "intent_saved", when=deciding_a_sale)
+        decided_at = first.repo.decisions()[-1].ts_ms
         await server.advance(bars_down)
         # Act: a new process on the same database starts
         second = make_bot(server, tmp_path)
@@ -152,11 +114,11 @@ async def test_an_exit_saved_but_never_sent_before_a_crash_is_sent_at_start_whil
     ]
     if bars_down == 0:
         assert [(o["clientOrderId"], o["status"]) for o in exits][-1:] == [
-            (f"tb-BTCUSDT-{died[0]}-ex1", "closed")
+            (f"tb-BTCUSDT-{decided_at}-ex1", "closed")
         ]
         assert (held < Decimal("0.00001"), stops) == (True, [])
     else:
-        assert [o for o in exits if o["clientOrderId"].startswith(f"tb-BTCUSDT-{died[0]}")] == []
+        assert [o for o in exits if o["clientOrderId"].startswith(f"tb-BTCUSDT-{decided_at}")] == []
         assert [Decimal(str(o["amount"])) for o in stops] == [held.quantize(LOT, ROUND_DOWN)]
     decided = Counter(d.ts_ms for d in second.repo.decisions())
     assert [ts for ts, n in decided.items() if n > 1] == []
