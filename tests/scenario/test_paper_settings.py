@@ -19,7 +19,7 @@ from paper_venue import (
     set_faults,
     venue_orders,
 )
-from tradebot.cli.run import bot_settings
+from tradebot.cli.run_session import bot_settings
 from tradebot.domain.decisions import SignalAction
 from tradebot.state import KillSwitchLevel
 

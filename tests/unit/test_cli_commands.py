@@ -104,7 +104,7 @@ def test_a_command_starts_without_importing_the_other_commands_libraries() -> No
     # Act
     out, loaded = help_in_a_fresh_interpreter(
         [["sandbox"]],
-        "sorted(m for m in ('sklearn', 'fastapi', 'pandas', 'tradebot.cli.run')"
+        "sorted(m for m in ('sklearn', 'fastapi', 'pandas', 'tradebot.cli.run_session')"
         " if m in sys.modules)",
     )
     # Assert
@@ -143,8 +143,23 @@ def test_the_commands_over_a_bots_state_start_without_run_and_the_exchange() -> 
     # `run`'s exchange, sandbox and engine
     out, loaded = help_in_a_fresh_interpreter(
         [["locks"], ["explain"], ["monitor"]],
-        "sorted(m for m in ('tradebot.cli.run', 'ccxt', 'aiohttp') if m in sys.modules)",
+        "sorted(m for m in ('tradebot.cli.run_session', 'ccxt', 'aiohttp') if m in sys.modules)",
     )
     # Assert
     assert "Print a decision" in out
+    assert loaded == "[]"
+
+
+def test_run_and_its_controls_answer_help_without_the_exchange_and_the_engine() -> None:
+    # Act: `tradebot run --help` imported the exchange, the sandbox, the engine and the
+    # database with the command's module (3.5 s); they come when the command runs
+    out, loaded = help_in_a_fresh_interpreter(
+        [["run"], ["stop"], ["resume"], ["status"]],
+        "sorted(m for m in ('tradebot.cli.run_session', 'ccxt', 'aiohttp', 'pandas',"
+        " 'sqlalchemy', 'tradebot.orchestrator.engine') if m in sys.modules)",
+    )
+    # Assert
+    assert "Trade the configured strategy" in out
+    assert "--i-understand-this-trades-real-money" in out
+    assert "Set the kill switch back to ACTIVE" in out
     assert loaded == "[]"

@@ -20,7 +20,7 @@ import typer
 
 from tradebot.cli.monitor import _monitor
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.run import bot_settings
+from tradebot.cli.run_session import bot_settings
 from tradebot.cli.serving import embedded_dashboard
 from tradebot.cli.setup import configure, existing_repository, log_as_configured, open_repository
 from tradebot.cli.venues import REAL_MONEY_FLAG, embedded_sandbox, live_credentials

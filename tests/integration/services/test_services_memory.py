@@ -30,7 +30,7 @@ from paper_venue import (
     set_faults,
     venue_orders,
 )
-from tradebot.cli.run import bot_settings as settings_of
+from tradebot.cli.run_session import bot_settings as settings_of
 from tradebot.config import Config
 from tradebot.data.load import load_candles
 from tradebot.domain.decisions import Signal, SignalAction

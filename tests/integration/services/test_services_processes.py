@@ -35,7 +35,7 @@ from structlog.testing import capture_logs
 
 from paper_venue import SAMPLE, duplicates
 from redis_server import RedisServer
-from tradebot.cli.run import bot_settings
+from tradebot.cli.run_session import bot_settings
 from tradebot.config import Config, load_config
 from tradebot.domain.decisions import Signal, SignalAction
 from tradebot.exchange.ccxt.connector import CcxtConnector
