@@ -402,7 +402,8 @@ def one_life(site: Site, n: int, plan: Plan, rng: random.Random) -> CrashReport:
 
 def trade(life: Life, report: CrashReport, site: Site, kind: str, rng: random.Random) -> None:
     """Let the life trade until its death is due, checking it whenever it pauses after a
-    cycle; a ``final`` life ends after its first checked cycle."""
+    cycle; a ``final`` life ends after its first checked cycle once every market has
+    filled an order (within a minute)."""
     budget = rng.uniform(0.05, 1.5) if kind == "external" else 20.0
     deadline = time.monotonic() + (60.0 if kind == "final" else budget)
     while life.proc.poll() is None and time.monotonic() < deadline:
@@ -417,8 +418,8 @@ def trade(life: Life, report: CrashReport, site: Site, kind: str, rng: random.Ra
             check = site.check(event, saved=saved)
             report.cycle_checks += 1
             _record(report, event, check)
-            if kind == "final" and saved:
-                return
+            if kind == "final" and saved and all(check.fills[s] for s in site.symbols):
+                return  # every market has traded (a loaded machine replays fewer bars a life)
             life.go()
             deadline += time.monotonic() - paused  # checking is not trading time
 
