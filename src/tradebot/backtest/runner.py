@@ -29,6 +29,7 @@ from tradebot.backtest.result import (
     basket_prices,
     union_of_times,
 )
+from tradebot.backtest.timeline import bars_on, leg_on, run_offset
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
@@ -502,7 +503,7 @@ class Backtester:
         n = len(timeline)
         starting_cash = float(self.engine.portfolio.starting_cash)
         # Cash after each visit, in visiting order (stable: lanes in the engine's order).
-        offsets = [_offset_on(lane.bars.ts_ms, timeline) for lane in lanes]
+        offsets = [run_offset(lane.bars.ts_ms, timeline) for lane in lanes]
         at = np.concatenate(
             [
                 np.asarray(lane.tape.index, np.int64) + offset
@@ -523,7 +524,7 @@ class Backtester:
         legs: dict[str, Leg] = {}
         first_open: dict[str, float] = {}
         for lane, offset in zip(lanes, offsets, strict=True):
-            bar = _bars_on(lane.bars.ts_ms, timeline, offset)  # -1: not yet
+            bar = bars_on(lane.bars.ts_ms, timeline, offset)  # -1: not yet
             known = bar >= 0
             visited = np.bincount(np.asarray(lane.tape.index, np.int64), minlength=lane.n_bars)
             # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
@@ -536,7 +537,8 @@ class Backtester:
             held += np.where(exposed, qty * close, 0.0)
             base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
             first_open[lane.symbol] = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
-            legs[lane.symbol] = _leg(lane, timeline, bar, qty * close, exposed).from_bar(first)
+            leg = leg_on(lane.bars, timeline, bar, qty * close, exposed)
+            legs[lane.symbol] = leg.from_bar(first)
         basket = basket_prices(legs, first_open)
         opens = np.concatenate(([1.0], basket[:-1]))
         engine = self.engine
@@ -567,42 +569,6 @@ class Backtester:
             },
             legs=legs,
         )
-
-
-def _leg(
-    lane: _Lane, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray, exposed: np.ndarray
-) -> Leg:
-    """``lane``'s prices on the timeline (``bar``: its last bar at each time, -1 before)."""
-    known = bar >= 0
-    at = np.maximum(bar, 0)
-    own = known & (lane.bars.ts_ms[at] == timeline)  # the symbol has a bar at this time
-    close = np.where(known, lane.bars["close"][at], np.nan)
-    high = np.where(own, lane.bars["high"][at], np.nan)
-    low = np.where(own, lane.bars["low"][at], np.nan)
-    return Leg(close, high, low, value, exposed.astype(bool))
-
-
-def _offset_on(times: np.ndarray, timeline: np.ndarray) -> int | None:
-    """Where ``times`` (a symbol's bar times, all on the ``timeline``) lie on it as one run
-    of consecutive times (None: the timeline has other times between them). Both only
-    increase, so a run as long as ``times`` that starts and ends where they do is them."""
-    if not len(times):
-        return None
-    start = int(np.searchsorted(timeline, times[0]))
-    end = start + len(times)
-    return start if end <= len(timeline) and timeline[end - 1] == times[-1] else None
-
-
-def _bars_on(times: np.ndarray, timeline: np.ndarray, offset: int | None) -> np.ndarray:
-    """The symbol's last bar opened at or before each time of the timeline (-1: none yet):
-    counted from ``offset`` (``_offset_on``) when its bars are a run of the timeline's
-    times, as a search of every time would find them; searched for otherwise."""
-    if offset is None:
-        return np.searchsorted(times, timeline, side="right") - 1
-    bar = np.arange(-offset, len(timeline) - offset, dtype=np.intp)
-    bar[:offset] = -1
-    bar[offset + len(times) :] = len(times) - 1
-    return bar
 
 
 def _numbers(values: np.ndarray, dtype: type[np.generic]) -> memoryview:

@@ -219,7 +219,7 @@ class TradingEngine:
         else:
             close = decimal_from_float(bars["close"][i])
             protect = (
-                self._protect_unguarded(book, i, close)
+                book.protector.guard(book.bars, i, close)
                 if not flat
                 else book.protector.orphans()
                 if working
@@ -322,7 +322,7 @@ class TradingEngine:
             return self._step(commands)
         if not book.protector.needs_protection():
             return NOTHING
-        return self._step(self._protect_unguarded(book, event.bar, close))
+        return self._step(book.protector.guard(book.bars, event.bar, close))
 
     def _on_timer(self, event: TimerFired) -> Step:
         self._router.forget_closed(event.ts_ms - DAY_MS)
@@ -411,7 +411,8 @@ class TradingEngine:
         if signal.action is SignalAction.SELL and not flat:
             return self._exit(book, ts, close, OrderRole.EXIT, signal.reason)
         if not flat and self.stops.is_trailing:
-            return self._trail(book, i, close)
+            commands, action = book.protector.trail(book.bars, i, close)
+            return commands, action, None
         return [], "hold", None
 
     def _enter(self, signal: Signal, book: SymbolBook, i: int, close: Decimal) -> Outcome:
@@ -498,25 +499,6 @@ class TradingEngine:
         )
         return commands, f"sell {qty}", verdict
 
-    def _trail(self, book: SymbolBook, i: int, close: Decimal) -> Outcome:
-        protection = self._positions.protection_of(book.symbol)
-        if protection is None or protection.stop_price is None:
-            return [], "hold", None
-        bars = book.bars
-        atr_value = float(bars[ATR_COLUMN][i])
-        new_stop = self.stops.update_trailing_stop(
-            protection.stop_price, close, atr_value if atr_value == atr_value else None
-        )
-        if new_stop is None:
-            return [], "hold", None
-        commands = book.protector.cancel(book.symbol, "trailing stop moved")
-        commands.extend(
-            book.protector.place(
-                int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
-            )
-        )
-        return commands, f"trail stop to {book.market.round_price(new_stop)}", None
-
     def _age_entry(self, book: SymbolBook, entry: Order, ts: int, close: Decimal) -> Outcome:
         if ts + self.bar_ms - entry.created_ts_ms < self.settings.limit_timeout_ms:
             return [], "wait entry", None
@@ -552,7 +534,7 @@ class TradingEngine:
     def _protect(self, book: SymbolBook, entry: Order) -> list[Command]:
         if entry.client_order_id not in book.entry_atr and self.stops.needs_atr:
             # Decided before a restart that did not find its ATR: the next close protects
-            # the position from that bar's ATR (``_protect_unguarded``), not "no stop".
+            # the position from that bar's ATR (``Protector.guard``), not "no stop".
             return []
         entry_price = entry.avg_fill_price or ZERO
         atr_value = book.entry_atr.pop(entry.client_order_id, None)
@@ -561,15 +543,6 @@ class TradingEngine:
         return book.protector.place(
             entry.updated_ts_ms, stop.price if stop else None, target, atr_value
         )
-
-    def _protect_unguarded(self, book: SymbolBook, i: int, close: Decimal) -> list[Command]:
-        """A position with nothing guarding it (after a restart, or a stop the venue
-        refused) gets its stop now, or is sold if the price already passed the stop."""
-        if not book.protector.needs_protection():
-            return []
-        atr_value = float(book.bars[ATR_COLUMN][i])
-        atr_or_none = atr_value if atr_value == atr_value else None
-        return book.protector.protect_position(int(book.bars.ts_ms[i]), atr_or_none, close)
 
     # ----------------------------------------------------------------- state
     def _open_entry(self, symbol: str) -> Order | None:

@@ -20,7 +20,9 @@ from tradebot.domain.market import Market
 from tradebot.domain.orders import ClientOrderId, OrderSide, OrderStatus, OrderType
 from tradebot.execution.positions import PositionManager, Protection
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
+from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.risk.stops import StopLossManager
+from tradebot.strategy.base import Bars
 
 ZERO = Decimal(0)
 _EXITS = (OrderRole.EXIT, OrderRole.FLATTEN)
@@ -76,6 +78,36 @@ class Protector:
             if self.positions.is_protective(o.client_order_id)
         ]
         return cancels[:1] if self.shares_oco(self.symbol) else cancels
+
+    def guard(self, bars: Bars, i: int, close: Decimal) -> list[Command]:
+        """At the close of bar ``i``: a position with nothing guarding it (after a restart,
+        or a stop the venue refused) gets its stop now, from that bar's ATR, or is sold if
+        the price (``close``) already passed the stop."""
+        if not self.needs_protection():
+            return []
+        atr_value = float(bars[ATR_COLUMN][i])
+        atr_or_none = atr_value if atr_value == atr_value else None
+        return self.protect_position(int(bars.ts_ms[i]), atr_or_none, close)
+
+    def trail(self, bars: Bars, i: int, close: Decimal) -> tuple[list[Command], str]:
+        """At the close of bar ``i``: move a trailing stop up (cancel, place anew), and
+        what was done for the decision ("hold" when it stays)."""
+        protection = self.positions.protection_of(self.symbol)
+        if protection is None or protection.stop_price is None:
+            return [], "hold"
+        atr_value = float(bars[ATR_COLUMN][i])
+        new_stop = self.stops.update_trailing_stop(
+            protection.stop_price, close, atr_value if atr_value == atr_value else None
+        )
+        if new_stop is None:
+            return [], "hold"
+        commands = self.cancel(self.symbol, "trailing stop moved")
+        commands.extend(
+            self.place(
+                int(bars.ts_ms[i]), new_stop, protection.take_profit_price, protection.entry_atr
+            )
+        )
+        return commands, f"trail stop to {self.market.round_price(new_stop)}"
 
     def protect_position(self, ts_ms: int, atr_value: float | None, mark: Decimal) -> list[Command]:
         """Place the stop (and target) of a position that has none, from its average cost."""
