@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from tradebot.config import Config, load_config, with_overrides
 from tradebot.data.load import sample_path
@@ -111,6 +113,31 @@ async def trading(
             yield server, bot, metrics
         finally:
             await bot.close()
+
+
+class WireRequests:
+    """Each request a bot's CCXT session starts, as the venue receives it: an aiohttp trace
+    on CCXT's own HTTP session, installed on ``bot`` before it starts."""
+
+    def __init__(self, bot: TradingBot) -> None:
+        self.seen: list[tuple[str, URL]] = []
+        trace = aiohttp.TraceConfig()
+        trace.on_request_start.append(self._started)
+        bot.connector.exchange.session = aiohttp.ClientSession(trace_configs=[trace])  # type: ignore[attr-defined]
+
+    async def _started(
+        self, _session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        self.seen.append((params.method, params.url))
+
+    def taken(self) -> list[str]:
+        """The paths asked since the last call, each as ``METHOD /path``."""
+        seen, self.seen = self.seen, []
+        return [f"{method} {url.path.removeprefix('/api/v3')}" for method, url in seen]
+
+    def klines_limits(self) -> list[int]:
+        """The ``limit`` of every klines request so far."""
+        return [int(url.query["limit"]) for _, url in self.seen if url.path.endswith("/klines")]
 
 
 class Killed(BaseException):

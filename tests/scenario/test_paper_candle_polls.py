@@ -8,40 +8,21 @@ read off CCXT's own HTTP session (an aiohttp trace), as the venue receives them.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
-import aiohttp
-
-from paper_venue import make_bot, replay, sandbox
-
-
-class KlinesAsked:
-    """The ``limit`` of every klines request CCXT sends."""
-
-    def __init__(self) -> None:
-        self.limits: list[int] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._started)
-
-    async def _started(
-        self, _session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        if params.url.path.endswith("/klines"):
-            self.limits.append(int(params.url.query["limit"]))
+from paper_venue import WireRequests, make_bot, replay, sandbox
 
 
 async def test_polls_after_the_first_ask_for_three_candles_and_a_pause_for_the_window(
     tmp_path: Path,
 ) -> None:
     # Arrange: a paper bot whose CCXT session is traced
-    asked = KlinesAsked()
     async with sandbox() as server:
         bot = make_bot(server, tmp_path)
-        bot.connector.exchange.session = aiohttp.ClientSession(trace_configs=[asked.trace])  # type: ignore[attr-defined]
+        asked = WireRequests(bot)
         await bot.start()
         # Act: ten bars, then a pause of three
         await replay(server, bot, 10)
-        steady = list(asked.limits)
+        steady = asked.klines_limits()
         await server.advance(3)
         await bot.step()
         decided = bot.stats.cycles
@@ -49,5 +30,5 @@ async def test_polls_after_the_first_ask_for_three_candles_and_a_pause_for_the_w
     # Assert: the window once at the start, then three candles a poll; after the pause the
     # three do not reach back to the newest kept, and the whole window is fetched again
     assert steady == [62] + [3] * 10
-    assert asked.limits[len(steady) :] == [3, 62]
+    assert asked.klines_limits()[len(steady) :] == [3, 62]
     assert decided == 11

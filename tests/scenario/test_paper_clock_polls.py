@@ -11,40 +11,17 @@ trace), as the venue receives them.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
-import aiohttp
-
-from paper_venue import make_bot, replay, sandbox, set_faults, venue_orders
-
-
-class Requests:
-    """Each request the bot's CCXT session starts: (method, path)."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._started)
-
-    async def _started(
-        self, _session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        self.seen.append((params.method, params.url.path))
-
-    def taken(self) -> list[str]:
-        """The paths asked since the last call, each as ``METHOD /path``."""
-        seen, self.seen = self.seen, []
-        return [f"{method} {path.removeprefix('/api/v3')}" for method, path in seen]
+from paper_venue import WireRequests, make_bot, replay, sandbox, set_faults, venue_orders
 
 
 async def test_a_poll_asks_the_venues_clock_after_its_orders_and_first_after_a_failure(
     tmp_path: Path,
 ) -> None:
     # Arrange: a paper bot whose CCXT session is traced
-    requests = Requests()
     async with sandbox() as server:
         bot = make_bot(server, tmp_path)
-        bot.connector.exchange.session = aiohttp.ClientSession(trace_configs=[requests.trace])  # type: ignore[attr-defined]
+        requests = WireRequests(bot)
         try:
             await bot.start()
             polls: list[list[str]] = []

@@ -13,34 +13,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
-import aiohttp
-
-from paper_venue import KEY, SECRET, make_bot, sandbox
+from paper_venue import KEY, SECRET, WireRequests, make_bot, sandbox
 from tradebot.domain.orders import OrderStatus
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.live import TradingBot
-
-
-class AccountCalls:
-    """Per poll: whether it asked for the account's trades, and whether it sent or
-    cancelled an order."""
-
-    def __init__(self) -> None:
-        self.asked_trades = False
-        self.order_calls = 0
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._started)
-
-    async def _started(
-        self, _session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        path = params.url.path
-        if path.endswith("/myTrades"):
-            self.asked_trades = True
-        elif params.method in ("POST", "DELETE") and "/order" in path:
-            self.order_calls += 1
 
 
 def unvouched(bot: TradingBot, venue_open: dict[str, Decimal]) -> bool:
@@ -57,13 +34,12 @@ async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_
     tmp_path: Path,
 ) -> None:
     # Arrange: a paper bot whose CCXT session is traced; the test's own client on the venue
-    calls = AccountCalls()
     polls: list[tuple[bool, bool, bool]] = []
     """Per poll: (an order of the bot's may have filled since the last ask, it asked, an
     order was working)."""
     async with sandbox() as server:
         bot = make_bot(server, tmp_path)
-        bot.connector.exchange.session = aiohttp.ClientSession(trace_configs=[calls.trace])  # type: ignore[attr-defined]
+        requests = WireRequests(bot)
         venue = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
         try:
             await bot.start()
@@ -75,10 +51,15 @@ async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_
                 venue_open = {str(o["clientOrderId"]): Decimal(str(o["filled"])) for o in listed}
                 working = bool(bot.engine.view.open_order_ids("BTC/USDT"))
                 due = called or unvouched(bot, venue_open)
-                calls.asked_trades, calls.order_calls = False, 0
+                requests.taken()
                 assert await bot.step()
-                polls.append((due, calls.asked_trades, working))
-                called = (called and not calls.asked_trades) or calls.order_calls > 0
+                asked = requests.taken()
+                asked_trades = "GET /myTrades" in asked
+                order_calls = [
+                    r for r in asked if r.split()[0] in ("POST", "DELETE") and "/order" in r
+                ]
+                polls.append((due, asked_trades, working))
+                called = (called and not asked_trades) or bool(order_calls)
             saved = {f.trade_id for f in bot.repo.fills("BTC/USDT")}
             await bot.close()
             on_venue = {str(t["id"]) for t in await venue.fetch_my_trades("BTC/USDT", None, 1000)}
