@@ -37,16 +37,23 @@ class _Marks:
     closes: memoryview | tuple[float, ...] = _NO_NUMBERS
     bars: Bars | None = None  # the bars ``times`` and ``closes`` are of
     bar: int = -1  # the bar of the last mark found (-1: none)
+    bar_ms: int = 0  # the length of its bars; they are a run when
+    first: int | None = None  # the first opens here and each next ``bar_ms`` later (None: no)
+    last: int = -1  # the last bar's index
 
     def marks(self) -> tuple[memoryview | tuple[int, ...], memoryview | tuple[float, ...]]:
         """The market's bar times and closes, read again when its bars were replaced."""
         bars = self.book.bars
         if self.bars is not bars:
-            self.times = np.ascontiguousarray(bars.ts_ms, dtype=np.int64).data
+            ts_ms = np.ascontiguousarray(bars.ts_ms, dtype=np.int64)
+            self.times = ts_ms.data
             closes = bars["close"] if "close" in bars else np.zeros(0)
             self.closes = np.ascontiguousarray(closes, dtype=np.float64).data
             self.bars = bars
             self.bar = -1
+            self.last = len(ts_ms) - 1
+            run = len(ts_ms) > 0 and bool(np.all(np.diff(ts_ms) == self.bar_ms))
+            self.first = int(ts_ms[0]) if run else None
         return self.times, self.closes
 
     def bar_at(self, ts: int, bar_ms: int) -> int:
@@ -56,7 +63,14 @@ class _Marks:
         bars on (or back) as bar lengths passed, which two reads of the bar times confirm
         (they only increase); a gap in the data, or bars on other times, is bisected (the
         times are a memoryview: a bisect makes a Python int of every time it reads, most of
-        a valuation's cost before)."""
+        a valuation's cost before). A run of bars (no gap: a basket's markets on one
+        timeline) is found by a division alone."""
+        first = self.first
+        if first is not None and self.bars is self.book.bars:
+            k = (ts - first) // bar_ms
+            if k < 0:
+                return -1
+            return k if k <= self.last else self.last
         k = self.bar
         if k >= 0 and self.bars is self.book.bars:
             times = self.times
@@ -109,8 +123,8 @@ class AccountValuation:
         self._books = books
         self._positions = positions
         self._bar_ms = bar_ms
-        self._marks = {s: _Marks(b) for s, b in books.items()}  # an entry's marks
-        self._day_marks = {s: _Marks(b) for s, b in books.items()}  # the day's start's
+        self._marks = {s: _Marks(b, bar_ms=bar_ms) for s, b in books.items()}  # an entry's
+        self._day_marks = {s: _Marks(b, bar_ms=bar_ms) for s, b in books.items()}  # the day's
         self._noted = -1  # ``positions.changes`` when the holdings were read
         self._held: list[_Held] = []
         self._live: list[_Held] = []  # the holdings of more than nothing (dust included)

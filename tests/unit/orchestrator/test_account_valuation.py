@@ -72,3 +72,37 @@ def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() 
         assert decision.verdict is not None
         checks = {c.name: c.detail for c in decision.verdict.checks}
         assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i
+
+
+def test_each_entry_finds_the_other_market_close_on_a_run_that_starts_late_and_ends_early() -> None:
+    # Arrange: ETH's bars are a run without gaps from BTC's bar 3 to its bar 24 (of 30); ETH
+    # buys at its bar 2 (filled at its bar 3); BTC asks to enter at every bar from 7 on
+    # (refused: one open position at most), so each of its decisions values ETH at ETH's bar
+    # of that time, then at its last close once its data has ended
+    eth = make_market("ETH/USDT")
+    entries = list(range(7, 30))
+    engine, _ = make_engine(ScriptedStrategy(entries), more=[(eth, ScriptedStrategy([2]))])
+    btc_frame = make_candles(30, seed=1, start=40_000.0)
+    btc_bars = engine.prepare(btc_frame)
+    eth_frame = make_candles(22, seed=2, start=2_000.0)
+    eth_frame["ts_ms"] = btc_frame["ts_ms"].iloc[3:25].to_numpy()
+    eth_bars = engine.prepare(eth_frame, symbol="ETH/USDT")
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
+
+    # Act
+    decided = {}
+    for i in range(30):
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided[i] = (step.decision, engine.day_start_equity)
+
+    # Assert: ETH's bar i - 3 while it has one, its last (21) after
+    assert sorted(decided) == entries
+    cash = engine.portfolio.cash
+    for i, (decision, day_start) in decided.items():
+        eth_close = float(eth_bars["close"][min(i - 3, 21)])
+        assert decision.equity == float(cash) + float(fill.qty) * eth_close, i
+        pnl = cash + fill.qty * Decimal(repr(eth_close)) - day_start
+        assert decision.verdict is not None
+        checks = {c.name: c.detail for c in decision.verdict.checks}
+        assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i
