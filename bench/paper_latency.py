@@ -115,6 +115,7 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.assembly import engine_factory
+from tradebot.orchestrator.candle_feed import StreamedCandles
 from tradebot.orchestrator.collector import startup_frozen
 from tradebot.orchestrator.live import BotSettings, TradingBot
 from tradebot.orchestrator.paper import config_window
@@ -126,6 +127,7 @@ SAMPLE = (
     / "src/tradebot/data/samples/binance_BTC-USDT_1m_2024-12.csv.gz"
 )
 KEY, SECRET = "latency-key", "latency-secret"
+SYMBOL = "BTC/USDT"
 BIG = 10_000_000
 
 
@@ -225,18 +227,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(bars: int | None, every: int, workdir: Path) -> None:
-    """Replay, measure, print."""
+async def run(bars: int | None, every: int, workdir: Path, streams: bool) -> None:
+    """Replay, measure, print. ``streams``: the bot follows the candles on the sandbox's
+    kline stream (as ``tradebot run`` does in real time), else it asks REST at each poll."""
     config = with_overrides(load_config(None), {"trading.timeframe": "1m"}, "bench")
     window = max(config_window(config), 50)
     sandbox = SandboxConfig(
-        port=0, api_key=KEY, api_secret=SECRET, data_files={"BTC/USDT": SAMPLE},
+        port=0, api_key=KEY, api_secret=SECRET, data_files={SYMBOL: SAMPLE},
         spread_bps=Decimal(0), level_notional=Decimal(BIG), start_index=window,
         weight_limit_1m=BIG,
     )  # fmt: skip
     async with SandboxServer(sandbox) as server:
         settings = ConnectSettings(
-            venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False,
+            venue=Venue.SANDBOX, sandbox_url=server.http_url, sandbox_ws_url=server.ws_url,
+            websockets=streams,
             budget=RateBudget(weight_per_window=BIG, orders_per_window=BIG),
             runtime_dir=workdir / "rt",
         )  # fmt: skip
@@ -250,7 +254,8 @@ async def run(bars: int | None, every: int, workdir: Path) -> None:
 
         repo = Repository(create_database(f"sqlite:///{workdir / 'paper.db'}"))
         bot = TradingBot(
-            factory, connector, repo, BotSettings(("BTC/USDT",), "1m", window_bars=window),
+            factory, connector, repo,
+            BotSettings((SYMBOL,), "1m", window_bars=window, stream_candles=streams),
             checkpoint=probe,
         )  # fmt: skip
         try:
@@ -272,6 +277,8 @@ async def _replay(
             await server.advance(1)
         except Exception:  # the sandbox's end of data (a DataError); the month is done
             break
+        if bot.candle_feed is not None:  # the bar closes when the stream shows the next one
+            await _shown(bot.candle_feed, server.now_ms)
         probe.poll_started()
         await bot.poll()
         done += 1
@@ -279,6 +286,16 @@ async def _replay(
             rss.append((done, rss_mb()))
             print(f"  {done:>6,} bars  RSS {rss[-1][1]:7.1f} MB", flush=True)
     return rss, done, time.perf_counter() - started
+
+
+async def _shown(feed: StreamedCandles, forming_ms: int, timeout_s: float = 10.0) -> None:
+    """Wait until the kline stream has shown the bar opened at ``forming_ms`` (what a
+    real-time bot waits for; the wait is the push's, not the bot's work)."""
+    deadline = time.monotonic() + timeout_s
+    while feed.forming(SYMBOL) != forming_ms:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the kline stream never showed the bar of {forming_ms}")
+        await asyncio.sleep(0)
 
 
 def _report(
@@ -315,9 +332,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=None, help="default: the whole sample")
     parser.add_argument("--every", type=int, default=1000, help="RSS sample interval (bars)")
+    parser.add_argument(
+        "--candles", choices=("stream", "rest"), default="stream",
+        help="stream: candles followed on the kline websocket, as `tradebot run` does in real "
+        "time (default); rest: asked over REST at every poll, as a replay does",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="paper-latency-") as tmp:
-        asyncio.run(run(args.bars, args.every, Path(tmp)))
+        asyncio.run(run(args.bars, args.every, Path(tmp), args.candles == "stream"))
 
 
 if __name__ == "__main__":

@@ -288,9 +288,10 @@ class TradingBot:
             if stale:
                 self.skip(symbol, stale, f"{len(new)} bars closed since the last cycle; only "
                            f"the newest {keep} decided (trading.max_signal_age_bars)")  # fmt: skip
-            for candle in fresh:
-                window = closed[: closed.index(candle) + 1]  # the candle's own place
-                due.setdefault(candle.ts_ms, {})[symbol] = window[-self.settings.window_bars :]
+            # fresh is closed's tail: each window ends at its candle (list.index compared all)
+            for end, candle in enumerate(fresh, len(closed) - len(fresh) + 1):
+                window = closed[max(0, end - self.settings.window_bars) : end]
+                due.setdefault(candle.ts_ms, {})[symbol] = window
         if self._observer is not None:
             self._observer.on_candles(now, newest)
         for ts in sorted(due):
