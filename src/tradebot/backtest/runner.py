@@ -29,7 +29,7 @@ from tradebot.backtest.result import (
     basket_prices,
     union_of_times,
 )
-from tradebot.backtest.timeline import bars_on, leg_on, run_offset
+from tradebot.backtest.timeline import held_on, run_offset
 from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
@@ -524,20 +524,19 @@ class Backtester:
         legs: dict[str, Leg] = {}
         first_open: dict[str, float] = {}
         for lane, offset in zip(lanes, offsets, strict=True):
-            bar = bars_on(lane.bars.ts_ms, timeline, offset)  # -1: not yet
-            known = bar >= 0
-            visited = np.bincount(np.asarray(lane.tape.index, np.int64), minlength=lane.n_bars)
-            # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
-            upto = np.concatenate(([0], np.cumsum(visited)))
-            visit = upto[bar + 1] - 1
-            qty = np.concatenate(([0.0], np.asarray(lane.tape.qty)))[visit + 1]
-            exposed = np.concatenate(([False], np.asarray(lane.tape.exposed, bool)))[visit + 1]
-            close = np.where(known, lane.bars["close"][np.maximum(bar, 0)], 0.0)
-            equity += qty * close
-            held += np.where(exposed, qty * close, 0.0)
+            tape = lane.tape
+            leg = held_on(
+                lane.bars,
+                np.asarray(tape.index, np.int64),
+                np.asarray(tape.qty, np.float64),
+                np.asarray(tape.exposed, bool),
+                timeline,
+                offset,
+            )
+            equity += leg.value
+            held += np.where(leg.exposed, leg.value, 0.0)
             base_bar = int(np.searchsorted(lane.bars.ts_ms, timeline[first]))
             first_open[lane.symbol] = float(lane.bars["open"][min(base_bar, lane.bars.n_bars - 1)])
-            leg = leg_on(lane.bars, timeline, bar, qty * close, exposed)
             legs[lane.symbol] = leg.from_bar(first)
         basket = basket_prices(legs, first_open)
         opens = np.concatenate(([1.0], basket[:-1]))

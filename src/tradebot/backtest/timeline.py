@@ -10,6 +10,62 @@ from tradebot.backtest.result import Leg
 from tradebot.strategy.base import Bars
 
 
+def held_on(
+    bars: Bars,
+    visits: np.ndarray,
+    qty: np.ndarray,
+    exposed: np.ndarray,
+    timeline: np.ndarray,
+    offset: int | None,
+) -> Leg:
+    """A symbol's leg on the timeline: what its last visit at or before each time left held
+    (none before its first), at its last close then (``visits``: the bars it was visited at,
+    in order; ``qty`` and ``exposed``: what each left).
+
+    When its bars are a run of the timeline's times (``offset``: ``run_offset``) each is
+    made for its own bars, as a single market's result is (each visit's holding repeated
+    over the bars it lasts), and laid on the timeline in three slices: nothing before its
+    data, its bars, its last bar after. Otherwise every time finds its bar and visit
+    (``bars_on``): a gather of each column over the timeline, several times the cost.
+    """
+    n = bars.n_bars
+    if offset is None or not n:
+        bar = bars_on(bars.ts_ms, timeline, offset)  # -1: not yet
+        known = bar >= 0
+        # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
+        upto = np.concatenate(([0], np.cumsum(np.bincount(visits, minlength=n))))
+        visit = upto[bar + 1]  # the last visit's place in ``qty`` and ``exposed``, from 1
+        held = np.concatenate(([0.0], qty))[visit]
+        close = np.where(known, bars["close"][np.maximum(bar, 0)], 0.0)
+        return leg_on(bars, timeline, bar, held * close, np.concatenate(([False], exposed))[visit])
+    lasting = np.diff(np.concatenate((np.zeros(1, np.int64), visits, np.full(1, n))))
+    length = len(timeline)
+    close = bars["close"]
+    return Leg(
+        _laid(close, offset, length, np.nan, last=True),
+        _laid(bars["high"], offset, length, np.nan, last=False),
+        _laid(bars["low"], offset, length, np.nan, last=False),
+        _laid(np.repeat(np.concatenate(([0.0], qty)), lasting), offset, length, 0.0, last=True)
+        * _laid(close, offset, length, 0.0, last=True),
+        _laid(
+            np.repeat(np.concatenate(([False], exposed)), lasting), offset, length, False, last=True
+        ),
+    )
+
+
+def _laid(
+    values: np.ndarray, offset: int, length: int, before: float | bool, *, last: bool
+) -> np.ndarray:
+    """A run's per-bar ``values`` on a timeline of ``length`` from ``offset``: ``before``
+    ahead of them and after them their last value (``last``) or ``before`` again."""
+    out = np.empty(length, dtype=values.dtype)
+    end = offset + len(values)
+    out[:offset] = before
+    out[offset:end] = values
+    out[end:] = values[-1] if last else before
+    return out
+
+
 def leg_on(
     bars: Bars, timeline: np.ndarray, bar: np.ndarray, value: np.ndarray, exposed: np.ndarray
 ) -> Leg:
