@@ -74,12 +74,15 @@ def make_bot(
     metrics: ConnectorMetrics | None = None,
     observer: BotObserver | None = None,
     settings: BotSettings | None = None,
+    websockets: bool = False,
 ) -> TradingBot:
     """A paper bot on ``tmp_path/bot.db`` (the same file each call: a restart); ``settings``
-    replaces the shell's quick ones (``tradebot run`` builds them with ``bot_settings``)."""
+    replaces the shell's quick ones (``tradebot run`` builds them with ``bot_settings``);
+    ``websockets`` opens the connector's streams (``stream_candles`` follows candles there)."""
     config = config or quick_config()
     connect_settings = ConnectSettings(
-        venue=Venue.SANDBOX, sandbox_url=server.http_url, websockets=False, retry=FAST_RETRY,
+        venue=Venue.SANDBOX, sandbox_url=server.http_url, sandbox_ws_url=server.ws_url,
+        websockets=websockets, retry=FAST_RETRY,
         budget=RateBudget(weight_per_window=budget, orders_per_window=budget),
         runtime_dir=tmp_path / "rt",
     )  # fmt: skip

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import structlog
 
@@ -49,6 +49,10 @@ class StreamedCandles:
         self._forming: dict[str, int] = {}
         """The newest bar each stream has shown since its symbol's last seed."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._shown = asyncio.Event()
+        """Set when a stream shows a newer bar (or ends): ``bars_closed`` looks again."""
+        self._woken: dict[str, int] = {}
+        """The bar each stream showed forming when ``bars_closed`` last returned."""
 
     def start(self) -> None:
         """Start one watch loop per symbol (call before the first ``seed``)."""
@@ -80,34 +84,76 @@ class StreamedCandles:
             return None
         return self._forming.get(symbol)
 
-    def closed(self, symbol: str, now_ms: int) -> list[Candle] | None:
-        """``symbol``'s candles closed by ``now_ms`` (venue clock), oldest first, or None when
-        the stream cannot vouch for them (see the module docstring): ask REST then."""
+    def closed(self, symbol: str) -> list[Candle] | None:
+        """``symbol``'s closed candles, oldest first, or None when the stream cannot vouch
+        for them (see the module docstring): ask REST then.
+
+        Every bar before the one the stream shows forming has closed, whatever this
+        machine's estimate of the venue's clock says: the venue opened that bar. (The
+        estimate carried forward from the last poll lags the venue by a network trip, so
+        a poll woken by the stream could otherwise miss the bar that woke it.)"""
         forming = self.forming(symbol)
         if forming is None:
             return None
         # Done on whole lists (a generator over the window's stamps cost the window a third
-        # of a millisecond): the stamps up to the newest closed, and one step apart.
+        # of a millisecond): the stamps before the one forming, and one step apart.
         bars, step = self._bars[symbol], self._bar_ms
         stamps = sorted(bars)
-        stamps = stamps[: bisect.bisect_right(stamps, min(forming - 1, now_ms - step))]
+        stamps = stamps[: bisect.bisect_left(stamps, forming)]
         if stamps and stamps != list(range(stamps[0], stamps[-1] + 1, step)):
             return None  # a hole: REST says whether the venue has the bar
         return list(map(bars.__getitem__, stamps))
 
+    async def bars_closed(self, decided: Mapping[str, int]) -> None:
+        """Return once every stream that vouches for its symbol (one at least) shows a bar
+        closed after that symbol's newest bar ``decided``: a real-time bot polls then, not
+        only at its timer. Every symbol's, so that a bar time is decided in one cycle for
+        all (as the backtest does); a symbol whose stream cannot vouch is asked over REST
+        by the poll and holds none back. Once per bar shown: a poll that could not decide
+        it (REST behind the stream) waits for the next bar or the timer, not a loop."""
+        while True:
+            shown = {s: f for s in self._symbols if (f := self.forming(s)) is not None}
+            if (
+                shown
+                and all(f > decided.get(s, f - 1) + self._bar_ms for s, f in shown.items())
+                and any(f > self._woken.get(s, f - 1) for s, f in shown.items())
+            ):
+                self._woken.update(shown)
+                return
+            self._shown.clear()
+            await self._shown.wait()
+
     async def _follow(self, symbol: str) -> None:
-        bars = self._bars[symbol]
+        bars, forming = self._bars[symbol], self._forming
         try:
             async for candle in self._connector.watch_candles(symbol, self._timeframe):
                 bars[candle.ts_ms] = candle
-                self._forming[symbol] = max(candle.ts_ms, self._forming.get(symbol, 0))
+                if candle.ts_ms > forming.get(symbol, candle.ts_ms - 1):
+                    forming[symbol] = candle.ts_ms
+                    self._shown.set()
                 if len(bars) > self._keep:
                     self._trim(bars)
         except asyncio.CancelledError:
             raise
         except Exception:  # a loop's top: the shell polls REST for this symbol from now on
             log.exception("candle stream ended; polling REST", symbol=symbol)
+            self._shown.set()  # it holds no other symbol's poll back now
 
     def _trim(self, bars: dict[int, Candle]) -> None:
         for ts in sorted(bars)[: max(0, len(bars) - self._keep)]:
             del bars[ts]
+
+
+async def next_poll(
+    stop: asyncio.Event, feed: StreamedCandles | None, decided: Mapping[str, int], wait_s: float
+) -> None:
+    """Wait for the live loop's next poll: ``wait_s`` on (the timer), or ``stop`` set, or,
+    following candles on ``feed``, a bar of every symbol closed after ``decided``."""
+    waits: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+    if feed is not None:
+        waits.append(asyncio.ensure_future(feed.bars_closed(decided)))
+    try:
+        await asyncio.wait(waits, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()

@@ -156,7 +156,7 @@ async def read_closed(
     nor any whose close is still ahead of the venue's clock. From the streams when they
     vouch for them, else over REST, where only the newest few candles are fetched when
     they join the ``window`` kept."""
-    streamed = None if feed is None else feed.closed(symbol, now)
+    streamed = None if feed is None else feed.closed(symbol)
     if streamed is not None:
         return streamed[-window.size :]
     closed = None

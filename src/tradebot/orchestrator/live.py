@@ -12,7 +12,6 @@ leaves nothing the next start cannot reconcile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -42,7 +41,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
-from tradebot.orchestrator.candle_feed import StreamedCandles
+from tradebot.orchestrator.candle_feed import StreamedCandles, next_poll
 from tradebot.orchestrator.candles import CandleWindow, closed_after, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
@@ -205,15 +204,16 @@ class TradingBot:
         return recovery
 
     async def run(self) -> None:
-        """Trade until ``stop()``: poll for closed candles, run a cycle for each; while the
-        exchange is unreachable, look again every ``health_check_interval_s``."""
+        """Trade until ``stop()``: poll for closed candles, run a cycle for each, every
+        ``poll_interval_s`` and, following candles on streams, as soon as they show a bar
+        closed (after a failed poll the timer only); while the exchange is unreachable,
+        look again every ``health_check_interval_s``."""
         while not self._stop.is_set():
-            await self.step()
+            feed = self.candle_feed if await self.step() else None
             wait_s = self.settings.poll_interval_s
             if self.downtime.failures:
                 wait_s = self.settings.health_check_interval_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), wait_s)
+            await next_poll(self._stop, feed, self._last_bar_ts, wait_s)
 
     async def step(self) -> bool:
         """Poll once as the live loop does: True when it ran, False when it failed.
