@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import os
@@ -17,6 +18,17 @@ from tradebot.cli.commands import COMMANDS
 
 # What a command other than backtest or run needs none of, and `tradebot --help` none at all
 HEAVY = ("sklearn", "lightgbm", "optuna", "ray", "plotly", "fastapi", "pandas", "ccxt")
+# What the commands do their work with, and so what none of them needs for its --help: the
+# libraries, and the parts of tradebot past the config and the domain
+WORK = (*HEAVY, "numpy", "sqlalchemy", "aiohttp", "redis", "uvicorn", "prometheus_client")
+WORK_PARTS = tuple(
+    f"tradebot.{part}"
+    for part in (
+        "backtest", "data", "execution", "ml", "orchestrator", "parity", "research", "risk",
+        "sandbox", "services", "state", "strategy", "exchange.ccxt.connector",
+        "exchange.ccxt.factory", "monitoring.dashboard", "monitoring.service",
+    )
+)  # fmt: skip
 
 
 def _registered() -> dict[str, tuple[str, Command]]:
@@ -80,14 +92,16 @@ def test_unknown_command_is_refused_with_a_suggestion() -> None:
 def help_in_a_fresh_interpreter(commands: list[list[str]], loaded: str) -> tuple[str, str]:
     """Print each command line's help in a new interpreter, as every `tradebot` process
     starts; the output, and the last line: ``loaded`` (a Python expression over
-    ``sys.modules``) evaluated after the help."""
+    ``sys.modules``) evaluated after the help. The output also holds ``loaded`` after each
+    command line's help, as ``after ['serve', 'strategy']: <loaded>``."""
     probe = (
         "import sys\n"
         "from tradebot.cli import main\n"
+        f"heavy = {HEAVY!r}\n"
         f"for command in {commands!r}:\n"
         "    sys.argv = ['tradebot', *command, '--help']\n"
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        f"heavy = {HEAVY!r}\n"
+        f"    print(f'after {{command}}:', {loaded})\n"
         f"print({loaded})\n"
     )
     out = subprocess.run(
@@ -163,3 +177,26 @@ def test_run_and_its_controls_answer_help_without_the_exchange_and_the_engine() 
     assert "--i-understand-this-trades-real-money" in out
     assert "Set the kill switch back to ACTIVE" in out
     assert loaded == "[]"
+
+
+def test_every_commands_help_imports_none_of_what_the_command_works_with() -> None:
+    # Act: `--help` imported the command's module, and with it what the command runs with:
+    # serve, optimize, walk-forward, demo and ml took 2.7-3.2 s of CPU, state 2.3, dashboard
+    # 1.8. Each module declares its commands; what they do is imported when one runs.
+    out, _ = help_in_a_fresh_interpreter(
+        [[name] for name in COMMANDS],
+        f"sorted(m for m in sys.modules if m.split('.')[0] in {WORK!r}"
+        f" or m.startswith({WORK_PARTS!r}))",
+    )
+
+    # Assert: what each command's help imported first (what an earlier one imported is
+    # not imported again); none of it for any command
+    first: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for line in out.splitlines():
+        if line.startswith("after ["):
+            command, _, modules = line.removeprefix("after ").partition(": ")
+            loaded = set(ast.literal_eval(modules))
+            first[" ".join(ast.literal_eval(command))] = sorted(loaded - seen)
+            seen |= loaded
+    assert {name: first[name] for name in COMMANDS} == {name: [] for name in COMMANDS}
