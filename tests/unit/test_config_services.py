@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradebot.cli import build_app
-from tradebot.cli.serve import _connector
+from tradebot.cli.serve_session import _connector
 from tradebot.config import load_config
 from tradebot.domain.errors import ConfigError
 

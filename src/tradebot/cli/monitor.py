@@ -2,23 +2,19 @@
 
 ``tradebot run`` already monitors when the config names a channel; this runs the same
 Monitor in a process of its own (beside a bot, or after it), reading the database only.
+
+The command is declared here; what it does is in ``monitor_session.py``, imported when it
+runs, so that ``--help`` answers without importing the monitor and the database.
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.setup import configure, existing_repository, log_as_configured
-from tradebot.domain.errors import TradebotError
-from tradebot.monitoring.service import Monitor
-from tradebot.state import create_database
 
 
 def register(app: typer.Typer) -> None:
@@ -32,29 +28,6 @@ def monitor(
     db: Annotated[Path | None, typer.Option("--db", help="The bot's database.")] = None,
 ) -> None:
     """Send the bot's alerts and answer Telegram commands until Ctrl-C."""
-    try:
-        config = configure(config_path, None, db)
-        log_as_configured(context, config)
-        existing_repository(config)  # refuses a path that holds no bot database
-        asyncio.run(
-            _monitor(Monitor.build(config, create_database(config.database.sqlalchemy_url)))
-        )
-    except TradebotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    from tradebot.cli import monitor_session  # imported when it runs, not for --help
 
-
-async def _monitor(
-    running: Monitor, beside: Callable[[asyncio.Event], Awaitable[None]] | None = None
-) -> None:
-    # ``beside``: a task run alongside until the same stop (``serve monitor``'s bus reader).
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    typer.echo("monitoring; Ctrl-C stops")
-    try:
-        await asyncio.gather(running.run(stop), *([beside(stop)] if beside else []))
-        await running.flush()
-    finally:
-        await running.close()
+    monitor_session.start_monitor(context, config_path, db)
