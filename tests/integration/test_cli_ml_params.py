@@ -13,7 +13,8 @@ from tradebot.cli import build_app
 from tradebot.config import load_config
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.strategy import MLStrategy
 from tradebot.orchestrator.assembly import build_strategy
 

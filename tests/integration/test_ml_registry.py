@@ -19,7 +19,8 @@ from tradebot.data.load import load_candles, sample_path
 from tradebot.domain.errors import ConfigError
 from tradebot.ml.artefact import ArtefactError
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.recipe import Recipe
 from tradebot.ml.registry import ModelRegistry
 from tradebot.ml.strategy import FIT_TS, PROBA, MLStrategy

@@ -13,7 +13,8 @@ from pathlib import Path
 from tradebot.config import load_config
 from tradebot.data.load import load_candles, sample_path
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.recipe import Recipe
 from tradebot.ml.registry import ModelRegistry
 from tradebot.parity import paper_vs_backtest, parity_config
@@ -22,7 +23,8 @@ BTC_1H = Path(str(sample_path("binance_BTC-USDT_1h_2024.csv.gz")))
 
 ML_STRATEGY_FILE = """
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.strategy import MLStrategy
 
 

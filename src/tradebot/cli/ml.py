@@ -2,31 +2,20 @@
 
 Wiring only: ``tradebot.ml`` builds the datasets, purges, fits and keeps the registry; this
 parses options, calls in and prints tables (``cli/ml_tables.py``).
+
+The commands are declared here; what they do is in ``ml_session.py``, imported when one
+runs, so that ``--help`` answers without importing scikit-learn, LightGBM and pandas.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from tradebot.cli.ml_tables import evaluation_lines, models_table, trained_lines
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.setup import configure
-from tradebot.data.frame import parse_time_ms
-from tradebot.data.load import load_candles
-from tradebot.domain.errors import TradebotError
-from tradebot.ml.dataset import build_dataset
-from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
-from tradebot.ml.recipe import Recipe
-from tradebot.ml.registry import ModelRegistry
-from tradebot.ml.training import evaluate_walk_forward
+from tradebot.ml.model_kind import ModelKind
 
 DataOption = Annotated[Path, typer.Option("--data", help="A candle file (csv, csv.gz, parquet).")]
 HorizonOption = Annotated[int, typer.Option(min=1, help="Label: up or down after this many bars.")]
@@ -76,24 +65,25 @@ def train(
     The model is registered as a candidate; `tradebot ml promote MODEL_ID` lets strategies
     trade it.
     """
-    try:
-        recipe = Recipe(
-            label=LabelSpec(horizon_bars=horizon),
-            model=ModelSpec(model, trees=trees, seed=seed),
-            train_bars=train_bars,
-            test_bars=test_bars,
-            embargo_bars=embargo,
-            min_rows=min_rows,
-        )
-        start_ms, end_ms = _bound("--start", start), _bound("--end", end)
-        candles = load_candles(data, start_ms, end_ms)
-        with _registry(config_path, db, models_dir, create=True) as registry:
-            record = registry.train(name, candles, _source(data, start, end), recipe, _now_ms())
-    except (TradebotError, ValueError) as err:
-        _fail(err)
-    console = Console()
-    for line in trained_lines(record, registry.models_dir):
-        console.print(line)
+    from tradebot.cli import ml_session  # imported when it runs, not for --help
+
+    ml_session.start_train(
+        data=data,
+        name=name,
+        start=start,
+        end=end,
+        horizon=horizon,
+        model=model,
+        trees=trees,
+        seed=seed,
+        train_bars=train_bars,
+        test_bars=test_bars,
+        embargo=embargo,
+        min_rows=min_rows,
+        config_path=config_path,
+        db=db,
+        models_dir=models_dir,
+    )
 
 
 def list_models(
@@ -103,15 +93,9 @@ def list_models(
     models_dir: ModelsDirOption = None,
 ) -> None:
     """List the registered models: data, trained-until time, scores and status."""
-    try:
-        with _registry(config_path, db, models_dir, create=False) as registry:
-            models = registry.models(name)
-    except TradebotError as err:
-        _fail(err)
-    if not models:
-        typer.echo("no model registered" + (f" under {name!r}" if name else ""))
-        return
-    Console().print(models_table(models))
+    from tradebot.cli import ml_session  # imported when it runs, not for --help
+
+    ml_session.start_list(name=name, config_path=config_path, db=db, models_dir=models_dir)
 
 
 def promote(
@@ -121,14 +105,11 @@ def promote(
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Promote MODEL_ID: strategies naming its model trade it (its file is checked first)."""
-    try:
-        with _registry(config_path, db, models_dir, create=False) as registry:
-            record = registry.promote(model_id, _now_ms())
-            versions = registry.models(record.name)
-    except TradebotError as err:
-        _fail(err)
-    typer.echo(f"promoted {record.model_id}: strategies with model_name {record.name} trade it")
-    Console().print(models_table(versions))
+    from tradebot.cli import ml_session  # imported when it runs, not for --help
+
+    ml_session.start_promote(
+        model_id=model_id, config_path=config_path, db=db, models_dir=models_dir
+    )
 
 
 def evaluate(
@@ -144,60 +125,15 @@ def evaluate(
     ] = True,
 ) -> None:
     """Fit at the start of each walk-forward window and score the predictions out of sample."""
-    recipe = Recipe(label=LabelSpec(horizon_bars=horizon), model=ModelSpec(model, trees=trees))
-    try:
-        candles = load_candles(data)
-        dataset = build_dataset(candles, recipe.features, recipe.label)
-        result = evaluate_walk_forward(
-            dataset,
-            recipe.model,
-            train_bars=train_bars,
-            test_bars=test_bars,
-            embargo_bars=embargo,
-            purge=purge,
-        )
-    except (TradebotError, ValueError) as err:
-        _fail(err)
-    console = Console()
-    for line in evaluation_lines(result):
-        console.print(line)
+    from tradebot.cli import ml_session  # imported when it runs, not for --help
 
-
-@contextmanager
-def _registry(
-    config_path: Path | None, db: Path | None, models_dir: Path | None, *, create: bool
-) -> Iterator[ModelRegistry]:
-    """The registry of the configured database, closed when the command is done with it."""
-    config = configure(config_path, None, db)
-    where = config.database.path if config.database.url is None else config.database.sqlalchemy_url
-    registry = ModelRegistry.open(where, models_dir, create=create)
-    try:
-        yield registry
-    finally:
-        registry.close()
-
-
-def _bound(option: str, text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_time_ms(text)
-    except ValueError:
-        msg = f"{option} {text!r}: use a date like 2024-01-01, an ISO time or epoch ms"
-        raise ValueError(msg) from None
-
-
-def _source(data: Path, start: str | None, end: str | None) -> str:
-    bounds = "".join(
-        f" {flag} {text}" for flag, text in (("--start", start), ("--end", end)) if text
+    ml_session.start_evaluate(
+        data=data,
+        horizon=horizon,
+        model=model,
+        trees=trees,
+        train_bars=train_bars,
+        test_bars=test_bars,
+        embargo=embargo,
+        purge=purge,
     )
-    return f"{data.name}{bounds}"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _fail(err: Exception) -> NoReturn:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2) from None

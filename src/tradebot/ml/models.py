@@ -8,7 +8,6 @@ trading and live.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -16,16 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from tradebot.ml.model_kind import ModelKind
 from tradebot.strategy.base import FloatArray
-
-
-class ModelKind(StrEnum):
-    """The classifiers on offer: scikit-learn's three and LightGBM's boosted trees."""
-
-    RANDOM_FOREST = "random_forest"
-    GRADIENT_BOOSTING = "gradient_boosting"
-    LOGISTIC = "logistic"
-    LIGHTGBM = "lightgbm"
 
 
 class Classifier(Protocol):

@@ -12,7 +12,8 @@ import re
 from tradebot.domain.errors import ConfigError
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 
 FEATURE_FORMS = "ret_<bars>, vol_<bars>, volume_<bars>, rsi_<bars>"
 LABEL_FORM = "a horizon in bars (12) or 'horizon_bars=<bars>[,threshold=<x>][,barrier=<x>]'"

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from tradebot.domain.errors import StateError
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.state.model_registry import JsonValue, ModelRecord
 
 _FEATURE_FAMILIES = ("return_horizons", "volatility_windows", "volume_windows", "rsi_periods")

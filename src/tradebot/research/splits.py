@@ -18,20 +18,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from math import comb
 
 import numpy as np
 import numpy.typing as npt
 
+from tradebot.research.window_kind import WindowKind
+
 IndexArray = npt.NDArray[np.int64]
-
-
-class WindowKind(StrEnum):
-    """How the in-sample window moves from one walk-forward fold to the next."""
-
-    ROLLING = "rolling"  # a fixed-length window that slides forward
-    ANCHORED = "anchored"  # starts at bar 0 and grows
 
 
 @dataclass(frozen=True, slots=True)

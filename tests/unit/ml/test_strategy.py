@@ -9,7 +9,8 @@ from factories import make_candles
 from tradebot.domain.decisions import SignalAction
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.strategy import FIT_TS, PROBA, MLStrategy
 from tradebot.ml.training import TrainingError
 from tradebot.strategy.base import Bars

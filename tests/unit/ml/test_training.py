@@ -9,7 +9,8 @@ from factories import make_candles
 from tradebot.ml.dataset import build_dataset
 from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
-from tradebot.ml.models import ModelKind, ModelSpec
+from tradebot.ml.model_kind import ModelKind
+from tradebot.ml.models import ModelSpec
 from tradebot.ml.training import (
     TrainingError,
     calibration_table,
