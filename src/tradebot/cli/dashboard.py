@@ -2,23 +2,18 @@
 
 Wiring only. ``tradebot run`` starts the same dashboard inside the bot when
 ``monitoring.dashboard.enabled`` is true (``serving.dashboard_server`` builds it for both).
+
+The commands are declared here; what they do is in ``dashboard_session.py``, imported when
+one runs, so that ``--help`` answers without importing FastAPI, Argon2 and the database.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from typing import Annotated
 
 import typer
 
 from tradebot.cli.options import ConfigOption, DbOption
-from tradebot.cli.serving import dashboard_server
-from tradebot.cli.setup import configure, log_as_configured, open_repository
-from tradebot.config import with_overrides
-from tradebot.domain.errors import TradebotError
-from tradebot.monitoring.dashboard import hash_password
-from tradebot.state import Database
 
 ALLOW_REMOTE_FLAG = "--allow-remote"
 
@@ -53,21 +48,11 @@ def dashboard(
     """
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        config = configure(config_path, None, db)
-        log_as_configured(ctx, config)
-        updates = {f"monitoring.dashboard.{k}": v for k, v in (("host", host), ("port", port))}
-        updates = {k: v for k, v in updates.items() if v is not None}
-        if updates:
-            config = with_overrides(config, dict(updates), "command line")
-        open_repository(config, create=False)  # it must exist; brought to the newest schema
-        database = Database(config.database.sqlalchemy_url)
-        server = dashboard_server(config, database, allow_remote, own_signals=True)
-    except TradebotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"dashboard of {config.database.path} on {server.url} (Ctrl-C stops)")
-    asyncio.run(server.serve_forever())
+    from tradebot.cli import dashboard_session  # imported when it runs, not for --help
+
+    dashboard_session.start_dashboard(
+        ctx=ctx, config_path=config_path, db=db, host=host, port=port, allow_remote=allow_remote
+    )
 
 
 def hash_password_command(
@@ -76,11 +61,6 @@ def hash_password_command(
     ] = False,
 ) -> None:
     """Print an Argon2id hash of a password, for monitoring.dashboard.users[].password_hash."""
-    if stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        typer.echo("error: use a password of at least 8 characters", err=True)
-        raise typer.Exit(2)
-    typer.echo(hash_password(password))
+    from tradebot.cli import dashboard_session  # imported when it runs, not for --help
+
+    dashboard_session.start_hash_password(stdin=stdin)
