@@ -4,6 +4,9 @@
 ``${ENV_VAR}`` resolved, with secrets masked. ``validate`` checks a file, including that every
 symbol's strategy (and each ensemble member) exists and accepts its params, and exits 1 with
 every problem listed.
+
+The commands are declared here; what they do is in ``config_session.py``, imported
+when one runs, so that ``--help`` answers without importing the strategies and pandas.
 """
 
 from __future__ import annotations
@@ -12,11 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
-
-from tradebot.config import Config, load_config
-from tradebot.domain.errors import ConfigError
-from tradebot.orchestrator.assembly import build_allocator, build_strategy, check_overrides
 
 
 def register(app: typer.Typer) -> None:
@@ -33,35 +31,15 @@ def show(
     ] = None,
 ) -> None:
     """Print the resolved config as YAML, secrets masked as **********."""
-    config = _load_or_exit(path)
-    text = yaml.safe_dump(config.model_dump_masked(), sort_keys=False, allow_unicode=True)
-    typer.echo(text, nl=False)
+    from tradebot.cli import config_session  # imported when it runs, not for --help
+
+    config_session.start_show(path=path)
 
 
 def validate(
     path: Annotated[Path, typer.Argument(help="Config YAML to check.")],
 ) -> None:
     """Check a config file; exit 1 and list every problem if it is wrong."""
-    config = _load_or_exit(path)
-    symbols = config.trading.all_symbols
-    try:
-        check_overrides(config, symbols)
-        build_allocator(config, symbols)
-        for symbol in symbols:
-            build_strategy(config, symbol)
-    except ConfigError as e:
-        typer.echo(f"{path}: {e}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(
-        f"{path}: valid (mode {config.exchange.mode}, {', '.join(symbols)} "
-        f"{config.trading.timeframe}, "
-        f"strategy {config.strategy.name})"
-    )
+    from tradebot.cli import config_session  # imported when it runs, not for --help
 
-
-def _load_or_exit(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(1) from None
+    config_session.start_validate(path=path)

@@ -2,26 +2,17 @@
 
 Exits 0 when the account is fit to trade, 1 when it is not (unreachable, key refused, clock
 off, or a key that may withdraw funds). Secrets never appear in the output.
+
+The command is declared here; what it does is in ``exchange_session.py``, imported when
+it runs, so that ``--help`` answers without importing ccxt.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-from tradebot.config import Config, load_config
-from tradebot.domain.errors import ConfigError
-from tradebot.exchange.ccxt.check import CheckReport, run_check
-from tradebot.exchange.ccxt.credentials import from_config
-from tradebot.exchange.ccxt.factory import (
-    ConnectSettings,
-    Venue,
-    connect,
-    settings_from_config,
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,37 +34,6 @@ def check(
     ] = None,
 ) -> None:
     """Report connectivity, clock skew, markets, balances and withdrawal permission."""
-    try:
-        config = load_config(path)
-        overrides: dict[str, Any] = {"websockets": False, **({"sandbox_url": url} if url else {})}
-        settings = settings_from_config(config, venue_id=venue, **overrides)
-        report = asyncio.run(_check(config, settings, venue))
-    except ConfigError as e:
-        typer.echo(f"config: {e}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo("\n".join(report.lines()))
-    if not report.reachable and settings.venue is Venue.SANDBOX:
-        typer.echo(_start_sandbox_hint(config, url, settings.sandbox_url))
-    if not report.ok:
-        raise typer.Exit(1)
+    from tradebot.cli import exchange_session  # imported when it runs, not for --help
 
-
-def _start_sandbox_hint(config: Config, url: str | None, where: str) -> str:
-    # paper mode trades the local sandbox; a standalone check needs one running
-    if url is not None:
-        return f"nothing answers at {where}: is `tradebot sandbox` running there?"
-    sandbox = config.venues[0].connection.sandbox
-    return (
-        f"nothing answers at {where}: paper mode trades the local sandbox exchange; start "
-        f"`tradebot sandbox --port {sandbox.port}` in another terminal and check again "
-        "(`tradebot run --mode paper` starts its own inside the bot and needs no check)"
-    )
-
-
-async def _check(config: Config, settings: ConnectSettings, venue: str | None) -> CheckReport:
-    connector = connect(settings, from_config(config, venue=venue))
-    where = settings.sandbox_url if settings.venue == "sandbox" else settings.venue.value
-    try:
-        return await run_check(connector, f"{settings.exchange} ({settings.venue.value}: {where})")
-    finally:
-        await connector.close()
+    exchange_session.start_check(path=path, url=url, venue=venue)

@@ -1,4 +1,8 @@
-"""``tradebot explain <trade id|time>``: why the bot did what it did, from its database."""
+"""``tradebot explain <trade id|time>``: why the bot did what it did, from its database.
+
+The command is declared here; what it does is in ``explain_session.py``, imported when
+it runs, so that ``--help`` answers without importing the database.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,6 @@ from typing import Annotated
 import typer
 
 from tradebot.cli.options import ConfigOption
-from tradebot.cli.setup import configure, existing_repository
-from tradebot.domain.errors import TradebotError
-from tradebot.monitoring.explain import explain as explanation
 
 
 def register(app: typer.Typer) -> None:
@@ -38,10 +39,6 @@ def explain(
     With a trade id, every decision that placed an order of that trade; with a time, the
     decision of the bar open at that time. Reads only, so it works while the bot runs.
     """
-    try:
-        repo = existing_repository(configure(config_path, None, db))
-        lines = explanation(what, repo, symbol)
-    except TradebotError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo("\n".join(lines))
+    from tradebot.cli import explain_session  # imported when it runs, not for --help
+
+    explain_session.start_explain(what=what, symbol=symbol, config_path=config_path, db=db)

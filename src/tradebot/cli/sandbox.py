@@ -1,20 +1,15 @@
-"""``tradebot sandbox``: run the local Binance-spot exchange that ccxt trades against."""
+"""``tradebot sandbox``: run the local Binance-spot exchange that ccxt trades against.
+
+The command is declared here; what it does is in ``sandbox_session.py``, imported when
+it runs, so that ``--help`` answers without importing the sandbox server and aiohttp.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from tradebot.domain.errors import TradebotError
-from tradebot.exchange.ccxt.market_source import market_data_source
-from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
-from tradebot.sandbox.config import default_data_files, parse_decimal
-from tradebot.sandbox.mirror import MirrorConfig
 
 _HELP = """Run a local exchange that speaks Binance's spot API (REST under /api/v3 and
 websockets) on 127.0.0.1, replaying historical candles with a synthetic order book.
@@ -37,16 +32,6 @@ See docs/sandbox.md for the market rules, limits and faults.
 def register(app: typer.Typer) -> None:
     """Add ``sandbox`` to ``app``."""
     app.command("sandbox", help=_HELP)(sandbox)
-
-
-def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key or not rest:
-            raise typer.BadParameter(f"{what} {value!r}: write it as KEY=VALUE")
-        pairs[key] = rest
-    return pairs
 
 
 def sandbox(
@@ -106,65 +91,34 @@ def sandbox(
     poll_s: Annotated[float, typer.Option(help="Seconds between asks for candles.")] = 2.0,
 ) -> None:
     """Serve until Ctrl-C."""
-    try:
-        if market_data != "replay" and (data or deterministic):
-            raise ValueError(
-                f"--market-data {market_data} takes its candles and clock from the exchange: "
-                "drop --data and --deterministic, or use --market-data replay"
-            )
-        files = {k: Path(v) for k, v in _pairs(data, "--data").items()} or default_data_files()
-        balances = {
-            k: parse_decimal(v, f"--balance {k}") for k, v in _pairs(balance, "--balance").items()
-        } or {"USDT": Decimal(10000)}
-        fee_rate = parse_decimal(fee, "--fee")
-        faults = FaultConfig(
-            error_rate=fault_error_rate,
-            latency_ms=fault_latency_ms,
-            timeout_rate=fault_timeout_rate,
-            ambiguous_timeout_rate=fault_ambiguous_timeout_rate,
-            hang_s=fault_hang_s,
-            ws_disconnect_after_s=fault_ws_disconnect_after_s,
-            maintenance_s=fault_maintenance_s,
-            price_shock_pct=fault_price_shock_pct,
-        )
-        # the mirror goes last: it opens a connection that only a started server closes
-        config = SandboxConfig(
-            host=host, port=port, api_key=api_key, api_secret=api_secret, data_files=files,
-            balances=balances, maker_fee_rate=fee_rate, taker_fee_rate=fee_rate,
-            spread_bps=parse_decimal(spread_bps, "--spread-bps"), deterministic=deterministic,
-            speed=speed, start_index=start_index, snapshot_path=snapshot, faults=faults,
-            seed=seed, weight_limit_1m=weight_limit,
-            mirror=_mirror(market_data, market_data_url, symbol, timeframe, poll_s),
-        )  # fmt: skip
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(config))
-    except (TradebotError, ValueError, OSError) as e:
-        typer.echo(f"sandbox: {e}", err=True)
-        raise typer.Exit(2) from e
+    from tradebot.cli import sandbox_session  # imported when it runs, not for --help
 
-
-def _mirror(
-    name: str, url: str | None, symbols: list[str] | None, timeframe: str, poll_s: float
-) -> MirrorConfig | None:
-    if name == "replay":
-        if url is not None or symbols:
-            raise ValueError("--market-data-url and --symbol need --market-data binance")
-        return None
-    if name != "binance":
-        raise ValueError(f"--market-data {name!r}: choose replay or binance")
-    if poll_s <= 0:
-        raise ValueError(f"--poll-s {poll_s}: give a number of seconds above 0")
-    label = f"--market-data {name}" + ("" if url is None else f" --market-data-url {url}")
-    source = market_data_source(name, url)
-    return MirrorConfig(source, tuple(symbols or ["BTC/USDT"]), timeframe, label, poll_s)
-
-
-async def _serve(config: SandboxConfig) -> None:
-    async with SandboxServer(config) as server:
-        mode = "deterministic" if config.deterministic else f"replay at {config.speed}x"
-        if config.mirror is not None:
-            mode = f"prices from {config.mirror.label}"
-        typer.echo(f"sandbox exchange on {server.http_url} (websockets {server.ws_url}), {mode}")
-        symbols = ", ".join(server.venue.unified.values())
-        typer.echo(f"markets: {symbols}; API key {config.api_key!r}; Ctrl-C to stop")
-        await asyncio.Event().wait()
+    sandbox_session.start_sandbox(
+        port=port,
+        host=host,
+        api_key=api_key,
+        api_secret=api_secret,
+        data=data,
+        balance=balance,
+        speed=speed,
+        deterministic=deterministic,
+        start_index=start_index,
+        spread_bps=spread_bps,
+        fee=fee,
+        snapshot=snapshot,
+        weight_limit=weight_limit,
+        seed=seed,
+        fault_error_rate=fault_error_rate,
+        fault_latency_ms=fault_latency_ms,
+        fault_timeout_rate=fault_timeout_rate,
+        fault_ambiguous_timeout_rate=fault_ambiguous_timeout_rate,
+        fault_hang_s=fault_hang_s,
+        fault_ws_disconnect_after_s=fault_ws_disconnect_after_s,
+        fault_maintenance_s=fault_maintenance_s,
+        fault_price_shock_pct=fault_price_shock_pct,
+        market_data=market_data,
+        market_data_url=market_data_url,
+        symbol=symbol,
+        timeframe=timeframe,
+        poll_s=poll_s,
+    )

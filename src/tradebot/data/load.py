@@ -28,7 +28,8 @@ from tradebot.data.frame import (
     slice_ms,
     timeframe_from_name,
 )
-from tradebot.data.repair import Repair, enforce
+from tradebot.data.repair import enforce
+from tradebot.data.repair_kind import Repair
 from tradebot.domain.errors import DataError
 
 _SAMPLES_PACKAGE = "tradebot.data.samples"

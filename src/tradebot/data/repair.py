@@ -17,8 +17,6 @@ Outliers and zero-volume bars are warnings, never repaired: they are often real.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
@@ -29,10 +27,10 @@ from tradebot.data.quality import (
     refuse_message,
     timeframe_mismatch,
 )
+from tradebot.data.repair_kind import Repair
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
 
-Repair = Literal["refuse", "drop", "ffill"]
 REPAIRS: tuple[Repair, ...] = ("refuse", "drop", "ffill")
 
 

@@ -47,7 +47,7 @@ from tradebot.data.cold import ColdStore
 from tradebot.data.frame import CANDLE_COLUMNS, VALUE_COLUMNS, candles_from_arrays
 from tradebot.data.load import load_candles, write_candle_file
 from tradebot.data.quality import find_gaps
-from tradebot.data.repair import Repair
+from tradebot.data.repair_kind import Repair
 from tradebot.domain.errors import DataError
 from tradebot.domain.market import timeframe_to_ms
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from tradebot.data.quality import check_candles
-from tradebot.data.repair import Repair, enforce, fill_gaps, repair
+from tradebot.data.repair import enforce, fill_gaps, repair
+from tradebot.data.repair_kind import Repair
 from tradebot.domain.errors import DataError
 
 MakeCandles = Callable[..., pd.DataFrame]
