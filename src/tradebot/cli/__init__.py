@@ -1,7 +1,9 @@
 """The ``tradebot`` command: parse arguments, build objects, call in. No logic lives here.
 
 Each command group is a module of this package with a ``register(app)`` function, listed in
-``commands.MODULES`` and imported only when its command runs (see ``lazy_group``).
+``commands.COMMANDS`` and imported only when its command runs (see ``lazy_group``). The module
+declares the commands; what they do is in ``<module>_session.py``, imported when one runs, so
+that ``--help`` imports none of it.
 """
 
 from __future__ import annotations
