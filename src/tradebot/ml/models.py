@@ -68,9 +68,9 @@ def make_model(spec: ModelSpec) -> Classifier:
 
 
 def _lightgbm(spec: ModelSpec) -> Classifier:
-    # Imported here, not at the top: every `tradebot` command imports this module (cli/ml.py)
-    # and LightGBM adds ~0.3 CPU s to that; only a lightgbm fit needs it (a saved model's
-    # file imports it itself when loaded).
+    # Imported here, not at the top: every `tradebot ml` command imports this module
+    # (cli/ml_session.py) and LightGBM adds ~0.3 CPU s to that; only a lightgbm fit needs it
+    # (a saved model's file imports it itself when loaded).
     from lightgbm import LGBMClassifier
 
     # deterministic + row-wise histograms + one thread: the same rows give the same trees
