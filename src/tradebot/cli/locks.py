@@ -42,7 +42,7 @@ def locks(
         return
     from tradebot.cli import locks_session  # imported when it runs, not for --help
 
-    locks_session.start_locks(context=context, every=every, config_path=config_path, db=db)
+    locks_session.start_locks(every=every, config_path=config_path, db=db)
 
 
 def unlock(

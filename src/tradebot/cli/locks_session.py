@@ -25,7 +25,6 @@ from tradebot.state.rows import SavedLock
 
 
 def start_locks(
-    context: typer.Context,
     every: bool,
     config_path: Path | None,
     db: Path | None,
