@@ -83,12 +83,14 @@ class Hub:
             self._price_moved(venue, event)
         elif isinstance(event, BookChanged):
             name = event.venue_id.lower()
-            self._send(f"{name}@depth", streams.depth_event(venue, event.venue_id, event.diff))
-            self._send(f"{name}@bookTicker", streams.book_ticker_event(venue, event.venue_id))
+            vid, diff = event.venue_id, event.diff
+            self._send(f"{name}@depth", lambda: streams.depth_event(venue, vid, diff))
+            self._send(f"{name}@bookTicker", lambda: streams.book_ticker_event(venue, vid))
         elif isinstance(event, TradePrinted):
             name = event.venue_id.lower()
-            self._send(f"{name}@trade", streams.trade_event(event, aggregate=False))
-            self._send(f"{name}@aggTrade", streams.trade_event(event, aggregate=True))
+            trade = event
+            self._send(f"{name}@trade", lambda: streams.trade_event(trade, aggregate=False))
+            self._send(f"{name}@aggTrade", lambda: streams.trade_event(trade, aggregate=True))
         elif isinstance(event, OrderUpdated):
             self._send_user(event.report)
         elif isinstance(event, BalancesChanged):
@@ -97,19 +99,26 @@ class Hub:
     def _price_moved(self, venue: Venue, event: PriceMoved) -> None:
         vid = event.venue_id
         name = vid.lower()
+        closed = event.bar_closed
         self._send(
             f"{name}@kline_{venue.series[vid].timeframe}",
-            streams.kline_event(venue, vid, event.bar_closed),
+            lambda: streams.kline_event(venue, vid, closed),
         )
-        if not event.bar_closed:
-            self._send(f"{name}@miniTicker", streams.ticker_event(venue, vid, mini=True))
-            self._send(f"{name}@ticker", streams.ticker_event(venue, vid, mini=False))
+        if not closed:
+            self._send(f"{name}@miniTicker", lambda: streams.ticker_event(venue, vid, mini=True))
+            self._send(f"{name}@ticker", lambda: streams.ticker_event(venue, vid, mini=False))
 
-    def _send(self, stream: str, data: dict[str, object]) -> None:
-        for conn in self.connections:
-            conn.push(stream, data)
-            if stream.endswith("@depth"):
-                conn.push(f"{stream}@100ms", data)
+    def _send(self, stream: str, message: Callable[[], dict[str, object]]) -> None:
+        """Push ``stream``'s message, built only when a connection subscribes to it: a 24h
+        ticker reads a day of bars, and was built at every price move for no reader."""
+        variants = (stream, f"{stream}@100ms") if stream.endswith("@depth") else (stream,)
+        readers = [c for c in self.connections if any(v in c.streams for v in variants)]
+        if not readers:
+            return
+        data = message()
+        for conn in readers:
+            for variant in variants:
+                conn.push(variant, data)
 
     def _send_user(self, event: dict[str, object]) -> None:
         for conn in self.connections:
