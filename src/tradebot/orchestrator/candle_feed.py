@@ -109,15 +109,15 @@ class StreamedCandles:
         closed after that symbol's newest bar ``decided``: a real-time bot polls then, not
         only at its timer. Every symbol's, so that a bar time is decided in one cycle for
         all (as the backtest does); a symbol whose stream cannot vouch is asked over REST
-        by the poll and holds none back. Once per bar shown: a poll that could not decide
-        it (REST behind the stream) waits for the next bar or the timer, not a loop."""
+        by the poll and holds none back, nor does one with no bar decided yet (a market
+        listed since the start). Once per bar shown: a poll that could not decide it (REST
+        behind the stream) waits for the next bar or the timer, not a loop."""
+        step = self._bar_ms
         while True:
             shown = {s: f for s in self._symbols if (f := self.forming(s)) is not None}
-            if (
-                shown
-                and all(f > decided.get(s, f - 1) + self._bar_ms for s, f in shown.items())
-                and any(f > self._woken.get(s, f - 1) for s, f in shown.items())
-            ):
+            closed = all(f > decided.get(s, f - 2 * step) + step for s, f in shown.items())
+            new = any(f > self._woken.get(s, f - 1) for s, f in shown.items())
+            if shown and closed and new:
                 self._woken.update(shown)
                 return
             self._shown.clear()

@@ -112,3 +112,22 @@ async def test_candle_feed_wakes_a_poll_once_every_stream_shows_a_bar_closed() -
         await asyncio.wait_for(again, 1.0)
     finally:
         await feed.close()
+
+
+async def test_candle_feed_market_with_no_bar_decided_holds_no_wake_back() -> None:
+    # Arrange: a market listed since the start has no bar decided yet
+    stream, symbols = Stream(), ["BTC/USDT", "NEW/USDT"]
+    feed = StreamedCandles(stream, symbols, "1m", keep=50)  # type: ignore[arg-type]
+    feed.start()
+    try:
+        feed.seed("BTC/USDT", [_candle(i) for i in range(90, 98)])
+        feed.seed("NEW/USDT", [])
+        for symbol in symbols:
+            await stream.push(symbol, 98)
+        # Act: BTC/USDT's 98 closes
+        woken = asyncio.ensure_future(feed.bars_closed({"BTC/USDT": 97 * BAR}))
+        await stream.push("BTC/USDT", 99)
+        # Assert: the poll is woken for it
+        await asyncio.wait_for(woken, 1.0)
+    finally:
+        await feed.close()
