@@ -51,8 +51,8 @@ class StreamedCandles:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._shown = asyncio.Event()
         """Set when a stream shows a newer bar (or ends): ``bars_closed`` looks again."""
-        self._woken: dict[str, int] = {}
-        """The bar each stream showed forming when ``bars_closed`` last returned."""
+        self._woken = -1
+        """The bar every stream showed forming when ``bars_closed`` last returned."""
 
     def start(self) -> None:
         """Start one watch loop per symbol (call before the first ``seed``)."""
@@ -105,20 +105,26 @@ class StreamedCandles:
         return list(map(bars.__getitem__, stamps))
 
     async def bars_closed(self, decided: Mapping[str, int]) -> None:
-        """Return once every stream that vouches for its symbol (one at least) shows a bar
-        closed after that symbol's newest bar ``decided``: a real-time bot polls then, not
-        only at its timer. Every symbol's, so that a bar time is decided in one cycle for
-        all (as the backtest does); a symbol whose stream cannot vouch is asked over REST
-        by the poll and holds none back, nor does one with no bar decided yet (a market
-        listed since the start). Once per bar shown: a poll that could not decide it (REST
-        behind the stream) waits for the next bar or the timer, not a loop."""
+        """Return once every stream that vouches for its symbol (one at least) shows the
+        same newest bar, after the last one this returned for, and a symbol has a bar
+        closed after its newest bar ``decided``: a real-time bot polls then, not only at
+        its timer. Every stream at the same bar, so that a bar time is decided in one
+        cycle for all (as the backtest does), even when one symbol's bar was shown late:
+        a stream whose newest bar shows late holds the others back (the timer bounds it).
+        A symbol whose stream cannot vouch is asked over REST by the poll and holds none
+        back; one with no bar decided yet (listed since the start) counts as having one.
+        Once per bar: a poll that could not decide it (REST behind the stream) waits for
+        the next bar or the timer, not a loop."""
         step = self._bar_ms
         while True:
             shown = {s: f for s in self._symbols if (f := self.forming(s)) is not None}
-            closed = all(f > decided.get(s, f - 2 * step) + step for s, f in shown.items())
-            new = any(f > self._woken.get(s, f - 1) for s, f in shown.items())
-            if shown and closed and new:
-                self._woken.update(shown)
+            newest = max(shown.values(), default=self._woken)
+            if (
+                newest > self._woken
+                and all(f == newest for f in shown.values())
+                and any(newest > decided.get(s, newest - 2 * step) + step for s in shown)
+            ):
+                self._woken = newest
                 return
             self._shown.clear()
             await self._shown.wait()

@@ -124,10 +124,34 @@ async def test_candle_feed_market_with_no_bar_decided_holds_no_wake_back() -> No
         feed.seed("NEW/USDT", [])
         for symbol in symbols:
             await stream.push(symbol, 98)
-        # Act: BTC/USDT's 98 closes
+        # Act: 98 closes on both
         woken = asyncio.ensure_future(feed.bars_closed({"BTC/USDT": 97 * BAR}))
-        await stream.push("BTC/USDT", 99)
+        for symbol in symbols:
+            await stream.push(symbol, 99)
         # Assert: the poll is woken for it
+        await asyncio.wait_for(woken, 1.0)
+    finally:
+        await feed.close()
+
+
+async def test_candle_feed_waits_for_every_stream_to_show_the_newest_bar() -> None:
+    # Arrange: two markets, one decided a bar behind the other (its last bar was shown late)
+    stream, symbols = Stream(), ["BTC/USDT", "ETH/USDT"]
+    feed = StreamedCandles(stream, symbols, "1m", keep=50)  # type: ignore[arg-type]
+    feed.start()
+    try:
+        for symbol in symbols:
+            feed.seed(symbol, [_candle(i) for i in range(90, 97)])
+            await stream.push(symbol, 97, 98)
+        decided = {"BTC/USDT": 97 * BAR, "ETH/USDT": 96 * BAR}
+        await asyncio.wait_for(feed.bars_closed(decided), 1.0)  # the poll for 98 (woken once)
+        # Act: 99 opens on one stream only
+        woken = asyncio.ensure_future(feed.bars_closed(decided))
+        await stream.push("BTC/USDT", 99)
+        await asyncio.sleep(0)
+        # Assert: no poll before the other stream shows 99 too, so 98 of both is one cycle
+        assert not woken.done()
+        await stream.push("ETH/USDT", 99)
         await asyncio.wait_for(woken, 1.0)
     finally:
         await feed.close()
