@@ -56,3 +56,36 @@ async def test_a_streaming_bot_decides_a_bar_when_its_stream_shows_it_closed(
     assert cycles == 1
     # and no poll follows until the next bar or the timer: no loop on a bar decided already
     assert idle == []
+
+
+async def test_a_streaming_bot_sends_a_market_order_with_no_ticker_request(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a bot following its candles on the kline stream, its window seeded over REST
+    async with sandbox() as server:
+        settings = BotSettings((SYMBOL,), "1h", window_bars=60, stream_candles=True)
+        bot = make_bot(server, tmp_path, config=quick_config(), settings=settings, websockets=True)
+        asked = WireRequests(bot)
+        await bot.start()
+        feed = bot.candle_feed
+        assert feed is not None
+        await bot.poll()
+        # the REST candles' price is stale for valuing an order (older than 2 s)
+        await asyncio.sleep(2.1)
+        asked.taken()
+        # Act: bars close on the stream until the bot sends orders
+        for _ in range(40):
+            await server.advance(1)
+            forming = server.now_ms
+
+            async def shown(forming: int = forming) -> bool:
+                await asyncio.sleep(0.005)
+                return feed.forming(SYMBOL) == forming
+
+            await eventually(shown, timeout_s=5.0)
+            await bot.poll()
+        taken = asked.taken()
+        await bot.close()
+    # Assert: market orders went out, each valued at the streamed close: no ticker asked
+    assert "POST /order" in taken
+    assert [p for p in taken if "/ticker" in p] == []

@@ -425,9 +425,16 @@ class CcxtConnector:
 
     # -- streams and lifecycle -----------------------------------------------------------
 
-    def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
-        """Stream candles as they update and close; missed bars are re-fetched after a drop."""
-        return self.streams.candles(symbol, timeframe)
+    async def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
+        """Stream candles as they update and close; missed bars are re-fetched after a drop.
+
+        Each candle's close is the last price read, as a fetched window's newest is: a bot
+        following its candles here values its market orders at the streamed price instead of
+        asking a ticker first (the catch-up after a drop passes older closes on the way to
+        the newest; only the local minimum-notional check reads it)."""
+        async for candle in self.streams.candles(symbol, timeframe):
+            self._last_prices[symbol] = (candle.close, time.monotonic())
+            yield candle
 
     def watch_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
         """Stream tickers (REST polling while the websocket is down)."""
