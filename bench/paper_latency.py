@@ -103,9 +103,9 @@ whole lists, no ticker asked before a streamed bot's market order. 345f66c (befo
 (b346c05) alternated, three runs each, load about 1 (73 orders measured, 119 sent, 46 trades
 in every run), p50 / p99 in ms:
 
-    order sent        stream: wall          CPU                 rest: wall          CPU
-    before (345f66c)  2.4-3.4 / 5.7-58.5    2.3-3.1 / 5.6-7.0   2.1-3.0 / 4.6-6.2   2.0-2.9 / 4.3-5.9
-    after             2.0-2.9 / 5.0-5.9     1.8-2.6 / 4.8-5.5   2.0-2.3 / 4.1-5.2   1.8-2.1 / 3.9-5.0
+    order sent   stream: wall          CPU                 rest: wall          CPU
+    345f66c      2.4-3.4 / 5.7-58.5    2.3-3.1 / 5.6-7.0   2.1-3.0 / 4.6-6.2   2.0-2.9 / 4.3-5.9
+    after        2.0-2.9 / 5.0-5.9     1.8-2.6 / 4.8-5.5   2.0-2.3 / 4.1-5.2   1.8-2.1 / 3.9-5.0
 
 The whole month in stream mode on main (44,238 bars, 1,239 orders measured, 2,048 sent, 809
 trades, 291 s): wall p50 / p99 / max 2.59 / 6.81 / 303 ms, CPU 2.41 / 5.65 / 7.48 ms; RSS
