@@ -154,7 +154,8 @@ async def next_poll(
     stop: asyncio.Event, feed: StreamedCandles | None, decided: Mapping[str, int], wait_s: float
 ) -> None:
     """Wait for the live loop's next poll: ``wait_s`` on (the timer), or ``stop`` set, or,
-    following candles on ``feed``, a bar of every symbol closed after ``decided``."""
+    following candles on ``feed``, a bar closed after ``decided`` on every stream
+    (``StreamedCandles.bars_closed``)."""
     waits: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
     if feed is not None:
         waits.append(asyncio.ensure_future(feed.bars_closed(decided)))
