@@ -7,7 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from factories import ScriptedStrategy, bought_at, make_candles, make_engine, make_market
+from tradebot.domain.decisions import Decision
 from tradebot.domain.events import BarClosed, PositionReconciled
+from tradebot.orchestrator.engine import TradingEngine
+from tradebot.strategy.base import Bars
 
 
 def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
@@ -55,23 +58,13 @@ def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() 
     fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
 
     # Act
-    decided = {}
-    for i in range(30):
-        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
-        if step.decision is not None and step.decision.verdict is not None:
-            decided[i] = (step.decision, engine.day_start_equity)
+    decided = _btc_decisions(engine, btc_bars)
 
     # Assert: ETH at its close of the last bar opened at or before BTC's bar, every time
     assert sorted(decided) == entries
-    cash = engine.portfolio.cash
     for i, (decision, day_start) in decided.items():
         last = int((eth_bars.ts_ms <= btc_bars.ts_ms[i]).sum()) - 1
-        eth_close = float(eth_bars["close"][last])
-        assert decision.equity == float(cash) + float(fill.qty) * eth_close, i
-        pnl = cash + fill.qty * Decimal(repr(eth_close)) - day_start
-        assert decision.verdict is not None
-        checks = {c.name: c.detail for c in decision.verdict.checks}
-        assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i
+        _assert_valued(decision, day_start, engine, fill.qty, float(eth_bars["close"][last]), i)
 
 
 def test_each_entry_finds_the_other_market_close_on_a_run_that_starts_late_and_ends_early() -> None:
@@ -90,19 +83,39 @@ def test_each_entry_finds_the_other_market_close_on_a_run_that_starts_late_and_e
     fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
 
     # Act
-    decided = {}
-    for i in range(30):
-        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
-        if step.decision is not None and step.decision.verdict is not None:
-            decided[i] = (step.decision, engine.day_start_equity)
+    decided = _btc_decisions(engine, btc_bars)
 
     # Assert: ETH's bar i - 3 while it has one, its last (21) after
     assert sorted(decided) == entries
-    cash = engine.portfolio.cash
     for i, (decision, day_start) in decided.items():
         eth_close = float(eth_bars["close"][min(i - 3, 21)])
-        assert decision.equity == float(cash) + float(fill.qty) * eth_close, i
-        pnl = cash + fill.qty * Decimal(repr(eth_close)) - day_start
-        assert decision.verdict is not None
-        checks = {c.name: c.detail for c in decision.verdict.checks}
-        assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), i
+        _assert_valued(decision, day_start, engine, fill.qty, eth_close, i)
+
+
+def _btc_decisions(engine: TradingEngine, btc_bars: Bars) -> dict[int, tuple[Decision, Decimal]]:
+    """BTC/USDT's bars closed one by one: each entry's decision (checked by the risk
+    controller) and the day's starting equity then, by bar."""
+    decided = {}
+    for i in range(btc_bars.n_bars):
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided[i] = (step.decision, engine.day_start_equity)
+    return decided
+
+
+def _assert_valued(
+    decision: Decision,
+    day_start: Decimal,
+    engine: TradingEngine,
+    eth_qty: Decimal,
+    eth_close: float,
+    bar: int,
+) -> None:
+    """The decision's equity and its daily-loss check hold the cash and ``eth_qty`` ETH at
+    ``eth_close``."""
+    cash = engine.portfolio.cash
+    assert decision.equity == float(cash) + float(eth_qty) * eth_close, bar
+    pnl = cash + eth_qty * Decimal(repr(eth_close)) - day_start
+    assert decision.verdict is not None
+    checks = {c.name: c.detail for c in decision.verdict.checks}
+    assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), bar
