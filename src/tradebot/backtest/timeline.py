@@ -25,12 +25,12 @@ def held_on(
     When its bars are a run of the timeline's times (``offset``: ``run_offset``) each is
     made for its own bars, as a single market's result is (each visit's holding repeated
     over the bars it lasts), and laid on the timeline in three slices: nothing before its
-    data, its bars, its last bar after. Otherwise every time finds its bar and visit
-    (``bars_on``): a gather of each column over the timeline, several times the cost.
+    data, its bars, its last bar after. Otherwise every time searches for its bar and
+    visit: a gather of each column over the timeline, several times the cost.
     """
     n = bars.n_bars
     if offset is None or not n:
-        bar = bars_on(bars.ts_ms, timeline, offset)  # -1: not yet
+        bar = np.searchsorted(bars.ts_ms, timeline, side="right") - 1  # -1: not yet
         known = bar >= 0
         # visits at or before bar ``b`` (-1: none yet): ``upto[b + 1]``
         upto = np.concatenate(([0], np.cumsum(np.bincount(visits, minlength=n))))
@@ -41,12 +41,12 @@ def held_on(
     lasting = np.diff(np.concatenate((np.zeros(1, np.int64), visits, np.full(1, n))))
     length = len(timeline)
     close = bars["close"]
+    value = np.repeat(np.concatenate(([0.0], qty)), lasting) * close  # per bar, then laid
     return Leg(
         _laid(close, offset, length, np.nan, last=True),
         _laid(bars["high"], offset, length, np.nan, last=False),
         _laid(bars["low"], offset, length, np.nan, last=False),
-        _laid(np.repeat(np.concatenate(([0.0], qty)), lasting), offset, length, 0.0, last=True)
-        * _laid(close, offset, length, 0.0, last=True),
+        _laid(value, offset, length, 0.0, last=True),
         _laid(
             np.repeat(np.concatenate(([False], exposed)), lasting), offset, length, False, last=True
         ),
@@ -89,15 +89,3 @@ def run_offset(times: np.ndarray, timeline: np.ndarray) -> int | None:
     start = int(np.searchsorted(timeline, times[0]))
     end = start + len(times)
     return start if end <= len(timeline) and timeline[end - 1] == times[-1] else None
-
-
-def bars_on(times: np.ndarray, timeline: np.ndarray, offset: int | None) -> np.ndarray:
-    """The symbol's last bar opened at or before each time of the timeline (-1: none yet):
-    counted from ``offset`` (``run_offset``) when its bars are a run of the timeline's
-    times, as a search of every time would find them; searched for otherwise."""
-    if offset is None:
-        return np.searchsorted(times, timeline, side="right") - 1
-    bar = np.arange(-offset, len(timeline) - offset, dtype=np.intp)
-    bar[:offset] = -1
-    bar[offset + len(times) :] = len(times) - 1
-    return bar
