@@ -99,6 +99,16 @@ class MatchingEngine:
         trades = self._after_placement(order, fills, crosses)
         return order, trades
 
+    def check_rules(self, req: OrderRequest) -> None:
+        """Refuse ``req`` when its shape or the market's filters do, placing nothing (a
+        cancel-replace checks its new order so before it cancels, as Binance does).
+
+        Raises:
+            ApiError: as ``place`` for a malformed request or a filter failure.
+        """
+        check_shape(req)
+        check_filters(self.spec(req.symbol), req, self._price_now(req.symbol))
+
     def _new_order(self, req: OrderRequest) -> OrderRecord:
         order = OrderRecord(
             order_id=self.next_order_id,
@@ -334,11 +344,19 @@ class MatchingEngine:
             raise ApiError(-2013, "Order does not exist.")
         return order
 
-    def cancel(self, venue_id: str, order_id: int | None, client_id: str | None) -> OrderRecord:
-        """Cancel an open order, unlocking what it kept.
+    def cancel(
+        self,
+        venue_id: str,
+        order_id: int | None,
+        client_id: str | None,
+        only: str | None = None,
+    ) -> OrderRecord:
+        """Cancel an open order, unlocking what it kept; ``only`` is Binance's
+        ``cancelRestrictions``: the status the order must have (``NEW``, ``PARTIALLY_FILLED``).
 
         Raises:
-            ApiError: -2011 Unknown order sent. (missing or already closed).
+            ApiError: -2011 Unknown order sent. (missing or already closed), or not canceled
+                due to cancel restrictions.
         """
         try:
             order = self.find(venue_id, order_id, client_id)
@@ -348,6 +366,8 @@ class MatchingEngine:
             raise
         if not order.is_open:
             raise ApiError(-2011, "Unknown order sent.")
+        if only is not None and order.status != only:
+            raise ApiError(-2011, "Order was not canceled due to cancel restrictions.")
         self._expire_siblings(order, "CANCELED")
         self._finish(order, "CANCELED")
         return order

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from tradebot.sandbox import marketdata, oco
+from tradebot.sandbox import marketdata, oco, replace
 from tradebot.sandbox.errors import ApiError, bad_param
 from tradebot.sandbox.markets import fmt
 from tradebot.sandbox.rules import OrderRequest, client_id
@@ -110,6 +110,9 @@ class RestApi:
             ("POST", "orderList/oco"): Route(self.place_oco, _fixed(1), signed=True, mutates=True),
             ("GET", "order"): Route(self.query, _fixed(4), signed=True),
             ("DELETE", "order"): Route(self.cancel, _fixed(1), signed=True, mutates=True),
+            ("POST", "order/cancelReplace"): Route(
+                self.cancel_replace, _fixed(1), signed=True, mutates=True
+            ),
             ("GET", "openOrders"): Route(self.open_orders, _per_symbol(6, 80), signed=True),
             ("DELETE", "openOrders"): Route(self.cancel_all, _fixed(1), signed=True, mutates=True),
             ("GET", "allOrders"): Route(self.all_orders, _fixed(20), signed=True),
@@ -238,7 +241,11 @@ class RestApi:
 
     def place(self, params: Params) -> Json:
         """New order; the response type follows ``newOrderRespType`` (ACK, RESULT, FULL)."""
-        req = OrderRequest(
+        return self.placed(params, self.order_request(params))
+
+    def order_request(self, params: Params) -> OrderRequest:
+        """The new order a ``POST /order`` (or a cancel-replace) asks for."""
+        return OrderRequest(
             symbol=self._vid(params),
             side=params.get("side", ""),
             type=params.get("type", ""),
@@ -249,6 +256,9 @@ class RestApi:
             stop_price=get_decimal(params, "stopPrice"),
             time_in_force=params.get("timeInForce") or None,
         )
+
+    def placed(self, params: Params, req: OrderRequest) -> Json:
+        """Place ``req``; answer in the form ``newOrderRespType`` asks for."""
         order, trades = self.venue.engine.place(req)
         default = "FULL" if req.type in ("MARKET", "LIMIT") else "ACK"
         kind = params.get("newOrderRespType", default)
@@ -271,12 +281,17 @@ class RestApi:
         return self.venue.engine.find(vid, order_id, params.get("origClientOrderId")).queried()
 
     def cancel(self, params: Params) -> Json:
-        """Cancel one open order."""
+        """Cancel one open order (of the status ``cancelRestrictions`` names, if sent)."""
         vid = self._vid(params)
         order_id = get_int(params, "orderId")
         cancel_id = client_id(params, "newClientOrderId")
-        order = self.venue.engine.cancel(vid, order_id, params.get("origClientOrderId"))
+        only = replace.restriction(params.get("cancelRestrictions"))
+        order = self.venue.engine.cancel(vid, order_id, params.get("origClientOrderId"), only)
         return order.canceled(cancel_id, self.venue.now_ms)
+
+    def cancel_replace(self, params: Params) -> Json:
+        """Cancel one order and place another in one request (``replace.py``)."""
+        return replace.cancel_replace(self, params, get_int(params, "cancelOrderId"))
 
     def open_orders(self, params: Params) -> Json:
         """Open orders of ``symbol`` (or of every symbol)."""

@@ -297,7 +297,12 @@ class SandboxServer:
             params = verify_rest(raw_query, raw_body, self.config.api_secret, _wall_ms())
         else:
             params = loose
-        result = route.handler(params)
+        try:
+            result = route.handler(params)
+        except ApiError:
+            if route.mutates:  # a request of two parts may have done one (a cancel-replace)
+                self._save()
+            raise
         if route.mutates:
             self._save()
             if request.method == "POST" and self.faults.draw_ambiguous():
