@@ -89,6 +89,11 @@ class InvalidOrder(OrderRejected):
     """The order breaks a market rule: precision, minimum amount or notional, symbol."""
 
 
+class ReplaceRefused(OrderRejected):
+    """The venue refused a cancel-replace: the new order is not placed, and the old one may
+    or may not be canceled (look it up)."""
+
+
 class OrderNotFound(ExchangeError):
     """The venue does not know the order id asked for."""
 

@@ -74,6 +74,14 @@ class ExchangeConnector(Protocol):
         """Cancel a resting order by client order id."""
         ...
 
+    async def replace_order(
+        self, old: ClientOrderId, command: PlaceOrder
+    ) -> tuple[Order | None, Order]:
+        """Cancel ``old`` and place ``command`` in one call, only if ``old`` is resting with
+        nothing filled: ``old`` as canceled (None when the venue's answer was lost: look it
+        up) and the new order. ``ReplaceRefused``: nothing placed, ``old`` maybe canceled."""
+        ...
+
     async def fetch_order(self, client_order_id: ClientOrderId, symbol: str) -> Order:
         """Look an order up by client order id (how an UNKNOWN order is resolved)."""
         ...

@@ -38,10 +38,12 @@ from tradebot.domain.errors import (
     InsufficientFunds,
     InvalidOrder,
     OrderNotFound,
+    OrderRejected,
+    ReplaceRefused,
 )
 from tradebot.domain.events import OrderFilled
 from tradebot.domain.market import Candle, Market, OrderBook, Ticker, decimal_from_float
-from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType
+from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
 from tradebot.exchange.port import Balance
 from tradebot.exchange.simulated import SimEvent, SimulatedExchange
 from tradebot.exchange.simulated_market import BookShape, CandleHistory, opening, synthetic_book
@@ -244,6 +246,31 @@ class SimulatedConnector:
         changed = [self.exchange.order(cid) for cid in before]
         self._publish_orders([o for o in changed if o.status is not before[o.client_order_id]])
         return _snapshot(order)
+
+    async def replace_order(
+        self, old: ClientOrderId, command: PlaceOrder
+    ) -> tuple[Order | None, Order]:
+        """Cancel ``old`` and place ``command`` in one step, as ``CcxtConnector``'s
+        cancel-replace does: the new order's rules first; an ``old`` that is not resting
+        with nothing filled is left alone and nothing is placed.
+
+        Raises:
+            InvalidOrder: as ``create_order``, before anything is canceled.
+            ReplaceRefused: ``old`` is unknown, closed or filled in part (nothing done), or
+                the new order was refused after ``old`` was canceled.
+        """
+        market = self._market(command.symbol)
+        _check_rules(command, market, self._price(market.symbol))
+        current = self._known(old)
+        if current is None or current.symbol != command.symbol:
+            raise ReplaceRefused(f"cancel-replace refused: {old} is unknown")
+        if current.status is not OrderStatus.OPEN or current.filled_qty > 0:
+            raise ReplaceRefused(f"cancel-replace refused: {old} is {current.status.value}")
+        canceled = await self.cancel_order(old, command.symbol)
+        try:
+            return canceled, await self.create_order(command)
+        except OrderRejected as error:
+            raise ReplaceRefused(f"cancel-replace refused: {old} canceled, {error}") from error
 
     def _market(self, symbol: str) -> Market:
         market = self.exchange.markets.get(symbol)

@@ -113,6 +113,12 @@ class VenueRouter:
         """Cancel on ``symbol``'s venue."""
         return await self._to(symbol).cancel_order(client_order_id, symbol)
 
+    async def replace_order(
+        self, old: ClientOrderId, command: PlaceOrder
+    ) -> tuple[Order | None, Order]:
+        """Cancel-replace on the symbol's venue."""
+        return await self._to(command.symbol).replace_order(old, command)
+
     async def fetch_order(self, client_order_id: ClientOrderId, symbol: str) -> Order:
         """Look the order up on ``symbol``'s venue."""
         return await self._to(symbol).fetch_order(client_order_id, symbol)

@@ -36,7 +36,7 @@ from tradebot.exchange.ccxt.credentials import RedactingLogger, Redactor
 from tradebot.exchange.ccxt.decimal_guard import in_own_decimal_context
 from tradebot.exchange.ccxt.errors import DuplicateClientOrderId, IpBanned, translate
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
-from tradebot.exchange.ccxt.placement import build_oco_params, build_request
+from tradebot.exchange.ccxt.placement import OrderRequest, build_oco_params, build_request
 from tradebot.exchange.ccxt.ratelimit import SharedRateLimiter, request_weight
 from tradebot.exchange.ccxt.retry import RetryPolicy, backoff_for, call_with_retry, gives_up
 from tradebot.exchange.ccxt.stream import MarketTrade, Streams, StreamSettings
@@ -306,16 +306,7 @@ class CcxtConnector:
         market = await self.market(command.symbol)
         if command.take_profit_id is not None:
             return await self._place(command, await self._oco_sender(command, market))
-        reference = None
-        if command.type is OrderType.MARKET and market.min_notional > 0 and command.price is None:
-            reference = await self._reference_price(command.symbol)
-        request = build_request(
-            command,
-            market,
-            self._order_types.get(command.symbol, frozenset()),
-            stop_limit_offset=self.stop_limit_offset,
-            reference_price=reference,
-        )
+        request = await self._request(command, market)
         send = lambda: self.exchange.create_order(  # noqa: E731 - reused across attempts
             request.symbol,
             request.venue_type,
@@ -325,6 +316,70 @@ class CcxtConnector:
             dict(request.params),
         )
         return await self._place(command, send)
+
+    async def replace_order(
+        self, old: ClientOrderId, command: PlaceOrder
+    ) -> tuple[Order | None, Order]:
+        """Cancel ``old`` and place ``command`` in its stead in one request (Binance's
+        cancel-replace): an exit sent as it cancels its stop, one trip to the venue, not two.
+
+        The cancel is held to an order with nothing filled (``ONLY_NEW``) and the new order is
+        tried only once the cancel succeeded (``STOP_ON_FAILURE``), so a stop that sold any
+        part first is left alone and nothing is placed: what the new order was sized on still
+        holds when it is placed. Retries and look-ups are those of ``create_order``.
+
+        Returns:
+            ``old`` as canceled (None when the answer was lost and the new order was found by
+            look-up: look ``old`` up) and the new order as the venue reports it.
+
+        Raises:
+            ReplaceRefused: the venue refused it; the new order is not placed and ``old``
+                may or may not be canceled.
+            InvalidOrder / RateLimited / ExchangeUnavailable: as ``create_order``.
+        """
+        if command.take_profit_id is not None:
+            raise InvalidOrder(f"order {command.client_order_id}: a cancel-replace places "
+                               "one order, not an OCO list")  # fmt: skip
+        request = await self._request(command, await self.market(command.symbol))
+        params = dict(request.params) | {
+            "cancelOrigClientOrderId": old,
+            "cancelRestrictions": "ONLY_NEW",
+            "cancelReplaceMode": "STOP_ON_FAILURE",
+        }
+        ccxt_market = self.exchange.market(command.symbol)
+        canceled: list[Order] = []
+
+        async def send() -> Any:
+            payload = self.exchange.edit_spot_order_request(
+                "",
+                request.symbol,
+                request.venue_type,
+                request.side,
+                float(request.amount),
+                None if request.price is None else float(request.price),
+                params,
+            )
+            raw = await self.exchange.private_post_order_cancelreplace(payload)
+            cancel = self.exchange.parse_order(raw["cancelResponse"], ccxt_market)
+            canceled.append(self._remember(parse.order(cancel, old)))
+            return self.exchange.parse_order(raw["newOrderResponse"], ccxt_market)
+
+        placed = await self._place(command, send, "replace_order")
+        return (canceled[-1] if canceled else None), placed
+
+    async def _request(self, command: PlaceOrder, market: Market) -> OrderRequest:
+        """``command`` rounded, checked and in the venue's terms; a market order's minimum
+        notional valued at the last price (``_reference_price``)."""
+        reference = None
+        if command.type is OrderType.MARKET and market.min_notional > 0 and command.price is None:
+            reference = await self._reference_price(command.symbol)
+        return build_request(
+            command,
+            market,
+            self._order_types.get(command.symbol, frozenset()),
+            stop_limit_offset=self.stop_limit_offset,
+            reference_price=reference,
+        )
 
     async def _oco_sender(
         self, command: PlaceOrder, market: Market
@@ -353,11 +408,16 @@ class CcxtConnector:
 
         return send
 
-    async def _place(self, command: PlaceOrder, send: Callable[[], Awaitable[Any]]) -> Order:
+    async def _place(
+        self,
+        command: PlaceOrder,
+        send: Callable[[], Awaitable[Any]],
+        endpoint: str = "create_order",
+    ) -> Order:
         attempt = 1
         while True:
             try:
-                raw = await self._call("create_order", request_weight("create_order"), send)
+                raw = await self._call(endpoint, request_weight(endpoint), send)
                 return self._remember(parse.order(raw, command.client_order_id))
             except DuplicateClientOrderId:
                 self.metrics.count("duplicate_refused")

@@ -21,6 +21,9 @@ _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
 _STATUS = re.compile(r"^\S+ (418|429) ")
 _RATE_LIMIT_CODES = frozenset({-1003, -1015})
 _AUTH_CODES = frozenset({-1022, -2014, -2015})
+_REPLACE_CODES = frozenset({-2021, -2022})
+"""A cancel-replace of which a part failed (-2021: one part did, -2022: none): CCXT calls
+both a bad response, which would read as "maybe sent" and be retried."""
 _DUPLICATE = "Duplicate order sent."
 _INSUFFICIENT = "insufficient balance"
 DEFAULT_BAN_S = 120.0
@@ -73,6 +76,24 @@ def _venue_message(error: BaseException) -> str:
     return rest or text
 
 
+def _replace_parts(error: BaseException) -> str:
+    # "msg (code): cancel FAILURE (its msg), new order NOT_ATTEMPTED" from Binance's data
+    text = _venue_message(error)
+    _, _, rest = str(error).partition(" ")
+    try:
+        data = json.loads(rest[rest.find("{") :]).get("data") or {}
+    except (ValueError, AttributeError):
+        return text
+    parts = []
+    for part, result, answer in (
+        ("cancel", "cancelResult", "cancelResponse"),
+        ("new order", "newOrderResult", "newOrderResponse"),
+    ):
+        why = (data.get(answer) or {}).get("msg") if data.get(result) == "FAILURE" else None
+        parts.append(f"{part} {data.get(result)}" + (f" ({why})" if why else ""))
+    return f"{text}: {', '.join(parts)}"
+
+
 def _rate_limited(error: BaseException, headers: Mapping[str, str] | None) -> domain.RateLimited:
     wait = retry_after_s(headers)
     status = http_status(error)
@@ -101,6 +122,8 @@ def _by_code(error: BaseException, code: int | None) -> domain.ExchangeError | N
             f"exchange refused the API key or signature: {_venue_message(error)}; check the "
             "key, secret, IP whitelist and trading permission"
         )
+    if code in _REPLACE_CODES:
+        return domain.ReplaceRefused(f"cancel-replace refused: {_replace_parts(error)}")
     if code == -2010 and _DUPLICATE in str(error):
         return DuplicateClientOrderId(f"order refused: {_venue_message(error)}")
     if code == -2010 and _INSUFFICIENT in str(error).lower():

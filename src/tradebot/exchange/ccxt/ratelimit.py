@@ -38,6 +38,7 @@ _WEIGHTS = {
     "fetch_balance": 20,
     "create_order": 1,
     "cancel_order": 1,
+    "replace_order": 1,
     "fetch_order": 4,
     "fetch_open_orders": 6,
     "fetch_orders": 20,
@@ -45,7 +46,7 @@ _WEIGHTS = {
     "api_restrictions": 1,
 }
 _ALL_SYMBOLS_WEIGHT = 80  # ticker/24hr and openOrders without a symbol
-_ORDER_CALLS = frozenset({"create_order"})
+_ORDER_CALLS = frozenset({"create_order", "replace_order"})
 _MAX_STATE_BYTES = 4096
 
 
