@@ -48,7 +48,8 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.state import KillSwitchLevel, Repository, acquire_instance_lock, create_database
 from tradebot.state.db import SQLITE_BUSY_TIMEOUT_MS

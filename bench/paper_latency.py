@@ -134,9 +134,10 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.assembly import engine_factory
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.candle_feed import StreamedCandles
 from tradebot.orchestrator.collector import startup_frozen
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import Repository, create_database

@@ -31,8 +31,8 @@ from tradebot.domain.commands import PlaceOrder, Step
 from tradebot.domain.decisions import Signal, SignalAction
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.candles import closed_candles
-from tradebot.orchestrator.live import BotSettings
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.services.assembly import execution_service
 from tradebot.services.bus import BusConsumer, Family, MemoryProcessedIds

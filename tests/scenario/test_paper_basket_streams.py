@@ -19,7 +19,8 @@ from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.metrics import ConnectorMetrics
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.paper import config_window
 from tradebot.parity import QUICK_STRATEGY, seen_bars, simulate_basket, trade_differences
 from tradebot.sandbox import SandboxConfig, SandboxServer

@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from paper_venue import WireRequests, eventually, make_bot, quick_config, sandbox
-from tradebot.orchestrator.live import BotSettings
+from tradebot.orchestrator.bot_settings import BotSettings
 
 SYMBOL = "BTC/USDT"
 

@@ -19,7 +19,8 @@ from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.exchange.venues import VenueAccount, VenueRouter
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.live import TradingBot
 from tradebot.parity import QUICK_STRATEGY
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state import Repository, create_database

@@ -25,7 +25,8 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.paper import PaperSetup, paper_session
 from tradebot.sandbox import SandboxServer
 from tradebot.state import KillSwitchLevel, Repository, create_database

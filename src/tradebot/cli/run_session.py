@@ -54,11 +54,12 @@ from tradebot.exchange.ccxt.market_source import market_data_source
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import engine_factory
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.collector import startup_frozen
 from tradebot.orchestrator.continuity import DowntimePolicy
 from tradebot.orchestrator.controls import ControlAction, Operator, apply_control
 from tradebot.orchestrator.halt import halt_message
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.paper import PaperSession, config_window
 from tradebot.orchestrator.paper_account import PaperAccount, open_paper_account
 from tradebot.orchestrator.rebuild import refuse_blind_start

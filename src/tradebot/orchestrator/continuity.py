@@ -9,19 +9,24 @@ restart in the middle of a bad day does not reset the limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import structlog
+
 from tradebot.domain.decisions import Decision, KillSwitch
+from tradebot.domain.errors import ExchangeUnavailable
 from tradebot.domain.events import DayRestored, LocksRestored
 from tradebot.domain.market import Candle
 from tradebot.domain.portfolio import Portfolio
 from tradebot.orchestrator.engine import DAY_MS, TradingEngine
+from tradebot.orchestrator.trade_log import BotStats
 from tradebot.state.repository import Repository
 from tradebot.state.rows import PortfolioSnapshot, SavedLock
 
+log = structlog.get_logger("tradebot.bot")
 FLATTEN_REQUEST = "flatten_requested"
 
 
@@ -44,6 +49,28 @@ class DowntimeGuard:
     def on_failure(self) -> None:
         """A poll could not reach the exchange."""
         self.failures += 1
+
+    async def guarded(
+        self, work: Callable[[], Awaitable[object]], stats: BotStats, repo: Repository
+    ) -> bool:
+        """Run ``work`` as the top of the live cycle: a failure is counted in
+        ``stats.errors``, logged and answered False; the first success after the exchange
+        was unreachable applies the policy."""
+        try:
+            await work()
+        except ExchangeUnavailable as exc:
+            stats.errors += 1
+            self.on_failure()
+            log.warning("exchange unavailable; waiting", error=str(exc))
+            return False
+        except Exception:  # the top of the live cycle: log, count, keep going
+            stats.errors += 1
+            log.exception("cycle failed")
+            return False
+        applied = self.on_success(repo)
+        if applied is not None:
+            log.warning("exchange back after an outage", policy=str(applied))
+        return True
 
     def on_success(self, repo: Repository) -> DowntimePolicy | None:
         """A poll got through: after an outage, apply the policy and say which one ran."""

@@ -15,7 +15,6 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 import structlog
@@ -41,13 +40,13 @@ from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.candle_feed import StreamedCandles, next_poll
 from tradebot.orchestrator.candles import CandleWindow, closed_after, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
 from tradebot.orchestrator.continuity import (
     FLATTEN_REQUEST,
     DowntimeGuard,
-    DowntimePolicy,
     kill_switch_at_cycle,
     portfolio_snapshot,
     record_skipped,
@@ -59,6 +58,7 @@ from tradebot.orchestrator.continuity import (
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
+from tradebot.orchestrator.replace import replacement
 from tradebot.orchestrator.restart import restarted, unsent_exits
 from tradebot.orchestrator.trade_feed import TradeFeed, vouched
 from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
@@ -73,26 +73,6 @@ CHECKPOINTS = (
     "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
 )  # fmt: skip
 """Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BotSettings:
-    """What the shell needs beyond the engine."""
-
-    symbols: tuple[str, ...]
-    """The markets traded, in the order each bar time decides them (the engine's order)."""
-    timeframe: str
-    window_bars: int = 400
-    poll_interval_s: float = 5.0
-    health_check_interval_s: float = 10.0
-    """While the exchange is unreachable, the next look at it comes this soon (not a whole
-    ``poll_interval_s`` later): ``downtime.health_check_interval_s``."""
-    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
-    max_signal_age_bars: int = 1
-    stream_candles: bool = False
-    """Follow every symbol's candles on the venue's streams (``candle_feed.py``; one
-    websocket for all with ``CcxtConnector``), asking REST only when they cannot vouch for
-    the window. Off: the window is fetched over REST at every poll."""
 
 
 class TradingBot:
@@ -229,21 +209,7 @@ class TradingBot:
         is counted, logged and answered False; the first success after the exchange was
         unreachable applies ``downtime.on_exchange_down`` (the execution service runs its
         cycles and syncs through here too)."""
-        try:
-            await work()
-        except ExchangeUnavailable as exc:
-            self.stats.errors += 1
-            self.downtime.on_failure()
-            log.warning("exchange unavailable; waiting", error=str(exc))
-            return False
-        except Exception:  # the top of the live cycle: log, count, keep going
-            self.stats.errors += 1
-            log.exception("cycle failed")
-            return False
-        applied = self.downtime.on_success(self.repo)
-        if applied is not None:
-            log.warning("exchange back after an outage", policy=str(applied))
-        return True
+        return await self.downtime.guarded(work, self.stats, self.repo)
 
     def stop(self) -> None:
         """Ask ``run`` to finish its cycle and return (signal handlers call this)."""
@@ -469,10 +435,16 @@ class TradingBot:
         try:
             while queue:
                 cmd = queue.popleft()
-                if isinstance(cmd, CancelOrder):
-                    queue.extend(await self._cancel(cmd))
-                else:
+                if isinstance(cmd, PlaceOrder):
                     queue.extend(await self._place(cmd))
+                    continue
+                if queue and (place := replacement(cmd, queue[0], self.engine.view)):
+                    queue.popleft()  # from here on it may be on the venue
+                    if (replaced := await self._replace(cmd, place)) is not None:
+                        queue.extend(replaced)
+                        continue
+                    queue.appendleft(place)  # refused, nothing placed: one at a time
+                queue.extend(await self._cancel(cmd))
         except ExchangeUnavailable:
             self._not_sent(queue)
             raise
@@ -513,11 +485,36 @@ class TradingBot:
             ts = self._ts_of(cmd.client_order_id)
             return self._step_all(not_sent(ids, symbol, ts, str(exc)))
         except ExchangeUnavailable as exc:
-            log.warning("order state unknown", client_order_id=cmd.client_order_id, error=str(exc))
-            ts = self._ts_of(cmd.client_order_id)
-            return self._step_all(
-                [OrderUpdated(cmd.client_order_id, symbol, OrderStatus.UNKNOWN, ts, str(exc))]
-            )
+            return self._unknown(cmd, exc)
+        return await self._sent(cmd, venue)
+
+    async def _replace(self, cancel: CancelOrder, place: PlaceOrder) -> list[Command] | None:
+        """Cancel and place in one request (``replace_order``: only a resting order with
+        nothing filled is canceled). None when the venue refused it: nothing was placed,
+        and the cancel and the order go one at a time, the cancel's answer sizing the order
+        (a stop that sold in part first). A lost answer that the look-up found placed
+        leaves the canceled order to the engine's own cancel of it or to the next sync."""
+        self._order_call(cancel.symbol)
+        try:
+            old, venue = await self.connector.replace_order(cancel.client_order_id, place)
+        except OrderRejected as exc:  # ReplaceRefused, or a rule the order breaks
+            log.info("sent one at a time", client_order_id=place.client_order_id, why=str(exc))
+            return None
+        except ExchangeUnavailable as exc:
+            return self._unknown(place, exc)
+        commands = [] if old is None else await self._canceled(old)
+        return commands + await self._sent(place, venue)
+
+    def _unknown(self, cmd: PlaceOrder, exc: ExchangeUnavailable) -> list[Command]:
+        """An order whose send failed ambiguously: UNKNOWN until looked up."""
+        log.warning("order state unknown", client_order_id=cmd.client_order_id, error=str(exc))
+        ts = self._ts_of(cmd.client_order_id)
+        update = OrderUpdated(cmd.client_order_id, cmd.symbol, OrderStatus.UNKNOWN, ts, str(exc))
+        return self._step_all([update])
+
+    async def _sent(self, cmd: PlaceOrder, venue: Order) -> list[Command]:
+        """Book an order the venue took (the cancels acknowledged before it saved first)."""
+        symbol = cmd.symbol
         self._save_acknowledged()
         self.stats.orders_sent += 1
         self._checkpoint("order_sent")
@@ -542,6 +539,9 @@ class TradingBot:
             venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
         except OrderNotFound:
             return await self._follow(cmd.client_order_id, cmd.symbol)
+        return await self._canceled(venue)
+
+    async def _canceled(self, venue: Order) -> list[Command]:
         events = await self._reported(venue)
         if any(isinstance(e, OrderFilled) for e in events):
             return self._apply(events)

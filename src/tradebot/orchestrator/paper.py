@@ -25,8 +25,9 @@ from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.venues import VenueAccount, VenueRouter
 from tradebot.orchestrator.assembly import build_strategy, engine_factory
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.continuity import DowntimePolicy
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.live import TradingBot
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.state.db import create_database
 from tradebot.state.repository import Repository

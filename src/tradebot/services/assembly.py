@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from tradebot.config import Config
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.orchestrator.assembly import build_strategy, engine_factory
-from tradebot.orchestrator.live import BotSettings, TradingBot
+from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.services.bus import (
     BusConsumer,

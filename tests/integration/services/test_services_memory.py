@@ -39,8 +39,8 @@ from tradebot.exchange.ccxt.credentials import Credentials
 from tradebot.exchange.ccxt.factory import ConnectSettings, Venue, connect
 from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+from tradebot.orchestrator.bot_settings import BotSettings
 from tradebot.orchestrator.candles import closed_candles
-from tradebot.orchestrator.live import BotSettings
 from tradebot.parity import configurations
 from tradebot.sandbox import SandboxConfig, SandboxServer
 from tradebot.services.assembly import execution_service, strategy_service

@@ -1,0 +1,27 @@
+"""What the paper/live shell (``TradingBot``) needs beyond the engine's own settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradebot.orchestrator.continuity import DowntimePolicy
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    """What the shell needs beyond the engine."""
+
+    symbols: tuple[str, ...]
+    """The markets traded, in the order each bar time decides them (the engine's order)."""
+    timeframe: str
+    window_bars: int = 400
+    poll_interval_s: float = 5.0
+    health_check_interval_s: float = 10.0
+    """While the exchange is unreachable, the next look at it comes this soon (not a whole
+    ``poll_interval_s`` later): ``downtime.health_check_interval_s``."""
+    on_exchange_down: DowntimePolicy = DowntimePolicy.WAIT
+    max_signal_age_bars: int = 1
+    stream_candles: bool = False
+    """Follow every symbol's candles on the venue's streams (``candle_feed.py``; one
+    websocket for all with ``CcxtConnector``), asking REST only when they cannot vouch for
+    the window. Off: the window is fetched over REST at every poll."""
