@@ -14,7 +14,7 @@ bot says its cycle is done. While the bot still holds steps it could not save it
 pausing after each completed cycle, until the database has them.
 
 ``CRASH_AT=<checkpoint>:<n>`` arms the crash hook: at the n-th time the bot passes that
-checkpoint (see ``tradebot.orchestrator.live.CHECKPOINTS``) the process SIGKILLs itself, so
+checkpoint (see ``tradebot.orchestrator.bot_settings.CHECKPOINTS``) the process SIGKILLs itself, so
 the soak can stop it exactly between writing an intent and sending the order, or between a
 fill and its record. ``DB_LOCK_AT=<checkpoint>:<n>[,<n>...]`` injects a database write
 failure at those passes: a second connection holds SQLite's write lock (``BEGIN

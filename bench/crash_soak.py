@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from tradebot.orchestrator.live import CHECKPOINTS
+from tradebot.orchestrator.bot_settings import CHECKPOINTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crash_check import SoakCheck, check_state

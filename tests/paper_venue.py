@@ -29,9 +29,9 @@ from tradebot.exchange.ccxt.ratelimit import RateBudget
 from tradebot.exchange.ccxt.retry import RetryPolicy
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.assembly import engine_factory
-from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.bot_settings import BotSettings, Checkpoint
 from tradebot.orchestrator.continuity import DowntimePolicy
-from tradebot.orchestrator.live import Checkpoint, TradingBot
+from tradebot.orchestrator.live import TradingBot
 from tradebot.orchestrator.trade_log import BotObserver
 from tradebot.sandbox import FaultConfig, SandboxConfig, SandboxServer
 from tradebot.state import Repository, create_database

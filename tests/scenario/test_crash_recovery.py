@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from tradebot.orchestrator.live import CHECKPOINTS
+from tradebot.orchestrator.bot_settings import CHECKPOINTS
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash_soak.py"
 PLAN = (

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from paper_venue import KEY, SECRET, WireRequests, make_bot, sandbox
-from tradebot.domain.orders import OrderStatus
+from tradebot.domain.orders import OrderStatus, OrderType
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 from tradebot.orchestrator.live import TradingBot
 
@@ -72,3 +72,49 @@ async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_
     assert sum(working and not asked for _, asked, working in polls) >= 40  # a stop rested
     assert saved == on_venue
     assert len(saved) >= 10
+
+
+async def test_a_poll_asks_nothing_while_no_closed_bar_reached_the_resting_stop(
+    tmp_path: Path,
+) -> None:
+    # Arrange: as above; the test's own client reads each bar as it closes
+    polls: list[tuple[bool, list[str]]] = []
+    """Per poll: (no bar since the stop's placement reached it and no order call came in the
+    poll before, what the poll asked the venue)."""
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        requests = WireRequests(bot)
+        venue = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+        lows: dict[int, float] = {}
+        try:
+            await bot.start()
+            called = True
+            # Act: 150 bars of the quick EMA strategy
+            for _ in range(150):
+                await server.advance(1)
+                bar = (await venue.fetch_ohlcv("BTC/USDT", "1h", limit=2))[0]
+                lows[int(bar[0])] = float(bar[3])
+                working = bot.engine.view.open_orders("BTC/USDT")
+                untouched = bool(working) and all(
+                    o.status is OrderStatus.OPEN
+                    and o.type is OrderType.STOP_LOSS
+                    and min(low for ts, low in lows.items() if ts >= o.created_ts_ms)
+                    > (o.stop_price or 0)
+                    for o in working
+                )
+                requests.taken()
+                assert await bot.step()
+                asked = requests.taken()
+                polls.append((untouched and not called, asked))
+                called = any(r.split()[0] in ("POST", "DELETE") and "/order" in r for r in asked)
+            saved = {f.trade_id for f in bot.repo.fills("BTC/USDT")}
+            await bot.close()
+            on_venue = {str(t["id"]) for t in await venue.fetch_my_trades("BTC/USDT", None, 1000)}
+        finally:
+            await venue.close()
+
+    # Assert: a stop no closed bar reached is vouched for by the bars: no request for it
+    quiet = [asked for untouched, asked in polls if untouched]
+    assert len(quiet) >= 30
+    assert [a for a in quiet if "GET /openOrders" in a or "GET /myTrades" in a] == []
+    assert saved == on_venue

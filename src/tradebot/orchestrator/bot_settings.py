@@ -1,10 +1,18 @@
-"""What the paper/live shell (``TradingBot``) needs beyond the engine's own settings."""
+"""What the paper/live shell (``TradingBot``) needs beyond the engine's own settings, and
+the names of the moments of its cycle a checkpoint hook hears."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tradebot.orchestrator.continuity import DowntimePolicy
+
+Checkpoint = Callable[[str], None]
+CHECKPOINTS = (
+    "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
+)  # fmt: skip
+"""Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
 
 
 @dataclass(frozen=True, slots=True)

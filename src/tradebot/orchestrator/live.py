@@ -20,12 +20,7 @@ from decimal import Decimal
 import structlog
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
-from tradebot.domain.errors import (
-    ConfigError,
-    ExchangeUnavailable,
-    OrderNotFound,
-    OrderRejected,
-)
+from tradebot.domain.errors import ConfigError, ExchangeUnavailable, OrderNotFound, OrderRejected
 from tradebot.domain.events import (
     BarClosed,
     Event,
@@ -40,7 +35,7 @@ from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
 from tradebot.execution.positions import Protection
-from tradebot.orchestrator.bot_settings import BotSettings
+from tradebot.orchestrator.bot_settings import BotSettings, Checkpoint
 from tradebot.orchestrator.candle_feed import StreamedCandles, next_poll
 from tradebot.orchestrator.candles import CandleWindow, closed_after, read_closed
 from tradebot.orchestrator.collector import pause_collector, resume_collector
@@ -57,6 +52,7 @@ from tradebot.orchestrator.continuity import (
 )
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
+from tradebot.orchestrator.reach import Reach
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
 from tradebot.orchestrator.replace import replacement
 from tradebot.orchestrator.restart import restarted, unsent_exits
@@ -67,12 +63,7 @@ from tradebot.state.reconcile import Reconciliation
 from tradebot.state.repository import Repository
 
 log = structlog.get_logger("tradebot.bot")
-Checkpoint = Callable[[str], None]
 _UNCONFIRMED = (OrderStatus.SUBMITTING, OrderStatus.UNKNOWN)
-CHECKPOINTS = (
-    "bar_closed", "decision_saved", "intent_saved", "order_sent", "fill_booked", "fill_saved",
-)  # fmt: skip
-"""Named moments of the cycle a ``checkpoint`` hook is told about (crash tests stop there)."""
 
 
 class TradingBot:
@@ -115,6 +106,8 @@ class TradingBot:
         did (``vouched``), so a poll asks for their trades only if not."""
         self._order_calls = 0
         """Calls that place, cancel or look up an order, counted as they start."""
+        self._reach = Reach(self.bar_ms)
+        """What the closed bars say of the working orders (``reach.py``)."""
         self._acknowledged: deque[Step] = deque()
         """Cancels the venue acknowledged whose steps are saved after the next send."""
         self._windows = {
@@ -288,7 +281,7 @@ class TradingBot:
         ts, started = next(iter(windows.values()))[-1].ts_ms, time.perf_counter()
         self._checkpoint("bar_closed")
         self._flush_unsaved()
-        await self.sync_exchange()
+        await self.sync_exchange(windows)
         controls = repo.controls([FLATTEN_REQUEST], locks_after_ms=ts)
         level = kill_switch_at_cycle(controls.kill_switch, bool(self.writer.unsaved))
         await self._execute(engine.handle(KillSwitchSet(level)).commands)
@@ -351,21 +344,26 @@ class TradingBot:
         self._last_bar_ts[symbol] = stale[-1].ts_ms
         log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
 
-    async def sync_exchange(self) -> None:
+    async def sync_exchange(self, closed: Mapping[str, Sequence[Candle]] | None = None) -> None:
         """Book fills made since the last cycle and follow orders the venue closed, for
         every symbol.
 
         A symbol's trades are asked only while an order of the bot's there may have filled
         since they were last asked: an order call was made since (a cancelled stop may have
-        filled in part first), or a working order is not listed as resting with the amount
-        booked filled (``vouched``). An entry, or an exit by a resting stop, needs none."""
-        engine, vouched_at = self.engine, {}
+        filled in part first), or a working order is reached by a bar of ``closed`` (the
+        cycle's closed candles) since its placement (``reach.py``) and not listed as resting
+        with the amount booked filled (``vouched``). An entry, or an exit by a resting stop
+        no bar reached, asks nothing."""
+        engine, vouched_at, reach = self.engine, {}, self._reach
+        reach.follow(closed or {}, engine.view.open_orders)
         for symbol in self.settings.symbols:
             if symbol in self._fills_known:
                 mine = engine.view.open_orders(symbol)
                 if not mine:
                     continue
-                if vouched(mine, await self.connector.fetch_open_orders(symbol)):
+                if reach.untouched(symbol, mine) or vouched(
+                    mine, await self.connector.fetch_open_orders(symbol)
+                ):
                     vouched_at[symbol] = self._order_calls  # all listed: none to follow
                     continue
             self._fills_known.discard(symbol)
