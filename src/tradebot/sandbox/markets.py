@@ -121,7 +121,7 @@ class MarketSpec:
             "otoAllowed": False,
             "quoteOrderQtyMarketAllowed": True,
             "allowTrailingStop": False,
-            "cancelReplaceAllowed": False,
+            "cancelReplaceAllowed": True,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": self._filters(),

@@ -27,6 +27,7 @@ SYMBOL_INFO = {
     "quotePrecision": 8,
     "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
     "permissions": ["SPOT"],
+    "cancelReplaceAllowed": True,
     "filters": [
         {
             "filterType": "PRICE_FILTER",

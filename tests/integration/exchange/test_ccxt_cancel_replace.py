@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from canned_binance import CannedBinance, Reply, error, order_json
+from canned_binance import NOW_MS, SYMBOL_INFO, CannedBinance, Reply, error, order_json
 
 from tradebot.domain import errors as domain
 from tradebot.domain.commands import PlaceOrder
@@ -117,3 +117,19 @@ async def test_a_lost_answer_is_resolved_by_looking_the_new_order_up(
     assert (new.client_order_id, new.status) == ("bot-0002-ex", OrderStatus.FILLED)
     assert len(canned.sent("POST", REPLACE)) == 1
     assert canned.sent("GET", ORDER)[0]["origClientOrderId"] == "bot-0002-ex"
+
+
+async def test_a_market_that_does_not_allow_it_is_refused_before_anything_is_sent(
+    canned: CannedBinance, connector: CcxtConnector
+) -> None:
+    info = SYMBOL_INFO | {"cancelReplaceAllowed": False}
+    canned.script(
+        "GET",
+        "/api/v3/exchangeInfo",
+        Reply(200, {"timezone": "UTC", "serverTime": NOW_MS, "rateLimits": [], "symbols": [info]}),
+    )
+
+    with pytest.raises(domain.ReplaceRefused, match="BTC/USDT does not allow cancel-replace"):
+        await connector.replace_order(STOP, _sell())
+
+    assert canned.sent("POST", REPLACE) == []

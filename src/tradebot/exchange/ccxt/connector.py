@@ -28,6 +28,7 @@ from tradebot.domain.errors import (
     InvalidOrder,
     OrderNotFound,
     RateLimited,
+    ReplaceRefused,
 )
 from tradebot.domain.market import Candle, Market, OrderBook, Ticker
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderStatus, OrderType
@@ -86,6 +87,8 @@ class CcxtConnector:
         """Each symbol's last price read and when (``time.monotonic``)."""
         self._markets: dict[str, Market] = {}
         self._order_types: dict[str, frozenset[OrderType]] = {}
+        self._replace_allowed: set[str] = set()
+        """Markets whose exchangeInfo allows a cancel-replace (``cancelReplaceAllowed``)."""
         self._client_ids: dict[str, ClientOrderId] = {}
         self._rng = random.Random()  # noqa: S311 - retry jitter, not cryptography
         for client in (exchange, pro):
@@ -141,6 +144,9 @@ class CcxtConnector:
         markets = {s: m for s, m in raw.items() if m.get("spot") and m.get("active") is not False}
         self._markets = {s: parse.market(m) for s, m in markets.items()}
         self._order_types = {s: parse.order_types(m) for s, m in markets.items()}
+        self._replace_allowed = {
+            s for s, m in markets.items() if (m.get("info") or {}).get("cancelReplaceAllowed")
+        }
         return dict(self._markets)
 
     async def market(self, symbol: str) -> Market:
@@ -333,14 +339,18 @@ class CcxtConnector:
             look-up: look ``old`` up) and the new order as the venue reports it.
 
         Raises:
-            ReplaceRefused: the venue refused it; the new order is not placed and ``old``
-                may or may not be canceled.
+            ReplaceRefused: the venue refused it (the new order is not placed; ``old`` may
+                or may not be canceled), or the market's exchangeInfo does not allow it
+                (``cancelReplaceAllowed``; nothing sent).
             InvalidOrder / RateLimited / ExchangeUnavailable: as ``create_order``.
         """
         if command.take_profit_id is not None:
             raise InvalidOrder(f"order {command.client_order_id}: a cancel-replace places "
                                "one order, not an OCO list")  # fmt: skip
         request = await self._request(command, await self.market(command.symbol))
+        if command.symbol not in self._replace_allowed:
+            raise ReplaceRefused(f"{command.symbol} does not allow cancel-replace "
+                                 "(exchangeInfo cancelReplaceAllowed)")  # fmt: skip
         params = dict(request.params) | {
             "cancelOrigClientOrderId": old,
             "cancelRestrictions": "ONLY_NEW",
