@@ -198,6 +198,19 @@ async def replay(server: SandboxServer, bot: TradingBot, bars: int) -> list[bool
     return outcomes
 
 
+async def polls_asked(
+    server: SandboxServer, bot: TradingBot, requests: WireRequests, bars: int
+) -> list[list[str]]:
+    """Replay ``bars`` bars with one poll each (each must get through); what each poll
+    asked the venue (``WireRequests.taken``)."""
+    requests.taken()
+    asked = []
+    for _ in range(bars):
+        assert (await replay(server, bot, 1)) == [True]
+        asked.append(requests.taken())
+    return asked
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not await check():

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paper_venue import WireRequests, make_bot, replay, sandbox, set_faults, venue_orders
+from paper_venue import (
+    WireRequests,
+    make_bot,
+    polls_asked,
+    replay,
+    sandbox,
+    set_faults,
+    venue_orders,
+)
 
 
 async def test_a_poll_asks_the_venues_clock_after_its_orders_and_first_after_a_failure(
@@ -24,13 +32,9 @@ async def test_a_poll_asks_the_venues_clock_after_its_orders_and_first_after_a_f
         requests = WireRequests(bot)
         try:
             await bot.start()
-            polls: list[list[str]] = []
-            requests.taken()
             # Act: 80 bars of the quick EMA strategy, then one poll in a maintenance window
             # and one after it
-            for _ in range(80):
-                assert (await replay(server, bot, 1)) == [True]
-                polls.append(requests.taken())
+            polls = await polls_asked(server, bot, requests, 80)
             await set_faults(server, maintenance_s=60.0)
             assert (await replay(server, bot, 1)) == [False]
             requests.taken()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paper_venue import WireRequests, make_bot, sandbox, venue_orders, venue_trades
+from paper_venue import WireRequests, make_bot, polls_asked, sandbox, venue_orders, venue_trades
 from tradebot.domain.orders import ClientOrderId
 from tradebot.execution.router import OrderRole, role_of
 
@@ -23,13 +23,7 @@ async def test_an_exit_cancels_its_resting_stop_and_sells_in_one_request(tmp_pat
         try:
             await bot.start()
             # Act: 150 bars
-            order_calls: list[list[str]] = []
-            for _ in range(150):
-                await server.advance(1)
-                requests.taken()
-                assert await bot.step()
-                taken = requests.taken()
-                order_calls.append([r for r in taken if r.split()[0] in ("POST", "DELETE")])
+            polls = await polls_asked(server, bot, requests, 150)
             saved = {f.trade_id for f in bot.repo.fills("BTC/USDT")}
         finally:
             await bot.close()
@@ -46,6 +40,7 @@ async def test_an_exit_cancels_its_resting_stop_and_sells_in_one_request(tmp_pat
         for cid, o in orders.items()
         if role(cid) is OrderRole.STOP_LOSS and o["status"] == "canceled"
     ]
+    order_calls = [[r for r in asked if r.split()[0] in ("POST", "DELETE")] for asked in polls]
     replaces = [c for calls in order_calls for c in calls if c == "POST /order/cancelReplace"]
     assert len(exits) >= 8
     assert all(o["status"] == "closed" for o in exits)
