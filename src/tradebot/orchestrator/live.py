@@ -13,24 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 
 import structlog
 
-from tradebot.domain.commands import NOTHING, CancelOrder, Command, PlaceOrder, Step
-from tradebot.domain.errors import ConfigError, ExchangeUnavailable, OrderNotFound, OrderRejected
+from tradebot.domain.commands import Command, PlaceOrder, Step
+from tradebot.domain.errors import ConfigError, ExchangeUnavailable
 from tradebot.domain.events import (
     BarClosed,
-    Event,
     FlattenRequested,
     KillSwitchSet,
-    OrderFilled,
-    OrderUpdated,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
-from tradebot.domain.orders import ClientOrderId, Order, OrderStatus
+from tradebot.domain.orders import OrderStatus
 from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
@@ -52,12 +48,12 @@ from tradebot.orchestrator.continuity import (
 )
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.orchestrator.journal import StepWriter
+from tradebot.orchestrator.order_desk import OrderDesk
 from tradebot.orchestrator.reach import Reach
 from tradebot.orchestrator.recovery import EngineFactory, Recovery, restore_engine
-from tradebot.orchestrator.replace import replacement
 from tradebot.orchestrator.restart import restarted, unsent_exits
 from tradebot.orchestrator.trade_feed import TradeFeed, vouched
-from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_order_sent, log_saved
+from tradebot.orchestrator.trade_log import BotObserver, BotStats, log_saved
 from tradebot.orchestrator.venue_clock import VenueClock
 from tradebot.state.reconcile import Reconciliation
 from tradebot.state.repository import Repository
@@ -100,16 +96,8 @@ class TradingBot:
         """Each symbol's newest bar decided (or skipped)."""
         self.trades = TradeFeed(connector)
         self.clock = VenueClock(connector)
-        self._fills_known: set[str] = set()
-        """Symbols whose trades were asked after the last order call there: a fill can come
-        there only on an order still working, and the venue's open orders tell whether one
-        did (``vouched``), so a poll asks for their trades only if not."""
-        self._order_calls = 0
-        """Calls that place, cancel or look up an order, counted as they start."""
         self._reach = Reach(self.bar_ms)
         """What the closed bars say of the working orders (``reach.py``)."""
-        self._acknowledged: deque[Step] = deque()
-        """Cancels the venue acknowledged whose steps are saved after the next send."""
         self._windows = {
             s: CandleWindow(settings.window_bars + 1, self.bar_ms) for s in settings.symbols
         }
@@ -120,6 +108,11 @@ class TradingBot:
         self._stop = asyncio.Event()
         self.recovery: Recovery | None = None
         self.writer = StepWriter(repository, self._position_of, self._saved)
+        self.desk = OrderDesk(
+            connector, lambda: self.engine, self.writer, self.trades, self.stats,
+            self._checkpoint, observer,
+        )  # fmt: skip
+        """Sends the engine's commands and books the venue's answers (``order_desk.py``)."""
         self.candle_feed: StreamedCandles | None = None
         """The streamed candles (``BotSettings.stream_candles``), once ``start`` has run."""
 
@@ -165,7 +158,7 @@ class TradingBot:
             if closed:
                 self._last_bar_ts[symbol] = closed[-1].ts_ms
                 self.repo.set_last_bar_ts(symbol, tf, closed[-1].ts_ms)
-        await self._execute(recovery.commands)
+        await self.desk.execute(recovery.commands)
         await self._guard(now, recovery.reconciliation)
         log.info(
             "bot started",
@@ -284,18 +277,19 @@ class TradingBot:
         await self.sync_exchange(windows)
         controls = repo.controls([FLATTEN_REQUEST], locks_after_ms=ts)
         level = kill_switch_at_cycle(controls.kill_switch, bool(self.writer.unsaved))
-        await self._execute(engine.handle(KillSwitchSet(level)).commands)
+        await self.desk.execute(engine.handle(KillSwitchSet(level)).commands)
         restore_locks(engine, controls.locks)
         if controls.values.get(FLATTEN_REQUEST) == "1":
             await self.flatten(ts)
         order = [s for s in engine.symbols if s in windows]
         sizes = {s: engine.prepare(self._windows[s].bars(windows[s]), s).n_bars for s in order}
-        decided: list[tuple[Sequence[Command], str | None]] = []
+        decided: list[Sequence[Command]] = []
         try:
             for symbol in order:
                 bar = windows[symbol][-1]
                 step = engine.handle(BarClosed(symbol, bar.ts_ms, sizes[symbol] - 1))
-                decided.append((step.commands, self._decide(step, symbol, bar)))
+                self._decide(step, symbol, bar)
+                decided.append(step.commands)
                 self._last_bar_ts[symbol] = bar.ts_ms  # saved as decided with it
                 self._marks[symbol] = Decimal(repr(bar.close))
                 self._saved_day = save_day(engine, repo, self._saved_day)
@@ -306,23 +300,23 @@ class TradingBot:
         if self._observer is not None:
             self._observer.on_cycle(ts, time.perf_counter() - started)
 
-    async def _send(self, decided: list[tuple[Sequence[Command], str | None]]) -> None:
+    async def _send(self, decided: list[Sequence[Command]]) -> None:
         """Send what the symbols decided at one close, after all of them decided: each
         decides on the account as it stood at the close, as in a backtest (a fill the
         venue answers at once would otherwise change what a later symbol sees)."""
-        for k, (commands, decision_id) in enumerate(decided):
+        for k, commands in enumerate(decided):
             try:
-                await self._execute(commands, decision_id)
+                await self.desk.execute(commands)
             except ExchangeUnavailable:
-                for rest, _ in decided[k + 1 :]:
-                    self._not_sent(rest)
+                for rest in decided[k + 1 :]:
+                    self.desk.not_sent(rest)
                 raise
 
-    def _decide(self, step: Step, symbol: str, bar: Candle) -> str | None:
+    def _decide(self, step: Step, symbol: str, bar: Candle) -> None:
         """Save the bar's decision, its order intents and "bar decided", atomically."""
         try:
             decided = (symbol, self.settings.timeframe, bar.ts_ms)
-            decision_id = self.writer.save(step, decided=decided)
+            self.writer.save(step, decided=decided)
         except Exception:
             # Nothing was saved, so nothing may be sent: close the intents in memory and
             # let the cycle fail; the bar is decided again at the next poll.
@@ -334,7 +328,6 @@ class TradingBot:
             self._checkpoint("decision_saved")
         if any(isinstance(c, PlaceOrder) for c in step.commands):
             self._checkpoint("intent_saved")
-        return decision_id
 
     def skip(self, symbol: str, stale: Sequence[Candle], reason: str) -> None:
         """Record ``stale`` bars of ``symbol`` as decided without trading (each gets a
@@ -357,68 +350,37 @@ class TradingBot:
         engine, vouched_at, reach = self.engine, {}, self._reach
         reach.follow(closed or {}, engine.view.open_orders)
         for symbol in self.settings.symbols:
-            if symbol in self._fills_known:
+            if symbol in self.desk.fills_known:
                 mine = engine.view.open_orders(symbol)
                 if not mine:
                     continue
                 if reach.untouched(symbol, mine) or vouched(
                     mine, await self.connector.fetch_open_orders(symbol)
                 ):
-                    vouched_at[symbol] = self._order_calls  # all listed: none to follow
+                    vouched_at[symbol] = self.desk.order_calls  # all listed: none to follow
                     continue
-            self._fills_known.discard(symbol)
-            calls = self._order_calls
+            self.desk.fills_known.discard(symbol)
+            calls = self.desk.order_calls
             # What a fill or a closed order calls for (the stop of an entry whose fill is
             # learnt only here, after a lost answer) is sent now, not dropped.
-            await self._execute(self._apply(await self.trades.new_fills(symbol)))
-            if calls == self._order_calls:
-                self._fills_known.add(symbol)
+            await self.desk.execute(self.desk.apply(await self.trades.new_fills(symbol)))
+            if calls == self.desk.order_calls:
+                self.desk.fills_known.add(symbol)
         for symbol in self.settings.symbols:
             mine = engine.view.open_orders(symbol)
-            if not mine or vouched_at.get(symbol) == self._order_calls:
+            if not mine or vouched_at.get(symbol) == self.desk.order_calls:
                 continue
             venue_open = {o.client_order_id for o in await self.connector.fetch_open_orders(symbol)}
             for order in mine:
                 if order.client_order_id not in venue_open:
-                    await self._execute(await self._follow(order.client_order_id, symbol))
+                    await self.desk.execute(await self.desk.follow(order.client_order_id, symbol))
 
     async def flatten(self, ts_ms: int) -> None:
         """Cancel every order and sell every position at market (`tradebot stop --flatten`)."""
         for symbol in self.settings.symbols:
             step = self.engine.handle(FlattenRequested(symbol, ts_ms))
-            await self._execute(self._step(step))
+            await self.desk.execute(self.desk.step(step))
         self.repo.set_control(FLATTEN_REQUEST, "0")
-
-    # ----------------------------------------------------------------- events and steps
-    def _apply(self, events: Iterable[Event]) -> list[Command]:
-        """Hand venue events to the engine; save each step; return the commands they call for."""
-        commands: list[Command] = []
-        for event in events:
-            step = self.engine.handle(event)
-            if step is NOTHING:
-                continue
-            if step.fills:
-                self._checkpoint("fill_booked")
-            commands.extend(self._step(step))
-            if step.fills:
-                self._checkpoint("fill_saved")
-                self.stats.fills += len(step.fills)
-        return commands
-
-    def _step(self, step: Step) -> tuple[Command, ...]:
-        """Save a step (a failure keeps it for the next cycle); return its commands.
-
-        A step that booked a fill is sent even when it could not be saved: it carries the
-        new position's protection, and a position is never left without its stop.
-        """
-        self._save_acknowledged()
-        self.writer.save_or_keep(step)
-        return step.commands
-
-    def _save_acknowledged(self) -> None:
-        """Save the cancels the venue acknowledged (``_cancel``), in the order they came."""
-        while self._acknowledged:
-            self.writer.save_or_keep(self._acknowledged.popleft())
 
     def _flush_unsaved(self) -> None:
         """Save what earlier failures kept in memory; raise (the cycle is retried) if it
@@ -426,150 +388,6 @@ class TradingBot:
         if self.writer.unsaved:
             self.writer.flush()
             log.warning("state saved after an earlier failure")
-
-    # ----------------------------------------------------------------- commands
-    async def _execute(self, commands: Iterable[Command], decision_id: str | None = None) -> None:
-        queue = deque(commands)
-        try:
-            while queue:
-                cmd = queue.popleft()
-                if isinstance(cmd, PlaceOrder):
-                    queue.extend(await self._place(cmd))
-                    continue
-                if queue and (place := replacement(cmd, queue[0], self.engine.view)):
-                    queue.popleft()  # from here on it may be on the venue
-                    if (replaced := await self._replace(cmd, place)) is not None:
-                        queue.extend(replaced)
-                        continue
-                    queue.appendleft(place)  # refused, nothing placed: one at a time
-                queue.extend(await self._cancel(cmd))
-        except ExchangeUnavailable:
-            self._not_sent(queue)
-            raise
-        finally:
-            self._save_acknowledged()
-
-    def _not_sent(self, queue: Iterable[Command]) -> None:
-        """Close the orders a failed step kept from being sent (their bar stays decided)."""
-        for cmd in queue:
-            if not isinstance(cmd, PlaceOrder):
-                continue
-            ids = [cid for cid in (cmd.client_order_id, cmd.take_profit_id) if cid is not None]
-            ts = self._ts_of(cmd.client_order_id)
-            self._step_all(not_sent(ids, cmd.symbol, ts, "not sent: exchange unavailable"))
-
-    def _step_all(self, events: Iterable[Event]) -> list[Command]:
-        commands: list[Command] = []
-        for event in events:
-            commands.extend(self._step(self.engine.handle(event)))
-        return commands
-
-    def _order_call(self, symbol: str) -> None:
-        """An order call on ``symbol`` starts: its fills must be asked again."""
-        self._order_calls += 1
-        self._fills_known.discard(symbol)
-
-    async def _place(self, cmd: PlaceOrder) -> list[Command]:
-        symbol = cmd.symbol
-        order = self.engine.view.order(cmd.client_order_id)
-        if order is not None and order.status is not OrderStatus.SUBMITTING:
-            return []  # closed unsent meanwhile (an exit resized after its stop sold)
-        self._order_call(symbol)
-        try:
-            venue = await self.connector.create_order(cmd)
-        except OrderRejected as exc:
-            log.warning("order rejected", client_order_id=cmd.client_order_id, reason=str(exc))
-            ids = [cmd.client_order_id] + ([cmd.take_profit_id] if cmd.take_profit_id else [])
-            ts = self._ts_of(cmd.client_order_id)
-            return self._step_all(not_sent(ids, symbol, ts, str(exc)))
-        except ExchangeUnavailable as exc:
-            return self._unknown(cmd, exc)
-        return await self._sent(cmd, venue)
-
-    async def _replace(self, cancel: CancelOrder, place: PlaceOrder) -> list[Command] | None:
-        """Cancel and place in one request (``replace_order``: only a resting order with
-        nothing filled is canceled). None when the venue refused it: nothing was placed,
-        and the cancel and the order go one at a time, the cancel's answer sizing the order
-        (a stop that sold in part first). A lost answer that the look-up found placed
-        leaves the canceled order to the engine's own cancel of it or to the next sync."""
-        self._order_call(cancel.symbol)
-        try:
-            old, venue = await self.connector.replace_order(cancel.client_order_id, place)
-        except OrderRejected as exc:  # ReplaceRefused, or a rule the order breaks
-            log.info("sent one at a time", client_order_id=place.client_order_id, why=str(exc))
-            return None
-        except ExchangeUnavailable as exc:
-            return self._unknown(place, exc)
-        commands = [] if old is None else await self._canceled(old)
-        return commands + await self._sent(place, venue)
-
-    def _unknown(self, cmd: PlaceOrder, exc: ExchangeUnavailable) -> list[Command]:
-        """An order whose send failed ambiguously: UNKNOWN until looked up."""
-        log.warning("order state unknown", client_order_id=cmd.client_order_id, error=str(exc))
-        ts = self._ts_of(cmd.client_order_id)
-        update = OrderUpdated(cmd.client_order_id, cmd.symbol, OrderStatus.UNKNOWN, ts, str(exc))
-        return self._step_all([update])
-
-    async def _sent(self, cmd: PlaceOrder, venue: Order) -> list[Command]:
-        """Book an order the venue took (the cancels acknowledged before it saved first)."""
-        symbol = cmd.symbol
-        self._save_acknowledged()
-        self.stats.orders_sent += 1
-        self._checkpoint("order_sent")
-        log_order_sent(cmd)
-        if self._observer is not None:
-            self._observer.on_order_sent(cmd)
-        commands: list[Command] = []
-        if cmd.take_profit_id is not None:  # the list was accepted whole
-            commands += self._step_all(
-                [OrderUpdated(cmd.take_profit_id, symbol, OrderStatus.OPEN, venue.updated_ts_ms)]
-            )
-        return commands + self._apply(await self._reported(venue))
-
-    async def _cancel(self, cmd: CancelOrder) -> list[Command]:
-        """Cancel; an acknowledgement that books no fill is saved once the order that
-        follows it is sent (an exit after its stop's cancel), not before: its commit would
-        hold the exit back, and the exit's intent is saved already. A crash in between
-        leaves an order the database holds open and the venue closed, which the next start
-        adopts from the venue, as any order that closed while the bot was away."""
-        self._order_call(cmd.symbol)
-        try:
-            venue = await self.connector.cancel_order(cmd.client_order_id, cmd.symbol)
-        except OrderNotFound:
-            return await self._follow(cmd.client_order_id, cmd.symbol)
-        return await self._canceled(venue)
-
-    async def _canceled(self, venue: Order) -> list[Command]:
-        events = await self._reported(venue)
-        if any(isinstance(e, OrderFilled) for e in events):
-            return self._apply(events)
-        commands: list[Command] = []
-        for event in events:
-            step = self.engine.handle(event)
-            if any(isinstance(c, PlaceOrder) for c in step.commands):
-                commands.extend(self._step(step))  # a new order's intent is saved first
-            elif step is not NOTHING:
-                self._acknowledged.append(step)
-                commands.extend(step.commands)
-        return commands
-
-    async def _follow(self, client_order_id: ClientOrderId, symbol: str) -> list[Command]:
-        """Look an order up and adopt what the venue says about it."""
-        self._order_call(symbol)
-        try:
-            venue = await self.connector.fetch_order(client_order_id, symbol)
-        except OrderNotFound:
-            ts = self._ts_of(client_order_id)
-            return self._step_all(not_sent([client_order_id], symbol, ts, "unknown to the venue"))
-        return self._apply(await self._reported(venue))
-
-    async def _reported(self, venue: Order) -> list[Event]:
-        known = self.engine.view.order(venue.client_order_id)
-        return await self.trades.reported(venue, known.filled_qty if known else Decimal(0))
-
-    def _ts_of(self, client_order_id: ClientOrderId) -> int:
-        order = self.engine.view.order(client_order_id)
-        return order.updated_ts_ms if order is not None else 0
 
     # ----------------------------------------------------------------- helpers
     def _saved(self, step: Step, trade_ids: Sequence[int]) -> None:
@@ -591,7 +409,7 @@ class TradingBot:
                 bar = self.engine.prepare(window, symbol)
                 age = self.settings.max_signal_age_bars
                 event = restarted(symbol, closed, bar.n_bars - 1, unsent.get(symbol), age)
-                await self._execute(self._step(self.engine.handle(event)))
+                await self.desk.execute(self.desk.step(self.engine.handle(event)))
 
     async def _closed_candles(self, symbol: str, now: int) -> list[Candle]:
         window, timeframe = self._windows[symbol], self.settings.timeframe
