@@ -134,6 +134,10 @@ class WireRequests:
     ) -> None:
         self.seen.append((params.method, params.url))
 
+    def note(self, name: str) -> None:
+        """Put ``name`` among the requests where it happens (a checkpoint's name, say)."""
+        self.seen.append(("NOTE", URL(name)))
+
     def taken(self) -> list[str]:
         """The paths asked since the last call, each as ``METHOD /path``."""
         seen, self.seen = self.seen, []

@@ -26,7 +26,7 @@ from tradebot.domain.events import (
     KillSwitchSet,
 )
 from tradebot.domain.market import Candle, timeframe_to_ms
-from tradebot.domain.orders import OrderStatus
+from tradebot.domain.orders import Order, OrderStatus
 from tradebot.domain.portfolio import Position
 from tradebot.exchange.port import ExchangeConnector
 from tradebot.execution.lifecycle import not_sent
@@ -98,6 +98,8 @@ class TradingBot:
         self.clock = VenueClock(connector)
         self._reach = Reach(self.bar_ms)
         """What the closed bars say of the working orders (``reach.py``)."""
+        self._by_bars: set[str] = set()
+        """Markets whose working orders the bars vouched for in this cycle (``_confirm``)."""
         self._windows = {
             s: CandleWindow(settings.window_bars + 1, self.bar_ms) for s in settings.symbols
         }
@@ -295,6 +297,7 @@ class TradingBot:
                 self._saved_day = save_day(engine, repo, self._saved_day)
         finally:
             await self._send(decided)
+        await self._confirm()
         repo.record_snapshot(portfolio_snapshot(engine.portfolio, ts, self._marks))
         self.stats.cycles += 1
         if self._observer is not None:
@@ -346,18 +349,16 @@ class TradingBot:
         filled in part first), or a working order is reached by a bar of ``closed`` (the
         cycle's closed candles) since its placement (``reach.py``) and not listed as resting
         with the amount booked filled (``vouched``). An entry, or an exit by a resting stop
-        no bar reached, asks nothing."""
-        engine, vouched_at, reach = self.engine, {}, self._reach
-        reach.follow(closed or {}, engine.view.open_orders)
+        no bar reached, asks nothing before its orders (``_confirm`` asks after them)."""
+        engine, vouched_at = self.engine, {}
+        self._reach.follow(closed or {}, engine.view.open_orders)
         for symbol in self.settings.symbols:
             if symbol in self.desk.fills_known:
                 mine = engine.view.open_orders(symbol)
                 if not mine:
                     continue
-                if reach.untouched(symbol, mine) or vouched(
-                    mine, await self.connector.fetch_open_orders(symbol)
-                ):
-                    vouched_at[symbol] = self.desk.order_calls  # all listed: none to follow
+                if await self._untouched(symbol, mine):
+                    vouched_at[symbol] = self.desk.order_calls  # none to follow
                     continue
             self.desk.fills_known.discard(symbol)
             calls = self.desk.order_calls
@@ -374,6 +375,32 @@ class TradingBot:
             for order in mine:
                 if order.client_order_id not in venue_open:
                     await self.desk.execute(await self.desk.follow(order.client_order_id, symbol))
+
+    async def _untouched(self, symbol: str, mine: Sequence[Order]) -> bool:
+        """Whether none of ``mine`` can have filled beyond what is booked: the closed bars
+        say so (the venue is then asked once the orders are out: ``_confirm``), or the
+        venue's open orders list each as resting with the amount booked filled."""
+        if self._reach.untouched(symbol, mine):
+            self._by_bars.add(symbol)
+            return True
+        return vouched(mine, await self.connector.fetch_open_orders(symbol))
+
+    async def _confirm(self) -> None:
+        """Once a cycle's orders are out, ask the venue about the markets the bars vouched
+        for before it (``reach.py``): an order it no longer lists as resting with the amount
+        booked (cancelled by hand on the venue, expired) is followed now, not when the price
+        next comes near it. A market with an order call since is asked at the next sync."""
+        doubted = False
+        for symbol in self._by_bars:
+            mine = self.engine.view.open_orders(symbol)
+            if symbol not in self.desk.fills_known or not mine:
+                continue
+            if not vouched(mine, await self.connector.fetch_open_orders(symbol)):
+                self.desk.fills_known.discard(symbol)
+                doubted = True
+        self._by_bars.clear()
+        if doubted:
+            await self.sync_exchange()
 
     async def flatten(self, ts_ms: int) -> None:
         """Cancel every order and sell every position at market (`tradebot stop --flatten`)."""

@@ -1,0 +1,49 @@
+"""A stop cancelled on the venue by someone else (by hand on the exchange's site) while no
+bar comes near it: the bars vouch that it did not fill (``reach.py``), so the poll decides
+without asking, and the venue's open orders are asked once the poll's orders are out; the bot
+learns of the cancel in that same poll, not when the price next reaches the stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paper_venue import KEY, SECRET, make_bot, replay, sandbox
+from tradebot.domain.orders import ClientOrderId, OrderStatus, OrderType
+from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
+
+
+async def test_a_stop_cancelled_on_the_venue_is_learnt_in_the_next_poll(tmp_path: Path) -> None:
+    # Arrange: a paper bot traded until a stop rests
+    async with sandbox() as server:
+        bot = make_bot(server, tmp_path)
+        venue = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
+        try:
+            await bot.start()
+            resting: list[str] = []
+            for _ in range(100):  # until one stop rested through a poll that asked nothing
+                await replay(server, bot, 1)
+                resting.append(",".join(
+                    o.client_order_id
+                    for o in bot.engine.view.open_orders("BTC/USDT")
+                    if o.type is OrderType.STOP_LOSS and o.status is OrderStatus.OPEN
+                ))  # fmt: skip
+                if len(resting) >= 3 and resting[-1] and resting[-1] == resting[-3]:
+                    break
+            stop = bot.engine.view.order(ClientOrderId(resting[-1]))
+            assert stop is not None
+            await venue.cancel_order(
+                None, "BTC/USDT", params={"clientOrderId": stop.client_order_id}
+            )
+            # Act: one more bar, one poll
+            await replay(server, bot, 1)
+            known = bot.engine.view.order(stop.client_order_id)
+            listed = {str(o["clientOrderId"]) for o in await venue.fetch_open_orders("BTC/USDT")}
+            working = {o.client_order_id for o in bot.engine.view.open_orders("BTC/USDT")}
+        finally:
+            await venue.close()
+            await bot.close()
+
+    # Assert: the bot holds the cancel the venue made, and works what the venue lists
+    assert known is not None
+    assert known.status is OrderStatus.CANCELED
+    assert working == listed
