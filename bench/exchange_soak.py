@@ -18,6 +18,7 @@ import random
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +48,10 @@ class SoakReport:
     orders_sent: int = 0
     unknown_after_run: int = 0
     duplicates: int = 0
+    replaces: int = 0
+    """Cancel-replaces that placed their bid: each must have canceled the one it replaced."""
+    replaced_left_open: int = 0
+    """Bids the venue still held open after a cancel-replace placed their successor."""
     events: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -68,6 +73,8 @@ class SoakReport:
             f"duplicate refused {self.events['duplicate_refused']}",
             f"  returned UNKNOWN  {self.unknown_after_run} (left for fetch_order)",
             f"duplicates (must be 0) {self.duplicates}",
+            f"cancel-replaces placed {self.replaces}; replaced bid left open (must be 0) "
+            f"{self.replaced_left_open}",
             f"ws drops            {self.ws_drops}",
             f"untyped errors      {len(self.untyped_errors)}",
         ]
@@ -107,15 +114,24 @@ def soak_config(folder: Path, weight_limit_1m: int) -> SandboxConfig:
 class Soak:
     """Drives one connector with a random mix of port calls until the deadline."""
 
-    def __init__(self, connector: CcxtConnector, seed: int) -> None:
+    def __init__(
+        self, connector: CcxtConnector, seed: int, venue_open: Callable[[str], bool]
+    ) -> None:
+        """Drive ``connector``; ``venue_open`` says whether the venue holds a client id open."""
         self.connector = connector
+        self._venue_open = venue_open
         self.rng = random.Random(seed)
         self.report = SoakReport()
         self.cids: list[ClientOrderId] = []
+        self._chain: ClientOrderId | None = None
+        """The resting bid the next cancel-replace cancels (None: place one first)."""
+        self._chain_lock = asyncio.Lock()
 
     async def step(self) -> None:
         """One port call; a typed error is an outcome, anything else is a failure."""
-        choice = self.rng.choice(["order", "order", "ticker", "balance", "lookup", "candles"])
+        choice = self.rng.choice(
+            ["order", "order", "ticker", "balance", "lookup", "candles", "replace"]
+        )
         try:
             await self._call(choice)
             self.report.outcomes["ok"] += 1
@@ -142,8 +158,28 @@ class Soak:
             await c.fetch_balance()
         elif choice == "candles":
             await c.fetch_ohlcv(SYMBOL, "1m", limit=5)
+        elif choice == "replace":
+            async with self._chain_lock:
+                await self._replace()
         elif self.cids:
             await c.fetch_order(self.rng.choice(self.cids), SYMBOL)
+
+    async def _replace(self) -> None:
+        """Move the chain's resting bid: cancel it and rest a new one in one request (the
+        first is placed plainly). After any failure the chain starts over."""
+        cid = ClientOrderId(f"soak-bid-{len(self.cids):05d}")
+        self.cids.append(cid)
+        price = Decimal(50_000 + self.rng.randrange(1000))
+        command = PlaceOrder(cid, SYMBOL, OrderSide.BUY, OrderType.LIMIT, Decimal("0.001"), price)
+        old, self._chain = self._chain, None
+        if old is None:
+            placed = await self.connector.create_order(command)
+        else:
+            _, placed = await self.connector.replace_order(old, command)
+            if placed.status is OrderStatus.OPEN:
+                self.report.replaces += 1
+                self.report.replaced_left_open += self._venue_open(old)
+        self._chain = cid if placed.status is OrderStatus.OPEN else None
 
     async def watch(self, deadline: float) -> None:
         """Keep a candle stream open through the websocket drops."""
@@ -163,7 +199,8 @@ class Soak:
         (``duplicate_refused``) rather than a second order; on Binance, where only ids of
         open orders are refused, that resend could have filled twice. Both must be 0.
         """
-        per_cid = Counter(o.client_id for o in sandbox.venue.engine.orders.values())
+        orders = sandbox.venue.engine.orders.values()
+        per_cid = Counter(o.client_id for o in orders)
         stacked = sum(n - 1 for n in per_cid.values() if n > 1)
         self.report.duplicates = stacked + self.report.events["duplicate_refused"]
 
@@ -184,7 +221,12 @@ async def run_soak(
             streams=StreamSettings(poll_interval_s=0.2),
         )
         connector = connect(settings, Credentials(config.api_key, config.api_secret))
-        soak = Soak(connector, seed)
+        orders = sandbox.venue.engine.orders
+        soak = Soak(
+            connector,
+            seed,
+            lambda cid: any(o.client_id == cid and o.is_open for o in orders.values()),
+        )
         started = time.monotonic()
         deadline = started + seconds
         try:
@@ -234,7 +276,12 @@ def main() -> None:
     print("\n".join(report.lines()))
     for line in report.untyped_errors[:10]:
         print("UNTYPED:", line)
-    ok = report.events["banned"] == 0 and report.duplicates == 0 and not report.untyped_errors
+    ok = (
+        report.events["banned"] == 0
+        and report.duplicates == 0
+        and report.replaced_left_open == 0
+        and not report.untyped_errors
+    )
     raise SystemExit(0 if ok else 1)
 
 

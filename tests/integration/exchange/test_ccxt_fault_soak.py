@@ -38,6 +38,8 @@ async def test_fault_soak_every_call_typed_no_ban_no_duplicate(
     assert report.events["retry"] > 0
     assert report.orders_sent > 10
     assert report.ws_drops >= 1
+    assert report.replaces > 0
+    assert report.replaced_left_open == 0  # a bid never stays beside its replacement
 
 
 async def test_fault_soak_over_venue_weight_limit_sees_429_never_418(
