@@ -1,18 +1,24 @@
 """A stop cancelled on the venue by someone else (by hand on the exchange's site) while no
 bar comes near it: the bars vouch that it did not fill (``reach.py``), so the poll decides
 without asking, and the venue's open orders are asked once the poll's orders are out; the bot
-learns of the cancel in that same poll, not when the price next reaches the stop."""
+learns of the cancel in that same poll, not when the price next reaches the stop. A sync
+between bars (the execution service's) has no new bar to go by: it asks the venue."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from paper_venue import KEY, SECRET, make_bot, replay, sandbox
 from tradebot.domain.orders import ClientOrderId, OrderStatus, OrderType
 from tradebot.exchange.ccxt.sandbox_client import sandbox_exchange
 
 
-async def test_a_stop_cancelled_on_the_venue_is_learnt_in_the_next_poll(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "learn", ["the next bar's poll", "a sync between bars"], ids=["poll", "between bars"]
+)
+async def test_a_stop_cancelled_on_the_venue_is_learnt(tmp_path: Path, learn: str) -> None:
     # Arrange: a paper bot traded until a stop rests
     async with sandbox() as server:
         bot = make_bot(server, tmp_path)
@@ -34,8 +40,12 @@ async def test_a_stop_cancelled_on_the_venue_is_learnt_in_the_next_poll(tmp_path
             await venue.cancel_order(
                 None, "BTC/USDT", params={"clientOrderId": stop.client_order_id}
             )
-            # Act: one more bar, one poll
-            await replay(server, bot, 1)
+            # Act: one more bar and its poll, or the sync the execution service runs between
+            # bars (``ExecutionService.sync``: no bar closed since the last cycle)
+            if learn == "the next bar's poll":
+                await replay(server, bot, 1)
+            else:
+                await bot.sync_exchange()
             known = bot.engine.view.order(stop.client_order_id)
             listed = {str(o["clientOrderId"]) for o in await venue.fetch_open_orders("BTC/USDT")}
             working = {o.client_order_id for o in bot.engine.view.open_orders("BTC/USDT")}

@@ -357,7 +357,7 @@ class TradingBot:
                 mine = engine.view.open_orders(symbol)
                 if not mine:
                     continue
-                if await self._untouched(symbol, mine):
+                if await self._untouched(symbol, mine, by_bars=closed is not None):
                     vouched_at[symbol] = self.desk.order_calls  # none to follow
                     continue
             self.desk.fills_known.discard(symbol)
@@ -376,11 +376,12 @@ class TradingBot:
                 if order.client_order_id not in venue_open:
                     await self.desk.execute(await self.desk.follow(order.client_order_id, symbol))
 
-    async def _untouched(self, symbol: str, mine: Sequence[Order]) -> bool:
-        """Whether none of ``mine`` can have filled beyond what is booked: the closed bars
-        say so (the venue is then asked once the orders are out: ``_confirm``), or the
-        venue's open orders list each as resting with the amount booked filled."""
-        if self._reach.untouched(symbol, mine):
+    async def _untouched(self, symbol: str, mine: Sequence[Order], by_bars: bool) -> bool:
+        """Whether none of ``mine`` can have filled beyond what is booked: in a cycle
+        (``by_bars``) the closed bars may say so (the venue is then asked once the orders
+        are out: ``_confirm``), else the venue's open orders must list each as resting with
+        the amount booked filled. A sync between bars has no new bar to go by."""
+        if by_bars and self._reach.untouched(symbol, mine):
             self._by_bars.add(symbol)
             return True
         return vouched(mine, await self.connector.fetch_open_orders(symbol))
