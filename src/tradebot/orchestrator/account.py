@@ -113,7 +113,11 @@ class AccountValuation:
     each is looked up per valuation: one bisect of the bar times each holding keeps a
     memoryview of (``_Held.marks``), the deciding symbol at its own close. The sums are the
     same, term for term and in the same order, as valuing the portfolio afresh
-    (``Portfolio.equity``): the same Decimals.
+    (``Portfolio.equity``): the same Decimals. Markets that decide at one close (an aligned
+    basket's usually do: orders fill at the next open, correlated markets signal together)
+    see the same account, nothing being booked between their decisions, so the last
+    valuation is used again while the bar time, the bookings, the cash and the bars are the
+    same.
     """
 
     def __init__(
@@ -130,10 +134,21 @@ class AccountValuation:
         self._live: list[_Held] = []  # the holdings of more than nothing (dust included)
         self._open = 0
         self._booked = -1  # ``positions.changes`` when ``note_holdings`` last noted them
-        # The equity the last risk state found, for the decision that asked for it to record:
-        # valid for the same book, bars, bar time, bookings and cash.
-        self._valued: tuple[SymbolBook, Bars, int, int, Decimal] | None = None
+        # The last valuation, for the next decision at the same close: every market decides
+        # on the account as it stood at the close, so all value it alike while no booking,
+        # cash or bars changed. Its equity in floats, as a decision records it, and once an
+        # entry asked, each live holding's value and the equity, exactly.
+        self._kept_ts: int | None = None  # its bar time (None: none kept)
+        self._kept_changes = -1  # ``positions.changes`` then
+        self._kept_cash = ZERO  # the cash then (a new Decimal at each change)
         self._equity = 0.0
+        self._values: list[Decimal] | None = None
+        self._exact = ZERO
+
+    def bars_replaced(self) -> None:
+        """A market's bars were replaced (``TradingEngine.prepare``): its marks may have
+        moved, so the valuation kept is not used again."""
+        self._kept_ts = None
 
     def _holdings(self) -> list[_Held]:
         """Every position ever opened, in the portfolio's order, each amount as last booked."""
@@ -173,15 +188,8 @@ class AccountValuation:
         """The account's equity at the close of ``book``'s bar ``ts`` (its close ``close``),
         as a decision records it."""
         cash = self._positions.portfolio.cash
-        valued = self._valued
-        if (
-            valued is not None
-            and valued[0] is book
-            and valued[1] is book.bars
-            and valued[2] == ts
-            and valued[3] == self._positions.changes
-            and valued[4] is cash
-        ):
+        changes = self._positions.changes
+        if ts == self._kept_ts and cash is self._kept_cash and changes == self._kept_changes:
             return self._equity
         total = float(cash)
         # Each other market at its last close at or before ``ts``, or at cost before its
@@ -195,6 +203,8 @@ class AccountValuation:
             k = marks.bar_at(ts, bar_ms)
             mark = marks.closes[k] if k >= 0 else float(held.position.avg_price)
             total += held.qty_float * mark
+        self._kept_ts, self._kept_changes, self._kept_cash = ts, changes, cash
+        self._equity, self._values = total, None
         return total
 
     def risk_state(
@@ -209,31 +219,42 @@ class AccountValuation:
         """Equity and exposure over every position, ``book``'s position on its own, and the
         held positions correlated with ``book``'s market (when that limit is set)."""
         cash = equity = self._positions.portfolio.cash
-        total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
         own: Decimal | None = None
         others: list[tuple[str, Decimal]] = []  # the other positions' values, not dust
-        bar_ms = self._bar_ms
-        for held in self._live_holdings():
-            if held.book is book:
-                value = held.qty * close
-                if held.is_position:
-                    own = value
-                total += held.qty_float * float(close)  # the bar's close: repr round-trips
-            else:
-                marks = held.marks
-                k = marks.bar_at(ts, bar_ms)
-                if k >= 0:
-                    mark = marks.closes[k]
-                    value = held.qty * decimal_from_float(mark)
-                else:  # no bar yet: at cost
-                    value = held.qty * held.position.avg_price
-                    mark = float(held.position.avg_price)
-                if held.is_position:
-                    others.append((held.book.symbol, value))
-                total += held.qty_float * mark
-            equity += value
-        self._valued = (book, book.bars, ts, self._positions.changes, cash)
-        self._equity = total
+        changes = self._positions.changes
+        if (  # another market's at this close
+            ts == self._kept_ts
+            and cash is self._kept_cash
+            and changes == self._kept_changes
+            and self._values is not None
+        ):
+            equity, own, others = self._split(book)
+        else:
+            values = []
+            total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
+            bar_ms = self._bar_ms
+            for held in self._live_holdings():
+                if held.book is book:
+                    value = held.qty * close
+                    if held.is_position:
+                        own = value
+                    total += held.qty_float * float(close)  # the bar's close: repr round-trips
+                else:
+                    marks = held.marks
+                    k = marks.bar_at(ts, bar_ms)
+                    if k >= 0:
+                        mark = marks.closes[k]
+                        value = held.qty * decimal_from_float(mark)
+                    else:  # no bar yet: at cost
+                        value = held.qty * held.position.avg_price
+                        mark = float(held.position.avg_price)
+                    if held.is_position:
+                        others.append((held.book.symbol, value))
+                    total += held.qty_float * mark
+                equity += value
+                values.append(value)
+            self._kept_ts, self._kept_changes, self._kept_cash = ts, changes, cash
+            self._equity, self._values, self._exact = total, values, equity
         exposure = ZERO if own is None else ZERO + own  # this symbol first, as the checks add
         for _, value in others:
             exposure += value
@@ -253,6 +274,19 @@ class AccountValuation:
             correlated_exposure,
             correlated_with,
         )
+
+    def _split(self, book: SymbolBook) -> tuple[Decimal, Decimal | None, list[tuple[str, Decimal]]]:
+        """The last valuation's equity, ``book``'s position and the other positions (not
+        dust), from each holding's value kept."""
+        own: Decimal | None = None
+        others: list[tuple[str, Decimal]] = []
+        for held, value in zip(self._live, self._values or (), strict=True):
+            if held.is_position:
+                if held.book is book:
+                    own = value
+                else:
+                    others.append((held.book.symbol, value))
+        return self._exact, own, others
 
     def value_at_day_start(self, cash: Decimal, last_open: int) -> Decimal:
         """The account at the close of the bar opened at ``last_open`` (the previous day's

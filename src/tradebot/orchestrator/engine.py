@@ -151,6 +151,7 @@ class TradingEngine:
             ) from exc
         stop_atr = atr(bars["high"], bars["low"], bars["close"], self.settings.atr_period)
         book.bars = bars.with_columns({ATR_COLUMN: stop_atr})
+        self._account.bars_replaced()
         return book.bars
 
     def _book_of(self, symbol: str) -> SymbolBook:

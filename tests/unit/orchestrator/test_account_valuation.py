@@ -92,6 +92,37 @@ def test_each_entry_finds_the_other_market_close_on_a_run_that_starts_late_and_e
         _assert_valued(decision, day_start, engine, fill.qty, eth_close, i)
 
 
+def test_entries_at_one_close_value_the_account_alike_until_a_market_bars_are_replaced() -> None:
+    # Arrange: ETH buys at its bar 2 (filled at bar 3); BTC and SOL both ask to enter at bar
+    # 5 (refused: one open position at most, so nothing is booked between them)
+    eth, sol = make_market("ETH/USDT"), make_market("SOL/USDT")
+    engine, _ = make_engine(
+        ScriptedStrategy([5]), more=[(eth, ScriptedStrategy([2])), (sol, ScriptedStrategy([5]))]
+    )
+    btc_bars = engine.prepare(make_candles(8, seed=1, start=40_000.0))
+    eth_frame = make_candles(8, seed=2, start=2_000.0)
+    eth_bars = engine.prepare(eth_frame, symbol="ETH/USDT")
+    sol_bars = engine.prepare(make_candles(8, seed=3, start=100.0), symbol="SOL/USDT")
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
+    ts = int(btc_bars.ts_ms[5])
+
+    # Act: both decide at bar 5; then ETH's bars are replaced with other closes (a live
+    # window fetched again) and BTC decides bar 5 once more
+    btc = engine.handle(BarClosed("BTC/USDT", ts, 5)).decision
+    sol = engine.handle(BarClosed("SOL/USDT", int(sol_bars.ts_ms[5]), 5)).decision
+    eth_frame["close"] = eth_frame["close"] * 1.1
+    moved = engine.prepare(eth_frame, symbol="ETH/USDT")
+    again = engine.handle(BarClosed("BTC/USDT", ts, 5)).decision
+
+    # Assert: the same account for BTC and SOL, ETH at its close; ETH's new close after
+    day_start = engine.day_start_equity
+    for decision in (btc, sol):
+        assert decision is not None
+        _assert_valued(decision, day_start, engine, fill.qty, float(eth_bars["close"][5]), 5)
+    assert again is not None
+    _assert_valued(again, day_start, engine, fill.qty, float(moved["close"][5]), 5)
+
+
 def _btc_decisions(engine: TradingEngine, btc_bars: Bars) -> dict[int, tuple[Decision, Decimal]]:
     """BTC/USDT's bars closed one by one: each entry's decision (checked by the risk
     controller) and the day's starting equity then, by bar."""
