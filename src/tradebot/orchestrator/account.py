@@ -184,21 +184,18 @@ class AccountValuation:
             self._holdings()
         return self._live
 
-    def equity_at(self, book: SymbolBook, ts: int, close: float) -> float:
-        """The account's equity at the close of ``book``'s bar ``ts`` (its close ``close``),
-        as a decision records it."""
+    def equity_at(self, ts: int) -> float:
+        """The account's equity at the close of the bars opened at ``ts``, as a decision
+        records it."""
         cash = self._positions.portfolio.cash
         changes = self._positions.changes
         if ts == self._kept_ts and cash is self._kept_cash and changes == self._kept_changes:
             return self._equity
         total = float(cash)
-        # Each other market at its last close at or before ``ts``, or at cost before its
-        # first bar.
+        # Each market (the deciding one too) at its last close at or before ``ts``, or at
+        # cost before its first bar.
         bar_ms = self._bar_ms
         for held in self._live_holdings():
-            if held.book is book:
-                total += held.qty_float * close
-                continue
             marks = held.marks
             k = marks.bar_at(ts, bar_ms)
             mark = marks.closes[k] if k >= 0 else float(held.position.avg_price)

@@ -243,7 +243,7 @@ class TradingEngine:
             verdict,
             action,
             tuple([c.client_order_id for c in commands]),
-            self._account.equity_at(book, ts, float(bars["close"][i])),  # equity
+            self._account.equity_at(ts),  # equity
             float(cash),
             float(qty),  # position_qty
         )
