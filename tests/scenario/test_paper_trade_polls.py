@@ -33,12 +33,13 @@ def unvouched(bot: TradingBot, venue_open: dict[str, Decimal]) -> bool:
 async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_filled(
     tmp_path: Path,
 ) -> None:
-    # Arrange: a paper bot whose CCXT session is traced; the test's own client on the venue
-    polls: list[tuple[bool, bool, bool]] = []
-    """Per poll: (an order of the bot's may have filled since the last ask, it asked, an
-    order was working)."""
+    # Arrange: a paper bot whose CCXT session is traced (its checkpoints marked among the
+    # requests); the test's own client on the venue
+    polls: list[tuple[bool, bool, bool, bool]] = []
+    """Per poll: (an order of the bot's may have filled since the last ask, it asked before
+    its decision, an order was working, an order call was left with no ask after it)."""
     async with sandbox() as server:
-        bot = make_bot(server, tmp_path)
+        bot = make_bot(server, tmp_path, checkpoint=lambda name: requests.note(name))
         requests = WireRequests(bot)
         venue = sandbox_exchange(server.http_url, api_key=KEY, api_secret=SECRET)
         try:
@@ -54,22 +55,26 @@ async def test_a_poll_asks_for_the_accounts_trades_only_while_an_order_may_have_
                 requests.taken()
                 assert await bot.step()
                 asked = requests.taken()
-                asked_trades = "GET /myTrades" in asked
-                order_calls = [
-                    r for r in asked if r.split()[0] in ("POST", "DELETE") and "/order" in r
-                ]
-                polls.append((due, asked_trades, working))
-                called = (called and not asked_trades) or bool(order_calls)
+                decided = asked.index("NOTE decision_saved")
+                asks = [k for k, r in enumerate(asked) if r == "GET /myTrades"]
+                calls = [
+                    k for k, r in enumerate(asked) if r.split()[0] in ("POST", "DELETE")
+                ]  # fmt: skip
+                left = bool(calls) and (not asks or calls[-1] > asks[-1])
+                polls.append((due, bool(asks) and asks[0] < decided, working, left))
+                called = (called and not asks) or left
             saved = {f.trade_id for f in bot.repo.fills("BTC/USDT")}
             await bot.close()
             on_venue = {str(t["id"]) for t in await venue.fetch_my_trades("BTC/USDT", None, 1000)}
         finally:
             await venue.close()
 
-    # Assert: asked exactly when an order may have filled; every trade of the venue saved
-    assert [asked for _, asked, _ in polls] == [due for due, _, _ in polls]
-    assert sum(asked for _, asked, _ in polls) < 60  # quiet polls ask nothing, stop or not
-    assert sum(working and not asked for _, asked, working in polls) >= 40  # a stop rested
+    # Assert: asked before a decision exactly when an order may have filled; the trades of a
+    # poll's own order calls asked in that poll, after its orders; every venue trade saved
+    assert [asked for _, asked, _, _ in polls] == [due for due, *_ in polls]
+    assert sum(asked for _, asked, _, _ in polls) < 10  # quiet polls ask nothing, stop or not
+    assert sum(working and not asked for _, asked, working, _ in polls) >= 40  # a stop rested
+    assert not any(left for *_, left in polls)
     assert saved == on_venue
     assert len(saved) >= 10
 

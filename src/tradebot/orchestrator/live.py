@@ -340,9 +340,13 @@ class TradingBot:
         self._last_bar_ts[symbol] = stale[-1].ts_ms
         log.warning("bars skipped", symbol=symbol, count=len(stale), reason=reason)
 
-    async def sync_exchange(self, closed: Mapping[str, Sequence[Candle]] | None = None) -> None:
+    async def sync_exchange(
+        self,
+        closed: Mapping[str, Sequence[Candle]] | None = None,
+        symbols: Sequence[str] | None = None,
+    ) -> None:
         """Book fills made since the last cycle and follow orders the venue closed, for
-        every symbol.
+        ``symbols`` (every symbol when None).
 
         A symbol's trades are asked only while an order of the bot's there may have filled
         since they were last asked: an order call was made since (a cancelled stop may have
@@ -350,9 +354,9 @@ class TradingBot:
         cycle's closed candles) since its placement (``reach.py``) and not listed as resting
         with the amount booked filled (``vouched``). An entry, or an exit by a resting stop
         no bar reached, asks nothing before its orders (``_confirm`` asks after them)."""
-        engine, vouched_at = self.engine, {}
+        engine, vouched_at, markets = self.engine, {}, symbols or self.settings.symbols
         self._reach.follow(closed or {}, engine.view.open_orders)
-        for symbol in self.settings.symbols:
+        for symbol in markets:
             if symbol in self.desk.fills_known:
                 mine = engine.view.open_orders(symbol)
                 if not mine:
@@ -367,7 +371,7 @@ class TradingBot:
             await self.desk.execute(self.desk.apply(await self.trades.new_fills(symbol)))
             if calls == self.desk.order_calls:
                 self.desk.fills_known.add(symbol)
-        for symbol in self.settings.symbols:
+        for symbol in markets:
             mine = engine.view.open_orders(symbol)
             if not mine or vouched_at.get(symbol) == self.desk.order_calls:
                 continue
@@ -387,21 +391,21 @@ class TradingBot:
         return vouched(mine, await self.connector.fetch_open_orders(symbol))
 
     async def _confirm(self) -> None:
-        """Once a cycle's orders are out, ask the venue about the markets the bars vouched
-        for before it (``reach.py``): an order it no longer lists as resting with the amount
-        booked (cancelled by hand on the venue, expired) is followed now, not when the price
-        next comes near it. A market with an order call since is asked at the next sync."""
-        doubted = False
+        """Once a cycle's orders are out, ask the venue what the next cycle would otherwise
+        ask before its decision. The markets the bars vouched for (``reach.py``): an order it
+        no longer lists as resting with the amount booked (cancelled by hand on the venue,
+        expired) is followed now, not when the price next comes near it. The markets with an
+        order call in this cycle: their trades and open orders (``sync_exchange``), so that
+        the next bar's exit, say right after an entry, has no request before it."""
         for symbol in self._by_bars:
             mine = self.engine.view.open_orders(symbol)
             if symbol not in self.desk.fills_known or not mine:
                 continue
             if not vouched(mine, await self.connector.fetch_open_orders(symbol)):
                 self.desk.fills_known.discard(symbol)
-                doubted = True
         self._by_bars.clear()
-        if doubted:
-            await self.sync_exchange()
+        if unsure := [s for s in self.settings.symbols if s not in self.desk.fills_known]:
+            await self.sync_exchange(symbols=unsure)
 
     async def flatten(self, ts_ms: int) -> None:
         """Cancel every order and sell every position at market (`tradebot stop --flatten`)."""
