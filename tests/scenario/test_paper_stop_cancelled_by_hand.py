@@ -2,7 +2,8 @@
 bar comes near it: the bars vouch that it did not fill (``reach.py``), so the poll decides
 without asking, and the venue's open orders are asked once the poll's orders are out; the bot
 learns of the cancel in that same poll, not when the price next reaches the stop. A sync
-between bars (the execution service's) has no new bar to go by: it asks the venue."""
+between bars (the execution service's) has no new bar to go by: it asks the venue. Those
+asks come last in the cycle: a venue that fails them fails no part of the bar."""
 
 from __future__ import annotations
 
@@ -57,3 +58,33 @@ async def test_a_stop_cancelled_on_the_venue_is_learnt(tmp_path: Path, learn: st
     assert known is not None
     assert known.status is OrderStatus.CANCELED
     assert working == listed
+
+
+async def test_a_venue_that_fails_the_asks_after_the_orders_fails_no_part_of_the_bar(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the venue goes into maintenance as soon as an order is sent, so the asks
+    # that follow the cycle's orders (``_confirm``) fail
+    async with sandbox() as server:
+
+        def maintenance_after_the_order(name: str) -> None:
+            if name == "order_sent":
+                server.faults.update({"maintenance_s": 60.0})
+
+        bot = make_bot(server, tmp_path, checkpoint=maintenance_after_the_order)
+        try:
+            await bot.start()
+            # Act: bars until one sends an order
+            for _ in range(100):
+                if await replay(server, bot, 1) == [False]:
+                    break
+            decided = bot.repo.last_bar_ts("BTC/USDT", "1h")
+            snapshots = {s.ts_ms for s in bot.repo.snapshots()}
+        finally:
+            await bot.close()
+
+    # Assert: the poll failed after the order, and its bar is recorded whole
+    assert bot.stats.orders_sent >= 1
+    assert bot.stats.errors == 1
+    assert decided is not None
+    assert decided in snapshots

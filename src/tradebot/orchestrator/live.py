@@ -297,11 +297,11 @@ class TradingBot:
                 self._saved_day = save_day(engine, repo, self._saved_day)
         finally:
             await self._send(decided)
-        await self._confirm()
         repo.record_snapshot(portfolio_snapshot(engine.portfolio, ts, self._marks))
         self.stats.cycles += 1
         if self._observer is not None:
             self._observer.on_cycle(ts, time.perf_counter() - started)
+        await self._confirm()  # last: a venue that fails it now fails no part of the bar
 
     async def _send(self, decided: list[Sequence[Command]]) -> None:
         """Send what the symbols decided at one close, after all of them decided: each
