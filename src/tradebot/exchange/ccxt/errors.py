@@ -61,35 +61,41 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
-def _venue_message(error: BaseException) -> str:
-    # CCXT's text is "binance <body or msg>"; show the venue's own msg when the body is JSON.
-    text = str(error)
-    _, _, rest = text.partition(" ")
+def _venue_body(error: BaseException) -> dict[str, object] | None:
+    # CCXT's text is "binance <body or msg>": the venue's JSON body, when it is one
+    _, _, rest = str(error).partition(" ")
     start = rest.find("{")
-    if start >= 0:
-        try:
-            body = json.loads(rest[start:])
-        except ValueError:
-            return rest or text
-        if isinstance(body, dict) and "msg" in body:
-            return f"{body['msg']} (code {body.get('code')})"
-    return rest or text
+    if start < 0:
+        return None
+    try:
+        body = json.loads(rest[start:])
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _venue_message(error: BaseException) -> str:
+    # the venue's own msg when the body is JSON, else CCXT's text after the exchange's name
+    body = _venue_body(error)
+    if body is not None and "msg" in body:
+        return f"{body['msg']} (code {body.get('code')})"
+    text = str(error)
+    return text.partition(" ")[2] or text
 
 
 def _replace_parts(error: BaseException) -> str:
     # "msg (code): cancel FAILURE (its msg), new order NOT_ATTEMPTED" from Binance's data
     text = _venue_message(error)
-    _, _, rest = str(error).partition(" ")
-    try:
-        data = json.loads(rest[rest.find("{") :]).get("data") or {}
-    except (ValueError, AttributeError):
+    data = (_venue_body(error) or {}).get("data")
+    if not isinstance(data, dict):
         return text
     parts = []
     for part, result, answer in (
         ("cancel", "cancelResult", "cancelResponse"),
         ("new order", "newOrderResult", "newOrderResponse"),
     ):
-        why = (data.get(answer) or {}).get("msg") if data.get(result) == "FAILURE" else None
+        reply, failed = data.get(answer), data.get(result) == "FAILURE"
+        why = reply.get("msg") if failed and isinstance(reply, dict) else None
         parts.append(f"{part} {data.get(result)}" + (f" ({why})" if why else ""))
     return f"{text}: {', '.join(parts)}"
 
