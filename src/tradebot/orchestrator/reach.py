@@ -30,6 +30,10 @@ _GAP = (-_INF, _INF)
 """The range of an order whose bars have a gap: every price reached."""
 
 
+def _opened(candle: Candle) -> int:
+    return candle.ts_ms
+
+
 class Reach:
     """Per working order, the lowest and the highest price of the closed bars since it was
     placed, counted as the polls read them."""
@@ -53,12 +57,11 @@ class Reach:
     def _follow(self, symbol: str, mine: Sequence[Order], closed: Sequence[Candle]) -> None:
         # the orders no longer working are forgotten
         step, seen = self._bar_ms, self._seen.get(symbol, {})
-        stamps = [c.ts_ms for c in closed]
         kept: dict[ClientOrderId, tuple[int, float, float]] = {}
         for order in mine:
             first = order.created_ts_ms - order.created_ts_ms % step
             through, low, high = seen.get(order.client_order_id, (first - step, _INF, -_INF))
-            new = closed[bisect.bisect_right(stamps, through) :]
+            new = closed[bisect.bisect_right(closed, through, key=_opened) :]
             if new:
                 if new[0].ts_ms != through + step or new[-1].ts_ms - new[0].ts_ms != step * (
                     len(new) - 1
