@@ -401,7 +401,7 @@ class TradingBot:
             mine = self.engine.view.open_orders(symbol)
             if symbol not in self.desk.fills_known or not mine:
                 continue
-            if not vouched(mine, await self.connector.fetch_open_orders(symbol)):
+            if not await self._untouched(symbol, mine, by_bars=False):
                 self.desk.fills_known.discard(symbol)
         self._by_bars.clear()
         if unsure := [s for s in self.settings.symbols if s not in self.desk.fills_known]:
