@@ -13,13 +13,19 @@ for vectorbt), the later ones are warm; both are printed, and the ratios compare
 (tradebot's warm against each peer's warm), so no peer is flattered or slighted by a
 compile it pays once. bars/CPU s divides by the process's CPU time, which a busy machine
 disturbs far less than the wall clock. Usage:
-``python bench/backtest_speed.py [--no-peers] [--sizes 0.01,0.1,1,all] [--repeat 3]``
+``python bench/backtest_speed.py [--no-peers] [--pure-only] [--sizes 0.01,0.1,1,all] [--repeat 3]``
+
+tradebot runs twice: from the source as ``make install`` installs it (``tradebot``), and as
+its wheel installs it, with the order lifecycle compiled by mypyc (``tradebot-c``,
+``hatch_build.py``; built once per source under ``bench/.compiled``). The peers are compared
+with the compiled row when there is one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BTC_1M, YEAR_2024, peak_rss_mb, require_shared_data
+from common import BTC_1M, YEAR_2024, compiled_tradebot, peak_rss_mb, require_shared_data
 
 NOTIONAL = 10_000.0
 CASH = 1_000_000.0
@@ -78,7 +84,7 @@ def timed_runs(bars: int, once: Callable[[], int], repeat: int) -> dict[str, flo
     }
 
 
-def run_tradebot(size: str, repeat: int) -> dict[str, float]:
+def run_tradebot(size: str, repeat: int, expect_compiled: bool = False) -> dict[str, float]:
     """tradebot backtests, ``repeat`` times in this process; time excludes loading."""
     from tradebot.backtest.session import run_backtest
     from tradebot.config import load_config, with_overrides
@@ -105,15 +111,28 @@ def run_tradebot(size: str, repeat: int) -> dict[str, float]:
     def once() -> int:
         return len(run_backtest(config, candles=candles).result.trades)
 
+    if expect_compiled:  # the compiled row must run the compiled engine, not the source
+        from tradebot.orchestrator import engine
+
+        if not engine.__file__ or not engine.__file__.endswith(".so"):
+            raise SystemExit(f"the compiled row imported {engine.__file__}, not a compiled module")
+
     return timed_runs(len(candles), once, repeat)
 
 
-def _in_subprocess(kind: str, size: str, repeat: int) -> dict[str, float]:
+def _in_subprocess(
+    kind: str, size: str, repeat: int, compiled: Path | None = None
+) -> dict[str, float]:
+    env = dict(os.environ)
+    if compiled is not None:  # the wheel's compiled modules shadow the editable source
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(compiled), env.get("PYTHONPATH")]))
+    command = [sys.executable, __file__, "--worker", kind, "--sizes", size, "--repeat", str(repeat)]
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--sizes", size, "--repeat", str(repeat)],
+        [*command, "--expect-compiled"] if compiled is not None else command,
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -124,23 +143,31 @@ def main() -> None:
     parser.add_argument("--sizes", default="0.01,0.1,1,all")
     parser.add_argument("--no-peers", action="store_true", help="skip backtrader and vectorbt")
     parser.add_argument("--repeat", type=int, default=3, help="runs per process (1st + warm)")
+    parser.add_argument(
+        "--pure-only", action="store_true", help="skip the mypyc-compiled build (hatch_build.py)"
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--expect-compiled", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     require_shared_data(BTC_1M)
     if args.worker:
-        runners: dict[str, Callable[[str, int], dict[str, float]]] = {"tradebot": run_tradebot}
-        if args.worker != "tradebot":  # tradebot's own figure needs neither peer installed
+        if args.worker == "tradebot":  # tradebot's own figure needs neither peer installed
+            result = run_tradebot(args.sizes, args.repeat, args.expect_compiled)
+        else:
             from peers import PEERS
 
-            runners.update(PEERS)
-        print(json.dumps(runners[args.worker](args.sizes, args.repeat)))
+            result = PEERS[args.worker](args.sizes, args.repeat)
+        print(json.dumps(result))
         return
+    compiled = None if args.pure_only else compiled_tradebot()
     print(
         f"{'engine':<11}{'size':>6}{'bars':>11}{'first s':>9}{'warm s':>9}{'warm bars/s':>13}"
         f"{'bars/CPU s':>13}{'trades':>8}{'peak RSS MB':>13}"
     )
     for size in args.sizes.split(","):
         rows = {"tradebot": _in_subprocess("tradebot", size, args.repeat)}
+        if compiled is not None:
+            rows["tradebot-c"] = _in_subprocess("tradebot", size, args.repeat, compiled)
         if not args.no_peers and size in ("0.01", "0.1", "1"):
             rows["backtrader"] = _in_subprocess("backtrader", size, min(args.repeat, 2))
             rows["vectorbt"] = _in_subprocess("vectorbt", size, args.repeat)
@@ -150,12 +177,20 @@ def main() -> None:
                 f"{r['bars_per_s']:>13,.0f}{r['bars_per_cpu_s']:>13,.0f}"
                 f"{int(r['trades']):>8}{r['peak_rss_mb']:>13.0f}"
             )
-        ours = rows["tradebot"]
+        if "tradebot-c" in rows:
+            pure, fast = rows["tradebot"], rows["tradebot-c"]
+            print(
+                f"  tradebot-c / tradebot (warm, CPU): "
+                f"{fast['bars_per_cpu_s'] / pure['bars_per_cpu_s']:.2f}x; "
+                f"trades {int(fast['trades'])} vs {int(pure['trades'])}"
+            )
+        ours = rows.get("tradebot-c", rows["tradebot"])
         for kind in ("backtrader", "vectorbt"):
             if kind in rows:
                 peer = rows[kind]
                 print(
-                    f"  tradebot / {kind} (warm, CPU): "
+                    f"  {'tradebot-c' if 'tradebot-c' in rows else 'tradebot'} / {kind} "
+                    "(warm, CPU): "
                     f"{ours['bars_per_cpu_s'] / peer['bars_per_cpu_s']:.2f}x; first runs: "
                     f"{peer['first_s'] / ours['first_s']:.2f}x; "
                     f"trades {int(ours['trades'])} vs {int(peer['trades'])}"

@@ -70,3 +70,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     ):
         report.outcome = "failed"
         report.longrepr = f"skipped under TRADEBOT_NO_SKIPS=1 (CI): {report.longrepr}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under ``TRADEBOT_EXPECT_COMPILED=1`` (``make test-compiled``) the suite must be testing
+    the mypyc-compiled modules of the wheel (hatch_build.py), not the source beside them: a
+    wheel that quietly came out pure Python would otherwise pass as compiled."""
+    if os.environ.get("TRADEBOT_EXPECT_COMPILED") != "1":
+        return
+    import importlib
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    hook = tomllib.loads(pyproject.read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    names = [m.removesuffix(".py").replace("/", ".") for m in hook["hooks"]["custom"]["modules"]]
+    source = [n for n in names if not str(importlib.import_module(n).__file__).endswith(".so")]
+    if source:
+        pytest.exit(f"TRADEBOT_EXPECT_COMPILED=1 but these ran from source: {source}", 1)

@@ -61,7 +61,8 @@ class _Tape:
     refused: list[RefusedOrder] = field(default_factory=list)
 
 
-Ohlc = tuple[memoryview, memoryview, memoryview, memoryview, memoryview]
+# Each a memoryview of the bars' arrays, typed by what it yields (mypyc has no memoryview type).
+Ohlc = tuple[Sequence[int], Sequence[float], Sequence[float], Sequence[float], Sequence[float]]
 
 
 @dataclass(slots=True, eq=False)
@@ -71,7 +72,7 @@ class _Lane:
     symbol: str
     bars: Bars
     ohlc: Ohlc
-    candidates: memoryview  # the bars the strategy may signal at, as Python ints
+    candidates: Sequence[int]  # the bars the strategy may signal at, as Python ints
     tape: _Tape = field(default_factory=_Tape)
     ptr: int = 0
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
