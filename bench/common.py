@@ -60,7 +60,8 @@ def compiled_tradebot() -> Path | None:
 
 def _source_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted([REPO / "hatch_build.py", *REPO.joinpath("src").rglob("*.py")]):
+    build_inputs = [REPO / "hatch_build.py", REPO / "pyproject.toml"]
+    for path in sorted([*build_inputs, *REPO.joinpath("src").rglob("*.py")]):
         digest.update(path.relative_to(REPO).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -40,7 +40,7 @@ from tradebot.domain.events import (
 from tradebot.domain.locks import Lock
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
 from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
-from tradebot.domain.portfolio import Portfolio, Trade
+from tradebot.domain.portfolio import Portfolio, Position, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.orchestrator.account import AccountValuation
@@ -62,6 +62,10 @@ from tradebot.strategy.indicators.volatility import atr
 DAY_MS = 86_400_000
 ZERO = Decimal(0)
 Outcome = tuple[list[Command], str, RiskVerdict | None]
+# A strategy is the user's code and may return anything, so it is asked through a callable
+# typed ``object``: ``_signal`` then names a wrong answer. Compiled by mypyc (hatch_build.py),
+# a call typed ``Signal`` would raise a bare TypeError on it first.
+_ask_strategy: Callable[[Strategy, Bars, int, Position | None], object] = ask_signal
 
 
 class TradingEngine:
@@ -385,7 +389,7 @@ class TradingEngine:
         bars, strategy = book.bars, book.strategy
         position = None if flat else self._positions.position(book.symbol)
         try:
-            signal = ask_signal(strategy, bars, i, position)
+            signal = _ask_strategy(strategy, bars, i, position)
         except LookaheadError:
             raise  # it names the strategy, the column and the bar already
         except Exception as exc:  # the strategy barrier
