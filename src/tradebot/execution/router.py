@@ -60,6 +60,9 @@ _EXIT_REASONS = {
     OrderRole.FLATTEN: "flatten",
 }
 _ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
+# and its suffix made for every order: an enum's ``.value`` is a Python property, which a
+# compiled caller (hatch_build.py) still calls through the interpreter
+_SUFFIXES = {role: role.value for role in OrderRole}
 _REFUSED = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
 _ZERO = Decimal(0)
 
@@ -78,7 +81,7 @@ def make_client_order_id(
     trailing stop moved twice), never a retry of one send.
     """
     compact = _compact(symbol)
-    suffix = role.value if attempt == 0 else f"{role.value}{attempt}"
+    suffix = _SUFFIXES[role] if attempt == 0 else f"{_SUFFIXES[role]}{attempt}"
     cid = f"{prefix}-{compact}-{bar_ts_ms}-{suffix}"
     if len(cid) > 36:
         raise StateError(f"client order id {cid!r} is longer than 36 characters")
