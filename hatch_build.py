@@ -29,9 +29,12 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# Types come from the source; a package not installed in the build environment is Any to
-# mypyc (``make check`` holds the source to mypy --strict with everything installed).
-_MYPY_ARGS = ("--ignore-missing-imports", "--python-version", "3.11")
+# Types come from the source alone, the same on every machine: mypy reads neither the
+# project's strict configuration (found by walking up from ``src``) nor any installed package,
+# so a third-party value is Any to mypyc whatever the build environment holds. (Reading them,
+# a user's fresh ``pip install .`` failed the compile on numpy's types and quietly built pure
+# Python.) ``make check`` holds the source to mypy --strict with everything installed.
+_MYPY_ARGS = ("--no-site-packages", "--ignore-missing-imports", "--python-version", "3.11")
 
 _SETUP = """\
 import sys
@@ -87,11 +90,13 @@ def compile_modules(source: Path, modules: list[str], out: Path) -> dict[Path, s
     with tempfile.TemporaryDirectory() as scratch:
         setup_file = Path(scratch) / "setup.py"
         setup_file.write_text(_SETUP)
+        no_config = Path(scratch) / "mypy.ini"
+        no_config.write_text("[mypy]\n")
         command = [
             sys.executable,
             str(setup_file),
             ",".join(modules),
-            ",".join(_MYPY_ARGS),
+            ",".join([*_MYPY_ARGS, f"--config-file={no_config}"]),
             str(Path(scratch) / "c"),
             "build_ext",
             "--build-lib",

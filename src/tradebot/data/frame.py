@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +25,8 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 VALUE_COLUMNS = (*PRICE_COLUMNS, "volume")
 CANDLE_COLUMNS = ("ts_ms", *VALUE_COLUMNS)
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
 
 # ccxt's weekly candles open on Monday; the epoch (1970-01-01) was a Thursday.
 _WEEK_OFFSET_MS = 4 * 86_400_000

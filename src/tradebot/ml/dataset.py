@@ -8,6 +8,7 @@ bar indices, as ``research.splits`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,7 @@ from tradebot.ml.features import FeatureSpec
 from tradebot.ml.labels import LabelSpec
 from tradebot.strategy.base import FloatArray, IndexArray
 
-BoolArray = npt.NDArray[np.bool_]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)

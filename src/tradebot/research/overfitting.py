@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
 from statistics import NormalDist
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
 Performance = Callable[[FloatArray], FloatArray]
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()

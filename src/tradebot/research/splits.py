@@ -19,13 +19,14 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from math import comb
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from tradebot.research.window_kind import WindowKind
 
-IndexArray = npt.NDArray[np.int64]
+IndexArray: TypeAlias = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,13 @@ plain rolling Pearson correlation over the last ``window`` common bars is cheap 
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import numpy.typing as npt
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
 MIN_RETURNS = 20
 """Fewer common returns than this say nothing: no correlation is reported."""
 

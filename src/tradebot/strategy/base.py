@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -19,8 +19,8 @@ import pandas as pd
 from tradebot.domain.decisions import MetadataValue, Signal
 from tradebot.domain.portfolio import Position
 
-FloatArray = npt.NDArray[np.float64]
-IndexArray = npt.NDArray[np.int64]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IndexArray: TypeAlias = npt.NDArray[np.int64]
 StrategyConfig = Mapping[str, MetadataValue]
 
 OHLCV_COLUMNS = ("open", "high", "low", "close", "volume")

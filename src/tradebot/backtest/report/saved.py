@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +38,7 @@ from tradebot.orchestrator.recovery import starting_cash_key
 from tradebot.state import PortfolioSnapshot, Repository
 
 _PRICES = ("open", "high", "low", "close")
-BoolArray = npt.NDArray[np.bool_]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 
 def saved_session(
