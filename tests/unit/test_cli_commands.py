@@ -195,3 +195,23 @@ def test_every_commands_help_imports_none_of_what_the_command_works_with() -> No
             first[" ".join(ast.literal_eval(command))] = sorted(loaded - seen)
             seen |= loaded
     assert {name: first[name] for name in COMMANDS} == {name: [] for name in COMMANDS}
+
+
+def test_version_says_whether_the_order_lifecycle_is_compiled() -> None:
+    # ``make test`` runs the editable install (never compiled); ``make test-compiled`` runs
+    # the wheel's compiled modules and sets TRADEBOT_EXPECT_COMPILED=1
+    compiled = os.environ.get("TRADEBOT_EXPECT_COMPILED") == "1"
+
+    main = "from tradebot.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", main, "--version"], capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("tradebot 0.1.0: ")
+    if compiled:
+        assert "the order lifecycle compiled by mypyc" in done.stdout
+    else:
+        assert "pure Python (an editable install, or a wheel built without a C compiler" in (
+            done.stdout
+        )

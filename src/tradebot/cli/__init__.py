@@ -16,6 +16,14 @@ from tradebot.cli.lazy_group import LazyGroup
 from tradebot.monitoring.logging import configure_logging, environment_secrets
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from tradebot.cli.build import describe_build
+
+        typer.echo(describe_build())
+        raise typer.Exit
+
+
 def _set_up_logging(
     log_level: Annotated[
         str,
@@ -25,6 +33,15 @@ def _set_up_logging(
         ),
     ] = "WARNING",
     log_json: Annotated[bool, typer.Option(help="Log JSON lines instead of text.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and whether the order lifecycle is compiled, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Crypto trading bot: backtest, paper-trade and trade live on one engine."""
     configure_logging(log_level, "json" if log_json else "console", environment_secrets())
