@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 
 from tradebot.domain.fills import Resting
-from tradebot.domain.market import Candle
+from tradebot.domain.market import Candle, decimal_from_float
 from tradebot.domain.orders import ClientOrderId, Order, OrderStatus, OrderType
 
 _INF = float("inf")
@@ -89,6 +88,6 @@ class Reach:
                 order.client_order_id, order.side, order.type, order.price, order.stop_price
             )
             falls, _ = resting.reach()  # the price it acts at or below (else at or above)
-            if resting.is_reached(Decimal(repr(low if falls else high))):
+            if resting.is_reached(decimal_from_float(low if falls else high)):
                 return False
         return True

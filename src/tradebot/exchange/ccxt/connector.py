@@ -347,10 +347,11 @@ class CcxtConnector:
         if command.take_profit_id is not None:
             raise InvalidOrder(f"order {command.client_order_id}: a cancel-replace places "
                                "one order, not an OCO list")  # fmt: skip
-        request = await self._request(command, await self.market(command.symbol))
+        market = await self.market(command.symbol)  # loads the markets' rules when first asked
         if command.symbol not in self._replace_allowed:
             raise ReplaceRefused(f"{command.symbol} does not allow cancel-replace "
                                  "(exchangeInfo cancelReplaceAllowed)")  # fmt: skip
+        request = await self._request(command, market)
         params = dict(request.params) | {
             "cancelOrigClientOrderId": old,
             "cancelRestrictions": "ONLY_NEW",
