@@ -112,10 +112,10 @@ def run_tradebot(size: str, repeat: int, expect_compiled: bool = False) -> dict[
         return len(run_backtest(config, candles=candles).result.trades)
 
     if expect_compiled:  # the compiled row must run the compiled engine, not the source
-        from tradebot.orchestrator import engine
+        from tradebot.cli.build import describe_build, is_compiled
 
-        if not engine.__file__ or not engine.__file__.endswith(".so"):
-            raise SystemExit(f"the compiled row imported {engine.__file__}, not a compiled module")
+        if not is_compiled():
+            raise SystemExit(f"the compiled row ran {describe_build()}")
 
     return timed_runs(len(candles), once, repeat)
 
