@@ -153,3 +153,29 @@ def test_apply_fill_on_a_filled_order_raises_state_error() -> None:
         o.apply_fill(fill("1", "100"))
 
     assert o.fills == []
+
+
+def test_a_copied_pickled_or_replaced_order_keeps_every_field() -> None:
+    # Order's __init__ is written out (compiled, it is native code), so copy and pickle
+    # go through __reduce__: every field must come back, the fills as their own list.
+    import copy
+    import dataclasses
+    import pickle
+
+    fill = Fill(CID, "BTC/USDT", OrderSide.BUY, Decimal("0.5"), Decimal(100), Decimal(0), "USDT", 7)
+    order = Order(
+        CID, "BTC/USDT", OrderSide.BUY, OrderType.LIMIT, Decimal(1), Decimal(100),
+        status=OrderStatus.OPEN, exchange_order_id="42", created_ts_ms=5, reason="entry",
+    )  # fmt: skip
+    order.apply_fill(fill)
+    for twin in (copy.copy(order), copy.deepcopy(order), pickle.loads(pickle.dumps(order))):
+        assert twin == order
+        assert (twin.filled_qty, twin.avg_fill_price, twin.fills) == (Decimal("0.5"), 100, [fill])
+    assert copy.deepcopy(order).fills is not order.fills
+    moved = dataclasses.replace(order, status=OrderStatus.CANCELED)
+    assert (moved.status, moved.filled_qty, moved.exchange_order_id) == (
+        OrderStatus.CANCELED,
+        Decimal("0.5"),
+        "42",
+    )
+    assert Order(CID, "BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal(1)).fills == []
