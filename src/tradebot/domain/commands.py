@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from tradebot.domain.decisions import Decision
 from tradebot.domain.locks import Lock
 from tradebot.domain.orders import ClientOrderId, Fill, Order, OrderSide, OrderType, TimeInForce
 from tradebot.domain.portfolio import Trade
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class PlaceOrder:
     """Send an order. Amount and prices are already rounded to the market's precision.
 
@@ -23,18 +24,49 @@ class PlaceOrder:
     take the legs one by one (the simulated exchange).
     """
 
-    client_order_id: ClientOrderId
-    symbol: str
-    side: OrderSide
-    type: OrderType
-    qty: Decimal
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: TimeInForce = TimeInForce.GTC
-    reason: str = ""
-    oco_with: ClientOrderId | None = None
-    take_profit_price: Decimal | None = None
-    take_profit_id: ClientOrderId | None = None
+    client_order_id: Final[ClientOrderId]
+    symbol: Final[str]
+    side: Final[OrderSide]
+    type: Final[OrderType]
+    qty: Final[Decimal]
+    price: Final[Decimal | None]
+    stop_price: Final[Decimal | None]
+    time_in_force: Final[TimeInForce]
+    reason: Final[str]
+    oco_with: Final[ClientOrderId | None]
+    take_profit_price: Final[Decimal | None]
+    take_profit_id: Final[ClientOrderId | None]
+
+    def __init__(
+        self,
+        client_order_id: ClientOrderId,
+        symbol: str,
+        side: OrderSide,
+        type: OrderType,
+        qty: Decimal,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reason: str = "",
+        oco_with: ClientOrderId | None = None,
+        take_profit_price: Decimal | None = None,
+        take_profit_id: ClientOrderId | None = None,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.qty = qty
+        self.price = price
+        self.stop_price = stop_price
+        self.time_in_force = time_in_force
+        self.reason = reason
+        self.oco_with = oco_with
+        self.take_profit_price = take_profit_price
+        self.take_profit_id = take_profit_id
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return PlaceOrder, field_values(self)
 
     def take_profit_leg(self) -> PlaceOrder | None:
         """The take-profit half of an OCO pair as an order of its own, or None."""
@@ -52,13 +84,26 @@ class PlaceOrder:
         )
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class CancelOrder:
     """Cancel a resting order."""
 
-    client_order_id: ClientOrderId
-    symbol: str
-    reason: str = ""
+    client_order_id: Final[ClientOrderId]
+    symbol: Final[str]
+    reason: Final[str]
+
+    def __init__(
+        self,
+        client_order_id: ClientOrderId,
+        symbol: str,
+        reason: str = "",
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.symbol = symbol
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return CancelOrder, field_values(self)
 
 
 Command = PlaceOrder | CancelOrder

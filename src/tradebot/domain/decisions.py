@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 MetadataValue = float | int | str | bool | None
 
@@ -46,18 +46,35 @@ class MemberSignal:
     reason: str = ""
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class Signal:
     """A strategy's output for one bar, with the reason a person can read.
 
     ``members`` is empty for a plain strategy; an ensemble lists every member it asked.
     """
 
-    action: SignalAction
-    confidence: float = 0.0
-    reason: str = ""
-    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
-    members: tuple[MemberSignal, ...] = ()
+    action: Final[SignalAction]
+    confidence: Final[float]
+    reason: Final[str]
+    metadata: Final[Mapping[str, MetadataValue]]
+    members: Final[tuple[MemberSignal, ...]]
+
+    def __init__(
+        self,
+        action: SignalAction,
+        confidence: float = 0.0,
+        reason: str = "",
+        metadata: Mapping[str, MetadataValue] | None = None,
+        members: tuple[MemberSignal, ...] = (),
+    ) -> None:
+        self.action = action
+        self.confidence = confidence
+        self.reason = reason
+        self.metadata = {} if metadata is None else metadata
+        self.members = members
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Signal, field_values(self)
 
     @classmethod
     def hold(cls, reason: str = "no signal") -> Signal:
@@ -155,22 +172,49 @@ class RiskVerdict(NamedTuple):
         return cls((RiskCheck(name, False, reason),))
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class Decision:
     """The append-only audit record of one cycle: what was seen, decided and done."""
 
-    ts_ms: int
-    symbol: str
-    signal: Signal
-    indicators: Mapping[str, float]
-    verdict: RiskVerdict | None
-    action: str
-    client_order_ids: tuple[str, ...] = ()
-    equity: float = 0.0
+    ts_ms: Final[int]
+    symbol: Final[str]
+    signal: Final[Signal]
+    indicators: Final[Mapping[str, float]]
+    verdict: Final[RiskVerdict | None]
+    action: Final[str]
+    client_order_ids: Final[tuple[str, ...]]
+    equity: Final[float]
     """The account's at the close: cash and every symbol's holding at its last close."""
-    cash: float = 0.0
-    position_qty: float = 0.0
+    cash: Final[float]
+    position_qty: Final[float]
     """The deciding symbol's holding."""
+
+    def __init__(
+        self,
+        ts_ms: int,
+        symbol: str,
+        signal: Signal,
+        indicators: Mapping[str, float],
+        verdict: RiskVerdict | None,
+        action: str,
+        client_order_ids: tuple[str, ...] = (),
+        equity: float = 0.0,
+        cash: float = 0.0,
+        position_qty: float = 0.0,
+    ) -> None:
+        self.ts_ms = ts_ms
+        self.symbol = symbol
+        self.signal = signal
+        self.indicators = indicators
+        self.verdict = verdict
+        self.action = action
+        self.client_order_ids = client_order_ids
+        self.equity = equity
+        self.cash = cash
+        self.position_qty = position_qty
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Decision, field_values(self)
 
     @classmethod
     def skipped(

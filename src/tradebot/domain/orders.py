@@ -13,13 +13,13 @@ retried or replayed submission can never become a second order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import NewType
+from typing import Final, NewType
 
 from tradebot.domain.errors import StateError
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 ClientOrderId = NewType("ClientOrderId", str)
 _ZERO = Decimal(0)
@@ -117,20 +117,47 @@ _ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class Fill:
     """One execution of (part of) an order. ``fee`` is in ``fee_asset``."""
 
-    client_order_id: ClientOrderId
-    symbol: str
-    side: OrderSide
-    qty: Decimal
-    price: Decimal
-    fee: Decimal
-    fee_asset: str
-    ts_ms: int
-    trade_id: str = ""
-    is_maker: bool = False
+    client_order_id: Final[ClientOrderId]
+    symbol: Final[str]
+    side: Final[OrderSide]
+    qty: Final[Decimal]
+    price: Final[Decimal]
+    fee: Final[Decimal]
+    fee_asset: Final[str]
+    ts_ms: Final[int]
+    trade_id: Final[str]
+    is_maker: Final[bool]
+
+    def __init__(
+        self,
+        client_order_id: ClientOrderId,
+        symbol: str,
+        side: OrderSide,
+        qty: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        fee_asset: str,
+        ts_ms: int,
+        trade_id: str = "",
+        is_maker: bool = False,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.price = price
+        self.fee = fee
+        self.fee_asset = fee_asset
+        self.ts_ms = ts_ms
+        self.trade_id = trade_id
+        self.is_maker = is_maker
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Fill, field_values(self)
 
     @property
     def key(self) -> str:
@@ -151,9 +178,8 @@ class Fill:
 class Order:
     """An order and its lifecycle; transitions outside the state machine raise.
 
-    Its ``__init__`` is written out rather than generated: compiled by mypyc (hatch_build.py)
-    a written one is native code, while the dataclass's generated one stays interpreted
-    Python, about five times slower to run; the backtest makes two orders a round trip.
+    Its ``__init__`` is written out, as a record's is (``tradebot.domain.records``): compiled,
+    it is native code; the backtest makes two orders a round trip.
     """
 
     client_order_id: ClientOrderId
@@ -214,9 +240,7 @@ class Order:
         self.fills = [] if fills is None else fills
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # A compiled class with a written ``__init__`` cannot be made empty and filled in,
-        # as copy and pickle do by default: they make it through ``__init__`` instead.
-        return Order, tuple([getattr(self, f.name) for f in fields(self)])
+        return Order, field_values(self)  # copy and pickle through __init__ (records.py)
 
     @property
     def remaining_qty(self) -> Decimal:

@@ -19,27 +19,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from tradebot.domain.errors import StateError
 from tradebot.domain.orders import Fill, OrderSide
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 ZERO = Decimal(0)
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class Trade:
     """A closed round trip: from flat to a position and back to flat."""
 
-    symbol: str
-    entry_ts_ms: int
-    exit_ts_ms: int
-    qty: Decimal
-    entry_price: Decimal
-    exit_price: Decimal
-    fees: Decimal
-    pnl: Decimal  # net of fees, in quote
-    exit_reason: str = ""
+    symbol: Final[str]
+    entry_ts_ms: Final[int]
+    exit_ts_ms: Final[int]
+    qty: Final[Decimal]
+    entry_price: Final[Decimal]
+    exit_price: Final[Decimal]
+    fees: Final[Decimal]
+    pnl: Final[Decimal]  # net of fees, in quote
+    exit_reason: Final[str]
+
+    def __init__(
+        self,
+        symbol: str,
+        entry_ts_ms: int,
+        exit_ts_ms: int,
+        qty: Decimal,
+        entry_price: Decimal,
+        exit_price: Decimal,
+        fees: Decimal,
+        pnl: Decimal,
+        exit_reason: str = "",
+    ) -> None:
+        self.symbol = symbol
+        self.entry_ts_ms = entry_ts_ms
+        self.exit_ts_ms = exit_ts_ms
+        self.qty = qty
+        self.entry_price = entry_price
+        self.exit_price = exit_price
+        self.fees = fees
+        self.pnl = pnl
+        self.exit_reason = exit_reason
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Trade, field_values(self)
 
     @property
     def return_pct(self) -> float:

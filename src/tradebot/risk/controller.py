@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import Final
 
 from tradebot.domain.decisions import KillSwitch, RiskCheck, RiskVerdict
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 __all__ = [
     "KillSwitch",
@@ -43,30 +44,66 @@ class RiskLimits:
     correlation_window: int = 100
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class OrderProposal:
     """An order the engine would like to send."""
 
-    symbol: str
-    notional: Decimal
-    reduces_exposure: bool
+    symbol: Final[str]
+    notional: Final[Decimal]
+    reduces_exposure: Final[bool]
+
+    def __init__(
+        self,
+        symbol: str,
+        notional: Decimal,
+        reduces_exposure: bool,
+    ) -> None:
+        self.symbol = symbol
+        self.notional = notional
+        self.reduces_exposure = reduces_exposure
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return OrderProposal, field_values(self)
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class RiskState:
     """The portfolio as the checks see it."""
 
-    equity: Decimal
-    exposure: Decimal
-    position_notional: Decimal
-    open_positions: int
-    day_start_equity: Decimal
-    kill_switch: KillSwitch = KillSwitch.ACTIVE
-    correlated_exposure: Decimal = Decimal(0)
+    equity: Final[Decimal]
+    exposure: Final[Decimal]
+    position_notional: Final[Decimal]
+    open_positions: Final[int]
+    day_start_equity: Final[Decimal]
+    kill_switch: Final[KillSwitch]
+    correlated_exposure: Final[Decimal]
     """Held positions whose returns correlate with the proposal's market above the
     threshold, at their marks."""
-    correlated_with: tuple[tuple[str, float], ...] = ()
+    correlated_with: Final[tuple[tuple[str, float], ...]]
     """Those markets and their correlations with the proposal's."""
+
+    def __init__(
+        self,
+        equity: Decimal,
+        exposure: Decimal,
+        position_notional: Decimal,
+        open_positions: int,
+        day_start_equity: Decimal,
+        kill_switch: KillSwitch = KillSwitch.ACTIVE,
+        correlated_exposure: Decimal = Decimal(0),
+        correlated_with: tuple[tuple[str, float], ...] = (),
+    ) -> None:
+        self.equity = equity
+        self.exposure = exposure
+        self.position_notional = position_notional
+        self.open_positions = open_positions
+        self.day_start_equity = day_start_equity
+        self.kill_switch = kill_switch
+        self.correlated_exposure = correlated_exposure
+        self.correlated_with = correlated_with
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return RiskState, field_values(self)
 
     @property
     def daily_pnl(self) -> Decimal:

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from tradebot.domain.portfolio import Trade
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 ZERO = Decimal(0)
 
@@ -50,16 +51,35 @@ class SizingParams:
     fills at the next open, which may be higher (risk.cash_buffer_pct)."""
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class SizingInput:
     """What the sizer needs to know about one proposed entry."""
 
-    equity: Decimal
-    free_cash: Decimal
-    price: Decimal
-    stop_price: Decimal | None
-    atr: float | None
-    fee_rate: Decimal
+    equity: Final[Decimal]
+    free_cash: Final[Decimal]
+    price: Final[Decimal]
+    stop_price: Final[Decimal | None]
+    atr: Final[float | None]
+    fee_rate: Final[Decimal]
+
+    def __init__(
+        self,
+        equity: Decimal,
+        free_cash: Decimal,
+        price: Decimal,
+        stop_price: Decimal | None,
+        atr: float | None,
+        fee_rate: Decimal,
+    ) -> None:
+        self.equity = equity
+        self.free_cash = free_cash
+        self.price = price
+        self.stop_price = stop_price
+        self.atr = atr
+        self.fee_rate = fee_rate
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return SizingInput, field_values(self)
 
 
 class PositionSizer:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
-from tradebot.domain.records import record
+from tradebot.domain.records import field_values
 
 
 class StopMethod(StrEnum):
@@ -45,13 +46,26 @@ class StopParams:
     take_profit_r: Decimal = Decimal(2)
 
 
-@record
+@dataclass(slots=True, unsafe_hash=True, init=False)
 class StopLoss:
     """A stop price and how it was derived."""
 
-    price: Decimal
-    distance: Decimal
-    method: StopMethod
+    price: Final[Decimal]
+    distance: Final[Decimal]
+    method: Final[StopMethod]
+
+    def __init__(
+        self,
+        price: Decimal,
+        distance: Decimal,
+        method: StopMethod,
+    ) -> None:
+        self.price = price
+        self.distance = distance
+        self.method = method
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return StopLoss, field_values(self)
 
 
 class StopLossManager:
