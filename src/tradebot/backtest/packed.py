@@ -45,7 +45,6 @@ CHUNK = 1024
 _Packed = tuple[Any, ...]
 _ACTIONS = tuple(SignalAction)
 _ACTION_NUMBER = {action: n for n, action in enumerate(_ACTIONS)}
-_new_tuple = tuple.__new__  # a named tuple made as namedtuple's own ``_make`` makes it
 _from_parts = RiskCheck.from_parts
 _SIDES = tuple(OrderSide)
 _SIDE_NUMBER = {side: n for n, side in enumerate(_SIDES)}
@@ -196,9 +195,7 @@ class DecisionPacker:
                 else (),
             ),
             BarRow(self._columns[bars[0]], bars[1]) if type(bars) is tuple else bars,
-            None
-            if checks is None
-            else _new_tuple(RiskVerdict, (tuple([_unpack_check(*c) for c in checks]),)),
+            None if checks is None else RiskVerdict(tuple([_unpack_check(*c) for c in checks])),
             *row[9:],
         )
 

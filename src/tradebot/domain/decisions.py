@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, NamedTuple
+from typing import Final
 
 from tradebot.domain.records import field_values
 
@@ -151,10 +151,20 @@ class RiskCheck:
         return RiskCheck, self._key()
 
 
-class RiskVerdict(NamedTuple):
+@dataclass(slots=True, unsafe_hash=True, init=False)
+class RiskVerdict:
     """The risk controller's answer to a proposed order, with every check it ran."""
 
-    checks: tuple[RiskCheck, ...]
+    checks: Final[tuple[RiskCheck, ...]]
+
+    def __init__(
+        self,
+        checks: tuple[RiskCheck, ...],
+    ) -> None:
+        self.checks = checks
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return RiskVerdict, field_values(self)
 
     @property
     def approved(self) -> bool:

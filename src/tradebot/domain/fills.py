@@ -36,19 +36,20 @@ fill's price is the market price at that point; a venue applies its own executio
 **Time.** Every fill is stamped with the open time of the bar it happens in (the candle's
 ``ts_ms``), in both venues; so is the expiry of an OCO partner.
 
-The values here are named tuples, not frozen dataclasses: a backtest makes one per resting
-order and per action, and a named tuple is several times cheaper to make (as the engine's
-events are).
+The values here are records (``tradebot.domain.records``): a backtest makes one per resting
+order and per action, and a record is cheap to make, as the engine's events are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final
 
 from tradebot.domain.orders import OrderSide, OrderType
+from tradebot.domain.records import field_values
 
 _STOP_TYPES = frozenset(
     {
@@ -63,11 +64,23 @@ _FALLING_STOPS = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 _ZERO = Decimal(0)
 
 
-class Leg(NamedTuple):
+@dataclass(slots=True, unsafe_hash=True, init=False)
+class Leg:
     """One stretch of a bar's path: the price goes to ``price``, in a jump or continuously."""
 
-    price: Decimal
-    jump: bool = False
+    price: Final[Decimal]
+    jump: Final[bool]
+
+    def __init__(
+        self,
+        price: Decimal,
+        jump: bool = False,
+    ) -> None:
+        self.price = price
+        self.jump = jump
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Leg, field_values(self)
 
 
 def bar_path(
@@ -79,18 +92,38 @@ def bar_path(
     return (Leg(open_, jump=True), Leg(crash, jump=True), Leg(low), Leg(high), Leg(close))
 
 
-class Resting(NamedTuple):
+@dataclass(slots=True, unsafe_hash=True, init=False)
+class Resting:
     """What the rule needs to know of a working order; ``key`` is the venue's id for it.
 
     ``triggered`` marks a stop-limit whose stop has triggered: it now rests as a limit.
     """
 
-    key: str | int
-    side: OrderSide
-    type: OrderType
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    triggered: bool = False
+    key: Final[str | int]
+    side: Final[OrderSide]
+    type: Final[OrderType]
+    price: Final[Decimal | None]
+    stop_price: Final[Decimal | None]
+    triggered: Final[bool]
+
+    def __init__(
+        self,
+        key: str | int,
+        side: OrderSide,
+        type: OrderType,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        triggered: bool = False,
+    ) -> None:
+        self.key = key
+        self.side = side
+        self.type = type
+        self.price = price
+        self.stop_price = stop_price
+        self.triggered = triggered
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Resting, field_values(self)
 
     @property
     def waits_for_trigger(self) -> bool:
@@ -123,18 +156,36 @@ class Act(StrEnum):
     """A stop-limit's stop traded but its limit does not allow the price: it rests as a limit."""
 
 
-class BarAction(NamedTuple):
+@dataclass(slots=True, unsafe_hash=True, init=False)
+class BarAction:
     """One order acting on the path.
 
     ``price`` is the fill price of a maker, and for a taker or a trigger the market price at
     that point (the venue executes a taker there, within the order's limit if it has one).
     """
 
-    key: str | int
-    act: Act
-    price: Decimal
-    is_maker: bool
-    ts_ms: int
+    key: Final[str | int]
+    act: Final[Act]
+    price: Final[Decimal]
+    is_maker: Final[bool]
+    ts_ms: Final[int]
+
+    def __init__(
+        self,
+        key: str | int,
+        act: Act,
+        price: Decimal,
+        is_maker: bool,
+        ts_ms: int,
+    ) -> None:
+        self.key = key
+        self.act = act
+        self.price = price
+        self.is_maker = is_maker
+        self.ts_ms = ts_ms
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return BarAction, field_values(self)
 
 
 def market_fill(key: str | int, ts_ms: int, open_: Decimal) -> BarAction:

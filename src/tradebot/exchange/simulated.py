@@ -22,7 +22,7 @@ in the quote.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -393,7 +393,7 @@ class SimulatedExchange:
         cid = ClientOrderId(str(action.key))
         order = self._orders[cid]
         if action.act is Act.TRIGGER:  # a stop-limit past its limit: it rests as a limit
-            book.resting[cid] = book.resting[cid]._replace(triggered=True)
+            book.resting[cid] = replace(book.resting[cid], triggered=True)
             book.levels = None
             return self._expire_partner(book, order, action.ts_ms)
         del book.resting[cid]

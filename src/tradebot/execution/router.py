@@ -17,10 +17,11 @@ that persists it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
-from typing import NamedTuple
+from typing import Final
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import StateError
@@ -34,6 +35,7 @@ from tradebot.domain.orders import (
     OrderType,
     TimeInForce,
 )
+from tradebot.domain.records import field_values
 
 
 class OrderRole(StrEnum):
@@ -95,19 +97,44 @@ def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
     return _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
 
 
-class OrderIntent(NamedTuple):
-    """What the engine wants sent, before it has an id (a named tuple: one is made per
-    order, and it is several times cheaper to make than a frozen dataclass)."""
+@dataclass(slots=True, unsafe_hash=True, init=False)
+class OrderIntent:
+    """What the engine wants sent, before it has an id (a record: one is made per order)."""
 
-    symbol: str
-    side: OrderSide
-    type: OrderType
-    qty: Decimal
-    role: OrderRole
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    reason: str = ""
-    oco_with: ClientOrderId | None = None
+    symbol: Final[str]
+    side: Final[OrderSide]
+    type: Final[OrderType]
+    qty: Final[Decimal]
+    role: Final[OrderRole]
+    price: Final[Decimal | None]
+    stop_price: Final[Decimal | None]
+    reason: Final[str]
+    oco_with: Final[ClientOrderId | None]
+
+    def __init__(
+        self,
+        symbol: str,
+        side: OrderSide,
+        type: OrderType,
+        qty: Decimal,
+        role: OrderRole,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        reason: str = "",
+        oco_with: ClientOrderId | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.qty = qty
+        self.role = role
+        self.price = price
+        self.stop_price = stop_price
+        self.reason = reason
+        self.oco_with = oco_with
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return OrderIntent, field_values(self)
 
 
 class OrderRouter:
@@ -172,7 +199,8 @@ class OrderRouter:
             cid = make_client_order_id(
                 self.id_prefix, intent.symbol, bar_ts_ms, intent.role, attempt
             )
-        symbol, side, kind, qty, _, price, stop_price, reason, oco_with = intent
+        symbol, side, kind, qty = intent.symbol, intent.side, intent.type, intent.qty
+        price, stop_price, reason = intent.price, intent.stop_price, intent.reason
         # Both made positionally, in their fields' order (keywords made them twice as slow
         # to make; one of each per order). The order: id, symbol, side, type, qty, price,
         # stop price, time in force, status, exchange id, filled, average price, created,
@@ -185,7 +213,16 @@ class OrderRouter:
         self._changed[cid] = order
         # id, symbol, side, type, qty, price, stop price, time in force, reason, OCO partner
         return PlaceOrder(
-            cid, symbol, side, kind, qty, price, stop_price, TimeInForce.GTC, reason, oco_with
+            cid,
+            symbol,
+            side,
+            kind,
+            qty,
+            price,
+            stop_price,
+            TimeInForce.GTC,
+            reason,
+            intent.oco_with,
         )
 
     def adopt(self, order: Order) -> None:

@@ -459,7 +459,7 @@ class TradingEngine:
             return [], "rejected", verdict
         order_type = OrderType.LIMIT if self.settings.use_limit_entries else OrderType.MARKET
         cmd = self._router.place(
-            OrderIntent(  # positional: a named tuple is made faster so
+            OrderIntent(  # positional: a record is made faster so
                 symbol,
                 OrderSide.BUY,
                 order_type,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 import structlog
 
@@ -139,5 +140,5 @@ class StepWriter:
         trade_ids = [tx.record_trade(trade) for trade in step.trades]
         for lock in step.locks:
             tx.record_lock(lock)
-        self._written.append((step._replace(fills=new_fills), trade_ids))
+        self._written.append((replace(step, fills=new_fills), trade_ids))
         return decision_id

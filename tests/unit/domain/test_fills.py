@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from tradebot.domain.fills import Act, BarAction, BarWalk, Leg, Resting, bar_path
@@ -22,7 +23,7 @@ def walk_all(
         done.append((action.key, action.act, f"{action.price}", action.is_maker))
         view = resting.pop(action.key)
         if action.act is Act.TRIGGER:
-            resting[action.key] = view._replace(triggered=True)
+            resting[action.key] = dataclasses.replace(view, triggered=True)
     return done
 
 
