@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
+from typing import Final
 
 from tradebot.domain.errors import InvalidOrder
 
@@ -26,11 +27,14 @@ def timeframe_to_ms(timeframe: str) -> int:
 
 
 _RECENT: dict[float, Decimal] = {}
-_RECENT_MAX = 64
+_RECENT_MAX: Final = 64
+_SCALE: Final = 100_000_000  # a price of up to eight decimals is found without the repr
+_EXACT: Final = Context(prec=28)  # scaleb below is exact at this precision, whatever the caller's
 
 
 def decimal_from_float(value: float) -> Decimal:
-    """The shortest exact decimal of a float price (``Decimal(0.1)`` drags binary noise).
+    """The shortest exact decimal of a float price (``Decimal(0.1)`` drags binary noise):
+    ``Decimal(repr(value))``, digit for digit and exponent for exponent.
 
     The last few answers are kept: a backtest asks for the same price several times in a row
     (the close the engine decides at is the mark the venue judges the order by, and often the
@@ -40,8 +44,38 @@ def decimal_from_float(value: float) -> Decimal:
     if found is None:
         if len(_RECENT) >= _RECENT_MAX:
             _RECENT.clear()
-        found = _RECENT[value] = Decimal(repr(float(value)))
+        found = _RECENT[value] = _shortest_decimal(float(value))
     return found
+
+
+def _shortest_decimal(value: float) -> Decimal:
+    """``Decimal(repr(value))``, made without the repr for a price of at most eight decimals.
+
+    The float's repr is its shortest decimal, and most of the cost of making one. A decimal
+    ``n × 10⁻⁸`` of at most 15 significant digits that rounds to ``value`` is that shortest
+    decimal (distinct decimals of 15 digits round to distinct floats, so no shorter one
+    rounds to it too): its digits without trailing zeros, written as repr writes them (at
+    least one decimal from 10⁻⁴ up). Anything else (more decimals, 15 digits or more, zero,
+    NaN) is made from the repr.
+    """
+    scaled = value * _SCALE
+    if -1e15 < scaled < 1e15:
+        n = int(scaled + 0.5) if scaled >= 0 else -int(0.5 - scaled)  # a tie: checked next
+        if n and n / _SCALE == value:  # n / 10⁸, correctly rounded: n × 10⁻⁸ rounds to value
+            # Up to seven trailing zeros go, four, two and one at a time: repr keeps one
+            # decimal ("65000.0"), and below 10⁻⁴ ("1e-05") n has at most three.
+            exponent = -8
+            if n % 10_000 == 0:
+                n //= 10_000
+                exponent = -4
+            if n % 100 == 0:
+                n //= 100
+                exponent += 2
+            if n % 10 == 0:
+                n //= 10
+                exponent += 1
+            return Decimal(n).scaleb(exponent, _EXACT)
+    return Decimal(repr(value))
 
 
 @dataclass(frozen=True, slots=True)

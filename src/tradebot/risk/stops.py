@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from tradebot.domain.market import decimal_from_float
 from tradebot.domain.records import field_values
 
 
@@ -92,7 +93,7 @@ class StopLossManager:
         if method in (StopMethod.ATR, StopMethod.TRAILING_ATR):
             if atr is None or not atr > 0:
                 return None
-            return self.params.atr_multiplier * Decimal(repr(atr))
+            return self.params.atr_multiplier * decimal_from_float(atr)  # cached: asked twice
         return None
 
     def calculate_stop(self, entry_price: Decimal, atr: float | None) -> StopLoss | None:

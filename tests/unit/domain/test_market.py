@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 
 from factories import make_market
+from tradebot.backtest.dataset import bundled_sample
+from tradebot.data.load import load_candles
 from tradebot.domain.errors import InvalidOrder
 from tradebot.domain.market import decimal_from_float, timeframe_to_ms
 
@@ -88,3 +90,26 @@ def test_timeframe_to_ms_invalid_timeframe_raises_with_examples(timeframe: str) 
 def test_decimal_from_float_binary_noise_is_dropped() -> None:
     assert decimal_from_float(0.1) == Decimal("0.1")
     assert decimal_from_float(42123.45) == Decimal("42123.45")
+
+
+EDGES = [
+    0.1, 0.3, 42123.45, 100.0, 65000.0, 1.0, 0.0001, 9e-05, 1e-05, 1.5e-05, 1e-08, 1e-09,
+    123.456789012, 9999999.99999999, 1e15, 1e16, 0.0, -3.25, 0.30000000000000004,
+    2.675, 1 / 3, 12345678.9, 0.00012345,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", EDGES)
+def test_decimal_from_float_is_the_floats_repr_digit_for_digit(value: float) -> None:
+    # Made without the repr for most prices: the digits and the exponent must still be the
+    # repr's (a Decimal's text, in reports and the decision log, shows its exponent).
+    assert decimal_from_float(value).as_tuple() == Decimal(repr(value)).as_tuple()
+
+
+def test_decimal_from_float_is_the_repr_for_every_price_of_the_bundled_sample() -> None:
+    candles = load_candles(bundled_sample("BTC/USDT", "1h"))
+    prices = {float(v) for column in ("open", "high", "low", "close") for v in candles[column]}
+    prices |= {p / 1000 for p in prices} | {p * 1e-7 for p in prices}
+    wrong = [p for p in prices if decimal_from_float(p).as_tuple() != Decimal(repr(p)).as_tuple()]
+    assert len(prices) > 3000
+    assert wrong == []
