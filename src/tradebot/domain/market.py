@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 from tradebot.domain.errors import InvalidOrder
@@ -29,7 +29,7 @@ def timeframe_to_ms(timeframe: str) -> int:
 _RECENT: dict[float, Decimal] = {}
 _RECENT_MAX: Final = 64
 _SCALE: Final = 100_000_000  # a price of up to eight decimals is found without the repr
-_EXACT: Final = Context(prec=28)  # scaleb below is exact at this precision, whatever the caller's
+_TENTHS: Final = tuple(Decimal(1).scaleb(-k) for k in range(9))  # 1, 0.1, ... 1E-8
 
 
 def decimal_from_float(value: float) -> Decimal:
@@ -64,17 +64,17 @@ def _shortest_decimal(value: float) -> Decimal:
         if n and n / _SCALE == value:  # n / 10⁸, correctly rounded: n × 10⁻⁸ rounds to value
             # Up to seven trailing zeros go, four, two and one at a time: repr keeps one
             # decimal ("65000.0"), and below 10⁻⁴ ("1e-05") n has at most three.
-            exponent = -8
+            decimals = 8
             if n % 10_000 == 0:
                 n //= 10_000
-                exponent = -4
+                decimals = 4
             if n % 100 == 0:
                 n //= 100
-                exponent += 2
+                decimals -= 2
             if n % 10 == 0:
                 n //= 10
-                exponent += 1
-            return Decimal(n).scaleb(exponent, _EXACT)
+                decimals -= 1
+            return Decimal(n) * _TENTHS[decimals]  # exact: n has at most 15 digits
     return Decimal(repr(value))
 
 
