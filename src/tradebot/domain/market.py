@@ -26,7 +26,7 @@ def timeframe_to_ms(timeframe: str) -> int:
     return int(count) * _TIMEFRAME_UNIT_MS[unit]
 
 
-_RECENT: dict[float, Decimal] = {}
+_RECENT: Final[dict[float, Decimal]] = {}
 _RECENT_MAX: Final = 64
 _SCALE: Final = 100_000_000  # a price of up to eight decimals is found without the repr
 _TENTHS: Final = tuple(Decimal(1).scaleb(-k) for k in range(9))  # 1, 0.1, ... 1E-8
