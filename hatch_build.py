@@ -4,7 +4,7 @@ The engine's loop is hundreds of small Python calls per round trip. mypyc turns 
 modules listed in pyproject.toml (``[tool.hatch.build.targets.wheel.hooks.custom]
 modules``: the ones every bar and order passes through, in backtest, paper and live alike)
 into C extensions, from the same source, already mypy-strict; the backtest's loop then runs
-about 1.5-1.8 times faster in CPU time with the same trades (docs/backtest.md, "Compiled").
+about three times faster in CPU time with the same trades (docs/backtest.md, "Compiled").
 
 What is compiled is the same code an editable install runs from source:
 
