@@ -26,7 +26,7 @@ import marshal
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from tradebot.domain.decisions import (
     Decision,
@@ -52,22 +52,16 @@ _SIDE_NUMBER = {side: n for n, side in enumerate(_SIDES)}
 T = TypeVar("T")
 
 
-class Packer(Generic[T]):
-    """Flattens one kind of record to plain values and makes it again from them.
-
-    A base class rather than a protocol: compiled (hatch_build.py), a call through a base
-    class is a native call, through a protocol a Python one (an append a decision and a fill).
-    """
-
-    __slots__ = ()
+class Packer(Protocol[T]):
+    """Flattens one kind of record to plain values and makes it again from them."""
 
     def pack(self, item: T, /) -> _Packed:
         """``item`` as a tuple of plain values (numbers, strings, tuples of them)."""
-        raise NotImplementedError
+        ...
 
     def unpack(self, row: _Packed, /) -> T:
         """The record ``pack`` flattened to ``row``."""
-        raise NotImplementedError
+        ...
 
 
 class Packed(Sequence[T], Generic[T]):
@@ -145,7 +139,7 @@ def _dumped(rows: list[_Packed]) -> tuple[Callable[[bytes], Any], bytes]:
         return pickle.loads, pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
 
 
-class DecisionPacker(Packer[Decision]):
+class DecisionPacker:
     """Flattens decisions; a ``BarRow`` of indicators becomes its bars' number and index."""
 
     __slots__ = ("_columns", "_numbered")
@@ -236,7 +230,7 @@ def _unpack_check(
     return _from_parts(name, passed, text, values)
 
 
-class FillPacker(Packer[Fill]):
+class FillPacker:
     """Flattens fills (their Decimals as text)."""
 
     __slots__ = ()
