@@ -13,7 +13,7 @@ retried or replayed submission can never become a second order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final, NewType
@@ -187,19 +187,19 @@ class Order:
     side: OrderSide
     type: OrderType
     qty: Decimal
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: TimeInForce = TimeInForce.GTC
-    status: OrderStatus = OrderStatus.NEW
-    exchange_order_id: str | None = None
-    filled_qty: Decimal = Decimal(0)
-    avg_fill_price: Decimal | None = None
-    created_ts_ms: int = 0
-    updated_ts_ms: int = 0
-    reason: str = ""
-    status_reason: str = ""
+    price: Decimal | None
+    stop_price: Decimal | None
+    time_in_force: TimeInForce
+    status: OrderStatus
+    exchange_order_id: str | None
+    filled_qty: Decimal
+    avg_fill_price: Decimal | None
+    created_ts_ms: int
+    updated_ts_ms: int
+    reason: str
+    status_reason: str
     """The venue's words when it refused (REJECTED) or expired (EXPIRED) the order."""
-    fills: list[Fill] = field(default_factory=list)
+    fills: list[Fill]
 
     def __init__(
         self,
