@@ -2,7 +2,8 @@
 
 Each built-in strategy with each stop method (and an R-multiple take-profit) runs on the
 bundled 2024 BTC/USDT 1h sample and on seeded synthetic candles with gaps, both ways; the
-trades (times, prices, amounts, PnL, exit reasons), fills and equity curves must be equal.
+trades (times, prices, amounts, PnL, exit reasons), fills, equity curves and decision records
+must be equal.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def assert_same_run(fast: BacktestResult, full: BacktestResult) -> None:
     assert np.array_equal(fast.equity, full.equity)
     assert np.array_equal(fast.position_qty, full.position_qty)
     assert fast.rejected_orders == full.rejected_orders
+    assert list(fast.decisions) == list(full.decisions)  # every signal, check and reason
 
 
 @pytest.mark.parametrize("stop", STOPS)

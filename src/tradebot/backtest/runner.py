@@ -6,7 +6,9 @@ is waiting for the next open, when a resting order's price lies inside the bar's
 (found with a vectorised search over highs and lows), or on every bar while the engine asks
 for it (trailing stops, limit entries). On any other bar the engine would return HOLD and no
 order could fill, so skipping it changes nothing — ``every_bar=True`` visits all bars, and a
-test holds both paths to the same trades.
+test holds both paths to the same trades. A bar visited for an order's sake alone is handed
+over with ``may_signal=False``: the strategy is not asked there either (about half the
+visits of a year of minute bars, each a call into the strategy's Python).
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class _Lane:
     start: int = 0  # the first bar not yet passed
     order: int = 0  # its place in the engine's symbols (the order of visits at one time)
     n_bars: int = 0
+    may_signal: bool = True  # the next bar to visit is one of the candidates
 
 
 class Backtester:
@@ -203,7 +206,7 @@ class Backtester:
             j = self._next_bar(lane, i, next_candidate)
             if j >= n:
                 break
-            self._visit(lane, j)
+            self._visit(lane, j, j == next_candidate)
             i = j + 1
             if self.progress is not None and i >= next_report:
                 self.progress(i, n)
@@ -221,8 +224,10 @@ class Backtester:
         while ptr < count and candidates[ptr] < i:
             ptr += 1
         lane.ptr = ptr
-        j = self._next_bar(lane, i, candidates[ptr] if ptr < count else n)
+        next_candidate = candidates[ptr] if ptr < count else n
+        j = self._next_bar(lane, i, next_candidate)
         lane.next_bar = j
+        lane.may_signal = j == next_candidate
         return lane.ohlc[0][j] if j < n else -1
 
     def _loop_many(self, lanes: list[_Lane]) -> None:
@@ -253,7 +258,7 @@ class Backtester:
             if not waiting or waiting[0] >= later:  # alone at this time
                 j = lane.next_bar
                 walk(lane, j)
-                decide(lane, j)
+                decide(lane, j, lane.may_signal)
                 lane.start = j + 1
                 due = advance(lane)
                 if due >= 0:
@@ -284,7 +289,7 @@ class Backtester:
         for lane in visiting:
             self._walk(lane, lane.next_bar)
         for lane in visiting:
-            self._decide(lane, lane.next_bar)
+            self._decide(lane, lane.next_bar, lane.may_signal)
         for lane in visiting:
             lane.start = lane.next_bar + 1
             due = self._advance(lane)
@@ -314,10 +319,10 @@ class Backtester:
         bars = lane.bars
         return _first_touch(bars["low"], bars["high"], i, next_candidate, low_level, high_level)
 
-    def _visit(self, lane: _Lane, j: int) -> None:
+    def _visit(self, lane: _Lane, j: int, may_signal: bool) -> None:
         """Walk bar ``j`` of the lane's symbol on the venue, then decide at its close."""
         self._walk(lane, j)
-        self._decide(lane, j)
+        self._decide(lane, j, may_signal)
 
     def _walk(self, lane: _Lane, j: int) -> None:
         ex, symbol = self.exchange, lane.symbol
@@ -343,10 +348,12 @@ class Backtester:
         self.exchange.forget_closed(now_ms - _TIDY_MS, fills=not self.keep_records)
         self._tidy_at = now_ms + _TIDY_MS
 
-    def _decide(self, lane: _Lane, j: int) -> None:
+    def _decide(self, lane: _Lane, j: int, may_signal: bool) -> None:
+        """Hand the engine bar ``j``'s close. ``may_signal`` is False at a bar visited for an
+        order's sake alone: the strategy promised HOLD there, as at the bars skipped."""
         symbol, ts = lane.symbol, lane.ohlc[0]
         self._bar = j
-        closed = BarClosed(symbol, ts[j], j)
+        closed = BarClosed(symbol, ts[j], j, may_signal)
         step = self.engine.handle(closed)  # the hot path: ``_handle`` inlined
         if step.commands:
             self._execute(step.commands)

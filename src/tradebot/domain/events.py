@@ -26,21 +26,22 @@ class BarClosed:
 
     The bars themselves (candles plus the strategy's indicators, computed once) are handed to
     the engine with ``TradingEngine.prepare``; the event only says which one just closed.
+
+    ``may_signal`` is False when the strategy named the bars it can signal at
+    (``Strategy.signal_candidates``) and this is not one: a backtest's visit for an order's
+    sake. The engine then takes HOLD without asking, as at the bars skipped around it.
     """
 
     symbol: Final[str]
     ts_ms: Final[int]
     bar: Final[int]
+    may_signal: Final[bool]
 
-    def __init__(
-        self,
-        symbol: str,
-        ts_ms: int,
-        bar: int,
-    ) -> None:
+    def __init__(self, symbol: str, ts_ms: int, bar: int, may_signal: bool = True) -> None:
         self.symbol = symbol
         self.ts_ms = ts_ms
         self.bar = bar
+        self.may_signal = may_signal
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return BarClosed, field_values(self)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step, make_step
-from tradebot.domain.decisions import Decision, RiskVerdict, Signal, SignalAction
+from tradebot.domain.decisions import HOLD, Decision, RiskVerdict, Signal, SignalAction
 from tradebot.domain.errors import LookaheadError, StrategyError
 from tradebot.domain.events import (
     BarClosed,
@@ -54,7 +54,7 @@ from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, 
 from tradebot.risk.protections import Protections
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
-from tradebot.strategy.barrier import not_a_signal, strategy_failed
+from tradebot.strategy.barrier import not_a_signal, signal_off_candidates, strategy_failed
 from tradebot.strategy.base import Bars, Strategy
 from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.indicators.volatility import atr
@@ -212,7 +212,7 @@ class TradingEngine:
         ts = int(bars.ts_ms[i])
         self._roll_day(book, ts)
         flat = self._positions.is_flat(symbol)
-        signal = self._signal(book, i, flat)
+        signal = self._signal(book, i, flat) if event.may_signal else HOLD
         working = self._router.has_open(symbol)
         outcome: Outcome
         if signal.action is SignalAction.HOLD and flat and not working:
@@ -239,6 +239,8 @@ class TradingEngine:
         cash, qty = self._note_account(book)
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
+        if not event.may_signal:  # asked now, for the record
+            signal = self._unannounced_signal(book, i, flat)
         decision = Decision(  # positional (keywords made it twice as slow to make)
             ts,
             symbol,
@@ -396,6 +398,14 @@ class TradingEngine:
             raise strategy_failed(strategy, int(bars.ts_ms[i]), exc) from exc
         if not isinstance(signal, Signal):
             raise not_a_signal(strategy, int(bars.ts_ms[i]), signal)
+        return signal
+
+    def _unannounced_signal(self, book: SymbolBook, i: int, flat: bool) -> Signal:
+        """The strategy's answer at a bar its ``signal_candidates`` left out: HOLD, as the
+        engine took it unasked, or the strategy broke its word."""
+        signal = self._signal(book, i, flat)
+        if signal.action is not SignalAction.HOLD:
+            raise signal_off_candidates(book.strategy, int(book.bars.ts_ms[i]), signal)
         return signal
 
     def _act(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import traceback
 from datetime import UTC, datetime
 
+from tradebot.domain.decisions import Signal
 from tradebot.domain.errors import StrategyError
 from tradebot.strategy.base import Strategy
 
@@ -45,4 +46,15 @@ def not_a_signal(strategy: Strategy, ts_ms: int, returned: object) -> StrategyEr
         f"strategy {strategy.name} returned {what} at bar {bar_time(ts_ms)} "
         f"({_where(strategy)}, generate_signals): it must return a Signal; return HOLD "
         "(tradebot.domain.decisions.HOLD) when there is nothing to do"
+    )
+
+
+def signal_off_candidates(strategy: Strategy, ts_ms: int, signal: Signal) -> StrategyError:
+    """The error for a strategy that signalled at a bar its ``signal_candidates`` left out
+    (a backtest skips such bars and takes HOLD at them)."""
+    return StrategyError(
+        f"strategy {strategy.name} signalled {signal.action.value} at bar {bar_time(ts_ms)}"
+        f" ({_where(strategy)}, generate_signals), which its signal_candidates left out:"
+        " signal_candidates must include every bar that can signal (return None to be asked"
+        " at every bar)"
     )
