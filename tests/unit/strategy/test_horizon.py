@@ -61,6 +61,17 @@ class HeldNextLow(_Plain):
         return HOLD
 
 
+class NextCloseAt(_Plain):
+    """The same peek through the float reader: ``bars.at("close", i + 1)``."""
+
+    name: ClassVar[str] = "next_close_at"
+
+    def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
+        if bars.at("close", i + 1) > bars.at("close", i):
+            return Signal(SignalAction.BUY, 1.0, "next close is higher")
+        return HOLD
+
+
 class EndOfData(_Plain):
     """BUY while the close is below the last close of the history: ``close[-1]``."""
 
@@ -104,6 +115,19 @@ def test_backtest_next_bar_read_raises_lookahead_error_naming_strategy_column_ba
         in str(error)
     )
     assert isinstance(error, StrategyError)
+
+
+def test_backtest_next_bar_read_through_at_is_named_as_a_lookahead() -> None:
+    with pytest.raises(LookaheadError) as raised:
+        _backtest(NextCloseAt(), make_candles(50))
+
+    error = raised.value
+    assert (error.strategy, error.column, error.bar, error.at_bar) == (
+        "next_close_at",
+        "close",
+        1,
+        0,
+    )
 
 
 def test_backtest_peek_only_while_holding_raises_at_the_first_held_bar() -> None:

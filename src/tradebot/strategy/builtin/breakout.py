@@ -67,12 +67,12 @@ class Breakout(ColumnStrategy):
         """Signal at the close of bar ``i`` from the close against the previous channels."""
         if i < self.warmup_bars:
             return HOLD
-        close = float(bars["close"][i])
-        upper = float(bars["dc_upper"][i - 1])
+        close = bars.at("close", i)
+        upper = bars.at("dc_upper", i - 1)
         if close > upper:
             reason = f"close {close:.2f} broke the {self.period}-bar high {upper:.2f}"
             return Signal(SignalAction.BUY, 0.7, reason, {"close": close, "dc_upper": upper})
-        exit_low = float(bars["exit_lower"][i - 1])
+        exit_low = bars.at("exit_lower", i - 1)
         if close < exit_low:
             reason = f"close {close:.2f} broke the {self.exit_period}-bar low {exit_low:.2f}"
             return Signal(SignalAction.SELL, 0.7, reason, {"close": close, "exit_lower": exit_low})

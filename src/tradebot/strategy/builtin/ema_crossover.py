@@ -83,15 +83,15 @@ class EmaCrossover(ColumnStrategy):
         """Signal at the close of bar ``i`` from the EMA cross and the RSI filter."""
         if i < self.warmup_bars:
             return HOLD
-        fast, slow = bars["ema_fast"], bars["ema_slow"]
-        prev_fast, prev_slow = float(fast[i - 1]), float(slow[i - 1])
-        now_fast, now_slow = float(fast[i]), float(slow[i])
+        at = bars.at
+        prev_fast, prev_slow = at("ema_fast", i - 1), at("ema_slow", i - 1)
+        now_fast, now_slow = at("ema_fast", i), at("ema_slow", i)
         if prev_fast <= prev_slow and now_fast > now_slow:
-            now_rsi = float(bars["rsi"][i])
+            now_rsi = at("rsi", i)
             if self.rsi_threshold >= 100.0 or now_rsi < self.rsi_threshold:
                 return self._signal(SignalAction.BUY, "golden cross", now_fast, now_slow, now_rsi)
         elif prev_fast >= prev_slow and now_fast < now_slow:
-            now_rsi = float(bars["rsi"][i])
+            now_rsi = at("rsi", i)
             return self._signal(SignalAction.SELL, "death cross", now_fast, now_slow, now_rsi)
         return HOLD
 

@@ -76,8 +76,7 @@ class RsiMeanReversion(ColumnStrategy):
         """Signal at the close of bar ``i`` from the RSI crossing its bands."""
         if i < self.warmup_bars:
             return HOLD
-        values = bars["rsi"]
-        prev, now = float(values[i - 1]), float(values[i])
+        prev, now = bars.at("rsi", i - 1), bars.at("rsi", i)
         if prev <= self.oversold < now:
             return self._buy(bars, i, now)
         if prev >= self.overbought > now:
@@ -87,10 +86,10 @@ class RsiMeanReversion(ColumnStrategy):
 
     def _buy(self, bars: Bars, i: int, now: float) -> Signal:
         reason = f"RSI{self.rsi_period} up through {self.oversold:g} ({now:.1f})"
-        close = float(bars["close"][i])
+        close = bars.at("close", i)
         if self.trend_period == 0:
             return Signal(SignalAction.BUY, 0.7, reason, {"rsi": now, "close": close})
-        trend = float(bars["trend_sma"][i])
+        trend = bars.at("trend_sma", i)
         if not close > trend:
             return HOLD
         reason += f", close {close:.2f} above SMA{self.trend_period} {trend:.2f}"
