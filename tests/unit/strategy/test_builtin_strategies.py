@@ -46,7 +46,10 @@ def test_ema_crossover_golden_cross_buys_with_readable_reason() -> None:
     cross = next(i for i in range(10, len(closes)) if fast[i - 1] <= slow[i - 1] < fast[i])
     buys = [i for i, s in enumerate(signals) if s.action is SignalAction.BUY]
     assert buys == [cross]
-    assert "golden cross" in signals[cross].reason
+    rsi = talib.RSI(np.array(closes), 14)[cross]
+    assert signals[cross].reason == (
+        f"EMA5 golden cross EMA10 ({fast[cross]:.2f} vs {slow[cross]:.2f}), RSI14={rsi:.1f}"
+    )
     assert signals[cross].metadata["ema_fast"] == pytest.approx(fast[cross])
     assert signals[cross].metadata["ema_slow"] == pytest.approx(slow[cross])
 
