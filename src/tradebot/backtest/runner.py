@@ -17,7 +17,6 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -36,6 +35,7 @@ from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
+from tradebot.domain.market import LastFloat
 from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.collector import quiet_collector
@@ -82,6 +82,7 @@ class _Lane:
     order: int = 0  # its place in the engine's symbols (the order of visits at one time)
     n_bars: int = 0
     may_signal: bool = True  # the next bar to visit is one of the candidates
+    held_float: LastFloat = field(default_factory=LastFloat)  # the holding noted, as a float
 
 
 class Backtester:
@@ -121,8 +122,7 @@ class Backtester:
         self.symbol = engine.symbol
         self._tape = _Tape()
         self._tidy_at = 0  # the bar time of the next ``_tidy``
-        self._cash: tuple[Decimal | None, float] = (None, 0.0)  # the last cash noted, as a float
-        self._held: tuple[Decimal | None, float] = (None, 0.0)  # the same for a holding
+        self._cash_float = LastFloat()
         self._fills: Packed[Fill] | None = None
         if keep_records:  # the venue keeps its fills packed from here on; the result too
             self._fills = packed_fills()
@@ -368,16 +368,9 @@ class Backtester:
         ):
             self._tape.decisions.append(decision)
         held, exposed = self.engine.view.holding(symbol)
-        cash = self.engine.portfolio.cash
-        # Cash and holding change only with a fill: the last floats made are kept (a
-        # Decimal is immutable, so the same object is the same amount).
-        if cash is not self._cash[0]:
-            self._cash = (cash, float(cash))
-        if held is not self._held[0]:
-            self._held = (held, float(held))
         tape.index.append(j)
-        tape.cash.append(self._cash[1])
-        tape.qty.append(self._held[1])
+        tape.cash.append(self._cash_float.of(self.engine.portfolio.cash))
+        tape.qty.append(lane.held_float.of(held))
         tape.exposed.append(exposed)
 
     def _handle(self, event: Event) -> Step:

@@ -78,6 +78,28 @@ def _shortest_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
+class LastFloat:
+    """``float(amount)`` (``of``), the last answer kept for the same Decimal object.
+
+    An account's cash and holdings change only with a fill, so a backtest asks for the float
+    of the same Decimal at visit after visit (the equity tape, each decision's record), and
+    ``float`` of a Decimal goes through its text. A Decimal is immutable: the same object is
+    the same amount.
+    """
+
+    __slots__ = ("_amount", "_value")
+
+    def __init__(self) -> None:
+        self._amount: Decimal | None = None
+        self._value = 0.0
+
+    def of(self, amount: Decimal) -> float:
+        """``float(amount)``."""
+        if amount is not self._amount:
+            self._amount, self._value = amount, float(amount)
+        return self._value
+
+
 @dataclass(frozen=True, slots=True)
 class Candle:
     """One OHLCV bar; ``ts_ms`` is the bar's open time (UTC epoch ms, as in CCXT)."""

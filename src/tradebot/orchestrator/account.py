@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from tradebot.domain.decisions import KillSwitch
-from tradebot.domain.market import decimal_from_float
+from tradebot.domain.market import LastFloat, decimal_from_float
 from tradebot.domain.portfolio import Position
 from tradebot.execution.positions import PositionManager
 from tradebot.orchestrator.books import SymbolBook
@@ -144,6 +144,8 @@ class AccountValuation:
         self._equity = 0.0
         self._values: list[Decimal] | None = None
         self._exact = ZERO
+        self.cash_float = LastFloat()
+        """The cash as a float (the valuations and each decision's record)."""
 
     def bars_replaced(self) -> None:
         """A market's bars were replaced (``TradingEngine.prepare``): its marks may have
@@ -191,7 +193,7 @@ class AccountValuation:
         changes = self._positions.changes
         if ts == self._kept_ts and cash is self._kept_cash and changes == self._kept_changes:
             return self._equity
-        total = float(cash)
+        total = self.cash_float.of(cash)
         # Each market (the deciding one too) at its last close at or before ``ts``, or at
         # cost before its first bar.
         bar_ms = self._bar_ms
@@ -228,7 +230,7 @@ class AccountValuation:
             equity, own, others = self._split(book)
         else:
             values = []
-            total = float(cash)  # the same in floats, as ``equity_at`` sums it for the record
+            total = self.cash_float.of(cash)  # the same in floats, as ``equity_at`` sums it
             bar_ms = self._bar_ms
             for held in self._live_holdings():
                 if held.book is book:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from tradebot.domain.market import Market
+from tradebot.domain.market import LastFloat, Market
 from tradebot.domain.orders import ClientOrderId
 from tradebot.orchestrator.protection import Protector
 from tradebot.strategy.base import Bars, Strategy
@@ -38,3 +38,5 @@ class SymbolBook:
     entry_atr: dict[ClientOrderId, float | None] = field(default_factory=dict)
     last_qty: Decimal = ZERO
     """Held at the close of this symbol's last decided bar (values the day's start)."""
+    qty_float: LastFloat = field(default_factory=LastFloat)
+    """A holding as a float, for a decision's record."""

@@ -250,8 +250,8 @@ class TradingEngine:
             action,
             tuple([c.client_order_id for c in commands]),
             self._account.equity_at(ts),  # equity
-            float(cash),
-            float(qty),  # position_qty
+            self._account.cash_float.of(cash),
+            book.qty_float.of(qty),  # position_qty
         )
         return self._step(commands, decision)
 

@@ -10,7 +10,7 @@ from factories import make_market
 from tradebot.backtest.dataset import bundled_sample
 from tradebot.data.load import load_candles
 from tradebot.domain.errors import InvalidOrder
-from tradebot.domain.market import decimal_from_float, timeframe_to_ms
+from tradebot.domain.market import LastFloat, decimal_from_float, timeframe_to_ms
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,16 @@ def test_decimal_from_float_is_the_repr_for_every_price_of_the_bundled_sample() 
     wrong = [p for p in prices if decimal_from_float(p).as_tuple() != Decimal(repr(p)).as_tuple()]
     assert len(prices) > 3000
     assert wrong == []
+
+
+def test_last_float_is_the_float_of_each_amount_asked() -> None:
+    # Arrange
+    as_float = LastFloat()
+    cash = Decimal("9999.5994052")
+
+    # Act / Assert: the same object again, an equal new one, another amount
+    assert as_float.of(cash) == 9999.5994052
+    assert as_float.of(cash) == 9999.5994052
+    assert as_float.of(Decimal("9999.5994052")) == 9999.5994052
+    assert as_float.of(Decimal("0.00001")) == 1e-05
+    assert as_float.of(cash) == 9999.5994052
