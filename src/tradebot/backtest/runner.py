@@ -35,7 +35,6 @@ from tradebot.domain.commands import CancelOrder, Command, Step
 from tradebot.domain.decisions import Decision, SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
-from tradebot.domain.market import LastFloat
 from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.collector import quiet_collector
@@ -82,7 +81,6 @@ class _Lane:
     order: int = 0  # its place in the engine's symbols (the order of visits at one time)
     n_bars: int = 0
     may_signal: bool = True  # the next bar to visit is one of the candidates
-    held_float: LastFloat = field(default_factory=LastFloat)  # the holding noted, as a float
 
 
 class Backtester:
@@ -122,7 +120,6 @@ class Backtester:
         self.symbol = engine.symbol
         self._tape = _Tape()
         self._tidy_at = 0  # the bar time of the next ``_tidy``
-        self._cash_float = LastFloat()
         self._fills: Packed[Fill] | None = None
         if keep_records:  # the venue keeps its fills packed from here on; the result too
             self._fills = packed_fills()
@@ -367,10 +364,10 @@ class Backtester:
             and (decision.signal.action is not SignalAction.HOLD or decision.action != "hold")
         ):
             self._tape.decisions.append(decision)
-        held, exposed = self.engine.view.holding(symbol)
+        cash, held, exposed = self.engine.tape_values(symbol)
         tape.index.append(j)
-        tape.cash.append(self._cash_float.of(self.engine.portfolio.cash))
-        tape.qty.append(lane.held_float.of(held))
+        tape.cash.append(cash)
+        tape.qty.append(held)
         tape.exposed.append(exposed)
 
     def _handle(self, event: Event) -> Step:

@@ -290,8 +290,11 @@ class Order:
             raise StateError(
                 f"order {self.client_order_id}: fill of {qty} overfills {filled}/{self.qty}"
             )
-        prior_cost = (self.avg_fill_price or _ZERO) * filled
-        self.avg_fill_price = (prior_cost + qty * fill.price) / new_filled
+        if not filled:  # the first fill: its price (what the average below comes to)
+            self.avg_fill_price = fill.price
+        else:
+            prior_cost = (self.avg_fill_price or _ZERO) * filled
+            self.avg_fill_price = (prior_cost + qty * fill.price) / new_filled
         self.filled_qty = new_filled
         self.fills.append(fill)
         if self.status in _TERMINAL:

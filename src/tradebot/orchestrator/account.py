@@ -165,7 +165,7 @@ class AccountValuation:
         for held in self._held:
             qty = held.position.qty
             if qty is not held.qty:  # only what the booking changed is read again
-                held.qty, held.qty_float = qty, float(qty)
+                held.qty, held.qty_float = qty, held.book.qty_float.of(qty)
                 held.is_position = qty > positions.dust_qty(held.book.symbol)
             if qty:
                 live.append(held)

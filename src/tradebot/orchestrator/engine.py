@@ -182,6 +182,18 @@ class TradingEngine:
         """Closed round trips so far."""
         return self._positions.trades
 
+    def tape_values(self, symbol: str) -> tuple[float, float, bool]:
+        """The cash and ``symbol``'s holding as floats, and whether the holding counts as a
+        position: what a backtest notes after each visit to rebuild its equity. The floats
+        are the ones the decision records use, made once per amount."""
+        position = self._positions.position(symbol)
+        if position is None:
+            qty, exposed = ZERO, False
+        else:
+            qty, exposed = position.qty, not self._positions.is_flat(symbol)
+        cash = self._account.cash_float.of(self._positions.portfolio.cash)
+        return cash, self._books[symbol].qty_float.of(qty), exposed
+
     def needs_every_bar_of(self, symbol: str) -> bool:
         """True when the engine must see every bar of ``symbol`` (a trailing stop or a
         limit entry)."""

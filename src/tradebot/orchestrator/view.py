@@ -48,14 +48,6 @@ class EngineView:
         position = self._positions.position(symbol)
         return position.qty if position is not None else ZERO
 
-    def holding(self, symbol: str) -> tuple[Decimal, bool]:
-        """The amount held and whether it counts as a position (more than dust), in one call
-        (the backtester asks at every bar it visits)."""
-        position = self._positions.position(symbol)
-        if position is None:
-            return ZERO, False
-        return position.qty, not self._positions.is_flat(symbol)
-
     def dust_qty(self, symbol: str) -> Decimal:
         """Below this a holding cannot be sold, so it counts as flat."""
         return self._positions.dust_qty(symbol)

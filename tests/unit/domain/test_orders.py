@@ -111,6 +111,16 @@ def test_apply_fill_two_parts_averages_price_and_fills() -> None:
     assert not o.is_open
 
 
+def test_apply_fill_first_fill_prices_the_order_at_the_fill_digit_for_digit() -> None:
+    # A price of exchange ticks and an amount of lot steps, as the venue fills them
+    o = order(OrderStatus.OPEN, qty="0.23561")
+
+    o.apply_fill(fill("0.23561", "42441.30"))
+
+    assert str(o.avg_fill_price) == "42441.30"
+    assert str(o.filled_qty) == "0.23561"
+
+
 def test_apply_fill_on_new_order_walks_the_machine_to_filled() -> None:
     o = order(OrderStatus.NEW)
 

@@ -47,6 +47,7 @@ class EmaCrossover(ColumnStrategy):
         self.slow_period = int_param("slow_period", slow_period, 2, MAX_PERIOD)
         self.rsi_period = int_param("rsi_period", rsi_period, 1, MAX_PERIOD)
         self.rsi_threshold = float_param("rsi_threshold", rsi_threshold, 0.0, 100.0)
+        self._warmup = max(self.slow_period, self.rsi_period)  # ``warmup_bars``, read per bar
         self._reasons = {  # a kind of cross -> its reason's template
             what: f"EMA{self.fast_period} {what} EMA{self.slow_period} (%.2f vs %.2f),"
             f" RSI{self.rsi_period}=%.1f"
@@ -62,7 +63,7 @@ class EmaCrossover(ColumnStrategy):
     @property
     def warmup_bars(self) -> int:
         """The first bar with both EMAs at the previous bar and RSI at this one."""
-        return max(self.slow_period, self.rsi_period)
+        return self._warmup
 
     @property
     def live_window_bars(self) -> int:
@@ -86,7 +87,7 @@ class EmaCrossover(ColumnStrategy):
 
     def generate_signals(self, bars: Bars, i: int, position: Position | None) -> Signal:
         """Signal at the close of bar ``i`` from the EMA cross and the RSI filter."""
-        if i < self.warmup_bars:
+        if i < self._warmup:
             return HOLD
         at = bars.at
         prev_fast, prev_slow = at("ema_fast", i - 1), at("ema_slow", i - 1)
