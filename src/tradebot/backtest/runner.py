@@ -39,7 +39,7 @@ from tradebot.domain.orders import Fill, OrderStatus
 from tradebot.exchange.simulated import SimulatedExchange
 from tradebot.orchestrator.collector import quiet_collector
 from tradebot.orchestrator.engine import TradingEngine
-from tradebot.strategy.base import Bars, IndexArray
+from tradebot.strategy.base import Bars, IndexArray, number_view
 
 ProgressCallback = Callable[[int, int], None]
 Observer = Callable[[int, Event, Step], None]
@@ -178,16 +178,16 @@ class Backtester:
         # times faster than numpy scalars) and copies nothing (a copy of the five columns
         # was 82 MB on two million bars).
         ohlc: Ohlc = (
-            _numbers(bars.ts_ms, np.int64),
-            _numbers(bars["open"], np.float64),
-            _numbers(bars["high"], np.float64),
-            _numbers(bars["low"], np.float64),
-            _numbers(bars["close"], np.float64),
+            number_view(bars.ts_ms, np.int64),
+            number_view(bars["open"], np.float64),
+            number_view(bars["high"], np.float64),
+            number_view(bars["low"], np.float64),
+            number_view(bars["close"], np.float64),
         )
         # The first symbol's tape also gathers every decision and refusal.
         tape = self._tape if symbol == self.symbol else _Tape()
         # Python ints, not numpy scalars: the loops compare them at every visit
-        candidates = _numbers(self._candidates(symbol, bars), np.int64)
+        candidates = number_view(self._candidates(symbol, bars), np.int64)
         return _Lane(symbol, bars, ohlc, candidates, tape, start=start, n_bars=bars.n_bars)
 
     def _loop(self, lane: _Lane) -> None:
@@ -566,12 +566,6 @@ class Backtester:
             },
             legs=legs,
         )
-
-
-def _numbers(values: np.ndarray, dtype: type[np.generic]) -> memoryview:
-    """``values`` as a memoryview that indexes to Python numbers (no copy when they are
-    contiguous and of ``dtype`` already)."""
-    return np.ascontiguousarray(values, dtype=dtype).data
 
 
 def _first_touch(

@@ -9,6 +9,7 @@ a decision or checks an order, never on a bar where nothing happens.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,22 +34,21 @@ class _Marks:
     copy), to find its mark at a bar time."""
 
     book: SymbolBook
-    times: memoryview | tuple[int, ...] = _NO_NUMBERS
-    closes: memoryview | tuple[float, ...] = _NO_NUMBERS
+    times: Sequence[int] = _NO_NUMBERS  # the book's views (``SymbolBook.use_bars``)
+    closes: Sequence[float] = _NO_NUMBERS
     bars: Bars | None = None  # the bars ``times`` and ``closes`` are of
     bar: int = -1  # the bar of the last mark found (-1: none)
     bar_ms: int = 0  # the length of its bars; they are a run when
     first: int | None = None  # the first opens here and each next ``bar_ms`` later (None: no)
     last: int = -1  # the last bar's index
 
-    def marks(self) -> tuple[memoryview | tuple[int, ...], memoryview | tuple[float, ...]]:
+    def marks(self) -> tuple[Sequence[int], Sequence[float]]:
         """The market's bar times and closes, read again when its bars were replaced."""
-        bars = self.book.bars
+        book = self.book
+        bars = book.bars
         if self.bars is not bars:
-            ts_ms = np.ascontiguousarray(bars.ts_ms, dtype=np.int64)
-            self.times = ts_ms.data
-            closes = bars["close"] if "close" in bars else np.zeros(0)
-            self.closes = np.ascontiguousarray(closes, dtype=np.float64).data
+            ts_ms = bars.ts_ms
+            self.times, self.closes = book.times, book.closes
             self.bars = bars
             self.bar = -1
             self.last = len(ts_ms) - 1

@@ -154,7 +154,7 @@ class TradingEngine:
                 f"strategy {strategy.name} failed computing indicators: {exc!r}"
             ) from exc
         stop_atr = atr(bars["high"], bars["low"], bars["close"], self.settings.atr_period)
-        book.bars = bars.with_columns({ATR_COLUMN: stop_atr})
+        book.use_bars(bars.with_columns({ATR_COLUMN: stop_atr}))
         self._account.bars_replaced()
         return book.bars
 
@@ -221,7 +221,7 @@ class TradingEngine:
         """Evaluate the symbol's strategy at the close of the bar and decide."""
         book = self._books[event.symbol]
         symbol, bars, i = book.symbol, book.bars, event.bar
-        ts = int(bars.ts_ms[i])
+        ts = book.times[i]
         self._roll_day(book, ts)
         flat = self._positions.is_flat(symbol)
         signal = self._signal(book, i, flat) if event.may_signal else HOLD
@@ -234,7 +234,7 @@ class TradingEngine:
                 return NOTHING
             outcome = ([], "hold", None)
         else:
-            close = decimal_from_float(bars["close"][i])
+            close = decimal_from_float(book.closes[i])
             protect = (
                 book.protector.guard(book.bars, i, close)
                 if not flat
@@ -443,12 +443,12 @@ class TradingEngine:
         return [], "hold", None
 
     def _enter(self, signal: Signal, book: SymbolBook, i: int, close: Decimal) -> Outcome:
-        bars, market, symbol = book.bars, book.market, book.symbol
-        ts = int(bars.ts_ms[i])
+        market, symbol = book.market, book.symbol
+        ts = book.times[i]
         locked = self.protections.verdict_on(symbol, ts)
         if locked is not None:  # a protection's lock: no entry, whatever else would pass
             return [], "rejected", locked
-        atr_value = float(bars[ATR_COLUMN][i])
+        atr_value = book.stop_atr[i]
         atr_or_none = atr_value if atr_value == atr_value else None  # NaN during warm-up
         stop = self.stops.calculate_stop(close, atr_or_none)
         price = self._entry_price(market, close)
