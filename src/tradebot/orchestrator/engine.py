@@ -204,6 +204,14 @@ class TradingEngine:
     # ----------------------------------------------------------------- the one door
     def handle(self, event: Event) -> Step:
         """Take one event; return what it calls for and what it changed."""
+        # The events of every bar and order are called directly: compiled, a direct call
+        # (the table's bound methods go through Python's calling convention).
+        if isinstance(event, BarClosed):
+            return self._on_bar_closed(event)
+        if isinstance(event, OrderFilled):
+            return self._on_fill(event)
+        if isinstance(event, OrderUpdated):
+            return self._on_order_update(event)
         return self._handlers[type(event)](event)
 
     @property
