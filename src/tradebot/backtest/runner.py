@@ -17,6 +17,7 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,7 @@ from tradebot.strategy.base import Bars, IndexArray, number_view
 ProgressCallback = Callable[[int, int], None]
 Observer = Callable[[int, Event, Step], None]
 _FIRST_CHUNK = 64
+_INF: Final = float("inf")
 _TIDY_MS = 86_400_000
 _PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
 _EQUITY_SLICE = 65_536
@@ -311,10 +313,12 @@ class Backtester:
         low_level, high_level, market_pending = self.exchange.trigger_levels(symbol)
         if market_pending:
             return i
-        if low_level == -np.inf and high_level == np.inf:
+        if low_level == -_INF and high_level == _INF:
             return next_candidate
-        bars = lane.bars
-        return _first_touch(bars["low"], bars["high"], i, next_candidate, low_level, high_level)
+        bars, ohlc = lane.bars, lane.ohlc
+        return _first_touch(
+            bars["low"], bars["high"], ohlc[3], ohlc[2], i, next_candidate, low_level, high_level
+        )
 
     def _visit(self, lane: _Lane, j: int, may_signal: bool) -> None:
         """Walk bar ``j`` of the lane's symbol on the venue, then decide at its close."""
@@ -569,22 +573,31 @@ class Backtester:
 
 
 def _first_touch(
-    low: np.ndarray, high: np.ndarray, start: int, stop: int, low_level: float, high_level: float
+    low: np.ndarray,
+    high: np.ndarray,
+    low_numbers: Sequence[float],
+    high_numbers: Sequence[float],
+    start: int,
+    stop: int,
+    low_level: float,
+    high_level: float,
 ) -> int:
     """First bar in ``[start, stop)`` whose range reaches a level, else ``stop``.
 
     Searches in growing chunks so a position held for many bars costs few numpy calls and a
-    stop hit soon costs one small one.
+    stop hit soon costs one small one. The bar ``argmax`` names is read back as a Python
+    number (``low_numbers``/``high_numbers``: the same bars), not as a numpy scalar.
     """
     k, step = start, _FIRST_CHUNK
+    has_low, has_high = low_level != -_INF, high_level != _INF
     while k < stop:
         end = min(stop, k + step)
         # One side only when nothing rests on the other (a lone stop: no level above).
-        reached = low[k:end] <= low_level if low_level != -np.inf else high[k:end] >= high_level
-        if low_level != -np.inf and high_level != np.inf:
+        reached = low[k:end] <= low_level if has_low else high[k:end] >= high_level
+        if has_low and has_high:
             reached |= high[k:end] >= high_level
-        first = int(reached.argmax())  # 0 when none is: told apart by reading it
-        if reached[first]:
-            return k + first
+        at = k + int(reached.argmax())  # its first bar, or ``k`` when none is: read it
+        if low_numbers[at] <= low_level or high_numbers[at] >= high_level:
+            return at
         k, step = end, step * 4
     return stop

@@ -62,6 +62,8 @@ _EXIT_REASONS = {
     OrderRole.FLATTEN: "flatten",
 }
 _ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
+_ROLE_OF: Final[dict[str, OrderRole]] = {}  # ids read lately (``role_of``), cleared when full
+_ROLE_OF_MAX: Final = 4096
 # and its suffix made for every order: an enum's ``.value`` is a Python property, which a
 # compiled caller (hatch_build.py) still calls through the interpreter
 _SUFFIXES = {role: role.value for role in OrderRole}
@@ -91,10 +93,23 @@ def make_client_order_id(
 
 
 def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
-    """Recover the role from an id made by ``make_client_order_id``."""
-    if client_order_id[-3:-2] == "-":  # ``...-en``: the last part is the role itself
-        return _ROLES.get(client_order_id[-2:])
-    return _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
+    """Recover the role from an id made by ``make_client_order_id``.
+
+    The roles read lately are kept: an order's id is read at each step of its life (its
+    fill, its protection, the search for a working entry at every bar), and reading one
+    back from the text cuts two strings.
+    """
+    role = _ROLE_OF.get(client_order_id)
+    if role is None:
+        if client_order_id[-3:-2] == "-":  # ``...-en``: the last part is the role itself
+            role = _ROLES.get(client_order_id[-2:])
+        else:
+            role = _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
+        if role is not None:
+            if len(_ROLE_OF) >= _ROLE_OF_MAX:
+                _ROLE_OF.clear()
+            _ROLE_OF[client_order_id] = role
+    return role
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)

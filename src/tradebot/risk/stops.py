@@ -69,16 +69,19 @@ class StopLoss:
         return StopLoss, field_values(self)
 
 
+_TRAILING = (StopMethod.TRAILING_PCT, StopMethod.TRAILING_ATR)
+
+
 class StopLossManager:
     """Compute initial stops and targets and move trailing stops."""
 
     def __init__(self, params: StopParams) -> None:
-        self.params = params
-
-    @property
-    def is_trailing(self) -> bool:
-        """True when the stop follows price after entry."""
-        return self.params.method in (StopMethod.TRAILING_PCT, StopMethod.TRAILING_ATR)
+        self.params: Final = params
+        self.is_trailing: Final = params.method in (
+            StopMethod.TRAILING_PCT,
+            StopMethod.TRAILING_ATR,
+        )
+        """True when the stop follows price after entry (asked at every bar)."""
 
     @property
     def needs_atr(self) -> bool:
