@@ -26,7 +26,7 @@ import marshal
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, Final, Generic, Protocol, TypeVar, overload
 
 from tradebot.domain.decisions import (
     Decision,
@@ -43,11 +43,11 @@ from tradebot.strategy.base import BarRow, FloatArray
 CHUNK = 1024
 
 _Packed = tuple[Any, ...]
-_ACTIONS = tuple(SignalAction)
-_ACTION_NUMBER = {action: n for n, action in enumerate(_ACTIONS)}
+_ACTIONS: Final = tuple(SignalAction)
+_ACTION_NUMBER: Final = {action: n for n, action in enumerate(_ACTIONS)}
 _from_parts = RiskCheck.from_parts
-_SIDES = tuple(OrderSide)
-_SIDE_NUMBER = {side: n for n, side in enumerate(_SIDES)}
+_SIDES: Final = tuple(OrderSide)
+_SIDE_NUMBER: Final = {side: n for n, side in enumerate(_SIDES)}
 
 T = TypeVar("T")
 

@@ -44,11 +44,11 @@ from tradebot.strategy.base import Bars, IndexArray, number_view
 
 ProgressCallback = Callable[[int, int], None]
 Observer = Callable[[int, Event, Step], None]
-_FIRST_CHUNK = 64
+_FIRST_CHUNK: Final = 64
 _INF: Final = float("inf")
-_TIDY_MS = 86_400_000
-_PRICE_COLUMNS = frozenset({"open", "high", "low", "close", "volume"})
-_EQUITY_SLICE = 65_536
+_TIDY_MS: Final = 86_400_000
+_PRICE_COLUMNS: Final = frozenset({"open", "high", "low", "close", "volume"})
+_EQUITY_SLICE: Final = 65_536
 
 
 @dataclass(slots=True)

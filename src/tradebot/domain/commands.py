@@ -156,7 +156,7 @@ class Step:
         )  # fmt: skip
 
 
-NOTHING = Step()
+NOTHING: Final = Step()
 """The step of an event that changed nothing."""
 
 

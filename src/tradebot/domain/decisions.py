@@ -82,7 +82,7 @@ class Signal:
         return cls(SignalAction.HOLD, 0.0, reason)
 
 
-HOLD = Signal.hold()
+HOLD: Final = Signal.hold()
 
 
 class RiskCheck:
@@ -106,7 +106,7 @@ class RiskCheck:
     @classmethod
     def lazy(cls, name: str, passed: bool, template: str, *values: object) -> RiskCheck:
         """A check whose detail is ``template.format(*values)``, made when first read."""
-        check = cls(name, passed, template)
+        check = RiskCheck(name, passed, template)  # not ``cls``: compiled, a native call
         check._values = values
         return check
 

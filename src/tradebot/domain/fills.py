@@ -51,7 +51,7 @@ from typing import Final
 from tradebot.domain.orders import OrderSide, OrderType
 from tradebot.domain.records import field_values
 
-_STOP_TYPES = frozenset(
+_STOP_TYPES: Final = frozenset(
     {
         OrderType.STOP_LOSS,
         OrderType.STOP_LOSS_LIMIT,
@@ -59,9 +59,9 @@ _STOP_TYPES = frozenset(
         OrderType.TAKE_PROFIT_LIMIT,
     }
 )
-_LIMITED_STOPS = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-_FALLING_STOPS = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
-_ZERO = Decimal(0)
+_LIMITED_STOPS: Final = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
+_FALLING_STOPS: Final = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
+_ZERO: Final = Decimal(0)
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)

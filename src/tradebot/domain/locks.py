@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
-ALL_SYMBOLS = "*"
+ALL_SYMBOLS: Final = "*"
 """The ``symbol`` of a lock on every symbol."""
 
 

@@ -8,7 +8,13 @@ from typing import Final
 
 from tradebot.domain.errors import InvalidOrder
 
-_TIMEFRAME_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_TIMEFRAME_UNIT_MS: Final = {
+    "s": 1_000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": 86_400_000,
+    "w": 604_800_000,
+}
 
 
 def timeframe_to_ms(timeframe: str) -> int:

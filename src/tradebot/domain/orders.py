@@ -22,7 +22,7 @@ from tradebot.domain.errors import StateError
 from tradebot.domain.records import field_values
 
 ClientOrderId = NewType("ClientOrderId", str)
-_ZERO = Decimal(0)
+_ZERO: Final = Decimal(0)
 
 
 class OrderSide(StrEnum):
@@ -71,11 +71,11 @@ class OrderStatus(StrEnum):
         return self in _TERMINAL
 
 
-_TERMINAL = frozenset(
+_TERMINAL: Final = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
 )
 
-_ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
+_ALLOWED: Final[dict[OrderStatus, frozenset[OrderStatus]]] = {
     OrderStatus.NEW: frozenset({OrderStatus.SUBMITTING, OrderStatus.REJECTED}),
     OrderStatus.SUBMITTING: frozenset(
         {

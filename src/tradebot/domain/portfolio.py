@@ -25,7 +25,7 @@ from tradebot.domain.errors import StateError
 from tradebot.domain.orders import Fill, OrderSide
 from tradebot.domain.records import field_values
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)

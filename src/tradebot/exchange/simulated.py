@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import InsufficientFunds, InvalidOrder, OrderNotFound
@@ -48,10 +48,10 @@ class FillLog(Protocol):
     def __len__(self) -> int: ...
 
 
-ZERO = Decimal(0)
-FEE_QUANTUM = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
-INF = float("inf")
-_TRIGGERED = frozenset(
+ZERO: Final = Decimal(0)
+FEE_QUANTUM: Final = Decimal("0.00000001")  # Binance reports commissions to 8 decimals
+INF: Final = float("inf")
+_TRIGGERED: Final = frozenset(
     {
         OrderType.STOP_LOSS,
         OrderType.STOP_LOSS_LIMIT,
@@ -479,8 +479,9 @@ def _levels(book: _Book) -> tuple[float, float]:
     return book.levels
 
 
-_STOPS = (OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT)
-_JUDGED = frozenset({*_STOPS, OrderType.LIMIT_MAKER})  # what ``_refuse_if_passed`` may refuse
+_STOPS: Final = (OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT)
+# what ``_refuse_if_passed`` may refuse
+_JUDGED: Final = frozenset({*_STOPS, OrderType.LIMIT_MAKER})
 
 
 def _refuse_if_passed(

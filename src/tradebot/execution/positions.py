@@ -9,25 +9,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from tradebot.domain.market import Market
 from tradebot.domain.orders import ClientOrderId, Fill, OrderSide
 from tradebot.domain.portfolio import Portfolio, Position, Trade
+from tradebot.domain.records import field_values
 from tradebot.execution.router import OrderRole, role_of
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Protection:
-    """The resting orders guarding one position."""
+    """The resting orders guarding one position.
 
-    stop_order_id: ClientOrderId | None = None
-    stop_price: Decimal | None = None
-    take_profit_order_id: ClientOrderId | None = None
-    take_profit_price: Decimal | None = None
-    entry_atr: float | None = None
-    checked: bool = False  # protection was computed for this position (even if none came)
+    Its ``__init__`` is written out: a dataclass's generated one stays interpreted Python
+    in the compiled build (``tradebot.domain.records``), and one is made per entry.
+    """
+
+    stop_order_id: ClientOrderId | None
+    stop_price: Decimal | None
+    take_profit_order_id: ClientOrderId | None
+    take_profit_price: Decimal | None
+    entry_atr: float | None
+    checked: bool  # protection was computed for this position (even if none came)
+
+    def __init__(
+        self,
+        stop_order_id: ClientOrderId | None = None,
+        stop_price: Decimal | None = None,
+        take_profit_order_id: ClientOrderId | None = None,
+        take_profit_price: Decimal | None = None,
+        entry_atr: float | None = None,
+        checked: bool = False,
+    ) -> None:
+        self.stop_order_id = stop_order_id
+        self.stop_price = stop_price
+        self.take_profit_order_id = take_profit_order_id
+        self.take_profit_price = take_profit_price
+        self.entry_atr = entry_atr
+        self.checked = checked
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Protection, field_values(self)
 
 
 class PositionManager:

@@ -54,21 +54,22 @@ class OrderRole(StrEnum):
         return _EXIT_REASONS.get(self, "")
 
 
-_EXIT_REASONS = {
+_EXIT_REASONS: Final = {
     OrderRole.EXIT: "signal",
     OrderRole.STOP_LOSS: "stop_loss",
     OrderRole.STOP_EXIT: "stop_loss",
     OrderRole.TAKE_PROFIT: "take_profit",
     OrderRole.FLATTEN: "flatten",
 }
-_ROLES = {role.value: role for role in OrderRole}  # a dict lookup: an id's role is read often
+# a dict lookup: an id's role is read often
+_ROLES: Final = {role.value: role for role in OrderRole}
 _ROLE_OF: Final[dict[str, OrderRole]] = {}  # ids read lately (``role_of``), cleared when full
 _ROLE_OF_MAX: Final = 4096
 # and its suffix made for every order: an enum's ``.value`` is a Python property, which a
 # compiled caller (hatch_build.py) still calls through the interpreter
-_SUFFIXES = {role: role.value for role in OrderRole}
-_REFUSED = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
-_ZERO = Decimal(0)
+_SUFFIXES: Final = {role: role.value for role in OrderRole}
+_REFUSED: Final = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_ZERO: Final = Decimal(0)
 
 
 @cache

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -24,8 +25,8 @@ from tradebot.risk.controller import RiskLimits, RiskState
 from tradebot.risk.correlation import rolling_correlation
 from tradebot.strategy.base import Bars
 
-ZERO = Decimal(0)
-_NO_NUMBERS: tuple[int, ...] = ()
+ZERO: Final = Decimal(0)
+_NO_NUMBERS: Final[tuple[int, ...]] = ()
 
 
 @dataclass(slots=True, eq=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.strategy.base import Bars, Strategy, number_view
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def _no_bars() -> Bars:

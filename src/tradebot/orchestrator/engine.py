@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -59,8 +59,8 @@ from tradebot.strategy.base import Bars, Strategy
 from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.indicators.volatility import atr
 
-DAY_MS = 86_400_000
-ZERO = Decimal(0)
+DAY_MS: Final = 86_400_000
+ZERO: Final = Decimal(0)
 Outcome = tuple[list[Command], str, RiskVerdict | None]
 # A strategy is the user's code and may return anything, so it is asked through a callable
 # typed ``object``: ``_signal`` then names a wrong answer. Compiled by mypyc (hatch_build.py),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Final
 
 from tradebot.domain.commands import CancelOrder, Command, PlaceOrder
 from tradebot.domain.market import Market
@@ -24,8 +25,8 @@ from tradebot.orchestrator.settings import ATR_COLUMN
 from tradebot.risk.stops import StopLossManager
 from tradebot.strategy.base import Bars
 
-ZERO = Decimal(0)
-_EXITS = (OrderRole.EXIT, OrderRole.FLATTEN)
+ZERO: Final = Decimal(0)
+_EXITS: Final = (OrderRole.EXIT, OrderRole.FLATTEN)
 
 
 class Protector:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
-ATR_COLUMN = "risk_atr"
+ATR_COLUMN: Final = "risk_atr"
 
 
 class LimitTimeoutAction(StrEnum):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Final
 
 from tradebot.domain.orders import ClientOrderId, Order
 from tradebot.domain.portfolio import Position
 from tradebot.execution.positions import PositionManager, Protection
 from tradebot.execution.router import OrderRouter
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class EngineView:

@@ -8,14 +8,14 @@ plain rolling Pearson correlation over the last ``window`` common bars is cheap 
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 IntArray: TypeAlias = npt.NDArray[np.int64]
 FloatArray: TypeAlias = npt.NDArray[np.float64]
-MIN_RETURNS = 20
+MIN_RETURNS: Final = 20
 """Fewer common returns than this say nothing: no correlation is reported."""
 
 

@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from tradebot.domain.decisions import RiskVerdict
 from tradebot.domain.locks import ALL_SYMBOLS, Lock, utc_text
 from tradebot.domain.portfolio import Trade
 
-STOP_LOSS_EXIT = "stop_loss"
+STOP_LOSS_EXIT: Final = "stop_loss"
 """The exit reason of a trade closed by its stop (``OrderRole.exit_reason``)."""
 
 

@@ -24,7 +24,7 @@ from typing import Final
 from tradebot.domain.portfolio import Trade
 from tradebot.domain.records import field_values
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class SizingMethod(StrEnum):

@@ -69,7 +69,7 @@ class StopLoss:
         return StopLoss, field_values(self)
 
 
-_TRAILING = (StopMethod.TRAILING_PCT, StopMethod.TRAILING_ATR)
+_TRAILING: Final = (StopMethod.TRAILING_PCT, StopMethod.TRAILING_ATR)
 
 
 class StopLossManager:

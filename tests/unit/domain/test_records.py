@@ -17,6 +17,7 @@ from tradebot.domain.commands import CancelOrder, PlaceOrder
 from tradebot.domain.decisions import Decision, RiskCheck, RiskVerdict, Signal, SignalAction
 from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderType
 from tradebot.domain.portfolio import Trade
+from tradebot.execution.positions import Protection
 from tradebot.risk.controller import KillSwitch, OrderProposal, RiskState
 from tradebot.risk.sizing import SizingInput
 from tradebot.risk.stops import StopLoss, StopMethod
@@ -52,9 +53,12 @@ RECORDS = [
     SizingInput(Decimal(10_000), Decimal(9_000), Decimal(100), Decimal(95), 2.5, Decimal("0.001")),
     StopLoss(Decimal(95), Decimal(5), StopMethod.ATR),
 ]  # fmt: skip
+MUTABLE = [  # changed in place as their order's life goes on: compared, never hashed
+    Protection(CID, Decimal(95), ClientOrderId("tb-BTCUSDT-1-tp"), Decimal(120), 2.5, True),
+]
 
 
-@pytest.mark.parametrize("record", RECORDS, ids=lambda r: type(r).__name__)
+@pytest.mark.parametrize("record", RECORDS + MUTABLE, ids=lambda r: type(r).__name__)
 def test_a_record_survives_copy_pickle_and_replace(record: object) -> None:
     values = dataclasses.astuple(record)  # type: ignore[call-overload]
     for twin in (copy.copy(record), copy.deepcopy(record), pickle.loads(pickle.dumps(record))):
