@@ -281,7 +281,6 @@ class SimulatedExchange:
         bar = book.bar
         if bar is None:
             return []
-        d = to_decimal
         book.mark = bar.close  # what is placed from now on is judged at the bar's close
         if not book.resting:
             return []
@@ -289,7 +288,12 @@ class SimulatedExchange:
         if low_level < bar.low <= bar.high < high_level and low_level < bar.open < high_level:
             return []  # the path stays between the orders: nothing can act
         events: list[SimEvent] = []
-        walk = BarWalk(bar.ts_ms, bar_path(d(bar.open), d(bar.high), d(bar.low), d(bar.close)))
+        # each price made exact by a direct call (an alias of the function would be a
+        # Python-level call, compiled)
+        path = bar_path(
+            to_decimal(bar.open), to_decimal(bar.high), to_decimal(bar.low), to_decimal(bar.close)
+        )
+        walk = BarWalk(bar.ts_ms, path)
         book.arriving = {}
         try:
             while (action := walk.next(book.resting.values())) is not None:
