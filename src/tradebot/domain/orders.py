@@ -67,11 +67,12 @@ class OrderStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        """True once the order can change no more."""
-        return self in _TERMINAL
+        """True once the order can change no more (``status in TERMINAL_STATUSES`` in the
+        compiled lifecycle: an enum's property is a Python-level call there)."""
+        return self in TERMINAL_STATUSES
 
 
-_TERMINAL: Final = frozenset(
+TERMINAL_STATUSES: Final = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
 )
 
@@ -250,7 +251,7 @@ class Order:
     @property
     def is_open(self) -> bool:
         """True while the order may still fill."""
-        return self.status not in _TERMINAL
+        return self.status not in TERMINAL_STATUSES
 
     def transition(self, status: OrderStatus, ts_ms: int) -> None:
         """Move to ``status``.
@@ -297,7 +298,7 @@ class Order:
             self.avg_fill_price = (prior_cost + qty * fill.price) / new_filled
         self.filled_qty = new_filled
         self.fills.append(fill)
-        if self.status in _TERMINAL:
+        if self.status in TERMINAL_STATUSES:
             # A late fill: the venue executed part of the order before it was canceled or
             # expired, and the report of the fill came after the report of the status. The
             # venue's word stands on both: the fill is booked, the status kept.

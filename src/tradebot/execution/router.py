@@ -27,6 +27,7 @@ from tradebot.domain.commands import PlaceOrder
 from tradebot.domain.errors import StateError
 from tradebot.domain.events import OrderUpdated
 from tradebot.domain.orders import (
+    TERMINAL_STATUSES,
     ClientOrderId,
     Fill,
     Order,
@@ -299,7 +300,7 @@ class OrderRouter:
         order.transition(status, ts_ms)
         if status in _REFUSED:
             order.status_reason = reason
-        if status.is_terminal:
+        if status in TERMINAL_STATUSES:
             self._drop_open(order)
         self._changed[order.client_order_id] = order
         return True

@@ -39,7 +39,7 @@ from tradebot.domain.events import (
 )
 from tradebot.domain.locks import Lock
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
-from tradebot.domain.orders import Order, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import TERMINAL_STATUSES, Order, OrderSide, OrderStatus, OrderType
 from tradebot.domain.portfolio import Portfolio, Position, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
@@ -317,7 +317,7 @@ class TradingEngine:
         order = self._router.get(event.client_order_id)
         if event.exchange_order_id and order is not None:
             order.exchange_order_id = event.exchange_order_id
-        if order is None or not event.status.is_terminal:
+        if order is None or event.status not in TERMINAL_STATUSES:
             return make_step((), None, self._router.drain_changed())  # acknowledged
         book = self._books[order.symbol]
         if role_of(order.client_order_id) is OrderRole.ENTRY and order.filled_qty > 0:
