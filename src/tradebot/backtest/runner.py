@@ -14,7 +14,6 @@ visits of a year of minute bars, each a call into the strategy's Python).
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tradebot.backtest.heap import release_free_heap
-from tradebot.backtest.packed import Packed, packed_decisions, packed_fills
+from tradebot.backtest.packed import Packed, packed_fills
 from tradebot.backtest.result import (
     BacktestResult,
     Leg,
@@ -31,9 +30,10 @@ from tradebot.backtest.result import (
     basket_prices,
     union_of_times,
 )
+from tradebot.backtest.tape import Tape
 from tradebot.backtest.timeline import held_on, run_offset
 from tradebot.domain.commands import CancelOrder, Command, Step
-from tradebot.domain.decisions import Decision, SignalAction
+from tradebot.domain.decisions import SignalAction
 from tradebot.domain.errors import OrderNotFound, OrderRejected
 from tradebot.domain.events import BarClosed, Event, OrderUpdated, TimerFired
 from tradebot.domain.orders import Fill, OrderStatus
@@ -49,45 +49,6 @@ _INF: Final = float("inf")
 _TIDY_MS: Final = 86_400_000
 _PRICE_COLUMNS: Final = frozenset({"open", "high", "low", "close", "volume"})
 _EQUITY_SLICE: Final = 65_536
-_TAPE_BATCH: Final = 4_096
-
-
-@dataclass(slots=True)
-class _Tape:
-    """What changed at each visited bar, to rebuild per-bar equity afterwards."""
-
-    # Typed arrays: 25 bytes a visit instead of about 100 for lists of Python numbers. A
-    # visit is noted in lists first (compiled, a list's append is a few instructions, an
-    # array's a method call: 2 % of a backtest), moved into the arrays every _TAPE_BATCH.
-    index: array[int] = field(default_factory=lambda: array("q"))
-    cash: array[float] = field(default_factory=lambda: array("d"))
-    qty: array[float] = field(default_factory=lambda: array("d"))
-    exposed: array[int] = field(default_factory=lambda: array("b"))
-    decisions: Packed[Decision] = field(default_factory=packed_decisions)
-    refused: list[RefusedOrder] = field(default_factory=list)
-    new_index: list[int] = field(default_factory=list)
-    new_cash: list[float] = field(default_factory=list)
-    new_qty: list[float] = field(default_factory=list)
-    new_exposed: list[bool] = field(default_factory=list)
-
-    def note(self, bar: int, cash: float, qty: float, exposed: bool) -> None:
-        """What the visit of ``bar`` left."""
-        self.new_index.append(bar)
-        self.new_cash.append(cash)
-        self.new_qty.append(qty)
-        self.new_exposed.append(exposed)
-        if len(self.new_index) >= _TAPE_BATCH:
-            self.flush()
-
-    def flush(self) -> _Tape:
-        """Move the visits noted into the arrays (before they are read)."""
-        self.index.fromlist(self.new_index)
-        self.cash.fromlist(self.new_cash)
-        self.qty.fromlist(self.new_qty)
-        self.exposed.fromlist(self.new_exposed)  # type: ignore[arg-type]  # bools are ints
-        for noted in (self.new_index, self.new_cash, self.new_qty, self.new_exposed):
-            noted.clear()
-        return self
 
 
 # Each a memoryview of the bars' arrays, typed by what it yields (mypyc has no memoryview type).
@@ -102,7 +63,7 @@ class _Lane:
     bars: Bars
     ohlc: Ohlc
     candidates: Sequence[int]  # the bars the strategy may signal at, as Python ints
-    tape: _Tape = field(default_factory=_Tape)
+    tape: Tape = field(default_factory=Tape)
     ptr: int = 0
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
     start: int = 0  # the first bar not yet passed
@@ -146,7 +107,7 @@ class Backtester:
         self.keep_records = keep_records
         self.progress = progress
         self.symbol = engine.symbol
-        self._tape = _Tape()
+        self._tape = Tape()
         self._tidy_at = 0  # the bar time of the next ``_tidy``
         self._fills: Packed[Fill] | None = None
         if keep_records:  # the venue keeps its fills packed from here on; the result too
@@ -213,7 +174,7 @@ class Backtester:
             number_view(bars["close"], np.float64),
         )
         # The first symbol's tape also gathers every decision and refusal.
-        tape = self._tape if symbol == self.symbol else _Tape()
+        tape = self._tape if symbol == self.symbol else Tape()
         # Python ints, not numpy scalars: the loops compare them at every visit
         candidates = number_view(self._candidates(symbol, bars), np.int64)
         return _Lane(symbol, bars, ohlc, candidates, tape, start=start, n_bars=bars.n_bars)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from tradebot.domain.commands import NOTHING, CancelOrder, Command, Step, make_step
 from tradebot.domain.decisions import HOLD, Decision, RiskVerdict, Signal, SignalAction
-from tradebot.domain.errors import LookaheadError, StrategyError
+from tradebot.domain.errors import StrategyError
 from tradebot.domain.events import (
     BarClosed,
     CashReconciled,
@@ -40,11 +40,12 @@ from tradebot.domain.events import (
 from tradebot.domain.locks import Lock
 from tradebot.domain.market import Market, decimal_from_float, timeframe_to_ms
 from tradebot.domain.orders import TERMINAL_STATUSES, Order, OrderSide, OrderStatus, OrderType
-from tradebot.domain.portfolio import Portfolio, Position, Trade
+from tradebot.domain.portfolio import Portfolio, Trade
 from tradebot.execution.positions import PositionManager
 from tradebot.execution.router import OrderIntent, OrderRole, OrderRouter, role_of
 from tradebot.orchestrator.account import AccountValuation
 from tradebot.orchestrator.allotment import entry_size, with_allotment
+from tradebot.orchestrator.asking import signal_at
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.orchestrator.protection import Protector
 from tradebot.orchestrator.settings import ATR_COLUMN, EngineSettings, LimitTimeoutAction
@@ -54,18 +55,12 @@ from tradebot.risk.controller import KillSwitch, OrderProposal, RiskController, 
 from tradebot.risk.protections import Protections
 from tradebot.risk.sizing import PositionSizer, SizingInput
 from tradebot.risk.stops import StopLossManager
-from tradebot.strategy.barrier import not_a_signal, signal_off_candidates, strategy_failed
 from tradebot.strategy.base import Bars, Strategy
-from tradebot.strategy.horizon import ask_signal
 from tradebot.strategy.indicators.volatility import atr
 
 DAY_MS: Final = 86_400_000
 ZERO: Final = Decimal(0)
 Outcome = tuple[list[Command], str, RiskVerdict | None]
-# A strategy is the user's code and may return anything, so it is asked through a callable
-# typed ``object``: ``_signal`` then names a wrong answer. Compiled by mypyc (hatch_build.py),
-# a call typed ``Signal`` would raise a bare TypeError on it first.
-_ask_strategy: Callable[[Strategy, Bars, int, Position | None], object] = ask_signal
 
 
 class TradingEngine:
@@ -183,14 +178,11 @@ class TradingEngine:
         return self._positions.trades
 
     def tape_values(self, symbol: str) -> tuple[float, float, bool]:
-        """The cash and ``symbol``'s holding as floats, and whether the holding counts as a
-        position: what a backtest notes after each visit to rebuild its equity. The floats
-        are the ones the decision records use, made once per amount."""
+        """The cash and ``symbol``'s holding as floats (made once per amount, shared with the
+        decisions' records), and whether it is a position: what a backtest notes a visit."""
         position = self._positions.position(symbol)
-        if position is None:
-            qty, exposed = ZERO, False
-        else:
-            qty, exposed = position.qty, not self._positions.is_flat(symbol)
+        qty = ZERO if position is None else position.qty
+        exposed = position is not None and not self._positions.is_flat(symbol)
         cash = self._account.cash_float.of(self._positions.portfolio.cash)
         return cash, self._books[symbol].qty_float.of(qty), exposed
 
@@ -204,8 +196,7 @@ class TradingEngine:
     # ----------------------------------------------------------------- the one door
     def handle(self, event: Event) -> Step:
         """Take one event; return what it calls for and what it changed."""
-        # The events of every bar and order are called directly: compiled, a direct call
-        # (the table's bound methods go through Python's calling convention).
+        # the events of every bar and order by a direct call (compiled, the table's is Python's)
         if isinstance(event, BarClosed):
             return self._on_bar_closed(event)
         if isinstance(event, OrderFilled):
@@ -260,7 +251,7 @@ class TradingEngine:
         if action == "hold" and not self.settings.record_holds:
             return self._step(commands)
         if not event.may_signal:  # asked now, for the record
-            signal = self._unannounced_signal(book, i, flat)
+            signal = self._signal(book, i, flat, announced=False)
         decision = Decision(  # positional (keywords made it twice as slow to make)
             ts,
             symbol,
@@ -407,26 +398,9 @@ class TradingEngine:
         return NOTHING
 
     # ----------------------------------------------------------------- decisions
-    def _signal(self, book: SymbolBook, i: int, flat: bool) -> Signal:
-        bars, strategy = book.bars, book.strategy
+    def _signal(self, book: SymbolBook, i: int, flat: bool, announced: bool = True) -> Signal:
         position = None if flat else self._positions.position(book.symbol)
-        try:
-            signal = _ask_strategy(strategy, bars, i, position)
-        except LookaheadError:
-            raise  # it names the strategy, the column and the bar already
-        except Exception as exc:  # the strategy barrier
-            raise strategy_failed(strategy, int(bars.ts_ms[i]), exc) from exc
-        if not isinstance(signal, Signal):
-            raise not_a_signal(strategy, int(bars.ts_ms[i]), signal)
-        return signal
-
-    def _unannounced_signal(self, book: SymbolBook, i: int, flat: bool) -> Signal:
-        """The strategy's answer at a bar its ``signal_candidates`` left out: HOLD, as the
-        engine took it unasked, or the strategy broke its word."""
-        signal = self._signal(book, i, flat)
-        if signal.action is not SignalAction.HOLD:
-            raise signal_off_candidates(book.strategy, int(book.bars.ts_ms[i]), signal)
-        return signal
+        return signal_at(book, i, position, announced)
 
     def _act(
         self,
