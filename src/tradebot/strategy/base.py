@@ -193,6 +193,11 @@ class _BarsUpTo(Bars):
             numbers = self._numbers[name] = column.data
         return numbers[at]
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Pickled and copied without the memoryviews ``at`` keeps (they cannot be pickled;
+        # a read makes them again).
+        return _view_of, (self._columns, self._all_ts_ms, self._stop)
+
     def row(self, i: int) -> BarRow:
         # Bar ``i`` of the view (``-1``: the bar being decided); past it is the future.
         at = i + self._stop if i < 0 else i
@@ -214,6 +219,13 @@ class _BarsUpTo(Bars):
         view = _BarsUpTo(self._columns, self._all_ts_ms)
         view._stop = i + 1
         return view
+
+
+def _view_of(columns: dict[str, FloatArray], ts_ms: IndexArray, stop: int) -> _BarsUpTo:
+    """A bounded view made again (``_BarsUpTo.__reduce__``)."""
+    view = _BarsUpTo(columns, ts_ms)
+    view._stop = stop
+    return view
 
 
 class Strategy(ABC):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 
@@ -79,3 +80,17 @@ def test_at_reads_a_strided_or_integer_column_without_a_copy_kept() -> None:
     assert [view.at("odd", k) for k in range(4)] == [1.0, 3.0, 5.0, 7.0]
     assert view.at("n", 2) == 2.0
     assert type(view.at("n", 2)) is float
+
+
+def test_bars_read_with_at_still_pickle_and_copy() -> None:
+    # Arrange: a view that has read a column (it keeps a memoryview of it)
+    bars = _bars()
+    assert bars.upto(2).at("close", -1) == 3.0
+
+    # Act
+    copies = [pickle.loads(pickle.dumps(bars)), copy.deepcopy(bars)]
+
+    # Assert: the same bars, and a view of each reads as the original's
+    for twin in copies:
+        assert twin.upto(2).at("close", -1) == 3.0
+        assert list(twin["ema"][1:]) == [1.5, 2.5, 3.5]
