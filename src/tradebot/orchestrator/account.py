@@ -26,36 +26,38 @@ from tradebot.risk.correlation import rolling_correlation
 from tradebot.strategy.base import Bars
 
 ZERO: Final = Decimal(0)
-_NO_NUMBERS: Final[tuple[int, ...]] = ()
 
 
 @dataclass(slots=True, eq=False)
 class _Marks:
-    """A market's bar times and closes (memoryviews of its book's bars: Python numbers, no
-    copy), to find its mark at a bar time."""
+    """Where a market's mark at a bar time is found: its book's bar times and closes
+    (memoryviews, ``SymbolBook.use_bars``), and what is known of them."""
 
     book: SymbolBook
-    times: Sequence[int] = _NO_NUMBERS  # the book's views (``SymbolBook.use_bars``)
-    closes: Sequence[float] = _NO_NUMBERS
-    bars: Bars | None = None  # the bars ``times`` and ``closes`` are of
+    bars: Bars | None = None  # the bars what follows is known of
     bar: int = -1  # the bar of the last mark found (-1: none)
     bar_ms: int = 0  # the length of its bars; they are a run when
     first: int | None = None  # the first opens here and each next ``bar_ms`` later (None: no)
     last: int = -1  # the last bar's index
 
+    @property
+    def closes(self) -> Sequence[float]:
+        """The market's closes."""
+        return self.book.closes
+
     def marks(self) -> tuple[Sequence[int], Sequence[float]]:
-        """The market's bar times and closes, read again when its bars were replaced."""
+        """The market's bar times and closes, what is known of them found again when its
+        bars were replaced."""
         book = self.book
         bars = book.bars
         if self.bars is not bars:
             ts_ms = bars.ts_ms
-            self.times, self.closes = book.times, book.closes
             self.bars = bars
             self.bar = -1
             self.last = len(ts_ms) - 1
             run = len(ts_ms) > 0 and bool(np.all(np.diff(ts_ms) == self.bar_ms))
             self.first = int(ts_ms[0]) if run else None
-        return self.times, self.closes
+        return book.times, book.closes
 
     def bar_at(self, ts: int, bar_ms: int) -> int:
         """The market's last bar opened at or before ``ts`` (-1: none yet).
@@ -74,7 +76,7 @@ class _Marks:
             return k if k <= self.last else self.last
         k = self.bar
         if k >= 0 and self.bars is self.book.bars:
-            times = self.times
+            times = self.book.times
             guess = k + (ts - times[k]) // bar_ms
             n = len(times)
             if 0 <= guess < n:
