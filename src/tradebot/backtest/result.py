@@ -56,13 +56,44 @@ def basket_prices(legs: Mapping[str, Leg], first_open: Mapping[str, float]) -> F
 
 
 def union_of_times(times: list[IntArray]) -> IntArray:
-    """Every bar time of ``times`` once, sorted: a basket's timeline. (``np.unique`` hashes
-    first and took 0.2 s of CPU on the eight 5m files; a stable sort, which merges the joined
-    runs as the runs they are, and a mask take 4 ms.)"""
+    """Every bar time of ``times`` (each sorted) once, sorted: a basket's timeline.
+
+    Markets whose bars are runs of one bar length on one grid, with no time between them
+    that none has (every market of ``../shared/data``), cover a range: made as one, no sort
+    (the sort merging the eight 5m files was 74 M instructions, about 1 % of the basket's
+    run). Anything else is sorted: a stable sort, which merges the joined runs as the runs
+    they are, and a mask (``np.unique`` hashes first: 0.2 s of CPU on the eight 5m files).
+    """
+    grid = _grid_of(times)
+    if grid is not None:
+        return grid
     joined = np.sort(np.concatenate(times), kind="stable")
     keep = np.ones(len(joined), dtype=bool)
     np.not_equal(joined[1:], joined[:-1], out=keep[1:])
     return joined[keep]
+
+
+def _grid_of(times: list[IntArray]) -> IntArray | None:
+    """The union of ``times`` when each is a run of one bar length, all on one grid, and
+    together they leave no time out between the first and the last (None: otherwise)."""
+    present = sorted((t for t in times if len(t)), key=lambda t: int(t[0]))
+    if not present or len(present[0]) < 2:
+        return None
+    start = int(present[0][0])
+    step = int(present[0][1]) - start
+    end = start - step  # the last time covered so far
+    for t in present:
+        first, last = int(t[0]), int(t[-1])
+        if (
+            step <= 0
+            or (first - start) % step
+            or first > end + step
+            or last - first != (len(t) - 1) * step
+            or not np.all(np.diff(t) == step)
+        ):
+            return None
+        end = max(end, last)
+    return np.arange(start, end + step, step, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,3 +153,31 @@ def test_union_of_times_is_every_bar_time_once_in_order() -> None:
 
     # Act / Assert
     assert union_of_times(times).tolist() == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        [(0, 50), (10, 60), (30, 45)],  # overlapping runs of one grid: made as a range
+        [(20, 40), (0, 21)],  # one ends a bar after the other starts
+        [(0, 10), (11, 20)],  # adjoining, no shared bar
+        [(0, 10), (12, 20)],  # a bar of time between them that no market has
+        [(0, 1), (0, 30)],  # a market of one bar
+        [(5, 6)],
+    ],
+)
+def test_union_of_times_of_runs_on_one_grid_is_every_time_once(
+    runs: list[tuple[int, int]],
+) -> None:
+    # Arrange: markets whose bars are runs of one bar length (bars start..end-1), some
+    # overlapping, adjoining or apart, plus one shifted half a bar and one with a gap
+    hour = 3_600_000
+    grid = [np.arange(a, b, dtype=np.int64) * hour + START_MS for a, b in runs]
+    shifted = [*grid, grid[0] + hour // 2]
+    gapped = [*grid, np.delete(np.arange(3, 9, dtype=np.int64), 2) * hour + START_MS]
+
+    # Act / Assert: the same times as a sort of all of them, in order, each once
+    for times in (grid, shifted, gapped):
+        expected = np.unique(np.concatenate(times))
+        np.testing.assert_array_equal(union_of_times(times), expected)
+        assert union_of_times(times).dtype == np.int64
