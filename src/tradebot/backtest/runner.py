@@ -13,7 +13,6 @@ visits of a year of minute bars, each a call into the strategy's Python).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -67,7 +66,7 @@ class _Lane:
     ptr: int = 0
     next_bar: int = 0  # the next bar to visit (``n_bars``: none)
     start: int = 0  # the first bar not yet passed
-    order: int = 0  # its place in the engine's symbols (the order of visits at one time)
+    due: int = -1  # the next bar's open time (-1: none)
     n_bars: int = 0
     may_signal: bool = True  # the next bar to visit is one of the candidates
 
@@ -154,7 +153,6 @@ class Backtester:
                 ts = frame["ts_ms"].to_numpy(dtype=np.int64)
                 start = int(np.searchsorted(ts, start_ts_ms, side="left"))
             lanes.append(self._lane(symbol, frame, start))
-            lanes[-1].order = len(lanes) - 1
         release_free_heap()
         with quiet_collector():
             self._loop_many(lanes)
@@ -200,12 +198,12 @@ class Backtester:
         if self.progress is not None:
             self.progress(n, n)
 
-    def _advance(self, lane: _Lane) -> int:
-        """Find the lane's next bar to visit from ``lane.start``; its open time (or -1)."""
+    def _advance(self, lane: _Lane) -> None:
+        """Find the lane's next bar to visit from ``lane.start``, and its open time."""
         candidates, n, i = lane.candidates, lane.n_bars, lane.start
         if i >= n:
-            lane.next_bar = n
-            return -1
+            lane.next_bar, lane.due = n, -1
+            return
         ptr, count = lane.ptr, len(candidates)
         while ptr < count and candidates[ptr] < i:
             ptr += 1
@@ -214,45 +212,36 @@ class Backtester:
         j = self._next_bar(lane, i, next_candidate)
         lane.next_bar = j
         lane.may_signal = j == next_candidate
-        return lane.ohlc[0][j] if j < n else -1
+        lane.due = lane.ohlc[0][j] if j < n else -1
 
     def _loop_many(self, lanes: list[_Lane]) -> None:
         """Visit, timestamp by timestamp, the symbols due a visit, in the engine's order.
 
         A lane's next visit depends only on its own strategy and orders, which only its own
-        visits change, so it is found again only after it was visited. The lanes wait in a
-        heap by (next visit, engine order): a timestamp costs its own visits, not a scan of
-        every lane. The pair is kept as one int, ``time << bits | order``, which orders as
-        the pair does (comparing tuples was most of the heap's cost); a shift, not
-        ``time × lanes``: compiled, a product of a millisecond time takes the slow path of a
-        Python int (each factor must be under 2³¹), a shift does not. Most timestamps visit
-        one symbol alone (each skips its own quiet bars), which is walked and decided at
-        once, as the single-symbol loop does.
+        visits change, so it is found again only after it was visited (``_Lane.due``). Each
+        time is the least due, found by one pass over the lanes in the engine's order,
+        which also counts the lanes due then: a few machine-integer comparisons a lane
+        (compiled), where a heap of the lanes cost about 1,400 instructions a visit in calls
+        and boxed keys (``docs/backtest.md``). Most timestamps visit one symbol alone (each
+        skips its own quiet bars), which is walked and decided at once, as the
+        single-symbol loop does.
         """
-        bits = (len(lanes) - 1).bit_length()
-        width = 1 << bits  # one time's keys: ``time << bits`` to the next time's
-        waiting = [
-            t << bits | k for k, t in enumerate(self._advance(lane) for lane in lanes) if t >= 0
-        ]
-        heapq.heapify(waiting)
-        pop, push = heapq.heappop, heapq.heappush
+        for lane in lanes:
+            self._advance(lane)
         total = sum(lane.n_bars for lane in lanes)
         progress, next_report = self.progress, 0
-        while waiting:
-            key = pop(waiting)
-            k = key % width
-            lane = lanes[k]
-            later = key - k + width  # the first key of the next time
-            if not waiting or waiting[0] >= later:  # alone at this time
-                j = lane.next_bar
-                self._walk(lane, j)  # direct calls: compiled, a bound method is a Python call
-                self._decide(lane, j, lane.may_signal)
-                lane.start = j + 1
-                due = self._advance(lane)
-                if due >= 0:
-                    push(waiting, due << bits | k)
+        while True:
+            now, first, count = _earliest(lanes)
+            if first is None:
+                break
+            if count == 1:  # alone at this time
+                j = first.next_bar
+                self._walk(first, j)  # direct calls: compiled, a bound method is a Python call
+                self._decide(first, j, first.may_signal)
+                first.start = j + 1
+                self._advance(first)
             else:
-                self._visit_together(lanes, lane, waiting, later, bits)
+                self._visit_together([lane for lane in lanes if lane.due == now])
             if progress is not None:
                 done = sum(lane.start for lane in lanes)
                 if done >= next_report:
@@ -261,28 +250,19 @@ class Backtester:
         if progress is not None:
             progress(total, total)
 
-    def _visit_together(
-        self, lanes: list[_Lane], first: _Lane, waiting: list[int], later: int, bits: int
-    ) -> None:
-        """Visit ``first`` and every lane waiting for the same time (a key below ``later``),
-        in the engine's order.
+    def _visit_together(self, visiting: list[_Lane]) -> None:
+        """Visit the lanes due at one time, in the engine's order.
 
         Every symbol's bar is walked before any is decided, as on a venue where all bars
         close at once and the bot learns of every fill before it decides.
         """
-        mask = (1 << bits) - 1
-        visiting = [first]
-        while waiting and waiting[0] < later:
-            visiting.append(lanes[heapq.heappop(waiting) & mask])
         for lane in visiting:
             self._walk(lane, lane.next_bar)
         for lane in visiting:
             self._decide(lane, lane.next_bar, lane.may_signal)
         for lane in visiting:
             lane.start = lane.next_bar + 1
-            due = self._advance(lane)
-            if due >= 0:
-                heapq.heappush(waiting, due << bits | lane.order)
+            self._advance(lane)
 
     def _candidates(self, symbol: str, bars: Bars) -> IndexArray:
         if self.every_bar:
@@ -558,6 +538,22 @@ class Backtester:
             },
             legs=legs,
         )
+
+
+def _earliest(lanes: list[_Lane]) -> tuple[int, _Lane | None, int]:
+    """The least time a lane is due at, the first lane due then and how many are (None: no
+    lane is due any more)."""
+    now, count = -1, 0
+    first: _Lane | None = None
+    for lane in lanes:
+        due = lane.due
+        if due < 0 or (now >= 0 and due > now):
+            continue
+        if due == now:
+            count += 1
+        else:
+            now, first, count = due, lane, 1
+    return now, first, count
 
 
 def _first_touch(
