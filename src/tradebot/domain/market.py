@@ -80,7 +80,9 @@ def _shortest_decimal(value: float) -> Decimal:
             if n % 10 == 0:
                 n //= 10
                 decimals -= 1
-            return Decimal(n) * _TENTHS[decimals]  # exact: n has at most 15 digits
+            # exact (n has at most 15 digits); an int operand is made a Decimal exactly, and
+            # cheaper than by a call of Decimal (compiled, about 1,000 instructions)
+            return _TENTHS[decimals] * n
     return Decimal(repr(value))
 
 
