@@ -36,17 +36,20 @@ def test_quiet_collector_exception_in_block_restores_settings() -> None:
 
 
 def test_quiet_collector_process_that_froze_its_own_objects_keeps_them_frozen() -> None:
-    # Arrange
+    # Arrange: an object of the process's own, frozen (out of every generation the
+    # collector walks). The frozen count is not compared: a frozen object freed meanwhile
+    # (xdist's messaging thread frees its own) lowers it, which made this test flaky.
+    mine = [object()]
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
         # Act
         with quiet_collector():
             pass
-        # Assert
-        assert gc.get_freeze_count() == frozen
+        # Assert: still frozen
+        assert not any(o is mine for o in gc.get_objects())
     finally:
         gc.unfreeze()
+    assert any(o is mine for o in gc.get_objects())
 
 
 def test_startup_frozen_freezes_inside_the_block_and_leaves_nothing_frozen() -> None:
