@@ -50,12 +50,16 @@ def decimal_from_float(value: float) -> Decimal:
     if found is None:
         if len(_RECENT) >= _RECENT_MAX:
             _RECENT.clear()
-        found = _RECENT[value] = _shortest_decimal(float(value))
+        found = _RECENT[value] = shortest_decimal(float(value))
     return found
 
 
-def _shortest_decimal(value: float) -> Decimal:
-    """``Decimal(repr(value))``, made without the repr for a price of at most eight decimals.
+def shortest_decimal(value: float) -> Decimal:
+    """``decimal_from_float`` made afresh, for a price not asked for again soon (another
+    market's close as a valuation's mark: looking it up among the kept answers and keeping
+    it cost about as much as making it).
+
+    ``Decimal(repr(value))``, made without the repr for a price of at most eight decimals.
 
     The float's repr is its shortest decimal, and most of the cost of making one. A decimal
     ``n × 10⁻⁸`` of at most 15 significant digits that rounds to ``value`` is that shortest

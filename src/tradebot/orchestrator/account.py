@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 
 from tradebot.domain.decisions import KillSwitch
-from tradebot.domain.market import LastFloat, decimal_from_float
+from tradebot.domain.market import LastFloat, shortest_decimal
 from tradebot.domain.portfolio import Position
 from tradebot.execution.positions import PositionManager
 from tradebot.orchestrator.books import SymbolBook
@@ -246,7 +246,7 @@ class AccountValuation:
                     k = marks.bar_at(ts, bar_ms)
                     if k >= 0:
                         mark = marks.closes[k]
-                        value = held.qty * decimal_from_float(mark)
+                        value = held.qty * shortest_decimal(mark)
                     else:  # no bar yet: at cost
                         value = held.qty * held.position.avg_price
                         mark = float(held.position.avg_price)
@@ -300,7 +300,7 @@ class AccountValuation:
             if book.last_qty:
                 marks = self._day_marks[symbol]
                 k = marks.bar_at(last_open, bar_ms)
-                equity += book.last_qty * decimal_from_float(marks.closes[max(k, 0)])
+                equity += book.last_qty * shortest_decimal(marks.closes[max(k, 0)])
         return equity
 
     def note_holdings(self, book: SymbolBook) -> Decimal:
