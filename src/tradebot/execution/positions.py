@@ -66,6 +66,8 @@ class PositionManager:
         self.changes = 0
         """Counts the bookings that changed a holding (fills, reconciliations): a reader
         that noted every holding at one count need not read them again until it moves."""
+        self.last_booked = ""
+        """The market of the latest booking: a reader one booking behind reads it alone."""
         self._dust = {s: max(m.min_qty, m.qty_step) for s, m in markets.items()}
 
     def position(self, symbol: str) -> Position | None:
@@ -92,6 +94,7 @@ class PositionManager:
         """Book a fill; return the trade it closed, labelled with the exit reason."""
         market = self.markets[fill.symbol]
         self.changes += 1
+        self.last_booked = fill.symbol
         reason = ""
         if fill.side is OrderSide.SELL:  # only a sell closes a trade: label it (once)
             role = role_of(fill.client_order_id)
@@ -109,6 +112,7 @@ class PositionManager:
         """The venue holds ``qty``: correct the books with a ledger adjustment (returned)."""
         market = self.markets[symbol]
         self.changes += 1
+        self.last_booked = symbol
         return self.portfolio.reconcile_position(symbol, qty, price, market.base, market.quote)
 
     def protect(self, symbol: str, protection: Protection) -> None:

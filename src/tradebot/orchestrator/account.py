@@ -134,6 +134,7 @@ class AccountValuation:
         self._day_marks = {s: _Marks(b, bar_ms=bar_ms) for s, b in books.items()}  # the day's
         self._noted = -1  # ``positions.changes`` when the holdings were read
         self._held: list[_Held] = []
+        self._held_of: dict[str, _Held] = {}  # the same by market
         self._live: list[_Held] = []  # the holdings of more than nothing (dust included)
         self._open = 0
         self._booked = -1  # ``positions.changes`` when ``note_holdings`` last noted them
@@ -156,21 +157,33 @@ class AccountValuation:
         self._kept_ts = None
 
     def _holdings(self) -> list[_Held]:
-        """Every position ever opened, in the portfolio's order, each amount as last booked."""
+        """Every position ever opened, in the portfolio's order, each amount as last booked.
+
+        One booking behind (a basket's usual case: a fill between two decisions), only the
+        booked market's holding is read again, unless it became nothing or something (the
+        live holdings are then listed again)."""
         positions = self._positions
-        if self._noted == positions.changes:
+        changes = positions.changes
+        if self._noted == changes:
             return self._held
-        self._noted = positions.changes
         opened = positions.portfolio.positions
+        if changes == self._noted + 1 and len(self._held) == len(opened):
+            held = self._held_of.get(positions.last_booked)
+            if held is not None:
+                was_live, was_position = bool(held.qty), held.is_position
+                _read_again(held, positions)
+                if bool(held.qty) == was_live:
+                    self._open += held.is_position - was_position
+                    self._noted = changes
+                    return self._held
+        self._noted = changes
         if len(self._held) != len(opened):  # a symbol bought for the first time (positions stay)
             self._held = [_Held(self._books[s], p, self._marks[s]) for s, p in opened.items()]
+            self._held_of = {held.book.symbol: held for held in self._held}
         live, count = [], 0
         for held in self._held:
-            qty = held.position.qty
-            if qty is not held.qty:  # only what the booking changed is read again
-                held.qty, held.qty_float = qty, held.book.qty_float.of(qty)
-                held.is_position = qty > positions.dust_qty(held.book.symbol)
-            if qty:
+            _read_again(held, positions)
+            if held.qty:
                 live.append(held)
                 count += held.is_position
         self._open, self._live = count, live
@@ -310,11 +323,26 @@ class AccountValuation:
         positions = self._positions
         position = positions.portfolio.positions.get(book.symbol)
         book.last_qty = ZERO if position is None else position.qty
-        if len(self._books) > 1 and self._booked != positions.changes:
-            self._booked = positions.changes
-            for held in self._holdings():  # read again now: the valuations read them next
-                held.book.last_qty = held.qty
+        changes = positions.changes
+        if len(self._books) > 1 and self._booked != changes:
+            if self._booked >= 0 and changes == self._booked + 1:  # the booked market alone
+                booked = self._books[positions.last_booked]
+                position = positions.portfolio.positions.get(booked.symbol)
+                booked.last_qty = ZERO if position is None else position.qty
+            else:
+                for held in self._holdings():  # read again now: the valuations read them next
+                    held.book.last_qty = held.qty
+            self._booked = changes
         return book.last_qty
+
+
+def _read_again(held: _Held, positions: PositionManager) -> None:
+    """Read ``held``'s amount again if a booking changed it (``position.qty`` is a new Decimal
+    at each change)."""
+    qty = held.position.qty
+    if qty is not held.qty:
+        held.qty, held.qty_float = qty, held.book.qty_float.of(qty)
+        held.is_position = qty > positions.dust_qty(held.book.symbol)
 
 
 def _correlated(

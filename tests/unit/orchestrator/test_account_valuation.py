@@ -45,6 +45,38 @@ def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
         assert checks["max_open_positions"] == "2 open positions > 1"
 
 
+def test_a_holding_reconciled_to_nothing_leaves_the_valuation_and_the_position_count() -> None:
+    # Arrange: ETH buys at its bar 2 (filled at bar 3); the venue then holds no ETH at all
+    # (reconciled at bar 6: one booking since the last valuation); BTC asks to enter at
+    # bars 5 and 8, one open position at most
+    eth = make_market("ETH/USDT")
+    engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
+    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
+    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
+    decided = {}
+    for i in range(9):
+        if i == 6:
+            engine.handle(PositionReconciled("ETH/USDT", Decimal(0), int(eth_bars.ts_ms[6])))
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided[i] = step.decision
+
+    # Assert: at bar 5 ETH is held (BTC's would be a second position); at bar 8 the account
+    # is its cash alone, and BTC's entry would be the one open position
+    assert sorted(decided) == [5, 8]
+    cash = engine.portfolio.cash
+    before, after = decided[5], decided[8]
+    assert before.equity == float(cash) + float(fill.qty) * float(eth_bars["close"][5])
+    assert after.equity == float(cash)
+    opened = {
+        i: {c.name: c.detail for c in d.verdict.checks}["max_open_positions"]
+        for i, d in decided.items()
+        if d.verdict is not None
+    }
+    assert opened == {5: "2 open positions > 1", 8: "1 open positions <= 1"}
+
+
 def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() -> None:
     # Arrange: ETH's data misses bars 8-10 and 17 and ends at bar 24 of BTC's 30; ETH buys at
     # its bar 2 (filled at bar 3); BTC asks to enter at every bar from 4 on (refused: one open
