@@ -9,30 +9,19 @@ from decimal import Decimal
 from factories import ScriptedStrategy, bought_at, make_candles, make_engine, make_market
 from tradebot.domain.decisions import Decision
 from tradebot.domain.events import BarClosed, PositionReconciled
+from tradebot.domain.orders import Fill
 from tradebot.orchestrator.engine import TradingEngine
 from tradebot.strategy.base import Bars
 
 
 def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
-    # Arrange: ETH buys at its bar 2 (filled at bar 3), half is gone at bar 6; BTC would enter
-    # at bars 5 and 8 and is refused both times (one open position at most), each decision
-    # valuing the account
-    eth = make_market("ETH/USDT")
-    engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
-    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
-    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
-    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
-    decided = []
-    for i in range(9):
-        if i == 6:  # the venue holds half the ETH: the next entry must see it
-            engine.handle(PositionReconciled("ETH/USDT", fill.qty / 2, int(eth_bars.ts_ms[6])))
-        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
-        if step.decision is not None and step.decision.verdict is not None:
-            decided.append((i, step.decision))
+    # Arrange / Act: ETH bought, half of it gone at bar 6; BTC's entries at bars 5 and 8
+    # are refused both times (one open position at most), each decision valuing the account
+    engine, eth_bars, fill, decided = _btc_entries_around_eth_reconciled_to(Decimal("0.5"))
 
     # Assert: each entry's record and risk checks hold ETH at ETH's close of that bar
-    assert [i for i, _ in decided] == [5, 8]
-    for i, decision in decided:
+    assert sorted(decided) == [5, 8]
+    for i, decision in decided.items():
         eth_qty = fill.qty / 2 if i == 8 else fill.qty
         eth_close = float(eth_bars["close"][i])
         cash = engine.portfolio.cash
@@ -46,21 +35,9 @@ def test_entry_values_every_holding_at_its_close_after_each_booking() -> None:
 
 
 def test_a_holding_reconciled_to_nothing_leaves_the_valuation_and_the_position_count() -> None:
-    # Arrange: ETH buys at its bar 2 (filled at bar 3); the venue then holds no ETH at all
-    # (reconciled at bar 6: one booking since the last valuation); BTC asks to enter at
-    # bars 5 and 8, one open position at most
-    eth = make_market("ETH/USDT")
-    engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
-    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
-    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
-    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
-    decided = {}
-    for i in range(9):
-        if i == 6:
-            engine.handle(PositionReconciled("ETH/USDT", Decimal(0), int(eth_bars.ts_ms[6])))
-        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
-        if step.decision is not None and step.decision.verdict is not None:
-            decided[i] = step.decision
+    # Arrange / Act: ETH bought, then none of it held at bar 6 (one booking since the last
+    # valuation: the booked market is read alone, and it became nothing)
+    engine, eth_bars, fill, decided = _btc_entries_around_eth_reconciled_to(Decimal(0))
 
     # Assert: at bar 5 ETH is held (BTC's would be a second position); at bar 8 the account
     # is its cash alone, and BTC's entry would be the one open position
@@ -75,6 +52,28 @@ def test_a_holding_reconciled_to_nothing_leaves_the_valuation_and_the_position_c
         if d.verdict is not None
     }
     assert opened == {5: "2 open positions > 1", 8: "1 open positions <= 1"}
+
+
+def _btc_entries_around_eth_reconciled_to(
+    share: Decimal,
+) -> tuple[TradingEngine, Bars, Fill, dict[int, Decision]]:
+    """ETH buys at its bar 2 (filled at bar 3) and the venue holds ``share`` of it from bar
+    6; BTC asks to enter at bars 5 and 8 (one open position at most). BTC's checked
+    decisions by bar."""
+    eth = make_market("ETH/USDT")
+    engine, _ = make_engine(ScriptedStrategy([5, 8]), more=[(eth, ScriptedStrategy([2]))])
+    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
+    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
+    decided = {}
+    for i in range(9):
+        if i == 6:  # the venue's word: the next entry must see it
+            held = fill.qty * share
+            engine.handle(PositionReconciled("ETH/USDT", held, int(eth_bars.ts_ms[6])))
+        step = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+        if step.decision is not None and step.decision.verdict is not None:
+            decided[i] = step.decision
+    return engine, eth_bars, fill, decided
 
 
 def test_each_entry_finds_the_other_market_last_close_across_its_gaps_and_end() -> None:
