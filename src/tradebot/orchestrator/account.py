@@ -325,10 +325,11 @@ class AccountValuation:
         book.last_qty = ZERO if position is None else position.qty
         changes = positions.changes
         if len(self._books) > 1 and self._booked != changes:
-            if self._booked >= 0 and changes == self._booked + 1:  # the booked market alone
-                booked = self._books[positions.last_booked]
-                position = positions.portfolio.positions.get(booked.symbol)
-                booked.last_qty = ZERO if position is None else position.qty
+            booked = self._books.get(positions.last_booked)
+            if booked is not None and self._booked >= 0 and changes == self._booked + 1:
+                # one booking since: the booked market alone
+                now_held = positions.portfolio.positions.get(booked.symbol)
+                booked.last_qty = ZERO if now_held is None else now_held.qty
             else:
                 for held in self._holdings():  # read again now: the valuations read them next
                     held.book.last_qty = held.qty
