@@ -555,7 +555,7 @@ class TradingEngine:
 
     # ----------------------------------------------------------------- state
     def _open_entry(self, symbol: str) -> Order | None:
-        return self._router.first_open(symbol, OrderRole.ENTRY)
+        return self._router.working_entry(symbol)
 
     def _entry_price(self, market: Market, close: Decimal) -> Decimal:
         if not self.settings.use_limit_entries:

@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from tradebot.domain.errors import StateError
-from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderStatus, OrderType
+from tradebot.domain.orders import (
+    ClientOrderId,
+    Fill,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from tradebot.execution.router import (
     OrderIntent,
     OrderRole,
@@ -122,3 +130,43 @@ def test_forget_closed_keeps_only_working_orders() -> None:
 
     assert router.get(done.client_order_id) is None
     assert [o.client_order_id for o in router] == [working.client_order_id]
+
+
+def test_working_entry_is_the_earliest_working_entry_of_that_market() -> None:
+    # Arrange: BTC has a stop-loss, then two entries, then a take-profit working; ETH an
+    # entry placed before all of them
+    router = OrderRouter()
+
+    def place(symbol: str, role: OrderRole, ts: int) -> ClientOrderId:
+        intent = OrderIntent(symbol, OrderSide.BUY, OrderType.LIMIT, D(1), role, price=D(1))
+        return router.place(intent, ts).client_order_id
+
+    eth = place("ETH/USDT", OrderRole.ENTRY, TS)
+    place("BTC/USDT", OrderRole.STOP_LOSS, TS + 1)
+    first = place("BTC/USDT", OrderRole.ENTRY, TS + 2)
+    second = place("BTC/USDT", OrderRole.ENTRY, TS + 3)
+    place("BTC/USDT", OrderRole.TAKE_PROFIT, TS + 4)
+    adopted = Order(
+        ClientOrderId(make_client_order_id("tb", "SOL/USDT", TS, OrderRole.ENTRY)),
+        "SOL/USDT", OrderSide.BUY, OrderType.LIMIT, D(1), D(1), None, TimeInForce.GTC,
+        OrderStatus.OPEN, "x1", D(0), None, TS, TS,
+    )  # fmt: skip
+    router.adopt(adopted)  # found on the exchange at a restart
+
+    def entry_of(symbol: str) -> ClientOrderId | None:
+        order = router.working_entry(symbol)
+        return None if order is None else order.client_order_id
+
+    # Act / Assert: each market its own earliest working entry (never a stop or a take-
+    # profit); the next once the first is canceled; none once none works
+    assert [entry_of(s) for s in ("BTC/USDT", "ETH/USDT", "SOL/USDT")] == [
+        first,
+        eth,
+        adopted.client_order_id,
+    ]
+    router.on_status(first, OrderStatus.CANCELED, TS + 5)
+    assert entry_of("BTC/USDT") == second
+    router.on_status(second, OrderStatus.OPEN, TS + 6)
+    router.on_fill(Fill(second, "BTC/USDT", OrderSide.BUY, D(1), D(1), D(0), "USDT", TS + 7))
+    assert entry_of("BTC/USDT") is None
+    assert entry_of("XRP/USDT") is None
