@@ -108,10 +108,16 @@ def role_of(client_order_id: ClientOrderId) -> OrderRole | None:
         else:
             role = _ROLES.get(client_order_id.rsplit("-", 1)[-1][:2])
         if role is not None:
-            if len(_ROLE_OF) >= _ROLE_OF_MAX:
-                _ROLE_OF.clear()
-            _ROLE_OF[client_order_id] = role
+            _keep_role(client_order_id, role)
     return role
+
+
+def _keep_role(client_order_id: str, role: OrderRole) -> None:
+    """Keep an id's role for ``role_of`` (the router keeps each id it makes, with the role
+    it was made for: its fill and protection read it back)."""
+    if len(_ROLE_OF) >= _ROLE_OF_MAX:
+        _ROLE_OF.clear()
+    _ROLE_OF[client_order_id] = role
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)
@@ -163,8 +169,8 @@ class OrderRouter:
         self._open: dict[ClientOrderId, Order] = {}
         self._open_of: dict[str, dict[ClientOrderId, Order]] = {}  # the same, by symbol
         # the entries alone, by symbol, in the order placed: the working entry is looked
-        # for at every bar visited, and reading each working id's role back cost about 900
-        # instructions an order (compiled; the ids outlive ``role_of``'s memo)
+        # for at every bar visited (it was a walk of the market's working orders, reading
+        # each id's role back)
         self._open_entries: dict[str, dict[ClientOrderId, Order]] = {}
         self._used: set[str] = set()
         self._changed: dict[ClientOrderId, Order] = {}
@@ -237,6 +243,7 @@ class OrderRouter:
             OrderStatus.SUBMITTING, None, _ZERO, None, bar_ts_ms, bar_ts_ms, reason,
         )  # fmt: skip
         self._add_open(order, intent.role)
+        _keep_role(cid, intent.role)
         self._changed[cid] = order
         # id, symbol, side, type, qty, price, stop price, time in force, reason, OCO partner
         return PlaceOrder(
