@@ -93,8 +93,7 @@ class PositionManager:
     def on_fill(self, fill: Fill) -> Trade | None:
         """Book a fill; return the trade it closed, labelled with the exit reason."""
         market = self.markets[fill.symbol]
-        self.changes += 1
-        self.last_booked = fill.symbol
+        self._booking(fill.symbol)
         reason = ""
         if fill.side is OrderSide.SELL:  # only a sell closes a trade: label it (once)
             role = role_of(fill.client_order_id)
@@ -111,9 +110,13 @@ class PositionManager:
     def reconcile(self, symbol: str, qty: Decimal, price: Decimal | None) -> Decimal:
         """The venue holds ``qty``: correct the books with a ledger adjustment (returned)."""
         market = self.markets[symbol]
+        self._booking(symbol)
+        return self.portfolio.reconcile_position(symbol, qty, price, market.base, market.quote)
+
+    def _booking(self, symbol: str) -> None:
+        """Count a booking of ``symbol`` (``changes`` and ``last_booked`` move together)."""
         self.changes += 1
         self.last_booked = symbol
-        return self.portfolio.reconcile_position(symbol, qty, price, market.base, market.quote)
 
     def protect(self, symbol: str, protection: Protection) -> None:
         """Remember the orders now guarding ``symbol``."""
