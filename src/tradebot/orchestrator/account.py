@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 
 from tradebot.domain.decisions import KillSwitch
+from tradebot.domain.estimate import Amount, Estimate, sum_error
 from tradebot.domain.market import LastFloat, shortest_decimal
 from tradebot.domain.portfolio import Position
 from tradebot.execution.positions import PositionManager
@@ -116,11 +117,15 @@ class AccountValuation:
     each is looked up per valuation: one bisect of the bar times each holding keeps a
     memoryview of (``_Held.marks``), the deciding symbol at its own close. The sums are the
     same, term for term and in the same order, as valuing the portfolio afresh
-    (``Portfolio.equity``): the same Decimals. Markets that decide at one close (an aligned
-    basket's usually do: orders fill at the next open, correlated markets signal together)
-    see the same account, nothing being booked between their decisions, so the last
-    valuation is used again while the bar time, the bookings, the cash and the bars are the
-    same.
+    (``Portfolio.equity``): the same Decimals. With other markets held, an entry's checks
+    get the equity and the exposure as estimates (``Estimate``): summed in floats with their
+    error, the Decimals made from this valuation only if a check comes within that error of
+    its limit or its cent, or the sizer scales with equity (``domain/estimate.py``).
+
+    Markets that decide at one close (an aligned basket's usually do: orders fill at the
+    next open, correlated markets signal together) see the same account, nothing being
+    booked between their decisions, so the last valuation is used again while the bar time,
+    the bookings, the cash and the bars are the same.
     """
 
     def __init__(
@@ -146,8 +151,17 @@ class AccountValuation:
         self._kept_changes = -1  # ``positions.changes`` then
         self._kept_cash = ZERO  # the cash then (a new Decimal at each change)
         self._equity = 0.0
+        # once a decision asked (``risk_state``): each live holding's value in floats, the
+        # sum of their magnitudes with the cash's (the error's scale), the market that
+        # decided and its close; each value and the equity as Decimals once asked for
+        self._floats: list[float] | None = None
+        self._scale = 0.0
+        self._kept_book: SymbolBook | None = None
+        self._kept_close = ZERO
         self._values: list[Decimal] | None = None
-        self._exact = ZERO
+        self._exact: Decimal | None = None
+        self._estimate: Estimate | None = None
+        self._token = 0  # counts the valuations kept: an estimate names its own
         self.cash_float = LastFloat()
         """The cash as a float (the valuations and each decision's record)."""
 
@@ -219,7 +233,8 @@ class AccountValuation:
             mark = marks.closes[k] if k >= 0 else float(held.position.avg_price)
             total += held.qty_float * mark
         self._kept_ts, self._kept_changes, self._kept_cash = ts, changes, cash
-        self._equity, self._values = total, None
+        self._equity, self._floats, self._kept_book = total, None, None
+        self._token += 1
         return total
 
     def risk_state(
@@ -232,53 +247,57 @@ class AccountValuation:
         kill_switch: KillSwitch,
     ) -> RiskState:
         """Equity and exposure over every position, ``book``'s position on its own, and the
-        held positions correlated with ``book``'s market (when that limit is set)."""
-        cash = equity = self._positions.portfolio.cash
-        own: Decimal | None = None
-        others: list[tuple[str, Decimal]] = []  # the other positions' values, not dust
-        changes = self._positions.changes
-        if (  # another market's at this close
+        held positions correlated with ``book``'s market (when that limit is set).
+
+        With another market held, the equity and the exposure are estimates (``Estimate``):
+        sums in floats with their error, their Decimals made from this valuation only if a
+        check or a sizer needs them. Otherwise, and with the correlation limit set (it reads
+        each position's value), they are Decimals."""
+        positions = self._positions
+        cash, changes = positions.portfolio.cash, positions.changes
+        live = self._live_holdings()
+        estimated = limits.max_correlated_exposure is None and (
+            len(live) > 1 or (len(live) == 1 and live[0].book is not book)
+        )
+        if not (  # another market's at this close (its Decimals are made when asked for)
             ts == self._kept_ts
             and cash is self._kept_cash
             and changes == self._kept_changes
-            and self._values is not None
+            and self._kept_book is not None
+            and (self._floats is not None or not estimated)
         ):
-            equity, own, others = self._split(book)
-        else:
-            values = []
-            total = self.cash_float.of(cash)  # the same in floats, as ``equity_at`` sums it
-            bar_ms = self._bar_ms
-            for held in self._live_holdings():
-                if held.book is book:
-                    value = held.qty * close
-                    if held.is_position:
-                        own = value
-                    total += held.qty_float * float(close)  # the bar's close: repr round-trips
-                else:
-                    marks = held.marks
-                    k = marks.bar_at(ts, bar_ms)
-                    if k >= 0:
-                        mark = marks.closes[k]
-                        value = held.qty * shortest_decimal(mark)
-                    else:  # no bar yet: at cost
-                        value = held.qty * held.position.avg_price
-                        mark = float(held.position.avg_price)
-                    if held.is_position:
-                        others.append((held.book.symbol, value))
-                    total += held.qty_float * mark
-                equity += value
-                values.append(value)
-            self._kept_ts, self._kept_changes, self._kept_cash = ts, changes, cash
-            self._equity, self._values, self._exact = total, values, equity
-        exposure = ZERO if own is None else ZERO + own  # this symbol first, as the checks add
-        for _, value in others:
-            exposure += value
+            self._value(live, book, ts, close, cash, changes, exactly=not estimated)
+        own: Decimal | None = None
+        equity: Amount
+        exposure: Amount
         correlated_exposure = ZERO
         correlated_with: tuple[tuple[str, float], ...] = ()
-        if limits.max_correlated_exposure is not None and exposure:
-            correlated_exposure, correlated_with = _correlated(
-                self._books, limits, book, ts, others
-            )
+        if estimated:
+            floats = self._floats or []
+            exposed = scale = 0.0
+            terms = 0
+            for k in range(len(live)):
+                held = live[k]
+                if held.is_position:
+                    if held.book is book:
+                        own = held.qty * close
+                    value = floats[k]
+                    exposed += value
+                    scale += abs(value)
+                    terms += 1
+            equity = self._estimate_equity()
+            exposure = self._estimate_exposure(book, exposed, sum_error(terms, scale))
+        else:
+            equity = self._exact_equity()
+            own, others = self._split(book)
+            exact = ZERO if own is None else ZERO + own  # this symbol first, as checks add
+            for _, other in others:
+                exact += other
+            exposure = exact
+            if limits.max_correlated_exposure is not None and exact:
+                correlated_exposure, correlated_with = _correlated(
+                    self._books, limits, book, ts, others
+                )
         return RiskState(  # positional (keywords made it twice as slow to make)
             equity,
             exposure,
@@ -290,18 +309,156 @@ class AccountValuation:
             correlated_with,
         )
 
-    def _split(self, book: SymbolBook) -> tuple[Decimal, Decimal | None, list[tuple[str, Decimal]]]:
-        """The last valuation's equity, ``book``'s position and the other positions (not
-        dust), from each holding's value kept."""
+    def _value(
+        self,
+        live: list[_Held],
+        book: SymbolBook,
+        ts: int,
+        close: Decimal,
+        cash: Decimal,
+        changes: int,
+        exactly: bool,
+    ) -> None:
+        """Value each ``live`` holding at ``ts`` (``book``'s at ``close``, another market's at
+        its mark, or at cost before its first bar): as Decimals with the equity when
+        ``exactly``, else each in floats; kept for every market deciding at this close. Valued
+        in floats, the Decimals are made from the same marks when asked for
+        (``_exact_values``); the equity in floats is summed either way."""
+        cash_float = self.cash_float.of(cash)
+        total, scale = cash_float, abs(cash_float)
+        floats: list[float] | None = None if exactly else []
+        values: list[Decimal] | None = [] if exactly else None
+        equity = cash
+        bar_ms = self._bar_ms
+        for held in live:
+            if held.book is book:
+                mark = float(close)  # the bar's close: repr round-trips
+                if values is not None:
+                    exact = held.qty * close
+                    values.append(exact)
+                    equity += exact
+            else:
+                marks = held.marks
+                k = marks.bar_at(ts, bar_ms)
+                if k >= 0:
+                    mark = marks.closes[k]
+                    if values is not None:
+                        exact = held.qty * shortest_decimal(mark)
+                        values.append(exact)
+                        equity += exact
+                else:  # no bar yet: at cost
+                    mark = float(held.position.avg_price)
+                    if values is not None:
+                        exact = held.qty * held.position.avg_price
+                        values.append(exact)
+                        equity += exact
+            value = held.qty_float * mark
+            total += value
+            if floats is not None:
+                scale += abs(value)
+                floats.append(value)
+        self._kept_ts, self._kept_changes, self._kept_cash = ts, changes, cash
+        self._kept_book, self._kept_close = book, close
+        self._equity, self._floats, self._scale = total, floats, scale
+        self._values, self._exact = values, (equity if exactly else None)
+        self._estimate = None
+        self._token += 1
+
+    def _estimate_equity(self) -> Estimate:
+        """The equity of the valuation kept, as an estimate (one for every market deciding
+        at this close, so its Decimal is made at most once)."""
+        estimate = self._estimate
+        if estimate is None:
+            token = self._token
+            estimate = self._estimate = Estimate(
+                self._equity,
+                sum_error(len(self._live) + 1, self._scale),
+                lambda: self._exact_equity(token),
+            )
+        return estimate
+
+    def _estimate_exposure(self, book: SymbolBook, exposed: float, error: float) -> Estimate:
+        """``book``'s exposure in the valuation kept, as an estimate. (A method of its own:
+        compiled, a function making a closure keeps all its locals in an object.)"""
+        token = self._token
+        return Estimate(exposed, error, lambda: self._exact_exposure(token, book))
+
+    def _exact_values(self) -> list[Decimal]:
+        """Each live holding's value in the valuation kept, as a Decimal: the deciding
+        market's at its close, another's at its mark's shortest decimal (or at cost)."""
+        values = self._values
+        if values is None:
+            values = []
+            ts, book, close, bar_ms = (
+                self._kept_ts or 0,
+                self._kept_book,
+                self._kept_close,
+                self._bar_ms,
+            )
+            for held in self._live:
+                if held.book is book:
+                    value = held.qty * close
+                else:
+                    marks = held.marks
+                    k = marks.bar_at(ts, bar_ms)
+                    if k >= 0:
+                        value = held.qty * shortest_decimal(marks.closes[k])
+                    else:  # no bar yet: at cost
+                        value = held.qty * held.position.avg_price
+                values.append(value)
+            self._values = values
+        return values
+
+    def _exact_equity(self, token: int | None = None) -> Decimal:
+        """The equity of the valuation kept as a Decimal: the cash, then each live holding's
+        value, in order (``token``: the valuation an estimate was made from, still kept)."""
+        if token is not None:
+            self._check_kept(token)
+        exact = self._exact
+        if exact is None:
+            exact = self._kept_cash
+            for value in self._exact_values():
+                exact += value
+            self._exact = exact
+        return exact
+
+    def _exact_exposure(self, token: int, book: SymbolBook) -> Decimal:
+        """``book``'s exposure in the valuation ``token`` (still kept) as a Decimal: its own
+        position first, then the others', as the checks add them."""
+        self._check_kept(token)
+        own, others = self._split(book)
+        exposure = ZERO if own is None else ZERO + own
+        for _, value in others:
+            exposure += value
+        return exposure
+
+    def _check_kept(self, token: int) -> None:
+        """An estimate's Decimal is made from the account it estimated, or not at all."""
+        positions = self._positions
+        if (
+            token != self._token
+            or positions.changes != self._kept_changes
+            or positions.portfolio.cash is not self._kept_cash
+        ):
+            raise RuntimeError(
+                "an estimate of the account was read after the account changed: read it "
+                "in the decision it was made for"
+            )
+
+    def _split(self, book: SymbolBook) -> tuple[Decimal | None, list[tuple[str, Decimal]]]:
+        """From the valuation kept, as Decimals: ``book``'s position (None if none or dust)
+        and the other positions (not dust)."""
         own: Decimal | None = None
         others: list[tuple[str, Decimal]] = []
-        for held, value in zip(self._live, self._values or (), strict=True):
+        live, values = self._live, self._exact_values()
+        for k in range(len(live)):
+            held = live[k]
             if held.is_position:
                 if held.book is book:
-                    own = value
+                    own = values[k]
                 else:
-                    others.append((held.book.symbol, value))
-        return self._exact, own, others
+                    others.append((held.book.symbol, values[k]))
+        return own, others
 
     def value_at_day_start(self, cash: Decimal, last_open: int) -> Decimal:
         """The account at the close of the bar opened at ``last_open`` (the previous day's

@@ -14,6 +14,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tradebot.domain.decisions import RiskCheck, RiskVerdict
+from tradebot.domain.estimate import exactly
 from tradebot.domain.portfolio import Trade
 from tradebot.orchestrator.books import SymbolBook
 from tradebot.risk.allocation import Allotment, CapitalAllocator
@@ -34,7 +35,7 @@ def entry_size(
     if allocator is None:
         return sizer.calculate_size(inp, trades), None
     histories = {s: (b.bars.ts_ms, b.bars["close"]) for s, b in books.items()}
-    allotment = allocator.allot(book.symbol, inp.equity, histories, ts_ms)
+    allotment = allocator.allot(book.symbol, exactly(inp.equity), histories, ts_ms)
     qty = sizer.calculate_size(replace(inp, equity=allotment.sleeve), trades)
     return min(qty, allotment.sleeve / inp.price), allotment
 

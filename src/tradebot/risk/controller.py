@@ -19,6 +19,15 @@ from functools import cache
 from typing import Final
 
 from tradebot.domain.decisions import KillSwitch, RiskCheck, RiskVerdict
+from tradebot.domain.estimate import (
+    UNIT,
+    Amount,
+    Estimate,
+    compared,
+    exactly,
+    in_cents,
+)
+from tradebot.domain.market import LastFloat
 from tradebot.domain.records import field_values
 
 __all__ = [
@@ -68,10 +77,13 @@ class OrderProposal:
 
 @dataclass(slots=True, unsafe_hash=True, init=False)
 class RiskState:
-    """The portfolio as the checks see it."""
+    """The portfolio as the checks see it.
 
-    equity: Final[Decimal]
-    exposure: Final[Decimal]
+    With other markets held, a basket's equity and exposure may be estimates (``Estimate``):
+    the checks decide on their floats unless a limit or a cent lies within their error."""
+
+    equity: Final[Amount]
+    exposure: Final[Amount]
     position_notional: Final[Decimal]
     open_positions: Final[int]
     day_start_equity: Final[Decimal]
@@ -84,8 +96,8 @@ class RiskState:
 
     def __init__(
         self,
-        equity: Decimal,
-        exposure: Decimal,
+        equity: Amount,
+        exposure: Amount,
         position_notional: Decimal,
         open_positions: int,
         day_start_equity: Decimal,
@@ -108,14 +120,18 @@ class RiskState:
     @property
     def daily_pnl(self) -> Decimal:
         """Equity change since the start of the UTC day."""
-        return self.equity - self.day_start_equity
+        return exactly(self.equity) - self.day_start_equity
 
 
 class RiskController:
     """Validate proposals against the limits; pure, so backtest and live agree."""
 
     def __init__(self, limits: RiskLimits) -> None:
-        self.limits = limits
+        self.limits: Final = limits
+        # the limits as floats, for an estimated account (``Estimate``)
+        self._exposure_limit = float(limits.max_portfolio_exposure)
+        self._loss_floor = -float(limits.max_daily_loss)
+        self._day_start = LastFloat()
 
     def validate_trade(self, proposal: OrderProposal, state: RiskState) -> RiskVerdict:
         """Run every check and return them all, passed or not."""
@@ -173,17 +189,37 @@ class RiskController:
         )
 
     def _exposure(self, proposal: OrderProposal, state: RiskState) -> RiskCheck:
-        after = state.exposure + proposal.notional
-        limit = self.limits.max_portfolio_exposure
-        ok = after <= limit
+        exposure, limit = state.exposure, self.limits.max_portfolio_exposure
+        after: Decimal | float | None = None
+        if isinstance(exposure, Estimate):
+            notional = float(proposal.notional)
+            approx = exposure.approx + notional
+            error = exposure.error + 2 * UNIT * (abs(notional) + abs(approx))
+            side = compared(approx, error, self._exposure_limit)
+            if side:
+                ok = side < 0
+                after = in_cents(approx, error)  # the text to the cent, as the Decimal's
+        if after is None:
+            after = exactly(exposure) + proposal.notional
+            ok = after <= limit
         return RiskCheck.lazy(
             "max_portfolio_exposure", ok, "exposure {:.2f} {} limit {}", after, _CMP[ok], limit
         )
 
     def _daily_loss(self, state: RiskState) -> RiskCheck:
-        pnl = state.daily_pnl
-        limit = self.limits.max_daily_loss
-        ok = pnl > -limit
+        equity, limit = state.equity, self.limits.max_daily_loss
+        pnl: Decimal | float | None = None
+        if isinstance(equity, Estimate):
+            day_start = self._day_start.of(state.day_start_equity)
+            approx = equity.approx - day_start
+            error = equity.error + 2 * UNIT * (abs(day_start) + abs(approx))
+            side = compared(approx, error, self._loss_floor)
+            if side:
+                ok = side > 0
+                pnl = in_cents(approx, error)
+        if pnl is None:
+            pnl = state.daily_pnl
+            ok = pnl > -limit
         template = (
             "daily PnL {:.2f}; loss limit {}" if ok else "daily PnL {:.2f}; loss limit {} reached"
         )

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from tradebot.domain.estimate import Amount, Estimate, exactly
 from tradebot.domain.portfolio import Trade
 from tradebot.domain.records import field_values
 
@@ -53,9 +54,10 @@ class SizingParams:
 
 @dataclass(slots=True, unsafe_hash=True, init=False)
 class SizingInput:
-    """What the sizer needs to know about one proposed entry."""
+    """What the sizer needs to know about one proposed entry (``equity``: a basket's may be an
+    estimate, made exact only by a method that scales with it)."""
 
-    equity: Final[Decimal]
+    equity: Final[Amount]
     free_cash: Final[Decimal]
     price: Final[Decimal]
     stop_price: Final[Decimal | None]
@@ -64,7 +66,7 @@ class SizingInput:
 
     def __init__(
         self,
-        equity: Decimal,
+        equity: Amount,
         free_cash: Decimal,
         price: Decimal,
         stop_price: Decimal | None,
@@ -94,7 +96,8 @@ class PositionSizer:
         It never spends more than the free cash less ``cash_buffer`` and the fee: a buy of
         all the cash at the signal's close would be refused when the next open is higher.
         """
-        if inp.price <= 0 or inp.equity <= 0:
+        equity = inp.equity
+        if inp.price <= 0 or (equity.sign() <= 0 if isinstance(equity, Estimate) else equity <= 0):
             return ZERO
         notional = self._notional(inp, history)
         spendable = inp.free_cash * (1 - self.params.cash_buffer)
@@ -107,19 +110,20 @@ class PositionSizer:
         method = p.method
         if method is SizingMethod.FIXED_NOTIONAL:
             return p.max_position_size
+        equity = exactly(inp.equity)
         if method is SizingMethod.KELLY:
-            return inp.equity * kelly_fraction(
+            return equity * kelly_fraction(
                 history, p.kelly_fraction_cap, p.kelly_min_trades, fallback=p.risk_per_trade
             )
         if method is SizingMethod.VOLATILITY_TARGET:
             if not inp.atr or inp.atr <= 0:
                 return ZERO
             vol = Decimal(repr(inp.atr)) / inp.price
-            return inp.equity * p.volatility_target / vol
+            return equity * p.volatility_target / vol
         # fixed fractional: risk / stop distance, or the fraction of equity without a stop
         if inp.stop_price is None or inp.stop_price >= inp.price:
-            return inp.equity * p.risk_per_trade
-        risk = inp.equity * p.risk_per_trade
+            return equity * p.risk_per_trade
+        risk = equity * p.risk_per_trade
         return risk / (inp.price - inp.stop_price) * inp.price
 
 

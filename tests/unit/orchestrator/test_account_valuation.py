@@ -4,6 +4,7 @@ decisions and re-read only after a booking, so these pin what it must still equa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from factories import ScriptedStrategy, bought_at, make_candles, make_engine, make_market
@@ -11,6 +12,7 @@ from tradebot.domain.decisions import Decision
 from tradebot.domain.events import BarClosed, PositionReconciled
 from tradebot.domain.orders import Fill
 from tradebot.orchestrator.engine import TradingEngine
+from tradebot.risk.controller import RiskLimits
 from tradebot.strategy.base import Bars
 
 
@@ -181,3 +183,48 @@ def _assert_valued(
     assert decision.verdict is not None
     checks = {c.name: c.detail for c in decision.verdict.checks}
     assert checks["max_daily_loss"].startswith(f"daily PnL {pnl:.2f}; loss limit"), bar
+
+
+def test_an_entry_whose_exposure_lands_on_its_limit_is_checked_with_decimals() -> None:
+    # Arrange: ETH held; BTC's entry at bar 5 buys a fixed 1,000 USDT. The exposure after
+    # it is ETH at its close plus BTC's notional, exactly; the limit set at that sum and a
+    # hair (1e-15) under it: the same float, so the sum in floats cannot tell them apart
+    free = RiskLimits(max_open_positions=2, max_portfolio_exposure=Decimal(10**6))
+    decision, eth_value, btc_bars = _btc_entry_beside_eth(free)
+    qty = Decimal(decision.action.removeprefix("buy "))
+    after = eth_value + qty * Decimal(repr(float(btc_bars["close"][5])))
+
+    # Act
+    at_limit, _, _ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=after))
+    under = after - Decimal("1e-15")
+    assert float(under) == float(after)
+    over_limit, _, _ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=under))
+
+    # Assert: the verdicts and texts the Decimals give
+    def exposure_check(d: Decision) -> tuple[bool, str]:
+        assert d.verdict is not None
+        check = next(c for c in d.verdict.checks if c.name == "max_portfolio_exposure")
+        return check.passed, check.detail
+
+    assert exposure_check(at_limit) == (True, f"exposure {after:.2f} <= limit {after}")
+    assert at_limit.action == f"buy {qty}"
+    assert exposure_check(over_limit) == (False, f"exposure {after:.2f} > limit {under}")
+    assert over_limit.action == "rejected"
+
+
+def _btc_entry_beside_eth(limits: RiskLimits) -> tuple[Decision, Decimal, Bars]:
+    """ETH bought at its bar 2 (filled at bar 3); BTC's entry decision at bar 5 under
+    ``limits``, ETH's value at its close of bar 5 and BTC's bars."""
+    eth = make_market("ETH/USDT")
+    engine, _ = make_engine(
+        ScriptedStrategy([5]), limits=limits, more=[(eth, ScriptedStrategy([2]))]
+    )
+    btc_bars = engine.prepare(make_candles(10, seed=1, start=40_000.0))
+    eth_bars = engine.prepare(make_candles(10, seed=2, start=2_000.0), symbol="ETH/USDT")
+    fill = bought_at(engine, eth_bars, "ETH/USDT", 2, "2000")
+    for i in range(5):
+        engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[i]), i))
+    decision = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[5]), 5)).decision
+    assert decision is not None
+    eth_value = fill.qty * Decimal(repr(float(eth_bars["close"][5])))
+    return decision, eth_value, btc_bars
