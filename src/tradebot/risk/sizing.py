@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from tradebot.domain.estimate import Amount, Estimate, exactly
+from tradebot.domain.estimate import UNIT, Amount, Estimate, exactly
 from tradebot.domain.portfolio import Trade
 from tradebot.domain.records import field_values
 
@@ -88,7 +88,8 @@ class PositionSizer:
     """Turn an entry signal into a base amount (unrounded; the market rounds it)."""
 
     def __init__(self, params: SizingParams) -> None:
-        self.params = params
+        self.params: Final = params
+        self._risk_float = float(params.risk_per_trade)
 
     def calculate_size(self, inp: SizingInput, history: Sequence[Trade] = ()) -> Decimal:
         """Return the base amount to buy; zero when nothing sensible can be bought.
@@ -99,11 +100,35 @@ class PositionSizer:
         equity = inp.equity
         if inp.price <= 0 or (equity.sign() <= 0 if isinstance(equity, Estimate) else equity <= 0):
             return ZERO
-        notional = self._notional(inp, history)
         spendable = inp.free_cash * (1 - self.params.cash_buffer)
         cap = min(self.params.max_position_size, spendable / (1 + inp.fee_rate))
+        if isinstance(equity, Estimate) and self._surely_over(inp, equity, cap):
+            return max(ZERO, cap) / inp.price  # the Decimal equity not needed
+        notional = self._notional(inp, history)
         notional = max(ZERO, min(notional, cap))
         return notional / inp.price
+
+    def _surely_over(self, inp: SizingInput, equity: Estimate, cap: Decimal) -> bool:
+        """True when the fixed fraction of an estimated equity is surely more than ``cap``
+        (the usual case: the maximum position binds), so the size is the cap's, whatever the
+        equity's last digits: its Decimal is not made. Each float below (a Decimal's, a
+        product, a quotient) errs by one rounding of ``UNIT``, the stop distance by its
+        operands' roundings over itself; twice the sum is taken."""
+        if self.params.method is not SizingMethod.FIXED_FRACTIONAL:
+            return False
+        price = float(inp.price)
+        notional = (equity.approx - equity.error) * self._risk_float
+        error = 6 * UNIT
+        stop = inp.stop_price
+        if stop is not None and stop < inp.price:
+            stop_float = float(stop)
+            distance = price - stop_float
+            if distance <= 0:
+                return False
+            notional = notional / distance * price
+            error += 3 * UNIT + UNIT * (abs(price) + abs(stop_float)) / distance
+        cap_float = float(cap)
+        return notional * (1 - 2 * error) > cap_float + 2 * UNIT * abs(cap_float)
 
     def _notional(self, inp: SizingInput, history: Sequence[Trade]) -> Decimal:
         p = self.params

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from tradebot.domain.estimate import Estimate
 from tradebot.domain.portfolio import Trade
 from tradebot.risk.sizing import (
     PositionSizer,
@@ -140,3 +141,43 @@ def test_kelly_fraction_losing_edge_is_zero() -> None:
 def test_kelly_fraction_only_wins_is_cap_and_only_losses_is_zero() -> None:
     assert kelly_fraction(trades(20, "10", 0, "1"), D("0.25"), 20, D("0.02")) == D("0.25")
     assert kelly_fraction(trades(0, "1", 20, "10"), D("0.25"), 20, D("0.02")) == 0
+
+
+@pytest.mark.parametrize(
+    ("equity", "stop", "max_size", "expected", "made"),
+    [
+        # 2 % of 10,000 over a 5 USDT stop is 4,000 USDT: the 1,000 cap binds, whatever
+        # the equity's last digits (its Decimal is never made)
+        ("10000", "95", "1000", D(10), False),
+        ("10000", None, "100", D(1), False),  # 200 without a stop, over the 100 cap
+        # 4,000 against a cap of 4,000: too close for the floats, so the Decimal decides
+        ("10000", "95", "4000", D(40), True),
+        ("10000", "95", "5000", D(40), True),  # under the cap: the fraction's size
+    ],
+)
+def test_an_estimated_equity_is_made_exact_only_when_the_cap_may_not_bind(
+    equity: str, stop: str | None, max_size: str, expected: Decimal, made: bool
+) -> None:
+    # Arrange: the equity as a basket's entry gets it, an estimate whose Decimal is made
+    # only when asked for
+    asked: list[bool] = []
+
+    def exact() -> Decimal:
+        asked.append(True)
+        return D(equity)
+
+    estimate = Estimate(float(equity), 1e-9, exact)
+    sizing = SizingParams(max_position_size=D(max_size), risk_per_trade=D("0.02"))
+    stop_price = None if stop is None else D(stop)
+
+    # Act
+    size = PositionSizer(sizing).calculate_size(
+        SizingInput(estimate, BIG, D(100), stop_price, None, D(0))
+    )
+
+    # Assert: the size the Decimal equity gives, made only when it had to be
+    assert size == expected
+    assert size == PositionSizer(sizing).calculate_size(
+        SizingInput(D(equity), BIG, D(100), stop_price, None, D(0))
+    )
+    assert bool(asked) is made
