@@ -332,26 +332,15 @@ class AccountValuation:
         bar_ms = self._bar_ms
         for held in live:
             if held.book is book:
+                k = _OWN
                 mark = float(close)  # the bar's close: repr round-trips
-                if values is not None:
-                    exact = held.qty * close
-                    values.append(exact)
-                    equity += exact
             else:
-                marks = held.marks
-                k = marks.bar_at(ts, bar_ms)
-                if k >= 0:
-                    mark = marks.closes[k]
-                    if values is not None:
-                        exact = held.qty * shortest_decimal(mark)
-                        values.append(exact)
-                        equity += exact
-                else:  # no bar yet: at cost
-                    mark = float(held.position.avg_price)
-                    if values is not None:
-                        exact = held.qty * held.position.avg_price
-                        values.append(exact)
-                        equity += exact
+                k = held.marks.bar_at(ts, bar_ms)
+                mark = held.marks.closes[k] if k >= 0 else float(held.position.avg_price)
+            if values is not None:
+                exact = _exact_value(held, k, close)
+                values.append(exact)
+                equity += exact
             value = held.qty_float * mark
             total += value
             if floats is not None:
@@ -396,16 +385,8 @@ class AccountValuation:
                 self._bar_ms,
             )
             for held in self._live:
-                if held.book is book:
-                    value = held.qty * close
-                else:
-                    marks = held.marks
-                    k = marks.bar_at(ts, bar_ms)
-                    if k >= 0:
-                        value = held.qty * shortest_decimal(marks.closes[k])
-                    else:  # no bar yet: at cost
-                        value = held.qty * held.position.avg_price
-                values.append(value)
+                k = _OWN if held.book is book else held.marks.bar_at(ts, bar_ms)
+                values.append(_exact_value(held, k, close))
             self._values = values
         return values
 
@@ -492,6 +473,21 @@ class AccountValuation:
                     held.book.last_qty = held.qty
             self._booked = changes
         return book.last_qty
+
+
+_OWN: Final = -2
+"""``_exact_value``'s bar for the deciding market's own holding (-1: no bar yet)."""
+
+
+def _exact_value(held: _Held, k: int, close: Decimal) -> Decimal:
+    """``held``'s value as a Decimal: the deciding market's at its ``close`` (``k`` is
+    ``_OWN``), another's at the shortest decimal of its close at bar ``k``, or at cost before
+    its first bar (``k`` is -1)."""
+    if k == _OWN:
+        return held.qty * close
+    if k >= 0:
+        return held.qty * shortest_decimal(held.marks.closes[k])
+    return held.qty * held.position.avg_price
 
 
 def _read_again(held: _Held, positions: PositionManager) -> None:
