@@ -115,7 +115,9 @@ class RiskState:
         self.correlated_with = correlated_with
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return RiskState, field_values(self)
+        # an estimate lives for its decision: a copy keeps its Decimal
+        values = field_values(self)
+        return RiskState, (exactly(self.equity), exactly(self.exposure), *values[2:])
 
     @property
     def daily_pnl(self) -> Decimal:

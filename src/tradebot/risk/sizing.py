@@ -81,7 +81,8 @@ class SizingInput:
         self.fee_rate = fee_rate
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return SizingInput, field_values(self)
+        # an estimate lives for its decision: a copy keeps its Decimal
+        return SizingInput, (exactly(self.equity), *field_values(self)[1:])
 
 
 class PositionSizer:

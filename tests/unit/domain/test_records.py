@@ -15,6 +15,7 @@ import pytest
 
 from tradebot.domain.commands import CancelOrder, PlaceOrder
 from tradebot.domain.decisions import Decision, RiskCheck, RiskVerdict, Signal, SignalAction
+from tradebot.domain.estimate import Estimate
 from tradebot.domain.orders import ClientOrderId, Fill, OrderSide, OrderType
 from tradebot.domain.portfolio import Trade
 from tradebot.execution.positions import Protection
@@ -89,3 +90,19 @@ def test_defaults_are_those_a_caller_leaves_out() -> None:
 def test_a_hashable_record_hashes_by_its_values() -> None:
     assert hash(CancelOrder(CID, "BTC/USDT")) == hash(CancelOrder(CID, "BTC/USDT"))
     assert len({StopLoss(Decimal(95), Decimal(5), StopMethod.ATR), RECORDS[-1]}) == 1
+
+
+def test_a_risk_state_or_sizing_input_holding_estimates_pickles_their_decimals() -> None:
+    # Arrange: the estimates a basket's entry gets (their makers cannot be pickled)
+    equity = Estimate(10_000.5, 1e-9, lambda: Decimal("10000.50"))
+    exposure = Estimate(250.25, 1e-9, lambda: Decimal("250.25"))
+    state = RiskState(equity, exposure, Decimal(0), 1, Decimal(10_000))
+    sizing = SizingInput(equity, Decimal(9_000), Decimal(100), None, None, Decimal(0))
+
+    # Act
+    state_copy, sizing_copy = pickle.loads(pickle.dumps((state, sizing)))
+
+    # Assert
+    assert (state_copy.equity, state_copy.exposure) == (Decimal("10000.50"), Decimal("250.25"))
+    assert state_copy.daily_pnl == Decimal("0.50")
+    assert sizing_copy.equity == Decimal("10000.50")
