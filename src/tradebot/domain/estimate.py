@@ -17,9 +17,10 @@ keeps a float or a Decimal, never an estimate.
 The bound (``sum_error``): each term (an amount's float, a mark's shortest decimal against
 the float mark, their product) errs by at most three roundings of ``UNIT`` (2⁻⁵³) relative,
 and a float sum of ``n`` terms adds at most ``n - 1`` more of the sum of their magnitudes, so
-it is within ``(n + 3) × UNIT`` of that sum; twice that is taken. A half cent is about 10⁻⁹
-of an account of five million, and the bound of eight terms about 10⁻¹⁵: the text to the cent
-falls within the error about once in a million checks (then the Decimal is made).
+it is within ``(n + 3) × UNIT`` of that sum; ``2 × (n + 4) × UNIT`` is taken. A half cent
+is about 10⁻⁹ of an account of five million, the bound of eight terms about 3 × 10⁻¹⁵ of it:
+a check's text to the cent falls within the error a few times in a million (then the
+Decimal is made).
 """
 
 from __future__ import annotations
