@@ -190,31 +190,63 @@ def test_an_entry_whose_exposure_lands_on_its_limit_is_checked_with_decimals() -
     # it is ETH at its close plus BTC's notional, exactly; the limit set at that sum and a
     # hair (1e-15) under it: the same float, so the sum in floats cannot tell them apart
     free = RiskLimits(max_open_positions=2, max_portfolio_exposure=Decimal(10**6))
-    decision, eth_value, btc_bars = _btc_entry_beside_eth(free)
+    decision, eth_value, btc_bars, _ = _btc_entry_beside_eth(free)
     qty = Decimal(decision.action.removeprefix("buy "))
     after = eth_value + qty * Decimal(repr(float(btc_bars["close"][5])))
 
     # Act
-    at_limit, _, _ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=after))
+    at_limit, *_ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=after))
     under = after - Decimal("1e-15")
     assert float(under) == float(after)
-    over_limit, _, _ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=under))
+    over_limit, *_ = _btc_entry_beside_eth(replace(free, max_portfolio_exposure=under))
 
     # Assert: the verdicts and texts the Decimals give
-    def exposure_check(d: Decision) -> tuple[bool, str]:
-        assert d.verdict is not None
-        check = next(c for c in d.verdict.checks if c.name == "max_portfolio_exposure")
-        return check.passed, check.detail
-
-    assert exposure_check(at_limit) == (True, f"exposure {after:.2f} <= limit {after}")
+    assert _check(at_limit, "max_portfolio_exposure") == (
+        True,
+        f"exposure {after:.2f} <= limit {after}",
+    )
     assert at_limit.action == f"buy {qty}"
-    assert exposure_check(over_limit) == (False, f"exposure {after:.2f} > limit {under}")
+    assert _check(over_limit, "max_portfolio_exposure") == (
+        False,
+        f"exposure {after:.2f} > limit {under}",
+    )
     assert over_limit.action == "rejected"
 
 
-def _btc_entry_beside_eth(limits: RiskLimits) -> tuple[Decision, Decimal, Bars]:
+def test_an_entry_whose_daily_loss_lands_on_its_limit_is_checked_with_decimals() -> None:
+    # Arrange: ETH held below its cost, so the day's PnL at BTC's entry is a small loss,
+    # exactly the account at the close less the day's start; the loss limit set at it (the
+    # limit is reached: a loss must stay under it) and a hair (1e-17) over it, the same float
+    free = RiskLimits(max_open_positions=2, max_portfolio_exposure=Decimal(10**6))
+    _, _, _, pnl = _btc_entry_beside_eth(free)
+    assert pnl < 0
+    over = -pnl + Decimal("1e-17")
+    assert float(over) == float(-pnl)
+
+    # Act
+    reached, *_ = _btc_entry_beside_eth(replace(free, max_daily_loss=-pnl))
+    kept, *_ = _btc_entry_beside_eth(replace(free, max_daily_loss=over))
+
+    # Assert: the verdicts and texts the Decimals give
+    assert _check(reached, "max_daily_loss") == (
+        False,
+        f"daily PnL {pnl:.2f}; loss limit {-pnl} reached",
+    )
+    assert reached.action == "rejected"
+    assert _check(kept, "max_daily_loss") == (True, f"daily PnL {pnl:.2f}; loss limit {over}")
+    assert kept.action.startswith("buy ")
+
+
+def _check(decision: Decision, name: str) -> tuple[bool, str]:
+    """The verdict and text of ``decision``'s check ``name``."""
+    assert decision.verdict is not None
+    check = next(c for c in decision.verdict.checks if c.name == name)
+    return check.passed, check.detail
+
+
+def _btc_entry_beside_eth(limits: RiskLimits) -> tuple[Decision, Decimal, Bars, Decimal]:
     """ETH bought at its bar 2 (filled at bar 3); BTC's entry decision at bar 5 under
-    ``limits``, ETH's value at its close of bar 5 and BTC's bars."""
+    ``limits``, ETH's value at its close of bar 5, BTC's bars and the day's PnL then."""
     eth = make_market("ETH/USDT")
     engine, _ = make_engine(
         ScriptedStrategy([5]), limits=limits, more=[(eth, ScriptedStrategy([2]))]
@@ -227,4 +259,5 @@ def _btc_entry_beside_eth(limits: RiskLimits) -> tuple[Decision, Decimal, Bars]:
     decision = engine.handle(BarClosed("BTC/USDT", int(btc_bars.ts_ms[5]), 5)).decision
     assert decision is not None
     eth_value = fill.qty * Decimal(repr(float(eth_bars["close"][5])))
-    return decision, eth_value, btc_bars
+    pnl = engine.portfolio.cash + eth_value - engine.day_start_equity
+    return decision, eth_value, btc_bars, pnl
