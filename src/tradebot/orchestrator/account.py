@@ -280,7 +280,7 @@ class AccountValuation:
                 held = live[k]
                 if held.is_position:
                     if held.book is book:
-                        own = held.qty * close
+                        own = _exact_value(held, _OWN, close)
                     value = floats[k]
                     exposed += value
                     scale += abs(value)
@@ -290,10 +290,7 @@ class AccountValuation:
         else:
             equity = self._exact_equity()
             own, others = self._split(book)
-            exact = ZERO if own is None else ZERO + own  # this symbol first, as checks add
-            for _, other in others:
-                exact += other
-            exposure = exact
+            exposure = exact = _exposure_of(own, others)
             if limits.max_correlated_exposure is not None and exact:
                 correlated_exposure, correlated_with = _correlated(
                     self._books, limits, book, ts, others
@@ -407,11 +404,7 @@ class AccountValuation:
         """``book``'s exposure in the valuation ``token`` (still kept) as a Decimal: its own
         position first, then the others', as the checks add them."""
         self._check_kept(token)
-        own, others = self._split(book)
-        exposure = ZERO if own is None else ZERO + own
-        for _, value in others:
-            exposure += value
-        return exposure
+        return _exposure_of(*self._split(book))
 
     def _check_kept(self, token: int) -> None:
         """An estimate's Decimal is made from the account it estimated, or not at all."""
@@ -473,6 +466,15 @@ class AccountValuation:
                     held.book.last_qty = held.qty
             self._booked = changes
         return book.last_qty
+
+
+def _exposure_of(own: Decimal | None, others: list[tuple[str, Decimal]]) -> Decimal:
+    """The exposure of ``own`` position and the ``others``, summed as the checks add them:
+    this market's first."""
+    exposure = ZERO if own is None else ZERO + own
+    for _, value in others:
+        exposure += value
+    return exposure
 
 
 _OWN: Final = -2
